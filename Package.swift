@@ -1,0 +1,39 @@
+// swift-tools-version: 6.0
+// rbic: a typed runbook language for Internet Computer operations.
+//
+// The pipeline is one-way: Diagnostics ← Lexer ← Parser ← Runtime ← Builtins ← rbic (CLI).
+// `Rbic` is the library product a host embeds; the `rbic` command uses only that API.
+import PackageDescription
+
+let package = Package(
+  name: "rbic",
+  platforms: [.macOS(.v15)],
+  products: [
+    .library(name: "Rbic", targets: ["RbicBuiltins", "RbicRuntime", "RbicParser", "RbicLexer", "RbicDiagnostics"]),
+    .executable(name: "rbic", targets: ["rbic"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+  ],
+  targets: [
+    .target(name: "RbicDiagnostics", path: "Sources/Diagnostics"),
+    .target(name: "RbicLexer", dependencies: ["RbicDiagnostics"], path: "Sources/Lexer"),
+    .target(name: "RbicParser", dependencies: ["RbicLexer", "RbicDiagnostics"], path: "Sources/Parser"),
+    .target(
+      name: "RbicRuntime",
+      dependencies: ["RbicParser", "RbicLexer", "RbicDiagnostics", .product(name: "Yams", package: "Yams")],
+      path: "Sources/Runtime"),
+    .target(name: "RbicBuiltins", dependencies: ["RbicRuntime"], path: "Sources/Builtins"),
+    .executableTarget(
+      name: "rbic",
+      dependencies: ["RbicBuiltins", "RbicRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      path: "Sources/rbic"),
+    .executableTarget(name: "rbic-bench", dependencies: ["RbicBuiltins", "RbicRuntime"], path: "benchmarks/rbic-bench"),
+    .testTarget(
+      name: "RbicTests",
+      dependencies: ["RbicBuiltins", "RbicRuntime", "RbicParser", "RbicLexer", "RbicDiagnostics", "rbic"],
+      path: "Tests/RbicTests",
+      exclude: ["Corpus"]),
+  ]
+)

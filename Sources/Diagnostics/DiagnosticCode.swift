@@ -1,0 +1,74 @@
+/// Every diagnostic rbic can report, with a stable name used in tool output and tests.
+///
+/// The test corpus proves each code (but the runtime ones, exercised by runtime tests) is produced
+/// by at least one bad input, so adding a case here without a test fails the suite.
+public enum DiagnosticCode: String, CaseIterable, Sendable, Codable {
+  // Lexer
+  case invalidUTF8 = "invalid-utf8"
+  case unexpectedCharacter = "unexpected-character"
+  case unterminatedString = "unterminated-string"
+  case invalidEscape = "invalid-escape"
+  case emptyInterpolation = "empty-interpolation"
+  case malformedNumber = "malformed-number"
+  case integerTooLarge = "integer-too-large"
+  case unknownUnit = "unknown-unit"
+  case fractionalAmount = "fractional-amount"
+  case decimalWithoutUnit = "decimal-without-unit"
+  case hashLength = "hash-length"
+  case principalChecksum = "principal-checksum"
+  case principalInvalid = "principal-invalid"
+
+  // Parser
+  case expectedToken = "expected-token"
+  case expectedExpression = "expected-expression"
+  case expectedStatement = "expected-statement"
+  case expectedType = "expected-type"
+  case missingHeader = "missing-header"
+  case misplacedHeader = "misplaced-header"
+  case invalidVersion = "invalid-version"
+  case statementOnSameLine = "statement-on-same-line"
+  case misplacedDeclaration = "misplaced-declaration"
+  case nestedStep = "nested-step"
+  case nestingTooDeep = "nesting-too-deep"
+  case unclosedDelimiter = "unclosed-delimiter"
+  case invalidCallStatement = "invalid-call-statement"
+  case unusedExpression = "unused-expression"
+  case invalidAction = "invalid-action"
+
+  // Checker
+  case unknownName = "unknown-name"
+  case unknownType = "unknown-type"
+  case unknownNetwork = "unknown-network"
+  case duplicateDefinition = "duplicate-definition"
+  case duplicateUse = "duplicate-use"
+  case typeMismatch = "type-mismatch"
+  case invalidOperands = "invalid-operands"
+  case ambiguousUnit = "ambiguous-unit"
+  case argumentCount = "argument-count"
+  case argumentLabel = "argument-label"
+  case notCallable = "not-callable"
+  case unknownProperty = "unknown-property"
+  case subjectOutsideStep = "subject-outside-step"
+  case optionalNotUnwrapped = "optional-not-unwrapped"
+  case unknownAction = "unknown-action"
+  case actionCannotConverge = "action-cannot-converge"
+  case ensureShape = "ensure-shape"
+  case actionArgument = "action-argument"
+  case invalidParam = "invalid-param"
+  case importNotFound = "import-not-found"
+  case importCycle = "import-cycle"
+  case importContent = "import-content"
+  case returnOutsideFunction = "return-outside-function"
+  case missingReturn = "missing-return"
+  case unusedBinding = "unused-binding"
+  case unreachableCode = "unreachable-code"
+  case invalidNetworkFile = "invalid-network-file"
+
+  // Runtime (reported by the interpreter, not the checker)
+  case runtimeError = "runtime-error"
+  case assertionFailed = "assertion-failed"
+  case ioError = "io-error"
+
+  /// Codes that only the runtime or the command line produce; the static corpus does not cover them.
+  public static let notStatic: Set<DiagnosticCode> = [.runtimeError, .assertionFailed, .ioError]
+}

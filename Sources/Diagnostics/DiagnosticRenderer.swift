@@ -1,0 +1,173 @@
+/// Renders diagnostics for people (a source excerpt with carets, colour only when asked) or for
+/// tools (`file:line:col: severity: message`, or JSON).
+public struct DiagnosticRenderer: Sendable {
+  public enum Style: Sendable {
+    /// Excerpts, carets, notes; `colors` adds ANSI colour.
+    case human(colors: Bool)
+    /// One line per diagnostic and note: `file:line:col: error: message [code]`.
+    case tool
+  }
+
+  public let files: SourceFiles
+  public let style: Style
+
+  public init(files: SourceFiles, style: Style) {
+    self.files = files
+    self.style = style
+  }
+
+  public func render(_ diagnostics: [Diagnostic]) -> String {
+    diagnostics.map(render).joined()
+  }
+
+  public func render(_ d: Diagnostic) -> String {
+    switch style {
+    case .tool: return renderTool(d)
+    case .human(let colors): return renderHuman(d, colors: colors)
+    }
+  }
+
+  /// `path:line:col`
+  public func position(_ range: SourceRange) -> String {
+    let file = files[range.file]
+    let (line, column) = file.location(of: range.start)
+    return "\(file.path):\(line):\(column)"
+  }
+
+  private func renderTool(_ d: Diagnostic) -> String {
+    var out = "\(position(d.range)): \(d.severity.rawValue): \(d.message) [\(d.code.rawValue)]\n"
+    for note in d.notes { out += "\(position(d.range)): \(note.kind.rawValue): \(note.message)\n" }
+    return out
+  }
+
+  private func renderHuman(_ d: Diagnostic, colors: Bool) -> String {
+    let paint = Painter(enabled: colors)
+    let file = files[d.range.file]
+    let severityColor: Painter.Color = d.severity == .error ? .red : (d.severity == .warning ? .yellow : .cyan)
+    var out = paint(d.severity.rawValue, severityColor, bold: true) + paint(": \(d.message)", nil, bold: true) + "\n"
+
+    // Primary and secondary ranges in this file, grouped by line.
+    var marks: [(range: SourceRange, text: String, primary: Bool)] = [(d.range, "", true)]
+    marks += d.labels.filter { $0.range.file == d.range.file }.map { ($0.range, $0.text, false) }
+    let lines = Set(marks.map { file.line(of: $0.range.start) }).sorted()
+    let gutter = String(repeating: " ", count: String(lines.last ?? 1).count)
+    let (line, column) = file.location(of: d.range.start)
+    out += "\(gutter)\(paint("-->", .blue, bold: true)) \(file.path):\(line):\(column)\n"
+    out += "\(gutter) \(paint("|", .blue, bold: true))\n"
+    var previousLine: Int?
+    for n in lines {
+      if let p = previousLine, n > p + 1 { out += paint("...", .blue, bold: true) + "\n" }
+      previousLine = n
+      let text = file.lineText(n)
+      let number = String(n)
+      out += paint(String(repeating: " ", count: gutter.count - number.count) + number + " |", .blue, bold: true)
+      out += " \(text)\n"
+      let onLine = marks.filter { file.line(of: $0.range.start) == n }.sorted { $0.range.start < $1.range.start }
+      out += caretLines(for: onLine, in: file, line: n, text: text, gutter: gutter, paint: paint, color: severityColor)
+    }
+    for label in d.labels where label.range.file != d.range.file {
+      out += "\(gutter) \(paint("=", .blue, bold: true)) \(label.text) at \(position(label.range))\n"
+    }
+    for note in d.notes {
+      out += "\(gutter) \(paint("=", .blue, bold: true)) \(paint(note.kind.rawValue, nil, bold: true)): \(note.message)\n"
+    }
+    return out
+  }
+
+  /// The caret line under a source line, then one line per extra label text (power-assert style).
+  private func caretLines(
+    for marks: [(range: SourceRange, text: String, primary: Bool)], in file: SourceFile, line: Int, text: String,
+    gutter: String, paint: Painter, color: Painter.Color
+  ) -> String {
+    let lineStart = file.lineStarts[line - 1]
+    let chars = Array(text)
+    // Column (in characters) of a byte offset on this line.
+    func column(_ offset: Int) -> Int {
+      let clamped = min(max(offset, lineStart), lineStart + text.utf8.count)
+      return String(decoding: file.bytes[lineStart..<clamped], as: UTF8.self).count
+    }
+    func pad(_ upTo: Int, from: Int) -> String {
+      (from..<max(from, upTo)).map { $0 < chars.count && chars[$0] == "\t" ? "\t" : " " }.joined()
+    }
+    var row = ""
+    var width = 0
+    var spans: [(start: Int, text: String)] = []
+    for mark in marks {
+      let start = column(mark.range.start)
+      let end = max(start + 1, column(min(mark.range.end, lineStart + text.utf8.count)))
+      if start < width { continue }
+      row += pad(start, from: width)
+      let underline = "^" + String(repeating: "~", count: max(0, end - start - 1))
+      row += paint(underline, mark.primary ? color : .blue, bold: true)
+      width = end
+      if !mark.text.isEmpty { spans.append((start, mark.text)) }
+    }
+    let prefix = "\(gutter) \(paint("|", .blue, bold: true)) "
+    var out = prefix + row
+    // The last label fits on the caret line; earlier ones get lines of their own, rightmost first.
+    if let last = spans.last {
+      out += " " + paint(last.text, .blue, bold: false)
+      for span in spans.dropLast().reversed() {
+        out += "\n" + prefix + pad(span.start, from: 0) + paint(span.text, .blue, bold: false)
+      }
+    }
+    return out + "\n"
+  }
+}
+
+/// ANSI colour, or nothing.
+struct Painter {
+  enum Color: String {
+    case red = "31"
+    case yellow = "33"
+    case blue = "34"
+    case cyan = "36"
+    case green = "32"
+  }
+  let enabled: Bool
+
+  func callAsFunction(_ text: String, _ color: Color?, bold: Bool) -> String {
+    guard enabled, color != nil || bold else { return text }
+    var codes: [String] = []
+    if bold { codes.append("1") }
+    if let color { codes.append(color.rawValue) }
+    return "\u{1B}[\(codes.joined(separator: ";"))m\(text)\u{1B}[0m"
+  }
+}
+
+extension DiagnosticRenderer {
+  /// JSON for `--format json`: an array of objects with file, line, column, end position, severity,
+  /// code, message and notes. Hand-written so that the output is stable and dependency-free.
+  public func renderJSON(_ diagnostics: [Diagnostic]) -> String {
+    let items = diagnostics.map { d -> String in
+      let file = files[d.range.file]
+      let (line, column) = file.location(of: d.range.start)
+      let (endLine, endColumn) = file.location(of: d.range.end)
+      let notes = d.notes.map { "{\"kind\":\(jsonString($0.kind.rawValue)),\"message\":\(jsonString($0.message))}" }
+      return "{\"file\":\(jsonString(file.path)),\"line\":\(line),\"column\":\(column),\"endLine\":\(endLine),"
+        + "\"endColumn\":\(endColumn),\"severity\":\(jsonString(d.severity.rawValue)),"
+        + "\"code\":\(jsonString(d.code.rawValue)),\"message\":\(jsonString(d.message)),"
+        + "\"notes\":[\(notes.joined(separator: ","))]}"
+    }
+    return "[" + items.joined(separator: ",") + "]"
+  }
+}
+
+/// A JSON string literal with the escapes RFC 8259 requires.
+public func jsonString(_ s: String) -> String {
+  var out = "\""
+  for scalar in s.unicodeScalars {
+    switch scalar {
+    case "\"": out += "\\\""
+    case "\\": out += "\\\\"
+    case "\n": out += "\\n"
+    case "\r": out += "\\r"
+    case "\t": out += "\\t"
+    case let c where c.value < 0x20:
+      let hex = String(c.value, radix: 16)
+      out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+    default: out.unicodeScalars.append(scalar)
+    }
+  }
+  return out + "\""
+}

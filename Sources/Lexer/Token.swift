@@ -1,0 +1,116 @@
+import RbicDiagnostics
+
+/// Reserved words. `version`, `network`, `identity` and `limit` are contextual and lex as identifiers.
+public enum Keyword: String, Sendable, CaseIterable {
+  case runbook, use, param, `let`, fn, `import`, step, on, ensure, via, or, and, not, require, expect
+  case `else`, confirm, skip, fail, `if`, `for`, `in`, parallel, call, print, `return`, `true`, `false`, none
+  case contains
+}
+
+public enum TokenKind: Hashable, Sendable {
+  case identifier
+  case keyword(Keyword)
+  /// An integer without a unit; payload `.int`.
+  case integer
+  /// A number with a unit suffix; payload `.unit`.
+  case unitLiteral
+  /// A string; payload `.string`.
+  case string
+  /// `0x` and 64 hex digits; payload `.hash`.
+  case hash
+  /// A bare principal that verified; payload `.principal`.
+  case principal
+  /// A literal the lexer already reported (bad checksum, overflow…); the parser accepts it silently.
+  case badLiteral
+  case lParen, rParen, lBrace, rBrace, lBracket, rBracket
+  case comma, colon, dot, arrow
+  case plus, minus, star, slash, percent
+  case assign, equal, notEqual, less, lessEqual, greater, greaterEqual
+  case question, questionQuestion
+  case eof
+}
+
+/// A piece of a string literal: decoded text, or the byte range of an interpolated expression.
+public enum StringPart: Hashable, Sendable {
+  case text(String)
+  case interpolation(start: Int, end: Int)
+}
+
+public enum Literal: Hashable, Sendable {
+  case none
+  case int(Int64)
+  case unit(Unit, Int128)
+  case string([StringPart])
+  case hash([UInt8])
+  case principal([UInt8])
+}
+
+public struct Token: Hashable, Sendable {
+  public var kind: TokenKind
+  public var start: Int
+  public var end: Int
+  /// Whether a line break separates this token from the previous one.
+  public var newlineBefore: Bool
+  public var literal: Literal
+
+  public init(kind: TokenKind, start: Int, end: Int, newlineBefore: Bool, literal: Literal = .none) {
+    self.kind = kind
+    self.start = start
+    self.end = end
+    self.newlineBefore = newlineBefore
+    self.literal = literal
+  }
+}
+
+/// A comment, kept as trivia for the formatter and for documentation.
+public struct Comment: Hashable, Sendable {
+  public var start: Int
+  public var end: Int
+  /// The text after `#` (or `##`), without the line break.
+  public var text: String
+  /// `##`: documentation for the declaration below.
+  public var isDoc: Bool
+  /// A token precedes it on the same line.
+  public var isTrailing: Bool
+}
+
+extension TokenKind {
+  /// How the kind reads in "expected …, found …" messages.
+  public var description: String {
+    switch self {
+    case .identifier: "a name"
+    case .keyword(let k): "`\(k.rawValue)`"
+    case .integer: "a number"
+    case .unitLiteral: "an amount"
+    case .string: "a string"
+    case .hash: "a hash"
+    case .principal: "a principal"
+    case .badLiteral: "a literal"
+    case .lParen: "`(`"
+    case .rParen: "`)`"
+    case .lBrace: "`{`"
+    case .rBrace: "`}`"
+    case .lBracket: "`[`"
+    case .rBracket: "`]`"
+    case .comma: "`,`"
+    case .colon: "`:`"
+    case .dot: "`.`"
+    case .arrow: "`->`"
+    case .plus: "`+`"
+    case .minus: "`-`"
+    case .star: "`*`"
+    case .slash: "`/`"
+    case .percent: "`%`"
+    case .assign: "`=`"
+    case .equal: "`==`"
+    case .notEqual: "`!=`"
+    case .less: "`<`"
+    case .lessEqual: "`<=`"
+    case .greater: "`>`"
+    case .greaterEqual: "`>=`"
+    case .question: "`?`"
+    case .questionQuestion: "`??`"
+    case .eof: "end of file"
+    }
+  }
+}
