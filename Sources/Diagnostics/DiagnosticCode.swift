@@ -63,6 +63,8 @@ public enum DiagnosticCode: String, CaseIterable, Sendable, Codable {
   case unusedBinding = "unused-binding"
   case unreachableCode = "unreachable-code"
   case invalidNetworkFile = "invalid-network-file"
+  case secretExposure = "secret-exposure"
+  case misplacedStatement = "misplaced-statement"
 
   // Runtime (reported by the interpreter, not the checker)
   case runtimeError = "runtime-error"

@@ -92,6 +92,7 @@ public struct DiagnosticRenderer: Sendable {
     var row = ""
     var width = 0
     var spans: [(start: Int, text: String)] = []
+    var lastHasText = false
     for mark in marks {
       let start = column(mark.range.start)
       let end = max(start + 1, column(min(mark.range.end, lineStart + text.utf8.count)))
@@ -100,16 +101,20 @@ public struct DiagnosticRenderer: Sendable {
       let underline = "^" + String(repeating: "~", count: max(0, end - start - 1))
       row += paint(underline, mark.primary ? color : .blue, bold: true)
       width = end
+      lastHasText = !mark.text.isEmpty
       if !mark.text.isEmpty { spans.append((start, mark.text)) }
     }
     let prefix = "\(gutter) \(paint("|", .blue, bold: true)) "
     var out = prefix + row
-    // The last label fits on the caret line; earlier ones get lines of their own, rightmost first.
-    if let last = spans.last {
+    // The rightmost mark's text fits on the caret line; the others get lines of their own below
+    // their marks, rightmost first (power-assert style).
+    var below = spans[...]
+    if lastHasText, let last = spans.last {
       out += " " + paint(last.text, .blue, bold: false)
-      for span in spans.dropLast().reversed() {
-        out += "\n" + prefix + pad(span.start, from: 0) + paint(span.text, .blue, bold: false)
-      }
+      below = spans.dropLast()
+    }
+    for span in below.reversed() {
+      out += "\n" + prefix + pad(span.start, from: 0) + paint(span.text, .blue, bold: false)
     }
     return out + "\n"
   }

@@ -41,9 +41,11 @@ public struct Parser {
   }
 
   /// Parses a file. With `requireHeader` false (the REPL), the `runbook` line is optional.
-  public static func parse(_ file: SourceFile, requireHeader: Bool = true) -> SyntaxTree {
+  ///
+  /// Expression ids start at `firstNodeID`, so the trees of several files can share side tables.
+  public static func parse(_ file: SourceFile, requireHeader: Bool = true, firstNodeID: Int = 0) -> SyntaxTree {
     let lexed = Lexer.lex(file)
-    var parser = Parser(tokens: lexed.tokens, comments: lexed.comments, file: file, nextID: 0)
+    var parser = Parser(tokens: lexed.tokens, comments: lexed.comments, file: file, nextID: firstNodeID)
     parser.diagnostics = lexed.diagnostics
     let header = parser.parseHeader(required: requireHeader)
     let statements = parser.parseStatements(topLevel: true)

@@ -1,0 +1,63 @@
+import RbicDiagnostics
+import RbicParser
+
+/// Where a name in the source refers to, decided once by the checker so the interpreter never
+/// looks a name up by string.
+public enum Resolution: Hashable, Sendable {
+  /// A top-level `let` or `param` (of any file): a slot in the globals table.
+  case global(Int)
+  /// A `let`, `for` variable or `fn` parameter: a slot in the current frame.
+  case local(Int)
+  /// A user `fn`: an index into `CheckedProgram.functions`.
+  case function(Int)
+  case builtin(String)
+  /// A named constant such as `running`.
+  case constant(String)
+  /// A bare property of the step's subject.
+  case subjectProperty(CanisterProperty)
+  /// A word given to an action's labelled parameter (`mode reinstall`).
+  case word(String)
+}
+
+/// A user `fn` after checking.
+public struct FunctionInfo: Sendable {
+  public var declaration: FunctionDecl
+  public var parameterTypes: [RType]
+  public var result: RType
+  /// Slots the function's frame needs (parameters first).
+  public var frameSize: Int
+  public var doc: [String]
+}
+
+/// A runbook parameter after checking.
+public struct ParamInfo: Sendable {
+  public var name: String
+  public var type: RType
+  public var defaultValue: Expr?
+  public var doc: [String]
+  public var slot: Int
+  public var range: SourceRange
+}
+
+/// The output of the checker: the trees in the order their top-level code runs (imports first),
+/// and side tables keyed by expression id or declared name's range.
+public struct CheckedProgram: Sendable {
+  public var files: SourceFiles
+  /// The main file's tree, last in `trees`.
+  public var main: SyntaxTree { trees[trees.count - 1] }
+  public var trees: [SyntaxTree]
+  public var network: String?
+  public var identity: String?
+  public var params: [ParamInfo]
+  public var functions: [FunctionInfo]
+  public var globalCount: Int
+  /// Slots the top-level code's frame needs (locals in steps and blocks).
+  public var mainFrameSize: Int
+  public var types: [Int: RType]
+  public var resolutions: [Int: Resolution]
+  /// The slot of every declared name (`let`, `for`, parameters), by the name's range.
+  public var declarations: [SourceRange: Resolution]
+  public var diagnostics: [Diagnostic]
+
+  public var hasErrors: Bool { diagnostics.hasErrors }
+}

@@ -1,0 +1,294 @@
+import RbicDiagnostics
+import RbicParser
+
+extension Checker {
+  func checkBlock(_ block: Block, newScope: Bool = true) {
+    let body = {
+      var reportedUnreachable = false
+      var exited = false
+      for stmt in block.statements {
+        if exited, !reportedUnreachable {
+          self.warning(.unreachableCode, "this statement never runs", stmt.range, help: "the statement before it always ends the block")
+          reportedUnreachable = true
+        }
+        self.checkStatement(stmt)
+        if self.exits(stmt) { exited = true }
+        if case .skip = stmt.kind { exited = true }
+      }
+    }
+    if newScope { withScope(body) } else { body() }
+  }
+
+  func checkCondition(_ e: Expr) {
+    let type = check(e, expected: .bool)
+    expectType(type, .bool, at: e.range, what: "a condition")
+  }
+
+  func checkMessage(_ e: Expr?, what: String = "a message") {
+    guard let e else { return }
+    let type = check(e, expected: .text)
+    expectType(type, .text, at: e.range, what: what)
+  }
+
+  func misplaced(_ stmt: Stmt, _ message: String, help: String? = nil) {
+    error(.misplacedStatement, message, stmt.range, help: help)
+  }
+
+  func checkStatement(_ stmt: Stmt) {
+    switch stmt.kind {
+    case .useNetwork, .useIdentity, .param, .import, .function:
+      // The parser already reported these as misplaced; nothing more to say.
+      break
+    case .let(let name, let typeExpr, let value):
+      let declared = typeExpr.map(resolveType)
+      let actual = check(value, expected: declared)
+      if let declared { expectType(actual, declared, at: value.range, what: "`\(name.name)`") }
+      checkBindable(actual, at: value.range)
+      declareLocal(name, declared ?? actual, kind: .local)
+    case .step(let title, let subject, let body):
+      checkMessage(title, what: "a step's title")
+      var hasSubject = false
+      if let subject {
+        let type = check(subject, expected: .canister)
+        expectType(type, .canister, at: subject.range, what: "a step's subject")
+        hasSubject = true
+      }
+      let saved = inStep
+      inStep = true
+      withScope(subject: hasSubject) { checkBlock(body, newScope: false) }
+      inStep = saved
+    case .ensure(let condition, let actions):
+      if !inStep, !inFunction {
+        misplaced(stmt, "`ensure` belongs inside a step", help: "wrap it in `step \"…\" on CANISTER { … }` so it has an outcome")
+      }
+      checkEnsure(condition, actions)
+    case .require(let condition, let message), .expect(let condition, let message):
+      checkCondition(condition)
+      checkMessage(message)
+    case .confirm(let e):
+      checkMessage(e, what: "a question")
+    case .skip(let e):
+      if !inStep, !inFunction { misplaced(stmt, "`skip` ends a step, so it belongs inside one") }
+      checkMessage(e, what: "a reason")
+    case .fail(let e):
+      checkMessage(e)
+    case .print(let e):
+      let type = check(e, expected: nil)
+      if type == .void { error(.typeMismatch, "this expression returns nothing to print", e.range) }
+      if type.containsSecret {
+        error(.secretExposure, "a `secret` is never printed", e.range, help: "print something derived from it, such as whether it is set")
+      }
+    case .if(let condition, let then, let otherwise):
+      checkCondition(condition)
+      checkBlock(then)
+      switch otherwise {
+      case .none: break
+      case .block(let b): checkBlock(b)
+      case .elseIf(let s): checkStatement(s)
+      }
+    case .for(let variable, let sequence, let body, let limit):
+      let type = check(sequence, expected: nil)
+      var element = RType.error
+      if case .list(let e) = type {
+        element = e
+      } else if !type.isError {
+        error(.typeMismatch, "`for` needs a list, not `\(type)`", sequence.range)
+      }
+      if let limit {
+        let t = check(limit, expected: .int)
+        expectType(t, .int, at: limit.range, what: "a parallel limit")
+      }
+      withScope {
+        declareLocal(variable, element, kind: .loopVariable)
+        checkBlock(body, newScope: false)
+      }
+    case .call(let e):
+      _ = check(e, expected: nil, methodCall: true)
+    case .return(let value):
+      guard inFunction, let returnType else {
+        error(.returnOutsideFunction, "`return` is only allowed inside a `fn`", stmt.range, help: "use `skip` to end a step early")
+        return
+      }
+      if let value {
+        let type = check(value, expected: returnType)
+        if returnType == .void {
+          error(.typeMismatch, "this `fn` declares no result, so `return` takes no value", value.range, help: "add `-> \(type)` to the `fn`")
+        } else {
+          expectType(type, returnType, at: value.range, what: "the returned value")
+        }
+      } else if returnType != .void, !returnType.isError {
+        error(.typeMismatch, "this `fn` must return a `\(returnType)`", stmt.range)
+      }
+    case .expression(let e):
+      if case .call(let callee, _) = e.kind, case .member = callee.kind {
+        error(.invalidCallStatement, "canister methods are called with `call`", e.range, help: "write `call \(e.range.isEmpty ? "" : "…")` before it")
+        _ = check(e, expected: nil, methodCall: true)
+        return
+      }
+      _ = check(e, expected: nil)
+    }
+  }
+
+  // MARK: - ensure
+
+  /// The canister property a condition constrains, normalised so the property is on the left.
+  struct ConvergenceTarget {
+    var convergence: Convergence?
+    var property: CanisterProperty
+    var value: Expr
+  }
+
+  func property(of e: Expr) -> CanisterProperty? {
+    switch e.kind {
+    case .paren(let x): return property(of: x)
+    case .name:
+      if case .subjectProperty(let p) = resolutions[e.id] { return p }
+      return nil
+    case .member(let target, let name):
+      guard let type = types[target.id], type.isCanister else { return nil }
+      return CanisterProperty(rawValue: name.name)
+    default: return nil
+    }
+  }
+
+  func convergenceTarget(_ condition: Expr) -> ConvergenceTarget? {
+    guard case .binary(let op, let lhs, let rhs) = condition.kind else {
+      if case .paren(let inner) = condition.kind { return convergenceTarget(inner) }
+      return nil
+    }
+    func kind(_ op: BinaryOp) -> Convergence.ComparisonKind? {
+      switch op {
+      case .greaterEqual, .greater: .atLeast
+      case .equal: .equal
+      case .contains: .contains
+      default: nil
+      }
+    }
+    if let p = property(of: lhs) {
+      return ConvergenceTarget(convergence: kind(op).map { .comparison(p == .balance ? .cycles : p, $0) }, property: p, value: rhs)
+    }
+    if let p = property(of: rhs) {
+      let flipped: BinaryOp? =
+        switch op {
+        case .lessEqual: .greaterEqual
+        case .less: .greater
+        case .equal: .equal
+        default: nil
+        }
+      return ConvergenceTarget(convergence: flipped.flatMap(kind).map { .comparison(p, $0) }, property: p, value: lhs)
+    }
+    return nil
+  }
+
+  func checkEnsure(_ condition: Expr, _ actions: [Action]) {
+    checkCondition(condition)
+    let target = convergenceTarget(condition)
+    for action in actions {
+      let name = action.name.name
+      if let signature = registry.actions[name] {
+        checkBuiltinAction(action, signature, target: target, condition: condition)
+      } else if let index = lookup(name), case .function(let f) = symbols[index].resolution {
+        symbols[index].used = true
+        let info = functions[f]
+        let parameters = zip(info.declaration.parameters, info.parameterTypes).map {
+          BuiltinParameter($0.name.name, $1)
+        }
+        _ = checkArguments(action.arguments, parameters: parameters, variadic: nil, callee: name, at: action.range)
+      } else {
+        var d = Diagnostic.error(.unknownAction, "unknown action `\(name)`", at: action.name.range)
+        let candidates = registry.actions.keys.sorted() + functions.map(\.declaration.name.name)
+        if let guess = closestMatch(to: name, in: candidates) { d = d.help("did you mean `\(guess)`?") }
+        d = d.note("actions: \(registry.actions.keys.sorted().map { "`\($0)`" }.joined(separator: ", "))")
+        diagnostics.append(d)
+        for argument in action.arguments { _ = check(argument.value, expected: nil) }
+      }
+    }
+  }
+
+  func checkBuiltinAction(_ action: Action, _ signature: ActionSignature, target: ConvergenceTarget?, condition: Expr) {
+    let name = signature.name
+    defer { checkActionArguments(action, signature) }
+    guard let target else {
+      if types[condition.id]?.isError == true { return }
+      error(
+        .ensureShape, "`\(name)` needs a condition on a canister property, such as `\(signature.converges.first?.description ?? "cycles >= X")`",
+        condition.range, help: "inside `step … on CANISTER`, write the property bare (`cycles >= 1T`); elsewhere `c.cycles >= 1T`")
+      return
+    }
+    let text = diagnosticsText(condition)
+    guard let convergence = target.convergence, signature.converges.contains(convergence) else {
+      var d = Diagnostic.error(.actionCannotConverge, "`\(name)` cannot make `\(text)` true", at: action.name.range)
+      d.labels.append(.init(condition.range, "the condition"))
+      d = d.note("`\(name)` converges \(signature.converges.map { "`\($0)`" }.joined(separator: ", "))")
+      let others = registry.actions.values.filter { sig in
+        sig.converges.contains { if case .comparison(let p, _) = $0 { p == target.property } else { false } }
+      }.map(\.name).sorted()
+      if !others.isEmpty {
+        d = d.help("actions for `\(target.property.rawValue)`: \(others.map { "`\($0)`" }.joined(separator: ", "))")
+      } else {
+        d = d.help("no action changes `\(target.property.rawValue)`; use `require` to check it, or a `fn` as the action")
+      }
+      diagnostics.append(d)
+      return
+    }
+    if let required = signature.requiredStatus, case .name(let word) = target.value.kind,
+      registry.constants[word] != nil, word != required
+    {
+      error(.actionCannotConverge, "`\(name)` makes the canister `\(required)`, not `\(word)`", action.name.range,
+        help: "use `\(word == "running" ? "start" : "stop")`")
+    }
+  }
+
+  func checkActionArguments(_ action: Action, _ signature: ActionSignature) {
+    var positionalSeen = false
+    var seen: Set<String> = []
+    for argument in action.arguments {
+      guard let label = argument.label else {
+        guard !positionalSeen, let parameter = signature.positional else {
+          error(
+            .actionArgument, "`\(signature.name)` takes no \(positionalSeen ? "second " : "")unlabelled value", argument.value.range,
+            help: signature.labeled.isEmpty ? nil : "labels: \(signature.labeled.map { "`\($0.name)`" }.joined(separator: ", "))")
+          _ = check(argument.value, expected: nil)
+          continue
+        }
+        positionalSeen = true
+        let type = check(argument.value, expected: parameter.type)
+        expectType(type, parameter.type, at: argument.value.range, what: "the \(parameter.name) of `\(signature.name)`")
+        continue
+      }
+      guard let parameter = signature.labeled.first(where: { $0.name == label.name }) else {
+        var d = Diagnostic.error(.actionArgument, "`\(signature.name)` has no `\(label.name)`", at: label.range)
+        if let guess = closestMatch(to: label.name, in: signature.labeled.map(\.name)) { d = d.help("did you mean `\(guess)`?") }
+        diagnostics.append(d)
+        _ = check(argument.value, expected: nil)
+        continue
+      }
+      if !seen.insert(label.name).inserted {
+        error(.actionArgument, "`\(label.name)` is given twice", label.range)
+      }
+      if let words = signature.words[label.name] {
+        if case .name(let word) = argument.value.kind, words.contains(word) {
+          resolutions[argument.value.id] = .word(word)
+          types[argument.value.id] = .text
+        } else {
+          error(
+            .actionArgument, "`\(label.name)` is one of \(words.map { "`\($0)`" }.joined(separator: ", "))",
+            argument.value.range)
+        }
+        continue
+      }
+      let type = check(argument.value, expected: parameter.type)
+      expectType(type, parameter.type, at: argument.value.range, what: "`\(label.name)`")
+    }
+    if signature.positionalRequired, !positionalSeen, let parameter = signature.positional {
+      error(
+        .actionArgument, "`\(signature.name)` needs the \(parameter.name)", action.range,
+        help: "write `\(signature.name) \(parameter.name.uppercased())`")
+    }
+  }
+
+  func diagnosticsText(_ e: Expr) -> String {
+    let file = files[e.range.file]
+    return file.text(e.range)
+  }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import RbicDiagnostics
+
+/// The embedding API: a host builds an `Engine` with a registry of builtins and actions (the
+/// standard set from `RbicBuiltins`, plus its own), then compiles source to a checked program and
+/// gets every diagnostic. The `rbic` command uses only this API.
+public final class Engine: Sendable {
+  public let registry: Registry
+
+  public struct Options: Sendable {
+    /// Where `dfx.json`, `networks.json`, `icp.yaml` and `canister_ids.json` are read from.
+    public var projectDirectory: String
+    /// The REPL compiles fragments without a `runbook` line.
+    public var requireHeader: Bool
+
+    public init(projectDirectory: String = FileManager.default.currentDirectoryPath, requireHeader: Bool = true) {
+      self.projectDirectory = projectDirectory
+      self.requireHeader = requireHeader
+    }
+  }
+
+  public enum CompileError: Error, CustomStringConvertible {
+    case cannotRead(String)
+    public var description: String {
+      switch self {
+      case .cannotRead(let path): "cannot read `\(path)`"
+      }
+    }
+  }
+
+  public init(registry: Registry) {
+    self.registry = registry
+  }
+
+  /// Reads and checks a runbook file and everything it imports.
+  public func compile(path: String, options: Options = Options()) throws(CompileError) -> CheckedProgram {
+    guard let bytes = Engine.readFile(path) else { throw .cannotRead(path) }
+    return compile(source: bytes, path: path, options: options)
+  }
+
+  /// Checks source held in memory; `path` names it in diagnostics and anchors relative imports.
+  public func compile(source: [UInt8], path: String, options: Options = Options()) -> CheckedProgram {
+    let project = ProjectFiles(directory: options.projectDirectory)
+    let checker = Checker(registry: registry, project: project, requireHeader: options.requireHeader, loader: Engine.readFile)
+    return checker.checkMain(path: path, bytes: source)
+  }
+
+  @Sendable static func readFile(_ path: String) -> [UInt8]? {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { return nil }
+    return FileManager.default.contents(atPath: path).map { Array($0) }
+  }
+}

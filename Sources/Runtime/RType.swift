@@ -1,0 +1,131 @@
+import RbicLexer
+
+/// The static types of the language (DESIGN §2.2).
+///
+/// Units are types: `cycles`, `icp`, `duration` and `bytes` never mix with each other or with `int`.
+/// `canister` and `wallet` are principals (a wallet is also a canister); `secret` is a text that is
+/// never printed. `error` is the type of an expression that already has a diagnostic: it is
+/// compatible with everything, so one mistake yields one message.
+public indirect enum RType: Hashable, Sendable, CustomStringConvertible {
+  case bool, int, text, cycles, icp, duration, bytes, principal, canister, wallet, hash, path, status, secret
+  case list(RType)
+  case record([Field])
+  case optional(RType)
+  /// The type of the literal `none` before context gives it one.
+  case none
+  /// What a `fn` without `->` returns.
+  case void
+  case error
+
+  public struct Field: Hashable, Sendable {
+    public var name: String
+    public var type: RType
+    public init(_ name: String, _ type: RType) {
+      self.name = name
+      self.type = type
+    }
+  }
+
+  /// The names of the scalar types, as written in source.
+  public static let named: [String: RType] = [
+    "bool": .bool, "int": .int, "text": .text, "cycles": .cycles, "icp": .icp, "duration": .duration,
+    "bytes": .bytes, "principal": .principal, "canister": .canister, "wallet": .wallet, "hash": .hash,
+    "path": .path, "status": .status, "secret": .secret,
+  ]
+
+  public static func of(_ unit: Unit) -> RType {
+    switch unit {
+    case .cycles: .cycles
+    case .icp: .icp
+    case .duration: .duration
+    case .bytes: .bytes
+    }
+  }
+
+  public var description: String {
+    switch self {
+    case .bool: "bool"
+    case .int: "int"
+    case .text: "text"
+    case .cycles: "cycles"
+    case .icp: "icp"
+    case .duration: "duration"
+    case .bytes: "bytes"
+    case .principal: "principal"
+    case .canister: "canister"
+    case .wallet: "wallet"
+    case .hash: "hash"
+    case .path: "path"
+    case .status: "status"
+    case .secret: "secret"
+    case .list(let e): "[\(e)]"
+    case .record(let fields): "{" + fields.map { "\($0.name): \($0.type)" }.joined(separator: ", ") + "}"
+    case .optional(let w): "\(w)?"
+    case .none: "none"
+    case .void: "nothing"
+    case .error: "<error>"
+    }
+  }
+
+  public var isError: Bool {
+    switch self {
+    case .error: true
+    case .list(let e), .optional(let e): e.isError
+    default: false
+    }
+  }
+
+  /// A measured quantity: arithmetic keeps the unit.
+  public var isUnit: Bool { self == .cycles || self == .icp || self == .duration || self == .bytes }
+
+  /// Admits `<`, `<=`, `>`, `>=`.
+  public var isOrdered: Bool { self == .int || isUnit || self == .text }
+
+  /// A canister's principal: `canister` or `wallet`.
+  public var isCanister: Bool { self == .canister || self == .wallet }
+
+  public var unwrapped: RType {
+    if case .optional(let w) = self { return w }
+    return self
+  }
+
+  public var isOptional: Bool {
+    if case .optional = self { return true }
+    return self == .none
+  }
+
+  /// Whether `secret` appears anywhere in the type.
+  public var containsSecret: Bool {
+    switch self {
+    case .secret: true
+    case .list(let e), .optional(let e): e.containsSecret
+    case .record(let fields): fields.contains { $0.type.containsSecret }
+    default: false
+    }
+  }
+
+  /// Whether a value of type `self` may be used where `target` is expected.
+  public func isAssignable(to target: RType) -> Bool {
+    if self == target || isError || target.isError { return true }
+    switch (self, target) {
+    case (.canister, .principal), (.wallet, .principal), (.wallet, .canister): return true
+    case (.none, .optional): return true
+    case (.optional(let a), .optional(let b)): return a.isAssignable(to: b)
+    case (_, .optional(let b)): return isAssignable(to: b)
+    case (.list(let a), .list(let b)): return a.isAssignable(to: b)
+    case (.record(let a), .record(let b)):
+      return a.count == b.count && zip(a, b).allSatisfy { $0.name == $1.name && $0.type.isAssignable(to: $1.type) }
+    default: return false
+    }
+  }
+
+  /// The most specific type both may be used as, if any (for list elements and `==`).
+  public func join(_ other: RType) -> RType? {
+    if other.isAssignable(to: self) { return self }
+    if isAssignable(to: other) { return other }
+    if isCanister || self == .principal, other.isCanister || other == .principal { return .principal }
+    if self == .none { return .optional(other) }
+    if other == .none { return .optional(self) }
+    return nil
+  }
+}

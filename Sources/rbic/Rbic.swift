@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+
+/// The `rbic` command: a thin layer over the `Rbic` libraries.
+///
+/// Exit codes (DESIGN §3): 0 success; 1 the runbook failed, or `fmt --check` found unformatted
+/// files; 2 a static error or bad usage; 3 an environment or tool error; 4 refused by a safety
+/// gate; 130 interrupted.
+@main
+struct Rbic: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "rbic",
+    abstract: "A typed runbook language for Internet Computer operations.",
+    subcommands: [CheckCommand.self, FormatCommand.self])
+
+  static func main() {
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+    } catch let exit as ExitCode {
+      Foundation.exit(exit.rawValue)
+    } catch {
+      let code = exitCode(for: error)
+      let message = fullMessage(for: error)
+      if !message.isEmpty {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+      }
+      // Bad usage is exit 2, as for a static error; help and version requests stay 0.
+      Foundation.exit(code == .success ? 0 : (code.rawValue == 64 || code == .validationFailure ? 2 : code.rawValue))
+    }
+  }
+}
