@@ -47,8 +47,10 @@ public struct DiagnosticRenderer: Sendable {
     var out = paint(d.severity.rawValue, severityColor, bold: true) + paint(": \(d.message)", nil, bold: true) + "\n"
 
     // Primary and secondary ranges in this file, grouped by line.
-    var marks: [(range: SourceRange, text: String, primary: Bool)] = [(d.range, "", true)]
-    marks += d.labels.filter { $0.range.file == d.range.file }.map { ($0.range, $0.text, false) }
+    // A label on the primary range gives the primary mark its text (a power-assert value).
+    let primaryText = d.labels.first { $0.range == d.range }?.text ?? ""
+    var marks: [(range: SourceRange, text: String, primary: Bool)] = [(d.range, primaryText, true)]
+    marks += d.labels.filter { $0.range.file == d.range.file && $0.range != d.range }.map { ($0.range, $0.text, false) }
     let lines = Set(marks.map { file.line(of: $0.range.start) }).sorted()
     let gutter = String(repeating: " ", count: String(lines.last ?? 1).count)
     let (line, column) = file.location(of: d.range.start)
@@ -60,10 +62,12 @@ public struct DiagnosticRenderer: Sendable {
       previousLine = n
       let text = file.lineText(n)
       let number = String(n)
-      out += paint(String(repeating: " ", count: gutter.count - number.count) + number + " |", .blue, bold: true)
-      out += " \(text)\n"
       let onLine = marks.filter { file.line(of: $0.range.start) == n }.sorted { $0.range.start < $1.range.start }
-      out += caretLines(for: onLine, in: file, line: n, text: text, gutter: gutter, paint: paint, color: severityColor)
+      let window = excerptWindow(text, file: file, line: n, around: onLine.first { $0.primary }?.range.start ?? onLine[0].range.start)
+      out += paint(String(repeating: " ", count: gutter.count - number.count) + number + " |", .blue, bold: true)
+      out += " \(window.text)\n"
+      out += caretLines(
+        for: onLine, in: file, line: n, text: text, window: window, gutter: gutter, paint: paint, color: severityColor)
     }
     for label in d.labels where label.range.file != d.range.file {
       out += "\(gutter) \(paint("=", .blue, bold: true)) \(label.text) at \(position(label.range))\n"
@@ -74,17 +78,41 @@ public struct DiagnosticRenderer: Sendable {
     return out
   }
 
+  /// The part of a long line shown in an excerpt: at most `maxExcerpt` characters around the mark.
+  struct Window {
+    var text: String
+    /// Characters dropped from the start, and what was printed in their place.
+    var dropped: Int
+    var shift: Int
+    var count: Int
+  }
+
+  static let maxExcerpt = 160
+
+  private func excerptWindow(_ text: String, file: SourceFile, line: Int, around offset: Int) -> Window {
+    let chars = Array(text)
+    guard chars.count > DiagnosticRenderer.maxExcerpt else { return Window(text: text, dropped: 0, shift: 0, count: chars.count) }
+    let lineStart = file.lineStarts[line - 1]
+    let clamped = min(max(offset, lineStart), lineStart + text.utf8.count)
+    let markColumn = String(decoding: file.bytes[lineStart..<clamped], as: UTF8.self).count
+    let start = max(0, min(markColumn - 40, chars.count - DiagnosticRenderer.maxExcerpt))
+    let end = min(chars.count, start + DiagnosticRenderer.maxExcerpt)
+    let shown = (start > 0 ? "…" : "") + String(chars[start..<end]) + (end < chars.count ? "…" : "")
+    return Window(text: shown, dropped: start, shift: start > 0 ? 1 : 0, count: end - start)
+  }
+
   /// The caret line under a source line, then one line per extra label text (power-assert style).
   private func caretLines(
     for marks: [(range: SourceRange, text: String, primary: Bool)], in file: SourceFile, line: Int, text: String,
-    gutter: String, paint: Painter, color: Painter.Color
+    window: Window, gutter: String, paint: Painter, color: Painter.Color
   ) -> String {
     let lineStart = file.lineStarts[line - 1]
-    let chars = Array(text)
-    // Column (in characters) of a byte offset on this line.
+    let chars = Array(window.text)
+    // Column (in characters of the shown text) of a byte offset on this line.
     func column(_ offset: Int) -> Int {
       let clamped = min(max(offset, lineStart), lineStart + text.utf8.count)
-      return String(decoding: file.bytes[lineStart..<clamped], as: UTF8.self).count
+      let raw = String(decoding: file.bytes[lineStart..<clamped], as: UTF8.self).count
+      return min(max(0, raw - window.dropped), window.count) + window.shift
     }
     func pad(_ upTo: Int, from: Int) -> String {
       (from..<max(from, upTo)).map { $0 < chars.count && chars[$0] == "\t" ? "\t" : " " }.joined()

@@ -179,7 +179,7 @@ public struct Formatter {
 
   private mutating func statement(_ s: Stmt) {
     switch s.kind {
-    case .useNetwork(let name): write("use network \(name.name)")
+    case .useNetwork(let name): write("use network \(file.text(name.range))")
     case .useIdentity(let e):
       write("use identity ")
       expr(e)

@@ -119,9 +119,12 @@ extension Parser {
     return makeExpr(.unary(.negate, operand), range(start).joined(operand.range))
   }
 
-  mutating func parsePostfix() throws(Failure) -> Expr {
+  /// With `adjacentOnly` (action arguments, where values sit side by side), `(` and `[` continue
+  /// the value only when written without a space: `f(x)` is a call, `amount (1T + 1B)` is two values.
+  mutating func parsePostfix(adjacentOnly: Bool = false) throws(Failure) -> Expr {
     var expr = try parsePrimary()
     while true {
+      if adjacentOnly, at(.lParen) || at(.lBracket), current.start != previous.end { return expr }
       switch current.kind {
       case .dot:
         _ = advance()

@@ -25,7 +25,7 @@ extension Parser {
       do {
         statements.append(try parseStatement(topLevel: topLevel))
       } catch {
-        synchronize()
+        synchronize(after: startIndex)
         if index == startIndex { _ = advance() }
       }
     }
@@ -38,11 +38,12 @@ extension Parser {
     defer { leave() }
     let statements = parseStatements(topLevel: false, firstMayShareLine: true)
     guard at(.rBrace) else {
+      // Only the end of the file stops a block early; keep what was parsed.
       report(
         .error(
           .unclosedDelimiter, "expected `}` to close the block", at: range(current),
           labels: [.init(range(open), "block opened here")]))
-      throw Failure()
+      return Block(statements: statements, range: range(from: open.start))
     }
     _ = advance()
     return Block(statements: statements, range: range(from: open.start))
@@ -50,6 +51,7 @@ extension Parser {
 
   mutating func parseStatement(topLevel: Bool) throws(Failure) -> Stmt {
     let start = current
+    let startIndex = index
     let kind: Stmt.Kind
     var doc: [String] = []
     switch current.kind {
@@ -63,7 +65,7 @@ extension Parser {
       _ = advance()
       if isContextual("network") {
         _ = advance()
-        kind = .useNetwork(try expectIdentifier("a network name such as `ic` or `local`"))
+        kind = .useNetwork(try parseNetworkName())
       } else if isContextual("identity") {
         _ = advance()
         kind = .useIdentity(try parseExpression())
@@ -85,7 +87,16 @@ extension Parser {
       let name = try expectIdentifier("a name after `let`")
       let type = accept(.colon) ? try parseType() : nil
       _ = try expect(.assign, "`=`")
-      kind = .let(name: name, type: type, value: try parseExpression())
+      // A broken value still declares the name, so later uses do not cascade into more errors.
+      let valueStart = current.start
+      var value: Expr
+      do {
+        value = try parseExpression()
+      } catch {
+        synchronize(after: startIndex)
+        value = makeExpr(.invalid, SourceRange(file: file.id, start: valueStart, end: max(valueStart, previous.end)))
+      }
+      kind = .let(name: name, type: type, value: value)
     case .keyword(.fn):
       requireTopLevel(topLevel, "fn")
       doc = docComment(before: start)
@@ -197,6 +208,21 @@ extension Parser {
     return Stmt(range: range(from: start.start), kind: kind, doc: doc)
   }
 
+  /// A network name: a word, words joined by `-` without spaces (`staging-net`), or a string.
+  mutating func parseNetworkName() throws(Failure) -> Identifier {
+    if at(.string), case .string(let parts) = current.literal, parts.count == 1, case .text(let name) = parts[0] {
+      let t = advance()
+      return Identifier(name, range(t))
+    }
+    var name = try expectIdentifier("a network name such as `ic` or `local`")
+    while at(.minus), current.start == previous.end, peek().kind == .identifier, peek().start == current.end {
+      _ = advance()
+      let part = advance()
+      name = Identifier(name.name + "-" + file.text(range(part)), name.range.joined(range(part)))
+    }
+    return name
+  }
+
   mutating func requireTopLevel(_ topLevel: Bool, _ keyword: String) {
     guard !topLevel else { return }
     report(.error(.misplacedDeclaration, "`\(keyword)` is only allowed at the top level of a runbook", at: range(current)))
@@ -245,7 +271,7 @@ extension Parser {
     }
     var values: [Expr] = []
     while !current.newlineBefore, startsActionValue(current) {
-      values.append(try parsePostfix())
+      values.append(try parsePostfix(adjacentOnly: true))
     }
     var arguments: [Argument] = []
     var rest = values[...]

@@ -197,10 +197,12 @@ public struct Parser {
 
   // MARK: - Recovery
 
-  /// Skips to the next token that starts a line at the current bracket depth, or a `}`.
-  mutating func synchronize() {
+  /// Skips to the next token after the failed statement's first token that starts a line at the
+  /// current bracket depth, or a `}`. A statement that begins on the line where the error was
+  /// found is kept: `let a =` followed by `let b = 1` loses only the first.
+  mutating func synchronize(after statementStart: Int? = nil) {
     var nesting = 0
-    let startIndex = index
+    let startIndex = statementStart ?? index
     while !at(.eof) {
       if index > startIndex, current.newlineBefore, nesting <= 0 { return }
       switch current.kind {

@@ -131,6 +131,7 @@ extension Checker {
     }
     var d = Diagnostic.error(.unknownName, "unknown name `\(name)`", at: e.range)
     if let later = laterDeclarations[name] {
+      mentionedEarly.insert(name)
       d = d.note("`\(name)` is declared later, on line \(files[later.file].line(of: later.start)); declarations are visible after they appear")
     } else if let guess = closestMatch(to: name, in: visibleNames()) {
       d = d.help("did you mean `\(guess)`?")

@@ -56,6 +56,9 @@ final class Checker {
   var identity: String?
   /// Top-level names of the file being checked, declared later than the current point (for messages).
   var laterDeclarations: [String: SourceRange] = [:]
+  /// Names used before their declaration (already reported), so the declaration is not "unused".
+  var mentionedEarly: Set<String> = []
+  var suppressUnused = false
 
   init(registry: Registry, project: ProjectFiles, requireHeader: Bool, loader: @escaping @Sendable (String) -> [UInt8]?) {
     self.registry = registry
@@ -119,6 +122,10 @@ final class Checker {
       laterDeclarations = savedLater
     }
     var exported: [Int] = []
+    // Where the parser skipped code, "never used" would be noise.
+    let savedSuppress = suppressUnused
+    suppressUnused = tree.diagnostics.hasErrors
+    defer { suppressUnused = savedSuppress }
 
     for stmt in tree.statements {
       guard case .import(let path, let range) = stmt.kind else { continue }
@@ -174,7 +181,7 @@ final class Checker {
     }
     if !isMain {
       exported += (firstSymbol..<symbols.count).filter { symbols[$0].kind == .global }
-    } else {
+    } else if !suppressUnused {
       for index in firstSymbol..<symbols.count where !symbols[index].used {
         let s = symbols[index]
         guard s.kind == .global || s.kind == .param, !s.name.hasPrefix("_"), let range = s.range else { continue }
@@ -230,12 +237,15 @@ final class Checker {
       }
       if imported { d = d.note("`\(name)` comes from an imported file") }
       diagnostics.append(d)
+      symbols[index].used = true  // one message per mistake: no "unused" for the duplicate
       return
     }
     if scopes.count == 2, universe.names[name] != nil {
       error(.duplicateDefinition, "`\(name)` is a builtin and cannot be redefined", range, help: "choose another name")
+      symbols[index].used = true
       return
     }
+    if mentionedEarly.remove(name) != nil { symbols[index].used = true }
     scopes[scopes.count - 1].names[name] = index
   }
 
@@ -278,7 +288,7 @@ final class Checker {
     let firstSymbol = symbols.count
     let result = body()
     let popped = scopes.removeLast()
-    for index in popped.names.values where index >= firstSymbol && !symbols[index].used {
+    for index in popped.names.values where index >= firstSymbol && !symbols[index].used && !suppressUnused {
       let s = symbols[index]
       if s.kind == .local, !s.name.hasPrefix("_"), let range = s.range {
         warning(.unusedBinding, "`let` `\(s.name)` is never used", range, help: "remove it, or start its name with `_`")
@@ -340,11 +350,12 @@ final class Checker {
         return
       }
       let type = check(expr, expected: .text)
-      expectType(type, .text, at: expr.range, what: "an identity name")
-      if case .string(let parts) = expr.kind, parts.count <= 1 {
+      if case .string(let parts) = expr.kind, parts.count <= 1,
+        parts.allSatisfy({ if case .text = $0 { true } else { false } })
+      {
         identity = parts.first.map { if case .text(let t) = $0 { t } else { "" } } ?? ""
       } else if !type.isError {
-        error(.typeMismatch, "the identity must be a plain string such as `\"github-ci\"`", expr.range)
+        error(.typeMismatch, "the identity must be a plain string such as `\"github-ci\"`, not `\(type)`", expr.range)
       }
     case .param(let name, let typeExpr, let defaultValue):
       let type = resolveType(typeExpr)

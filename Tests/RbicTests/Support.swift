@@ -1,0 +1,109 @@
+import Foundation
+import RbicBuiltins
+import RbicDiagnostics
+import RbicParser
+import RbicRuntime
+import Testing
+
+/// Paths and helpers shared by the tests.
+enum Corpus {
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Corpus").path
+  static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+
+  /// `*.rb.ic` files directly in a corpus folder (helpers live in `lib/` below it).
+  static func runbooks(in folder: String) -> [String] {
+    let dir = root + "/" + folder
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+    return names.filter { $0.hasSuffix(".rb.ic") }.sorted().map { folder + "/" + $0 }
+  }
+
+  static var good: [String] { runbooks(in: "good") }
+  static var bad: [String] { runbooks(in: "bad") + runbooks(in: "bad-project") }
+
+  static func read(_ relative: String) -> [UInt8] {
+    Array(FileManager.default.contents(atPath: root + "/" + relative) ?? Data())
+  }
+
+  /// Checks a corpus runbook with its own folder as the project directory.
+  static func compile(_ relative: String) -> CheckedProgram {
+    let path = root + "/" + relative
+    let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+    return Engine(registry: .standard).compile(
+      source: read(relative), path: path, options: Engine.Options(projectDirectory: directory))
+  }
+
+  /// Diagnostics in tool format with corpus-relative paths.
+  static func render(_ program: CheckedProgram) -> String {
+    DiagnosticRenderer(files: program.files, style: .tool).render(program.diagnostics)
+      .replacingOccurrences(of: root + "/", with: "")
+  }
+
+  /// Compares `actual` with the golden file next to the case; `RBIC_UPDATE_GOLDENS=1` rewrites it.
+  /// A missing golden fails.
+  static func expectGolden(_ actual: String, _ goldenRelative: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    let path = root + "/" + goldenRelative
+    if ProcessInfo.processInfo.environment["RBIC_UPDATE_GOLDENS"] == "1" {
+      FileManager.default.createFile(atPath: path, contents: Data(actual.utf8))
+      return
+    }
+    guard let data = FileManager.default.contents(atPath: path) else {
+      Issue.record("missing golden \(goldenRelative); run with RBIC_UPDATE_GOLDENS=1 to create it", sourceLocation: sourceLocation)
+      return
+    }
+    #expect(String(decoding: data, as: UTF8.self) == actual, "golden \(goldenRelative)", sourceLocation: sourceLocation)
+  }
+}
+
+/// Runs the built `rbic` binary as a real subprocess.
+enum CLI {
+  struct Result {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+  }
+
+  static var binary: String {
+    let candidates = [
+      URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("rbic").path,
+      Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("rbic").path,
+      Corpus.repository + "/.build/debug/rbic",
+    ]
+    return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[2]
+  }
+
+  static func run(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]) throws -> Result {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: binary)
+    process.arguments = arguments
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    var env = ProcessInfo.processInfo.environment
+    for (k, v) in environment { env[k] = v }
+    process.environment = env
+    // Files, not pipes: a child that fills one pipe while we drain the other would deadlock.
+    let dir = try temporaryDirectory()
+    FileManager.default.createFile(atPath: dir + "/out", contents: nil)
+    FileManager.default.createFile(atPath: dir + "/err", contents: nil)
+    let out = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/out"))
+    let err = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/err"))
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    try out.close()
+    try err.close()
+    let outData = FileManager.default.contents(atPath: dir + "/out") ?? Data()
+    let errData = FileManager.default.contents(atPath: dir + "/err") ?? Data()
+    return Result(
+      status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+      stderr: String(decoding: errData, as: UTF8.self))
+  }
+
+  /// A fresh temporary directory.
+  static func temporaryDirectory() throws -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rbic-test-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+  }
+}
