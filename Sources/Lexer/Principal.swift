@@ -2,6 +2,12 @@
 /// with dashes (the IC interface specification's textual encoding).
 public enum PrincipalText {
   static let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567".utf8)
+  /// Byte → 5-bit value, or -1.
+  static let values: [Int8] = {
+    var table = [Int8](repeating: -1, count: 256)
+    for (i, c) in alphabet.enumerated() { table[Int(c)] = Int8(i) }
+    return table
+  }()
 
   /// Whether `b` is a lowercase base32 character.
   @inline(__always)
@@ -19,12 +25,13 @@ public enum PrincipalText {
 
   /// Decodes a textual principal into its raw bytes (without the checksum).
   public static func decode(_ text: String) -> Result<[UInt8], Failure> {
-    let chars = text.utf8.filter { $0 != UInt8(ascii: "-") }
     var bits: UInt64 = 0
     var bitCount = 0
     var bytes: [UInt8] = []
-    for c in chars {
-      guard let index = alphabet.firstIndex(of: c) else { return .failure(.malformed("`\(text)` is not base32")) }
+    bytes.reserveCapacity(33)
+    for c in text.utf8 where c != UInt8(ascii: "-") {
+      let index = values[Int(c)]
+      guard index >= 0 else { return .failure(.malformed("`\(text)` is not base32")) }
       bits = (bits << 5) | UInt64(index)
       bitCount += 5
       if bitCount >= 8 {

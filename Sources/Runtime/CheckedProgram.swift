@@ -53,8 +53,10 @@ public struct CheckedProgram: Sendable {
   public var globalCount: Int
   /// Slots the top-level code's frame needs (locals in steps and blocks).
   public var mainFrameSize: Int
-  public var types: [Int: RType]
-  public var resolutions: [Int: Resolution]
+  /// By expression id (ids are dense across all files): the type of every checked expression.
+  public var types: [RType?]
+  /// By expression id: where each name (and callee) refers to.
+  public var resolutions: [Resolution?]
   /// The slot of every declared name (`let`, `for`, parameters), by the name's range.
   public var declarations: [SourceRange: Resolution]
   public var diagnostics: [Diagnostic]

@@ -267,7 +267,8 @@ extension Checker {
   }
 
   private func inferMember(_ e: Expr, _ target: Expr, _ name: Identifier) -> RType {
-    let t = check(target, expected: nil)
+    // A principal literal in front of `.` means a canister.
+    let t = check(target, expected: .canister)
     if t.isError { return .error }
     if case .optional = t {
       error(.optionalNotUnwrapped, "`\(diagnosticsText(target))` may be `none`", target.range, help: "give a default with `??` first")
@@ -306,7 +307,7 @@ extension Checker {
   private func inferCall(_ e: Expr, _ callee: Expr, _ arguments: [Argument], methodCall: Bool) -> RType {
     switch callee.kind {
     case .member(let target, let method):
-      let t = check(target, expected: nil)
+      let t = check(target, expected: .canister)
       if !t.isError, !t.isCanister {
         error(.notCallable, "`\(t)` has no methods", callee.range)
       } else if !methodCall, !t.isError {

@@ -34,8 +34,8 @@ final class Checker {
   var files: SourceFiles
   var trees: [SyntaxTree] = []
   var diagnostics: [Diagnostic] = []
-  var types: [Int: RType] = [:]
-  var resolutions: [Int: Resolution] = [:]
+  var types: [RType?] = []
+  var resolutions: [Resolution?] = []
   var declarations: [SourceRange: Resolution] = [:]
   var symbols: [Symbol] = []
   var scopes: [Scope] = []
@@ -84,7 +84,7 @@ final class Checker {
   func checkMain(path: String, bytes: [UInt8]) -> CheckedProgram {
     let file = files.add(path: path, bytes: bytes)
     let tree = Parser.parse(file, requireHeader: requireHeader, firstNodeID: nextNodeID)
-    nextNodeID = tree.nodeCount
+    reserveNodes(tree.nodeCount)
     diagnostics += tree.diagnostics
     loading = [canonical(path)]
     _ = checkFile(tree, isMain: true)
@@ -92,6 +92,13 @@ final class Checker {
       files: files, trees: trees, network: network, identity: identity, params: params, functions: functions,
       globalCount: globalCount, mainFrameSize: mainFrameSize, types: types, resolutions: resolutions,
       declarations: declarations, diagnostics: diagnostics.sortedBySource())
+  }
+
+  /// Grows the side tables to cover the expression ids of a newly parsed file.
+  func reserveNodes(_ count: Int) {
+    nextNodeID = count
+    types += repeatElement(nil, count: max(0, count - types.count))
+    resolutions += repeatElement(nil, count: max(0, count - resolutions.count))
   }
 
   func canonical(_ path: String) -> String {
@@ -212,7 +219,7 @@ final class Checker {
     let displayPath = file.path.contains("/") ? (base.relativePath == "." ? path : base.relativePath + "/" + path) : path
     let imported = files.add(path: displayPath, bytes: bytes)
     let tree = Parser.parse(imported, requireHeader: true, firstNodeID: nextNodeID)
-    nextNodeID = tree.nodeCount
+    reserveNodes(tree.nodeCount)
     diagnostics += tree.diagnostics
     loading.append(key)
     let savedFunction = (returnType, inFunction, inStep, nextSlot, frameSize)

@@ -1,1 +1,117 @@
-print("x")
+// Front-end throughput benchmark: lex, parse (lex + parse), check (lex + parse + check) and
+// format of a generated runbook of about 1 MB with hundreds of steps, median of several runs,
+// reported side by side in one run, with peak memory.
+//
+//     swift run -c release rbic-bench [target-bytes] [runs]
+import Foundation
+import RbicBuiltins
+import RbicDiagnostics
+import RbicLexer
+import RbicParser
+import RbicRuntime
+
+let arguments = CommandLine.arguments
+let targetBytes = arguments.count > 1 ? Int(arguments[1]) ?? 1_000_000 : 1_000_000
+let runs = arguments.count > 2 ? Int(arguments[2]) ?? 7 : 7
+
+/// A realistic runbook: a fleet, helper functions, and many steps using every statement kind.
+func generate(bytes target: Int) -> String {
+  var s = """
+    # Generated benchmark runbook.
+    runbook "bench" version 1
+
+    use network ic
+    use identity "github-ci"
+
+    ## The module to deploy.
+    param wasm: path = "module.wasm"
+    param oracle_live: bool = false
+
+    let wdhec: wallet = wdhec-2yaaa-aaaao-a6dgq-cai
+    let founders: [principal] = [
+      hzlpj-e6tp4-utvf2-cllfw-mcuxn-gwpde-hwmyc-zeh33-rv7md-w7rxh-2qe,  # Graydon
+      ixqcj-7o7fo-ggcky-e3676-ke7nf-n4zkl-syi35-fshpo-fh4d5-5zfq4-qae,  # Menley
+      vfnqe-wn3wk-lowg4-xzrfv-7j62s-mo4ne-vewaa-f7zce-3igsf-vobbr-3qe,  # Coby
+    ]
+    let fleet: [canister] = [6iu47-dyaaa-aaaaf-qgeza-cai, mwutv-4iaaa-aaaac-behda-cai]
+    let build = sha256(wasm)
+
+    fn deficit(c: canister, target: cycles) -> cycles {
+      if c.cycles >= target { return 0 }
+      return target - c.cycles
+    }
+
+
+    """
+  var i = 0
+  while s.utf8.count < target {
+    s += """
+      ## Step \(i): install, top up and harden one canister.
+      step "Activate canister \(i)" on 6iu47-dyaaa-aaaaf-qgeza-cai {
+        let threshold\(i) = \(i % 900 + 100)B
+        expect cycles >= threshold\(i) else "below {threshold\(i)} in step \(i)"
+        ensure hash == build via install wasm mode upgrade
+        ensure cycles >= 1T + deficit(6iu47-dyaaa-aaaaf-qgeza-cai, 2T) via wallet wdhec amount 2T or top_up
+        ensure controllers contains founders via add_controllers
+        require controllers.count >= 4 and status == running else "step \(i) left the canister unhardened"
+        if not oracle_live { skip "oracle bridge not live (\(i))" }
+        for c in fleet {
+          print "{c}: {c.cycles} after step \(i)"
+        }
+        call 6iu47-dyaaa-aaaaf-qgeza-cai.set_oracle_bridge_url("https://oracle.example/\(i)")
+      }
+
+
+      """
+    i += 1
+  }
+  return s
+}
+
+func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+
+func measure(_ body: () -> Void) -> Double {
+  var times: [Double] = []
+  for _ in 0..<runs {
+    let start = DispatchTime.now().uptimeNanoseconds
+    body()
+    times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+  }
+  return median(times)
+}
+
+func peakRSSMiB() -> Double {
+  var usage = rusage()
+  getrusage(RUSAGE_SELF.rawValue, &usage)
+  return Double(usage.ru_maxrss) / 1024  // kilobytes on Linux
+}
+
+let source = generate(bytes: targetBytes)
+let bytes = Array(source.utf8)
+var files = SourceFiles()
+let file = files.add(path: "bench.rb.ic", bytes: bytes)
+let megabytes = Double(bytes.count) / 1_000_000
+let steps = source.components(separatedBy: "\nstep ").count - 1
+let rssBefore = peakRSSMiB()
+
+let engine = Engine(registry: .standard)
+var tokenCount = 0
+var diagnosticsCount = 0
+let lexTime = measure { tokenCount = Lexer.lex(file).tokens.count }
+let parseTime = measure { _ = Parser.parse(file) }
+let checkTime = measure {
+  diagnosticsCount = engine.compile(source: bytes, path: "bench.rb.ic", options: .init(projectDirectory: "/nonexistent"))
+    .diagnostics.count
+}
+let tree = Parser.parse(file)
+let formatTime = measure { _ = Formatter.format(tree) }
+
+print("input: \(String(format: "%.2f", megabytes)) MB, \(steps) steps, \(tokenCount) tokens, \(diagnosticsCount) diagnostics")
+print("phase                      median s     MB/s   ratio to lex")
+for (name, t) in [("lex", lexTime), ("lex + parse", parseTime), ("lex + parse + check", checkTime), ("format (tree → text)", formatTime)] {
+  print(
+    name.padding(toLength: 24, withPad: " ", startingAt: 0)
+      + String(format: "%10.4f %8.1f %10.2fx", t, megabytes / t, t / lexTime))
+}
+print(String(format: "peak RSS: %.1f MiB (%.1f MiB before the input was built)", peakRSSMiB(), rssBefore))
+if diagnosticsCount != 0 { print("warning: the generated runbook has diagnostics; figures include error paths") }
