@@ -8,14 +8,18 @@ import RbicRuntime
 extension Registry {
   public static let standard: Registry = {
     var r = Registry()
-    r.register(BuiltinSignature("sha256", [BuiltinParameter("file", .path)], result: .hash, summary: "the sha256 of a file's bytes"))
+    r.register(
+      BuiltinSignature(
+        "sha256", [BuiltinParameter("file", .path)], result: .hash, summary: "the sha256 of a file's bytes"))
     r.register(
       BuiltinSignature(
         "canister_ids", [BuiltinParameter("name", .text), BuiltinParameter("key", .text, default: "\"ic\"")],
         result: .canister, summary: "a canister id from canister_ids.json or icp's mapping files"))
     r.register(BuiltinSignature("identity", [], result: .principal, summary: "the acting identity's principal"))
     r.register(BuiltinSignature("now", [], result: .text, summary: "the current time, RFC 3339"))
-    r.register(BuiltinSignature("env", [BuiltinParameter("name", .text)], result: .optional(.text), summary: "an environment variable"))
+    r.register(
+      BuiltinSignature(
+        "env", [BuiltinParameter("name", .text)], result: .optional(.text), summary: "an environment variable"))
     r.register(
       BuiltinSignature(
         "secret_env", [BuiltinParameter("name", .text)], result: .optional(.secret),
@@ -104,7 +108,10 @@ private func orderedElement(_ types: [RType]) -> Result<RType, TypeRuleError> {
   }
   let first = types[0]
   guard first.isOrdered, types.allSatisfy({ $0 == first }) else {
-    return .failure(TypeRuleError("arguments must be numbers, amounts or texts of one type, not \(types.map { "`\($0)`" }.joined(separator: ", "))"))
+    return .failure(
+      TypeRuleError(
+        "arguments must be numbers, amounts or texts of one type, not \(types.map { "`\($0)`" }.joined(separator: ", "))"
+      ))
   }
   return .success(first)
 }

@@ -63,7 +63,8 @@ public struct DiagnosticRenderer: Sendable {
       let text = file.lineText(n)
       let number = String(n)
       let onLine = marks.filter { file.line(of: $0.range.start) == n }.sorted { $0.range.start < $1.range.start }
-      let window = excerptWindow(text, file: file, line: n, around: onLine.first { $0.primary }?.range.start ?? onLine[0].range.start)
+      let window = excerptWindow(
+        text, file: file, line: n, around: onLine.first { $0.primary }?.range.start ?? onLine[0].range.start)
       out += paint(String(repeating: " ", count: gutter.count - number.count) + number + " |", .blue, bold: true)
       out += " \(window.text)\n"
       out += caretLines(
@@ -73,7 +74,8 @@ public struct DiagnosticRenderer: Sendable {
       out += "\(gutter) \(paint("=", .blue, bold: true)) \(label.text) at \(position(label.range))\n"
     }
     for note in d.notes {
-      out += "\(gutter) \(paint("=", .blue, bold: true)) \(paint(note.kind.rawValue, nil, bold: true)): \(note.message)\n"
+      out +=
+        "\(gutter) \(paint("=", .blue, bold: true)) \(paint(note.kind.rawValue, nil, bold: true)): \(note.message)\n"
     }
     return out
   }
@@ -91,7 +93,9 @@ public struct DiagnosticRenderer: Sendable {
 
   private func excerptWindow(_ text: String, file: SourceFile, line: Int, around offset: Int) -> Window {
     let chars = Array(text)
-    guard chars.count > DiagnosticRenderer.maxExcerpt else { return Window(text: text, dropped: 0, shift: 0, count: chars.count) }
+    guard chars.count > DiagnosticRenderer.maxExcerpt else {
+      return Window(text: text, dropped: 0, shift: 0, count: chars.count)
+    }
     let lineStart = file.lineStarts[line - 1]
     let clamped = min(max(offset, lineStart), lineStart + text.utf8.count)
     let markColumn = String(decoding: file.bytes[lineStart..<clamped], as: UTF8.self).count

@@ -76,7 +76,8 @@ public struct Lexer {
 
   private func range(_ start: Int, _ end: Int) -> SourceRange { SourceRange(file: file.id, start: start, end: end) }
 
-  private mutating func report(_ code: DiagnosticCode, _ message: String, _ start: Int, _ end: Int, help: String? = nil) {
+  private mutating func report(_ code: DiagnosticCode, _ message: String, _ start: Int, _ end: Int, help: String? = nil)
+  {
     var d = Diagnostic.error(code, message, at: range(start, end))
     if let help { d = d.help(help) }
     diagnostics.append(d)
@@ -166,7 +167,8 @@ public struct Lexer {
 
   @inline(__always) private func isIdentifierContinue(_ c: UInt8) -> Bool { isIdentifierStart(c) || isDigit(c) }
 
-  private static let keywords: [String: Keyword] = Dictionary(uniqueKeysWithValues: Keyword.allCases.map { ($0.rawValue, $0) })
+  private static let keywords: [String: Keyword] = Dictionary(
+    uniqueKeysWithValues: Keyword.allCases.map { ($0.rawValue, $0) })
 
   private mutating func lexIdentifier() {
     let start = pos
@@ -204,10 +206,13 @@ public struct Lexer {
     case .failure(.checksum):
       report(
         .principalChecksum, "principal `\(text)` has a bad checksum", start, principalEnd,
-        help: "check it against `dfx identity get-principal` or `icp identity principal`; if this is a subtraction, put spaces around `-`")
+        help:
+          "check it against `dfx identity get-principal` or `icp identity principal`; if this is a subtraction, put spaces around `-`"
+      )
       emit(.badLiteral, start)
     case .failure(.malformed(let why)):
-      report(.principalInvalid, "`\(text)` is not a valid principal: \(why)", start, principalEnd,
+      report(
+        .principalInvalid, "`\(text)` is not a valid principal: \(why)", start, principalEnd,
         help: "if this is a subtraction, put spaces around `-`")
       emit(.badLiteral, start)
     }
@@ -217,7 +222,9 @@ public struct Lexer {
 
   private mutating func lexNumber() {
     let start = pos
-    if bytes[pos] == UInt8(ascii: "0"), pos + 1 < end, bytes[pos + 1] == UInt8(ascii: "x") || bytes[pos + 1] == UInt8(ascii: "X") {
+    if bytes[pos] == UInt8(ascii: "0"), pos + 1 < end,
+      bytes[pos + 1] == UInt8(ascii: "x") || bytes[pos + 1] == UInt8(ascii: "X")
+    {
       lexHash()
       return
     }
@@ -246,7 +253,9 @@ public struct Lexer {
     let suffix = String(decoding: bytes[numberEnd..<pos], as: UTF8.self)
     let text = String(decoding: bytes[start..<pos], as: UTF8.self)
     if malformed {
-      report(.malformedNumber, "malformed number `\(text)`", start, pos, help: "`_` may only separate digits, as in `1_000_000`")
+      report(
+        .malformedNumber, "malformed number `\(text)`", start, pos,
+        help: "`_` may only separate digits, as in `1_000_000`")
       emit(.badLiteral, start)
       return
     }
@@ -263,7 +272,8 @@ public struct Lexer {
         let (m, o1) = value.multipliedReportingOverflow(by: 10)
         let (a, o2) = m.addingReportingOverflow(Int64(d))
         if o1 || o2 {
-          report(.integerTooLarge, "integer literal `\(text)` does not fit in 64 bits", start, pos,
+          report(
+            .integerTooLarge, "integer literal `\(text)` does not fit in 64 bits", start, pos,
             help: "the largest `int` is 9_223_372_036_854_775_807")
           emit(.badLiteral, start)
           return
@@ -278,7 +288,9 @@ public struct Lexer {
       if let guess = closestMatch(to: suffix, in: Unit.suffixes.keys.sorted()) {
         d = d.help("did you mean `\(guess)`?")
       }
-      d = d.note("units are cycles `K M B T` (either case), `ICP`, durations `ms s min h d`, sizes `KB MB GB TB KiB MiB GiB TiB`")
+      d = d.note(
+        "units are cycles `K M B T` (either case), `ICP`, durations `ms s min h d`, sizes `KB MB GB TB KiB MiB GiB TiB`"
+      )
       diagnostics.append(d)
       emit(.badLiteral, start)
       return
@@ -334,13 +346,15 @@ public struct Lexer {
       pos += 1
     }
     guard valid else {
-      report(.hashLength, "`\(file.text(range(start, pos)))` is not a hex hash", start, pos,
+      report(
+        .hashLength, "`\(file.text(range(start, pos)))` is not a hex hash", start, pos,
         help: "a hash is `0x` followed by 64 hex digits, as `Module hash:` prints it")
       emit(.badLiteral, start)
       return
     }
     guard hex.count == 64 else {
-      report(.hashLength, "a hash literal needs exactly 64 hex digits; this one has \(hex.count)", start, pos,
+      report(
+        .hashLength, "a hash literal needs exactly 64 hex digits; this one has \(hex.count)", start, pos,
         help: "copy the whole `Module hash:` value or the `sha256sum` output")
       emit(.badLiteral, start)
       return
@@ -405,7 +419,9 @@ public struct Lexer {
             text.append(contentsOf: Array(String(Character(scalar)).utf8))
           } else {
             if decode {
-              report(.invalidEscape, "invalid unicode escape", escapeStart, pos, help: "write `\\u{1F600}`: 1 to 8 hex digits in braces")
+              report(
+                .invalidEscape, "invalid unicode escape", escapeStart, pos,
+                help: "write `\\u{1F600}`: 1 to 8 hex digits in braces")
             }
             ok = false
           }
@@ -426,14 +442,18 @@ public struct Lexer {
         let exprStart = pos
         guard scanInterpolation() else {
           if decode {
-            report(.unterminatedString, "unterminated interpolation in string", open, pos,
+            report(
+              .unterminatedString, "unterminated interpolation in string", open, pos,
               help: "close it with `}`, or write `\\{` for a literal brace")
           }
           return nil
         }
         let exprEnd = pos - 1
         if file.text(range(exprStart, exprEnd)).allSatisfy(\.isWhitespace) {
-          if decode { report(.emptyInterpolation, "empty interpolation `{}`", open, pos, help: "write `\\{\\}` for literal braces") }
+          if decode {
+            report(
+              .emptyInterpolation, "empty interpolation `{}`", open, pos, help: "write `\\{\\}` for literal braces")
+          }
           ok = false
         } else {
           parts.append(.interpolation(start: exprStart, end: exprEnd))
@@ -472,7 +492,8 @@ public struct Lexer {
     pos += 1
     var value: UInt32 = 0
     var count = 0
-    while pos < end, bytes[pos] != UInt8(ascii: "}"), bytes[pos] != UInt8(ascii: "\""), bytes[pos] != UInt8(ascii: "\n") {
+    while pos < end, bytes[pos] != UInt8(ascii: "}"), bytes[pos] != UInt8(ascii: "\""), bytes[pos] != UInt8(ascii: "\n")
+    {
       guard let digit = Character(Unicode.Scalar(bytes[pos])).hexDigitValue, count < 8 else {
         pos += 1
         count = 99
@@ -538,7 +559,8 @@ public struct Lexer {
       case (UInt8(ascii: "'"), _): help = "strings use double quotes"
       default: break
       }
-      let shown = c < 0x20 || c == 0x7F ? "U+\(String(c, radix: 16, uppercase: true))" : String(Character(Unicode.Scalar(c)))
+      let shown =
+        c < 0x20 || c == 0x7F ? "U+\(String(c, radix: 16, uppercase: true))" : String(Character(Unicode.Scalar(c)))
       report(.unexpectedCharacter, "unexpected character `\(shown)`", start, pos, help: help)
       return
     }

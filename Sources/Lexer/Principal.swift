@@ -41,7 +41,9 @@ public enum PrincipalText {
     }
     guard bytes.count >= 4 else { return .failure(.malformed("`\(text)` is too short to hold a checksum")) }
     let body = Array(bytes[4...])
-    guard body.count <= 29 else { return .failure(.malformed("a principal has at most 29 bytes, this has \(body.count)")) }
+    guard body.count <= 29 else {
+      return .failure(.malformed("a principal has at most 29 bytes, this has \(body.count)"))
+    }
     let expected = crc32(body)
     let actual = UInt32(bytes[0]) << 24 | UInt32(bytes[1]) << 16 | UInt32(bytes[2]) << 8 | UInt32(bytes[3])
     let paddingIsZero = bitCount == 0 || bits & ((1 << UInt64(bitCount)) - 1) == 0

@@ -19,8 +19,11 @@ public enum Unit: String, Sendable, Hashable, CaseIterable {
   /// Every suffix the lexer accepts. Cycles suffixes work in either case, as `icp` accepts them.
   public static let suffixes: [String: Suffix] = {
     var table: [String: Suffix] = [:]
-    func add(_ text: String, _ unit: Unit, _ multiplier: Int128) { table[text] = Suffix(text: text, unit: unit, multiplier: multiplier) }
-    for (s, m) in [("K", 1_000), ("M", 1_000_000), ("B", 1_000_000_000), ("T", 1_000_000_000_000)] as [(String, Int128)] {
+    func add(_ text: String, _ unit: Unit, _ multiplier: Int128) {
+      table[text] = Suffix(text: text, unit: unit, multiplier: multiplier)
+    }
+    for (s, m) in [("K", 1_000), ("M", 1_000_000), ("B", 1_000_000_000), ("T", 1_000_000_000_000)] as [(String, Int128)]
+    {
       add(s, .cycles, m)
       add(s.lowercased(), .cycles, m)
     }

@@ -79,7 +79,9 @@ public struct Formatter {
   }
 
   private mutating func emitBlankLineIfNeeded(before offset: Int) {
-    guard let previousEnd, current.isEmpty, newlines(from: previousEnd, to: offset) >= 2, lines.last != "" else { return }
+    guard let previousEnd, current.isEmpty, newlines(from: previousEnd, to: offset) >= 2, lines.last != "" else {
+      return
+    }
     lines.append("")
   }
 
@@ -126,7 +128,10 @@ public struct Formatter {
   /// The end of the last non-blank, non-comment source byte before `offset` (for blank-line checks).
   private func lastTokenEnd(before offset: Int) -> Int {
     var i = min(offset, file.bytes.count) - 1
-    while i > 0, file.bytes[i] == UInt8(ascii: " ") || file.bytes[i] == UInt8(ascii: "\n") || file.bytes[i] == UInt8(ascii: "\t") || file.bytes[i] == UInt8(ascii: "\r") { i -= 1 }
+    while i > 0,
+      file.bytes[i] == UInt8(ascii: " ") || file.bytes[i] == UInt8(ascii: "\n") || file.bytes[i] == UInt8(ascii: "\t")
+        || file.bytes[i] == UInt8(ascii: "\r")
+    { i -= 1 }
     return i + 1
   }
 
@@ -324,13 +329,17 @@ public struct Formatter {
       expr(callee)
       arguments(args, open: callee.range.end)
     case .list(let items):
-      sequence(items.map { item in { (f: inout Formatter) in f.expr(item) } }, starts: items.map(\.range.start), range: e.range, open: "[", close: "]")
+      sequence(
+        items.map { item in { (f: inout Formatter) in f.expr(item) } }, starts: items.map(\.range.start),
+        range: e.range, open: "[", close: "]")
     case .record(let fields):
       sequence(
-        fields.map { field in { (f: inout Formatter) in
-          f.write("\(field.name.name): ")
-          f.expr(field.value)
-        } }, starts: fields.map(\.name.range.start), range: e.range, open: "{", close: "}")
+        fields.map { field in
+          { (f: inout Formatter) in
+            f.write("\(field.name.name): ")
+            f.expr(field.value)
+          }
+        }, starts: fields.map(\.name.range.start), range: e.range, open: "{", close: "}")
     }
   }
 
@@ -346,10 +355,12 @@ public struct Formatter {
     while end < file.bytes.count, file.bytes[end] != UInt8(ascii: ")") { end += 1 }
     let range = SourceRange(file: file.id, start: parenStart, end: end + 1)
     sequence(
-      args.map { argument in { (f: inout Formatter) in
-        if let label = argument.label { f.write("\(label.name): ") }
-        f.expr(argument.value)
-      } }, starts: args.map { $0.label?.range.start ?? $0.value.range.start }, range: range, open: "(", close: ")",
+      args.map { argument in
+        { (f: inout Formatter) in
+          if let label = argument.label { f.write("\(label.name): ") }
+          f.expr(argument.value)
+        }
+      }, starts: args.map { $0.label?.range.start ?? $0.value.range.start }, range: range, open: "(", close: ")",
       firstStart: first.label?.range.start ?? first.value.range.start)
   }
 

@@ -119,7 +119,8 @@ extension Parser {
         report(
           .error(
             .nestedStep, inStep ? "a step cannot contain another step" : "a step cannot be declared inside a `fn`",
-            at: range(current), notes: [.init(.help, "steps belong at the top level, or in `if` and `for` blocks there")]))
+            at: range(current),
+            notes: [.init(.help, "steps belong at the top level, or in `if` and `for` blocks there")]))
       }
       _ = advance()
       let title = try parseExpression()
@@ -132,7 +133,9 @@ extension Parser {
       _ = advance()
       let condition = try parseExpression()
       guard accept(.via) else {
-        throw fail(expected: "`via` and an action", help: "write `ensure CONDITION via ACTION`, e.g. `ensure cycles >= 1T via top_up`")
+        throw fail(
+          expected: "`via` and an action",
+          help: "write `ensure CONDITION via ACTION`, e.g. `ensure cycles >= 1T via top_up`")
       }
       var actions = [try parseAction()]
       while accept(.or) { actions.append(try parseAction()) }
@@ -141,10 +144,12 @@ extension Parser {
       let isRequire = at(.require)
       _ = advance()
       let condition = try parseExpression()
-      let message = at(.else) && !current.newlineBefore ? try { () throws(Failure) -> Expr in
-        _ = advance()
-        return try parseExpression()
-      }() : nil
+      let message =
+        at(.else) && !current.newlineBefore
+        ? try { () throws(Failure) -> Expr in
+          _ = advance()
+          return try parseExpression()
+        }() : nil
       kind = isRequire ? .require(condition, message: message) : .expect(condition, message: message)
     case .keyword(.confirm):
       _ = advance()
@@ -169,7 +174,9 @@ extension Parser {
       var limit: Expr?
       if parallel {
         guard isContextual("limit") else {
-          throw fail(expected: "`limit N` after the list", help: "a parallel loop says how many branches run at once: `parallel for c in fleet limit 10`")
+          throw fail(
+            expected: "`limit N` after the list",
+            help: "a parallel loop says how many branches run at once: `parallel for c in fleet limit 10`")
         }
         _ = advance()
         limit = try parseExpression()
@@ -225,7 +232,8 @@ extension Parser {
 
   mutating func requireTopLevel(_ topLevel: Bool, _ keyword: String) {
     guard !topLevel else { return }
-    report(.error(.misplacedDeclaration, "`\(keyword)` is only allowed at the top level of a runbook", at: range(current)))
+    report(
+      .error(.misplacedDeclaration, "`\(keyword)` is only allowed at the top level of a runbook", at: range(current)))
   }
 
   mutating func parseFunction() throws(Failure) -> FunctionDecl {
@@ -256,7 +264,8 @@ extension Parser {
     if at(.if) {
       let start = current.start
       let nested = try parseIf()
-      return .if(condition: condition, then: then, else: .elseIf(Stmt(range: range(from: start), kind: nested, doc: [])))
+      return .if(
+        condition: condition, then: then, else: .elseIf(Stmt(range: range(from: start), kind: nested, doc: [])))
     }
     return .if(condition: condition, then: then, else: .block(try parseBlock()))
   }

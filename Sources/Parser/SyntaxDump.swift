@@ -10,7 +10,9 @@ public enum SyntaxDump {
     return out
   }
 
-  static func quoted(_ s: String) -> String { "\"" + s.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\\\"") + "\"" }
+  static func quoted(_ s: String) -> String {
+    "\"" + s.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\\\"") + "\""
+  }
 
   static func block(_ b: Block, indent: String) -> String {
     b.statements.map { stmt($0, indent: indent + "  ") }.joined()
@@ -26,7 +28,8 @@ public enum SyntaxDump {
     case .param(let n, let t, let d): head = "param \(n.name) \(type(t))\(d.map { " " + expr($0) } ?? "")"
     case .let(let n, let t, let v): head = "let \(n.name)\(t.map { " " + type($0) } ?? "") \(expr(v))"
     case .function(let f):
-      head = "fn \(f.name.name) (\(f.parameters.map { "\($0.name.name) \(type($0.type))" }.joined(separator: " ")))"
+      head =
+        "fn \(f.name.name) (\(f.parameters.map { "\($0.name.name) \(type($0.type))" }.joined(separator: " ")))"
         + (f.returnType.map { " -> " + type($0) } ?? "")
       body = block(f.body, indent: indent)
     case .import(let p, _): head = "import \(quoted(p))"
@@ -34,9 +37,11 @@ public enum SyntaxDump {
       head = "step \(expr(title))\(subject.map { " on " + expr($0) } ?? "")"
       body = block(b, indent: indent)
     case .ensure(let c, let actions):
-      head = "ensure \(expr(c)) via " + actions.map { a in
-        "(\(a.name.name)\(a.isCallForm ? "()" : "") \(a.arguments.map(argument).joined(separator: " ")))"
-      }.joined(separator: " or ")
+      head =
+        "ensure \(expr(c)) via "
+        + actions.map { a in
+          "(\(a.name.name)\(a.isCallForm ? "()" : "") \(a.arguments.map(argument).joined(separator: " ")))"
+        }.joined(separator: " or ")
     case .require(let c, let m): head = "require \(expr(c))\(m.map { " else " + expr($0) } ?? "")"
     case .expect(let c, let m): head = "expect \(expr(c))\(m.map { " else " + expr($0) } ?? "")"
     case .confirm(let e): head = "confirm \(expr(e))"
@@ -55,7 +60,8 @@ public enum SyntaxDump {
       case .elseIf(let s): body += "\(indent)  else\n" + stmt(s, indent: indent + "  ")
       }
     case .for(let v, let seq, let b, let limit):
-      head = "\(limit == nil ? "for" : "parallel-for") \(v.name) \(expr(seq))\(limit.map { " limit " + expr($0) } ?? "")"
+      head =
+        "\(limit == nil ? "for" : "parallel-for") \(v.name) \(expr(seq))\(limit.map { " limit " + expr($0) } ?? "")"
       body = block(b, indent: indent)
     }
     return "\(indent)(\(head)\(doc)\(body.isEmpty ? ")\n" : "\n" + body + indent + ")\n")"
@@ -77,12 +83,13 @@ public enum SyntaxDump {
     case .integer(let v): "\(v)"
     case .amount(let u, let v): "\(v)\(u.rawValue)"
     case .string(let parts):
-      "(str " + parts.map { p in
-        switch p {
-        case .text(let t): quoted(t)
-        case .expr(let e): expr(e)
-        }
-      }.joined(separator: " ") + ")"
+      "(str "
+        + parts.map { p in
+          switch p {
+          case .text(let t): quoted(t)
+          case .expr(let e): expr(e)
+          }
+        }.joined(separator: " ") + ")"
     case .bool(let b): "\(b)"
     case .none: "none"
     case .hash(let bytes): "0x" + bytes.map { String($0, radix: 16) }.joined()

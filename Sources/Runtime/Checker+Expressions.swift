@@ -46,7 +46,9 @@ extension Checker {
         guard case .expr(let x) = part else { continue }
         let t = check(x, expected: nil)
         if t.containsSecret {
-          error(.secretExposure, "a `secret` cannot be interpolated into text", x.range, help: "secrets are passed as arguments, never pasted into text")
+          error(
+            .secretExposure, "a `secret` cannot be interpolated into text", x.range,
+            help: "secrets are passed as arguments, never pasted into text")
         } else if t == .void {
           error(.typeMismatch, "this expression returns nothing to interpolate", x.range)
         }
@@ -132,7 +134,9 @@ extension Checker {
     var d = Diagnostic.error(.unknownName, "unknown name `\(name)`", at: e.range)
     if let later = laterDeclarations[name] {
       mentionedEarly.insert(name)
-      d = d.note("`\(name)` is declared later, on line \(files[later.file].line(of: later.start)); declarations are visible after they appear")
+      d = d.note(
+        "`\(name)` is declared later, on line \(files[later.file].line(of: later.start)); declarations are visible after they appear"
+      )
     } else if let guess = closestMatch(to: name, in: visibleNames()) {
       d = d.help("did you mean `\(guess)`?")
     }
@@ -145,7 +149,9 @@ extension Checker {
     if case .list(let t) = expected?.unwrapped { elementHint = t }
     if items.isEmpty {
       if let elementHint { return .list(elementHint) }
-      error(.typeMismatch, "the type of an empty list is unknown here", e.range, help: "declare it: `let xs: [principal] = []`")
+      error(
+        .typeMismatch, "the type of an empty list is unknown here", e.range,
+        help: "declare it: `let xs: [principal] = []`")
       return .error
     }
     var element: RType?
@@ -179,7 +185,9 @@ extension Checker {
         return .error
       }
       guard case .optional(let wrapped) = l else {
-        error(.invalidOperands, "the left side of `??` is a `\(l)`, which is never `none`", lhs.range, help: "remove `?? …`")
+        error(
+          .invalidOperands, "the left side of `??` is a `\(l)`, which is never `none`", lhs.range, help: "remove `?? …`"
+        )
         check(rhs, expected: l)
         return l
       }
@@ -218,7 +226,9 @@ extension Checker {
       return .bool
     case .less, .lessEqual, .greater, .greaterEqual:
       if l.isOptional || r.isOptional {
-        error(.optionalNotUnwrapped, "cannot order a value that may be `none` (`\(l.isOptional ? l : r)`)", e.range, help: "give a default with `??`")
+        error(
+          .optionalNotUnwrapped, "cannot order a value that may be `none` (`\(l.isOptional ? l : r)`)", e.range,
+          help: "give a default with `??`")
         return .bool
       }
       guard l == r, l.isOrdered else { return invalid(unitHint(l, r)) }
@@ -271,7 +281,9 @@ extension Checker {
     let t = check(target, expected: .canister)
     if t.isError { return .error }
     if case .optional = t {
-      error(.optionalNotUnwrapped, "`\(diagnosticsText(target))` may be `none`", target.range, help: "give a default with `??` first")
+      error(
+        .optionalNotUnwrapped, "`\(diagnosticsText(target))` may be `none`", target.range,
+        help: "give a default with `??` first")
       return .error
     }
     switch t {
@@ -311,11 +323,14 @@ extension Checker {
       if !t.isError, !t.isCanister {
         error(.notCallable, "`\(t)` has no methods", callee.range)
       } else if !methodCall, !t.isError {
-        error(.invalidCallStatement, "canister methods are called with `call`", e.range, help: "write `call \(diagnosticsText(e))` as a statement")
+        error(
+          .invalidCallStatement, "canister methods are called with `call`", e.range,
+          help: "write `call \(diagnosticsText(e))` as a statement")
       }
       for argument in arguments {
         if let label = argument.label {
-          error(.argumentLabel, "canister method arguments are positional", label.range, help: "remove `\(label.name):`")
+          error(
+            .argumentLabel, "canister method arguments are positional", label.range, help: "remove `\(label.name):`")
         }
         let a = check(argument.value, expected: nil)
         if a == .void { error(.typeMismatch, "this expression returns nothing to pass", argument.value.range) }
@@ -346,7 +361,9 @@ extension Checker {
         }
       case .function(let f):
         let info = functions[f]
-        let parameters = zip(info.declaration.parameters, info.parameterTypes).map { BuiltinParameter($0.name.name, $1) }
+        let parameters = zip(info.declaration.parameters, info.parameterTypes).map {
+          BuiltinParameter($0.name.name, $1)
+        }
         _ = checkArguments(arguments, parameters: parameters, variadic: nil, callee: name, at: e.range)
         return info.result
       default:
@@ -375,7 +392,9 @@ extension Checker {
       if let label = argument.label {
         guard let i = parameters.firstIndex(where: { $0.name == label.name }) else {
           var d = Diagnostic.error(.argumentLabel, "`\(callee)` has no parameter `\(label.name)`", at: label.range)
-          if let guess = closestMatch(to: label.name, in: parameters.map(\.name)) { d = d.help("did you mean `\(guess)`?") }
+          if let guess = closestMatch(to: label.name, in: parameters.map(\.name)) {
+            d = d.help("did you mean `\(guess)`?")
+          }
           diagnostics.append(d)
           check(argument.value, expected: nil)
           continue
@@ -395,7 +414,8 @@ extension Checker {
         extra.append(t)
       } else {
         error(
-          .argumentCount, "`\(callee)` takes \(parameters.count) argument\(parameters.count == 1 ? "" : "s"), but more were given",
+          .argumentCount,
+          "`\(callee)` takes \(parameters.count) argument\(parameters.count == 1 ? "" : "s"), but more were given",
           argument.value.range)
         check(argument.value, expected: nil)
       }

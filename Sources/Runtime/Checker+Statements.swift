@@ -8,7 +8,9 @@ extension Checker {
       var exited = false
       for stmt in block.statements {
         if exited, !reportedUnreachable {
-          self.warning(.unreachableCode, "this statement never runs", stmt.range, help: "the statement before it always ends the block")
+          self.warning(
+            .unreachableCode, "this statement never runs", stmt.range,
+            help: "the statement before it always ends the block")
           reportedUnreachable = true
         }
         self.checkStatement(stmt)
@@ -59,7 +61,9 @@ extension Checker {
       inStep = saved
     case .ensure(let condition, let actions):
       if !inStep, !inFunction {
-        misplaced(stmt, "`ensure` belongs inside a step", help: "wrap it in `step \"…\" on CANISTER { … }` so it has an outcome")
+        misplaced(
+          stmt, "`ensure` belongs inside a step", help: "wrap it in `step \"…\" on CANISTER { … }` so it has an outcome"
+        )
       }
       checkEnsure(condition, actions)
     case .require(let condition, let message), .expect(let condition, let message):
@@ -76,7 +80,9 @@ extension Checker {
       let type = check(e, expected: nil)
       if type == .void { error(.typeMismatch, "this expression returns nothing to print", e.range) }
       if type.containsSecret {
-        error(.secretExposure, "a `secret` is never printed", e.range, help: "print something derived from it, such as whether it is set")
+        error(
+          .secretExposure, "a `secret` is never printed", e.range,
+          help: "print something derived from it, such as whether it is set")
       }
     case .if(let condition, let then, let otherwise):
       checkCondition(condition)
@@ -106,13 +112,17 @@ extension Checker {
       _ = check(e, expected: nil, methodCall: true)
     case .return(let value):
       guard inFunction, let returnType else {
-        error(.returnOutsideFunction, "`return` is only allowed inside a `fn`", stmt.range, help: "use `skip` to end a step early")
+        error(
+          .returnOutsideFunction, "`return` is only allowed inside a `fn`", stmt.range,
+          help: "use `skip` to end a step early")
         return
       }
       if let value {
         let type = check(value, expected: returnType)
         if returnType == .void {
-          error(.typeMismatch, "this `fn` declares no result, so `return` takes no value", value.range, help: "add `-> \(type)` to the `fn`")
+          error(
+            .typeMismatch, "this `fn` declares no result, so `return` takes no value", value.range,
+            help: "add `-> \(type)` to the `fn`")
         } else {
           expectType(type, returnType, at: value.range, what: "the returned value")
         }
@@ -121,7 +131,9 @@ extension Checker {
       }
     case .expression(let e):
       if case .call(let callee, _) = e.kind, case .member = callee.kind {
-        error(.invalidCallStatement, "canister methods are called with `call`", e.range, help: "write `call \(e.range.isEmpty ? "" : "…")` before it")
+        error(
+          .invalidCallStatement, "canister methods are called with `call`", e.range,
+          help: "write `call \(e.range.isEmpty ? "" : "…")` before it")
         _ = check(e, expected: nil, methodCall: true)
         return
       }
@@ -165,7 +177,8 @@ extension Checker {
       }
     }
     if let p = property(of: lhs) {
-      return ConvergenceTarget(convergence: kind(op).map { .comparison(p == .balance ? .cycles : p, $0) }, property: p, value: rhs)
+      return ConvergenceTarget(
+        convergence: kind(op).map { .comparison(p == .balance ? .cycles : p, $0) }, property: p, value: rhs)
     }
     if let p = property(of: rhs) {
       let flipped: BinaryOp? =
@@ -211,8 +224,10 @@ extension Checker {
     guard let target else {
       if types[condition.id]?.isError == true { return }
       error(
-        .ensureShape, "`\(name)` needs a condition on a canister property, such as `\(signature.converges.first?.description ?? "cycles >= X")`",
-        condition.range, help: "inside `step … on CANISTER`, write the property bare (`cycles >= 1T`); elsewhere `c.cycles >= 1T`")
+        .ensureShape,
+        "`\(name)` needs a condition on a canister property, such as `\(signature.converges.first?.description ?? "cycles >= X")`",
+        condition.range,
+        help: "inside `step … on CANISTER`, write the property bare (`cycles >= 1T`); elsewhere `c.cycles >= 1T`")
       return
     }
     let text = diagnosticsText(condition)
@@ -226,7 +241,8 @@ extension Checker {
       if !others.isEmpty {
         d = d.help("actions for `\(target.property.rawValue)`: \(others.map { "`\($0)`" }.joined(separator: ", "))")
       } else {
-        d = d.help("no action changes `\(target.property.rawValue)`; use `require` to check it, or a `fn` as the action")
+        d = d.help(
+          "no action changes `\(target.property.rawValue)`; use `require` to check it, or a `fn` as the action")
       }
       diagnostics.append(d)
       return
@@ -234,7 +250,8 @@ extension Checker {
     if let required = signature.requiredStatus, case .name(let word) = target.value.kind,
       registry.constants[word] != nil, word != required
     {
-      error(.actionCannotConverge, "`\(name)` makes the canister `\(required)`, not `\(word)`", action.name.range,
+      error(
+        .actionCannotConverge, "`\(name)` makes the canister `\(required)`, not `\(word)`", action.name.range,
         help: "use `\(word == "running" ? "start" : "stop")`")
     }
   }
@@ -246,8 +263,10 @@ extension Checker {
       guard let label = argument.label else {
         guard !positionalSeen, let parameter = signature.positional else {
           error(
-            .actionArgument, "`\(signature.name)` takes no \(positionalSeen ? "second " : "")unlabelled value", argument.value.range,
-            help: signature.labeled.isEmpty ? nil : "labels: \(signature.labeled.map { "`\($0.name)`" }.joined(separator: ", "))")
+            .actionArgument, "`\(signature.name)` takes no \(positionalSeen ? "second " : "")unlabelled value",
+            argument.value.range,
+            help: signature.labeled.isEmpty
+              ? nil : "labels: \(signature.labeled.map { "`\($0.name)`" }.joined(separator: ", "))")
           _ = check(argument.value, expected: nil)
           continue
         }
@@ -258,7 +277,9 @@ extension Checker {
       }
       guard let parameter = signature.labeled.first(where: { $0.name == label.name }) else {
         var d = Diagnostic.error(.actionArgument, "`\(signature.name)` has no `\(label.name)`", at: label.range)
-        if let guess = closestMatch(to: label.name, in: signature.labeled.map(\.name)) { d = d.help("did you mean `\(guess)`?") }
+        if let guess = closestMatch(to: label.name, in: signature.labeled.map(\.name)) {
+          d = d.help("did you mean `\(guess)`?")
+        }
         diagnostics.append(d)
         _ = check(argument.value, expected: nil)
         continue

@@ -60,7 +60,8 @@ final class Checker {
   var mentionedEarly: Set<String> = []
   var suppressUnused = false
 
-  init(registry: Registry, project: ProjectFiles, requireHeader: Bool, loader: @escaping @Sendable (String) -> [UInt8]?) {
+  init(registry: Registry, project: ProjectFiles, requireHeader: Bool, loader: @escaping @Sendable (String) -> [UInt8]?)
+  {
     self.registry = registry
     self.project = project
     self.requireHeader = requireHeader
@@ -105,7 +106,8 @@ final class Checker {
     URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
   }
 
-  func error(_ code: DiagnosticCode, _ message: String, _ range: SourceRange, help: String? = nil, note: String? = nil) {
+  func error(_ code: DiagnosticCode, _ message: String, _ range: SourceRange, help: String? = nil, note: String? = nil)
+  {
     var d = Diagnostic.error(code, message, at: range)
     if let note { d = d.note(note) }
     if let help { d = d.help(help) }
@@ -145,7 +147,8 @@ final class Checker {
     laterDeclarations = [:]
     for stmt in tree.statements {
       switch stmt.kind {
-      case .let(let name, _, _), .param(let name, _, _): laterDeclarations[name.name] = laterDeclarations[name.name] ?? name.range
+      case .let(let name, _, _), .param(let name, _, _):
+        laterDeclarations[name.name] = laterDeclarations[name.name] ?? name.range
       default: break
       }
     }
@@ -161,7 +164,8 @@ final class Checker {
       let index = functions.count - 1
       functionIndexes.append(index)
       let symbol = addSymbol(
-        Symbol(name: decl.name.name, type: .error, range: decl.name.range, resolution: .function(index), kind: .function))
+        Symbol(
+          name: decl.name.name, type: .error, range: decl.name.range, resolution: .function(index), kind: .function))
       declare(symbol, at: decl.name.range)
       exported.append(symbol)
     }
@@ -208,15 +212,20 @@ final class Checker {
     let key = canonical(resolved)
     if let index = loading.firstIndex(of: key) {
       let cycle = (loading[index...] + [key]).map { URL(fileURLWithPath: $0).lastPathComponent }
-      error(.importCycle, "import cycle: \(cycle.joined(separator: " → "))", range, help: "move the shared declarations into a file that both import")
+      error(
+        .importCycle, "import cycle: \(cycle.joined(separator: " → "))", range,
+        help: "move the shared declarations into a file that both import")
       return []
     }
     if let cached = exports[key] { return cached }
     guard let bytes = loader(resolved) else {
-      error(.importNotFound, "cannot read imported file `\(path)`", range, note: "paths resolve against the importing file's directory: \(base.path)")
+      error(
+        .importNotFound, "cannot read imported file `\(path)`", range,
+        note: "paths resolve against the importing file's directory: \(base.path)")
       return []
     }
-    let displayPath = file.path.contains("/") ? (base.relativePath == "." ? path : base.relativePath + "/" + path) : path
+    let displayPath =
+      file.path.contains("/") ? (base.relativePath == "." ? path : base.relativePath + "/" + path) : path
     let imported = files.add(path: displayPath, bytes: bytes)
     let tree = Parser.parse(imported, requireHeader: true, firstNodeID: nextNodeID)
     reserveNodes(tree.nodeCount)
@@ -353,7 +362,8 @@ final class Checker {
       network = name.name
     case .useIdentity(let expr):
       if identity != nil {
-        error(.duplicateUse, "`use identity` appears more than once", stmt.range, help: "a runbook acts as one identity")
+        error(
+          .duplicateUse, "`use identity` appears more than once", stmt.range, help: "a runbook acts as one identity")
         return
       }
       let type = check(expr, expected: .text)
@@ -378,7 +388,8 @@ final class Checker {
       }
       let slot = declareGlobal(name, type, kind: .param)
       params.append(
-        ParamInfo(name: name.name, type: type, defaultValue: defaultValue, doc: stmt.doc, slot: slot, range: name.range))
+        ParamInfo(name: name.name, type: type, defaultValue: defaultValue, doc: stmt.doc, slot: slot, range: name.range)
+      )
     case .let(let name, let typeExpr, let value):
       let declared = typeExpr.map(resolveType)
       let actual = check(value, expected: declared)
@@ -401,9 +412,11 @@ final class Checker {
     let keyed = project.canistersKeyed(by: name.name)
     if !keyed.isEmpty {
       d = d.note(
-        "`\(name.name)` is a key in canister_ids.json (for \(keyed.map { "`\($0)`" }.joined(separator: ", "))), not a network")
+        "`\(name.name)` is a key in canister_ids.json (for \(keyed.map { "`\($0)`" }.joined(separator: ", "))), not a network"
+      )
       d = d.help(
-        "use `use network ic` and pass the canister explicitly, e.g. `canister_ids(\"\(keyed[0])\", key: \"\(name.name)\")`")
+        "use `use network ic` and pass the canister explicitly, e.g. `canister_ids(\"\(keyed[0])\", key: \"\(name.name)\")`"
+      )
     } else if let guess = closestMatch(to: name.name, in: project.networkNames) {
       d = d.help("did you mean `\(guess)`?")
     }
@@ -419,7 +432,11 @@ final class Checker {
     case .record:
       error(.invalidParam, "a param cannot be a record", range, help: "declare one param per field")
     case .list(let e), .optional(let e):
-      if case .list = e { error(.invalidParam, "a param cannot be a list of lists", range) } else { checkParamType(e, at: range) }
+      if case .list = e {
+        error(.invalidParam, "a param cannot be a list of lists", range)
+      } else {
+        checkParamType(e, at: range)
+      }
     default: break
     }
   }
@@ -427,7 +444,7 @@ final class Checker {
   /// Literals, lists and records of literals, `none`, and negated numbers.
   func isConstant(_ e: Expr) -> Bool {
     switch e.kind {
-    case .integer, .amount, .bool, .none, .hash, .principal, .invalid, .name: 
+    case .integer, .amount, .bool, .none, .hash, .principal, .invalid, .name:
       if case .name(let n) = e.kind { return registry.constants[n] != nil }
       return true
     case .string(let parts): return parts.allSatisfy { if case .text = $0 { true } else { false } }
@@ -445,7 +462,8 @@ final class Checker {
     guard !actual.isAssignable(to: expected) else { return }
     var d = Diagnostic.error(.typeMismatch, "\(what) should be `\(expected)`, not `\(actual)`", at: range)
     if actual == .int, expected.isUnit {
-      d = d.help("an `int` variable never converts to `\(expected)` silently; write an amount literal or multiply one: `n * 1T`")
+      d = d.help(
+        "an `int` variable never converts to `\(expected)` silently; write an amount literal or multiply one: `n * 1T`")
     } else if actual == .principal, expected.isCanister {
       d = d.help("only a principal literal becomes a `\(expected)`; declare the binding as `\(expected)`")
     } else if actual.isOptional, actual.unwrapped.isAssignable(to: expected) {

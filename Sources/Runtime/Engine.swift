@@ -41,13 +41,16 @@ public final class Engine: Sendable {
   /// Checks source held in memory; `path` names it in diagnostics and anchors relative imports.
   public func compile(source: [UInt8], path: String, options: Options = Options()) -> CheckedProgram {
     let project = ProjectFiles(directory: options.projectDirectory)
-    let checker = Checker(registry: registry, project: project, requireHeader: options.requireHeader, loader: Engine.readFile)
+    let checker = Checker(
+      registry: registry, project: project, requireHeader: options.requireHeader, loader: Engine.readFile)
     return checker.checkMain(path: path, bytes: source)
   }
 
   @Sendable static func readFile(_ path: String) -> [UInt8]? {
     var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { return nil }
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+      return nil
+    }
     return FileManager.default.contents(atPath: path).map { Array($0) }
   }
 }

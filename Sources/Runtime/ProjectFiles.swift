@@ -13,7 +13,9 @@ public struct ProjectFiles: Sendable {
 
   public var directory: String
   /// `local` and `ic` first, then the project's own.
-  public private(set) var networks: [Network] = [Network(name: "local", source: "built in"), Network(name: "ic", source: "built in")]
+  public private(set) var networks: [Network] = [
+    Network(name: "local", source: "built in"), Network(name: "ic", source: "built in"),
+  ]
   /// Problems reading the files, as `(file, message)`; a missing file is not a problem.
   public private(set) var problems: [(file: String, message: String)] = []
   /// `canister_ids.json`: canister name → key (network or `production`-style label) → principal text.

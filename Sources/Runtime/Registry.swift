@@ -24,7 +24,9 @@ public enum CanisterProperty: String, Sendable, CaseIterable {
   }
 
   /// Bare inside `step … on` (DESIGN §2.4): all but `id` and `balance`.
-  public static let subjectProperties: [CanisterProperty] = [.cycles, .hash, .controllers, .status, .memory, .freezingThreshold]
+  public static let subjectProperties: [CanisterProperty] = [
+    .cycles, .hash, .controllers, .status, .memory, .freezingThreshold,
+  ]
 }
 
 public struct BuiltinParameter: Sendable {

@@ -19,7 +19,8 @@ import Testing
     let dir = try CLI.temporaryDirectory()
     let path = dir + "/bad.rb.ic"
     try "runbook \"x\" version 1\nuse network production\n".write(toFile: path, atomically: true, encoding: .utf8)
-    try "{\"networks\": {\"testnet\": {\"providers\": [\"https://t\"]}}}".write(toFile: dir + "/dfx.json", atomically: true, encoding: .utf8)
+    try "{\"networks\": {\"testnet\": {\"providers\": [\"https://t\"]}}}".write(
+      toFile: dir + "/dfx.json", atomically: true, encoding: .utf8)
     let r = try CLI.run(["check", "bad.rb.ic"], in: dir, environment: ["NO_COLOR": "1"])
     #expect(r.status == 2)
     #expect(r.stderr.contains("error: unknown network `production`"))
@@ -69,7 +70,9 @@ import Testing
     #expect(try String(contentsOfFile: path, encoding: .utf8) == messy, "--check changes nothing")
 
     #expect(try CLI.run(["fmt", "m.rb.ic"], in: dir).status == 0)
-    #expect(try String(contentsOfFile: path, encoding: .utf8) == "runbook \"m\" version 1\nlet x = 1  # keep me\nprint x + 1\n")
+    #expect(
+      try String(contentsOfFile: path, encoding: .utf8)
+        == "runbook \"m\" version 1\nlet x = 1  # keep me\nprint x + 1\n")
     #expect(try CLI.run(["fmt", "--check", "m.rb.ic"], in: dir).status == 0)
   }
 
@@ -89,7 +92,8 @@ import Testing
     case "invalid-utf8": return Array((header + "print \"").utf8) + [0xC3, 0x28, 0xFF] + Array("\"\n".utf8)
     case "nested-brackets": return Array((header + "print " + String(repeating: "[", count: 10_000)).utf8)
     case "nested-parens":
-      return Array((header + "print " + String(repeating: "(", count: 10_000) + "1" + String(repeating: ")", count: 10_000)).utf8)
+      return Array(
+        (header + "print " + String(repeating: "(", count: 10_000) + "1" + String(repeating: ")", count: 10_000)).utf8)
     case "nested-blocks": return Array((header + String(repeating: "if true {\n", count: 10_000)).utf8)
     case "nested-not": return Array((header + "print " + String(repeating: "not ", count: 10_000) + "true\n").utf8)
     case "long-chain": return Array((header + "print 1" + String(repeating: " + 1", count: 50_000) + "\n").utf8)
@@ -105,7 +109,8 @@ import Testing
 
   /// Hostile inputs end in diagnostics and exit 2, never a crash or a hang.
   @Test(arguments: [
-    "invalid-utf8", "nested-brackets", "nested-parens", "nested-blocks", "nested-not", "long-chain", "long-member-chain",
+    "invalid-utf8", "nested-brackets", "nested-parens", "nested-blocks", "nested-not", "long-chain",
+    "long-member-chain",
     "unterminated-string", "unterminated-block", "huge-integer", "bad-hash", "bad-principal", "nul-bytes",
   ])
   func hostileInputIsADiagnostic(_ name: String) throws {
@@ -128,7 +133,8 @@ import Testing
     let fragments = [
       "runbook \"x\" version 1\n", "step \"s\" on c {", "}", "ensure", "via", "wallet", "cycles >= 1T", "(", ")", "[",
       "]", "{", "\"", "\"{", "or", "and", "not", "let", "x", "=", "1.5T", "0x", "wdhec-2yaaa-aaaao-a6dgq-cai", "\n",
-      "#", "##", "fn f(a: int) -> int", "return", "parallel for c in xs limit 2", ".", ",", ":", "-", "??", "import \"x\"",
+      "#", "##", "fn f(a: int) -> int", "return", "parallel for c in xs limit 2", ".", ",", ":", "-", "??",
+      "import \"x\"",
       "use network", "param p: secret", "\u{FF}", "\\", "if", "else", "call c.m(1)", "print", "5s", "contains",
     ]
     let engine = Engine(registry: .standard)
@@ -141,7 +147,8 @@ import Testing
           source += Array(fragments[Int(generator.next() % UInt64(fragments.count))].utf8) + [0x20]
         }
       }
-      let program = engine.compile(source: source, path: "/nonexistent/fuzz.rb.ic", options: .init(projectDirectory: "/nonexistent"))
+      let program = engine.compile(
+        source: source, path: "/nonexistent/fuzz.rb.ic", options: .init(projectDirectory: "/nonexistent"))
       _ = DiagnosticRenderer(files: program.files, style: .human(colors: true)).render(program.diagnostics)
       if let formatted = Formatter.format(program.main) {
         var files = SourceFiles()

@@ -63,8 +63,11 @@ import Testing
     for name in names {
       let path = dir + "/" + name
       let program = try Engine(registry: .standard).compile(path: path, options: .init(projectDirectory: dir))
-      #expect(program.diagnostics.isEmpty, "\(name): \(DiagnosticRenderer(files: program.files, style: .tool).render(program.diagnostics))")
-      #expect(Formatter.format(program.main).map { Array($0.utf8) } == program.main.file.bytes, "\(name) is not formatted")
+      #expect(
+        program.diagnostics.isEmpty,
+        "\(name): \(DiagnosticRenderer(files: program.files, style: .tool).render(program.diagnostics))")
+      #expect(
+        Formatter.format(program.main).map { Array($0.utf8) } == program.main.file.bytes, "\(name) is not formatted")
     }
   }
 }

@@ -30,16 +30,20 @@ import Testing
     var files = SourceFiles()
     let file = files.add(path: "t", bytes: Array("ensure hash == build via wallet w\n".utf8))
     let d = Diagnostic.error(
-      .actionCannotConverge, "`wallet` cannot make `hash == build` true", at: SourceRange(file: file.id, start: 25, end: 31),
+      .actionCannotConverge, "`wallet` cannot make `hash == build` true",
+      at: SourceRange(file: file.id, start: 25, end: 31),
       labels: [.init(SourceRange(file: file.id, start: 7, end: 20), "the condition")])
     let text = DiagnosticRenderer(files: files, style: .human(colors: false)).render(d)
-    #expect(text.contains("1 | ensure hash == build via wallet w\n  |        ^~~~~~~~~~~~~     ^~~~~~\n  |        the condition\n"))
+    #expect(
+      text.contains(
+        "1 | ensure hash == build via wallet w\n  |        ^~~~~~~~~~~~~     ^~~~~~\n  |        the condition\n"))
   }
 
   @Test func toolFormatIsOneLinePerDiagnosticAndNote() {
     var files = SourceFiles()
     let file = files.add(path: "a.rb.ic", bytes: Array("x\ny zz\n".utf8))
-    let d = Diagnostic.error(.unknownName, "unknown name `zz`", at: SourceRange(file: file.id, start: 4, end: 6)).help("did you mean `z`?")
+    let d = Diagnostic.error(.unknownName, "unknown name `zz`", at: SourceRange(file: file.id, start: 4, end: 6)).help(
+      "did you mean `z`?")
     #expect(
       DiagnosticRenderer(files: files, style: .tool).render(d)
         == "a.rb.ic:2:3: error: unknown name `zz` [unknown-name]\na.rb.ic:2:3: help: did you mean `z`?\n")
@@ -59,6 +63,7 @@ import Testing
     let d = Diagnostic.error(.unknownName, "line\nbreak", at: SourceRange(file: file.id, start: 4, end: 5))
     #expect(
       DiagnosticRenderer(files: files, style: .tool).renderJSON([d])
-        == #"[{"file":"q\"t","line":2,"column":2,"endLine":2,"endColumn":3,"severity":"error","code":"unknown-name","message":"line\nbreak","notes":[]}]"#)
+        == #"[{"file":"q\"t","line":2,"column":2,"endLine":2,"endColumn":3,"severity":"error","code":"unknown-name","message":"line\nbreak","notes":[]}]"#
+    )
   }
 }

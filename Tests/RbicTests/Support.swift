@@ -41,14 +41,17 @@ enum Corpus {
 
   /// Compares `actual` with the golden file next to the case; `RBIC_UPDATE_GOLDENS=1` rewrites it.
   /// A missing golden fails.
-  static func expectGolden(_ actual: String, _ goldenRelative: String, sourceLocation: SourceLocation = #_sourceLocation) {
+  static func expectGolden(
+    _ actual: String, _ goldenRelative: String, sourceLocation: SourceLocation = #_sourceLocation
+  ) {
     let path = root + "/" + goldenRelative
     if ProcessInfo.processInfo.environment["RBIC_UPDATE_GOLDENS"] == "1" {
       FileManager.default.createFile(atPath: path, contents: Data(actual.utf8))
       return
     }
     guard let data = FileManager.default.contents(atPath: path) else {
-      Issue.record("missing golden \(goldenRelative); run with RBIC_UPDATE_GOLDENS=1 to create it", sourceLocation: sourceLocation)
+      Issue.record(
+        "missing golden \(goldenRelative); run with RBIC_UPDATE_GOLDENS=1 to create it", sourceLocation: sourceLocation)
       return
     }
     #expect(String(decoding: data, as: UTF8.self) == actual, "golden \(goldenRelative)", sourceLocation: sourceLocation)
@@ -72,7 +75,9 @@ enum CLI {
     return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[2]
   }
 
-  static func run(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]) throws -> Result {
+  static func run(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]) throws
+    -> Result
+  {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: binary)
     process.arguments = arguments

@@ -100,15 +100,21 @@ var diagnosticsCount = 0
 let lexTime = measure { tokenCount = Lexer.lex(file).tokens.count }
 let parseTime = measure { _ = Parser.parse(file) }
 let checkTime = measure {
-  diagnosticsCount = engine.compile(source: bytes, path: "bench.rb.ic", options: .init(projectDirectory: "/nonexistent"))
+  diagnosticsCount =
+    engine.compile(source: bytes, path: "bench.rb.ic", options: .init(projectDirectory: "/nonexistent"))
     .diagnostics.count
 }
 let tree = Parser.parse(file)
 let formatTime = measure { _ = Formatter.format(tree) }
 
-print("input: \(String(format: "%.2f", megabytes)) MB, \(steps) steps, \(tokenCount) tokens, \(diagnosticsCount) diagnostics")
+print(
+  "input: \(String(format: "%.2f", megabytes)) MB, \(steps) steps, \(tokenCount) tokens, \(diagnosticsCount) diagnostics"
+)
 print("phase                      median s     MB/s   ratio to lex")
-for (name, t) in [("lex", lexTime), ("lex + parse", parseTime), ("lex + parse + check", checkTime), ("format (tree → text)", formatTime)] {
+for (name, t) in [
+  ("lex", lexTime), ("lex + parse", parseTime), ("lex + parse + check", checkTime),
+  ("format (tree → text)", formatTime),
+] {
   print(
     name.padding(toLength: 24, withPad: " ", startingAt: 0)
       + String(format: "%10.4f %8.1f %10.2fx", t, megabytes / t, t / lexTime))
