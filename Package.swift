@@ -15,6 +15,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
   ],
   targets: [
     .target(name: "RbicDiagnostics", path: "Sources/Diagnostics"),
@@ -22,12 +23,18 @@ let package = Package(
     .target(name: "RbicParser", dependencies: ["RbicLexer", "RbicDiagnostics"], path: "Sources/Parser"),
     .target(
       name: "RbicRuntime",
-      dependencies: ["RbicParser", "RbicLexer", "RbicDiagnostics", .product(name: "Yams", package: "Yams")],
+      dependencies: [
+        "RbicParser", "RbicLexer", "RbicDiagnostics", .product(name: "Yams", package: "Yams"),
+        .product(name: "Crypto", package: "swift-crypto"),
+      ],
       path: "Sources/Runtime"),
     .target(name: "RbicBuiltins", dependencies: ["RbicRuntime"], path: "Sources/Builtins"),
     .executableTarget(
       name: "rbic",
-      dependencies: ["RbicBuiltins", "RbicRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: [
+        "RbicBuiltins", "RbicRuntime", "RbicLexer", "RbicDiagnostics",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
       path: "Sources/rbic"),
     .executableTarget(name: "rbic-bench", dependencies: ["RbicBuiltins", "RbicRuntime"], path: "benchmarks/rbic-bench"),
     .testTarget(

@@ -1,4 +1,9 @@
+import Foundation
 import RbicRuntime
+
+#if canImport(FoundationNetworking)
+  import FoundationNetworking
+#endif
 
 /// The standard builtins and actions (DESIGN §2.5–2.6), as signatures the checker uses.
 ///
@@ -10,20 +15,57 @@ extension Registry {
     var r = Registry()
     r.register(
       BuiltinSignature(
-        "sha256", [BuiltinParameter("file", .path)], result: .hash, summary: "the sha256 of a file's bytes"))
+        "sha256", [BuiltinParameter("file", .path)], result: .hash, summary: "the sha256 of a file's bytes",
+        body: { args, context throws(RuntimeError) in
+          guard case .path(let path) = args[0] else { return .none }
+          let full = path.hasPrefix("/") ? path : (context.projectDirectory as NSString).appendingPathComponent(path)
+          guard let data = FileManager.default.contents(atPath: full) else {
+            throw .message(.environment, "cannot read `\(path)` to hash it")
+          }
+          return .hash(Hashing.sha256(Array(data)))
+        }))
     r.register(
       BuiltinSignature(
-        "canister_ids", [BuiltinParameter("name", .text), BuiltinParameter("key", .text, default: "\"ic\"")],
-        result: .canister, summary: "a canister id from canister_ids.json or icp's mapping files"))
-    r.register(BuiltinSignature("identity", [], result: .principal, summary: "the acting identity's principal"))
-    r.register(BuiltinSignature("now", [], result: .text, summary: "the current time, RFC 3339"))
+        "canister_ids", [BuiltinParameter("name", .text), BuiltinParameter("key", .text, default: "\"ic\"", value: .text("ic"))],
+        result: .canister, summary: "a canister id from canister_ids.json or icp's mapping files",
+        body: { args, context throws(RuntimeError) in
+          guard case .text(let name) = args[0], case .text(let key) = args[1] else { return .none }
+          let project = ProjectFiles(directory: context.projectDirectory)
+          guard let text = project.canisterID(name: name, key: key) else {
+            throw .message(.failed, "no id for canister `\(name)` under `\(key)` in canister_ids.json or .icp mappings")
+          }
+          guard let p = Principal(text: text) else {
+            throw .message(.failed, "canister_ids.json has `\(text)` for `\(name)`/`\(key)`, which is not a valid principal")
+          }
+          return .principal(p)
+        }))
     r.register(
       BuiltinSignature(
-        "env", [BuiltinParameter("name", .text)], result: .optional(.text), summary: "an environment variable"))
+        "identity", [], result: .principal, summary: "the acting identity's principal",
+        body: { _, context throws(RuntimeError) in
+          do throws(BackendError) { return .principal(try context.backend.identityPrincipal()) } catch {
+            throw .message(.environment, error.description)
+          }
+        }))
+    r.register(
+      BuiltinSignature(
+        "now", [], result: .text, summary: "the current time, RFC 3339",
+        body: { _, _ in .text(ISO8601DateFormatter().string(from: Date())) }))
+    r.register(
+      BuiltinSignature(
+        "env", [BuiltinParameter("name", .text)], result: .optional(.text), summary: "an environment variable",
+        body: { args, context in
+          guard case .text(let name) = args[0], let v = context.environment[name] else { return .none }
+          return .text(v)
+        }))
     r.register(
       BuiltinSignature(
         "secret_env", [BuiltinParameter("name", .text)], result: .optional(.secret),
-        summary: "an environment variable that is never printed or journaled"))
+        summary: "an environment variable that is never printed or journaled",
+        body: { args, context in
+          guard case .text(let name) = args[0], let v = context.environment[name] else { return .none }
+          return .secret(Secret(v))
+        }))
     r.register(
       BuiltinSignature(
         "run", [BuiltinParameter("program", .text)], variadic: .text,
@@ -34,11 +76,13 @@ extension Registry {
             return .failure(TypeRuleError("arguments are `text`, `path` or `secret`, not `\(t)`"))
           }
           return .success(.record([.init("status", .int), .init("stdout", .text), .init("stderr", .text)]))
-        }))
+        },
+        body: { args, context throws(RuntimeError) in try runCommand(args, context) }))
     r.register(
       BuiltinSignature(
         "http_get", [BuiltinParameter("url", .text)], result: .record([.init("status", .int), .init("body", .text)]),
-        summary: "an HTTP GET"))
+        summary: "an HTTP GET (libcurl, through FoundationNetworking)",
+        body: { args, context throws(RuntimeError) in try httpGet(args, context) }))
     r.register(
       BuiltinSignature(
         "len", [BuiltinParameter("value", .error)], result: .int, summary: "the length of a list or text",
@@ -47,13 +91,21 @@ extension Registry {
           case .list, .text: .success(.int)
           case let t: .failure(TypeRuleError("takes a list or a text, not `\(t)`"))
           }
+        },
+        body: { args, _ in
+          switch args[0] {
+          case .list(let items): .int(Int64(items.count))
+          case .text(let t): .int(Int64(t.count))
+          default: .none
+          }
         }))
     for name in ["min", "max"] {
       r.register(
         BuiltinSignature(
           name, [BuiltinParameter("first", .error)], variadic: .error, result: .error,
           summary: "the \(name == "min" ? "smallest" : "largest") of a list or of its arguments",
-          typeRule: { types in orderedElement(types) }))
+          typeRule: { types in orderedElement(types) },
+          body: { args, _ throws(RuntimeError) in try extreme(args, largest: name == "max") }))
     }
     r.register(
       BuiltinSignature(
@@ -63,7 +115,8 @@ extension Registry {
             return .failure(TypeRuleError("takes a list of numbers or amounts, not `\(types[0])`"))
           }
           return .success(e)
-        }))
+        },
+        body: { args, _ throws(RuntimeError) in try total(args[0]) }))
 
     r.register(
       ActionSignature(
@@ -114,4 +167,113 @@ private func orderedElement(_ types: [RType]) -> Result<RType, TypeRuleError> {
       ))
   }
   return .success(first)
+}
+
+/// `min`/`max` over one list or several arguments.
+private func extreme(_ args: [Value], largest: Bool) throws(RuntimeError) -> Value {
+  var items = args
+  if args.count == 1, case .list(let list) = args[0] { items = list }
+  guard var best = items.first else { throw .message(.failed, "`\(largest ? "max" : "min")` of an empty list") }
+  for v in items.dropFirst() {
+    guard let better = Arithmetic.isOrdered(v, before: best) else { continue }
+    if better != largest { best = v }
+  }
+  return best
+}
+
+/// `sum` of a list, with overflow as an error.
+private func total(_ list: Value) throws(RuntimeError) -> Value {
+  guard case .list(let items) = list, var acc = items.first else {
+    if case .list = list { return .int(0) }
+    throw .message(.failed, "`sum` takes a list")
+  }
+  for v in items.dropFirst() {
+    guard let next = Arithmetic.apply(.add, acc, v) else { throw .message(.failed, "overflow in `sum`") }
+    acc = next
+  }
+  return acc
+}
+
+/// `run(argv…)`: a local command from an argv, never through a shell; journaled.
+private func runCommand(_ args: [Value], _ context: BuiltinContext) throws(RuntimeError) -> Value {
+  let argv = args.map { v -> String in
+    switch v {
+    case .text(let t), .path(let t): t
+    case .secret(let s): s.reveal
+    default: ValueFormat.display(v)
+    }
+  }
+  let shown = args.map { if case .secret = $0 { "<secret>" } else { ValueFormat.display($0) } }
+  guard let program = argv.first, !program.isEmpty else { throw .message(.failed, "`run` needs a program") }
+  let process = Process()
+  if program.contains("/") {
+    process.executableURL = URL(fileURLWithPath: program)
+    process.arguments = Array(argv.dropFirst())
+  } else {
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = argv
+  }
+  process.currentDirectoryURL = URL(fileURLWithPath: context.projectDirectory)
+  let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rbic-run-\(UUID().uuidString)")
+  let started = Date()
+  do {
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let outURL = directory.appendingPathComponent("out")
+    let errURL = directory.appendingPathComponent("err")
+    FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    let out = try FileHandle(forWritingTo: outURL)
+    let err = try FileHandle(forWritingTo: errURL)
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    try out.close()
+    try err.close()
+    let stdout = String(decoding: (try? Data(contentsOf: outURL)) ?? Data(), as: UTF8.self)
+    let stderr = String(decoding: (try? Data(contentsOf: errURL)) ?? Data(), as: UTF8.self)
+    context.journalCommand(shown, process.terminationStatus, Date().timeIntervalSince(started), stdout + stderr)
+    return .record(["status", "stdout", "stderr"], [.int(Int64(process.terminationStatus)), .text(stdout), .text(stderr)])
+  } catch {
+    context.journalCommand(shown, -1, Date().timeIntervalSince(started), "\(error)")
+    throw .message(.environment, "cannot run `\(shown.joined(separator: " "))`: \(error.localizedDescription)")
+  }
+}
+
+/// `http_get(url)`: one GET through URLSession (libcurl underneath on Linux), 30 s timeout.
+private func httpGet(_ args: [Value], _ context: BuiltinContext) throws(RuntimeError) -> Value {
+  guard case .text(let text) = args[0], let url = URL(string: text), url.scheme == "http" || url.scheme == "https" else {
+    throw .message(.failed, "`http_get` needs an http or https URL")
+  }
+  var request = URLRequest(url: url, timeoutInterval: 30)
+  request.httpMethod = "GET"
+  let box = ResultBox()
+  let semaphore = DispatchSemaphore(value: 0)
+  let started = Date()
+  URLSession.shared.dataTask(with: request) { data, response, error in
+    box.set(data: data, status: (response as? HTTPURLResponse)?.statusCode, error: error)
+    semaphore.signal()
+  }.resume()
+  semaphore.wait()
+  let (data, status, error) = box.get()
+  context.journalCommand(["GET", text], Int32(status ?? -1), Date().timeIntervalSince(started), "")
+  if let error { throw .message(.environment, "GET \(text) failed: \(error.localizedDescription)") }
+  return .record(["status", "body"], [.int(Int64(status ?? 0)), .text(String(decoding: data ?? Data(), as: UTF8.self))])
+}
+
+private final class ResultBox: @unchecked Sendable {
+  private let lock = NSLock()
+  private var data: Data?
+  private var status: Int?
+  private var error: Error?
+  func set(data: Data?, status: Int?, error: Error?) {
+    lock.withLock {
+      self.data = data
+      self.status = status
+      self.error = error
+    }
+  }
+  func get() -> (Data?, Int?, Error?) { lock.withLock { (data, status, error) } }
 }

@@ -46,6 +46,19 @@ public final class Engine: Sendable {
     return checker.checkMain(path: path, bytes: source)
   }
 
+  /// Runs a checked program (it must have no errors). In `plan` mode nothing reaches `backend`'s
+  /// mutations: the run goes against a copy (for the sim) or a predictor seeded from its reads.
+  public func run(_ program: CheckedProgram, backend: Backend, options: RunOptions) -> RunResult {
+    if let first = program.diagnostics.first(where: { $0.severity == .error }) {
+      return RunResult(
+        runbook: program.main.header?.name ?? "", version: program.main.header?.version ?? 0, mode: options.mode, steps: [],
+        exitCode: 2, failure: RuntimeError(.failed, first), journalPath: nil)
+    }
+    let target: Backend =
+      options.mode == .plan ? ((backend as? SimulatedIC)?.copy() ?? SimulatedIC.predicting(from: backend)) : backend
+    return Interpreter(program: program, registry: registry, backend: target, options: options).run()
+  }
+
   @Sendable static func readFile(_ path: String) -> [UInt8]? {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {

@@ -99,6 +99,17 @@ public struct ProjectFiles: Sendable {
     }
   }
 
+  /// A canister id by name and key: `canister_ids.json` first, then icp's mapping file for an
+  /// environment named `key` (`.icp/data/mappings/KEY.ids.json`, then `.icp/cache/…`).
+  public func canisterID(name: String, key: String) -> String? {
+    if let id = canisterIDs[name]?[key] { return id }
+    for folder in ["data", "cache"] {
+      guard case .object(let map) = json(".icp/\(folder)/mappings/\(key).ids.json"), let id = map[name] as? String else { continue }
+      return id
+    }
+    return nil
+  }
+
   /// The canister names in `canister_ids.json` that use `key` as a key (for "`production` is a key,
   /// not a network").
   public func canistersKeyed(by key: String) -> [String] {

@@ -34,11 +34,26 @@ public struct BuiltinParameter: Sendable {
   public var type: RType
   /// Present when the parameter may be left out; then it is passed by label.
   public var defaultDescription: String?
-  public init(_ name: String, _ type: RType, default defaultDescription: String? = nil) {
+  /// The value used when the argument is left out.
+  public var defaultValue: Value?
+  public init(_ name: String, _ type: RType, default defaultDescription: String? = nil, value: Value? = nil) {
     self.name = name
     self.type = type
     self.defaultDescription = defaultDescription
+    self.defaultValue = value
   }
+}
+
+/// A builtin's implementation.
+public typealias BuiltinBody = @Sendable ([Value], BuiltinContext) throws(RuntimeError) -> Value
+
+/// What a builtin may use while it runs.
+public struct BuiltinContext: Sendable {
+  public var backend: Backend
+  public var projectDirectory: String
+  public var environment: [String: String]
+  /// Records an external command (argv, exit status, duration) in the journal.
+  public var journalCommand: @Sendable (_ argv: [String], _ status: Int32, _ seconds: Double, _ output: String) -> Void
 }
 
 /// A builtin function's static signature.
@@ -51,11 +66,15 @@ public struct BuiltinSignature: Sendable {
   /// For generic builtins: the result type from the argument types, or a message saying what is wrong.
   public var typeRule: (@Sendable ([RType]) -> Result<RType, TypeRuleError>)?
   public var summary: String
+  /// What the builtin does at run time; arguments arrive in parameter order (defaults filled in),
+  /// then the variadic ones.
+  public var body: BuiltinBody?
 
   public init(
     _ name: String, _ parameters: [BuiltinParameter], variadic: RType? = nil, result: RType, summary: String,
-    typeRule: (@Sendable ([RType]) -> Result<RType, TypeRuleError>)? = nil
+    typeRule: (@Sendable ([RType]) -> Result<RType, TypeRuleError>)? = nil, body: BuiltinBody? = nil
   ) {
+    self.body = body
     self.name = name
     self.parameters = parameters
     self.variadic = variadic

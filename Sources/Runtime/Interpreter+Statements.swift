@@ -1,0 +1,468 @@
+import Foundation
+import RbicDiagnostics
+import RbicLexer
+import RbicParser
+
+extension Interpreter {
+  // MARK: - The run
+
+  func run() -> RunResult {
+    let main = program.main
+    var result = RunResult(
+      runbook: main.header?.name ?? "repl", version: main.header?.version ?? 0, mode: options.mode, steps: [],
+      exitCode: 0, failure: nil, journalPath: options.journal?.path)
+    var ctx = Context(frame: Array(repeating: .void, count: max(program.mainFrameSize, 1)))
+    do {
+      try bindParams()
+      let principal = (try? backend.identityPrincipal())?.text
+      journal(
+        "run_start",
+        [
+          ("runbook", ValueFormat.jsonQuote(result.runbook)), ("version", "\(result.version)"),
+          ("source_sha256", ValueFormat.jsonQuote(ValueFormat.hex(Hashing.sha256(main.file.bytes)))),
+          ("mode", ValueFormat.jsonQuote(options.mode.rawValue)), ("network", ValueFormat.jsonQuote(network)),
+          ("backend", ValueFormat.jsonQuote(backend.name)), ("identity", ValueFormat.jsonQuote(backend.identityName)),
+          ("principal", principal.map(ValueFormat.jsonQuote) ?? "null"),
+          (
+            "params",
+            "{" + program.params.map { p in "\(ValueFormat.jsonQuote(p.name)):\(ValueFormat.json(globals[p.slot] ?? .none))" }
+              .joined(separator: ",") + "}"
+          ),
+        ])
+      for tree in program.trees {
+        for stmt in tree.statements { try executeTopLevel(stmt, &ctx) }
+      }
+    } catch .failed(let error) {
+      result.failure = error
+      result.exitCode = error.kind.exitCode
+    } catch .skipped(let reason) {
+      let e = failure(.failed, "`skip` outside a step: \(reason)", at: SourceRange(file: main.file.id, start: 0, end: 0))
+      result.failure = e
+      result.exitCode = 1
+    } catch {
+      result.exitCode = 1
+    }
+    result.steps = lock.withLock { stepRecords }
+    let recap = result.recap
+    journal(
+      "run_end",
+      [
+        ("exit", "\(result.exitCode)"),
+        ("recap", "{\"ok\":\(recap.ok),\"changed\":\(recap.changed),\"skipped\":\(recap.skipped),\"failed\":\(recap.failed)}"),
+        ("failure", result.failure.map { ValueFormat.jsonQuote($0.diagnostic.message) } ?? "null"),
+      ])
+    return result
+  }
+
+  /// Binds `--param` values (parsed with the literal rules) and defaults; a missing or malformed
+  /// param stops the run before anything executes.
+  func bindParams() throws(Unwind) {
+    var ctx = Context(frame: [])
+    for name in options.params.keys.sorted() where !program.params.contains(where: { $0.name == name }) {
+      let known = program.params.map { "`\($0.name)`" }.joined(separator: ", ")
+      throw .failed(
+        failure(.failed, "unknown param `\(name)`; this runbook takes \(known.isEmpty ? "no params" : known)",
+          at: program.main.header?.range ?? SourceRange(file: program.main.file.id, start: 0, end: 0)))
+    }
+    for p in program.params {
+      if let text = options.params[p.name] {
+        guard let value = ParamParser.parse(text, as: p.type) else {
+          throw .failed(failure(.failed, "`--param \(p.name)=\(text)` is not a valid `\(p.type)`", at: p.range))
+        }
+        globals[p.slot] = value
+      } else if let d = p.defaultValue {
+        globals[p.slot] = try eval(d, &ctx)
+      } else if p.type.isOptional {
+        globals[p.slot] = Value.none
+      } else {
+        throw .failed(failure(.failed, "missing required param `\(p.name)`: pass `--param \(p.name)=…` (a `\(p.type)`)", at: p.range))
+      }
+    }
+  }
+
+  func executeTopLevel(_ stmt: Stmt, _ ctx: inout Context) throws(Unwind) {
+    switch stmt.kind {
+    case .let(let name, _, let value):
+      guard case .global(let slot) = program.declarations[name.range] else { return }
+      ctx.cache.removeAll()
+      globals[slot] = try eval(value, &ctx)
+    case .param, .useNetwork, .useIdentity, .import, .function:
+      return
+    default:
+      try executeStatement(stmt, &ctx)
+    }
+  }
+
+  func execute(_ block: Block, _ ctx: inout Context) throws(Unwind) {
+    for stmt in block.statements { try executeStatement(stmt, &ctx) }
+  }
+
+  func bind(_ name: Identifier, _ value: Value, _ ctx: inout Context) {
+    switch program.declarations[name.range] {
+    case .local(let slot):
+      if slot >= ctx.frame.count { ctx.frame += repeatElement(.void, count: slot - ctx.frame.count + 1) }
+      ctx.frame[slot] = value
+    case .global(let slot): globals[slot] = value
+    default: break
+    }
+  }
+
+  func text(_ e: Expr) -> String { program.files[e.range.file].text(e.range) }
+
+  // MARK: - Statements
+
+  func executeStatement(_ stmt: Stmt, _ ctx: inout Context) throws(Unwind) {
+    try tick(at: stmt.range)
+    ctx.cache.removeAll()  // every statement sees fresh state
+    switch stmt.kind {
+    case .let(let name, _, let value):
+      bind(name, try eval(value, &ctx), &ctx)
+    case .step(let title, let subject, let body):
+      try executeStep(title, subject, body, stmt, &ctx)
+    case .ensure(let condition, let actions):
+      try ensure(condition, actions, stmt, &ctx)
+    case .require(let condition, let message):
+      let passed = try eval(condition, &ctx).asBool
+      check("require " + text(condition), passed, &ctx)
+      guard !passed else { return }
+      throw .failed(RuntimeError(.failed, try assertionDiagnostic("require", condition, message, &ctx)))
+    case .expect(let condition, let message):
+      let passed = try eval(condition, &ctx).asBool
+      check("expect " + text(condition), passed, &ctx)
+      guard !passed else { return }
+      var d = try assertionDiagnostic("expect", condition, message, &ctx)
+      d.severity = .warning
+      warn(d.message, &ctx)
+      journal("expect_failed", [("message", ValueFormat.jsonQuote(d.message))])
+    case .confirm(let question):
+      let q = ValueFormat.display(try eval(question, &ctx))
+      try confirm(q, at: stmt.range)
+    case .skip(let reason):
+      throw .skipped(ValueFormat.display(try eval(reason, &ctx)))
+    case .fail(let message):
+      let m = ValueFormat.display(try eval(message, &ctx))
+      throw .failed(failure(.failed, m, at: stmt.range))
+    case .print(let e):
+      options.print(ValueFormat.display(try eval(e, &ctx)))
+    case .if(let condition, let then, let otherwise):
+      if try eval(condition, &ctx).asBool {
+        try execute(then, &ctx)
+      } else {
+        switch otherwise {
+        case .none: break
+        case .block(let b): try execute(b, &ctx)
+        case .elseIf(let s): try executeStatement(s, &ctx)
+        }
+      }
+    case .for(let variable, let sequence, let body, let limit):
+      guard case .list(let items) = try eval(sequence, &ctx) else {
+        throw .failed(failure(.failed, "`for` needs a list", at: sequence.range))
+      }
+      if let limit {
+        guard case .int(let n) = try eval(limit, &ctx), n >= 1 else {
+          throw .failed(failure(.failed, "a parallel limit must be at least 1", at: limit.range))
+        }
+        try parallel(items, limit: Int(min(n, 256)), variable, body, &ctx)
+      } else {
+        for item in items {
+          try tick(at: body.range)
+          bind(variable, item, &ctx)
+          try execute(body, &ctx)
+        }
+      }
+    case .call(let e):
+      try executeCall(e, &ctx)
+    case .return(let value):
+      throw .returned(try value.map { (x) throws(Unwind) in try eval(x, &ctx) } ?? .void)
+    case .expression(let e):
+      _ = try eval(e, &ctx)
+    case .useNetwork, .useIdentity, .param, .import, .function:
+      return
+    }
+  }
+
+  func warn(_ message: String, _ ctx: inout Context) {
+    guard let step = ctx.step else {
+      options.progress("  ! \(message)")
+      return
+    }
+    lock.withLock { stepRecords[step].warnings.append(message) }
+    options.progress("  ! \(message)")
+  }
+
+  func check(_ text: String, _ passed: Bool, _ ctx: inout Context) {
+    guard let step = ctx.step else { return }
+    lock.withLock { stepRecords[step].checks.append(StepRecord.Check(text: text, passed: passed)) }
+  }
+
+  func recordChange(_ change: String, _ ctx: inout Context) {
+    if let step = ctx.step { lock.withLock { stepRecords[step].changes.append(change) } }
+    options.progress("  \(options.mode == .plan ? "~" : "✓") \(change)")
+  }
+
+  func executeStep(_ title: Expr, _ subject: Expr?, _ body: Block, _ stmt: Stmt, _ ctx: inout Context) throws(Unwind) {
+    let name = ValueFormat.display(try eval(title, &ctx))
+    var subjectPrincipal: Principal?
+    if let subject {
+      guard case .principal(let p) = try eval(subject, &ctx) else {
+        throw .failed(failure(.failed, "a step's subject must be a canister", at: subject.range))
+      }
+      subjectPrincipal = p
+    }
+    let index = lock.withLock { () -> Int in
+      stepRecords.append(StepRecord(title: name))
+      return stepRecords.count - 1
+    }
+    options.progress("▸ \(name)")
+    journal("step_start", [("step", "\(index + 1)"), ("title", ValueFormat.jsonQuote(name))])
+    let saved = (ctx.subject, ctx.step)
+    ctx.subject = subjectPrincipal
+    ctx.step = index
+    defer { (ctx.subject, ctx.step) = saved }
+    var outcome: StepOutcome
+    var thrown: Unwind?
+    do {
+      try execute(body, &ctx)
+      let changed = lock.withLock { !stepRecords[index].changes.isEmpty }
+      outcome = changed ? (options.mode == .plan ? .wouldChange : .changed) : .ok
+    } catch .skipped(let reason) {
+      outcome = .skipped
+      lock.withLock { stepRecords[index].skipReason = reason }
+      options.progress("  – skipped: \(reason)")
+    } catch {
+      outcome = .failed
+      if case .failed(var e) = error {
+        if !e.diagnostic.notes.contains(where: { $0.message.hasPrefix("in step") }) {
+          e.diagnostic = e.diagnostic.note("in step \(index + 1) \"\(name)\"")
+        }
+        lock.withLock { stepRecords[index].failure = e.diagnostic.message }
+        thrown = .failed(e)
+      } else {
+        thrown = error
+      }
+    }
+    lock.withLock { stepRecords[index].outcome = outcome }
+    journal("step_end", [("step", "\(index + 1)"), ("outcome", ValueFormat.jsonQuote(outcome.rawValue))])
+    if let thrown { throw thrown }
+  }
+
+  /// A failed `require`/`expect`, power-assert style: the values of the comparison's two sides.
+  func assertionDiagnostic(_ keyword: String, _ condition: Expr, _ message: Expr?, _ ctx: inout Context) throws(Unwind)
+    -> Diagnostic
+  {
+    var labels: [Diagnostic.Label] = []
+    var primary = condition.range
+    var inner = condition
+    while case .paren(let x) = inner.kind { inner = x }
+    if case .binary(let op, let l, let r) = inner.kind, op.isComparison {
+      let lv = try eval(l, &ctx)
+      let rv = try eval(r, &ctx)
+      primary = l.range
+      labels = [.init(l.range, ValueFormat.display(lv)), .init(r.range, ValueFormat.display(rv))]
+    }
+    var text = "\(keyword) failed: \(self.text(condition))"
+    if let message { text += ": " + ValueFormat.display(try eval(message, &ctx)) }
+    return Diagnostic.error(.assertionFailed, text, at: primary, labels: labels)
+  }
+
+  // MARK: - Gates
+
+  /// Asks before a mutation where policy requires it; refuses under `--read-only`.
+  func gate(_ description: String, at range: SourceRange, alwaysAsk: Bool = false) throws(Unwind) {
+    guard options.mode == .run else { return }
+    if options.readOnly {
+      throw .failed(failure(.refused, "refused by --read-only: \(description)", at: range))
+    }
+    guard network == "ic" || alwaysAsk else { return }
+    try confirm("\(description) on \(network)?", at: range, mutation: true)
+  }
+
+  func confirm(_ question: String, at range: SourceRange, mutation: Bool = false) throws(Unwind) {
+    if options.mode == .plan {
+      options.progress("  ? would ask: \(question)")
+      return
+    }
+    if options.yes {
+      journal("confirm", [("question", ValueFormat.jsonQuote(question)), ("answer", "\"yes (--yes)\"")])
+      return
+    }
+    guard options.interactive else {
+      throw .failed(
+        failure(.refused, "refused: \(mutation ? "mutations on `\(network)` need confirmation" : "`confirm` needs an answer"); no terminal to ask \"\(question)\" (pass --yes to confirm)", at: range))
+    }
+    let answer = options.confirm(question)
+    journal("confirm", [("question", ValueFormat.jsonQuote(question)), ("answer", answer ? "\"yes\"" : "\"no\"")])
+    if !answer { throw .failed(failure(.refused, "declined: \(question)", at: range)) }
+  }
+
+  // MARK: - call
+
+  func executeCall(_ e: Expr, _ ctx: inout Context) throws(Unwind) {
+    guard case .call(let callee, let arguments) = e.kind, case .member(let target, let method) = callee.kind else {
+      throw .failed(failure(.failed, "`call` needs `canister.method(args)`", at: e.range))
+    }
+    guard case .principal(let canister) = try eval(target, &ctx) else {
+      throw .failed(failure(.failed, "`call` needs a canister", at: target.range))
+    }
+    var values: [Value] = []
+    for a in arguments { values.append(try eval(a.value, &ctx)) }
+    let candid = "(" + values.map(Candid.encode).joined(separator: ", ") + ")"
+    let shown = "call \(canister.text).\(method.name)\(Candid.redacted(values))"
+    try gate(shown, at: e.range)
+    if options.mode == .plan {
+      recordChange(shown, &ctx)
+      return
+    }
+    let started = Date()
+    do {
+      let reply = try resourceLocks.with([canister.text]) { () throws(BackendError) in
+        try backend.call(canister, method: method.name, argument: candid)
+      }
+      journal(
+        "call",
+        [
+          ("canister", ValueFormat.jsonQuote(canister.text)), ("method", ValueFormat.jsonQuote(method.name)),
+          ("argument", ValueFormat.jsonQuote(Candid.redacted(values))), ("reply", ValueFormat.jsonQuote(reply)),
+          ("seconds", String(format: "%.3f", Date().timeIntervalSince(started))),
+        ])
+      recordChange("\(shown) → \(reply)", &ctx)
+    } catch {
+      journal("call_failed", [("canister", ValueFormat.jsonQuote(canister.text)), ("method", ValueFormat.jsonQuote(method.name)), ("error", ValueFormat.jsonQuote(error.description))])
+      throw .failed(backendFailure(error, at: e.range))
+    }
+  }
+
+  // MARK: - parallel for
+
+  /// Runs the body for each item on up to `limit` threads. No branch outlives the loop; the first
+  /// failure stops the others from starting new items and is rethrown after all have finished.
+  func parallel(_ items: [Value], limit: Int, _ variable: Identifier, _ body: Block, _ ctx: inout Context) throws(Unwind) {
+    let next = ManagedCounter()
+    let firstError = ManagedBox<Unwind>()
+    let group = DispatchGroup()
+    let base = ctx
+    for _ in 0..<min(limit, items.count) {
+      group.enter()
+      let thread = Thread { [self] in
+        defer { group.leave() }
+        var local = base
+        while firstError.value == nil {
+          let i = next.increment()
+          guard i < items.count else { break }
+          do {
+            try tick(at: body.range)
+            bind(variable, items[i], &local)
+            try execute(body, &local)
+          } catch {
+            firstError.setIfEmpty(error as? Unwind ?? .failed(.message(.failed, "\(error)")))
+          }
+        }
+      }
+      thread.stackSize = 16 << 20
+      thread.start()
+    }
+    group.wait()
+    if let error = firstError.value { throw error }
+  }
+}
+
+final class ManagedCounter: @unchecked Sendable {
+  private let lock = NSLock()
+  private var value = 0
+  func increment() -> Int {
+    lock.withLock {
+      defer { value += 1 }
+      return value
+    }
+  }
+}
+
+final class ManagedBox<T>: @unchecked Sendable {
+  private let lock = NSLock()
+  private var stored: T?
+  var value: T? { lock.withLock { stored } }
+  func setIfEmpty(_ v: T) { lock.withLock { if stored == nil { stored = v } } }
+}
+
+/// Candid text for `call` arguments, built from values (never by pasting source text).
+enum Candid {
+  static func encode(_ v: Value) -> String {
+    switch v {
+    case .bool(let b): "\(b)"
+    case .int(let i): "\(i) : int"
+    case .cycles(let c): "\(c) : nat"
+    case .icp(let e): "\(e) : nat64"
+    case .duration(let d): "\(d) : nat64"
+    case .bytes(let b): "\(b) : nat64"
+    case .text(let t), .path(let t): string(t)
+    case .secret(let s): string(s.reveal)
+    case .principal(let p): "principal \(string(p.text))"
+    case .hash(let h): "blob \"" + h.map { "\\" + String(format: "%02x", $0) }.joined() + "\""
+    case .status(let s): "variant { \(s.rawValue) }"
+    case .list(let items): "vec { " + items.map(encode).joined(separator: "; ") + " }"
+    case .record(let keys, let values):
+      "record { " + zip(keys, values).map { "\($0) = \(encode($1))" }.joined(separator: "; ") + " }"
+    case .none, .void: "null"
+    }
+  }
+
+  /// A Candid text literal: quotes, backslashes and control characters escaped, so any text
+  /// reaches the canister as data.
+  static func string(_ s: String) -> String {
+    var out = "\""
+    for scalar in s.unicodeScalars {
+      switch scalar {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      case "\t": out += "\\t"
+      case let c where c.value < 0x20 || c.value == 0x7F: out += "\\u{\(String(c.value, radix: 16))}"
+      default: out.unicodeScalars.append(scalar)
+      }
+    }
+    return out + "\""
+  }
+
+  /// The argument list as shown to people and the journal: secrets hidden.
+  static func redacted(_ values: [Value]) -> String {
+    "(" + values.map { if case .secret = $0 { "<secret>" } else { encode($0) } }.joined(separator: ", ") + ")"
+  }
+}
+
+/// `--param NAME=VALUE`: the text is read with the language's literal rules for the param's type.
+enum ParamParser {
+  static func parse(_ text: String, as type: RType) -> Value? {
+    switch type {
+    case .text: return .text(text)
+    case .path: return .path(text)
+    case .optional(let inner): return text == "none" ? Value.none : parse(text, as: inner)
+    case .list(let inner):
+      if text.trimmingCharacters(in: .whitespaces).isEmpty { return .list([]) }
+      var out: [Value] = []
+      for part in text.split(separator: ",") {
+        guard let v = parse(part.trimmingCharacters(in: .whitespaces), as: inner) else { return nil }
+        out.append(v)
+      }
+      return .list(out)
+    case .bool: return text == "true" ? .bool(true) : text == "false" ? .bool(false) : nil
+    case .status: return CanisterStatus(rawValue: text).map(Value.status)
+    case .principal, .canister, .wallet: return Principal(text: text).map(Value.principal)
+    default: break
+    }
+    var files = SourceFiles()
+    let lexed = Lexer.lex(files.add(path: "--param", bytes: Array(text.utf8)))
+    guard lexed.diagnostics.isEmpty, lexed.tokens.count == 2 else { return nil }
+    switch (type, lexed.tokens[0].literal) {
+    case (.int, .int(let v)): return .int(v)
+    case (.cycles, .int(let v)): return .cycles(Int128(v))
+    case (.bytes, .int(let v)): return .bytes(v)
+    case (.cycles, .unit(.cycles, let v)): return .cycles(v)
+    case (.icp, .unit(.icp, let v)): return .icp(Int64(v))
+    case (.duration, .unit(.duration, let v)): return .duration(Int64(v))
+    case (.bytes, .unit(.bytes, let v)): return .bytes(Int64(v))
+    case (.hash, .hash(let bytes)): return .hash(bytes)
+    default: return nil
+    }
+  }
+}

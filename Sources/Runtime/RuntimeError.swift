@@ -1,0 +1,126 @@
+import RbicDiagnostics
+
+/// A failure while running, with the source range it happened at. The kind decides the exit code
+/// (DESIGN §3): the runbook failed (1), the environment or a tool failed (3), a safety gate
+/// refused (4), or the run was interrupted (130).
+public struct RuntimeError: Error, Sendable {
+  public enum Kind: Sendable {
+    /// `require`, `ensure`, `fail`, overflow, limits: the runbook failed.
+    case failed
+    /// A tool, file or the network: the environment failed.
+    case environment
+    /// A safety gate refused a mutation.
+    case refused
+    case interrupted
+
+    public var exitCode: Int32 {
+      switch self {
+      case .failed: 1
+      case .environment: 3
+      case .refused: 4
+      case .interrupted: 130
+      }
+    }
+  }
+
+  public var kind: Kind
+  public var diagnostic: Diagnostic
+
+  public init(_ kind: Kind, _ diagnostic: Diagnostic) {
+    self.kind = kind
+    self.diagnostic = diagnostic
+  }
+
+  /// An error whose location is filled in by the interpreter (for builtins, which have none).
+  public static func message(_ kind: Kind, _ text: String) -> RuntimeError {
+    RuntimeError(kind, .error(.runtimeError, text, at: SourceRange(file: FileID(-1), start: 0, end: 0)))
+  }
+}
+
+/// The outcome of one step.
+public enum StepOutcome: String, Sendable {
+  case ok, changed, skipped, failed
+  case wouldChange = "would_change"
+}
+
+/// What happened in one step, for the recap, `--format json` and the journal.
+public struct StepRecord: Sendable {
+  public var title: String
+  public var outcome: StepOutcome = .ok
+  /// Changes made (or, in a plan, that would be made): `~ cycles: 38.8B → 1.024T via wallet wdhec (send 985.2B)`.
+  public var changes: [String] = []
+  /// Failed `expect`s, actions that reported success without effect, unknown outcomes.
+  public var warnings: [String] = []
+  public var skipReason: String?
+  public var failure: String?
+  /// Every `require`, `expect` and `ensure` that ran, in order: the verification checklist.
+  public var checks: [Check] = []
+
+  public struct Check: Sendable {
+    public var text: String
+    public var passed: Bool
+  }
+}
+
+public struct RunResult: Sendable {
+  public var runbook: String
+  public var version: Int64
+  public var mode: RunOptions.Mode
+  public var steps: [StepRecord]
+  public var exitCode: Int32
+  /// The error that ended the run, if any.
+  public var failure: RuntimeError?
+  public var journalPath: String?
+
+  public var recap: (ok: Int, changed: Int, skipped: Int, failed: Int) {
+    var r = (ok: 0, changed: 0, skipped: 0, failed: 0)
+    for s in steps {
+      switch s.outcome {
+      case .ok: r.ok += 1
+      case .changed, .wouldChange: r.changed += 1
+      case .skipped: r.skipped += 1
+      case .failed: r.failed += 1
+      }
+    }
+    return r
+  }
+}
+
+/// How a program runs: mode, parameters, gates, limits and the host's callbacks.
+public struct RunOptions: Sendable {
+  public enum Mode: String, Sendable { case run, plan }
+
+  public var mode: Mode = .run
+  /// `--param NAME=VALUE`, as text; parsed with the literal rules of the param's type.
+  public var params: [String: String] = [:]
+  /// Overrides `use network`.
+  public var network: String?
+  /// `--yes`: confirm every mutation and `confirm`.
+  public var yes = false
+  /// `--read-only`: refuse every mutation.
+  public var readOnly = false
+  /// The most cycles one run may move (wallet sends and top-ups together).
+  public var cyclesCeiling: Int128 = 10_000_000_000_000
+  /// Statements and loop iterations before the run is stopped.
+  public var maxSteps = 50_000_000
+  public var maxCallDepth = 200
+  /// Whether a person can answer questions (a terminal).
+  public var interactive = false
+  public var projectDirectory: String
+  public var environment: [String: String]
+  /// Re-checks of an ensure condition after its action, for eventual consistency.
+  public var recheckAttempts = 3
+  public var recheckDelay = 0.0
+  public var print: @Sendable (String) -> Void = { Swift.print($0) }
+  /// Asks a yes/no question; only called when `interactive`.
+  public var confirm: @Sendable (String) -> Bool = { _ in false }
+  /// Progress for people: step starts, actions, results.
+  public var progress: @Sendable (String) -> Void = { _ in }
+  /// Where the JSON-lines journal goes; nil for none.
+  public var journal: Journal?
+
+  public init(projectDirectory: String, environment: [String: String]) {
+    self.projectDirectory = projectDirectory
+    self.environment = environment
+  }
+}

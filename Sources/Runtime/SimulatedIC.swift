@@ -1,0 +1,337 @@
+import Crypto
+import Foundation
+
+/// The simulated Internet Computer: canisters, cycles wallets, identities and a cycles ledger,
+/// with the real rules, fault injection and optional latency. It is the embedded default backend
+/// (rehearsals, demos, tests), and, seeded from another backend's reads, the predictor behind
+/// `rbic plan`.
+///
+/// State file (`--sim-state FILE`), JSON; amounts are decimal strings so no tool rounds them:
+///
+///     {
+///       "identity": "github-ci",                       // the identity acting by default
+///       "identities": { "github-ci": { "principal": "…", "cycles_ledger": "5000000000000" } },
+///       "canisters": {
+///         "6iu47-dyaaa-aaaaf-qgeza-cai": {
+///           "status": "running", "cycles": "38800000000", "module_hash": "0x9ef2…" | null,
+///           "controllers": ["…"], "memory": 3580000, "freezing_threshold": 2592000,
+///           "wallet": false                              // true: answers wallet_send
+///         }
+///       },
+///       "faults": [ { "operation": "wallet_send", "kind": "silent_forward", "times": 1,
+///                     "canister": "…", "code": "IC0503", "message": "…" } ],
+///       "latency_ms": 0
+///     }
+///
+/// Fault kinds: `timeout` (outcome unknown; nothing applied), `reject` (an IC error `code`),
+/// `exit` (the tool exits non-zero), `garbled` (unparseable output), `silent_forward` (success
+/// reported, nothing delivered: the seed's wdhec bug). Operations: `status`, `install`,
+/// `update_settings`, `wallet_send`, `top_up`, `start`, `stop`, `call`, `identity`. A fault
+/// without `times` fires every time; `canister` limits it to one canister.
+public final class SimulatedIC: Backend, @unchecked Sendable {
+  public struct CanisterRecord: Codable, Sendable, Equatable {
+    public var status: CanisterStatus
+    public var cycles: String
+    public var module_hash: String?
+    public var controllers: [String]
+    public var memory: Int64
+    public var freezing_threshold: Int64
+    public var wallet: Bool?
+  }
+
+  public struct IdentityRecord: Codable, Sendable, Equatable {
+    public var principal: String
+    public var cycles_ledger: String
+  }
+
+  public struct Fault: Codable, Sendable, Equatable {
+    public var operation: String
+    public var kind: String
+    public var times: Int?
+    public var canister: String?
+    public var code: String?
+    public var message: String?
+  }
+
+  public struct State: Codable, Sendable, Equatable {
+    public var identity: String
+    public var identities: [String: IdentityRecord]
+    public var canisters: [String: CanisterRecord]
+    public var faults: [Fault]?
+    public var latency_ms: Int?
+  }
+
+  private let lock = NSLock()
+  private var state: State
+  /// In plan mode: where canisters not yet known are read from.
+  private let source: Backend?
+  public let name: String
+  public private(set) var identityName: String
+
+  public init(state: State, identity: String? = nil, name: String = "sim", source: Backend? = nil) {
+    self.state = state
+    self.identityName = identity ?? state.identity
+    self.name = name
+    self.source = source
+  }
+
+  /// A predictor for `plan`: starts empty and reads what it needs from `source` once.
+  public static func predicting(from source: Backend) -> SimulatedIC {
+    let empty = State(identity: source.identityName, identities: [:], canisters: [:], faults: nil, latency_ms: nil)
+    return SimulatedIC(state: empty, identity: source.identityName, name: "plan", source: source)
+  }
+
+  /// A copy whose changes never reach this one (plan on the sim).
+  public func copy() -> SimulatedIC {
+    lock.withLock { SimulatedIC(state: state, identity: identityName, name: name, source: source) }
+  }
+
+  public var snapshot: State { lock.withLock { state } }
+
+  // MARK: - Files
+
+  public static func load(path: String) throws -> State {
+    let data = try Data(contentsOf: URL(fileURLWithPath: path))
+    return try JSONDecoder().decode(State.self, from: data)
+  }
+
+  public func save(path: String) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    let data = try encoder.encode(snapshot)
+    try (data + Data("\n".utf8)).write(to: URL(fileURLWithPath: path), options: .atomic)
+  }
+
+  /// The seed's worked example (2026-05-12): user-service with 38.8B cycles, the old module, the
+  /// CI identity as sole controller; the wdhec wallet with about 11T; 5T on the CI identity's
+  /// cycles-ledger account.
+  public static let demoWorld: State = {
+    let ci = demoPrincipal(seed: 0xC1)
+    let oldHash = "0x9ef2676" + String(repeating: "5a", count: 25) + "e98e9f7"
+    return State(
+      identity: "github-ci",
+      identities: [
+        "github-ci": IdentityRecord(principal: ci.text, cycles_ledger: "5000000000000"),
+        "operator": IdentityRecord(principal: demoPrincipal(seed: 0x0B).text, cycles_ledger: "0"),
+      ],
+      canisters: [
+        "6iu47-dyaaa-aaaaf-qgeza-cai": CanisterRecord(
+          status: .running, cycles: "38800000000", module_hash: oldHash, controllers: [ci.text], memory: 3_580_000,
+          freezing_threshold: 2_592_000, wallet: nil),
+        "mwutv-4iaaa-aaaac-behda-cai": CanisterRecord(
+          status: .running, cycles: "2400000000000", module_hash: "0x" + String(repeating: "3c", count: 32),
+          controllers: [ci.text], memory: 2_010_735, freezing_threshold: 2_592_000, wallet: nil),
+        "wdhec-2yaaa-aaaao-a6dgq-cai": CanisterRecord(
+          status: .running, cycles: "11165000000000", module_hash: "0x" + String(repeating: "77", count: 32),
+          controllers: [ci.text], memory: 1_200_000, freezing_threshold: 2_592_000, wallet: true),
+      ],
+      faults: nil, latency_ms: nil)
+  }()
+
+  /// A deterministic self-authenticating principal (29 bytes ending in 0x02).
+  static func demoPrincipal(seed: UInt8) -> Principal {
+    Principal(bytes: (0..<28).map { UInt8(truncatingIfNeeded: Int(seed) &* 31 &+ $0 &* 7) } + [0x02])
+  }
+
+  // MARK: - Rules
+
+  private func latency() {
+    if let ms = state.latency_ms, ms > 0 { Thread.sleep(forTimeInterval: Double(ms) / 1000) }
+  }
+
+  /// Fires a matching fault, if any: returns the error to throw, or "silent" for a silent forward.
+  private func fault(_ operation: String, _ canister: Principal?) -> (error: BackendError?, silent: Bool) {
+    guard var faults = state.faults else { return (nil, false) }
+    guard
+      let i = faults.firstIndex(where: {
+        $0.operation == operation && ($0.canister == nil || $0.canister == canister?.text) && ($0.times ?? 1) > 0
+      })
+    else { return (nil, false) }
+    let f = faults[i]
+    if let times = f.times { faults[i].times = times - 1 }
+    state.faults = faults
+    switch f.kind {
+    case "timeout": return (.unknownOutcome("`\(operation)` timed out"), false)
+    case "reject":
+      return (.reject(code: f.code ?? "IC0503", message: f.message ?? "the canister trapped"), false)
+    case "exit": return (.environment("the tool exited with status 255 during `\(operation)`"), false)
+    case "garbled": return (.environment("unexpected output from `\(operation)`: `\u{FFFD}\u{FFFD}garbled`"), false)
+    case "silent_forward": return (nil, true)
+    default: return (.environment("unknown sim fault kind `\(f.kind)`"), false)
+    }
+  }
+
+  private func callerPrincipal() throws(BackendError) -> Principal {
+    if state.identities[identityName] == nil, let source {
+      let p = try source.identityPrincipal()
+      let balance = try source.cyclesBalance()
+      state.identities[identityName] = IdentityRecord(principal: p.text, cycles_ledger: String(balance))
+    }
+    guard let record = state.identities[identityName], let p = Principal(text: record.principal) else {
+      throw .environment("no identity found with name `\(identityName)`")
+    }
+    return p
+  }
+
+  /// The record of a canister, read from the source in plan mode the first time.
+  private func record(_ canister: Principal) throws(BackendError) -> CanisterRecord {
+    if let r = state.canisters[canister.text] { return r }
+    guard let source else { throw .notFound(canister) }
+    let s = try source.status(canister)
+    let r = CanisterRecord(
+      status: s.status, cycles: String(s.cycles), module_hash: s.moduleHash.map(ValueFormat.hex),
+      controllers: s.controllers.map(\.text), memory: s.memory, freezing_threshold: s.freezingThreshold, wallet: nil)
+    state.canisters[canister.text] = r
+    return r
+  }
+
+  private func controlled(_ canister: Principal) throws(BackendError) -> CanisterRecord {
+    let r = try record(canister)
+    let me = try callerPrincipal()
+    guard r.controllers.contains(me.text) else { throw .notController(canister: canister, identity: identityName) }
+    return r
+  }
+
+  private func mutate(
+    _ operation: String, _ canister: Principal?, _ body: () throws(BackendError) -> Void
+  ) throws(BackendError) {
+    lock.lock()
+    defer { lock.unlock() }
+    latency()
+    let (error, silent) = fault(operation, canister)
+    if let error { throw error }
+    if silent { return }
+    try body()
+  }
+
+  private func cycles(_ r: CanisterRecord) -> Int128 { Int128(r.cycles) ?? 0 }
+
+  // MARK: - Backend
+
+  public func identityPrincipal() throws(BackendError) -> Principal {
+    lock.lock()
+    defer { lock.unlock() }
+    if let error = fault("identity", nil).error { throw error }
+    return try callerPrincipal()
+  }
+
+  public func status(_ canister: Principal) throws(BackendError) -> CanisterState {
+    lock.lock()
+    defer { lock.unlock() }
+    latency()
+    if let error = fault("status", canister).error { throw error }
+    let r = try controlled(canister)
+    return CanisterState(
+      id: canister, status: r.status, cycles: cycles(r), moduleHash: r.module_hash.flatMap(SimulatedIC.hashBytes),
+      controllers: r.controllers.compactMap(Principal.init(text:)), memory: r.memory, freezingThreshold: r.freezing_threshold)
+  }
+
+  public func cyclesBalance() throws(BackendError) -> Int128 {
+    lock.lock()
+    defer { lock.unlock() }
+    _ = try callerPrincipal()
+    return Int128(state.identities[identityName]?.cycles_ledger ?? "0") ?? 0
+  }
+
+  public func install(_ canister: Principal, wasm: [UInt8], mode: InstallMode) throws(BackendError) {
+    try mutate("install", canister) { () throws(BackendError) in
+      var r = try controlled(canister)
+      switch (mode, r.module_hash) {
+      case (.install, .some):
+        throw .reject(code: "IC0538", message: "canister \(canister.text) already has a module; use upgrade or reinstall")
+      case (.upgrade, .none):
+        throw .reject(code: "IC0537", message: "canister \(canister.text) has no module to upgrade")
+      default: break
+      }
+      r.module_hash = ValueFormat.hex(Array(SHA256.hash(data: wasm)))
+      r.memory = 3_500_000 + Int64(wasm.count)
+      state.canisters[canister.text] = r
+    }
+  }
+
+  public func updateControllers(_ canister: Principal, add: [Principal], remove: [Principal]) throws(BackendError) {
+    try mutate("update_settings", canister) { () throws(BackendError) in
+      var r = try controlled(canister)
+      var set = r.controllers.filter { c in !remove.contains { $0.text == c } }
+      for p in add where !set.contains(p.text) { set.append(p.text) }
+      r.controllers = set
+      state.canisters[canister.text] = r
+    }
+  }
+
+  public func walletSend(wallet: Principal, to canister: Principal, amount: Int128) throws(BackendError) {
+    try mutate("wallet_send", canister) { () throws(BackendError) in
+      var w = try controlled(wallet)
+      if source == nil, w.wallet != true {
+        throw .reject(code: "IC0536", message: "Canister \(wallet.text) has no update method 'wallet_send'")
+      }
+      var target = try record(canister)
+      guard cycles(w) >= amount else {
+        throw .insufficientFunds(
+          "wallet \(wallet.text) holds \(ValueFormat.cycles(cycles(w))), cannot send \(ValueFormat.cycles(amount))")
+      }
+      w.cycles = String(cycles(w) - amount)
+      state.canisters[wallet.text] = w
+      target = state.canisters[canister.text] ?? target
+      target.cycles = String(cycles(target) + amount)
+      state.canisters[canister.text] = target
+    }
+  }
+
+  public func topUp(_ canister: Principal, amount: Int128) throws(BackendError) {
+    try mutate("top_up", canister) { () throws(BackendError) in
+      _ = try callerPrincipal()
+      var target = try record(canister)
+      let balance = Int128(state.identities[identityName]?.cycles_ledger ?? "0") ?? 0
+      guard balance >= amount else {
+        throw .insufficientFunds(
+          "failed to top up: Insufficient cycles. Requested: \(ValueFormat.grouped(amount)) cycles, balance: \(balance) cycles.")
+      }
+      state.identities[identityName]?.cycles_ledger = String(balance - amount)
+      target.cycles = String(cycles(target) + amount)
+      state.canisters[canister.text] = target
+    }
+  }
+
+  public func start(_ canister: Principal) throws(BackendError) {
+    try mutate("start", canister) { () throws(BackendError) in
+      var r = try controlled(canister)
+      r.status = .running
+      state.canisters[canister.text] = r
+    }
+  }
+
+  public func stop(_ canister: Principal) throws(BackendError) {
+    try mutate("stop", canister) { () throws(BackendError) in
+      var r = try controlled(canister)
+      r.status = .stopped
+      state.canisters[canister.text] = r
+    }
+  }
+
+  public func call(_ canister: Principal, method: String, argument: String) throws(BackendError) -> String {
+    var reply = "()"
+    try mutate("call", canister) { () throws(BackendError) in
+      let r = try record(canister)
+      guard r.module_hash != nil else {
+        throw .reject(code: "IC0537", message: "Attempted to execute a message, but the canister contains no Wasm module.")
+      }
+      guard r.status == .running else { throw .reject(code: "IC0508", message: "Canister \(canister.text) is stopped") }
+      reply = "()"
+    }
+    return reply
+  }
+
+  static func hashBytes(_ text: String) -> [UInt8]? {
+    let hex = Array(text.hasPrefix("0x") ? text.dropFirst(2) : Substring(text))
+    guard hex.count == 64 else { return nil }
+    var out: [UInt8] = []
+    var i = 0
+    while i < 64 {
+      guard let hi = hex[i].hexDigitValue, let lo = hex[i + 1].hexDigitValue else { return nil }
+      out.append(UInt8(hi << 4 | lo))
+      i += 2
+    }
+    return out
+  }
+}

@@ -1,0 +1,188 @@
+import RbicDiagnostics
+import RbicLexer
+
+/// A principal's raw bytes with its text form computed once.
+public struct Principal: Hashable, Sendable, Comparable, CustomStringConvertible {
+  public let bytes: [UInt8]
+  public let text: String
+
+  public init(bytes: [UInt8]) {
+    self.bytes = bytes
+    self.text = PrincipalText.encode(bytes)
+  }
+
+  /// Parses a textual principal, verifying its checksum.
+  public init?(text: String) {
+    guard case .success(let bytes) = PrincipalText.decode(text) else { return nil }
+    self.bytes = bytes
+    self.text = text
+  }
+
+  public var description: String { text }
+  public static func < (a: Principal, b: Principal) -> Bool { a.text < b.text }
+  public static func == (a: Principal, b: Principal) -> Bool { a.bytes == b.bytes }
+  public func hash(into h: inout Hasher) { h.combine(bytes) }
+}
+
+public enum CanisterStatus: String, Sendable, Hashable, Codable {
+  case running, stopping, stopped
+}
+
+/// A text that is never printed, logged or journaled; its description is a placeholder.
+public struct Secret: Hashable, Sendable, CustomStringConvertible {
+  public let reveal: String
+  public init(_ value: String) { self.reveal = value }
+  public var description: String { "<secret>" }
+}
+
+/// A runtime value. Units keep their base representation: cycles as whole cycles (`Int128`), ICP
+/// as e8s, durations as nanoseconds, sizes as bytes.
+public enum Value: Hashable, Sendable {
+  case bool(Bool)
+  case int(Int64)
+  case text(String)
+  case cycles(Int128)
+  case icp(Int64)
+  case duration(Int64)
+  case bytes(Int64)
+  /// `principal`, `canister` and `wallet` values.
+  case principal(Principal)
+  case hash([UInt8])
+  case path(String)
+  case status(CanisterStatus)
+  case secret(Secret)
+  case list([Value])
+  case record([String], [Value])
+  case none
+  case void
+
+  public var asBool: Bool { if case .bool(let b) = self { b } else { false } }
+}
+
+/// How values read to operators (`1.024T`, `0x9e32…4533`) and exactly (journal, JSON).
+public enum ValueFormat {
+  /// `1.024T`, `38.8B`, `961.2B`, `500`: the largest suffix, up to three decimals.
+  public static func cycles(_ v: Int128) -> String {
+    let negative = v < 0
+    let magnitude = negative ? -v : v
+    let units: [(Int128, String)] = [(1_000_000_000_000, "T"), (1_000_000_000, "B"), (1_000_000, "M"), (1_000, "K")]
+    for (size, suffix) in units where magnitude >= size {
+      let whole = magnitude / size
+      let thousandths = (magnitude % size) * 1000 / size
+      var text = "\(whole)"
+      if thousandths > 0 {
+        var fraction = String(thousandths)
+        fraction = String(repeating: "0", count: 3 - fraction.count) + fraction
+        while fraction.last == "0" { fraction.removeLast() }
+        text += "." + fraction
+      }
+      return (negative ? "-" : "") + text + suffix
+    }
+    return (negative ? "-" : "") + "\(magnitude)"
+  }
+
+  /// Digits grouped by `_`, as `icp`/`dfx` print cycles.
+  public static func grouped(_ v: Int128) -> String {
+    let digits = Array(String(v < 0 ? -v : v))
+    var out = ""
+    for (i, d) in digits.enumerated() {
+      if i > 0, (digits.count - i) % 3 == 0 { out += "_" }
+      out.append(d)
+    }
+    return (v < 0 ? "-" : "") + out
+  }
+
+  public static func hex(_ bytes: [UInt8]) -> String {
+    let digits = Array("0123456789abcdef")
+    var s = "0x"
+    for b in bytes {
+      s.append(digits[Int(b >> 4)])
+      s.append(digits[Int(b & 15)])
+    }
+    return s
+  }
+
+  /// `0x9e3275f0…084533`
+  public static func shortHash(_ bytes: [UInt8]) -> String {
+    let full = hex(bytes)
+    guard full.count > 20 else { return full }
+    return String(full.prefix(10)) + "…" + String(full.suffix(6))
+  }
+
+  public static func duration(_ ns: Int64) -> String {
+    let table: [(Int64, String)] = [
+      (86_400_000_000_000, "d"), (3_600_000_000_000, "h"), (60_000_000_000, "min"), (1_000_000_000, "s"), (1_000_000, "ms"),
+    ]
+    for (size, suffix) in table where ns != 0 && ns % size == 0 { return "\(ns / size)\(suffix)" }
+    return "\(ns)ns"
+  }
+
+  public static func bytesText(_ n: Int64) -> String {
+    for (size, suffix) in [(Int64(1) << 30, "GiB"), (Int64(1) << 20, "MiB"), (Int64(1) << 10, "KiB")] where n >= size {
+      let tenths = n * 10 / size
+      return tenths % 10 == 0 ? "\(tenths / 10)\(suffix)" : "\(tenths / 10).\(tenths % 10)\(suffix)"
+    }
+    return "\(n) bytes"
+  }
+
+  public static func icp(_ e8s: Int64) -> String {
+    let whole = e8s / 100_000_000
+    var fraction = String(abs(e8s % 100_000_000))
+    fraction = String(repeating: "0", count: 8 - fraction.count) + fraction
+    while fraction.last == "0" { fraction.removeLast() }
+    return "\(whole)\(fraction.isEmpty ? "" : "." + fraction)ICP"
+  }
+
+  /// For people: units, abbreviated hashes; secrets never.
+  public static func display(_ v: Value) -> String {
+    switch v {
+    case .bool(let b): "\(b)"
+    case .int(let i): "\(i)"
+    case .text(let t): t
+    case .cycles(let c): cycles(c)
+    case .icp(let e): icp(e)
+    case .duration(let d): duration(d)
+    case .bytes(let b): bytesText(b)
+    case .principal(let p): p.text
+    case .hash(let h): shortHash(h)
+    case .path(let p): p
+    case .status(let s): s.rawValue
+    case .secret: "<secret>"
+    case .list(let items): "[" + items.map(quoted).joined(separator: ", ") + "]"
+    case .record(let keys, let values):
+      "{" + zip(keys, values).map { "\($0): \(quoted($1))" }.joined(separator: ", ") + "}"
+    case .none: "none"
+    case .void: "nothing"
+    }
+  }
+
+  /// Inside lists and records, texts are quoted.
+  static func quoted(_ v: Value) -> String {
+    if case .text(let t) = v { return "\"\(t)\"" }
+    return display(v)
+  }
+
+  /// Exact and machine-readable (journal, `--format json`): cycles as integers, full hashes;
+  /// secrets redacted.
+  public static func json(_ v: Value) -> String {
+    switch v {
+    case .bool(let b): "\(b)"
+    case .int(let i): "\(i)"
+    case .text(let t), .path(let t): jsonQuote(t)
+    case .cycles(let c): "\(c)"
+    case .icp(let e): "{\"e8s\":\(e)}"
+    case .duration(let d): "{\"ns\":\(d)}"
+    case .bytes(let b): "\(b)"
+    case .principal(let p): jsonQuote(p.text)
+    case .hash(let h): jsonQuote(hex(h))
+    case .status(let s): jsonQuote(s.rawValue)
+    case .secret: "\"<redacted>\""
+    case .list(let items): "[" + items.map(json).joined(separator: ",") + "]"
+    case .record(let keys, let values):
+      "{" + zip(keys, values).map { "\(jsonQuote($0)):\(json($1))" }.joined(separator: ",") + "}"
+    case .none, .void: "null"
+    }
+  }
+
+  public static func jsonQuote(_ s: String) -> String { jsonString(s) }
+}

@@ -1,0 +1,209 @@
+import ArgumentParser
+import Foundation
+import RbicBuiltins
+import RbicDiagnostics
+import RbicRuntime
+
+/// Options shared by `run` and `plan` (and, later, `repl`).
+struct ExecutionOptions: ParsableArguments {
+  @Option(name: .customLong("param"), help: "A runbook param, as NAME=VALUE (repeatable).")
+  var params: [String] = []
+
+  @Option(help: "The network, overriding `use network`.")
+  var network: String?
+
+  @Option(help: "The identity to act as, overriding `use identity`.")
+  var identity: String?
+
+  @Option(help: "Backend: sim (the built-in simulated IC).")
+  var backend: String = "sim"
+
+  @Option(help: "The simulated IC's state file; created from the demo world if missing, written back after `run`.")
+  var simState: String?
+
+  @Flag(help: "Confirm every mutation and `confirm` without asking.")
+  var yes = false
+
+  @Flag(help: "Refuse every mutation.")
+  var readOnly = false
+
+  @Option(help: "Where run journals go.")
+  var journal: String = ".rbic/runs"
+
+  @Option(help: "The most cycles one run may move (e.g. 10T).")
+  var cyclesCeiling: String = "10T"
+
+  @Option(help: "Output: text for people, json for tools (one object at the end).")
+  var format: OutputFormat = .text
+}
+
+/// `rbic run FILE`: apply.
+struct RunCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a runbook (check first, then apply).")
+
+  @ArgumentParser.Argument(help: "The runbook (*.rb.ic).")
+  var file: String
+
+  @OptionGroup var options: ExecutionOptions
+
+  func run() throws { throw ExitCode(Execution.perform(file: file, options: options, mode: .run)) }
+}
+
+/// `rbic plan FILE`: what `run` would do; changes nothing.
+struct PlanCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "plan", abstract: "Show what `run` would change, changing nothing.")
+
+  @ArgumentParser.Argument(help: "The runbook (*.rb.ic).")
+  var file: String
+
+  @OptionGroup var options: ExecutionOptions
+
+  func run() throws { throw ExitCode(Execution.perform(file: file, options: options, mode: .plan)) }
+}
+
+enum Execution {
+  static func perform(file: String, options: ExecutionOptions, mode: RunOptions.Mode) -> Int32 {
+    let engine = Engine(registry: .standard)
+    let program: CheckedProgram
+    do {
+      program = try engine.compile(path: file)
+    } catch {
+      Terminal.writeError("error: \(error)\n")
+      return 2
+    }
+    let colors = Terminal.colorsOnStderr
+    let renderer = DiagnosticRenderer(files: program.files, style: .human(colors: colors))
+    if program.hasErrors {
+      Terminal.writeError(program.diagnostics.map { renderer.render($0) + "\n" }.joined())
+      return 2
+    }
+    var params: [String: String] = [:]
+    for p in options.params {
+      guard let eq = p.firstIndex(of: "=") else {
+        Terminal.writeError("error: `--param \(p)` should be NAME=VALUE\n")
+        return 2
+      }
+      params[String(p[..<eq])] = String(p[p.index(after: eq)...])
+    }
+    guard case .cycles(let ceiling)? = ParamParserBridge.cycles(options.cyclesCeiling) else {
+      Terminal.writeError("error: `--cycles-ceiling \(options.cyclesCeiling)` is not an amount of cycles such as 10T\n")
+      return 2
+    }
+
+    // The backend.
+    guard options.backend == "sim" else {
+      Terminal.writeError(
+        "error: backend `\(options.backend)` is not available in this build; the `icp` and `dfx` drivers are not built yet (use --backend sim)\n")
+      return 3
+    }
+    var state = SimulatedIC.demoWorld
+    if let path = options.simState, FileManager.default.fileExists(atPath: path) {
+      do { state = try SimulatedIC.load(path: path) } catch {
+        Terminal.writeError("error: cannot read the sim state `\(path)`: \(error)\n")
+        return 3
+      }
+    }
+    let identity = options.identity ?? program.identity ?? state.identity
+    let sim = SimulatedIC(state: state, identity: identity)
+
+    let json = options.format == .json
+    let out: @Sendable (String) -> Void
+    if json {
+      out = { line in Terminal.writeError(line + "\n") }
+    } else {
+      out = { line in Terminal.writeOut(line + "\n") }
+    }
+    var run = RunOptions(
+      projectDirectory: FileManager.default.currentDirectoryPath, environment: ProcessInfo.processInfo.environment)
+    run.mode = mode
+    run.params = params
+    run.network = options.network
+    run.yes = options.yes
+    run.readOnly = options.readOnly
+    run.cyclesCeiling = ceiling
+    run.interactive = Terminal.isTTY(STDIN_FILENO) && Terminal.isTTY(STDERR_FILENO)
+    run.print = out
+    run.progress = out
+    run.confirm = { question in
+      Terminal.writeError("\(question) [y/N] ")
+      guard let answer = readLine() else { return false }
+      return ["y", "yes"].contains(answer.lowercased())
+    }
+    if mode == .run {
+      do {
+        run.journal = try Journal(directory: options.journal, runbook: program.main.header?.name ?? "runbook")
+      } catch {
+        Terminal.writeError("error: cannot create a journal in `\(options.journal)`: \(error)\n")
+        return 3
+      }
+    }
+    let network = options.network ?? program.network ?? "local"
+    out("\(mode == .plan ? "Plan" : "Run"): \(program.main.header?.name ?? file) v\(program.main.header?.version ?? 0) on `\(network)` as `\(identity)` (backend: sim\(options.simState.map { ", state \($0)" } ?? ", demo world"))")
+    let result = engine.run(program, backend: sim, options: run)
+
+    if let failure = result.failure {
+      let d = failure.diagnostic
+      if d.range.file.raw >= 0, d.range.file.raw < program.files.files.count {
+        Terminal.writeError(renderer.render(d))
+      } else {
+        Terminal.writeError("error: \(d.message)\n")
+      }
+    }
+    if mode == .run, result.exitCode != 2, let path = options.simState {
+      do { try sim.save(path: path) } catch {
+        Terminal.writeError("error: cannot write the sim state `\(path)`: \(error)\n")
+      }
+    }
+    report(result, mode: mode, out: out)
+    if json { Terminal.writeOut(jsonSummary(result) + "\n") }
+    return result.exitCode
+  }
+
+  static func report(_ result: RunResult, mode: RunOptions.Mode, out: (String) -> Void) {
+    let recap = result.recap
+    out("")
+    if mode == .plan {
+      let changes = result.steps.flatMap(\.changes)
+      out(changes.isEmpty ? "Plan: no changes; the canisters already match the runbook." : "Plan: \(changes.count) change\(changes.count == 1 ? "" : "s"):")
+      for step in result.steps where !step.changes.isEmpty {
+        out("  \(step.title)")
+        for c in step.changes { out("    ~ \(c)") }
+      }
+    }
+    let checks = result.steps.flatMap { s in s.checks.map { (s.title, $0) } }
+    if !checks.isEmpty, mode == .run {
+      out("Verification checklist:")
+      for (_, c) in checks { out("  [\(c.passed ? "x" : " ")] \(c.text)") }
+    }
+    let warnings = result.steps.flatMap(\.warnings)
+    if !warnings.isEmpty {
+      out("Warnings:")
+      for w in warnings { out("  ! \(w)") }
+    }
+    out(
+      "Recap: \(recap.changed) \(mode == .plan ? "would change" : "changed"), \(recap.ok) ok, \(recap.skipped) skipped, \(recap.failed) failed"
+        + (result.journalPath.map { " — journal \($0)" } ?? ""))
+  }
+
+  static func jsonSummary(_ result: RunResult) -> String {
+    let recap = result.recap
+    let steps = result.steps.map { s in
+      "{\"title\":\(jsonString(s.title)),\"outcome\":\(jsonString(s.outcome.rawValue)),\"changes\":[\(s.changes.map(jsonString).joined(separator: ","))],\"warnings\":[\(s.warnings.map(jsonString).joined(separator: ","))]}"
+    }
+    return "{\"runbook\":\(jsonString(result.runbook)),\"version\":\(result.version),\"mode\":\(jsonString(result.mode.rawValue)),"
+      + "\"steps\":[\(steps.joined(separator: ","))],"
+      + "\"recap\":{\"ok\":\(recap.ok),\"changed\":\(recap.changed),\"skipped\":\(recap.skipped),\"failed\":\(recap.failed)},"
+      + "\"exit\":\(result.exitCode),\"journal\":\(result.journalPath.map(jsonString) ?? "null"),"
+      + "\"error\":\(result.failure.map { jsonString($0.diagnostic.message) } ?? "null")}"
+  }
+}
+
+/// `--cycles-ceiling` uses the same literal rules as params.
+enum ParamParserBridge {
+  static func cycles(_ text: String) -> Value? {
+    var files = SourceFiles()
+    let lexed = RbicLexerBridge.literal(text, &files)
+    return lexed
+  }
+}
