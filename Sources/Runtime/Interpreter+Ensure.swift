@@ -322,7 +322,32 @@ extension Interpreter {
       }
 
     default:
-      throw .failed(failure(.environment, "action `\(signature.name)` has no implementation in this host", at: range))
+      guard let body = signature.body else {
+        throw .failed(failure(.environment, "action `\(signature.name)` has no implementation in this host", at: range))
+      }
+      var labeled: [String: Value] = [:]
+      var value: Value?
+      for a in action.arguments {
+        let v = try eval(a.value, &ctx)
+        if let label = a.label { labeled[label.name] = v } else { value = v }
+      }
+      let request = ActionRequest(
+        canister: canister, property: target.property, current: before, wanted: target.wanted, value: value, labeled: labeled,
+        isPlan: options.mode == .plan)
+      try gate("\(signature.name) on \(canister.text)", at: range)
+      options.progress("  → \(signature.name)")
+      journal("action_start", [("operation", ValueFormat.jsonQuote(signature.name)), ("canister", ValueFormat.jsonQuote(canister.text))])
+      do {
+        let description = try resourceLocks.with([canister.text]) { () throws(RuntimeError) in try body(request, builtinContext()) }
+        journal("action_end", [("operation", ValueFormat.jsonQuote(signature.name)), ("result", "\"ok\"")])
+        ctx.cache.removeAll()
+        return .applied(description)
+      } catch {
+        var e = error
+        if e.diagnostic.range.file.raw < 0 { e.diagnostic.range = range }
+        journal("action_end", [("operation", ValueFormat.jsonQuote(signature.name)), ("result", ValueFormat.jsonQuote(e.diagnostic.message))])
+        throw .failed(e)
+      }
     }
   }
 }

@@ -61,13 +61,13 @@ extension Interpreter {
     for name in options.params.keys.sorted() where !program.params.contains(where: { $0.name == name }) {
       let known = program.params.map { "`\($0.name)`" }.joined(separator: ", ")
       throw .failed(
-        failure(.failed, "unknown param `\(name)`; this runbook takes \(known.isEmpty ? "no params" : known)",
+        failure(.usage, "unknown param `\(name)`; this runbook takes \(known.isEmpty ? "no params" : known)",
           at: program.main.header?.range ?? SourceRange(file: program.main.file.id, start: 0, end: 0)))
     }
     for p in program.params {
       if let text = options.params[p.name] {
         guard let value = ParamParser.parse(text, as: p.type) else {
-          throw .failed(failure(.failed, "`--param \(p.name)=\(text)` is not a valid `\(p.type)`", at: p.range))
+          throw .failed(failure(.usage, "`--param \(p.name)=\(text)` is not a valid `\(p.type)`", at: p.range))
         }
         globals[p.slot] = value
       } else if let d = p.defaultValue {
@@ -75,7 +75,7 @@ extension Interpreter {
       } else if p.type.isOptional {
         globals[p.slot] = Value.none
       } else {
-        throw .failed(failure(.failed, "missing required param `\(p.name)`: pass `--param \(p.name)=…` (a `\(p.type)`)", at: p.range))
+        throw .failed(failure(.usage, "missing required param `\(p.name)`: pass `--param \(p.name)=…` (a `\(p.type)`)", at: p.range))
       }
     }
   }

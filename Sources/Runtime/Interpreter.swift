@@ -277,18 +277,8 @@ final class Interpreter: @unchecked Sendable {
       }
       let values = try arrange(arguments, names: signature.parameters.map(\.name),
         defaults: signature.parameters.map(\.defaultValue), &ctx, at: e.range)
-      let context = BuiltinContext(
-        backend: backend, projectDirectory: options.projectDirectory, environment: options.environment,
-        journalCommand: { [weak self] argv, status, seconds, output in
-          self?.journal(
-            "command",
-            [
-              ("argv", "[" + argv.map(ValueFormat.jsonQuote).joined(separator: ",") + "]"), ("exit", "\(status)"),
-              ("seconds", String(format: "%.3f", seconds)), ("output", ValueFormat.jsonQuote(String(output.prefix(4000)))),
-            ])
-        })
       do {
-        return try body(values, context)
+        return try body(values, builtinContext())
       } catch {
         var error = error
         if error.diagnostic.range.file.raw < 0 { error.diagnostic.range = e.range }
@@ -329,6 +319,20 @@ final class Interpreter: @unchecked Sendable {
       out.append(v)
     }
     return out + extra
+  }
+
+  /// What builtins and host actions may use.
+  func builtinContext() -> BuiltinContext {
+    BuiltinContext(
+      backend: backend, projectDirectory: options.projectDirectory, environment: options.environment,
+      journalCommand: { [weak self] argv, status, seconds, output in
+        self?.journal(
+          "command",
+          [
+            ("argv", "[" + argv.map(ValueFormat.jsonQuote).joined(separator: ",") + "]"), ("exit", "\(status)"),
+            ("seconds", String(format: "%.3f", seconds)), ("output", ValueFormat.jsonQuote(String(output.prefix(4000)))),
+          ])
+      })
   }
 
   func callFunction(_ index: Int, _ arguments: [Value], _ ctx: inout Context, at range: SourceRange) throws(Unwind) -> Value {

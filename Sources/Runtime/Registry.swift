@@ -56,6 +56,24 @@ public struct BuiltinContext: Sendable {
   public var journalCommand: @Sendable (_ argv: [String], _ status: Int32, _ seconds: Double, _ output: String) -> Void
 }
 
+/// What a host action is asked to do: make `property` of `canister` satisfy the condition whose
+/// other side is `wanted`, given its `current` value and the action's arguments.
+public struct ActionRequest: Sendable {
+  public var canister: Principal
+  public var property: CanisterProperty
+  public var current: Value
+  public var wanted: Value
+  /// The unlabelled argument, if any.
+  public var value: Value?
+  public var labeled: [String: Value]
+  /// `plan`: describe, do not act (the backend is a predictor anyway).
+  public var isPlan: Bool
+}
+
+/// A host action: acts through `context.backend` and returns a description for the journal and
+/// the recap (`"restart through the ops API"`).
+public typealias ActionBody = @Sendable (ActionRequest, BuiltinContext) throws(RuntimeError) -> String
+
 /// A builtin function's static signature.
 public struct BuiltinSignature: Sendable {
   public var name: String
@@ -121,11 +139,15 @@ public struct ActionSignature: Sendable {
   /// Words accepted as values of a labelled parameter (`mode reinstall`), by label.
   public var words: [String: [String]]
   public var summary: String
+  /// A host action's implementation; the standard actions are built into the interpreter.
+  public var body: ActionBody?
 
   public init(
     _ name: String, converges: [Convergence], positional: BuiltinParameter? = nil, positionalRequired: Bool = false,
-    labeled: [BuiltinParameter] = [], requiredStatus: String? = nil, words: [String: [String]] = [:], summary: String
+    labeled: [BuiltinParameter] = [], requiredStatus: String? = nil, words: [String: [String]] = [:], summary: String,
+    body: ActionBody? = nil
   ) {
+    self.body = body
     self.name = name
     self.converges = converges
     self.positional = positional

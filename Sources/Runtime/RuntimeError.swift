@@ -12,9 +12,12 @@ public struct RuntimeError: Error, Sendable {
     /// A safety gate refused a mutation.
     case refused
     case interrupted
+    /// Bad params or usage, found before anything ran.
+    case usage
 
     public var exitCode: Int32 {
       switch self {
+      case .usage: 2
       case .failed: 1
       case .environment: 3
       case .refused: 4

@@ -135,8 +135,10 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
 
   // MARK: - Rules
 
+  /// Waits the configured per-call latency, outside the state lock so parallel callers overlap.
   private func latency() {
-    if let ms = state.latency_ms, ms > 0 { Thread.sleep(forTimeInterval: Double(ms) / 1000) }
+    let ms = lock.withLock { state.latency_ms ?? 0 }
+    if ms > 0 { Thread.sleep(forTimeInterval: Double(ms) / 1000) }
   }
 
   /// Fires a matching fault, if any: returns the error to throw, or "silent" for a silent forward.
@@ -195,9 +197,9 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
   private func mutate(
     _ operation: String, _ canister: Principal?, _ body: () throws(BackendError) -> Void
   ) throws(BackendError) {
+    latency()
     lock.lock()
     defer { lock.unlock() }
-    latency()
     let (error, silent) = fault(operation, canister)
     if let error { throw error }
     if silent { return }
@@ -216,9 +218,9 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
   }
 
   public func status(_ canister: Principal) throws(BackendError) -> CanisterState {
+    latency()
     lock.lock()
     defer { lock.unlock() }
-    latency()
     if let error = fault("status", canister).error { throw error }
     let r = try controlled(canister)
     return CanisterState(
