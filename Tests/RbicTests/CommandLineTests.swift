@@ -171,3 +171,70 @@ struct SplitMix {
     return z ^ (z >> 31)
   }
 }
+
+/// `rbic run` and `rbic plan` as the README shows them, on the built-in demo world.
+@Suite struct RunCommandTests {
+  let arguments = [
+    "scripts/canister-prod-activation.rb.ic", "--param", "canister=6iu47-dyaaa-aaaaf-qgeza-cai",
+    "--param", "wasm=demo/user_service_with_metadata.wasm",
+  ]
+
+  @Test func readmeRunCommandWorksAndIsIdempotent() throws {
+    let dir = try CLI.temporaryDirectory()
+    let state = dir + "/state.json"
+    let journal = dir + "/runs"
+    let first = try CLI.run(["run"] + arguments + ["--yes", "--sim-state", state, "--journal", journal], in: Corpus.repository)
+    #expect(first.status == 0, "\(first.stderr)")
+    #expect(first.stdout.contains("Recap: 3 changed, 1 ok, 1 skipped, 0 failed"))
+    #expect(first.stdout.contains("[x] require hash == build"))
+    let second = try CLI.run(["run"] + arguments + ["--yes", "--sim-state", state, "--journal", journal], in: Corpus.repository)
+    #expect(second.stdout.contains("Recap: 0 changed, 4 ok, 1 skipped, 0 failed"))
+    #expect(try FileManager.default.contentsOfDirectory(atPath: journal).count == 2, "one journal per run")
+  }
+
+  @Test func planLeavesTheStateFileByteIdentical() throws {
+    let dir = try CLI.temporaryDirectory()
+    let state = dir + "/state.json"
+    try SimulatedICFixture.writeDemo(to: state)
+    let before = try Data(contentsOf: URL(fileURLWithPath: state))
+    let plan = try CLI.run(["plan"] + arguments + ["--sim-state", state], in: Corpus.repository)
+    #expect(plan.status == 0, "\(plan.stderr)")
+    #expect(plan.stdout.contains("~ cycles: 38.8B → 1.01T via wallet wdhec-2yaaa-aaaao-a6dgq-cai (would send 971.2B)"))
+    #expect(try Data(contentsOf: URL(fileURLWithPath: state)) == before)
+  }
+
+  @Test func mutationWithoutTerminalOrYesExitsFour() throws {
+    let dir = try CLI.temporaryDirectory()
+    let r = try CLI.run(["run"] + arguments + ["--sim-state", dir + "/s.json", "--journal", dir + "/runs"], in: Corpus.repository)
+    #expect(r.status == 4)
+    #expect(r.stderr.contains("pass --yes to confirm"))
+  }
+
+  @Test func jsonSummaryForTools() throws {
+    let dir = try CLI.temporaryDirectory()
+    let r = try CLI.run(
+      ["run"] + arguments + ["--yes", "--format", "json", "--sim-state", dir + "/s.json", "--journal", dir + "/runs"],
+      in: Corpus.repository)
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+    #expect(object["runbook"] as? String == "canister-production-activation")
+    #expect(object["mode"] as? String == "run")
+    #expect(object["exit"] as? Int == 0)
+    let steps = try #require(object["steps"] as? [[String: Any]])
+    #expect(steps.map { $0["outcome"] as? String } == ["changed", "changed", "changed", "skipped", "ok"])
+    #expect((object["recap"] as? [String: Int])?["changed"] == 3)
+  }
+
+  @Test func staticErrorsStopBeforeRunning() throws {
+    let dir = try CLI.temporaryDirectory()
+    try "runbook \"x\" version 1\nuse network production\n".write(toFile: dir + "/bad.rb.ic", atomically: true, encoding: .utf8)
+    let r = try CLI.run(["run", "bad.rb.ic", "--yes", "--journal", dir + "/runs"], in: dir)
+    #expect(r.status == 2)
+    #expect(!FileManager.default.fileExists(atPath: dir + "/runs"), "nothing ran, nothing journaled")
+  }
+}
+
+enum SimulatedICFixture {
+  static func writeDemo(to path: String) throws {
+    try SimulatedIC(state: SimulatedIC.demoWorld).save(path: path)
+  }
+}
