@@ -242,7 +242,11 @@ extension Interpreter {
       }
     }
     lock.withLock { stepRecords[index].outcome = outcome }
-    journal("step_end", [("step", "\(index + 1)"), ("outcome", ValueFormat.jsonQuote(outcome.rawValue))])
+    var endFields = [("step", "\(index + 1)"), ("outcome", ValueFormat.jsonQuote(outcome.rawValue))]
+    if let reason = lock.withLock({ stepRecords[index].skipReason ?? stepRecords[index].failure }) {
+      endFields.append(("reason", ValueFormat.jsonQuote(reason)))
+    }
+    journal("step_end", endFields)
     if let thrown { throw thrown }
   }
 

@@ -21,7 +21,6 @@ final class Interpreter: @unchecked Sendable {
   var stepRecords: [StepRecord] = []
   var stepCount = 0
   var cyclesMoved: Int128 = 0
-  let cancelled = ManagedFlag()
   /// Per-canister and per-wallet locks for mutations in parallel branches.
   let resourceLocks = LockTable()
 
@@ -66,7 +65,10 @@ final class Interpreter: @unchecked Sendable {
 
   /// Counts one unit of work against the step limit and honours cancellation.
   func tick(at range: SourceRange) throws(Unwind) {
-    if cancelled.isSet { throw .failed(failure(.interrupted, "interrupted", at: range)) }
+    if options.cancellation.isCancelled {
+      journal("interrupted", [])
+      throw .failed(failure(.interrupted, "interrupted", at: range))
+    }
     let count = lock.withLock { () -> Int in
       stepCount += 1
       return stepCount
@@ -474,14 +476,6 @@ public enum Arithmetic {
     default: return nil
     }
   }
-}
-
-/// A flag set once from any thread (cancellation).
-final class ManagedFlag: @unchecked Sendable {
-  private let lock = NSLock()
-  private var value = false
-  var isSet: Bool { lock.withLock { value } }
-  func set() { lock.withLock { value = true } }
 }
 
 /// One lock per resource name (canister or wallet principal), created on demand.

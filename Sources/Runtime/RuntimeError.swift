@@ -1,3 +1,4 @@
+import Foundation
 import RbicDiagnostics
 
 /// A failure while running, with the source range it happened at. The kind decides the exit code
@@ -121,9 +122,20 @@ public struct RunOptions: Sendable {
   public var progress: @Sendable (String) -> Void = { _ in }
   /// Where the JSON-lines journal goes; nil for none.
   public var journal: Journal?
+  /// Set from a signal handler (Ctrl-C, SIGTERM): the run stops at the next statement, exit 130.
+  public var cancellation = Cancellation()
 
   public init(projectDirectory: String, environment: [String: String]) {
     self.projectDirectory = projectDirectory
     self.environment = environment
   }
+}
+
+/// A flag a host sets from any thread to stop a run.
+public final class Cancellation: @unchecked Sendable {
+  private let lock = NSLock()
+  private var value = false
+  public init() {}
+  public var isCancelled: Bool { lock.withLock { value } }
+  public func cancel() { lock.withLock { value = true } }
 }

@@ -11,7 +11,7 @@ struct Rbic: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "rbic",
     abstract: "A typed runbook language for Internet Computer operations.",
-    subcommands: [CheckCommand.self, FormatCommand.self, RunCommand.self, PlanCommand.self])
+    subcommands: [CheckCommand.self, FormatCommand.self, RunCommand.self, PlanCommand.self, ReportCommand.self])
 
   static func main() {
     do {

@@ -138,6 +138,16 @@ enum Execution {
         return 3
       }
     }
+    // Ctrl-C and SIGTERM stop the run at the next statement; the journal records it (exit 130).
+    let cancellation = run.cancellation
+    let signalSources = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
+      signal(sig, SIG_IGN)
+      let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+      source.setEventHandler { cancellation.cancel() }
+      source.resume()
+      return source
+    }
+    defer { signalSources.forEach { $0.cancel() } }
     let network = options.network ?? program.network ?? "local"
     out("\(mode == .plan ? "Plan" : "Run"): \(program.main.header?.name ?? file) v\(program.main.header?.version ?? 0) on `\(network)` as `\(identity)` (backend: sim\(options.simState.map { ", state \($0)" } ?? ", demo world"))")
     let result = engine.run(program, backend: sim, options: run)

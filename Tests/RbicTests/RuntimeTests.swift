@@ -342,3 +342,40 @@ enum Harness {
     #expect(r.state.status == .running)
   }
 }
+
+@Suite struct JournalReportTests {
+  @Test func reportRendersTheRunAsMarkdown() throws {
+    let dir = try CLI.temporaryDirectory()
+    let journal = try Journal(directory: dir, runbook: "canister-production-activation")
+    let run = Harness.run(Harness.activation, params: Harness.activationParams) {
+      $0.yes = true
+      $0.journal = journal
+    }
+    #expect(run.result.exitCode == 0)
+    let markdown = try RunReport.markdown(journalPath: journal.path)
+    #expect(markdown.hasPrefix("# Run report: canister-production-activation v1"))
+    #expect(markdown.contains("### 2. Top up cycles to 1T"))
+    #expect(markdown.contains("action `wallet_send` on `6iu47-dyaaa-aaaaf-qgeza-cai` amount 971200000000"))
+    #expect(markdown.contains("**Outcome: skipped**: the production oracle bridge is not live yet"))
+    #expect(markdown.contains("3 changed, 1 ok, 1 skipped, 0 failed — exit 0"))
+    #expect(markdown.contains("`oracle_live` = `false`"))
+  }
+
+  @Test func interruptionStopsAtTheNextStatementAndIsJournaled() throws {
+    let dir = try CLI.temporaryDirectory()
+    let journal = try Journal(directory: dir, runbook: "slow")
+    let state = Harness.world { $0.latency_ms = 150 }
+    let cancellation = Cancellation()
+    DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { cancellation.cancel() }
+    let run = Harness.run(Harness.activation, state: state, params: Harness.activationParams) {
+      $0.yes = true
+      $0.journal = journal
+      $0.cancellation = cancellation
+    }
+    #expect(run.result.exitCode == 130)
+    #expect(run.result.steps.count < 5, "the run stopped before its last step")
+    let text = try String(contentsOfFile: journal.path, encoding: .utf8)
+    #expect(text.contains("\"event\":\"interrupted\""))
+    #expect(text.contains("\"event\":\"run_end\""))
+  }
+}
