@@ -85,6 +85,15 @@ extension Registry {
         body: { args, context throws(RuntimeError) in try httpGet(args, context) }))
     r.register(
       BuiltinSignature(
+        "range", [BuiltinParameter("count", .int)], result: .list(.int), summary: "the list 0, 1, …, count - 1 (at most 10M)",
+        body: { args, _ throws(RuntimeError) in
+          guard case .int(let n) = args[0], n >= 0, n <= 10_000_000 else {
+            throw .message(.failed, "`range` takes a count from 0 to 10_000_000")
+          }
+          return .list((0..<n).map(Value.int))
+        }))
+    r.register(
+      BuiltinSignature(
         "len", [BuiltinParameter("value", .error)], result: .int, summary: "the length of a list or text",
         typeRule: { types in
           switch types[0] {

@@ -82,9 +82,9 @@ extension Interpreter {
         }
         outcome = try apply(signature, action, target, before, condition, &ctx)
       } else if let index = userFunction(action.name.name) {
+        let names = functionTable[index].names
         let values = try arrange(
-          action.arguments, names: program.functions[index].declaration.parameters.map(\.name.name),
-          defaults: program.functions[index].declaration.parameters.map { _ in nil }, &ctx, at: action.range)
+          action.arguments, names: names, defaults: Array(repeating: nil, count: names.count), &ctx, at: action.range)
         _ = try callFunction(index, values, &ctx, at: action.range)
         outcome = .applied(action.name.name)
       } else {
@@ -241,7 +241,7 @@ extension Interpreter {
       try gate("top up \(canister.text) with \(ValueFormat.cycles(amount)) from the cycles ledger", at: range)
       return try perform(
         "top_up", "top_up (\(verb)mint \(ValueFormat.cycles(amount)))", canister: canister,
-        locks: [canister.text, "ledger:" + backend.identityName], amount: amount, condition: condition, &ctx, at: range
+        locks: [canister.text], amount: amount, condition: condition, &ctx, at: range
       ) { () throws(BackendError) in try backend.topUp(canister, amount: amount) }
 
     case "install":

@@ -113,7 +113,7 @@ extension Interpreter {
 
   func executeStatement(_ stmt: Stmt, _ ctx: inout Context) throws(Unwind) {
     try tick(at: stmt.range)
-    ctx.cache.removeAll()  // every statement sees fresh state
+    if !ctx.cache.isEmpty { ctx.cache.removeAll() }  // every statement sees fresh state
     switch stmt.kind {
     case .let(let name, _, let value):
       bind(name, try eval(value, &ctx), &ctx)

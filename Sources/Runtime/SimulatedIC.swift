@@ -37,6 +37,19 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     public var memory: Int64
     public var freezing_threshold: Int64
     public var wallet: Bool?
+
+    public init(
+      status: CanisterStatus, cycles: String, module_hash: String?, controllers: [String], memory: Int64,
+      freezing_threshold: Int64, wallet: Bool?
+    ) {
+      self.status = status
+      self.cycles = cycles
+      self.module_hash = module_hash
+      self.controllers = controllers
+      self.memory = memory
+      self.freezing_threshold = freezing_threshold
+      self.wallet = wallet
+    }
   }
 
   public struct IdentityRecord: Codable, Sendable, Equatable {
@@ -51,6 +64,15 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     public var canister: String?
     public var code: String?
     public var message: String?
+
+    public init(operation: String, kind: String, times: Int? = nil, canister: String? = nil, code: String? = nil, message: String? = nil) {
+      self.operation = operation
+      self.kind = kind
+      self.times = times
+      self.canister = canister
+      self.code = code
+      self.message = message
+    }
   }
 
   public struct State: Codable, Sendable, Equatable {
@@ -135,9 +157,16 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
 
   // MARK: - Rules
 
+  /// Operations that paid the configured latency (for benchmarks).
+  public var latencyCalls: Int { lock.withLock { calls } }
+  private var calls = 0
+
   /// Waits the configured per-call latency, outside the state lock so parallel callers overlap.
   private func latency() {
-    let ms = lock.withLock { state.latency_ms ?? 0 }
+    let ms = lock.withLock { () -> Int in
+      calls += 1
+      return state.latency_ms ?? 0
+    }
     if ms > 0 { Thread.sleep(forTimeInterval: Double(ms) / 1000) }
   }
 

@@ -3,6 +3,7 @@
 // reported side by side in one run, with peak memory.
 //
 //     swift run -c release rbic-bench [target-bytes] [runs]
+//     swift run -c release rbic-bench fleet      (100 canisters, 200 ms per call, limit 10)
 import Foundation
 import RbicBuiltins
 import RbicDiagnostics
@@ -10,7 +11,9 @@ import RbicLexer
 import RbicParser
 import RbicRuntime
 
-let arguments = CommandLine.arguments
+var arguments = CommandLine.arguments
+let mode = arguments.count > 1 && arguments[1] == "fleet" ? "fleet" : "frontend"
+if mode == "fleet" { arguments.remove(at: 1) }
 let targetBytes = arguments.count > 1 ? Int(arguments[1]) ?? 1_000_000 : 1_000_000
 let runs = arguments.count > 2 ? Int(arguments[2]) ?? 7 : 7
 
@@ -84,6 +87,52 @@ func peakRSSMiB() -> Double {
   var usage = rusage()
   getrusage(RUSAGE_SELF.rawValue, &usage)
   return Double(usage.ru_maxrss) / 1024  // kilobytes on Linux
+}
+
+/// A fleet top-up over simulated canisters with per-call latency, `parallel for … limit N`,
+/// against the ideal: the calls it makes × latency ÷ N.
+func fleet(canisters: Int, latencyMs: Int, limit: Int) {
+  var state = SimulatedIC.demoWorld
+  let ci = state.identities["github-ci"]!.principal
+  state.identities["github-ci"]!.cycles_ledger = "1000000000000000"
+  var ids: [String] = []
+  for i in 0..<canisters {
+    let id = Principal(bytes: [0, 0, 0, 0, 0, UInt8(i >> 8), UInt8(i & 0xFF), 1, 1]).text
+    ids.append(id)
+    state.canisters[id] = .init(
+      status: .running, cycles: "200000000000", module_hash: nil, controllers: [ci], memory: 1_000_000,
+      freezing_threshold: 2_592_000, wallet: nil)
+  }
+  state.latency_ms = latencyMs
+  let source = """
+    runbook "fleet-bench" version 1
+    let fleet: [canister] = [\(ids.joined(separator: ", "))]
+    parallel for c in fleet limit \(limit) {
+      step "Top up {c}" on c {
+        ensure cycles >= 1T via top_up
+      }
+    }
+    """
+  let engine = Engine(registry: .standard)
+  let program = engine.compile(source: Array(source.utf8), path: "fleet.rb.ic", options: .init(projectDirectory: "/nonexistent"))
+  let sim = SimulatedIC(state: state)
+  var options = RunOptions(projectDirectory: "/nonexistent", environment: [:])
+  options.yes = true
+  options.cyclesCeiling = 1_000_000_000_000_000  // 100 top-ups of ~0.8T exceed the 10T default on purpose
+  options.progress = { _ in }
+  options.print = { _ in }
+  let start = DispatchTime.now().uptimeNanoseconds
+  let result = engine.run(program, backend: sim, options: options)
+  let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+  let calls = sim.latencyCalls
+  let ideal = Double(calls) / Double(canisters) * Double(latencyMs) / 1000 * (Double(canisters) / Double(limit)).rounded(.up)
+  print("fleet: \(canisters) canisters, \(latencyMs) ms per call, limit \(limit): \(calls) calls (\(String(format: "%.1f", Double(calls) / Double(canisters))) per canister), exit \(result.exitCode), \(result.recap.changed) changed")
+  print(String(format: "wall %.2f s, ideal %.2f s (calls per canister × latency × %d rounds): %.2fx the ideal", seconds, ideal, Int((Double(canisters) / Double(limit)).rounded(.up)), seconds / ideal))
+}
+
+if mode == "fleet" {
+  fleet(canisters: 100, latencyMs: 200, limit: 10)
+  exit(0)
 }
 
 let source = generate(bytes: targetBytes)
