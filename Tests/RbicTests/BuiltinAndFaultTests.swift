@@ -1,0 +1,143 @@
+import Foundation
+import RbicBuiltins
+import Testing
+
+@testable import RbicRuntime
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A one-shot HTTP server on 127.0.0.1 (an ephemeral port), answering every request with `body`.
+final class LoopbackServer: @unchecked Sendable {
+  let port: UInt16
+  private let fd: Int32
+
+  init(body: String, status: String = "200 OK") throws {
+    let sock = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let size = length
+    let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(sock, $0, size) } }
+    guard bound == 0, listen(sock, 4) == 0 else { throw POSIXError(.EADDRINUSE) }
+    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(sock, $0, &length) } }
+    fd = sock
+    port = UInt16(bigEndian: address.sin_port)
+    let listener = fd
+    let response = "HTTP/1.1 \(status)\r\nContent-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+    Thread.detachNewThread {
+      while true {
+        let client = accept(listener, nil, nil)
+        if client < 0 { return }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        _ = read(client, &buffer, buffer.count)
+        _ = response.withCString { write(client, $0, strlen($0)) }
+        close(client)
+      }
+    }
+  }
+
+  deinit {
+    shutdown(fd, Int32(SHUT_RDWR))
+    close(fd)
+  }
+}
+
+@Suite struct BuiltinTests {
+  @Test func httpGetReadsFromALoopbackServer() throws {
+    let server = try LoopbackServer(body: "healthy")
+    let r = Harness.run(
+      "runbook \"t\" version 1\nlet page = http_get(\"http://127.0.0.1:\(server.port)/health\")\nprint page.status\nprint page.body\n")
+    #expect(r.result.exitCode == 0, "\(r.result.failure?.diagnostic.message ?? "")")
+    #expect(r.output == ["200", "healthy"])
+  }
+
+  @Test func httpGetToAClosedPortIsAnEnvironmentError() throws {
+    let port: UInt16
+    do {
+      let server = try LoopbackServer(body: "")
+      port = server.port
+    }
+    let r = Harness.run("runbook \"t\" version 1\nprint http_get(\"http://127.0.0.1:\(port)/\").status\n")
+    #expect(r.result.exitCode == 3)
+  }
+
+  @Test func runTakesAnArgvNeverAShell() throws {
+    let r = Harness.run("runbook \"t\" version 1\nlet out = run(\"echo\", \"a; rm -rf /tmp/nothing\", \"$HOME\")\nprint out.status\nprint out.stdout\n")
+    #expect(r.result.exitCode == 0)
+    #expect(r.output == ["0", "a; rm -rf /tmp/nothing $HOME\n"], "metacharacters arrive as data")
+  }
+
+  @Test func canisterIDsReadsTheProjectFiles() throws {
+    let dir = try CLI.temporaryDirectory()
+    try #"{"user-service": {"ic": "6iu47-dyaaa-aaaaf-qgeza-cai"}}"#.write(toFile: dir + "/canister_ids.json", atomically: true, encoding: .utf8)
+    try FileManager.default.createDirectory(atPath: dir + "/.icp/data/mappings", withIntermediateDirectories: true)
+    try #"{"docs": "mwutv-4iaaa-aaaac-behda-cai"}"#.write(toFile: dir + "/.icp/data/mappings/staging.ids.json", atomically: true, encoding: .utf8)
+    let source = "runbook \"t\" version 1\nprint canister_ids(\"user-service\")\nprint canister_ids(\"docs\", key: \"staging\")\nprint canister_ids(\"nope\")\n"
+    let r = Harness.run(source) {
+      $0.yes = true
+      $0.projectDirectory = dir
+    }
+    #expect(r.output == ["6iu47-dyaaa-aaaaf-qgeza-cai", "mwutv-4iaaa-aaaac-behda-cai"])
+    #expect(r.result.failure?.diagnostic.message.contains("no id for canister `nope`") == true)
+  }
+
+  @Test func listBuiltins() {
+    let r = Harness.run("runbook \"t\" version 1\nprint len([1, 2, 3])\nprint min([3T, 1T, 2T])\nprint max(4, 9, 2)\nprint sum([1B, 2B])\nprint range(3)\n")
+    #expect(r.output == ["3", "1T", "9", "3B", "[0, 1, 2]"])
+  }
+}
+
+@Suite struct FaultTests {
+  let topUp = """
+    runbook "t" version 1
+    let c: canister = 6iu47-dyaaa-aaaaf-qgeza-cai
+    let wdhec: wallet = wdhec-2yaaa-aaaao-a6dgq-cai
+    step "Top up" on c {
+      ensure cycles >= 1T via wallet wdhec or top_up
+    }
+    """
+
+  /// A send whose outcome is unknown is journaled, the state is re-read, and nothing is sent
+  /// again: not by the same action, not by the `or` fallback.
+  @Test func unknownOutcomeIsNeverRetriedBlindly() throws {
+    let state = Harness.world { $0.faults = [.init(operation: "wallet_send", kind: "timeout")] }
+    let dir = try CLI.temporaryDirectory()
+    let journal = try Journal(directory: dir, runbook: "t")
+    let r = Harness.run(topUp, state: state) {
+      $0.yes = true
+      $0.journal = journal
+    }
+    #expect(r.result.exitCode == 3)
+    #expect(r.result.failure!.diagnostic.message.contains("is unknown"))
+    #expect(r.sim.snapshot.identities["github-ci"]?.cycles_ledger == "5000000000000", "top_up was not tried after an unknown outcome")
+    #expect(try String(contentsOfFile: journal.path, encoding: .utf8).contains("\"event\":\"outcome_unknown\""))
+  }
+
+  @Test func rejectTriesTheNextAction() {
+    let state = Harness.world { $0.faults = [.init(operation: "wallet_send", kind: "reject", code: "IC0503", message: "trapped")] }
+    let r = Harness.run(topUp, state: state)
+    #expect(r.result.exitCode == 0)
+    #expect(r.output.contains { $0.contains("wallet cannot apply: rejected with IC0503: trapped") })
+    #expect(r.result.steps[0].changes.first?.contains("via top_up") == true)
+  }
+
+  @Test func garbledOutputAndToolExitAreEnvironmentErrors() {
+    for kind in ["garbled", "exit"] {
+      let state = Harness.world { $0.faults = [.init(operation: "status", kind: kind)] }
+      let r = Harness.run(topUp, state: state)
+      #expect(r.result.exitCode == 3, "\(kind)")
+    }
+  }
+
+  @Test func faultsCanBeLimitedInNumber() {
+    let state = Harness.world { $0.faults = [.init(operation: "status", kind: "garbled", times: 1)] }
+    #expect(Harness.run(topUp, state: state).result.exitCode == 3)
+    var once = state
+    once.faults = [.init(operation: "status", kind: "garbled", times: 0)]
+    #expect(Harness.run(topUp, state: once).result.exitCode == 0)
+  }
+}
