@@ -21,6 +21,7 @@ final class Interpreter: @unchecked Sendable {
   /// `FunctionInfo` and rebuilding parameter-name arrays on every call cost about a fifth).
   let functionTable: [CompiledFunction]
   let lock = NSLock()
+  let started = DispatchTime.now().uptimeNanoseconds
   var stepRecords: [StepRecord] = []
   var stepCount = 0
   var cyclesMoved: Int128 = 0
@@ -89,6 +90,9 @@ final class Interpreter: @unchecked Sendable {
     }
     if count > options.maxSteps {
       throw .failed(failure(.failed, "the run exceeded its limit of \(options.maxSteps) steps", at: range))
+    }
+    if let limit = options.timeLimit, Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 > limit {
+      throw .failed(failure(.failed, "the run exceeded its time limit of \(limit) s", at: range))
     }
   }
 

@@ -108,6 +108,8 @@ public struct RunOptions: Sendable {
   /// Statements and loop iterations before the run is stopped.
   public var maxSteps = 50_000_000
   public var maxCallDepth = 200
+  /// Wall-clock seconds before the run is stopped (checked at every statement); nil for none.
+  public var timeLimit: Double?
   /// Whether a person can answer questions (a terminal).
   public var interactive = false
   public var projectDirectory: String

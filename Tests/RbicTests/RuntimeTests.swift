@@ -222,6 +222,16 @@ enum Harness {
     #expect(r.result.failure!.diagnostic.message.contains("limit of 50 steps"))
   }
 
+  @Test func wallClockLimitStopsSlowRuns() {
+    let state = Harness.world { $0.latency_ms = 100 }
+    let r = Harness.run(Harness.activation, state: state, params: Harness.activationParams) {
+      $0.yes = true
+      $0.timeLimit = 0.15
+    }
+    #expect(r.result.exitCode == 1)
+    #expect(r.result.failure!.diagnostic.message.contains("time limit of 0.15 s"))
+  }
+
   @Test func arithmeticUnitsAndFormatting() {
     let r = run(
       "print 1T + 24B\nprint 38.8B\nprint 4KiB * 2\nprint 90s\nprint 0.5ICP + 0.25ICP\nprint [1, 2][1]\nprint env(\"NOPE\") ?? \"unset\"\nprint 7 / 2\nprint 10T / 4T\n")
