@@ -26,7 +26,8 @@ extension Registry {
         }))
     r.register(
       BuiltinSignature(
-        "canister_ids", [BuiltinParameter("name", .text), BuiltinParameter("key", .text, default: "\"ic\"", value: .text("ic"))],
+        "canister_ids",
+        [BuiltinParameter("name", .text), BuiltinParameter("key", .text, default: "\"ic\"", value: .text("ic"))],
         result: .canister, summary: "a canister id from canister_ids.json or icp's mapping files",
         body: { args, context throws(RuntimeError) in
           guard case .text(let name) = args[0], case .text(let key) = args[1] else { return .none }
@@ -35,7 +36,8 @@ extension Registry {
             throw .message(.failed, "no id for canister `\(name)` under `\(key)` in canister_ids.json or .icp mappings")
           }
           guard let p = Principal(text: text) else {
-            throw .message(.failed, "canister_ids.json has `\(text)` for `\(name)`/`\(key)`, which is not a valid principal")
+            throw .message(
+              .failed, "canister_ids.json has `\(text)` for `\(name)`/`\(key)`, which is not a valid principal")
           }
           return .principal(p)
         }))
@@ -85,7 +87,8 @@ extension Registry {
         body: { args, context throws(RuntimeError) in try httpGet(args, context) }))
     r.register(
       BuiltinSignature(
-        "range", [BuiltinParameter("count", .int)], result: .list(.int), summary: "the list 0, 1, …, count - 1 (at most 10M)",
+        "range", [BuiltinParameter("count", .int)], result: .list(.int),
+        summary: "the list 0, 1, …, count - 1 (at most 10M)",
         body: { args, _ throws(RuntimeError) in
           guard case .int(let n) = args[0], n >= 0, n <= 10_000_000 else {
             throw .message(.failed, "`range` takes a count from 0 to 10_000_000")
@@ -244,7 +247,8 @@ private func runCommand(_ args: [Value], _ context: BuiltinContext) throws(Runti
     let stdout = String(decoding: (try? Data(contentsOf: outURL)) ?? Data(), as: UTF8.self)
     let stderr = String(decoding: (try? Data(contentsOf: errURL)) ?? Data(), as: UTF8.self)
     context.journalCommand(shown, process.terminationStatus, Date().timeIntervalSince(started), stdout + stderr)
-    return .record(["status", "stdout", "stderr"], [.int(Int64(process.terminationStatus)), .text(stdout), .text(stderr)])
+    return .record(
+      ["status", "stdout", "stderr"], [.int(Int64(process.terminationStatus)), .text(stdout), .text(stderr)])
   } catch {
     context.journalCommand(shown, -1, Date().timeIntervalSince(started), "\(error)")
     throw .message(.environment, "cannot run `\(shown.joined(separator: " "))`: \(error.localizedDescription)")
@@ -253,7 +257,8 @@ private func runCommand(_ args: [Value], _ context: BuiltinContext) throws(Runti
 
 /// `http_get(url)`: one GET through URLSession (libcurl underneath on Linux), 30 s timeout.
 private func httpGet(_ args: [Value], _ context: BuiltinContext) throws(RuntimeError) -> Value {
-  guard case .text(let text) = args[0], let url = URL(string: text), url.scheme == "http" || url.scheme == "https" else {
+  guard case .text(let text) = args[0], let url = URL(string: text), url.scheme == "http" || url.scheme == "https"
+  else {
     throw .message(.failed, "`http_get` needs an http or https URL")
   }
   var request = URLRequest(url: url, timeoutInterval: 30)
@@ -269,7 +274,8 @@ private func httpGet(_ args: [Value], _ context: BuiltinContext) throws(RuntimeE
   let (data, status, error) = box.get()
   context.journalCommand(["GET", text], Int32(status ?? -1), Date().timeIntervalSince(started), "")
   if let error { throw .message(.environment, "GET \(text) failed: \(error.localizedDescription)") }
-  return .record(["status", "body"], [.int(Int64(status ?? 0)), .text(String(decoding: data ?? Data(), as: UTF8.self))])
+  return .record(
+    ["status", "body"], [.int(Int64(status ?? 0)), .text(String(decoding: data ?? Data(), as: UTF8.self))])
 }
 
 private final class ResultBox: @unchecked Sendable {

@@ -17,7 +17,8 @@ public struct CanisterState: Sendable, Hashable {
   public var freezingThreshold: Int64
 
   public init(
-    id: Principal, status: CanisterStatus, cycles: Int128, moduleHash: [UInt8]?, controllers: [Principal], memory: Int64,
+    id: Principal, status: CanisterStatus, cycles: Int128, moduleHash: [UInt8]?, controllers: [Principal],
+    memory: Int64,
     freezingThreshold: Int64
   ) {
     self.id = id

@@ -51,7 +51,8 @@ public final class Engine: Sendable {
   public func run(_ program: CheckedProgram, backend: Backend, options: RunOptions) -> RunResult {
     if let first = program.diagnostics.first(where: { $0.severity == .error }) {
       return RunResult(
-        runbook: program.main.header?.name ?? "", version: program.main.header?.version ?? 0, mode: options.mode, steps: [],
+        runbook: program.main.header?.name ?? "", version: program.main.header?.version ?? 0, mode: options.mode,
+        steps: [],
         exitCode: 2, failure: RuntimeError(.failed, first), journalPath: nil)
     }
     let target: Backend =

@@ -33,7 +33,8 @@ extension Interpreter {
     switch e.kind {
     case .paren(let x): return try propertyReference(x, &ctx)
     case .name:
-      guard e.id < program.resolutions.count, case .subjectProperty(let p) = program.resolutions[e.id], let s = ctx.subject
+      guard e.id < program.resolutions.count, case .subjectProperty(let p) = program.resolutions[e.id],
+        let s = ctx.subject
       else { return nil }
       return (s, p)
     case .member(let target, let name):
@@ -50,11 +51,13 @@ extension Interpreter {
     while case .paren(let x) = inner.kind { inner = x }
     guard case .binary(let op, let l, let r) = inner.kind else { return nil }
     if let (c, p) = try propertyReference(l, &ctx) {
-      return EnsureTarget(canister: c, property: p, op: op, wanted: try eval(r, &ctx), propertyRange: l.range, valueRange: r.range)
+      return EnsureTarget(
+        canister: c, property: p, op: op, wanted: try eval(r, &ctx), propertyRange: l.range, valueRange: r.range)
     }
     if let (c, p) = try propertyReference(r, &ctx) {
       let flipped: BinaryOp = op == .lessEqual ? .greaterEqual : op == .less ? .greater : op
-      return EnsureTarget(canister: c, property: p, op: flipped, wanted: try eval(l, &ctx), propertyRange: r.range, valueRange: l.range)
+      return EnsureTarget(
+        canister: c, property: p, op: flipped, wanted: try eval(l, &ctx), propertyRange: r.range, valueRange: l.range)
     }
     return nil
   }
@@ -72,13 +75,16 @@ extension Interpreter {
       return
     }
     let target = try ensureTarget(condition, &ctx)
-    let before = try target.map { (t) throws(Unwind) in try property(t.property, of: t.canister, &ctx, at: t.propertyRange) }
+    let before = try target.map { (t) throws(Unwind) in
+      try property(t.property, of: t.canister, &ctx, at: t.propertyRange)
+    }
     var reasons: [String] = []
     for action in actions {
       let outcome: ActionOutcome
       if let signature = registry.actions[action.name.name] {
         guard let target, let before else {
-          throw .failed(failure(.failed, "`\(action.name.name)` needs a condition on a canister property", at: condition.range))
+          throw .failed(
+            failure(.failed, "`\(action.name.name)` needs a condition on a canister property", at: condition.range))
         }
         outcome = try apply(signature, action, target, before, condition, &ctx)
       } else if let index = userFunction(action.name.name) {
@@ -94,7 +100,9 @@ extension Interpreter {
       case .notApplicable(let reason):
         reasons.append(reason)
         options.progress("  · \(action.name.name) cannot apply: \(reason)")
-        journal("action_skipped", [("action", ValueFormat.jsonQuote(action.name.name)), ("reason", ValueFormat.jsonQuote(reason))])
+        journal(
+          "action_skipped",
+          [("action", ValueFormat.jsonQuote(action.name.name)), ("reason", ValueFormat.jsonQuote(reason))])
       case .applied(let description):
         var ok = false
         for attempt in 0..<max(1, options.recheckAttempts) {
@@ -102,19 +110,25 @@ extension Interpreter {
             ok = true
             break
           }
-          if attempt + 1 < options.recheckAttempts, options.recheckDelay > 0 { Thread.sleep(forTimeInterval: options.recheckDelay) }
+          if attempt + 1 < options.recheckAttempts, options.recheckDelay > 0 {
+            Thread.sleep(forTimeInterval: options.recheckDelay)
+          }
         }
-        let after = try target.map { (t) throws(Unwind) in try property(t.property, of: t.canister, &ctx, at: t.propertyRange) }
-        let change = target.map { t in
-          "\(t.property.rawValue): \(ValueFormat.display(before!)) → \(ValueFormat.display(after!)) via \(description)"
-        } ?? "\(conditionText) via \(description)"
+        let after = try target.map { (t) throws(Unwind) in
+          try property(t.property, of: t.canister, &ctx, at: t.propertyRange)
+        }
+        let change =
+          target.map { t in
+            "\(t.property.rawValue): \(ValueFormat.display(before!)) → \(ValueFormat.display(after!)) via \(description)"
+          } ?? "\(conditionText) via \(description)"
         if ok {
           check("ensure " + conditionText, true, &ctx)
           recordChange(change, &ctx)
           journal(
             "ensure",
             [
-              ("condition", ValueFormat.jsonQuote(conditionText)), ("outcome", ValueFormat.jsonQuote(options.mode == .plan ? "would_change" : "changed")),
+              ("condition", ValueFormat.jsonQuote(conditionText)),
+              ("outcome", ValueFormat.jsonQuote(options.mode == .plan ? "would_change" : "changed")),
               ("before", before.map(ValueFormat.json) ?? "null"), ("after", after.map(ValueFormat.json) ?? "null"),
               ("via", ValueFormat.jsonQuote(description)),
             ])
@@ -123,20 +137,28 @@ extension Interpreter {
         let still = after.map { " (\(target!.property.rawValue) is \(ValueFormat.display($0)))" } ?? ""
         let warning = "`\(action.name.name)` reported success but `\(conditionText)` still does not hold\(still)"
         warn(warning, &ctx)
-        journal("ensure_no_effect", [("action", ValueFormat.jsonQuote(description)), ("condition", ValueFormat.jsonQuote(conditionText))])
+        journal(
+          "ensure_no_effect",
+          [("action", ValueFormat.jsonQuote(description)), ("condition", ValueFormat.jsonQuote(conditionText))])
         reasons.append(warning)
       }
     }
-    let after = try target.map { (t) throws(Unwind) in try property(t.property, of: t.canister, &ctx, at: t.propertyRange) }
+    let after = try target.map { (t) throws(Unwind) in
+      try property(t.property, of: t.canister, &ctx, at: t.propertyRange)
+    }
     var labels: [Diagnostic.Label] = []
     var primary = condition.range
     if let target, let after {
       primary = target.propertyRange
-      labels = [.init(target.propertyRange, ValueFormat.display(after)), .init(target.valueRange, ValueFormat.display(target.wanted))]
+      labels = [
+        .init(target.propertyRange, ValueFormat.display(after)),
+        .init(target.valueRange, ValueFormat.display(target.wanted)),
+      ]
     }
     var d = Diagnostic.error(.assertionFailed, "ensure failed: \(conditionText)", at: primary, labels: labels)
     if let before, let after, let target {
-      d = d.note("\(target.property.rawValue) was \(ValueFormat.display(before)) before, is \(ValueFormat.display(after)) now")
+      d = d.note(
+        "\(target.property.rawValue) was \(ValueFormat.display(before)) before, is \(ValueFormat.display(after)) now")
     }
     for r in reasons { d = d.note(r) }
     check("ensure " + conditionText, false, &ctx)
@@ -160,12 +182,16 @@ extension Interpreter {
   ) throws(Unwind) -> ActionOutcome {
     options.progress("  → \(description)")
     let started = Date()
-    var fields: [(String, String)] = [("operation", ValueFormat.jsonQuote(operation)), ("canister", ValueFormat.jsonQuote(canister.text))]
+    var fields: [(String, String)] = [
+      ("operation", ValueFormat.jsonQuote(operation)), ("canister", ValueFormat.jsonQuote(canister.text)),
+    ]
     if let amount { fields.append(("amount", "\(amount)")) }
     journal("action_start", fields)
     do {
       try resourceLocks.with(locks, body)
-      journal("action_end", fields + [("result", "\"ok\""), ("seconds", String(format: "%.3f", Date().timeIntervalSince(started)))])
+      journal(
+        "action_end",
+        fields + [("result", "\"ok\""), ("seconds", String(format: "%.3f", Date().timeIntervalSince(started)))])
       if let amount { lock.withLock { cyclesMoved += amount } }
       ctx.cache.removeAll()
       return .applied(description)
@@ -223,7 +249,8 @@ extension Interpreter {
         }
         let balance = try state(of: wallet, &ctx, at: range).cycles
         if balance < amount {
-          return .notApplicable("wallet \(wallet.text) holds \(ValueFormat.cycles(balance)), short of \(ValueFormat.cycles(amount))")
+          return .notApplicable(
+            "wallet \(wallet.text) holds \(ValueFormat.cycles(balance)), short of \(ValueFormat.cycles(amount))")
         }
         let description = "wallet \(wallet.text) (\(verb)send \(ValueFormat.cycles(amount)))"
         try gate("send \(ValueFormat.cycles(amount)) from wallet \(wallet.text) to \(canister.text)", at: range)
@@ -236,7 +263,8 @@ extension Interpreter {
       do { balance = try backend.cyclesBalance() } catch { throw .failed(backendFailure(error, at: range)) }
       if balance < amount {
         return .notApplicable(
-          "the cycles-ledger balance of `\(backend.identityName)` is \(ValueFormat.cycles(balance)), short of \(ValueFormat.cycles(amount))")
+          "the cycles-ledger balance of `\(backend.identityName)` is \(ValueFormat.cycles(balance)), short of \(ValueFormat.cycles(amount))"
+        )
       }
       try gate("top up \(canister.text) with \(ValueFormat.cycles(amount)) from the cycles ledger", at: range)
       return try perform(
@@ -276,12 +304,15 @@ extension Interpreter {
         try gate("\(mode.rawValue) \(path) on \(canister.text)", at: range)
       }
       return try perform(
-        "install", "\(verb)\(mode.rawValue) \(path)", canister: canister, locks: [canister.text], condition: condition, &ctx,
+        "install", "\(verb)\(mode.rawValue) \(path)", canister: canister, locks: [canister.text], condition: condition,
+        &ctx,
         at: range
       ) { () throws(BackendError) in try backend.install(canister, wasm: bytes, mode: mode) }
 
     case "add_controllers", "set_controllers":
-      guard case .list(let currentValues) = before else { throw .failed(failure(.failed, "no controllers read", at: range)) }
+      guard case .list(let currentValues) = before else {
+        throw .failed(failure(.failed, "no controllers read", at: range))
+      }
       let current = currentValues.compactMap { if case .principal(let p) = $0 { p } else { nil } }
       let wantedList: [Principal]
       switch target.wanted {
@@ -293,7 +324,8 @@ extension Interpreter {
       var remove: [Principal] = []
       if signature.name == "set_controllers" {
         guard !wantedList.isEmpty else {
-          throw .failed(failure(.refused, "refused: `set_controllers` would leave \(canister.text) with no controller", at: range))
+          throw .failed(
+            failure(.refused, "refused: `set_controllers` would leave \(canister.text) with no controller", at: range))
         }
         remove = current.filter { !wantedList.contains($0) }
         let me: Principal
@@ -301,7 +333,8 @@ extension Interpreter {
         if remove.contains(me) {
           throw .failed(
             failure(
-              .refused, "refused: `set_controllers` would remove the acting identity `\(backend.identityName)` (\(me.text)) from \(canister.text)",
+              .refused,
+              "refused: `set_controllers` would remove the acting identity `\(backend.identityName)` (\(me.text)) from \(canister.text)",
               at: range))
         }
       }
@@ -310,13 +343,19 @@ extension Interpreter {
       if !remove.isEmpty { parts.append("remove " + remove.map(\.text).joined(separator: ", ")) }
       let description = "\(signature.name) (\(verb)\(parts.joined(separator: "; ")))"
       try gate("\(parts.joined(separator: "; ")) as controllers of \(canister.text)", at: range)
-      return try perform("update_settings", description, canister: canister, locks: [canister.text], condition: condition, &ctx, at: range) {
+      return try perform(
+        "update_settings", description, canister: canister, locks: [canister.text], condition: condition, &ctx,
+        at: range
+      ) {
         () throws(BackendError) in try backend.updateControllers(canister, add: add, remove: remove)
       }
 
     case "start", "stop":
       try gate("\(signature.name) \(canister.text)", at: range)
-      return try perform(signature.name, "\(verb)\(signature.name)", canister: canister, locks: [canister.text], condition: condition, &ctx, at: range) {
+      return try perform(
+        signature.name, "\(verb)\(signature.name)", canister: canister, locks: [canister.text], condition: condition,
+        &ctx, at: range
+      ) {
         () throws(BackendError) in
         if signature.name == "start" { try backend.start(canister) } else { try backend.stop(canister) }
       }
@@ -332,20 +371,30 @@ extension Interpreter {
         if let label = a.label { labeled[label.name] = v } else { value = v }
       }
       let request = ActionRequest(
-        canister: canister, property: target.property, current: before, wanted: target.wanted, value: value, labeled: labeled,
+        canister: canister, property: target.property, current: before, wanted: target.wanted, value: value,
+        labeled: labeled,
         isPlan: options.mode == .plan)
       try gate("\(signature.name) on \(canister.text)", at: range)
       options.progress("  → \(signature.name)")
-      journal("action_start", [("operation", ValueFormat.jsonQuote(signature.name)), ("canister", ValueFormat.jsonQuote(canister.text))])
+      journal(
+        "action_start",
+        [("operation", ValueFormat.jsonQuote(signature.name)), ("canister", ValueFormat.jsonQuote(canister.text))])
       do {
-        let description = try resourceLocks.with([canister.text]) { () throws(RuntimeError) in try body(request, builtinContext()) }
+        let description = try resourceLocks.with([canister.text]) { () throws(RuntimeError) in
+          try body(request, builtinContext())
+        }
         journal("action_end", [("operation", ValueFormat.jsonQuote(signature.name)), ("result", "\"ok\"")])
         ctx.cache.removeAll()
         return .applied(description)
       } catch {
         var e = error
         if e.diagnostic.range.file.raw < 0 { e.diagnostic.range = range }
-        journal("action_end", [("operation", ValueFormat.jsonQuote(signature.name)), ("result", ValueFormat.jsonQuote(e.diagnostic.message))])
+        journal(
+          "action_end",
+          [
+            ("operation", ValueFormat.jsonQuote(signature.name)),
+            ("result", ValueFormat.jsonQuote(e.diagnostic.message)),
+          ])
         throw .failed(e)
       }
     }

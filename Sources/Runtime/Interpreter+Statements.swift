@@ -25,7 +25,10 @@ extension Interpreter {
           ("principal", principal.map(ValueFormat.jsonQuote) ?? "null"),
           (
             "params",
-            "{" + program.params.map { p in "\(ValueFormat.jsonQuote(p.name)):\(ValueFormat.json(globals[p.slot] ?? .none))" }
+            "{"
+              + program.params.map { p in
+                "\(ValueFormat.jsonQuote(p.name)):\(ValueFormat.json(globals[p.slot] ?? .none))"
+              }
               .joined(separator: ",") + "}"
           ),
         ])
@@ -36,7 +39,8 @@ extension Interpreter {
       result.failure = error
       result.exitCode = error.kind.exitCode
     } catch .skipped(let reason) {
-      let e = failure(.failed, "`skip` outside a step: \(reason)", at: SourceRange(file: main.file.id, start: 0, end: 0))
+      let e = failure(
+        .failed, "`skip` outside a step: \(reason)", at: SourceRange(file: main.file.id, start: 0, end: 0))
       result.failure = e
       result.exitCode = 1
     } catch {
@@ -48,7 +52,10 @@ extension Interpreter {
       "run_end",
       [
         ("exit", "\(result.exitCode)"),
-        ("recap", "{\"ok\":\(recap.ok),\"changed\":\(recap.changed),\"skipped\":\(recap.skipped),\"failed\":\(recap.failed)}"),
+        (
+          "recap",
+          "{\"ok\":\(recap.ok),\"changed\":\(recap.changed),\"skipped\":\(recap.skipped),\"failed\":\(recap.failed)}"
+        ),
         ("failure", result.failure.map { ValueFormat.jsonQuote($0.diagnostic.message) } ?? "null"),
       ])
     return result
@@ -61,7 +68,8 @@ extension Interpreter {
     for name in options.params.keys.sorted() where !program.params.contains(where: { $0.name == name }) {
       let known = program.params.map { "`\($0.name)`" }.joined(separator: ", ")
       throw .failed(
-        failure(.usage, "unknown param `\(name)`; this runbook takes \(known.isEmpty ? "no params" : known)",
+        failure(
+          .usage, "unknown param `\(name)`; this runbook takes \(known.isEmpty ? "no params" : known)",
           at: program.main.header?.range ?? SourceRange(file: program.main.file.id, start: 0, end: 0)))
     }
     for p in program.params {
@@ -75,7 +83,9 @@ extension Interpreter {
       } else if p.type.isOptional {
         globals[p.slot] = Value.none
       } else {
-        throw .failed(failure(.usage, "missing required param `\(p.name)`: pass `--param \(p.name)=…` (a `\(p.type)`)", at: p.range))
+        throw .failed(
+          failure(.usage, "missing required param `\(p.name)`: pass `--param \(p.name)=…` (a `\(p.type)`)", at: p.range)
+        )
       }
     }
   }
@@ -292,7 +302,10 @@ extension Interpreter {
     }
     guard options.interactive else {
       throw .failed(
-        failure(.refused, "refused: \(mutation ? "mutations on `\(network)` need confirmation" : "`confirm` needs an answer"); no terminal to ask \"\(question)\" (pass --yes to confirm)", at: range))
+        failure(
+          .refused,
+          "refused: \(mutation ? "mutations on `\(network)` need confirmation" : "`confirm` needs an answer"); no terminal to ask \"\(question)\" (pass --yes to confirm)",
+          at: range))
     }
     let answer = options.confirm(question)
     journal("confirm", [("question", ValueFormat.jsonQuote(question)), ("answer", answer ? "\"yes\"" : "\"no\"")])
@@ -331,7 +344,12 @@ extension Interpreter {
         ])
       recordChange("\(shown) → \(reply)", &ctx)
     } catch {
-      journal("call_failed", [("canister", ValueFormat.jsonQuote(canister.text)), ("method", ValueFormat.jsonQuote(method.name)), ("error", ValueFormat.jsonQuote(error.description))])
+      journal(
+        "call_failed",
+        [
+          ("canister", ValueFormat.jsonQuote(canister.text)), ("method", ValueFormat.jsonQuote(method.name)),
+          ("error", ValueFormat.jsonQuote(error.description)),
+        ])
       throw .failed(backendFailure(error, at: e.range))
     }
   }
@@ -340,7 +358,9 @@ extension Interpreter {
 
   /// Runs the body for each item on up to `limit` threads. No branch outlives the loop; the first
   /// failure stops the others from starting new items and is rethrown after all have finished.
-  func parallel(_ items: [Value], limit: Int, _ variable: Identifier, _ body: Block, _ ctx: inout Context) throws(Unwind) {
+  func parallel(_ items: [Value], limit: Int, _ variable: Identifier, _ body: Block, _ ctx: inout Context)
+    throws(Unwind)
+  {
     let next = ManagedCounter()
     let firstError = ManagedBox<Unwind>()
     let group = DispatchGroup()

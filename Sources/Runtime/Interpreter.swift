@@ -68,7 +68,8 @@ final class Interpreter: @unchecked Sendable {
   func failure(_ kind: RuntimeError.Kind, _ message: String, at range: SourceRange, labels: [Diagnostic.Label] = [])
     -> RuntimeError
   {
-    RuntimeError(kind, Diagnostic.error(kind == .failed ? .runtimeError : .runtimeError, message, at: range, labels: labels))
+    RuntimeError(
+      kind, Diagnostic.error(kind == .failed ? .runtimeError : .runtimeError, message, at: range, labels: labels))
   }
 
   func backendFailure(_ error: BackendError, at range: SourceRange) -> RuntimeError {
@@ -115,12 +116,16 @@ final class Interpreter: @unchecked Sendable {
         ])
       return s
     } catch {
-      journal("read_failed", [("canister", ValueFormat.jsonQuote(canister.text)), ("error", ValueFormat.jsonQuote(error.description))])
+      journal(
+        "read_failed",
+        [("canister", ValueFormat.jsonQuote(canister.text)), ("error", ValueFormat.jsonQuote(error.description))])
       throw .failed(backendFailure(error, at: range))
     }
   }
 
-  func property(_ p: CanisterProperty, of canister: Principal, _ ctx: inout Context, at range: SourceRange) throws(Unwind) -> Value {
+  func property(_ p: CanisterProperty, of canister: Principal, _ ctx: inout Context, at range: SourceRange)
+    throws(Unwind) -> Value
+  {
     if p == .id { return .principal(canister) }
     let s = try state(of: canister, &ctx, at: range)
     switch p {
@@ -216,7 +221,9 @@ final class Interpreter: @unchecked Sendable {
     switch resolution {
     case .global(let slot):
       guard let v = globals[slot] else {
-        throw .failed(failure(.failed, "`\(program.files[e.range.file].text(e.range))` is used before it is initialised", at: e.range))
+        throw .failed(
+          failure(
+            .failed, "`\(program.files[e.range.file].text(e.range))` is used before it is initialised", at: e.range))
       }
       return v
     case .local(let slot): return ctx.frame[slot]
@@ -295,7 +302,8 @@ final class Interpreter: @unchecked Sendable {
       guard let signature = registry.builtins[name], let body = signature.body else {
         throw .failed(failure(.environment, "`\(name)` is not available in this host", at: e.range))
       }
-      let values = try arrange(arguments, names: signature.parameters.map(\.name),
+      let values = try arrange(
+        arguments, names: signature.parameters.map(\.name),
         defaults: signature.parameters.map(\.defaultValue), &ctx, at: e.range)
       do {
         return try body(values, builtinContext())
@@ -323,7 +331,9 @@ final class Interpreter: @unchecked Sendable {
 
   /// Positional then labelled arguments, in parameter order, defaults filled in; extra
   /// positional arguments (variadic) follow.
-  func arrange(_ arguments: [Argument], names: [String], defaults: [Value?], _ ctx: inout Context, at range: SourceRange)
+  func arrange(
+    _ arguments: [Argument], names: [String], defaults: [Value?], _ ctx: inout Context, at range: SourceRange
+  )
     throws(Unwind) -> [Value]
   {
     var slots = [Value?](repeating: nil, count: names.count)
@@ -342,7 +352,9 @@ final class Interpreter: @unchecked Sendable {
     }
     var out: [Value] = []
     for (i, slot) in slots.enumerated() {
-      guard let v = slot ?? defaults[i] else { throw .failed(failure(.failed, "missing argument `\(names[i])`", at: range)) }
+      guard let v = slot ?? defaults[i] else {
+        throw .failed(failure(.failed, "missing argument `\(names[i])`", at: range))
+      }
       out.append(v)
     }
     return out + extra
@@ -357,14 +369,18 @@ final class Interpreter: @unchecked Sendable {
           "command",
           [
             ("argv", "[" + argv.map(ValueFormat.jsonQuote).joined(separator: ",") + "]"), ("exit", "\(status)"),
-            ("seconds", String(format: "%.3f", seconds)), ("output", ValueFormat.jsonQuote(String(output.prefix(4000)))),
+            ("seconds", String(format: "%.3f", seconds)),
+            ("output", ValueFormat.jsonQuote(String(output.prefix(4000)))),
           ])
       })
   }
 
-  func callFunction(_ index: Int, _ arguments: [Value], _ ctx: inout Context, at range: SourceRange) throws(Unwind) -> Value {
+  func callFunction(_ index: Int, _ arguments: [Value], _ ctx: inout Context, at range: SourceRange) throws(Unwind)
+    -> Value
+  {
     guard ctx.depth < options.maxCallDepth else {
-      throw .failed(failure(.failed, "calls nested deeper than \(options.maxCallDepth) (runaway recursion?)", at: range))
+      throw .failed(
+        failure(.failed, "calls nested deeper than \(options.maxCallDepth) (runaway recursion?)", at: range))
     }
     let frameSize = functionTable[index].frameSize
     var frame = arguments
@@ -492,7 +508,8 @@ public enum Arithmetic {
     case (.icp(let x), .icp(let y)): return op == .divide ? i64(x, y).map(Value.int) : i64(x, y).map(Value.icp)
     case (.icp(let x), .int(let y)): return i64(x, y).map(Value.icp)
     case (.int(let x), .icp(let y)): return i64(x, y).map(Value.icp)
-    case (.duration(let x), .duration(let y)): return op == .divide ? i64(x, y).map(Value.int) : i64(x, y).map(Value.duration)
+    case (.duration(let x), .duration(let y)):
+      return op == .divide ? i64(x, y).map(Value.int) : i64(x, y).map(Value.duration)
     case (.duration(let x), .int(let y)): return i64(x, y).map(Value.duration)
     case (.int(let x), .duration(let y)): return i64(x, y).map(Value.duration)
     case (.bytes(let x), .bytes(let y)): return op == .divide ? i64(x, y).map(Value.int) : i64(x, y).map(Value.bytes)
@@ -511,7 +528,14 @@ final class LockTable: @unchecked Sendable {
   /// Runs `body` holding the locks of `names`, taken in sorted order so branches never deadlock.
   func with<T, E: Error>(_ names: [String], _ body: () throws(E) -> T) throws(E) -> T {
     let ordered = Array(Set(names)).sorted()
-    let held = lock.withLock { ordered.map { name in locks[name] ?? { let l = NSLock(); locks[name] = l; return l }() } }
+    let held = lock.withLock {
+      ordered.map { name in
+        locks[name]
+          ?? {
+            let l = NSLock(); locks[name] = l; return l
+          }()
+      }
+    }
     for l in held { l.lock() }
     defer { for l in held.reversed() { l.unlock() } }
     return try body()

@@ -104,7 +104,8 @@ public struct ProjectFiles: Sendable {
   public func canisterID(name: String, key: String) -> String? {
     if let id = canisterIDs[name]?[key] { return id }
     for folder in ["data", "cache"] {
-      guard case .object(let map) = json(".icp/\(folder)/mappings/\(key).ids.json"), let id = map[name] as? String else { continue }
+      guard case .object(let map) = json(".icp/\(folder)/mappings/\(key).ids.json"), let id = map[name] as? String
+      else { continue }
       return id
     }
     return nil

@@ -18,7 +18,9 @@ public enum RunReport {
     let events: [[String: Any]] = String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
       (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
     }
-    guard let start = events.first(where: { $0["event"] as? String == "run_start" }) else { throw .notAJournal(journalPath) }
+    guard let start = events.first(where: { $0["event"] as? String == "run_start" }) else {
+      throw .notAJournal(journalPath)
+    }
     func s(_ v: Any?) -> String {
       switch v {
       case let t as String: t
@@ -28,11 +30,13 @@ public enum RunReport {
       }
     }
     var out = "# Run report: \(s(start["runbook"])) v\(s(start["version"]))\n\n"
-    out += "- **Mode:** \(s(start["mode"])) · **network:** `\(s(start["network"]))` · **backend:** \(s(start["backend"]))\n"
+    out +=
+      "- **Mode:** \(s(start["mode"])) · **network:** `\(s(start["network"]))` · **backend:** \(s(start["backend"]))\n"
     out += "- **Identity:** `\(s(start["identity"]))` (`\(s(start["principal"]))`)\n"
     out += "- **Started:** \(s(start["t"])) · **source sha256:** `\(s(start["source_sha256"]))`\n"
     if let params = start["params"] as? [String: Any], !params.isEmpty {
-      out += "- **Params:** " + params.keys.sorted().map { "`\($0)` = `\(s(params[$0]))`" }.joined(separator: ", ") + "\n"
+      out +=
+        "- **Params:** " + params.keys.sorted().map { "`\($0)` = `\(s(params[$0]))`" }.joined(separator: ", ") + "\n"
     }
     out += "\n## Steps\n"
     var interrupted = false
@@ -44,15 +48,19 @@ public enum RunReport {
         let detail = e["via"].map { " via \(s($0)) (\(s(e["before"])) → \(s(e["after"])))" } ?? ""
         out += "- `ensure \(s(e["condition"]))`: \(s(e["outcome"]))\(detail)\n"
       case "action_start":
-        out += "- action `\(s(e["operation"]))` on `\(s(e["canister"]))`\(e["amount"].map { " amount \(s($0))" } ?? "")\n"
+        out +=
+          "- action `\(s(e["operation"]))` on `\(s(e["canister"]))`\(e["amount"].map { " amount \(s($0))" } ?? "")\n"
       case "action_end" where s(e["result"]) != "ok": out += "  - result: \(s(e["result"]))\n"
       case "action_skipped": out += "- `\(s(e["action"]))` could not apply: \(s(e["reason"]))\n"
-      case "ensure_no_effect": out += "- ⚠ `\(s(e["action"]))` reported success without effect on `\(s(e["condition"]))`\n"
-      case "outcome_unknown": out += "- ⚠ **outcome unknown** for `\(s(e["operation"]))` on `\(s(e["canister"]))`: check before re-running\n"
+      case "ensure_no_effect":
+        out += "- ⚠ `\(s(e["action"]))` reported success without effect on `\(s(e["condition"]))`\n"
+      case "outcome_unknown":
+        out += "- ⚠ **outcome unknown** for `\(s(e["operation"]))` on `\(s(e["canister"]))`: check before re-running\n"
       case "expect_failed": out += "- ⚠ \(s(e["message"]))\n"
       case "confirm": out += "- confirmed: \(s(e["question"])) → \(s(e["answer"]))\n"
       case "call": out += "- `call \(s(e["canister"])).\(s(e["method"]))\(s(e["argument"]))` → `\(s(e["reply"]))`\n"
-      case "command": out += "- command `\((e["argv"] as? [Any])?.map(s).joined(separator: " ") ?? "")` exited \(s(e["exit"]))\n"
+      case "command":
+        out += "- command `\((e["argv"] as? [Any])?.map(s).joined(separator: " ") ?? "")` exited \(s(e["exit"]))\n"
       case "interrupted": interrupted = true
       default: break
       }
@@ -60,10 +68,14 @@ public enum RunReport {
     out += "\n## Result\n\n"
     if let end = events.last(where: { $0["event"] as? String == "run_end" }) {
       let recap = end["recap"] as? [String: Any] ?? [:]
-      out += "\(s(recap["changed"])) changed, \(s(recap["ok"])) ok, \(s(recap["skipped"])) skipped, \(s(recap["failed"])) failed — exit \(s(end["exit"]))\n"
+      out +=
+        "\(s(recap["changed"])) changed, \(s(recap["ok"])) ok, \(s(recap["skipped"])) skipped, \(s(recap["failed"])) failed — exit \(s(end["exit"]))\n"
       if let failure = end["failure"] as? String { out += "\n**Failure:** \(failure)\n" }
     } else {
-      out += interrupted ? "The run was interrupted.\n" : "The journal ends before the run did (crash or kill): the last lines above are the last recorded actions.\n"
+      out +=
+        interrupted
+        ? "The run was interrupted.\n"
+        : "The journal ends before the run did (crash or kill): the last lines above are the last recorded actions.\n"
     }
     return out
   }

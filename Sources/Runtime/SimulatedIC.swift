@@ -65,7 +65,10 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     public var code: String?
     public var message: String?
 
-    public init(operation: String, kind: String, times: Int? = nil, canister: String? = nil, code: String? = nil, message: String? = nil) {
+    public init(
+      operation: String, kind: String, times: Int? = nil, canister: String? = nil, code: String? = nil,
+      message: String? = nil
+    ) {
       self.operation = operation
       self.kind = kind
       self.times = times
@@ -254,7 +257,8 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     let r = try controlled(canister)
     return CanisterState(
       id: canister, status: r.status, cycles: cycles(r), moduleHash: r.module_hash.flatMap(SimulatedIC.hashBytes),
-      controllers: r.controllers.compactMap(Principal.init(text:)), memory: r.memory, freezingThreshold: r.freezing_threshold)
+      controllers: r.controllers.compactMap(Principal.init(text:)), memory: r.memory,
+      freezingThreshold: r.freezing_threshold)
   }
 
   public func cyclesBalance() throws(BackendError) -> Int128 {
@@ -269,7 +273,8 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
       var r = try controlled(canister)
       switch (mode, r.module_hash) {
       case (.install, .some):
-        throw .reject(code: "IC0538", message: "canister \(canister.text) already has a module; use upgrade or reinstall")
+        throw .reject(
+          code: "IC0538", message: "canister \(canister.text) already has a module; use upgrade or reinstall")
       case (.upgrade, .none):
         throw .reject(code: "IC0537", message: "canister \(canister.text) has no module to upgrade")
       default: break
@@ -316,7 +321,8 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
       let balance = Int128(state.identities[identityName]?.cycles_ledger ?? "0") ?? 0
       guard balance >= amount else {
         throw .insufficientFunds(
-          "failed to top up: Insufficient cycles. Requested: \(ValueFormat.grouped(amount)) cycles, balance: \(balance) cycles.")
+          "failed to top up: Insufficient cycles. Requested: \(ValueFormat.grouped(amount)) cycles, balance: \(balance) cycles."
+        )
       }
       state.identities[identityName]?.cycles_ledger = String(balance - amount)
       target.cycles = String(cycles(target) + amount)
@@ -345,7 +351,8 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     try mutate("call", canister) { () throws(BackendError) in
       let r = try record(canister)
       guard r.module_hash != nil else {
-        throw .reject(code: "IC0537", message: "Attempted to execute a message, but the canister contains no Wasm module.")
+        throw .reject(
+          code: "IC0537", message: "Attempted to execute a message, but the canister contains no Wasm module.")
       }
       guard r.status == .running else { throw .reject(code: "IC0508", message: "Canister \(canister.text) is stopped") }
       reply = "()"

@@ -111,7 +111,8 @@ public enum ValueFormat {
 
   public static func duration(_ ns: Int64) -> String {
     let table: [(Int64, String)] = [
-      (86_400_000_000_000, "d"), (3_600_000_000_000, "h"), (60_000_000_000, "min"), (1_000_000_000, "s"), (1_000_000, "ms"),
+      (86_400_000_000_000, "d"), (3_600_000_000_000, "h"), (60_000_000_000, "min"), (1_000_000_000, "s"),
+      (1_000_000, "ms"),
     ]
     for (size, suffix) in table where ns != 0 && ns % size == 0 { return "\(ns / size)\(suffix)" }
     return "\(ns)ns"

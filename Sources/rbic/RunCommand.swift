@@ -39,7 +39,8 @@ struct ExecutionOptions: ParsableArguments {
 
 /// `rbic run FILE`: apply.
 struct RunCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a runbook (check first, then apply).")
+  static let configuration = CommandConfiguration(
+    commandName: "run", abstract: "Run a runbook (check first, then apply).")
 
   @ArgumentParser.Argument(help: "The runbook (*.rb.ic).")
   var file: String
@@ -94,7 +95,8 @@ enum Execution {
     // The backend.
     guard options.backend == "sim" else {
       Terminal.writeError(
-        "error: backend `\(options.backend)` is not available in this build; the `icp` and `dfx` drivers are not built yet (use --backend sim)\n")
+        "error: backend `\(options.backend)` is not available in this build; the `icp` and `dfx` drivers are not built yet (use --backend sim)\n"
+      )
       return 3
     }
     var state = SimulatedIC.demoWorld
@@ -149,7 +151,9 @@ enum Execution {
     }
     defer { signalSources.forEach { $0.cancel() } }
     let network = options.network ?? program.network ?? "local"
-    out("\(mode == .plan ? "Plan" : "Run"): \(program.main.header?.name ?? file) v\(program.main.header?.version ?? 0) on `\(network)` as `\(identity)` (backend: sim\(options.simState.map { ", state \($0)" } ?? ", demo world"))")
+    out(
+      "\(mode == .plan ? "Plan" : "Run"): \(program.main.header?.name ?? file) v\(program.main.header?.version ?? 0) on `\(network)` as `\(identity)` (backend: sim\(options.simState.map { ", state \($0)" } ?? ", demo world"))"
+    )
     let result = engine.run(program, backend: sim, options: run)
 
     if let failure = result.failure {
@@ -175,7 +179,10 @@ enum Execution {
     out("")
     if mode == .plan {
       let changes = result.steps.flatMap(\.changes)
-      out(changes.isEmpty ? "Plan: no changes; the canisters already match the runbook." : "Plan: \(changes.count) change\(changes.count == 1 ? "" : "s"):")
+      out(
+        changes.isEmpty
+          ? "Plan: no changes; the canisters already match the runbook."
+          : "Plan: \(changes.count) change\(changes.count == 1 ? "" : "s"):")
       for step in result.steps where !step.changes.isEmpty {
         out("  \(step.title)")
         for c in step.changes { out("    ~ \(c)") }
@@ -201,7 +208,8 @@ enum Execution {
     let steps = result.steps.map { s in
       "{\"title\":\(jsonString(s.title)),\"outcome\":\(jsonString(s.outcome.rawValue)),\"changes\":[\(s.changes.map(jsonString).joined(separator: ","))],\"warnings\":[\(s.warnings.map(jsonString).joined(separator: ","))]}"
     }
-    return "{\"runbook\":\(jsonString(result.runbook)),\"version\":\(result.version),\"mode\":\(jsonString(result.mode.rawValue)),"
+    return
+      "{\"runbook\":\(jsonString(result.runbook)),\"version\":\(result.version),\"mode\":\(jsonString(result.mode.rawValue)),"
       + "\"steps\":[\(steps.joined(separator: ","))],"
       + "\"recap\":{\"ok\":\(recap.ok),\"changed\":\(recap.changed),\"skipped\":\(recap.skipped),\"failed\":\(recap.failed)},"
       + "\"exit\":\(result.exitCode),\"journal\":\(result.journalPath.map(jsonString) ?? "null"),"

@@ -21,13 +21,18 @@ final class LoopbackServer: @unchecked Sendable {
     address.sin_port = 0
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     let size = length
-    let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(sock, $0, size) } }
+    let bound = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(sock, $0, size) }
+    }
     guard bound == 0, listen(sock, 4) == 0 else { throw POSIXError(.EADDRINUSE) }
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(sock, $0, &length) } }
+    _ = withUnsafeMutablePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(sock, $0, &length) }
+    }
     fd = sock
     port = UInt16(bigEndian: address.sin_port)
     let listener = fd
-    let response = "HTTP/1.1 \(status)\r\nContent-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+    let response =
+      "HTTP/1.1 \(status)\r\nContent-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
     Thread.detachNewThread {
       while true {
         let client = accept(listener, nil, nil)
@@ -50,7 +55,8 @@ final class LoopbackServer: @unchecked Sendable {
   @Test func httpGetReadsFromALoopbackServer() throws {
     let server = try LoopbackServer(body: "healthy")
     let r = Harness.run(
-      "runbook \"t\" version 1\nlet page = http_get(\"http://127.0.0.1:\(server.port)/health\")\nprint page.status\nprint page.body\n")
+      "runbook \"t\" version 1\nlet page = http_get(\"http://127.0.0.1:\(server.port)/health\")\nprint page.status\nprint page.body\n"
+    )
     #expect(r.result.exitCode == 0, "\(r.result.failure?.diagnostic.message ?? "")")
     #expect(r.output == ["200", "healthy"])
   }
@@ -66,17 +72,22 @@ final class LoopbackServer: @unchecked Sendable {
   }
 
   @Test func runTakesAnArgvNeverAShell() throws {
-    let r = Harness.run("runbook \"t\" version 1\nlet out = run(\"echo\", \"a; rm -rf /tmp/nothing\", \"$HOME\")\nprint out.status\nprint out.stdout\n")
+    let r = Harness.run(
+      "runbook \"t\" version 1\nlet out = run(\"echo\", \"a; rm -rf /tmp/nothing\", \"$HOME\")\nprint out.status\nprint out.stdout\n"
+    )
     #expect(r.result.exitCode == 0)
     #expect(r.output == ["0", "a; rm -rf /tmp/nothing $HOME\n"], "metacharacters arrive as data")
   }
 
   @Test func canisterIDsReadsTheProjectFiles() throws {
     let dir = try CLI.temporaryDirectory()
-    try #"{"user-service": {"ic": "6iu47-dyaaa-aaaaf-qgeza-cai"}}"#.write(toFile: dir + "/canister_ids.json", atomically: true, encoding: .utf8)
+    try #"{"user-service": {"ic": "6iu47-dyaaa-aaaaf-qgeza-cai"}}"#.write(
+      toFile: dir + "/canister_ids.json", atomically: true, encoding: .utf8)
     try FileManager.default.createDirectory(atPath: dir + "/.icp/data/mappings", withIntermediateDirectories: true)
-    try #"{"docs": "mwutv-4iaaa-aaaac-behda-cai"}"#.write(toFile: dir + "/.icp/data/mappings/staging.ids.json", atomically: true, encoding: .utf8)
-    let source = "runbook \"t\" version 1\nprint canister_ids(\"user-service\")\nprint canister_ids(\"docs\", key: \"staging\")\nprint canister_ids(\"nope\")\n"
+    try #"{"docs": "mwutv-4iaaa-aaaac-behda-cai"}"#.write(
+      toFile: dir + "/.icp/data/mappings/staging.ids.json", atomically: true, encoding: .utf8)
+    let source =
+      "runbook \"t\" version 1\nprint canister_ids(\"user-service\")\nprint canister_ids(\"docs\", key: \"staging\")\nprint canister_ids(\"nope\")\n"
     let r = Harness.run(source) {
       $0.yes = true
       $0.projectDirectory = dir
@@ -86,7 +97,9 @@ final class LoopbackServer: @unchecked Sendable {
   }
 
   @Test func listBuiltins() {
-    let r = Harness.run("runbook \"t\" version 1\nprint len([1, 2, 3])\nprint min([3T, 1T, 2T])\nprint max(4, 9, 2)\nprint sum([1B, 2B])\nprint range(3)\n")
+    let r = Harness.run(
+      "runbook \"t\" version 1\nprint len([1, 2, 3])\nprint min([3T, 1T, 2T])\nprint max(4, 9, 2)\nprint sum([1B, 2B])\nprint range(3)\n"
+    )
     #expect(r.output == ["3", "1T", "9", "3B", "[0, 1, 2]"])
   }
 }
@@ -113,12 +126,16 @@ final class LoopbackServer: @unchecked Sendable {
     }
     #expect(r.result.exitCode == 3)
     #expect(r.result.failure!.diagnostic.message.contains("is unknown"))
-    #expect(r.sim.snapshot.identities["github-ci"]?.cycles_ledger == "5000000000000", "top_up was not tried after an unknown outcome")
+    #expect(
+      r.sim.snapshot.identities["github-ci"]?.cycles_ledger == "5000000000000",
+      "top_up was not tried after an unknown outcome")
     #expect(try String(contentsOfFile: journal.path, encoding: .utf8).contains("\"event\":\"outcome_unknown\""))
   }
 
   @Test func rejectTriesTheNextAction() {
-    let state = Harness.world { $0.faults = [.init(operation: "wallet_send", kind: "reject", code: "IC0503", message: "trapped")] }
+    let state = Harness.world {
+      $0.faults = [.init(operation: "wallet_send", kind: "reject", code: "IC0503", message: "trapped")]
+    }
     let r = Harness.run(topUp, state: state)
     #expect(r.result.exitCode == 0)
     #expect(r.output.contains { $0.contains("wallet cannot apply: rejected with IC0503: trapped") })

@@ -183,11 +183,13 @@ struct SplitMix {
     let dir = try CLI.temporaryDirectory()
     let state = dir + "/state.json"
     let journal = dir + "/runs"
-    let first = try CLI.run(["run"] + arguments + ["--yes", "--sim-state", state, "--journal", journal], in: Corpus.repository)
+    let first = try CLI.run(
+      ["run"] + arguments + ["--yes", "--sim-state", state, "--journal", journal], in: Corpus.repository)
     #expect(first.status == 0, "\(first.stderr)")
     #expect(first.stdout.contains("Recap: 3 changed, 1 ok, 1 skipped, 0 failed"))
     #expect(first.stdout.contains("[x] require hash == build"))
-    let second = try CLI.run(["run"] + arguments + ["--yes", "--sim-state", state, "--journal", journal], in: Corpus.repository)
+    let second = try CLI.run(
+      ["run"] + arguments + ["--yes", "--sim-state", state, "--journal", journal], in: Corpus.repository)
     #expect(second.stdout.contains("Recap: 0 changed, 4 ok, 1 skipped, 0 failed"))
     #expect(try FileManager.default.contentsOfDirectory(atPath: journal).count == 2, "one journal per run")
   }
@@ -205,7 +207,8 @@ struct SplitMix {
 
   @Test func mutationWithoutTerminalOrYesExitsFour() throws {
     let dir = try CLI.temporaryDirectory()
-    let r = try CLI.run(["run"] + arguments + ["--sim-state", dir + "/s.json", "--journal", dir + "/runs"], in: Corpus.repository)
+    let r = try CLI.run(
+      ["run"] + arguments + ["--sim-state", dir + "/s.json", "--journal", dir + "/runs"], in: Corpus.repository)
     #expect(r.status == 4)
     #expect(r.stderr.contains("pass --yes to confirm"))
   }
@@ -226,7 +229,8 @@ struct SplitMix {
 
   @Test func staticErrorsStopBeforeRunning() throws {
     let dir = try CLI.temporaryDirectory()
-    try "runbook \"x\" version 1\nuse network production\n".write(toFile: dir + "/bad.rb.ic", atomically: true, encoding: .utf8)
+    try "runbook \"x\" version 1\nuse network production\n".write(
+      toFile: dir + "/bad.rb.ic", atomically: true, encoding: .utf8)
     let r = try CLI.run(["run", "bad.rb.ic", "--yes", "--journal", dir + "/runs"], in: dir)
     #expect(r.status == 2)
     #expect(!FileManager.default.fileExists(atPath: dir + "/runs"), "nothing ran, nothing journaled")

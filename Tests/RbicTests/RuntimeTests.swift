@@ -10,7 +10,9 @@ enum Harness {
   static let repository = Corpus.repository
   static let wasm = repository + "/demo/user_service_with_metadata.wasm"
   static let wasmHash = Hashing.sha256(Array(FileManager.default.contents(atPath: wasm)!))
-  static let activation = String(decoding: FileManager.default.contents(atPath: repository + "/scripts/canister-prod-activation.rb.ic")!, as: UTF8.self)
+  static let activation = String(
+    decoding: FileManager.default.contents(atPath: repository + "/scripts/canister-prod-activation.rb.ic")!,
+    as: UTF8.self)
   static let userService = Principal(text: "6iu47-dyaaa-aaaaf-qgeza-cai")!
   static let activationParams = ["canister": userService.text, "wasm": wasm]
 
@@ -33,7 +35,9 @@ enum Harness {
     configure: (inout RunOptions) -> Void = { $0.yes = true }
   ) -> Outcome {
     let engine = Engine(registry: registry)
-    let program = engine.compile(source: Array(source.utf8), path: repository + "/scripts/test.rb.ic", options: .init(projectDirectory: repository))
+    let program = engine.compile(
+      source: Array(source.utf8), path: repository + "/scripts/test.rb.ic", options: .init(projectDirectory: repository)
+    )
     #expect(!program.hasErrors, "\(DiagnosticRenderer(files: program.files, style: .tool).render(program.diagnostics))")
     let sim = SimulatedIC(state: state, identity: identity)
     let lines = Lines()
@@ -65,7 +69,9 @@ enum Harness {
     #expect(Harness.verified(first.state))
     #expect(first.result.steps.map(\.outcome) == [.changed, .changed, .changed, .skipped, .ok])
     let wallet = try! first.sim.status(Principal(text: "wdhec-2yaaa-aaaao-a6dgq-cai")!)
-    #expect(wallet.cycles == 11_165_000_000_000 - (1_000_000_000_000 - 38_800_000_000 + 10_000_000_000), "deficit plus the 1% margin")
+    #expect(
+      wallet.cycles == 11_165_000_000_000 - (1_000_000_000_000 - 38_800_000_000 + 10_000_000_000),
+      "deficit plus the 1% margin")
 
     let second = Harness.run(Harness.activation, state: first.sim.snapshot, params: Harness.activationParams)
     #expect(second.result.exitCode == 0)
@@ -82,7 +88,9 @@ enum Harness {
   }
 
   @Test func currentModuleIsLeftAlone() {
-    let state = Harness.world { $0.canisters[Harness.userService.text]?.module_hash = ValueFormat.hex(Harness.wasmHash) }
+    let state = Harness.world {
+      $0.canisters[Harness.userService.text]?.module_hash = ValueFormat.hex(Harness.wasmHash)
+    }
     let run = Harness.run(Harness.activation, state: state, params: Harness.activationParams)
     #expect(run.result.exitCode == 0)
     #expect(run.result.steps[0].outcome == .ok)
@@ -135,7 +143,10 @@ enum Harness {
     #expect(run.result.exitCode == 0)
     #expect(run.result.steps.map(\.outcome) == [.wouldChange, .wouldChange, .wouldChange, .skipped, .ok])
     #expect(run.sim.snapshot == before, "plan never mutates the backend")
-    #expect(run.result.steps[1].changes == ["cycles: 38.8B → 1.01T via wallet wdhec-2yaaa-aaaao-a6dgq-cai (would send 971.2B)"])
+    #expect(
+      run.result.steps[1].changes == [
+        "cycles: 38.8B → 1.01T via wallet wdhec-2yaaa-aaaao-a6dgq-cai (would send 971.2B)"
+      ])
   }
 }
 
@@ -215,7 +226,9 @@ enum Harness {
   }
 
   @Test func stepLimitStopsLongLoops() {
-    let r = Harness.run("runbook \"t\" version 1\nfn f(n: int) -> int {\n  if n == 0 { return 0 }\n  return f(n - 1)\n}\nfor i in [1, 2, 3] {\n  print f(100)\n}\n") {
+    let r = Harness.run(
+      "runbook \"t\" version 1\nfn f(n: int) -> int {\n  if n == 0 { return 0 }\n  return f(n - 1)\n}\nfor i in [1, 2, 3] {\n  print f(100)\n}\n"
+    ) {
       $0.maxSteps = 50
     }
     #expect(r.result.exitCode == 1)
@@ -234,7 +247,8 @@ enum Harness {
 
   @Test func arithmeticUnitsAndFormatting() {
     let r = run(
-      "print 1T + 24B\nprint 38.8B\nprint 4KiB * 2\nprint 90s\nprint 0.5ICP + 0.25ICP\nprint [1, 2][1]\nprint env(\"NOPE\") ?? \"unset\"\nprint 7 / 2\nprint 10T / 4T\n")
+      "print 1T + 24B\nprint 38.8B\nprint 4KiB * 2\nprint 90s\nprint 0.5ICP + 0.25ICP\nprint [1, 2][1]\nprint env(\"NOPE\") ?? \"unset\"\nprint 7 / 2\nprint 10T / 4T\n"
+    )
     #expect(r.result.exitCode == 0)
     #expect(r.output == ["1.024T", "38.8B", "8KiB", "90s", "0.75ICP", "2", "unset", "3", "2"])
   }
@@ -271,7 +285,9 @@ enum Harness {
   @Test func candidTextIsEscapedData() {
     #expect(Candid.string("a\"b\\c\nd") == #""a\"b\\c\nd""#)
     #expect(Candid.string("\u{1}") == #""\u{1}""#)
-    #expect(Candid.encode(.list([.text("x\"); drop"), .principal(Harness.userService)])) == #"vec { "x\"); drop"; principal "6iu47-dyaaa-aaaaf-qgeza-cai" }"#)
+    #expect(
+      Candid.encode(.list([.text("x\"); drop"), .principal(Harness.userService)]))
+        == #"vec { "x\"); drop"; principal "6iu47-dyaaa-aaaaf-qgeza-cai" }"#)
     #expect(Candid.redacted([.secret(Secret("hunter2"))]) == "(<secret>)")
   }
 

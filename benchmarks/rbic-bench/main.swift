@@ -114,7 +114,8 @@ func fleet(canisters: Int, latencyMs: Int, limit: Int) {
     }
     """
   let engine = Engine(registry: .standard)
-  let program = engine.compile(source: Array(source.utf8), path: "fleet.rb.ic", options: .init(projectDirectory: "/nonexistent"))
+  let program = engine.compile(
+    source: Array(source.utf8), path: "fleet.rb.ic", options: .init(projectDirectory: "/nonexistent"))
   let sim = SimulatedIC(state: state)
   var options = RunOptions(projectDirectory: "/nonexistent", environment: [:])
   options.yes = true
@@ -125,9 +126,15 @@ func fleet(canisters: Int, latencyMs: Int, limit: Int) {
   let result = engine.run(program, backend: sim, options: options)
   let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
   let calls = sim.latencyCalls
-  let ideal = Double(calls) / Double(canisters) * Double(latencyMs) / 1000 * (Double(canisters) / Double(limit)).rounded(.up)
-  print("fleet: \(canisters) canisters, \(latencyMs) ms per call, limit \(limit): \(calls) calls (\(String(format: "%.1f", Double(calls) / Double(canisters))) per canister), exit \(result.exitCode), \(result.recap.changed) changed")
-  print(String(format: "wall %.2f s, ideal %.2f s (calls per canister × latency × %d rounds): %.2fx the ideal", seconds, ideal, Int((Double(canisters) / Double(limit)).rounded(.up)), seconds / ideal))
+  let ideal =
+    Double(calls) / Double(canisters) * Double(latencyMs) / 1000 * (Double(canisters) / Double(limit)).rounded(.up)
+  print(
+    "fleet: \(canisters) canisters, \(latencyMs) ms per call, limit \(limit): \(calls) calls (\(String(format: "%.1f", Double(calls) / Double(canisters))) per canister), exit \(result.exitCode), \(result.recap.changed) changed"
+  )
+  print(
+    String(
+      format: "wall %.2f s, ideal %.2f s (calls per canister × latency × %d rounds): %.2fx the ideal", seconds, ideal,
+      Int((Double(canisters) / Double(limit)).rounded(.up)), seconds / ideal))
 }
 
 if mode == "fleet" {
