@@ -473,31 +473,23 @@ public enum Arithmetic {
     }
   }
 
+  /// `x op y` with overflow and division by zero as nil, for any width.
+  static func checked<T: FixedWidthInteger>(_ op: BinaryOp, _ x: T, _ y: T) -> T? {
+    let r: (partialValue: T, overflow: Bool)
+    switch op {
+    case .add: r = x.addingReportingOverflow(y)
+    case .subtract: r = x.subtractingReportingOverflow(y)
+    case .multiply: r = x.multipliedReportingOverflow(by: y)
+    case .divide: if y == 0 { return nil }; r = x.dividedReportingOverflow(by: y)
+    case .remainder: if y == 0 { return nil }; r = x.remainderReportingOverflow(dividingBy: y)
+    default: return nil
+    }
+    return r.overflow ? nil : r.partialValue
+  }
+
   static func numeric(_ op: BinaryOp, _ a: Value, _ b: Value) -> Value? {
-    func i64(_ x: Int64, _ y: Int64) -> Int64? {
-      let r: (Int64, Bool)
-      switch op {
-      case .add: r = x.addingReportingOverflow(y)
-      case .subtract: r = x.subtractingReportingOverflow(y)
-      case .multiply: r = x.multipliedReportingOverflow(by: y)
-      case .divide: if y == 0 { return nil }; r = x.dividedReportingOverflow(by: y)
-      case .remainder: if y == 0 { return nil }; r = x.remainderReportingOverflow(dividingBy: y)
-      default: return nil
-      }
-      return r.1 ? nil : r.0
-    }
-    func i128(_ x: Int128, _ y: Int128) -> Int128? {
-      let r: (Int128, Bool)
-      switch op {
-      case .add: r = x.addingReportingOverflow(y)
-      case .subtract: r = x.subtractingReportingOverflow(y)
-      case .multiply: r = x.multipliedReportingOverflow(by: y)
-      case .divide: if y == 0 { return nil }; r = x.dividedReportingOverflow(by: y)
-      case .remainder: if y == 0 { return nil }; r = x.remainderReportingOverflow(dividingBy: y)
-      default: return nil
-      }
-      return r.1 ? nil : r.0
-    }
+    func i64(_ x: Int64, _ y: Int64) -> Int64? { checked(op, x, y) }
+    func i128(_ x: Int128, _ y: Int128) -> Int128? { checked(op, x, y) }
     switch (a, b) {
     case (.int(let x), .int(let y)): return i64(x, y).map(Value.int)
     case (.cycles(let x), .cycles(let y)):
