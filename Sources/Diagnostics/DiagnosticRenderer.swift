@@ -190,6 +190,48 @@ extension DiagnosticRenderer {
   }
 }
 
+extension DiagnosticRenderer {
+  /// GitHub workflow commands (`::error file=…,line=…::message`), one per diagnostic, so CI
+  /// annotates the pull request's diff. Notes are appended to the message.
+  public func renderGitHub(_ diagnostics: [Diagnostic]) -> String {
+    diagnostics.map { d in
+      let file = files[d.range.file]
+      let (line, column) = file.location(of: d.range.start)
+      let (endLine, endColumn) = file.location(of: d.range.end)
+      let command =
+        switch d.severity {
+        case .error: "error"
+        case .warning: "warning"
+        case .note: "notice"
+        }
+      var message = d.message
+      for note in d.notes { message += "\n\(note.kind.rawValue): \(note.message)" }
+      let properties = [
+        "file=\(githubProperty(file.path))", "line=\(line)", "col=\(column)", "endLine=\(endLine)",
+        "endColumn=\(endColumn)", "title=\(githubProperty("rbic " + d.code.rawValue))",
+      ]
+      return "::\(command) \(properties.joined(separator: ","))::\(githubData(message))\n"
+    }.joined()
+  }
+}
+
+/// Escapes for a workflow command's message.
+func githubData(_ s: String) -> String {
+  s.replacingAll("%", "%25").replacingAll("\r", "%0D").replacingAll("\n", "%0A")
+}
+
+/// Escapes for a workflow command's property value.
+func githubProperty(_ s: String) -> String {
+  githubData(s).replacingAll(":", "%3A").replacingAll(",", "%2C")
+}
+
+extension String {
+  /// Every occurrence of `target` replaced (without Foundation).
+  func replacingAll(_ target: String, _ replacement: String) -> String {
+    split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+  }
+}
+
 /// A JSON string literal with the escapes RFC 8259 requires.
 public func jsonString(_ s: String) -> String {
   var out = "\""

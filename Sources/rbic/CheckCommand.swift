@@ -3,6 +3,11 @@ import RbicBuiltins
 import RbicDiagnostics
 import RbicRuntime
 
+/// `--format` of `check`.
+enum CheckFormat: String, ExpressibleByArgument, CaseIterable {
+  case text, json, github
+}
+
 /// `rbic check FILE…`: parse, type-check, resolve names and networks; run nothing.
 struct CheckCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -11,8 +16,8 @@ struct CheckCommand: ParsableCommand {
   @Argument(help: "Runbook files (*.rb.ic).")
   var files: [String]
 
-  @Option(help: "Output: text for people, json for tools.")
-  var format: OutputFormat = .text
+  @Option(help: "Output: text for people, json for tools, github for workflow annotations.")
+  var format: CheckFormat = .text
 
   @Flag(help: "Treat warnings as errors.")
   var strict = false
@@ -39,6 +44,8 @@ struct CheckCommand: ParsableCommand {
       case .json:
         let rendered = DiagnosticRenderer(files: program.files, style: .tool).renderJSON(diagnostics)
         json.append(String(rendered.dropFirst().dropLast()))
+      case .github:
+        Terminal.writeOut(DiagnosticRenderer(files: program.files, style: .tool).renderGitHub(diagnostics))
       }
     }
     if format == .json {
