@@ -18,7 +18,7 @@ public enum SyntaxDump {
     b.statements.map { stmt($0, indent: indent + "  ") }.joined()
   }
 
-  static func stmt(_ s: Stmt, indent: String) -> String {
+  public static func stmt(_ s: Stmt, indent: String) -> String {
     let doc = s.doc.isEmpty ? "" : " (doc \(s.doc.map(quoted).joined(separator: " ")))"
     let head: String
     var body = ""
