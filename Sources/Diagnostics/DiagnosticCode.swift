@@ -65,6 +65,8 @@ public enum DiagnosticCode: String, CaseIterable, Sendable, Codable {
   case invalidNetworkFile = "invalid-network-file"
   case secretExposure = "secret-exposure"
   case misplacedStatement = "misplaced-statement"
+  /// `check --base REF`: the runbook changed but its version did not go up.
+  case versionNotIncreased = "version-not-increased"
 
   // Runtime (reported by the interpreter, not the checker)
   case runtimeError = "runtime-error"
@@ -72,5 +74,6 @@ public enum DiagnosticCode: String, CaseIterable, Sendable, Codable {
   case ioError = "io-error"
 
   /// Codes that only the runtime or the command line produce; the static corpus does not cover them.
-  public static let notStatic: Set<DiagnosticCode> = [.runtimeError, .assertionFailed, .ioError]
+  /// `version-not-increased` needs a git history; the command-line tests cover it.
+  public static let notStatic: Set<DiagnosticCode> = [.runtimeError, .assertionFailed, .ioError, .versionNotIncreased]
 }

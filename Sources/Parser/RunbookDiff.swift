@@ -90,10 +90,7 @@ public struct RunbookDiff {
           Declaration(key: "fn \(f.name.name)", text: "fn \(f.name.name)", dump: dump, doc: stmt.doc))
       case .import(let p, _): declarations.append(Declaration(key: "import \(p)", text: "import \"\(p)\"", dump: dump, doc: []))
       case .step(let title, let subject, let body):
-        var plainTitle = t(title.range)
-        if case .string(let parts) = title.kind, parts.allSatisfy({ if case .text = $0 { true } else { false } }) {
-          plainTitle = parts.map { if case .text(let s) = $0 { s } else { "" } }.joined()
-        }
+        let plainTitle = SyntaxTree.plainText(title, in: tree)
         steps.append(
           Step(
             title: plainTitle, context: context, subject: subject.map { t($0.range) }, dump: dump, body: body.statements,

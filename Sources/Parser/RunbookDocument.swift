@@ -25,12 +25,7 @@ public enum RunbookDocument {
       tree.file.text(range).split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).joined(separator: " ")
     }
 
-    func plain(_ e: Expr) -> String {
-      if case .string(let parts) = e.kind, parts.allSatisfy({ if case .text = $0 { true } else { false } }) {
-        return parts.map { if case .text(let t) = $0 { t } else { "" } }.joined()
-      }
-      return text(e.range)
-    }
+    func plain(_ e: Expr) -> String { SyntaxTree.plainText(e, in: tree) }
 
     mutating func line(_ s: String = "") { out += s + "\n" }
 
@@ -165,4 +160,16 @@ public enum RunbookDocument {
 
 extension String {
   func trimmingPrefixSpace() -> String { hasPrefix(" ") ? String(dropFirst()) : self }
+}
+
+extension SyntaxTree {
+  /// A string literal's text as a reader sees it: plain strings decoded, interpolated ones as
+  /// written without their quotes (`Top up {c}`); other expressions as source text.
+  public static func plainText(_ e: Expr, in tree: SyntaxTree) -> String {
+    guard case .string(let parts) = e.kind else { return tree.file.text(e.range) }
+    if parts.allSatisfy({ if case .text = $0 { true } else { false } }) {
+      return parts.map { if case .text(let t) = $0 { t } else { "" } }.joined()
+    }
+    return String(tree.file.text(e.range).dropFirst().dropLast())
+  }
 }

@@ -75,3 +75,47 @@ import Testing
     #expect(r.stdout.contains("- Changed: `version: 1 → 2`"))
   }
 }
+
+@Suite struct VersioningTests {
+  /// A runbook changed since the base ref must raise its version; `--strict` makes it fatal.
+  @Test func checkBaseWantsAHigherVersion() throws {
+    let dir = try CLI.temporaryDirectory()
+    func git(_ args: String...) throws {
+      let p = Process()
+      p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+      p.arguments = ["git", "-C", dir] + args
+      p.standardOutput = FileHandle.nullDevice
+      p.standardError = FileHandle.nullDevice
+      try p.run()
+      p.waitUntilExit()
+    }
+    let original = String(decoding: Corpus.read("diff/threshold.old.rb.ic"), as: UTF8.self)
+    try git("init", "-q")
+    try git("config", "user.email", "t@example.com")
+    try git("config", "user.name", "t")
+    try original.write(toFile: dir + "/r.rb.ic", atomically: true, encoding: .utf8)
+    try git("add", "r.rb.ic")
+    try git("commit", "-qm", "v1")
+
+    // Changed meaning, same version: a warning; fatal with --strict.
+    let changed = original.replacingOccurrences(of: "require cycles >= 1T\n", with: "require cycles >= 2T\n")
+    try changed.write(toFile: dir + "/r.rb.ic", atomically: true, encoding: .utf8)
+    let warn = try CLI.run(["check", "--base", "HEAD", "r.rb.ic"], in: dir, environment: ["NO_COLOR": "1"])
+    #expect(warn.status == 0)
+    #expect(warn.stderr.contains("warning: the runbook changed since `HEAD` but its version is still 1"))
+    #expect(try CLI.run(["check", "--base", "HEAD", "--strict", "r.rb.ic"], in: dir).status == 2)
+
+    // Raised version: clean. Formatting-only change: clean. Lowered version: warned.
+    try changed.replacingOccurrences(of: "version 1", with: "version 2").write(toFile: dir + "/r.rb.ic", atomically: true, encoding: .utf8)
+    #expect(try CLI.run(["check", "--base", "HEAD", "--strict", "r.rb.ic"], in: dir).stderr.isEmpty)
+    try original.replacingOccurrences(of: "# Canister production", with: "#   Canister production")
+      .write(toFile: dir + "/r.rb.ic", atomically: true, encoding: .utf8)
+    #expect(try CLI.run(["check", "--base", "HEAD", "--strict", "r.rb.ic"], in: dir).status == 0)
+    try changed.replacingOccurrences(of: "version 1", with: "version 3").write(toFile: dir + "/r.rb.ic", atomically: true, encoding: .utf8)
+    try git("commit", "-qam", "v3")
+    try changed.replacingOccurrences(of: "version 1", with: "version 2").write(toFile: dir + "/r.rb.ic", atomically: true, encoding: .utf8)
+    let lowered = try CLI.run(["check", "--base", "HEAD", "r.rb.ic"], in: dir, environment: ["NO_COLOR": "1"])
+    #expect(lowered.status == 0)
+    #expect(lowered.stderr.contains("warning: version went down from 3 at `HEAD` to 2"))
+  }
+}
