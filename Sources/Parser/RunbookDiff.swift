@@ -26,7 +26,10 @@ public struct RunbookDiff {
     let b = Summary(new)
     if a.name != b.name { header.append(Entry(kind: .changed, text: "name: \(a.name) → \(b.name)")) }
     if a.version != b.version {
-      header.append(Entry(kind: .changed, text: "version: \(a.version.map(String.init) ?? "none") → \(b.version.map(String.init) ?? "none")"))
+      header.append(
+        Entry(
+          kind: .changed,
+          text: "version: \(a.version.map(String.init) ?? "none") → \(b.version.map(String.init) ?? "none")"))
     }
     diffDeclarations(a, b)
     diffSteps(a, b)
@@ -75,7 +78,9 @@ public struct RunbookDiff {
       bare.doc = []
       let undocumented = SyntaxDump.stmt(bare, indent: "")
       defer {
-        if let last = declarations.indices.last, declarations[last].dump == dump { declarations[last].undocumented = undocumented }
+        if let last = declarations.indices.last, declarations[last].dump == dump {
+          declarations[last].undocumented = undocumented
+        }
       }
       let t = { (r: SourceRange) in Summary.text(tree, r) }
       switch stmt.kind {
@@ -84,19 +89,25 @@ public struct RunbookDiff {
       case .param(let n, _, _):
         declarations.append(Declaration(key: "param \(n.name)", text: t(stmt.range), dump: dump, doc: stmt.doc))
       case .let(let n, _, _):
-        if context == nil { declarations.append(Declaration(key: "let \(n.name)", text: t(stmt.range), dump: dump, doc: stmt.doc)) }
+        if context == nil {
+          declarations.append(Declaration(key: "let \(n.name)", text: t(stmt.range), dump: dump, doc: stmt.doc))
+        }
       case .function(let f):
         declarations.append(
           Declaration(key: "fn \(f.name.name)", text: "fn \(f.name.name)", dump: dump, doc: stmt.doc))
-      case .import(let p, _): declarations.append(Declaration(key: "import \(p)", text: "import \"\(p)\"", dump: dump, doc: []))
+      case .import(let p, _):
+        declarations.append(Declaration(key: "import \(p)", text: "import \"\(p)\"", dump: dump, doc: []))
       case .step(let title, let subject, let body):
         let plainTitle = SyntaxTree.plainText(title, in: tree)
         steps.append(
           Step(
-            title: plainTitle, context: context, subject: subject.map { t($0.range) }, dump: dump, body: body.statements,
+            title: plainTitle, context: context, subject: subject.map { t($0.range) }, dump: dump,
+            body: body.statements,
             doc: stmt.doc, tree: tree))
       case .for(let v, let seq, let body, let limit):
-        let ctx = "\(limit == nil ? "for" : "parallel for") \(v.name) in \(t(seq.range))" + (limit.map { " limit \(t($0.range))" } ?? "")
+        let ctx =
+          "\(limit == nil ? "for" : "parallel for") \(v.name) in \(t(seq.range))"
+          + (limit.map { " limit \(t($0.range))" } ?? "")
         for s in body.statements { collect(s, tree, context: ctx) }
       case .if(let c, let then, _):
         for s in then.statements { collect(s, tree, context: "if \(t(c.range))") }
@@ -175,7 +186,8 @@ public struct RunbookDiff {
     let byNew = pairs.sorted { $0.1 < $1.1 }
     if byNew.map(\.0) != byNew.map(\.0).sorted() {
       steps.append(
-        Entry(kind: .moved, text: "steps reordered: " + byNew.map { "\"\(b.steps[$0.1].title)\"" }.joined(separator: ", ")))
+        Entry(
+          kind: .moved, text: "steps reordered: " + byNew.map { "\"\(b.steps[$0.1].title)\"" }.joined(separator: ", ")))
     }
     for (i, j) in byNew {
       let (old, new) = (a.steps[i], b.steps[j])
@@ -209,11 +221,17 @@ public struct RunbookDiff {
     }
     switch stmt.kind {
     case .ensure(let c, let actions):
-      return Check(keyword: "ensure", key: "ensure " + key(c), condition: t(c.range), rest: actions.map { t($0.range) }.joined(separator: " or "), dump: dump)
+      return Check(
+        keyword: "ensure", key: "ensure " + key(c), condition: t(c.range),
+        rest: actions.map { t($0.range) }.joined(separator: " or "), dump: dump)
     case .require(let c, let m):
-      return Check(keyword: "require", key: "require " + key(c), condition: t(c.range), rest: m.map { t($0.range) } ?? "", dump: dump)
+      return Check(
+        keyword: "require", key: "require " + key(c), condition: t(c.range), rest: m.map { t($0.range) } ?? "",
+        dump: dump)
     case .expect(let c, let m):
-      return Check(keyword: "expect", key: "expect " + key(c), condition: t(c.range), rest: m.map { t($0.range) } ?? "", dump: dump)
+      return Check(
+        keyword: "expect", key: "expect " + key(c), condition: t(c.range), rest: m.map { t($0.range) } ?? "", dump: dump
+      )
     default:
       return Check(keyword: "", key: dump, condition: t(stmt.range), rest: "", dump: dump)
     }
@@ -231,22 +249,31 @@ public struct RunbookDiff {
       guard before.dump != c.dump else { continue }
       if before.condition != c.condition { out.append("~ \(c.keyword) \(before.condition) → \(c.condition)") }
       if before.rest != c.rest {
-        out.append(c.keyword == "ensure" ? "~ via \(before.rest) → via \(c.rest)" : "~ message of `\(c.condition)`: \(before.rest) → \(c.rest)")
+        out.append(
+          c.keyword == "ensure"
+            ? "~ via \(before.rest) → via \(c.rest)" : "~ message of `\(c.condition)`: \(before.rest) → \(c.rest)")
       }
       if before.condition == c.condition, before.rest == c.rest { out.append("~ \(c.keyword) \(c.condition)") }
     }
     for (i, c) in a.enumerated() where !used.contains(i) {
-      out.append("- " + (c.keyword.isEmpty ? c.condition : "\(c.keyword) \(c.condition)\(c.keyword == "ensure" ? " via \(c.rest)" : "")"))
+      out.append(
+        "- "
+          + (c.keyword.isEmpty
+            ? c.condition : "\(c.keyword) \(c.condition)\(c.keyword == "ensure" ? " via \(c.rest)" : "")"))
     }
     for c in b where !a.contains(where: { $0.key == c.key }) {
-      out.append("+ " + (c.keyword.isEmpty ? c.condition : "\(c.keyword) \(c.condition)\(c.keyword == "ensure" ? " via \(c.rest)" : "")"))
+      out.append(
+        "+ "
+          + (c.keyword.isEmpty
+            ? c.condition : "\(c.keyword) \(c.condition)\(c.keyword == "ensure" ? " via \(c.rest)" : "")"))
     }
     return out
   }
 
   func describe(_ stmt: Stmt, _ tree: SyntaxTree) -> String? {
     let c = check(stmt, tree)
-    return c.keyword.isEmpty ? c.condition : "\(c.keyword) \(c.condition)\(c.keyword == "ensure" ? " via \(c.rest)" : "")"
+    return c.keyword.isEmpty
+      ? c.condition : "\(c.keyword) \(c.condition)\(c.keyword == "ensure" ? " via \(c.rest)" : "")"
   }
 
   // MARK: - Rendering
@@ -282,4 +309,3 @@ public struct RunbookDiff {
     return out
   }
 }
-

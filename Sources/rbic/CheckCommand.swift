@@ -1,7 +1,7 @@
 import ArgumentParser
 import RbicBuiltins
-import RbicParser
 import RbicDiagnostics
+import RbicParser
 import RbicRuntime
 
 /// `--format` of `check`.
@@ -71,12 +71,14 @@ enum Versioning {
     guard !old.diagnostics.hasErrors, let oldVersion = old.header?.version else { return nil }
     if header.version < oldVersion {
       return Diagnostic.warning(
-        .versionNotIncreased, "version went down from \(oldVersion) at `\(base)` to \(header.version)", at: header.versionRange)
+        .versionNotIncreased, "version went down from \(oldVersion) at `\(base)` to \(header.version)",
+        at: header.versionRange)
     }
     let diff = RunbookDiff(old: old, new: tree)
     guard !diff.isEmpty, header.version == oldVersion else { return nil }
     var d = Diagnostic.warning(
-      .versionNotIncreased, "the runbook changed since `\(base)` but its version is still \(oldVersion)", at: header.versionRange)
+      .versionNotIncreased, "the runbook changed since `\(base)` but its version is still \(oldVersion)",
+      at: header.versionRange)
     d = d.note("`rbic diff \(base):\(path) \(path)` shows what changed")
     return d.help("raise it to \(oldVersion + 1)")
   }

@@ -26,7 +26,9 @@ struct DiffCommand: ParsableCommand {
     let (oldName, oldSource, newName, newSource): (String, [UInt8]?, String, [UInt8]?)
     switch arguments.count {
     case 2:
-      (oldName, oldSource, newName, newSource) = (arguments[0], DiffCommand.read(arguments[0]), arguments[1], DiffCommand.read(arguments[1]))
+      (oldName, oldSource, newName, newSource) = (
+        arguments[0], DiffCommand.read(arguments[0]), arguments[1], DiffCommand.read(arguments[1])
+      )
     case 7:
       // git's external diff: path old-file old-hex old-mode new-file new-hex new-mode; /dev/null when absent.
       let path = arguments[0]
@@ -47,7 +49,8 @@ struct DiffCommand: ParsableCommand {
       throw DiffCommand.fail("`\(tree.file.path)` has syntax errors; no semantic diff")
     }
     let diff = RunbookDiff(old: old, new: new)
-    Terminal.writeOut(format == .markdown ? diff.markdown(old: oldName, new: newName) : diff.text(old: oldName, new: newName))
+    Terminal.writeOut(
+      format == .markdown ? diff.markdown(old: oldName, new: newName) : diff.text(old: oldName, new: newName))
   }
 
   static func fail(_ message: String) -> ExitCode {

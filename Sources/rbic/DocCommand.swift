@@ -5,7 +5,8 @@ import RbicParser
 
 /// `rbic doc FILE`: the runbook as the Markdown document operators read.
 struct DocCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "doc", abstract: "Render a runbook as a Markdown document.")
+  static let configuration = CommandConfiguration(
+    commandName: "doc", abstract: "Render a runbook as a Markdown document.")
 
   @ArgumentParser.Argument(help: "The runbook (*.rb.ic).")
   var file: String

@@ -11,7 +11,10 @@ struct Rbic: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "rbic",
     abstract: "A typed runbook language for Internet Computer operations.",
-    subcommands: [CheckCommand.self, FormatCommand.self, RunCommand.self, PlanCommand.self, ReportCommand.self, DocCommand.self, DiffCommand.self])
+    subcommands: [
+      CheckCommand.self, FormatCommand.self, RunCommand.self, PlanCommand.self, ReportCommand.self, DocCommand.self,
+      DiffCommand.self,
+    ])
 
   static func main() {
     do {

@@ -70,9 +70,11 @@ import Testing
   @Test func githubAnnotationsEscapeTheirData() {
     var files = SourceFiles()
     let file = files.add(path: "scripts/a,b.rb.ic", bytes: Array("x\ny zz\n".utf8))
-    let d = Diagnostic.warning(.unusedBinding, "100% unused", at: SourceRange(file: file.id, start: 4, end: 6)).help("remove it")
+    let d = Diagnostic.warning(.unusedBinding, "100% unused", at: SourceRange(file: file.id, start: 4, end: 6)).help(
+      "remove it")
     #expect(
       DiagnosticRenderer(files: files, style: .tool).renderGitHub([d])
-        == "::warning file=scripts/a%2Cb.rb.ic,line=2,col=3,endLine=2,endColumn=5,title=rbic unused-binding::100%25 unused%0Ahelp: remove it\n")
+        == "::warning file=scripts/a%2Cb.rb.ic,line=2,col=3,endLine=2,endColumn=5,title=rbic unused-binding::100%25 unused%0Ahelp: remove it\n"
+    )
   }
 }

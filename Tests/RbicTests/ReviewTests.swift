@@ -66,10 +66,12 @@ import Testing
     try git("init", "-q")
     try git("config", "user.email", "t@example.com")
     try git("config", "user.name", "t")
-    try String(decoding: Corpus.read("diff/threshold.old.rb.ic"), as: UTF8.self).write(toFile: path, atomically: true, encoding: .utf8)
+    try String(decoding: Corpus.read("diff/threshold.old.rb.ic"), as: UTF8.self).write(
+      toFile: path, atomically: true, encoding: .utf8)
     try git("add", "r.rb.ic")
     try git("commit", "-qm", "v1")
-    try String(decoding: Corpus.read("diff/threshold.new.rb.ic"), as: UTF8.self).write(toFile: path, atomically: true, encoding: .utf8)
+    try String(decoding: Corpus.read("diff/threshold.new.rb.ic"), as: UTF8.self).write(
+      toFile: path, atomically: true, encoding: .utf8)
     let r = try CLI.run(["diff", "HEAD:r.rb.ic", "r.rb.ic", "--format", "markdown"], in: dir)
     #expect(r.status == 0, "\(r.stderr)")
     #expect(r.stdout.contains("- Changed: `version: 1 → 2`"))
@@ -106,14 +108,17 @@ import Testing
     #expect(try CLI.run(["check", "--base", "HEAD", "--strict", "r.rb.ic"], in: dir).status == 2)
 
     // Raised version: clean. Formatting-only change: clean. Lowered version: warned.
-    try changed.replacingOccurrences(of: "version 1", with: "version 2").write(toFile: dir + "/r.rb.ic", atomically: true, encoding: .utf8)
+    try changed.replacingOccurrences(of: "version 1", with: "version 2").write(
+      toFile: dir + "/r.rb.ic", atomically: true, encoding: .utf8)
     #expect(try CLI.run(["check", "--base", "HEAD", "--strict", "r.rb.ic"], in: dir).stderr.isEmpty)
     try original.replacingOccurrences(of: "# Canister production", with: "#   Canister production")
       .write(toFile: dir + "/r.rb.ic", atomically: true, encoding: .utf8)
     #expect(try CLI.run(["check", "--base", "HEAD", "--strict", "r.rb.ic"], in: dir).status == 0)
-    try changed.replacingOccurrences(of: "version 1", with: "version 3").write(toFile: dir + "/r.rb.ic", atomically: true, encoding: .utf8)
+    try changed.replacingOccurrences(of: "version 1", with: "version 3").write(
+      toFile: dir + "/r.rb.ic", atomically: true, encoding: .utf8)
     try git("commit", "-qam", "v3")
-    try changed.replacingOccurrences(of: "version 1", with: "version 2").write(toFile: dir + "/r.rb.ic", atomically: true, encoding: .utf8)
+    try changed.replacingOccurrences(of: "version 1", with: "version 2").write(
+      toFile: dir + "/r.rb.ic", atomically: true, encoding: .utf8)
     let lowered = try CLI.run(["check", "--base", "HEAD", "r.rb.ic"], in: dir, environment: ["NO_COLOR": "1"])
     #expect(lowered.status == 0)
     #expect(lowered.stderr.contains("warning: version went down from 3 at `HEAD` to 2"))
