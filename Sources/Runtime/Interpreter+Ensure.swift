@@ -67,7 +67,30 @@ extension Interpreter {
     return try eval(condition, &ctx).asBool
   }
 
+  /// Holds the canister's lock for the whole check → act → verify, so two branches never both
+  /// see the same deficit and both act on it (a canister listed twice in a fleet). Only when every
+  /// action is built in: a user `fn` may ensure other canisters, and nested canister locks could
+  /// then deadlock.
   func ensure(_ condition: Expr, _ actions: [Action], _ stmt: Stmt, _ ctx: inout Context) throws(Unwind) {
+    let builtIn = actions.allSatisfy { registry.actions[$0.name.name] != nil }
+    guard builtIn, let (canister, _) = try propertyReference(leftOrRight(condition), &ctx) else {
+      try ensureUnlocked(condition, actions, stmt, &ctx)
+      return
+    }
+    try resourceLocks.with([canister.text]) { () throws(Unwind) in try ensureUnlocked(condition, actions, stmt, &ctx) }
+  }
+
+  /// The property side of a comparison (either side), for locking.
+  func leftOrRight(_ condition: Expr) -> Expr {
+    var inner = condition
+    while case .paren(let x) = inner.kind { inner = x }
+    guard case .binary(_, let l, let r) = inner.kind else { return inner }
+    if case .name = l.kind { return l }
+    if case .member = l.kind { return l }
+    return r
+  }
+
+  func ensureUnlocked(_ condition: Expr, _ actions: [Action], _ stmt: Stmt, _ ctx: inout Context) throws(Unwind) {
     let conditionText = text(condition)
     if try holds(condition, &ctx) {
       check("ensure " + conditionText, true, &ctx)

@@ -512,10 +512,11 @@ public enum Arithmetic {
   }
 }
 
-/// One lock per resource name (canister or wallet principal), created on demand.
+/// One lock per resource name (canister or wallet principal), created on demand. Recursive, so
+/// an ensure that holds its canister's lock can take it again (with the wallet's) for the send.
 final class LockTable: @unchecked Sendable {
   private let lock = NSLock()
-  private var locks: [String: NSLock] = [:]
+  private var locks: [String: NSRecursiveLock] = [:]
 
   /// Runs `body` holding the locks of `names`, taken in sorted order so branches never deadlock.
   func with<T, E: Error>(_ names: [String], _ body: () throws(E) -> T) throws(E) -> T {
@@ -524,7 +525,9 @@ final class LockTable: @unchecked Sendable {
       ordered.map { name in
         locks[name]
           ?? {
-            let l = NSLock(); locks[name] = l; return l
+            let l = NSRecursiveLock()
+            locks[name] = l
+            return l
           }()
       }
     }

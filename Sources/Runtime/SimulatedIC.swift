@@ -160,6 +160,11 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
 
   // MARK: - Rules
 
+  /// The most mutations of one canister that were ever in flight at once (tests assert 1).
+  public var maxConcurrentMutations: Int { lock.withLock { maxInFlight } }
+  private var inFlight: [String: Int] = [:]
+  private var maxInFlight = 0
+
   /// Operations that paid the configured latency (for benchmarks).
   public var latencyCalls: Int { lock.withLock { calls } }
   private var calls = 0
@@ -229,6 +234,12 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
   private func mutate(
     _ operation: String, _ canister: Principal?, _ body: () throws(BackendError) -> Void
   ) throws(BackendError) {
+    let key = canister?.text ?? ""
+    lock.withLock {
+      inFlight[key, default: 0] += 1
+      maxInFlight = max(maxInFlight, inFlight[key]!)
+    }
+    defer { lock.withLock { inFlight[key, default: 1] -= 1 } }
     latency()
     lock.lock()
     defer { lock.unlock() }

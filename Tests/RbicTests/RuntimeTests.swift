@@ -310,6 +310,26 @@ enum Harness {
     }
   }
 
+  /// A canister listed twice in a fleet is topped up once: the second branch waits for the
+  /// first's whole ensure and then finds the condition holds; mutations of one canister never overlap.
+  @Test func duplicateFleetEntryIsToppedUpOnce() {
+    let source = """
+      runbook "fleet" version 1
+      let fleet: [canister] = [6iu47-dyaaa-aaaaf-qgeza-cai, 6iu47-dyaaa-aaaaf-qgeza-cai, 6iu47-dyaaa-aaaaf-qgeza-cai]
+      parallel for c in fleet limit 3 {
+        step "Top up {c}" on c {
+          ensure cycles >= 1T via top_up
+        }
+      }
+      """
+    let state = Harness.world { $0.latency_ms = 30 }
+    let r = Harness.run(source, state: state)
+    #expect(r.result.exitCode == 0)
+    #expect(r.result.steps.map(\.outcome).sorted { $0.rawValue < $1.rawValue } == [.changed, .ok, .ok])
+    #expect(r.state.cycles == 38_800_000_000 + 971_200_000_000, "one top-up of deficit plus margin, not three")
+    #expect(r.sim.maxConcurrentMutations == 1)
+  }
+
   @Test func journalRecordsEveryActionAndNeverASecret() throws {
     let dir = try CLI.temporaryDirectory()
     let source = """
