@@ -140,10 +140,14 @@ extension Interpreter {
         let after = try target.map { (t) throws(Unwind) in
           try property(t.property, of: t.canister, &ctx, at: t.propertyRange)
         }
+        // Controller lists read as counts here; the action names each principal, the journal keeps all.
+        func shown(_ v: Value) -> String {
+          if target?.property == .controllers, case .list(let items) = v { return "\(items.count)" }
+          return ValueFormat.display(v)
+        }
         let change =
-          target.map { t in
-            "\(t.property.rawValue): \(ValueFormat.display(before!)) → \(ValueFormat.display(after!)) via \(description)"
-          } ?? "\(conditionText) via \(description)"
+          target.map { t in "\(t.property.rawValue): \(shown(before!)) → \(shown(after!)) via \(description)" }
+          ?? "\(conditionText) via \(description)"
         if ok {
           check("ensure " + conditionText, true, &ctx)
           recordChange(change, &ctx)
