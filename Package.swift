@@ -19,6 +19,12 @@ let package = Package(
   ],
   targets: [
     .target(name: "RbicDiagnostics", path: "Sources/Diagnostics"),
+    .systemLibrary(name: "CReadline", path: "Sources/CReadline", providers: [.apt(["libreadline-dev"])]),
+    // readline's C globals are shared mutable state by nature; this small target touches them
+    // from the main thread only, in Swift 5 mode, so the rest keeps Swift 6's strict checking.
+    .target(
+      name: "LineEditor", dependencies: ["CReadline"], path: "Sources/LineEditor",
+      swiftSettings: [.swiftLanguageMode(.v5)]),
     .target(name: "RbicLexer", dependencies: ["RbicDiagnostics"], path: "Sources/Lexer"),
     .target(name: "RbicParser", dependencies: ["RbicLexer", "RbicDiagnostics"], path: "Sources/Parser"),
     .target(
@@ -32,7 +38,7 @@ let package = Package(
     .executableTarget(
       name: "rbic",
       dependencies: [
-        "RbicBuiltins", "RbicRuntime", "RbicLexer", "RbicDiagnostics",
+        "RbicBuiltins", "RbicRuntime", "RbicLexer", "RbicDiagnostics", "RbicParser", "LineEditor",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Sources/rbic"),

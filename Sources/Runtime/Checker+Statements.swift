@@ -60,7 +60,7 @@ extension Checker {
       withScope(subject: hasSubject) { checkBlock(body, newScope: false) }
       inStep = saved
     case .ensure(let condition, let actions):
-      if !inStep, !inFunction {
+      if !inStep, !inFunction, requireHeader {  // the REPL runs an ensure on its own
         misplaced(
           stmt, "`ensure` belongs inside a step", help: "wrap it in `step \"…\" on CANISTER { … }` so it has an outcome"
         )

@@ -72,7 +72,7 @@ extension Interpreter {
           .usage, "unknown param `\(name)`; this runbook takes \(known.isEmpty ? "no params" : known)",
           at: program.main.header?.range ?? SourceRange(file: program.main.file.id, start: 0, end: 0)))
     }
-    for p in program.params {
+    for p in program.params where globals[p.slot] == nil {
       if let text = options.params[p.name] {
         guard let value = ParamParser.parse(text, as: p.type) else {
           throw .failed(failure(.usage, "`--param \(p.name)=\(text)` is not a valid `\(p.type)`", at: p.range))

@@ -28,13 +28,13 @@ final class Interpreter: @unchecked Sendable {
   /// Per-canister and per-wallet locks for mutations in parallel branches.
   let resourceLocks = LockTable()
 
-  init(program: CheckedProgram, registry: Registry, backend: Backend, options: RunOptions) {
+  init(program: CheckedProgram, registry: Registry, backend: Backend, options: RunOptions, globals: [Value?] = []) {
     self.program = program
     self.registry = registry
     self.backend = backend
     self.options = options
     self.network = options.network ?? program.network ?? "local"
-    self.globals = Array(repeating: nil, count: program.globalCount)
+    self.globals = globals + Array(repeating: nil, count: max(0, program.globalCount - globals.count))
     self.functionTable = program.functions.map {
       CompiledFunction(
         body: $0.declaration.body, frameSize: max($0.frameSize, $0.parameterTypes.count),
@@ -73,7 +73,8 @@ final class Interpreter: @unchecked Sendable {
   }
 
   func backendFailure(_ error: BackendError, at range: SourceRange) -> RuntimeError {
-    switch error {
+    if options.cancellation.isCancelled { return failure(.interrupted, "interrupted", at: range) }
+    return switch error {
     case .environment, .unknownOutcome: failure(.environment, error.description, at: range)
     default: failure(.failed, error.description, at: range)
     }

@@ -108,7 +108,9 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
 
   /// A copy whose changes never reach this one (plan on the sim).
   public func copy() -> SimulatedIC {
-    lock.withLock { SimulatedIC(state: state, identity: identityName, name: name, source: source) }
+    let twin = lock.withLock { SimulatedIC(state: state, identity: identityName, name: name, source: source) }
+    twin.cancellation = cancellation
+    return twin
   }
 
   public var snapshot: State { lock.withLock { state } }
@@ -169,13 +171,22 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
   public var latencyCalls: Int { lock.withLock { calls } }
   private var calls = 0
 
-  /// Waits the configured per-call latency, outside the state lock so parallel callers overlap.
-  private func latency() {
+  /// Set by a host (the REPL's Ctrl-C): a call waiting out its latency gives up.
+  public var cancellation: Cancellation?
+
+  /// Waits the configured per-call latency, outside the state lock so parallel callers overlap,
+  /// in short slices so a cancellation ends the wait.
+  private func latency() throws(BackendError) {
     let ms = lock.withLock { () -> Int in
       calls += 1
       return state.latency_ms ?? 0
     }
-    if ms > 0 { Thread.sleep(forTimeInterval: Double(ms) / 1000) }
+    var left = Double(ms) / 1000
+    while left > 0 {
+      if cancellation?.isCancelled == true { throw .unknownOutcome("interrupted while waiting for the IC") }
+      Thread.sleep(forTimeInterval: min(left, 0.02))
+      left -= 0.02
+    }
   }
 
   /// Fires a matching fault, if any: returns the error to throw, or "silent" for a silent forward.
@@ -240,7 +251,7 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
       maxInFlight = max(maxInFlight, inFlight[key]!)
     }
     defer { lock.withLock { inFlight[key, default: 1] -= 1 } }
-    latency()
+    try latency()
     lock.lock()
     defer { lock.unlock() }
     let (error, silent) = fault(operation, canister)
@@ -261,7 +272,7 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
   }
 
   public func status(_ canister: Principal) throws(BackendError) -> CanisterState {
-    latency()
+    try latency()
     lock.lock()
     defer { lock.unlock() }
     if let error = fault("status", canister).error { throw error }

@@ -92,22 +92,8 @@ enum Execution {
       return 2
     }
 
-    // The backend.
-    guard options.backend == "sim" else {
-      Terminal.writeError(
-        "error: backend `\(options.backend)` is not available in this build; the `icp` and `dfx` drivers are not built yet (use --backend sim)\n"
-      )
-      return 3
-    }
-    var state = SimulatedIC.demoWorld
-    if let path = options.simState, FileManager.default.fileExists(atPath: path) {
-      do { state = try SimulatedIC.load(path: path) } catch {
-        Terminal.writeError("error: cannot read the sim state `\(path)`: \(error)\n")
-        return 3
-      }
-    }
-    let identity = options.identity ?? program.identity ?? state.identity
-    let sim = SimulatedIC(state: state, identity: identity)
+    guard let sim = makeBackend(options, identity: program.identity) else { return 3 }
+    let identity = sim.identityName
 
     let json = options.format == .json
     let out: @Sendable (String) -> Void
@@ -172,6 +158,23 @@ enum Execution {
     report(result, mode: mode, out: out)
     if json { Terminal.writeOut(jsonSummary(result) + "\n") }
     return result.exitCode
+  }
+
+  /// The backend the options name (only the simulated IC in this build); nil after reporting why not.
+  static func makeBackend(_ options: ExecutionOptions, identity: String?) -> SimulatedIC? {
+    guard options.backend == "sim" else {
+      Terminal.writeError(
+        "error: backend `\(options.backend)` is not available in this build; the `icp` and `dfx` drivers are not built yet (use --backend sim)\n")
+      return nil
+    }
+    var state = SimulatedIC.demoWorld
+    if let path = options.simState, FileManager.default.fileExists(atPath: path) {
+      do { state = try SimulatedIC.load(path: path) } catch {
+        Terminal.writeError("error: cannot read the sim state `\(path)`: \(error)\n")
+        return nil
+      }
+    }
+    return SimulatedIC(state: state, identity: options.identity ?? identity ?? state.identity)
   }
 
   static func report(_ result: RunResult, mode: RunOptions.Mode, out: (String) -> Void) {

@@ -1,0 +1,116 @@
+import CReadline
+import Foundation
+
+/// Line editing through the system's GNU readline: Emacs keys, a persistent history file, tab
+/// completion. It uses readline's callback interface, so the REPL's loop stays on the main thread:
+/// Ctrl-C and terminal resizes arrive as flags (set by dispatch signal sources) and are handled
+/// between keystrokes, never inside a signal handler.
+public final class LineEditor {
+  /// What the loop gets back.
+  public enum Event {
+    case line(String)
+    case interrupt
+    case endOfFile
+  }
+
+  private let historyPath: String
+  private let interrupted = SignalFlag(SIGINT)
+  private let resized = SignalFlag(SIGWINCH)
+
+  public init(historyPath: String, completions: @escaping (String, String) -> [String]) {
+    self.historyPath = historyPath
+    LineEditorState.completions = completions
+    rl_readline_name = UnsafePointer(strdup("rbic"))
+    rl_catch_signals = 0
+    rl_catch_sigwinch = 0
+    rl_attempted_completion_function = { text, _, _ in
+      rl_attempted_completion_over = 1
+      return rl_completion_matches(text) { text, state in
+        if state == 0 {
+          let prefix = text.map { String(cString: $0) } ?? ""
+          let line = rl_line_buffer.map { String(cString: $0) } ?? ""
+          LineEditorState.matches = LineEditorState.completions(prefix, line)
+          LineEditorState.index = 0
+        }
+        guard LineEditorState.index < LineEditorState.matches.count else { return nil }
+        defer { LineEditorState.index += 1 }
+        return strdup(LineEditorState.matches[LineEditorState.index])
+      }
+    }
+    // `.` ends a completion word too, so `canister.cy<TAB>` completes the property.
+    rl_completer_word_break_characters = UnsafePointer(strdup(" \t\n\"'(){}[],.:=+-*/%<>!?"))
+    stifle_history(2000)
+    read_history(historyPath)
+  }
+
+  /// Reads one line with the prompt; returns on Enter, Ctrl-C or Ctrl-D.
+  public func read(prompt: String) -> Event {
+    LineEditorState.result = nil
+    LineEditorState.done = false
+    rl_callback_handler_install(prompt) { line in
+      LineEditorState.done = true
+      LineEditorState.result = line.map { String(cString: $0) }
+      free(line)
+    }
+    defer { rl_callback_handler_remove() }
+    var poller = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
+    while !LineEditorState.done {
+      if interrupted.take() {
+        rl_replace_line("", 0)
+        rl_crlf()
+        return .interrupt
+      }
+      if resized.take() { rl_resize_terminal() }
+      if poll(&poller, 1, 50) > 0 { rl_callback_read_char() }
+    }
+    guard let line = LineEditorState.result else { return .endOfFile }
+    return .line(line)
+  }
+
+  public func remember(_ entry: String) {
+    guard !entry.trimmingCharacters(in: .whitespaces).isEmpty else { return }
+    add_history(entry)
+    write_history(historyPath)
+  }
+
+  /// True once if Ctrl-C was pressed since the last call (used while a statement runs).
+  public func takeInterrupt() -> Bool { interrupted.take() }
+  public var interruptFlag: SignalFlag { interrupted }
+}
+
+/// readline's C callbacks cannot capture context: the little state they share lives here, touched
+/// only from the main thread.
+enum LineEditorState {
+  static var completions: (String, String) -> [String] = { _, _ in [] }
+  static var matches: [String] = []
+  static var index = 0
+  static var done = false
+  static var result: String?
+}
+
+/// A signal turned into a flag by a dispatch source (the signal's default action is disabled).
+public final class SignalFlag: @unchecked Sendable {
+  private let lock = NSLock()
+  private var raised = false
+  private let source: DispatchSourceSignal
+  public var onRaise: (@Sendable () -> Void)?
+
+  public init(_ signalNumber: Int32) {
+    signal(signalNumber, SIG_IGN)
+    source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+    source.setEventHandler { [unowned self] in
+      lock.withLock { raised = true }
+      onRaise?()
+    }
+    source.resume()
+  }
+
+  public func take() -> Bool {
+    lock.withLock {
+      defer { raised = false }
+      return raised
+    }
+  }
+
+  deinit { source.cancel() }
+}

@@ -1,0 +1,219 @@
+import Foundation
+import RbicDiagnostics
+import RbicParser
+
+/// A REPL session: each input is checked against everything accepted so far, then run; earlier
+/// inputs never run again. Declarations (`let`, `fn`, `param`, `use`, `import`) accumulate as a
+/// prelude that every later input is checked with; top-level `let` values are kept in the
+/// session's globals, so `let t = now()` keeps its first value. A bare expression prints its value
+/// with its type (`1.5T : cycles`). Errors never end the session.
+public final class ReplSession {
+  public struct Reply: Sendable {
+    /// Diagnostics rendered against the input alone (carets under what was typed).
+    public var diagnostics: String = ""
+    /// `value : type` for an expression input.
+    public var value: String?
+    /// A runtime failure, rendered.
+    public var failure: String?
+    public var succeeded: Bool { diagnostics.isEmpty && failure == nil }
+  }
+
+  public let engine: Engine
+  public let backend: Backend
+  public var options: RunOptions
+  public var colors = false
+  /// Accepted declarations, in order.
+  public private(set) var prelude: [String] = []
+  /// Every input that succeeded, in order (for `:save`).
+  public private(set) var transcript: [String] = []
+  private var globals: [Value?] = []
+
+  public init(engine: Engine, backend: Backend, options: RunOptions) {
+    self.engine = engine
+    self.backend = backend
+    self.options = options
+  }
+
+  struct Checked {
+    var program: CheckedProgram
+    var inputStart: Int
+    var fragment: [Stmt]
+    var input: String
+    var diagnostics: [Diagnostic]
+  }
+
+  /// REPL inputs may be a bare expression, and "never used" means nothing yet.
+  static let silenced: Set<DiagnosticCode> = [.unusedExpression, .unusedBinding, .unreachableCode]
+
+  func check(_ input: String) -> Checked {
+    let preludeText = prelude.isEmpty ? "" : prelude.joined(separator: "\n") + "\n"
+    let source = Array((preludeText + input).utf8)
+    let program = engine.compile(
+      source: source, path: options.projectDirectory + "/<repl>",
+      options: .init(projectDirectory: options.projectDirectory, requireHeader: false))
+    let start = preludeText.utf8.count
+    let fragment = program.main.statements.filter { $0.range.start >= start }
+    var diagnostics = program.diagnostics.filter { $0.range.file == program.main.file.id && !ReplSession.silenced.contains($0.code) }
+    // An expression statement that is not a call is fine here only if it is the whole input.
+    if fragment.count != 1 || !Self.isExpression(fragment[0]) {
+      diagnostics += program.diagnostics.filter { $0.code == .unusedExpression && $0.range.start >= start }
+    }
+    return Checked(program: program, inputStart: start, fragment: fragment, input: input, diagnostics: diagnostics)
+  }
+
+  static func isExpression(_ s: Stmt) -> Bool {
+    if case .expression = s.kind { return true }
+    return false
+  }
+
+  static func isDeclaration(_ s: Stmt) -> Bool {
+    switch s.kind {
+    case .let, .function, .param, .useNetwork, .useIdentity, .import: true
+    default: false
+    }
+  }
+
+  /// Renders diagnostics against the input alone, shifting ranges past the prelude.
+  func render(_ diagnostics: [Diagnostic], _ checked: Checked) -> String {
+    var files = SourceFiles()
+    let file = files.add(path: "input", bytes: Array(checked.input.utf8))
+    func shift(_ r: SourceRange) -> SourceRange {
+      SourceRange(file: file.id, start: max(0, r.start - checked.inputStart), end: max(0, r.end - checked.inputStart))
+    }
+    let shifted = diagnostics.map { d -> Diagnostic in
+      var d = d
+      d.range = shift(d.range)
+      d.labels = d.labels.filter { $0.range.file == checked.program.main.file.id }.map { .init(shift($0.range), $0.text) }
+      return d
+    }
+    return DiagnosticRenderer(files: files, style: .human(colors: colors)).render(shifted.sortedBySource())
+  }
+
+  /// Checks and runs one input.
+  public func evaluate(_ input: String) -> Reply {
+    var reply = Reply()
+    let checked = check(input)
+    if checked.diagnostics.hasErrors || checked.fragment.isEmpty {
+      reply.diagnostics = render(checked.diagnostics.filter { $0.severity == .error }, checked)
+      return reply
+    }
+    // In plan mode nothing reaches the backend's mutations: the input runs on a copy or predictor.
+    let target: Backend =
+      options.mode == .plan ? ((backend as? SimulatedIC)?.copy() ?? SimulatedIC.predicting(from: backend)) : backend
+    let interpreter = Interpreter(
+      program: checked.program, registry: engine.registry, backend: target, options: options, globals: globals)
+    let outcome = interpreter.runFragment(checked.fragment)
+    globals = interpreter.globals
+    if let failure = outcome.failure {
+      reply.failure = render([failure.diagnostic].filter { $0.range.file == checked.program.main.file.id }, checked)
+      if reply.failure?.isEmpty != false { reply.failure = "error: \(failure.diagnostic.message)\n" }
+      return reply
+    }
+    if let value = outcome.value, case .expression(let e) = checked.fragment[0].kind {
+      let type = checked.program.types[e.id] ?? .error
+      if type != .void { reply.value = "\(ValueFormat.display(value)) : \(type)" }
+    }
+    let entry = input.trimmingCharacters(in: .whitespacesAndNewlines)
+    if checked.fragment.allSatisfy(Self.isDeclaration) { prelude.append(entry) }
+    transcript.append(entry)
+    return reply
+  }
+
+  /// `:type EXPR`: the type, without running anything.
+  public func typeOf(_ expression: String) -> Reply {
+    var reply = Reply()
+    let checked = check(expression)
+    guard !checked.diagnostics.hasErrors, checked.fragment.count == 1, case .expression(let e) = checked.fragment[0].kind else {
+      reply.diagnostics = checked.diagnostics.hasErrors ? render(checked.diagnostics.filter { $0.severity == .error }, checked) : "error: `:type` takes one expression\n"
+      return reply
+    }
+    reply.value = "\(checked.program.types[e.id] ?? .error)"
+    return reply
+  }
+
+  /// `:load FILE`: its declarations (and params, bound from the session's `--param`s or their
+  /// defaults) join the session; steps are not run.
+  public func load(path: String) -> Reply {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      return Reply(failure: "error: cannot read `\(path)`\n")
+    }
+    var files = SourceFiles()
+    let file = files.add(path: path, bytes: Array(data))
+    let tree = Parser.parse(file, requireHeader: false)
+    if tree.diagnostics.hasErrors {
+      return Reply(diagnostics: DiagnosticRenderer(files: files, style: .human(colors: colors)).render(tree.diagnostics.filter { $0.severity == .error }))
+    }
+    let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+    let declarations = tree.statements.filter(Self.isDeclaration).map { stmt -> String in
+      if case .import(let p, _) = stmt.kind, !p.hasPrefix("/") {
+        return "import \"\(directory)/\(p)\""
+      }
+      let docs = stmt.doc.map { "## " + $0 + "\n" }.joined()
+      return docs + file.text(stmt.range)
+    }
+    let reply = evaluate(declarations.joined(separator: "\n"))
+    if reply.succeeded { transcript.removeLast() }  // a load is not a statement of the session
+    return reply
+  }
+
+  /// `:save FILE`: the successful inputs as a runbook that checks and is formatted. Declarations
+  /// stay at the top level; everything else goes into one step.
+  public func save(path: String, name: String = "repl-session") throws {
+    var top: [String] = []
+    var body: [String] = []
+    for input in transcript {
+      let checked = check(input)
+      if checked.fragment.allSatisfy({ Self.isDeclaration($0) || { if case .step = $0.kind { true } else { false } }($0) }) {
+        top.append(input)
+      } else if checked.fragment.count == 1, case .expression(let e) = checked.fragment[0].kind,
+        checked.program.types[e.id] != .void
+      {
+        body.append("print " + input)
+      } else {
+        body.append(input)
+      }
+    }
+    var text = "runbook \"\(name)\" version 1\n\n" + top.joined(separator: "\n") + "\n"
+    if !body.isEmpty { text += "\nstep \"From the REPL session\" {\n" + body.joined(separator: "\n") + "\n}\n" }
+    var files = SourceFiles()
+    let tree = Parser.parse(files.add(path: path, bytes: Array(text.utf8)))
+    try (Formatter.format(tree) ?? text).write(toFile: path, atomically: true, encoding: .utf8)
+  }
+
+  /// Names for completion: builtins, actions, and everything declared so far.
+  public var names: [String] {
+    let checked = check("")
+    var out = Set(engine.registry.builtins.keys).union(engine.registry.actions.keys)
+    for tree in checked.program.trees {
+      for s in tree.statements {
+        switch s.kind {
+        case .let(let n, _, _), .param(let n, _, _): out.insert(n.name)
+        case .function(let f): out.insert(f.name.name)
+        default: break
+        }
+      }
+    }
+    return out.sorted()
+  }
+}
+
+extension Interpreter {
+  /// Runs statements of the REPL's current input; returns the value of a lone expression.
+  func runFragment(_ statements: [Stmt]) -> (value: Value?, failure: RuntimeError?) {
+    var ctx = Context(frame: Array(repeating: .void, count: max(program.mainFrameSize, 1)))
+    do {
+      try bindParams()
+      if statements.count == 1, case .expression(let e) = statements[0].kind {
+        return (try eval(e, &ctx), nil)
+      }
+      for stmt in statements { try executeTopLevel(stmt, &ctx) }
+      return (nil, nil)
+    } catch .failed(let error) {
+      return (nil, error)
+    } catch .skipped(let reason) {
+      return (nil, .message(.failed, "skipped: \(reason)"))
+    } catch {
+      return (nil, .message(.failed, "`return` outside a function"))
+    }
+  }
+}

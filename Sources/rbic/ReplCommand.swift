@@ -1,0 +1,210 @@
+import ArgumentParser
+import Foundation
+import LineEditor
+import RbicBuiltins
+import RbicDiagnostics
+import RbicLexer
+import RbicRuntime
+
+/// `rbic repl`: an interactive session on the same backends as `run` (the sim by default).
+/// Without a terminal it reads statements from standard input, with no prompt.
+struct ReplCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "repl", abstract: "An interactive session (incident work).")
+
+  @OptionGroup var options: ExecutionOptions
+
+  @Option(help: "The history file (default $RBIC_HISTORY or ~/.rbic_history).")
+  var history: String?
+
+  func run() throws {
+    guard let sim = Execution.makeBackend(options, identity: nil) else { throw ExitCode(3) }
+    var runOptions = RunOptions(
+      projectDirectory: FileManager.default.currentDirectoryPath, environment: ProcessInfo.processInfo.environment)
+    runOptions.network = options.network
+    runOptions.yes = options.yes
+    runOptions.readOnly = options.readOnly
+    let interactive = Terminal.isTTY(STDIN_FILENO)
+    runOptions.interactive = interactive
+    runOptions.print = { Terminal.writeOut($0 + "\n") }
+    runOptions.progress = { Terminal.writeOut($0 + "\n") }
+    runOptions.confirm = { question in
+      Terminal.writeOut("\(question) [y/N] ")
+      return ["y", "yes"].contains((readLine() ?? "").lowercased())
+    }
+    for p in options.params {
+      if let eq = p.firstIndex(of: "=") { runOptions.params[String(p[..<eq])] = String(p[p.index(after: eq)...]) }
+    }
+    runOptions.journal = try? Journal(directory: options.journal, runbook: "repl")
+    let session = ReplSession(engine: Engine(registry: .standard), backend: sim, options: runOptions)
+    session.colors = interactive && Terminal.colorsOnStderr
+    var repl = Repl(session: session, sim: sim)
+    let status = interactive ? repl.interactive(historyPath: history) : repl.script()
+    if let path = options.simState, !session.options.readOnly { try? sim.save(path: path) }
+    throw ExitCode(status)
+  }
+}
+
+/// The loop, shared by the terminal and the script mode.
+struct Repl {
+  let session: ReplSession
+  let sim: SimulatedIC
+  /// The running statement's cancellation, replaced for each input; Ctrl-C cancels it.
+  let current = CurrentCancellation()
+  var failures = 0
+  var quit = false
+
+  static let help = """
+    Type statements or expressions; declarations (let, fn, param, use, import) accumulate.
+      :type EXPR          the type of an expression, without running it
+      :plan on|off        predict instead of act (nothing changes while on)
+      :read-only on|off   refuse every mutation
+      :load FILE          bring a runbook's declarations and params into the session
+      :save FILE          write the session's successful statements as a runbook
+      :journal            where this session's journal is
+      :help  :quit        (Ctrl-D quits too; Ctrl-C cancels the running statement)
+    """
+
+  /// Whether the buffered lines form a complete input (no bracket or brace left open).
+  static func isComplete(_ text: String) -> Bool {
+    var files = SourceFiles()
+    var depth = 0
+    for t in Lexer.lex(files.add(path: "input", bytes: Array(text.utf8))).tokens {
+      switch t.kind {
+      case .lParen, .lBracket, .lBrace: depth += 1
+      case .rParen, .rBracket, .rBrace: depth -= 1
+      default: break
+      }
+    }
+    return depth <= 0
+  }
+
+  mutating func handle(_ input: String) {
+    let trimmed = input.trimmingCharacters(in: .whitespacesAndNewlines)
+    guard !trimmed.isEmpty else { return }
+    if trimmed.hasPrefix(":") {
+      meta(trimmed)
+      return
+    }
+    session.options.cancellation = current.reset()
+    sim.cancellation = session.options.cancellation
+    let reply = session.evaluate(input)
+    show(reply)
+  }
+
+  mutating func show(_ reply: ReplSession.Reply) {
+    if let value = reply.value { Terminal.writeOut(value + "\n") }
+    if !reply.diagnostics.isEmpty { Terminal.writeError(reply.diagnostics) }
+    if let failure = reply.failure { Terminal.writeError(failure) }
+    if !reply.succeeded { failures += 1 }
+  }
+
+  mutating func meta(_ command: String) {
+    let parts = command.split(separator: " ", maxSplits: 1).map(String.init)
+    let argument = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
+    func toggle(_ name: String, _ set: (Bool) -> Void) {
+      guard argument == "on" || argument == "off" else {
+        Terminal.writeError("error: `\(parts[0])` takes on or off\n")
+        failures += 1
+        return
+      }
+      set(argument == "on")
+      Terminal.writeOut("\(name) \(argument)\n")
+    }
+    switch parts[0] {
+    case ":help": Terminal.writeOut(Repl.help + "\n")
+    case ":quit", ":q", ":exit": quit = true
+    case ":type": show(session.typeOf(argument))
+    case ":plan": toggle("plan") { session.options.mode = $0 ? .plan : .run }
+    case ":read-only": toggle("read-only") { session.options.readOnly = $0 }
+    case ":load": show(session.load(path: argument))
+    case ":save":
+      do {
+        try session.save(path: argument)
+        Terminal.writeOut("saved \(session.transcript.count) statement(s) to \(argument)\n")
+      } catch {
+        Terminal.writeError("error: cannot write `\(argument)`: \(error)\n")
+        failures += 1
+      }
+    case ":journal": Terminal.writeOut((session.options.journal?.path ?? "no journal") + "\n")
+    default:
+      Terminal.writeError("error: unknown command `\(parts[0])`; `:help` lists them\n")
+      failures += 1
+    }
+  }
+
+  /// Standard input without a terminal: no prompt, statements as they complete.
+  mutating func script() -> Int32 {
+    var buffer = ""
+    while !quit, let line = readLine(strippingNewline: false) {
+      buffer += line
+      if Repl.isComplete(buffer) {
+        handle(buffer)
+        buffer = ""
+      }
+    }
+    if !buffer.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { handle(buffer) }
+    return failures == 0 ? 0 : 1
+  }
+
+  mutating func interactive(historyPath: String?) -> Int32 {
+    let home = ProcessInfo.processInfo.environment["HOME"] ?? "."
+    let path = historyPath ?? ProcessInfo.processInfo.environment["RBIC_HISTORY"] ?? home + "/.rbic_history"
+    let session = self.session
+    let editor = LineEditor(historyPath: path) { prefix, line in Repl.completions(prefix, line, session) }
+    editor.interruptFlag.onRaise = { [current] in current.cancel() }
+    Terminal.writeOut("rbic REPL on `\(session.options.network ?? "local")` as `\(sim.identityName)` (sim). :help for commands.\n")
+    var buffer = ""
+    while !quit {
+      switch editor.read(prompt: buffer.isEmpty ? "rbic> " : "  ... ") {
+      case .endOfFile:
+        Terminal.writeOut("\n")
+        quit = true
+      case .interrupt:
+        buffer = ""
+      case .line(let line):
+        buffer += (buffer.isEmpty ? "" : "\n") + line
+        guard Repl.isComplete(buffer) else { continue }
+        editor.remember(buffer)
+        handle(buffer)
+        _ = editor.takeInterrupt()
+        buffer = ""
+      }
+    }
+    return 0
+  }
+
+  static let keywords = Keyword.allCases.map(\.rawValue) + ["version", "network", "identity", "limit"]
+  static let meta = [":help", ":type", ":plan", ":read-only", ":load", ":save", ":journal", ":quit"]
+
+  /// Keywords, builtins, names in scope; properties after `NAME.`; canister names from
+  /// canister_ids.json inside `canister_ids("`; meta-commands at the start of a line.
+  static func completions(_ prefix: String, _ line: String, _ session: ReplSession) -> [String] {
+    let before = line.hasSuffix(prefix) ? String(line.dropLast(prefix.count)) : line
+    var pool: [String]
+    if before.hasSuffix(".") {
+      pool = CanisterProperty.allCases.map(\.rawValue) + ["count"]
+    } else if before.hasSuffix("canister_ids(\"") {
+      pool = ProjectFiles(directory: session.options.projectDirectory).canisterIDs.keys.sorted()
+    } else if before.trimmingCharacters(in: .whitespaces).isEmpty, prefix.hasPrefix(":") || line.hasPrefix(":") {
+      pool = meta.map { String($0.dropFirst()) }
+    } else {
+      pool = keywords + session.names + ["running", "stopped", "stopping"]
+    }
+    return Array(Set(pool.filter { $0.hasPrefix(prefix) })).sorted()
+  }
+}
+
+/// The cancellation of the statement running now, safe to cancel from a signal source.
+final class CurrentCancellation: @unchecked Sendable {
+  private let lock = NSLock()
+  private var value = Cancellation()
+
+  func reset() -> Cancellation {
+    lock.withLock {
+      value = Cancellation()
+      return value
+    }
+  }
+
+  func cancel() { lock.withLock { value.cancel() } }
+}
