@@ -25,6 +25,7 @@ public final class LineEditor {
     rl_catch_sigwinch = 0
     rl_attempted_completion_function = { text, _, _ in
       rl_attempted_completion_over = 1
+      rl_completion_append_character = 0  // a name is often followed by `.` or `(`, not a space
       return rl_completion_matches(text) { text, state in
         if state == 0 {
           let prefix = text.map { String(cString: $0) } ?? ""

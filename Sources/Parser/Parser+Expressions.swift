@@ -125,6 +125,9 @@ extension Parser {
     var expr = try parsePrimary()
     while true {
       if adjacentOnly, at(.lParen) || at(.lBracket), current.start != previous.end { return expr }
+      // A call or an index starts on the line of what it applies to: `[` or `(` at the start of
+      // a line begins a new statement (the REPL's `[a, b]`), never `previous[…]`.
+      if at(.lParen) || at(.lBracket), current.newlineBefore { return expr }
       switch current.kind {
       case .dot:
         _ = advance()

@@ -151,9 +151,8 @@ public final class ReplSession {
       let docs = stmt.doc.map { "## " + $0 + "\n" }.joined()
       return docs + file.text(stmt.range)
     }
-    let reply = evaluate(declarations.joined(separator: "\n"))
-    if reply.succeeded { transcript.removeLast() }  // a load is not a statement of the session
-    return reply
+    // The declarations stay in the transcript, so a `:save`d session stands on its own.
+    return evaluate(declarations.joined(separator: "\n"))
   }
 
   /// `:save FILE`: the successful inputs as a runbook that checks and is formatted. Declarations

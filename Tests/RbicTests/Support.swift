@@ -105,6 +105,30 @@ enum CLI {
       stderr: String(decoding: errData, as: UTF8.self))
   }
 
+  /// Runs with standard input read from a file (no terminal).
+  static func runWithInput(_ arguments: [String], input: String) throws -> Result {
+    let dir = try temporaryDirectory()
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: binary)
+    process.arguments = arguments
+    process.currentDirectoryURL = URL(fileURLWithPath: Corpus.repository)
+    FileManager.default.createFile(atPath: dir + "/out", contents: nil)
+    FileManager.default.createFile(atPath: dir + "/err", contents: nil)
+    let out = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/out"))
+    let err = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/err"))
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: input))
+    try process.run()
+    process.waitUntilExit()
+    try out.close()
+    try err.close()
+    return Result(
+      status: process.terminationStatus,
+      stdout: String(decoding: FileManager.default.contents(atPath: dir + "/out") ?? Data(), as: UTF8.self),
+      stderr: String(decoding: FileManager.default.contents(atPath: dir + "/err") ?? Data(), as: UTF8.self))
+  }
+
   /// A fresh temporary directory.
   static func temporaryDirectory() throws -> String {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rbic-test-\(UUID().uuidString)").path

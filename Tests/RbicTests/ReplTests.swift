@@ -1,0 +1,211 @@
+import Foundation
+import RbicBuiltins
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+@testable import RbicRuntime
+
+@Suite struct ReplSessionTests {
+  func session(_ state: SimulatedIC.State = SimulatedIC.demoWorld) -> ReplSession {
+    var options = RunOptions(projectDirectory: Corpus.repository, environment: [:])
+    options.yes = true
+    options.print = { _ in }
+    options.progress = { _ in }
+    return ReplSession(engine: Engine(registry: .standard), backend: SimulatedIC(state: state), options: options)
+  }
+
+  @Test func valuesPrintWithTheirTypeAndDeclarationsAccumulate() {
+    let s = session()
+    #expect(s.evaluate("1T + 500B").value == "1.5T : cycles")
+    #expect(s.evaluate("let c: canister = 6iu47-dyaaa-aaaaf-qgeza-cai").succeeded)
+    #expect(s.evaluate("c.cycles").value == "38.8B : cycles")
+    #expect(s.evaluate("c.hash").value == "0x9ef26765…98e9f7 : hash?")
+    #expect(s.evaluate("[c.status, running]").value == "[running, running] : [status]")
+    #expect(s.typeOf("c.controllers").value == "[principal]")
+  }
+
+  @Test func errorsShowCaretsUnderTheInputAndNeverEndTheSession() {
+    let s = session()
+    _ = s.evaluate("let a = 1")
+    let bad = s.evaluate("a + 5s")
+    #expect(bad.diagnostics.contains("--> input:1:1"))
+    #expect(bad.diagnostics.contains("cannot combine `int` and `duration`"))
+    #expect(s.evaluate("a + 1").value == "2 : int", "the session goes on")
+    let failing = s.evaluate("require a > 5")
+    #expect(failing.failure?.contains("require failed: a > 5") == true)
+  }
+
+  @Test func letValuesAreComputedOnce() {
+    let s = session()
+    _ = s.evaluate("let t = now()")
+    let first = s.evaluate("t").value
+    Thread.sleep(forTimeInterval: 1.1)
+    #expect(s.evaluate("t").value == first)
+  }
+
+  @Test func planModeNeverTouchesTheBackend() {
+    var state = SimulatedIC.demoWorld
+    state.latency_ms = 0
+    let sim = SimulatedIC(state: state)
+    var options = RunOptions(projectDirectory: Corpus.repository, environment: [:])
+    options.yes = true
+    options.print = { _ in }
+    options.progress = { _ in }
+    options.mode = .plan
+    let s = ReplSession(engine: Engine(registry: .standard), backend: sim, options: options)
+    #expect(s.evaluate("ensure 6iu47-dyaaa-aaaaf-qgeza-cai.cycles >= 1T via top_up").succeeded)
+    #expect(sim.snapshot == state)
+  }
+
+  @Test func loadBringsDeclarationsAndSaveWritesARunbookThatChecks() throws {
+    let s = session()
+    s.options.params = ["canister": "6iu47-dyaaa-aaaaf-qgeza-cai", "wasm": Harness.wasm]
+    let loaded = s.load(path: Corpus.repository + "/scripts/canister-prod-activation.rb.ic")
+    #expect(loaded.succeeded, "\(loaded.diagnostics)\(loaded.failure ?? "")")
+    #expect(s.evaluate("founders.count").value == "3 : int")
+    #expect(s.evaluate("canister.cycles").value == "38.8B : cycles")
+    #expect(s.evaluate("ensure canister.cycles >= 1T via wallet wdhec").succeeded)
+    let dir = try CLI.temporaryDirectory()
+    try s.save(path: dir + "/session.rb.ic")
+    let check = try CLI.run(["check", "session.rb.ic"], in: dir)
+    #expect(check.status == 0, "\(check.stderr)")
+    #expect(try CLI.run(["fmt", "--check", "session.rb.ic"], in: dir).status == 0)
+  }
+}
+
+@Suite struct ReplCommandTests {
+  @Test func readsStatementsFromStandardInputWithoutATerminal() throws {
+    let dir = try CLI.temporaryDirectory()
+    let input = dir + "/input.txt"
+    try "print 1T + 500B\nlet xs = [\n  1T,\n  2T,\n]\nsum(xs)\n:type xs\n".write(toFile: input, atomically: true, encoding: .utf8)
+    let r = try CLI.runWithInput(["repl", "--journal", dir + "/runs"], input: input)
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout == "1.5T\n3T : cycles\n[cycles]\n")
+  }
+
+  @Test func aFailingInputMakesTheScriptExitNonZero() throws {
+    let dir = try CLI.temporaryDirectory()
+    let input = dir + "/input.txt"
+    try "print nope\nprint 2\n".write(toFile: input, atomically: true, encoding: .utf8)
+    let r = try CLI.runWithInput(["repl", "--journal", dir + "/runs"], input: input)
+    #expect(r.status == 1)
+    #expect(r.stdout == "2\n", "the session went on after the error")
+    #expect(r.stderr.contains("unknown name `nope`"))
+  }
+}
+
+/// The REPL in a real pseudo-terminal, driven through tmux (one tmux server per test).
+@Suite struct ReplTerminalTests {
+  final class Terminal {
+    let socket = "rbic-test-\(UUID().uuidString.prefix(8))"
+    let dir: String
+
+    init(_ arguments: String = "") throws {
+      dir = try CLI.temporaryDirectory()
+      let command = "cd \(Corpus.repository) && \(CLI.binary) repl --history \(dir)/history --journal \(dir)/runs \(arguments)"
+      try tmux(["new-session", "-d", "-x", "120", "-y", "40", command])
+      try wait(for: "rbic>")
+    }
+
+    deinit { try? tmux(["kill-server"]) }
+
+    /// Runs tmux with `posix_spawn` and `waitpid`: Foundation's `Process.waitUntilExit` never
+    /// returns for `tmux new-session -d` (the daemonised server keeps a descriptor it watches).
+    @discardableResult
+    func tmux(_ arguments: [String]) throws -> String {
+      let output = dir + "/tmux-\(UUID().uuidString.prefix(6))"
+      var actions = posix_spawn_file_actions_t()
+      posix_spawn_file_actions_init(&actions)
+      defer { posix_spawn_file_actions_destroy(&actions) }
+      posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+      posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+      posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+      let args = ["tmux", "-L", socket] + arguments
+      let argv = args.map { strdup($0) } + [nil]
+      defer { argv.forEach { free($0) } }
+      var pid: pid_t = 0
+      guard posix_spawnp(&pid, "tmux", &actions, nil, argv, environ) == 0 else { throw POSIXError(.ENOENT) }
+      var status: Int32 = 0
+      waitpid(pid, &status, 0)
+      defer { try? FileManager.default.removeItem(atPath: output) }
+      return String(decoding: FileManager.default.contents(atPath: output) ?? Data(), as: UTF8.self)
+    }
+
+    func keys(_ keys: String...) throws { try tmux(["send-keys", "-t", "0"] + keys) }
+    func screen() throws -> String { try tmux(["capture-pane", "-t", "0", "-p"]) }
+
+    /// Polls the screen until `text` appears (or 15 s pass).
+    @discardableResult
+    func wait(for text: String, count: Int = 1) throws -> String {
+      let deadline = Date().addingTimeInterval(15)
+      var last = ""
+      while Date() < deadline {
+        last = try screen()
+        if last.components(separatedBy: text).count - 1 >= count { return last }
+        Thread.sleep(forTimeInterval: 0.05)
+      }
+      Issue.record("timed out waiting for \(text.debugDescription); screen:\n\(last)")
+      return last
+    }
+  }
+
+  @Test func promptEvaluationAndErrorRecovery() throws {
+    let t = try Terminal()
+    try t.keys("1T + 500B", "Enter")
+    try t.wait(for: "1.5T : cycles")
+    try t.keys("print nope", "Enter")
+    try t.wait(for: "unknown name `nope`")
+    try t.keys("2 * 21", "Enter")
+    try t.wait(for: "42 : int")
+  }
+
+  @Test func tabCompletesNamesAndProperties() throws {
+    let t = try Terminal()
+    try t.keys("let wallet_x: wallet = wdhec-2yaaa-aaaao-a6dgq-cai", "Enter")
+    try t.wait(for: "rbic>", count: 2)
+    try t.keys("wallet_", "Tab", ".bal", "Tab", "Enter")
+    let screen = try t.wait(for: "11.165T : cycles")
+    #expect(screen.contains("wallet_x.balance"))
+  }
+
+  @Test func multiLineInputAndHistoryRecall() throws {
+    let t = try Terminal()
+    try t.keys("let xs = [", "Enter")
+    try t.wait(for: "  ...")
+    try t.keys("  1T,", "Enter", "  2T,", "Enter", "]", "Enter")
+    try t.keys("sum(xs)", "Enter")
+    try t.wait(for: "3T : cycles")
+    try t.keys("Up", "Enter")
+    try t.wait(for: "3T : cycles", count: 2)
+  }
+
+  @Test func controlCCancelsASlowCallAndKeepsTheSession() throws {
+    let dir = try CLI.temporaryDirectory()
+    var state = SimulatedIC.demoWorld
+    state.latency_ms = 10_000
+    try SimulatedIC(state: state).save(path: dir + "/slow.json")
+    let t = try Terminal("--sim-state \(dir)/slow.json --read-only")
+    let started = Date()
+    try t.keys("6iu47-dyaaa-aaaaf-qgeza-cai.cycles", "Enter")
+    Thread.sleep(forTimeInterval: 0.5)
+    try t.keys("C-c")
+    try t.wait(for: "interrupted")
+    #expect(Date().timeIntervalSince(started) < 5, "the 10 s call was cut short")
+    try t.keys("print \"still here\"", "Enter")
+    try t.wait(for: "still here")
+  }
+
+  @Test func savedSessionPassesCheck() throws {
+    let t = try Terminal()
+    try t.keys("let c: canister = 6iu47-dyaaa-aaaaf-qgeza-cai", "Enter")
+    try t.keys("c.cycles", "Enter")
+    try t.wait(for: "38.8B : cycles")
+    try t.keys(":save \(t.dir)/saved.rb.ic", "Enter")
+    try t.wait(for: "saved 2 statement(s)")
+    let check = try CLI.run(["check", t.dir + "/saved.rb.ic"])
+    #expect(check.status == 0, "\(check.stderr)")
+  }
+}
