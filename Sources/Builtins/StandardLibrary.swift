@@ -241,7 +241,18 @@ private func runCommand(_ args: [Value], _ context: BuiltinContext) throws(Runti
     process.standardError = err
     process.standardInput = FileHandle.nullDevice
     try process.run()
-    process.waitUntilExit()
+    // Wait, but give up on Ctrl-C: end the child (SIGTERM, then SIGKILL) and report it.
+    while process.isRunning {
+      if context.cancellation.isCancelled {
+        process.terminate()
+        Thread.sleep(forTimeInterval: 0.2)
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        context.journalCommand(shown, process.terminationStatus, Date().timeIntervalSince(started), "interrupted")
+        throw RuntimeError.message(.interrupted, "interrupted: `\(shown.joined(separator: " "))` was stopped")
+      }
+      Thread.sleep(forTimeInterval: 0.01)
+    }
     try out.close()
     try err.close()
     let stdout = String(decoding: (try? Data(contentsOf: outURL)) ?? Data(), as: UTF8.self)
@@ -250,6 +261,7 @@ private func runCommand(_ args: [Value], _ context: BuiltinContext) throws(Runti
     return .record(
       ["status", "stdout", "stderr"], [.int(Int64(process.terminationStatus)), .text(stdout), .text(stderr)])
   } catch {
+    if let interruption = error as? RuntimeError { throw interruption }
     context.journalCommand(shown, -1, Date().timeIntervalSince(started), "\(error)")
     throw .message(.environment, "cannot run `\(shown.joined(separator: " "))`: \(error.localizedDescription)")
   }

@@ -365,6 +365,7 @@ final class Interpreter: @unchecked Sendable {
   func builtinContext() -> BuiltinContext {
     BuiltinContext(
       backend: backend, projectDirectory: options.projectDirectory, environment: options.environment,
+      cancellation: options.cancellation,
       journalCommand: { [weak self] argv, status, seconds, output in
         self?.journal(
           "command",

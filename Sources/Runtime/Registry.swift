@@ -52,6 +52,8 @@ public struct BuiltinContext: Sendable {
   public var backend: Backend
   public var projectDirectory: String
   public var environment: [String: String]
+  /// Set when the run is cancelled (Ctrl-C): long builtins stop and end their child processes.
+  public var cancellation: Cancellation
   /// Records an external command (argv, exit status, duration) in the journal.
   public var journalCommand: @Sendable (_ argv: [String], _ status: Int32, _ seconds: Double, _ output: String) -> Void
 }

@@ -79,6 +79,18 @@ final class LoopbackServer: @unchecked Sendable {
     #expect(r.output == ["0", "a; rm -rf /tmp/nothing $HOME\n"], "metacharacters arrive as data")
   }
 
+  @Test func cancellationStopsARunningChildProcess() {
+    let cancellation = Cancellation()
+    DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { cancellation.cancel() }
+    let started = Date()
+    let r = Harness.run("runbook \"t\" version 1\nprint run(\"sleep\", \"20\").status\n") {
+      $0.yes = true
+      $0.cancellation = cancellation
+    }
+    #expect(r.result.exitCode == 130)
+    #expect(Date().timeIntervalSince(started) < 5, "the child did not run its 20 s")
+  }
+
   @Test func canisterIDsReadsTheProjectFiles() throws {
     let dir = try CLI.temporaryDirectory()
     try #"{"user-service": {"ic": "6iu47-dyaaa-aaaaf-qgeza-cai"}}"#.write(
