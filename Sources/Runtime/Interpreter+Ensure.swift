@@ -231,7 +231,9 @@ extension Interpreter {
         return .notApplicable(error.description)
       case .unknownOutcome(let message):
         journal("outcome_unknown", fields + [("message", ValueFormat.jsonQuote(message))])
-        if options.cancellation.isCancelled { throw .failed(failure(.interrupted, "interrupted during \(description)", at: range)) }
+        if options.cancellation.isCancelled {
+          throw .failed(failure(.interrupted, "interrupted during \(description)", at: range))
+        }
         // Never re-send blindly: look at the state first.
         if try holds(condition, &ctx) {
           warn("\(operation) timed out, but the re-read state shows it took effect", &ctx)

@@ -53,7 +53,9 @@ public final class ReplSession {
       options: .init(projectDirectory: options.projectDirectory, requireHeader: false))
     let start = preludeText.utf8.count
     let fragment = program.main.statements.filter { $0.range.start >= start }
-    var diagnostics = program.diagnostics.filter { $0.range.file == program.main.file.id && !ReplSession.silenced.contains($0.code) }
+    var diagnostics = program.diagnostics.filter {
+      $0.range.file == program.main.file.id && !ReplSession.silenced.contains($0.code)
+    }
     // An expression statement that is not a call is fine here only if it is the whole input.
     if fragment.count != 1 || !Self.isExpression(fragment[0]) {
       diagnostics += program.diagnostics.filter { $0.code == .unusedExpression && $0.range.start >= start }
@@ -83,7 +85,9 @@ public final class ReplSession {
     let shifted = diagnostics.map { d -> Diagnostic in
       var d = d
       d.range = shift(d.range)
-      d.labels = d.labels.filter { $0.range.file == checked.program.main.file.id }.map { .init(shift($0.range), $0.text) }
+      d.labels = d.labels.filter { $0.range.file == checked.program.main.file.id }.map {
+        .init(shift($0.range), $0.text)
+      }
       return d
     }
     return DiagnosticRenderer(files: files, style: .human(colors: colors)).render(shifted.sortedBySource())
@@ -123,8 +127,13 @@ public final class ReplSession {
   public func typeOf(_ expression: String) -> Reply {
     var reply = Reply()
     let checked = check(expression)
-    guard !checked.diagnostics.hasErrors, checked.fragment.count == 1, case .expression(let e) = checked.fragment[0].kind else {
-      reply.diagnostics = checked.diagnostics.hasErrors ? render(checked.diagnostics.filter { $0.severity == .error }, checked) : "error: `:type` takes one expression\n"
+    guard !checked.diagnostics.hasErrors, checked.fragment.count == 1,
+      case .expression(let e) = checked.fragment[0].kind
+    else {
+      reply.diagnostics =
+        checked.diagnostics.hasErrors
+        ? render(checked.diagnostics.filter { $0.severity == .error }, checked)
+        : "error: `:type` takes one expression\n"
       return reply
     }
     reply.value = "\(checked.program.types[e.id] ?? .error)"
@@ -141,7 +150,9 @@ public final class ReplSession {
     let file = files.add(path: path, bytes: Array(data))
     let tree = Parser.parse(file, requireHeader: false)
     if tree.diagnostics.hasErrors {
-      return Reply(diagnostics: DiagnosticRenderer(files: files, style: .human(colors: colors)).render(tree.diagnostics.filter { $0.severity == .error }))
+      return Reply(
+        diagnostics: DiagnosticRenderer(files: files, style: .human(colors: colors)).render(
+          tree.diagnostics.filter { $0.severity == .error }))
     }
     let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
     let declarations = tree.statements.filter(Self.isDeclaration).map { stmt -> String in
@@ -162,7 +173,9 @@ public final class ReplSession {
     var body: [String] = []
     for input in transcript {
       let checked = check(input)
-      if checked.fragment.allSatisfy({ Self.isDeclaration($0) || { if case .step = $0.kind { true } else { false } }($0) }) {
+      if checked.fragment.allSatisfy({
+        Self.isDeclaration($0) || { if case .step = $0.kind { true } else { false } }($0)
+      }) {
         top.append(input)
       } else if checked.fragment.count == 1, case .expression(let e) = checked.fragment[0].kind,
         checked.program.types[e.id] != .void

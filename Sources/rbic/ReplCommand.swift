@@ -9,7 +9,8 @@ import RbicRuntime
 /// `rbic repl`: an interactive session on the same backends as `run` (the sim by default).
 /// Without a terminal it reads statements from standard input, with no prompt.
 struct ReplCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "repl", abstract: "An interactive session (incident work).")
+  static let configuration = CommandConfiguration(
+    commandName: "repl", abstract: "An interactive session (incident work).")
 
   @OptionGroup var options: ExecutionOptions
 
@@ -152,7 +153,8 @@ struct Repl {
     let session = self.session
     let editor = LineEditor(historyPath: path) { prefix, line in Repl.completions(prefix, line, session) }
     editor.interruptFlag.onRaise = { [current] in current.cancel() }
-    Terminal.writeOut("rbic REPL on `\(session.options.network ?? "local")` as `\(sim.identityName)` (sim). :help for commands.\n")
+    Terminal.writeOut(
+      "rbic REPL on `\(session.options.network ?? "local")` as `\(sim.identityName)` (sim). :help for commands.\n")
     var buffer = ""
     while !quit {
       switch editor.read(prompt: buffer.isEmpty ? "rbic> " : "  ... ") {

@@ -164,7 +164,8 @@ enum Execution {
   static func makeBackend(_ options: ExecutionOptions, identity: String?) -> SimulatedIC? {
     guard options.backend == "sim" else {
       Terminal.writeError(
-        "error: backend `\(options.backend)` is not available in this build; the `icp` and `dfx` drivers are not built yet (use --backend sim)\n")
+        "error: backend `\(options.backend)` is not available in this build; the `icp` and `dfx` drivers are not built yet (use --backend sim)\n"
+      )
       return nil
     }
     var state = SimulatedIC.demoWorld

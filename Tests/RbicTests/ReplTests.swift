@@ -2,11 +2,11 @@ import Foundation
 import RbicBuiltins
 import Testing
 
+@testable import RbicRuntime
+
 #if canImport(Glibc)
   import Glibc
 #endif
-
-@testable import RbicRuntime
 
 @Suite struct ReplSessionTests {
   func session(_ state: SimulatedIC.State = SimulatedIC.demoWorld) -> ReplSession {
@@ -80,7 +80,8 @@ import Testing
   @Test func readsStatementsFromStandardInputWithoutATerminal() throws {
     let dir = try CLI.temporaryDirectory()
     let input = dir + "/input.txt"
-    try "print 1T + 500B\nlet xs = [\n  1T,\n  2T,\n]\nsum(xs)\n:type xs\n".write(toFile: input, atomically: true, encoding: .utf8)
+    try "print 1T + 500B\nlet xs = [\n  1T,\n  2T,\n]\nsum(xs)\n:type xs\n".write(
+      toFile: input, atomically: true, encoding: .utf8)
     let r = try CLI.runWithInput(["repl", "--journal", dir + "/runs"], input: input)
     #expect(r.status == 0, "\(r.stderr)")
     #expect(r.stdout == "1.5T\n3T : cycles\n[cycles]\n")
@@ -105,7 +106,8 @@ import Testing
 
     init(_ arguments: String = "") throws {
       dir = try CLI.temporaryDirectory()
-      let command = "cd \(Corpus.repository) && \(CLI.binary) repl --history \(dir)/history --journal \(dir)/runs \(arguments)"
+      let command =
+        "cd \(Corpus.repository) && \(CLI.binary) repl --history \(dir)/history --journal \(dir)/runs \(arguments)"
       try tmux(["new-session", "-d", "-x", "120", "-y", "40", command])
       try wait(for: "rbic>")
     }

@@ -54,15 +54,7 @@ import Testing
   @Test func diffReadsRefPathFromGit() throws {
     let dir = try CLI.temporaryDirectory()
     let path = dir + "/r.rb.ic"
-    func git(_ args: String...) throws {
-      let p = Process()
-      p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-      p.arguments = ["git", "-C", dir] + args
-      p.standardOutput = FileHandle.nullDevice
-      p.standardError = FileHandle.nullDevice
-      try p.run()
-      p.waitUntilExit()
-    }
+    func git(_ args: String...) throws { try CLI.git(dir, args) }
     try git("init", "-q")
     try git("config", "user.email", "t@example.com")
     try git("config", "user.name", "t")
@@ -82,15 +74,7 @@ import Testing
   /// A runbook changed since the base ref must raise its version; `--strict` makes it fatal.
   @Test func checkBaseWantsAHigherVersion() throws {
     let dir = try CLI.temporaryDirectory()
-    func git(_ args: String...) throws {
-      let p = Process()
-      p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-      p.arguments = ["git", "-C", dir] + args
-      p.standardOutput = FileHandle.nullDevice
-      p.standardError = FileHandle.nullDevice
-      try p.run()
-      p.waitUntilExit()
-    }
+    func git(_ args: String...) throws { try CLI.git(dir, args) }
     let original = String(decoding: Corpus.read("diff/threshold.old.rb.ic"), as: UTF8.self)
     try git("init", "-q")
     try git("config", "user.email", "t@example.com")

@@ -78,14 +78,32 @@ enum CLI {
   static func run(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]) throws
     -> Result
   {
+    try run(executable: binary, arguments, in: directory, environment: environment, input: nil)
+  }
+
+  /// Runs with standard input read from a file (no terminal).
+  static func runWithInput(_ arguments: [String], input: String) throws -> Result {
+    try run(executable: binary, arguments, in: Corpus.repository, environment: [:], input: input)
+  }
+
+  /// `git -C directory arguments…`
+  @discardableResult
+  static func git(_ directory: String, _ arguments: [String]) throws -> Result {
+    try run(executable: "/usr/bin/env", ["git", "-C", directory] + arguments, in: nil, environment: [:], input: nil)
+  }
+
+  /// Output goes to files, not pipes: a child that fills one pipe while we drain the other
+  /// would deadlock.
+  static func run(
+    executable: String, _ arguments: [String], in directory: String?, environment: [String: String], input: String?
+  ) throws -> Result {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: binary)
+    process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     var env = ProcessInfo.processInfo.environment
     for (k, v) in environment { env[k] = v }
     process.environment = env
-    // Files, not pipes: a child that fills one pipe while we drain the other would deadlock.
     let dir = try temporaryDirectory()
     FileManager.default.createFile(atPath: dir + "/out", contents: nil)
     FileManager.default.createFile(atPath: dir + "/err", contents: nil)
@@ -93,32 +111,8 @@ enum CLI {
     let err = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/err"))
     process.standardOutput = out
     process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    try out.close()
-    try err.close()
-    let outData = FileManager.default.contents(atPath: dir + "/out") ?? Data()
-    let errData = FileManager.default.contents(atPath: dir + "/err") ?? Data()
-    return Result(
-      status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-      stderr: String(decoding: errData, as: UTF8.self))
-  }
-
-  /// Runs with standard input read from a file (no terminal).
-  static func runWithInput(_ arguments: [String], input: String) throws -> Result {
-    let dir = try temporaryDirectory()
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: binary)
-    process.arguments = arguments
-    process.currentDirectoryURL = URL(fileURLWithPath: Corpus.repository)
-    FileManager.default.createFile(atPath: dir + "/out", contents: nil)
-    FileManager.default.createFile(atPath: dir + "/err", contents: nil)
-    let out = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/out"))
-    let err = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/err"))
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: input))
+    process.standardInput =
+      try input.map { try FileHandle(forReadingFrom: URL(fileURLWithPath: $0)) } ?? FileHandle.nullDevice
     try process.run()
     process.waitUntilExit()
     try out.close()
