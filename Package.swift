@@ -42,10 +42,11 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Sources/rbic"),
+    .executableTarget(name: "rbic-test-double", dependencies: ["RbicRuntime"], path: "Sources/TestDouble"),
     .executableTarget(name: "rbic-bench", dependencies: ["RbicBuiltins", "RbicRuntime"], path: "benchmarks/rbic-bench"),
     .testTarget(
       name: "RbicTests",
-      dependencies: ["RbicBuiltins", "RbicRuntime", "RbicParser", "RbicLexer", "RbicDiagnostics", "rbic"],
+      dependencies: ["RbicBuiltins", "RbicRuntime", "RbicParser", "RbicLexer", "RbicDiagnostics", "rbic", "rbic-test-double"],
       path: "Tests/RbicTests",
       exclude: ["Corpus"]),
   ]

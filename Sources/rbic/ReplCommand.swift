@@ -18,7 +18,7 @@ struct ReplCommand: ParsableCommand {
   var history: String?
 
   func run() throws {
-    guard let sim = Execution.makeBackend(options, identity: nil) else { throw ExitCode(3) }
+    guard let (backend, sim) = Execution.makeBackend(options, identity: nil, network: nil) else { throw ExitCode(3) }
     var runOptions = RunOptions(
       projectDirectory: FileManager.default.currentDirectoryPath, environment: ProcessInfo.processInfo.environment)
     runOptions.network = options.network
@@ -36,11 +36,11 @@ struct ReplCommand: ParsableCommand {
       if let eq = p.firstIndex(of: "=") { runOptions.params[String(p[..<eq])] = String(p[p.index(after: eq)...]) }
     }
     runOptions.journal = try? Journal(directory: options.journal, runbook: "repl")
-    let session = ReplSession(engine: Engine(registry: .standard), backend: sim, options: runOptions)
+    let session = ReplSession(engine: Engine(registry: .standard), backend: backend, options: runOptions)
     session.colors = interactive && Terminal.colorsOnStderr
-    var repl = Repl(session: session, sim: sim)
+    var repl = Repl(session: session, backend: backend, sim: sim)
     let status = interactive ? repl.interactive(historyPath: history) : repl.script()
-    if let path = options.simState, !session.options.readOnly { try? sim.save(path: path) }
+    if let path = options.simState, !session.options.readOnly { try? sim?.save(path: path) }
     throw ExitCode(status)
   }
 }
@@ -48,7 +48,8 @@ struct ReplCommand: ParsableCommand {
 /// The loop, shared by the terminal and the script mode.
 struct Repl {
   let session: ReplSession
-  let sim: SimulatedIC
+  let backend: Backend
+  let sim: SimulatedIC?
   /// The running statement's cancellation, replaced for each input; Ctrl-C cancels it.
   let current = CurrentCancellation()
   var failures = 0
@@ -87,7 +88,8 @@ struct Repl {
       return
     }
     session.options.cancellation = current.reset()
-    sim.cancellation = session.options.cancellation
+    sim?.cancellation = session.options.cancellation
+    (backend as? IcpBackend)?.runner.cancellation = session.options.cancellation
     let reply = session.evaluate(input)
     show(reply)
   }
@@ -154,7 +156,8 @@ struct Repl {
     let editor = LineEditor(historyPath: path) { prefix, line in Repl.completions(prefix, line, session) }
     editor.interruptFlag.onRaise = { [current] in current.cancel() }
     Terminal.writeOut(
-      "rbic REPL on `\(session.options.network ?? "local")` as `\(sim.identityName)` (sim). :help for commands.\n")
+      "rbic REPL on `\(session.options.network ?? "local")` as `\(backend.identityName)` (\(backend.name)). :help for commands.\n"
+    )
     var buffer = ""
     while !quit {
       switch editor.read(prompt: buffer.isEmpty ? "rbic> " : "  ... ") {

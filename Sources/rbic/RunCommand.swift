@@ -15,8 +15,11 @@ struct ExecutionOptions: ParsableArguments {
   @Option(help: "The identity to act as, overriding `use identity`.")
   var identity: String?
 
-  @Option(help: "Backend: sim (the built-in simulated IC).")
+  @Option(help: "Backend: sim (the built-in simulated IC), icp (icp-cli on PATH), or auto (icp when installed).")
   var backend: String = "sim"
+
+  @Option(help: "Seconds before an external tool call is stopped (its outcome is then unknown).")
+  var timeout: Double = 120
 
   @Option(help: "The simulated IC's state file; created from the demo world if missing, written back after `run`.")
   var simState: String?
@@ -92,8 +95,10 @@ enum Execution {
       return 2
     }
 
-    guard let sim = makeBackend(options, identity: program.identity) else { return 3 }
-    let identity = sim.identityName
+    guard let (backend, sim) = makeBackend(options, identity: program.identity, network: program.network) else {
+      return 3
+    }
+    let identity = backend.identityName
 
     let json = options.format == .json
     let out: @Sendable (String) -> Void
@@ -140,7 +145,9 @@ enum Execution {
     out(
       "\(mode == .plan ? "Plan" : "Run"): \(program.main.header?.name ?? file) v\(program.main.header?.version ?? 0) on `\(network)` as `\(identity)` (backend: sim\(options.simState.map { ", state \($0)" } ?? ", demo world"))"
     )
-    let result = engine.run(program, backend: sim, options: run)
+    if let sim { sim.cancellation = run.cancellation }
+    if let tool = backend as? IcpBackend { tool.runner.cancellation = run.cancellation }
+    let result = engine.run(program, backend: backend, options: run)
 
     if let failure = result.failure {
       let d = failure.diagnostic
@@ -150,7 +157,7 @@ enum Execution {
         Terminal.writeError("error: \(d.message)\n")
       }
     }
-    if mode == .run, result.exitCode != 2, let path = options.simState {
+    if mode == .run, result.exitCode != 2, let path = options.simState, let sim {
       do { try sim.save(path: path) } catch {
         Terminal.writeError("error: cannot write the sim state `\(path)`: \(error)\n")
       }
@@ -160,22 +167,41 @@ enum Execution {
     return result.exitCode
   }
 
-  /// The backend the options name (only the simulated IC in this build); nil after reporting why not.
-  static func makeBackend(_ options: ExecutionOptions, identity: String?) -> SimulatedIC? {
-    guard options.backend == "sim" else {
+  /// The backend the options name: the simulated IC (default), or `icp` on PATH (`icp`, or `auto`
+  /// when it is installed). Returns the sim too when it is one (its state is saved after a run);
+  /// nil after reporting why the backend cannot be used (exit 3).
+  static func makeBackend(_ options: ExecutionOptions, identity: String?, network: String?) -> (Backend, SimulatedIC?)?
+  {
+    switch options.backend {
+    case "sim":
+      var state = SimulatedIC.demoWorld
+      if let path = options.simState, FileManager.default.fileExists(atPath: path) {
+        do { state = try SimulatedIC.load(path: path) } catch {
+          Terminal.writeError("error: cannot read the sim state `\(path)`: \(error)\n")
+          return nil
+        }
+      }
+      let sim = SimulatedIC(state: state, identity: options.identity ?? identity ?? state.identity)
+      return (sim, sim)
+    case "icp", "auto":
+      guard let path = ToolRunner.locate("icp") else {
+        Terminal.writeError(
+          "error: `icp` is not on PATH; install icp-cli (npm i -g @icp-sdk/icp-cli) or use --backend sim\n")
+        return nil
+      }
+      let runner = ToolRunner(executable: path, timeout: options.timeout)
+      do { try IcpBackend.verify(runner) } catch {
+        Terminal.writeError("error: \(error)\n")
+        return nil
+      }
+      let net = options.network ?? network ?? "local"
+      return (IcpBackend(runner: runner, network: net, identity: options.identity ?? identity ?? "default"), nil)
+    default:
       Terminal.writeError(
-        "error: backend `\(options.backend)` is not available in this build; the `icp` and `dfx` drivers are not built yet (use --backend sim)\n"
+        "error: backend `\(options.backend)` is not available in this build (sim and icp are; the dfx driver is not built yet)\n"
       )
       return nil
     }
-    var state = SimulatedIC.demoWorld
-    if let path = options.simState, FileManager.default.fileExists(atPath: path) {
-      do { state = try SimulatedIC.load(path: path) } catch {
-        Terminal.writeError("error: cannot read the sim state `\(path)`: \(error)\n")
-        return nil
-      }
-    }
-    return SimulatedIC(state: state, identity: options.identity ?? identity ?? state.identity)
   }
 
   static func report(_ result: RunResult, mode: RunOptions.Mode, out: (String) -> Void) {

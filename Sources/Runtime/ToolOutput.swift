@@ -1,0 +1,110 @@
+import Foundation
+
+/// Parsers for what `icp` and `dfx` print (see `reference/icp-cli.md`, `reference/dfx-cli.md`):
+/// `_` digit grouping, `<none>`/`None`/`null` module hashes, `Error:`/`Caused by:` chains and
+/// reject codes. Output that matches no known shape is an environment error quoting it, never a
+/// guess.
+public enum ToolOutput {
+  /// `1_234_567` → 1234567.
+  public static func number(_ text: String) -> Int128? {
+    let digits = text.trimmingCharacters(in: .whitespaces).filter { $0 != "_" }
+    guard !digits.isEmpty, digits.allSatisfy(\.isNumber) else { return nil }
+    return Int128(digits)
+  }
+
+  static func unexpected(_ what: String, _ text: String) -> BackendError {
+    let line = text.split(separator: "\n").first.map(String.init) ?? "(nothing)"
+    return .environment("unexpected output from \(what): `\(line.prefix(200))`")
+  }
+
+  /// `icp canister status P --json` (controller view). The public view (no `status`, no
+  /// `settings`: icp fell back to it on IC0512) means the identity is not a controller.
+  public static func icpStatus(_ stdout: String, canister: Principal, identity: String) throws(BackendError)
+    -> CanisterState
+  {
+    guard let data = stdout.split(separator: "\n").first.map({ Data($0.utf8) }),
+      let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+    else { throw unexpected("`icp canister status --json`", stdout) }
+    guard let statusText = object["status"] as? String, let settings = object["settings"] as? [String: Any] else {
+      if object["controllers"] != nil { throw .notController(canister: canister, identity: identity) }
+      throw unexpected("`icp canister status --json`", stdout)
+    }
+    guard let status = CanisterStatus(rawValue: statusText.lowercased()),
+      let cycles = (object["cycles"] as? String).flatMap(number),
+      let controllerTexts = settings["controllers"] as? [String],
+      let memory = (object["memory_size"] as? String).flatMap(number),
+      let freezing = (settings["freezing_threshold"] as? String).flatMap(number)
+    else { throw unexpected("`icp canister status --json`", stdout) }
+    var hash: [UInt8]?
+    if let text = object["module_hash"] as? String {
+      guard let bytes = SimulatedIC.hashBytes(text) else {
+        throw unexpected("`icp canister status --json` (module_hash)", text)
+      }
+      hash = bytes
+    }
+    var controllers: [Principal] = []
+    for text in controllerTexts {
+      guard let p = Principal(text: text) else { throw unexpected("`icp canister status --json` (controllers)", text) }
+      controllers.append(p)
+    }
+    return CanisterState(
+      id: canister, status: status, cycles: cycles, moduleHash: hash, controllers: controllers,
+      memory: Int64(clamping: memory), freezingThreshold: Int64(clamping: freezing))
+  }
+
+  /// `Balance: 1_000_000 cycles`
+  public static func cyclesBalance(_ stdout: String) throws(BackendError) -> Int128 {
+    let line = stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    guard line.hasPrefix("Balance: "), line.hasSuffix(" cycles"),
+      let n = number(String(line.dropFirst("Balance: ".count).dropLast(" cycles".count)))
+    else { throw unexpected("`icp cycles balance`", stdout) }
+    return n
+  }
+
+  /// A bare principal line (`icp identity principal`, `dfx identity get-principal`).
+  public static func principal(_ stdout: String, tool: String) throws(BackendError) -> Principal {
+    let line = stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    guard let p = Principal(text: line) else { throw unexpected("`\(tool) identity`", stdout) }
+    return p
+  }
+
+  /// A failed call: the `Error:` line and its causes, mapped to a typed error that keeps the text.
+  public static func failure(_ output: ToolRunner.Output, tool: String, canister: Principal?, identity: String)
+    -> BackendError
+  {
+    let text = output.stderr.replacingOccurrences(of: "\u{1B}\\[[0-9;]*m", with: "", options: .regularExpression)
+    let lines = text.split(separator: "\n").map(String.init).filter {
+      !$0.hasPrefix("WARNING: dfx is deprecated") && !$0.trimmingCharacters(in: .whitespaces).isEmpty
+    }
+    let message = lines.joined(separator: " | ")
+    if output.status == 101 { return .environment("`\(tool)` crashed (exit 101): \(message.prefix(300))") }
+    if lines.isEmpty { return .environment("`\(tool)` exited with status \(output.status) and printed nothing") }
+    if let canister, message.contains("IC0512") || message.contains("not part of the controllers") {
+      return .notController(canister: canister, identity: identity)
+    }
+    if let canister,
+      message.contains("IC0301") || message.contains("was not found") || message.contains("does not exist")
+    {
+      return .notFound(canister)
+    }
+    if message.contains("Insufficient cycles") || message.contains("Insufficient funds") {
+      return .insufficientFunds(message)
+    }
+    if let range = message.range(of: #"IC0\d{3}"#, options: .regularExpression) {
+      return .reject(code: String(message[range]), message: message)
+    }
+    return .environment("`\(tool)` failed (exit \(output.status)): \(message.prefix(400))")
+  }
+
+  /// A `wallet_send` reply: `(variant { 17_724 })` is Ok; `(variant { 3_456_837 = "…" })` is Err.
+  public static func walletSendReply(_ stdout: String) throws(BackendError) {
+    let reply = stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    if reply.contains("17_724") { return }
+    if reply.contains("3_456_837") {
+      let text = reply.components(separatedBy: "\"").dropFirst().first ?? reply
+      throw text.lowercased().contains("insufficient") || text.lowercased().contains("balance")
+        ? .insufficientFunds("wallet_send: \(text)") : .reject(code: "wallet", message: text)
+    }
+    throw unexpected("`wallet_send`", stdout)
+  }
+}

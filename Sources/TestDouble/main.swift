@@ -1,0 +1,174 @@
+// The test double CLI (DESIGN §4): answers as `icp` (by the name it is called with) over the
+// simulated IC's state file ($RBIC_SIM_STATE), printing the formats of reference/icp-cli.md —
+// data on stdout, chatter and `Error:` chains on stderr, exit 1 on errors, 2 on usage — and
+// turning the sim's faults into tool behaviour: garbled stdout, a silent exit 255, a hang (for
+// timeouts), reject chains with IC codes.
+import Foundation
+import RbicRuntime
+
+let tool = URL(fileURLWithPath: CommandLine.arguments[0]).lastPathComponent
+var positional: [String] = []
+var flags: [String: [String]] = [:]
+var switches: Set<String> = []
+let valueFlags: Set<String> = [
+  "--network", "-n", "--identity", "--amount", "--wasm", "--mode", "-m", "--add-controller", "--remove-controller",
+]
+var arguments = Array(CommandLine.arguments.dropFirst())[...]
+while let a = arguments.popFirst() {
+  if valueFlags.contains(a), let v = arguments.popFirst() {
+    flags[a, default: []].append(v)
+  } else if a.hasPrefix("-") {
+    switches.insert(a)
+  } else {
+    positional.append(a)
+  }
+}
+
+func out(_ s: String) { FileHandle.standardOutput.write(Data(s.utf8)) }
+func err(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }
+func fail(_ message: String, code: Int32 = 1) -> Never {
+  err("Error: \(message)\n")
+  exit(code)
+}
+func grouped(_ v: Int128) -> String { ValueFormat.grouped(v) }
+
+guard tool == "icp" else {
+  err("rbic-test-double: call me as `icp` (got `\(tool)`)\n")
+  exit(2)
+}
+if switches.contains("--version") {
+  out("icp 1.3.0\n")
+  exit(0)
+}
+guard let statePath = ProcessInfo.processInfo.environment["RBIC_SIM_STATE"] else { fail("RBIC_SIM_STATE is not set") }
+guard let state = try? SimulatedIC.load(path: statePath) else { fail("cannot read the sim state at \(statePath)") }
+let identity = flags["--identity"]?.last ?? state.identity
+let sim = SimulatedIC(state: state, identity: identity)
+
+/// Prints a sim error the way icp does and exits.
+func report(_ error: BackendError, _ context: String) -> Never {
+  switch error {
+  case .environment(let m) where m.contains("garbled"):
+    out("\u{FFFD}\u{FFFD} garbled \u{1}\n")
+    exit(0)
+  case .environment(let m) where m.contains("255"):
+    exit(255)
+  case .environment(let m) where m.contains("no identity found"):
+    fail("failed to load identity\n\nCaused by:\n    no identity found with name `\(identity)`")
+  case .unknownOutcome:
+    Thread.sleep(forTimeInterval: 3600)
+    exit(1)
+  case .notController(let c, _):
+    fail(
+      "\(context)\n\nCaused by:\n    The replica returned a rejection error: reject code CanisterError, reject message Only controllers of canister \(c.text) can call this method, error code Some(\"IC0512\")"
+    )
+  case .notFound(let c): fail("Canister \(c.text) was not found.")
+  case .reject(let code, let message):
+    fail(
+      "\(context)\n\nCaused by:\n    The replica returned a rejection error: reject code CanisterError, reject message \(message), error code Some(\"\(code)\")"
+    )
+  case .insufficientFunds(let m): fail(m)
+  default: fail("\(error)")
+  }
+}
+
+func principal(_ text: String?) -> Principal {
+  guard let text, let p = Principal(text: text) else { fail("invalid principal `\(text ?? "")`", code: 2) }
+  return p
+}
+
+func save() {
+  do { try sim.save(path: statePath) } catch { fail("cannot write the sim state: \(error)") }
+}
+
+let command = positional.prefix(2).joined(separator: " ")
+do throws(BackendError) {
+  switch command {
+  case "identity principal":
+    out(try sim.identityPrincipal().text + "\n")
+  case "cycles balance":
+    out("Balance: \(grouped(try sim.cyclesBalance())) cycles\n")
+  case "canister status":
+    let c = principal(positional.dropFirst(2).first)
+    do {
+      let s = try sim.status(c)
+      let json: [String: Any] = [
+        "id": c.text, "status": s.status.rawValue.capitalized,
+        "module_hash": s.moduleHash.map(ValueFormat.hex) ?? NSNull(),
+        "memory_size": grouped(Int128(s.memory)), "cycles": grouped(s.cycles), "reserved_cycles": "0",
+        "idle_cycles_burned_per_day": "20_548_135",
+        "settings": [
+          "controllers": s.controllers.map(\.text), "compute_allocation": "0", "memory_allocation": "0",
+          "freezing_threshold": grouped(Int128(s.freezingThreshold)), "reserved_cycles_limit": "5_000_000_000_000",
+          "wasm_memory_limit": "3_221_225_472", "wasm_memory_threshold": "0", "log_memory_limit": "4_096",
+          "log_visibility": ["type": "Controllers"], "environment_variables": [],
+        ] as [String: Any],
+        "query_stats": [
+          "num_calls_total": "0", "num_instructions_total": "0", "request_payload_bytes_total": "0",
+          "response_payload_bytes_total": "0",
+        ],
+      ]
+      let data = try! JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
+      out(String(decoding: data, as: UTF8.self) + "\n")
+    } catch .notController {
+      // icp falls back to the public view (read from the state tree) on IC0512.
+      let record = sim.snapshot.canisters[c.text]!
+      let json: [String: Any] = [
+        "id": c.text, "controllers": record.controllers, "module_hash": record.module_hash ?? NSNull(),
+      ]
+      let data = try! JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
+      out(String(decoding: data, as: UTF8.self) + "\n")
+    }
+  case "canister top-up":
+    let c = principal(positional.dropFirst(2).first)
+    guard let amount = flags["--amount"]?.last.flatMap(ToolOutput.number) else { fail("invalid --amount", code: 2) }
+    do { try sim.topUp(c, amount: amount) } catch .insufficientFunds(let m) { fail(m) }
+    save()
+    err("Topped up canister \(c.text) with \(grouped(amount)) cycles\n")
+  case "canister install":
+    let c = principal(positional.dropFirst(2).first)
+    guard let path = flags["--wasm"]?.last, let wasm = FileManager.default.contents(atPath: path) else {
+      fail("Cannot install canister by principal without --wasm flag")
+    }
+    guard let mode = InstallMode(rawValue: flags["--mode"]?.last ?? "upgrade") else { fail("invalid --mode", code: 2) }
+    try sim.install(c, wasm: Array(wasm), mode: mode)
+    save()
+    err("Canister \(c.text) installed successfully\n")
+  case "canister settings":
+    guard positional.dropFirst(2).first == "update" else { fail("unsupported settings command", code: 2) }
+    let c = principal(positional.dropFirst(3).first)
+    try sim.updateControllers(
+      c, add: (flags["--add-controller"] ?? []).map(principal),
+      remove: (flags["--remove-controller"] ?? []).map(principal))
+    save()
+  case "canister start", "canister stop":
+    let c = principal(positional.dropFirst(2).first)
+    if positional[1] == "start" { try sim.start(c) } else { try sim.stop(c) }
+    save()
+  case "canister call":
+    let rest = Array(positional.dropFirst(2))
+    guard rest.count == 3 else { fail("pass the canister, the method and the arguments", code: 2) }
+    let c = principal(rest[0])
+    if rest[1] == "wallet_send" {
+      let arg = rest[2]
+      guard let to = arg.firstMatch(of: /principal "([a-z0-9-]+)"/).map({ principal(String($0.1)) }),
+        let amount = arg.firstMatch(of: /amount = ([0-9_]+)/).flatMap({ ToolOutput.number(String($0.1)) })
+      else { fail("Invalid argument: Invalid Candid values", code: 1) }
+      do {
+        try sim.walletSend(wallet: c, to: to, amount: amount)
+        save()
+        out("(variant { 17_724 })\n")
+      } catch .insufficientFunds(let m) {
+        out("(variant { 3_456_837 = \"Insufficient balance: \(m)\" })\n")
+      }
+    } else {
+      out(try sim.call(c, method: rest[1], argument: rest[2]) + "\n")
+      save()
+    }
+  default:
+    err("error: unrecognized subcommand '\(command)'\n\nUsage: icp <COMMAND>\n\nFor more information, try '--help'.\n")
+    exit(2)
+  }
+} catch {
+  report(error, "failed to \(command)")
+}
