@@ -108,3 +108,49 @@ public enum ToolOutput {
     throw unexpected("`wallet_send`", stdout)
   }
 }
+
+extension ToolOutput {
+  /// `dfx canister status P` (0.25+ text, one `Key: value` per line, numbers with `_` and units).
+  public static func dfxStatus(_ stdout: String, canister: Principal) throws(BackendError) -> CanisterState {
+    var fields: [String: String] = [:]
+    for line in stdout.split(separator: "\n") {
+      guard let colon = line.firstIndex(of: ":") else { continue }
+      fields[String(line[..<colon])] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+    }
+    func value(_ key: String, unit: String) -> Int128? {
+      guard let text = fields[key], text.hasSuffix(" " + unit) else { return nil }
+      return number(String(text.dropLast(unit.count + 1)))
+    }
+    guard let statusText = fields["Status"], let status = CanisterStatus(rawValue: statusText.lowercased()),
+      let controllersText = fields["Controllers"], let cycles = value("Balance", unit: "Cycles"),
+      let memory = value("Memory Size", unit: "Bytes"), let freezing = value("Freezing threshold", unit: "Seconds"),
+      let hashText = fields["Module hash"]
+    else { throw unexpected("`dfx canister status`", stdout) }
+    var hash: [UInt8]?
+    if hashText != "None" {
+      guard let bytes = SimulatedIC.hashBytes(hashText) else {
+        throw unexpected("`dfx canister status` (Module hash)", hashText)
+      }
+      hash = bytes
+    }
+    var controllers: [Principal] = []
+    for text in controllersText.split(separator: " ") {
+      guard let p = Principal(text: String(text)) else {
+        throw unexpected("`dfx canister status` (Controllers)", String(text))
+      }
+      controllers.append(p)
+    }
+    return CanisterState(
+      id: canister, status: status, cycles: cycles, moduleHash: hash, controllers: controllers,
+      memory: Int64(clamping: memory), freezingThreshold: Int64(clamping: freezing))
+  }
+
+  /// `dfx cycles balance --precise`: `1234 cycles.`
+  public static func dfxCyclesBalance(_ stdout: String) throws(BackendError) -> Int128 {
+    let line = stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    guard line.hasSuffix(" cycles."), let n = number(String(line.dropLast(" cycles.".count))) else {
+      throw unexpected("`dfx cycles balance --precise`", stdout)
+    }
+    return n
+  }
+}

@@ -1,8 +1,8 @@
-// The test double CLI (DESIGN §4): answers as `icp` (by the name it is called with) over the
-// simulated IC's state file ($RBIC_SIM_STATE), printing the formats of reference/icp-cli.md —
-// data on stdout, chatter and `Error:` chains on stderr, exit 1 on errors, 2 on usage — and
-// turning the sim's faults into tool behaviour: garbled stdout, a silent exit 255, a hang (for
-// timeouts), reject chains with IC codes.
+// The test double CLI (DESIGN §4): answers as `icp` or `dfx` (by the name it is called with) over
+// the simulated IC's state file ($RBIC_SIM_STATE), printing the formats of reference/icp-cli.md
+// and reference/dfx-cli.md — data on stdout, chatter and `Error:` chains on stderr, exit 1 (icp)
+// or 255 (dfx) on errors, 2 on usage — and turning the sim's faults into tool behaviour: garbled
+// stdout, a silent exit 255, a hang (for timeouts), reject chains with IC codes.
 import Foundation
 import RbicRuntime
 
@@ -26,19 +26,30 @@ while let a = arguments.popFirst() {
 
 func out(_ s: String) { FileHandle.standardOutput.write(Data(s.utf8)) }
 func err(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }
-func fail(_ message: String, code: Int32 = 1) -> Never {
+let isDfx = tool == "dfx"
+func fail(_ message: String, code: Int32? = nil) -> Never {
+  if isDfx {
+    // dfx: one `Caused by:` line per cause, exit 255.
+    err("Error: " + message.replacingOccurrences(of: "\n\nCaused by:\n    ", with: "\nCaused by: ") + "\n")
+    exit(code ?? 255)
+  }
   err("Error: \(message)\n")
-  exit(code)
+  exit(code ?? 1)
 }
 func grouped(_ v: Int128) -> String { ValueFormat.grouped(v) }
 
-guard tool == "icp" else {
-  err("rbic-test-double: call me as `icp` (got `\(tool)`)\n")
+guard tool == "icp" || tool == "dfx" else {
+  err("rbic-test-double: call me as `icp` or `dfx` (got `\(tool)`)\n")
   exit(2)
 }
 if switches.contains("--version") {
-  out("icp 1.3.0\n")
+  out(isDfx ? "dfx 0.32.0\n" : "icp 1.3.0\n")
   exit(0)
+}
+if isDfx, !(ProcessInfo.processInfo.environment["DFX_WARNING"] ?? "").contains("-deprecation") {
+  err(
+    "WARNING: dfx is deprecated, use icp-cli https://cli.internetcomputer.org. LLM skills can be found at https://skills.internetcomputer.org/llms.txt\n"
+  )
 }
 guard let statePath = ProcessInfo.processInfo.environment["RBIC_SIM_STATE"] else { fail("RBIC_SIM_STATE is not set") }
 guard let state = try? SimulatedIC.load(path: statePath) else { fail("cannot read the sim state at \(statePath)") }
@@ -58,6 +69,10 @@ func report(_ error: BackendError, _ context: String) -> Never {
   case .unknownOutcome:
     Thread.sleep(forTimeInterval: 3600)
     exit(1)
+  case .notController where isDfx:
+    fail(
+      "Each canister has a set of controllers. Only those controllers have access to the canister's management functions (like install_code or stop_canister).\nThe principal you are using to call a management function is not part of the controllers.\nTo fix: To make the management function call succeed, you have to make sure the principal that calls the function is a controller."
+    )
   case .notController(let c, _):
     fail(
       "\(context)\n\nCaused by:\n    The replica returned a rejection error: reject code CanisterError, reject message Only controllers of canister \(c.text) can call this method, error code Some(\"IC0512\")"
@@ -84,10 +99,51 @@ func save() {
 let command = positional.prefix(2).joined(separator: " ")
 do throws(BackendError) {
   switch command {
-  case "identity principal":
+  case "identity principal" where !isDfx, "identity get-principal" where isDfx:
     out(try sim.identityPrincipal().text + "\n")
   case "cycles balance":
-    out("Balance: \(grouped(try sim.cyclesBalance())) cycles\n")
+    let balance = try sim.cyclesBalance()
+    out(isDfx ? "\(balance) cycles.\n" : "Balance: \(grouped(balance)) cycles\n")
+  case "cycles top-up" where isDfx:
+    let c = principal(positional.dropFirst(2).first)
+    guard let amount = positional.dropFirst(3).first.flatMap(ToolOutput.number) else { fail("invalid amount", code: 2) }
+    do { try sim.topUp(c, amount: amount) } catch .insufficientFunds(let m) {
+      fail("Failed to top up.\n\nCaused by:\n    \(m)")
+    }
+    save()
+    out("Transfer sent at block index 1_234\n")
+  case "canister status" where isDfx:
+    let c = principal(positional.dropFirst(2).first)
+    let s = try sim.status(c)
+    out(
+      """
+      Canister status call result for \(positional[2]).
+      Status: \(s.status.rawValue.capitalized)
+      Controllers: \(s.controllers.map(\.text).sorted().joined(separator: " "))
+      Memory allocation: 0 Bytes
+      Compute allocation: 0 %
+      Freezing threshold: \(grouped(Int128(s.freezingThreshold))) Seconds
+      Idle cycles burned per day: 20_548_135 Cycles
+      Memory Size: \(grouped(Int128(s.memory))) Bytes
+      Balance: \(grouped(s.cycles)) Cycles
+      Reserved: 0 Cycles
+      Reserved cycles limit: 5_000_000_000_000 Cycles
+      Wasm memory limit: 3_221_225_472 Bytes
+      Wasm memory threshold: 0 Bytes
+      Module hash: \(s.moduleHash.map(ValueFormat.hex) ?? "None")
+      Number of queries: 0
+      Instructions spent in queries: 0
+      Total query request payload size: 0 Bytes
+      Total query response payload size: 0 Bytes
+      Log visibility: controllers
+
+      """)
+  case "canister update-settings" where isDfx:
+    let c = principal(positional.dropFirst(2).first)
+    try sim.updateControllers(
+      c, add: (flags["--add-controller"] ?? []).map(principal),
+      remove: (flags["--remove-controller"] ?? []).map(principal))
+    save()
   case "canister status":
     let c = principal(positional.dropFirst(2).first)
     do {
@@ -133,7 +189,7 @@ do throws(BackendError) {
     guard let mode = InstallMode(rawValue: flags["--mode"]?.last ?? "upgrade") else { fail("invalid --mode", code: 2) }
     try sim.install(c, wasm: Array(wasm), mode: mode)
     save()
-    err("Canister \(c.text) installed successfully\n")
+    err(isDfx ? "Installed code for canister \(c.text)\n" : "Canister \(c.text) installed successfully\n")
   case "canister settings":
     guard positional.dropFirst(2).first == "update" else { fail("unsupported settings command", code: 2) }
     let c = principal(positional.dropFirst(3).first)
@@ -166,7 +222,9 @@ do throws(BackendError) {
       save()
     }
   default:
-    err("error: unrecognized subcommand '\(command)'\n\nUsage: icp <COMMAND>\n\nFor more information, try '--help'.\n")
+    err(
+      "error: unrecognized subcommand '\(command)'\n\nUsage: \(tool) <COMMAND>\n\nFor more information, try '--help'.\n"
+    )
     exit(2)
   }
 } catch {

@@ -15,7 +15,7 @@ struct ExecutionOptions: ParsableArguments {
   @Option(help: "The identity to act as, overriding `use identity`.")
   var identity: String?
 
-  @Option(help: "Backend: sim (the built-in simulated IC), icp (icp-cli on PATH), or auto (icp when installed).")
+  @Option(help: "Backend: sim (the built-in simulated IC), icp or dfx (on PATH), or auto (icp if installed, else dfx).")
   var backend: String = "sim"
 
   @Option(help: "Seconds before an external tool call is stopped (its outcome is then unknown).")
@@ -146,7 +146,8 @@ enum Execution {
       "\(mode == .plan ? "Plan" : "Run"): \(program.main.header?.name ?? file) v\(program.main.header?.version ?? 0) on `\(network)` as `\(identity)` (backend: sim\(options.simState.map { ", state \($0)" } ?? ", demo world"))"
     )
     if let sim { sim.cancellation = run.cancellation }
-    if let tool = backend as? IcpBackend { tool.runner.cancellation = run.cancellation }
+    (backend as? IcpBackend)?.runner.cancellation = run.cancellation
+    (backend as? DfxBackend)?.runner.cancellation = run.cancellation
     let result = engine.run(program, backend: backend, options: run)
 
     if let failure = result.failure {
@@ -183,19 +184,27 @@ enum Execution {
       }
       let sim = SimulatedIC(state: state, identity: options.identity ?? identity ?? state.identity)
       return (sim, sim)
-    case "icp", "auto":
-      guard let path = ToolRunner.locate("icp") else {
-        Terminal.writeError(
-          "error: `icp` is not on PATH; install icp-cli (npm i -g @icp-sdk/icp-cli) or use --backend sim\n")
+    case "icp", "dfx", "auto":
+      let tool = options.backend == "auto" ? (ToolRunner.locate("icp") != nil ? "icp" : "dfx") : options.backend
+      guard let path = ToolRunner.locate(tool) else {
+        let how = tool == "icp" ? "install icp-cli (npm i -g @icp-sdk/icp-cli)" : "install dfx (dfxvm)"
+        Terminal.writeError("error: `\(tool)` is not on PATH; \(how) or use --backend sim\n")
         return nil
       }
       let runner = ToolRunner(executable: path, timeout: options.timeout)
-      do { try IcpBackend.verify(runner) } catch {
+      let net = options.network ?? network ?? "local"
+      let who = options.identity ?? identity ?? "default"
+      do {
+        if tool == "icp" {
+          try IcpBackend.verify(runner)
+          return (IcpBackend(runner: runner, network: net, identity: who), nil)
+        }
+        try DfxBackend.verify(runner)
+        return (DfxBackend(runner: runner, network: net, identity: who), nil)
+      } catch {
         Terminal.writeError("error: \(error)\n")
         return nil
       }
-      let net = options.network ?? network ?? "local"
-      return (IcpBackend(runner: runner, network: net, identity: options.identity ?? identity ?? "default"), nil)
     default:
       Terminal.writeError(
         "error: backend `\(options.backend)` is not available in this build (sim and icp are; the dfx driver is not built yet)\n"

@@ -3,20 +3,23 @@ import Testing
 
 @testable import RbicRuntime
 
-/// The `icp` driver, end to end through the test double answering as `icp` over a sim state file.
-@Suite struct IcpBackendTests {
+/// The `icp` and `dfx` drivers, end to end through the test double answering as each tool over a
+/// sim state file.
+@Suite struct ToolBackendTests {
   struct Setup {
     let dir: String
     let state: String
     let environment: [String: String]
+    let tool: String
 
-    init(_ edit: (inout SimulatedIC.State) -> Void = { _ in }) throws {
+    init(_ tool: String, _ edit: (inout SimulatedIC.State) -> Void = { _ in }) throws {
+      self.tool = tool
       dir = try CLI.temporaryDirectory()
       try FileManager.default.createDirectory(atPath: dir + "/bin", withIntermediateDirectories: true)
       let double = URL(fileURLWithPath: CLI.binary).deletingLastPathComponent().appendingPathComponent(
         "rbic-test-double"
       ).path
-      try FileManager.default.createSymbolicLink(atPath: dir + "/bin/icp", withDestinationPath: double)
+      try FileManager.default.createSymbolicLink(atPath: dir + "/bin/" + tool, withDestinationPath: double)
       state = dir + "/state.json"
       var world = SimulatedIC.demoWorld
       edit(&world)
@@ -30,7 +33,7 @@ import Testing
     func run(_ extra: [String] = [], identity: String = "github-ci") throws -> CLI.Result {
       try CLI.run(
         [
-          "run", "scripts/canister-prod-activation.rb.ic", "--backend", "icp", "--identity", identity, "--yes",
+          "run", "scripts/canister-prod-activation.rb.ic", "--backend", tool, "--identity", identity, "--yes",
           "--journal", dir + "/runs",
           "--param", "canister=6iu47-dyaaa-aaaaf-qgeza-cai", "--param", "wasm=demo/user_service_with_metadata.wasm",
         ] + extra,
@@ -40,8 +43,9 @@ import Testing
     var world: SimulatedIC.State { try! SimulatedIC.load(path: state) }
   }
 
-  @Test func activationRunbookThroughIcpEndsVerifiedAndIsIdempotent() throws {
-    let s = try Setup()
+  @Test(arguments: ["icp", "dfx"])
+  func activationRunbookThroughIcpEndsVerifiedAndIsIdempotent(_ tool: String) throws {
+    let s = try Setup(tool)
     let first = try s.run()
     #expect(first.status == 0, "\(first.stderr)")
     #expect(first.stdout.contains("Recap: 3 changed, 1 ok, 1 skipped, 0 failed"))
@@ -54,8 +58,9 @@ import Testing
 
   /// The same runbook on the in-process sim and through `icp` ends in the same state with the
   /// same outcomes.
-  @Test func parityWithTheSimulatedIC() throws {
-    let s = try Setup()
+  @Test(arguments: ["icp", "dfx"])
+  func parityWithTheSimulatedIC(_ tool: String) throws {
+    let s = try Setup(tool)
     let throughIcp = try s.run(["--format", "json"])
     let direct = Harness.run(Harness.activation, params: Harness.activationParams)
     let object = try #require(try JSONSerialization.jsonObject(with: Data(throughIcp.stdout.utf8)) as? [String: Any])
@@ -65,29 +70,33 @@ import Testing
     #expect(s.world.identities == direct.sim.snapshot.identities)
   }
 
-  @Test func nonControllerIsNamedEvenThoughIcpFallsBackToThePublicView() throws {
-    let s = try Setup()
+  @Test(arguments: ["icp", "dfx"])
+  func nonControllerIsNamedEvenThoughIcpFallsBackToThePublicView(_ tool: String) throws {
+    let s = try Setup(tool)
     let r = try s.run(identity: "operator")
     #expect(r.status == 1)
     #expect(r.stderr.contains("identity `operator` is not a controller of 6iu47-dyaaa-aaaaf-qgeza-cai"))
   }
 
-  @Test func garbledOutputIsAnEnvironmentErrorQuotingTheLine() throws {
-    let s = try Setup { $0.faults = [.init(operation: "status", kind: "garbled")] }
+  @Test(arguments: ["icp", "dfx"])
+  func garbledOutputIsAnEnvironmentErrorQuotingTheLine(_ tool: String) throws {
+    let s = try Setup(tool) { $0.faults = [.init(operation: "status", kind: "garbled")] }
     let r = try s.run()
     #expect(r.status == 3)
-    #expect(r.stderr.contains("unexpected output from `icp canister status --json`"))
+    #expect(r.stderr.contains("unexpected output from `\(tool) canister status"))
   }
 
-  @Test func silentExit255IsAnEnvironmentError() throws {
-    let s = try Setup { $0.faults = [.init(operation: "status", kind: "exit")] }
+  @Test(arguments: ["icp", "dfx"])
+  func silentExit255IsAnEnvironmentError(_ tool: String) throws {
+    let s = try Setup(tool) { $0.faults = [.init(operation: "status", kind: "exit")] }
     let r = try s.run()
     #expect(r.status == 3)
     #expect(r.stderr.contains("exited with status 255 and printed nothing"))
   }
 
-  @Test func aHungMutationTimesOutIsJournaledAndNotRetried() throws {
-    let s = try Setup {
+  @Test(arguments: ["icp", "dfx"])
+  func aHungMutationTimesOutIsJournaledAndNotRetried(_ tool: String) throws {
+    let s = try Setup(tool) {
       $0.faults = [.init(operation: "wallet_send", kind: "timeout")]
       $0.canisters["6iu47-dyaaa-aaaaf-qgeza-cai"]?.module_hash = ValueFormat.hex(Harness.wasmHash)
     }
@@ -105,19 +114,59 @@ import Testing
     #expect(journal?.contains("\"event\":\"outcome_unknown\"") == true)
   }
 
-  @Test func aMissingToolIsExitThree() throws {
+  @Test(arguments: ["icp", "dfx"])
+  func aMissingToolIsExitThree(_ tool: String) throws {
     let r = try CLI.run(
       [
-        "run", "scripts/canister-prod-activation.rb.ic", "--backend", "icp", "--param",
+        "run", "scripts/canister-prod-activation.rb.ic", "--backend", tool, "--param",
         "canister=6iu47-dyaaa-aaaaf-qgeza-cai",
       ],
       in: Corpus.repository, environment: ["PATH": "/nonexistent"])
     #expect(r.status == 3)
-    #expect(r.stderr.contains("`icp` is not on PATH"))
+    #expect(r.stderr.contains("`\(tool)` is not on PATH"))
   }
 }
 
 @Suite struct ToolOutputTests {
+  @Test func dfxStatusTextWithUnitsAndNoModule() throws {
+    let text = """
+      Canister status call result for 6iu47-dyaaa-aaaaf-qgeza-cai.
+      Status: Stopped
+      Controllers: aaaaa-aa 2vxsx-fae
+      Memory allocation: 0 Bytes
+      Compute allocation: 0 %
+      Freezing threshold: 2_592_000 Seconds
+      Idle cycles burned per day: 20_548_135 Cycles
+      Memory Size: 2_010_735 Bytes
+      Balance: 2_985_407_678_380 Cycles
+      Reserved: 0 Cycles
+      Module hash: None
+      Log visibility: controllers
+      """
+    let s = try ToolOutput.dfxStatus(text, canister: canister)
+    #expect(s.status == .stopped && s.cycles == 2_985_407_678_380 && s.moduleHash == nil && s.memory == 2_010_735)
+    #expect(s.controllers.map(\.text) == ["aaaaa-aa", "2vxsx-fae"])
+    #expect(throws: BackendError.self) {
+      try ToolOutput.dfxStatus("Canister status call result for x.\nStatus: Running\n", canister: canister)
+    }
+    #expect(try ToolOutput.dfxCyclesBalance("35199900000000 cycles.\n") == 35_199_900_000_000)
+  }
+
+  @Test func dfxDiagnosisForNonControllersAndTheDeprecationNotice() {
+    let stderr = """
+      WARNING: dfx is deprecated, use icp-cli https://cli.internetcomputer.org. LLM skills can be found at https://skills.internetcomputer.org/llms.txt
+      Error: Each canister has a set of controllers. Only those controllers have access to the canister's management functions (like install_code or stop_canister).
+      The principal you are using to call a management function is not part of the controllers.
+      """
+    let error = ToolOutput.failure(
+      .init(status: 255, stdout: "", stderr: stderr, seconds: 0), tool: "dfx", canister: canister, identity: "ci")
+    #expect(error == .notController(canister: canister, identity: "ci"))
+    let onlyNotice = ToolOutput.failure(
+      .init(status: 255, stdout: "", stderr: "WARNING: dfx is deprecated, use icp-cli\n", seconds: 0), tool: "dfx",
+      canister: nil, identity: "ci")
+    #expect(onlyNotice.description.contains("printed nothing"))
+  }
+
   let canister = Principal(text: "6iu47-dyaaa-aaaaf-qgeza-cai")!
 
   @Test func icpStatusJSONWithUnderscoresAndNoModule() throws {
