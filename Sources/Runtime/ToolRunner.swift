@@ -16,8 +16,10 @@ public struct ToolRunner: Sendable {
   public var timeout: Double
   public var environment: [String: String]
   public var cancellation: Cancellation?
-  /// Called after each call (for the journal): argv, exit status, seconds.
+  /// Called after each call (for the journal and progress): argv, exit status, seconds.
   public var record: (@Sendable ([String], Int32, Double) -> Void)?
+  /// Called about ten times a second while a call runs (a spinner): the command, seconds so far.
+  public var waiting: (@Sendable (String, Double) -> Void)?
 
   /// Finds `name` on PATH; nil when it is not installed.
   public static func locate(_ name: String, path: String? = ProcessInfo.processInfo.environment["PATH"]) -> String? {
@@ -61,7 +63,13 @@ public struct ToolRunner: Sendable {
       process.standardInput = FileHandle.nullDevice
       try process.run()
       var interrupted: String?
+      var lastTick = Date.distantPast
+      let shown = ([URL(fileURLWithPath: executable).lastPathComponent] + arguments.prefix(3)).joined(separator: " ")
       while process.isRunning {
+        if let waiting, Date().timeIntervalSince(lastTick) > 0.1 {
+          lastTick = Date()
+          waiting(shown, lastTick.timeIntervalSince(started))
+        }
         if cancellation?.isCancelled == true { interrupted = "interrupted" }
         if Date().timeIntervalSince(started) > timeout { interrupted = "timed out after \(Int(timeout)) s" }
         if let why = interrupted {

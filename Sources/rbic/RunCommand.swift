@@ -143,7 +143,7 @@ enum Execution {
     defer { signalSources.forEach { $0.cancel() } }
     let network = options.network ?? program.network ?? "local"
     out(
-      "\(mode == .plan ? "Plan" : "Run"): \(program.main.header?.name ?? file) v\(program.main.header?.version ?? 0) on `\(network)` as `\(identity)` (backend: sim\(options.simState.map { ", state \($0)" } ?? ", demo world"))"
+      "\(mode == .plan ? "Plan" : "Run"): \(program.main.header?.name ?? file) v\(program.main.header?.version ?? 0) on `\(network)` as `\(identity)` (backend: \(backend.name)\(sim == nil ? "" : options.simState.map { ", state \($0)" } ?? ", demo world"))"
     )
     if let sim { sim.cancellation = run.cancellation }
     (backend as? IcpBackend)?.runner.cancellation = run.cancellation
@@ -191,7 +191,8 @@ enum Execution {
         Terminal.writeError("error: `\(tool)` is not on PATH; \(how) or use --backend sim\n")
         return nil
       }
-      let runner = ToolRunner(executable: path, timeout: options.timeout)
+      var runner = ToolRunner(executable: path, timeout: options.timeout)
+      Progress.attach(to: &runner)
       let net = options.network ?? network ?? "local"
       let who = options.identity ?? identity ?? "default"
       do {
@@ -262,5 +263,39 @@ enum ParamParserBridge {
     var files = SourceFiles()
     let lexed = RbicLexerBridge.literal(text, &files)
     return lexed
+  }
+}
+
+/// Progress during external calls: on a terminal a spinner with the command and the elapsed time
+/// (erased when the call ends); otherwise one plain line per call.
+enum Progress {
+  static let frames = Array("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏")
+
+  static func attach(to runner: inout ToolRunner) {
+    if Terminal.isTTY(STDERR_FILENO) {
+      let counter = TickCounter()
+      runner.waiting = { command, seconds in
+        let frame = frames[counter.next() % frames.count]
+        Terminal.writeError("\r\u{1B}[K\(frame) \(command) … \(String(format: "%.1f", seconds))s")
+      }
+      runner.record = { _, _, _ in Terminal.writeError("\r\u{1B}[K") }
+    } else {
+      runner.record = { argv, status, seconds in
+        let command = ([URL(fileURLWithPath: argv[0]).lastPathComponent] + argv.dropFirst().prefix(3)).joined(
+          separator: " ")
+        Terminal.writeError("    $ \(command) … (exit \(status), \(String(format: "%.2f", seconds))s)\n")
+      }
+    }
+  }
+}
+
+final class TickCounter: @unchecked Sendable {
+  private let lock = NSLock()
+  private var n = 0
+  func next() -> Int {
+    lock.withLock {
+      n += 1
+      return n
+    }
   }
 }

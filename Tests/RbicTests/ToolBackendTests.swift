@@ -49,6 +49,9 @@ import Testing
     let first = try s.run()
     #expect(first.status == 0, "\(first.stderr)")
     #expect(first.stdout.contains("Recap: 3 changed, 1 ok, 1 skipped, 0 failed"))
+    #expect(
+      first.stderr.contains("    $ \(tool) canister status 6iu47-dyaaa-aaaaf-qgeza-cai … (exit 0"),
+      "one plain line per call without a terminal")
     let user = s.world.canisters["6iu47-dyaaa-aaaaf-qgeza-cai"]!
     #expect(user.controllers.count == 4 && user.module_hash == ValueFormat.hex(Harness.wasmHash))
     #expect(ToolOutput.number(user.cycles)! >= 1_000_000_000_000)
