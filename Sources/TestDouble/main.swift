@@ -43,8 +43,16 @@ guard tool == "icp" || tool == "dfx" else {
   exit(2)
 }
 if switches.contains("--version") {
-  out(isDfx ? "dfx 0.32.0\n" : "icp 1.3.0\n")
+  // RBIC_DOUBLE_VERSION lets tests pose as an old release.
+  let version = ProcessInfo.processInfo.environment["RBIC_DOUBLE_VERSION"] ?? (isDfx ? "0.32.0" : "1.3.0")
+  out("\(tool) \(version)\n")
   exit(0)
+}
+// Like icp: an environment variable selecting a network or environment conflicts with `--network`.
+if !isDfx, flags["--network"] != nil,
+  ["ICP_NETWORK", "ICP_ENVIRONMENT"].contains(where: { ProcessInfo.processInfo.environment[$0] != nil })
+{
+  fail("You can't specify both an environment and a network")
 }
 if isDfx, !(ProcessInfo.processInfo.environment["DFX_WARNING"] ?? "").contains("-deprecation") {
   err(

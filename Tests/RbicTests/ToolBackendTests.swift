@@ -117,6 +117,22 @@ import Testing
     #expect(journal?.contains("\"event\":\"outcome_unknown\"") == true)
   }
 
+  @Test(arguments: [("icp", "0.3.2"), ("dfx", "0.24.3")])
+  func anOldToolIsRefusedBeforeAnythingRuns(_ tool: String, _ version: String) throws {
+    let s = try Setup(tool)
+    var environment = s.environment
+    environment["RBIC_DOUBLE_VERSION"] = version
+    let r = try CLI.run(
+      [
+        "run", "scripts/canister-prod-activation.rb.ic", "--backend", tool, "--yes", "--journal", s.dir + "/runs",
+        "--param", "canister=6iu47-dyaaa-aaaaf-qgeza-cai", "--param", "wasm=demo/user_service_with_metadata.wasm",
+      ],
+      in: Corpus.repository, environment: environment)
+    #expect(r.status == 3)
+    #expect(r.stderr.contains("\(tool) \(version) is older than the supported"))
+    #expect(!FileManager.default.fileExists(atPath: s.dir + "/runs"), "nothing ran")
+  }
+
   @Test(arguments: ["icp", "dfx"])
   func aMissingToolIsExitThree(_ tool: String) throws {
     let r = try CLI.run(
