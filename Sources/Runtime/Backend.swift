@@ -31,6 +31,16 @@ public struct CanisterState: Sendable, Hashable {
   }
 }
 
+/// What anyone may read about a canister, without controller rights.
+public struct PublicCanisterInfo: Sendable, Hashable {
+  public var controllers: [Principal]
+  public var moduleHash: [UInt8]?
+  public init(controllers: [Principal], moduleHash: [UInt8]?) {
+    self.controllers = controllers
+    self.moduleHash = moduleHash
+  }
+}
+
 public enum InstallMode: String, Sendable, Codable, CaseIterable {
   case install, upgrade, reinstall
 }
@@ -73,6 +83,9 @@ public protocol Backend: AnyObject, Sendable {
   func identityPrincipal() throws(BackendError) -> Principal
   /// The controller view (`canister status`).
   func status(_ canister: Principal) throws(BackendError) -> CanisterState
+  /// The public view anyone may read (the state tree): controllers and module hash
+  /// (`icp canister status --public`, `dfx canister info`).
+  func publicInfo(_ canister: Principal) throws(BackendError) -> PublicCanisterInfo
   /// The identity's cycles-ledger balance (what `top_up` spends).
   func cyclesBalance() throws(BackendError) -> Int128
   func install(_ canister: Principal, wasm: [UInt8], mode: InstallMode) throws(BackendError)

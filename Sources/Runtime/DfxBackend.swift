@@ -60,6 +60,11 @@ public final class DfxBackend: Backend, @unchecked Sendable {
       try call(["canister", "status", canister.text] + common, canister: canister).stdout, canister: canister)
   }
 
+  public func publicInfo(_ canister: Principal) throws(BackendError) -> PublicCanisterInfo {
+    try ToolOutput.dfxInfo(
+      try call(["canister", "info", canister.text, "--network", network], canister: canister).stdout)
+  }
+
   public func cyclesBalance() throws(BackendError) -> Int128 {
     try ToolOutput.dfxCyclesBalance(try call(["cycles", "balance", "--precise"] + common, canister: nil).stdout)
   }

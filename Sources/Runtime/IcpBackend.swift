@@ -52,6 +52,11 @@ public final class IcpBackend: Backend, @unchecked Sendable {
     return try ToolOutput.icpStatus(out.stdout, canister: canister, identity: identityName)
   }
 
+  public func publicInfo(_ canister: Principal) throws(BackendError) -> PublicCanisterInfo {
+    try ToolOutput.icpPublic(
+      try call(["canister", "status", canister.text, "--public", "--json"] + common, canister: canister).stdout)
+  }
+
   public func cyclesBalance() throws(BackendError) -> Int128 {
     try ToolOutput.cyclesBalance(try call(["cycles", "balance"] + common, canister: nil).stdout)
   }

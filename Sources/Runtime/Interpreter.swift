@@ -27,6 +27,8 @@ final class Interpreter: @unchecked Sendable {
   var cyclesMoved: Int128 = 0
   /// Per-canister and per-wallet locks for mutations in parallel branches.
   let resourceLocks = LockTable()
+  /// Canisters whose controller view was refused (IC0512) this run: their public view is read.
+  var notControlled: Set<Principal> = []
 
   init(program: CheckedProgram, registry: Registry, backend: Backend, options: RunOptions, globals: [Value?] = []) {
     self.program = program
@@ -120,6 +122,7 @@ final class Interpreter: @unchecked Sendable {
       journal(
         "read_failed",
         [("canister", ValueFormat.jsonQuote(canister.text)), ("error", ValueFormat.jsonQuote(error.description))])
+      if case .notController = error { lock.withLock { _ = notControlled.insert(canister) } }
       throw .failed(backendFailure(error, at: range))
     }
   }
@@ -128,7 +131,21 @@ final class Interpreter: @unchecked Sendable {
     throws(Unwind) -> Value
   {
     if p == .id { return .principal(canister) }
-    let s = try state(of: canister, &ctx, at: range)
+    // The module hash and the controllers are public: once the controller view has been refused,
+    // a non-controller reads them from the state tree (`dfx canister info`) instead of failing.
+    if p == .hash || p == .controllers, ctx.cache[canister] == nil, let info = try publicView(of: canister, at: range) {
+      return p == .hash ? (info.moduleHash.map(Value.hash) ?? .none) : .list(info.controllers.map(Value.principal))
+    }
+    let s: CanisterState
+    do {
+      s = try state(of: canister, &ctx, at: range)
+    } catch {
+      // The first refusal: fall back to the public view for what it can answer.
+      if p == .hash || p == .controllers, let info = try publicView(of: canister, at: range) {
+        return p == .hash ? (info.moduleHash.map(Value.hash) ?? .none) : .list(info.controllers.map(Value.principal))
+      }
+      throw error
+    }
     switch p {
     case .id: return .principal(canister)
     case .cycles, .balance: return .cycles(s.cycles)
@@ -140,6 +157,12 @@ final class Interpreter: @unchecked Sendable {
       let (ns, overflow) = s.freezingThreshold.multipliedReportingOverflow(by: 1_000_000_000)
       return .duration(overflow ? Int64.max : ns)
     }
+  }
+
+  /// The public view, when the controller view was refused; nil when the identity is a controller.
+  func publicView(of canister: Principal, at range: SourceRange) throws(Unwind) -> PublicCanisterInfo? {
+    guard lock.withLock({ notControlled.contains(canister) }) else { return nil }
+    do { return try backend.publicInfo(canister) } catch { throw .failed(backendFailure(error, at: range)) }
   }
 
   // MARK: - Expressions

@@ -283,6 +283,17 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
       freezingThreshold: r.freezing_threshold)
   }
 
+  public func publicInfo(_ canister: Principal) throws(BackendError) -> PublicCanisterInfo {
+    try latency()
+    lock.lock()
+    defer { lock.unlock() }
+    if let error = fault("status", canister).error { throw error }
+    let r = try record(canister)
+    return PublicCanisterInfo(
+      controllers: r.controllers.compactMap(Principal.init(text:)),
+      moduleHash: r.module_hash.flatMap(SimulatedIC.hashBytes))
+  }
+
   public func cyclesBalance() throws(BackendError) -> Int128 {
     lock.lock()
     defer { lock.unlock() }

@@ -154,3 +154,48 @@ extension ToolOutput {
     return n
   }
 }
+
+extension ToolOutput {
+  /// `icp canister status P --public --json`: `{"id":…,"controllers":[…],"module_hash":"0x…"|null}`.
+  public static func icpPublic(_ stdout: String) throws(BackendError) -> PublicCanisterInfo {
+    guard let data = stdout.split(separator: "\n").first.map({ Data($0.utf8) }),
+      let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+      let texts = object["controllers"] as? [String]
+    else { throw unexpected("`icp canister status --public --json`", stdout) }
+    return try publicInfo(
+      controllers: texts, hash: object["module_hash"] as? String, what: "`icp canister status --public`", stdout)
+  }
+
+  /// `dfx canister info P`: `Controllers: a b` and `Module hash: 0x…|None`.
+  public static func dfxInfo(_ stdout: String) throws(BackendError) -> PublicCanisterInfo {
+    var fields: [String: String] = [:]
+    for line in stdout.split(separator: "\n") {
+      guard let colon = line.firstIndex(of: ":") else { continue }
+      fields[String(line[..<colon])] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+    }
+    guard let controllers = fields["Controllers"], let hash = fields["Module hash"] else {
+      throw unexpected("`dfx canister info`", stdout)
+    }
+    return try publicInfo(
+      controllers: controllers.split(separator: " ").map(String.init), hash: hash == "None" ? nil : hash,
+      what: "`dfx canister info`",
+      stdout)
+  }
+
+  static func publicInfo(controllers texts: [String], hash: String?, what: String, _ stdout: String)
+    throws(BackendError)
+    -> PublicCanisterInfo
+  {
+    var controllers: [Principal] = []
+    for t in texts {
+      guard let p = Principal(text: t) else { throw unexpected(what, stdout) }
+      controllers.append(p)
+    }
+    var bytes: [UInt8]?
+    if let hash {
+      guard let b = SimulatedIC.hashBytes(hash) else { throw unexpected(what, stdout) }
+      bytes = b
+    }
+    return PublicCanisterInfo(controllers: controllers, moduleHash: bytes)
+  }
+}

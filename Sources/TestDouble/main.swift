@@ -152,6 +152,21 @@ do throws(BackendError) {
       c, add: (flags["--add-controller"] ?? []).map(principal),
       remove: (flags["--remove-controller"] ?? []).map(principal))
     save()
+  case "canister info" where isDfx:
+    let c = principal(positional.dropFirst(2).first)
+    let info = try sim.publicInfo(c)
+    out(
+      "Controllers: \(info.controllers.map(\.text).sorted().joined(separator: " "))\nModule hash: \(info.moduleHash.map(ValueFormat.hex) ?? "None")\n"
+    )
+  case "canister status" where switches.contains("--public"):
+    let c = principal(positional.dropFirst(2).first)
+    let info = try sim.publicInfo(c)
+    let json: [String: Any] = [
+      "id": c.text, "controllers": info.controllers.map(\.text),
+      "module_hash": info.moduleHash.map(ValueFormat.hex) ?? NSNull(),
+    ]
+    out(
+      String(decoding: try! JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]), as: UTF8.self) + "\n")
   case "canister status":
     let c = principal(positional.dropFirst(2).first)
     do {

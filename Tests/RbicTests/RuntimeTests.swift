@@ -137,6 +137,22 @@ enum Harness {
     #expect(message.contains("`operator`") && message.contains(Harness.userService.text))
   }
 
+  @Test func nonControllerReadsThePublicViewButNotCycles() {
+    let source = """
+      runbook "t" version 1
+      let c: canister = 6iu47-dyaaa-aaaaf-qgeza-cai
+      step "Public" on c {
+        require hash != none and controllers.count == 1
+      }
+      step "Private" on c {
+        require cycles >= 1B
+      }
+      """
+    let r = Harness.run(source, identity: "operator")
+    #expect(r.result.steps.map(\.outcome) == [.ok, .failed])
+    #expect(r.result.failure?.diagnostic.message.contains("`operator` is not a controller") == true)
+  }
+
   @Test func planPredictsAndChangesNothing() {
     let before = SimulatedIC.demoWorld
     let run = Harness.run(Harness.activation, params: Harness.activationParams, mode: .plan)

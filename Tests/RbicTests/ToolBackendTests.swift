@@ -133,6 +133,28 @@ import Testing
     #expect(!FileManager.default.fileExists(atPath: s.dir + "/runs"), "nothing ran")
   }
 
+  /// A non-controller cannot read cycles, but the public view answers for the module hash and
+  /// the controllers (`icp … --public`, `dfx canister info`).
+  @Test(arguments: ["icp", "dfx"])
+  func nonControllerVerifiesHashAndControllersFromThePublicView(_ tool: String) throws {
+    let s = try Setup(tool)
+    let runbook = s.dir + "/verify.rb.ic"
+    try """
+    runbook "verify" version 1
+    let c: canister = 6iu47-dyaaa-aaaaf-qgeza-cai
+    step "Verify from outside" on c {
+      require hash != none
+      require controllers.count == 1
+    }
+    """.write(toFile: runbook, atomically: true, encoding: .utf8)
+    let r = try CLI.run(
+      ["run", runbook, "--backend", tool, "--identity", "operator", "--journal", s.dir + "/runs"],
+      in: Corpus.repository,
+      environment: s.environment)
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("[x] require controllers.count == 1"))
+  }
+
   @Test(arguments: ["icp", "dfx"])
   func aMissingToolIsExitThree(_ tool: String) throws {
     let r = try CLI.run(
