@@ -16,6 +16,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+    .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
   ],
   targets: [
     .target(name: "RbicDiagnostics", path: "Sources/Diagnostics"),
@@ -32,6 +34,8 @@ let package = Package(
       dependencies: [
         "RbicParser", "RbicLexer", "RbicDiagnostics", .product(name: "Yams", package: "Yams"),
         .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "Subprocess", package: "swift-subprocess"),
+        .product(name: "SystemPackage", package: "swift-system"),
       ],
       path: "Sources/Runtime"),
     .target(name: "RbicBuiltins", dependencies: ["RbicRuntime"], path: "Sources/Builtins"),

@@ -1,9 +1,12 @@
 import Foundation
+import Subprocess
+import SystemPackage
 
-/// Runs an external tool (`icp`, `dfx`) for a backend: an argv array, never a shell; the tool found
-/// on PATH; `ICP_ENVIRONMENT` and `ICP_NETWORK` removed from the child's environment (they would
-/// conflict with the explicit `--network`); stdout and stderr captured through files; a timeout
-/// per call; cancellation ends the child.
+/// Runs an external tool (`icp`, `dfx`) for a backend through swift-subprocess: an argv array,
+/// never a shell; the tool found on PATH; `ICP_ENVIRONMENT` and `ICP_NETWORK` removed from the
+/// child's environment (they would conflict with the explicit `--network`); the child in a session
+/// (process group) of its own, so a timeout or a cancellation ends it and everything it started
+/// (SIGTERM to the group, then SIGKILL).
 public struct ToolRunner: Sendable {
   public struct Output: Sendable {
     public var status: Int32
@@ -42,61 +45,98 @@ public struct ToolRunner: Sendable {
     self.environment = env
   }
 
-  /// Runs one command. A timeout or a cancellation ends the child; whether that leaves the
-  /// outcome unknown is the caller's judgement (it knows whether the call mutates).
+  /// Runs one command. A timeout or a cancellation ends the child's process group; whether that
+  /// leaves the outcome unknown is the caller's judgement (it knows whether the call mutates).
+  /// Blocks the calling thread (the backend protocol is synchronous; callers are the main thread
+  /// or a `parallel for` branch thread, never the cooperative pool).
   public func run(_ arguments: [String]) throws(BackendError) -> Output {
-    let started = Date()
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rbic-tool-\(UUID().uuidString)")
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.environment = environment
-    do {
-      try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-      FileManager.default.createFile(atPath: dir.path + "/out", contents: nil)
-      FileManager.default.createFile(atPath: dir.path + "/err", contents: nil)
-      let out = try FileHandle(forWritingTo: dir.appendingPathComponent("out"))
-      let err = try FileHandle(forWritingTo: dir.appendingPathComponent("err"))
-      process.standardOutput = out
-      process.standardError = err
-      process.standardInput = FileHandle.nullDevice
-      try process.run()
-      var interrupted: String?
-      var lastTick = Date.distantPast
-      let shown = ([URL(fileURLWithPath: executable).lastPathComponent] + arguments.prefix(3)).joined(separator: " ")
-      while process.isRunning {
-        if let waiting, Date().timeIntervalSince(lastTick) > 0.1 {
-          lastTick = Date()
-          waiting(shown, lastTick.timeIntervalSince(started))
-        }
-        if cancellation?.isCancelled == true { interrupted = "interrupted" }
-        if Date().timeIntervalSince(started) > timeout { interrupted = "timed out after \(Int(timeout)) s" }
-        if let why = interrupted {
-          process.terminate()
-          Thread.sleep(forTimeInterval: 0.2)
-          if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-          process.waitUntilExit()
-          record?([executable] + arguments, -1, Date().timeIntervalSince(started))
-          throw BackendError.unknownOutcome(
-            "`\(URL(fileURLWithPath: executable).lastPathComponent) \(arguments.prefix(3).joined(separator: " "))` \(why)"
-          )
-        }
-        Thread.sleep(forTimeInterval: 0.005)
-      }
-      try out.close()
-      try err.close()
-    } catch let error as BackendError {
-      throw error
-    } catch {
-      throw .environment("cannot run `\(executable)`: \(error.localizedDescription)")
+    let box = ResultBox<Result<Output, BackendError>>()
+    let semaphore = DispatchSemaphore(value: 0)
+    let runner = self
+    Task.detached {
+      box.value = await runner.runAsync(arguments)
+      semaphore.signal()
     }
-    let output = Output(
-      status: process.terminationStatus,
-      stdout: String(decoding: FileManager.default.contents(atPath: dir.path + "/out") ?? Data(), as: UTF8.self),
-      stderr: String(decoding: FileManager.default.contents(atPath: dir.path + "/err") ?? Data(), as: UTF8.self),
-      seconds: Date().timeIntervalSince(started))
-    record?([executable] + arguments, output.status, output.seconds)
-    return output
+    semaphore.wait()
+    guard let result = box.value else { throw .environment("the tool call did not finish") }
+    return try result.get()
+  }
+
+  enum Race: Sendable {
+    case finished(Result<Output, BackendError>)
+    case stop(String)
+  }
+
+  func runAsync(_ arguments: [String]) async -> Result<Output, BackendError> {
+    let started = Date()
+    let name = URL(fileURLWithPath: executable).lastPathComponent
+    let shown = ([name] + arguments.prefix(3)).joined(separator: " ")
+    let env: [Environment.Key: String] = environment.reduce(into: [:]) { env, entry in
+      if let key = Environment.Key(rawValue: entry.key) { env[key] = entry.value }
+    }
+    let executable = self.executable
+    let (timeout, cancellation, waiting) = (self.timeout, self.cancellation, self.waiting)
+    let outcome = await withTaskGroup(of: Race.self) { group -> Race in
+      group.addTask {
+        do {
+          // A session of its own: the teardown reaches the child and everything it started.
+          var platform = PlatformOptions()
+          platform.createSession = true
+          platform.teardownSequence = [
+            .gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: .milliseconds(300))
+          ]
+          let r = try await Subprocess.run(
+            .path(FilePath(executable)), arguments: Arguments(arguments), environment: .custom(env),
+            platformOptions: platform,
+            input: .none, output: .string(limit: 64 << 20), error: .string(limit: 64 << 20))
+          let status: Int32 =
+            switch r.terminationStatus {
+            case .exited(let code): Int32(code)
+            case .signaled(let signal): 128 + Int32(signal)
+            }
+          return .finished(
+            .success(
+              Output(
+                status: status, stdout: r.standardOutput ?? "", stderr: r.standardError ?? "",
+                seconds: Date().timeIntervalSince(started))))
+        } catch {
+          if Task.isCancelled { return .stop("stopped") }
+          return .finished(.failure(.environment("cannot run `\(executable)`: \(error)")))
+        }
+      }
+      group.addTask {
+        // The watchdog: timeout, cancellation, and the progress callback.
+        while !Task.isCancelled {
+          let elapsed = Date().timeIntervalSince(started)
+          if cancellation?.isCancelled == true { return .stop("interrupted") }
+          if elapsed > timeout { return .stop("timed out after \(Int(timeout)) s") }
+          waiting?(shown, elapsed)
+          try? await Task.sleep(for: .milliseconds(100))
+        }
+        return .stop("stopped")
+      }
+      let first = await group.next() ?? .stop("stopped")
+      group.cancelAll()  // ends the other task: the watchdog, or the child's process group
+      while await group.next() != nil {}
+      return first
+    }
+    switch outcome {
+    case .finished(let result):
+      if case .success(let output) = result { record?([executable] + arguments, output.status, output.seconds) }
+      return result
+    case .stop(let why):
+      record?([executable] + arguments, -1, Date().timeIntervalSince(started))
+      return .failure(.unknownOutcome("`\(shown)` \(why)"))
+    }
+  }
+}
+
+/// A value handed from a task to a waiting thread.
+final class ResultBox<T: Sendable>: @unchecked Sendable {
+  private let lock = NSLock()
+  private var stored: T?
+  var value: T? {
+    get { lock.withLock { stored } }
+    set { lock.withLock { stored = newValue } }
   }
 }

@@ -6,6 +6,10 @@
 import Foundation
 import RbicRuntime
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 let tool = URL(fileURLWithPath: CommandLine.arguments[0]).lastPathComponent
 var positional: [String] = []
 var flags: [String: [String]] = [:]
@@ -75,6 +79,14 @@ func report(_ error: BackendError, _ context: String) -> Never {
   case .environment(let m) where m.contains("no identity found"):
     fail("failed to load identity\n\nCaused by:\n    no identity found with name `\(identity)`")
   case .unknownOutcome:
+    // Hang, with a grandchild, so tests can see the whole process group ended on timeout.
+    if let marker = ProcessInfo.processInfo.environment["RBIC_DOUBLE_CHILD_MARKER"] {
+      // posix_spawn keeps the child in our process group (Foundation's Process would not).
+      var pid: pid_t = 0
+      let words: [String] = ["sleep", marker]
+      let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+      _ = posix_spawnp(&pid, "sleep", nil, nil, argv, environ)
+    }
     Thread.sleep(forTimeInterval: 3600)
     exit(1)
   case .notController where isDfx:

@@ -104,7 +104,19 @@ import Testing
       $0.canisters["6iu47-dyaaa-aaaaf-qgeza-cai"]?.module_hash = ValueFormat.hex(Harness.wasmHash)
     }
     let started = Date()
-    let r = try s.run(["--timeout", "1"])
+    let marker = "3599.\(Int.random(in: 100_000...999_999))"
+    let r = try CLI.run(
+      [
+        "run", "scripts/canister-prod-activation.rb.ic", "--backend", tool, "--identity", "github-ci", "--yes",
+        "--timeout", "1",
+        "--journal", s.dir + "/runs", "--param", "canister=6iu47-dyaaa-aaaaf-qgeza-cai",
+        "--param", "wasm=demo/user_service_with_metadata.wasm",
+      ],
+      in: Corpus.repository, environment: s.environment.merging(["RBIC_DOUBLE_CHILD_MARKER": marker]) { $1 })
+    Thread.sleep(forTimeInterval: 0.5)
+    let survivors = try CLI.run(
+      executable: "/usr/bin/env", ["pgrep", "-f", "sleep \(marker)"], in: nil, environment: [:], input: nil)
+    #expect(survivors.stdout.isEmpty, "the tool's own child was ended with it (process group)")
     #expect(r.status == 3, "\(r.stderr)")
     #expect(Date().timeIntervalSince(started) < 30)
     #expect(r.stderr.contains("is unknown"))
