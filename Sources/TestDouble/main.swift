@@ -183,24 +183,18 @@ do throws(BackendError) {
     let c = principal(positional.dropFirst(2).first)
     do {
       let s = try sim.status(c)
-      let json: [String: Any] = [
-        "id": c.text, "status": s.status.rawValue.capitalized,
-        "module_hash": s.moduleHash.map(ValueFormat.hex) ?? NSNull(),
-        "memory_size": grouped(Int128(s.memory)), "cycles": grouped(s.cycles), "reserved_cycles": "0",
-        "idle_cycles_burned_per_day": "20_548_135",
-        "settings": [
-          "controllers": s.controllers.map(\.text), "compute_allocation": "0", "memory_allocation": "0",
-          "freezing_threshold": grouped(Int128(s.freezingThreshold)), "reserved_cycles_limit": "5_000_000_000_000",
-          "wasm_memory_limit": "3_221_225_472", "wasm_memory_threshold": "0", "log_memory_limit": "4_096",
-          "log_visibility": ["type": "Controllers"], "environment_variables": [],
-        ] as [String: Any],
-        "query_stats": [
-          "num_calls_total": "0", "num_instructions_total": "0", "request_payload_bytes_total": "0",
-          "response_payload_bytes_total": "0",
-        ],
-      ]
-      let data = try! JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
-      out(String(decoding: data, as: UTF8.self) + "\n")
+      // Field order and stringified numbers as icp's SerializableCanisterStatusResult prints them.
+      func q(_ t: String) -> String { ValueFormat.jsonQuote(t) }
+      let controllers = s.controllers.map { q($0.text) }.joined(separator: ",")
+      out(
+        "{\"id\":\(q(c.text)),\"status\":\(q(s.status.rawValue.capitalized)),\"settings\":{\"controllers\":[\(controllers)],"
+          + "\"compute_allocation\":\"0\",\"memory_allocation\":\"0\",\"freezing_threshold\":\(q(grouped(Int128(s.freezingThreshold)))),"
+          + "\"reserved_cycles_limit\":\"5_000_000_000_000\",\"wasm_memory_limit\":\"3_221_225_472\",\"wasm_memory_threshold\":\"0\","
+          + "\"log_memory_limit\":\"4_096\",\"log_visibility\":{\"type\":\"Controllers\"},\"environment_variables\":[]},"
+          + "\"module_hash\":\(s.moduleHash.map { q(ValueFormat.hex($0)) } ?? "null"),\"memory_size\":\(q(grouped(Int128(s.memory)))),"
+          + "\"cycles\":\(q(grouped(s.cycles))),\"reserved_cycles\":\"0\",\"idle_cycles_burned_per_day\":\"20_548_135\","
+          + "\"query_stats\":{\"num_calls_total\":\"0\",\"num_instructions_total\":\"0\",\"request_payload_bytes_total\":\"0\","
+          + "\"response_payload_bytes_total\":\"0\"}}\n")
     } catch .notController {
       // icp falls back to the public view (read from the state tree) on IC0512.
       let record = sim.snapshot.canisters[c.text]!
@@ -253,7 +247,8 @@ do throws(BackendError) {
         out("(variant { 3_456_837 = \"Insufficient balance: \(m)\" })\n")
       }
     } else {
-      out(try sim.call(c, method: rest[1], argument: rest[2]) + "\n")
+      _ = try sim.call(c, method: rest[1], argument: rest[2])
+      out(rest[2] + "\n")  // the double echoes the Candid argument it received, as one argv element
       save()
     }
   default:

@@ -95,6 +95,16 @@ enum Execution {
       return 2
     }
 
+    // `--network` overrides `use network`, so it is validated against the same project files.
+    if let network = options.network {
+      let project = ProjectFiles(directory: FileManager.default.currentDirectoryPath)
+      guard project.isKnownNetwork(network) else {
+        Terminal.writeError(
+          "error: unknown network `\(network)`; known networks: \(project.networkNames.map { "`\($0)`" }.joined(separator: ", "))\n"
+        )
+        return 2
+      }
+    }
     guard let (backend, sim) = makeBackend(options, identity: program.identity, network: program.network) else {
       return 3
     }

@@ -168,6 +168,54 @@ import Testing
   }
 
   @Test(arguments: ["icp", "dfx"])
+  func mainnetGateHoldsOnTheDrivers(_ tool: String) throws {
+    let s = try Setup(tool)
+    let r = try CLI.run(
+      [
+        "run", "scripts/canister-prod-activation.rb.ic", "--backend", tool, "--identity", "github-ci", "--journal",
+        s.dir + "/runs",
+        "--param", "canister=6iu47-dyaaa-aaaaf-qgeza-cai", "--param", "wasm=demo/user_service_with_metadata.wasm",
+      ],
+      in: Corpus.repository, environment: s.environment)
+    #expect(r.status == 4)
+    #expect(s.world.canisters["6iu47-dyaaa-aaaaf-qgeza-cai"]?.cycles == "38800000000", "nothing changed")
+  }
+
+  /// Quotes, backslashes, newlines and Candid syntax in a text reach the tool as data: one argv
+  /// element holding an escaped Candid string (the double echoes what it received).
+  @Test(arguments: ["icp", "dfx"])
+  func hostileTextReachesTheToolAsData(_ tool: String) throws {
+    let s = try Setup(tool)
+    let runbook = s.dir + "/call.rb.ic"
+    let source =
+      [
+        #"runbook "call" version 1"#,
+        "let c: canister = 6iu47-dyaaa-aaaaf-qgeza-cai",
+        #"step "Call" on c {"#,
+        #"  call c.set_note("a\"b\\c\n\"); drop_all(\"", 42)"#,
+        "}",
+      ].joined(separator: "\n") + "\n"
+    try source.write(toFile: runbook, atomically: true, encoding: .utf8)
+    let r = try CLI.run(
+      ["run", runbook, "--backend", tool, "--identity", "github-ci", "--yes", "--journal", s.dir + "/runs"],
+      in: Corpus.repository,
+      environment: s.environment)
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains(#"→ ("a\"b\\c\n\"); drop_all(\"", 42 : int)"#), "\(r.stdout)")
+  }
+
+  @Test func unknownNetworkOverrideIsAUsageError() throws {
+    let r = try CLI.run(
+      [
+        "run", "scripts/canister-prod-activation.rb.ic", "--network", "production", "--param",
+        "canister=6iu47-dyaaa-aaaaf-qgeza-cai",
+      ],
+      in: Corpus.repository)
+    #expect(r.status == 2)
+    #expect(r.stderr.contains("unknown network `production`"))
+  }
+
+  @Test(arguments: ["icp", "dfx"])
   func aMissingToolIsExitThree(_ tool: String) throws {
     let r = try CLI.run(
       [
