@@ -59,6 +59,8 @@ public enum BackendError: Error, Sendable, Equatable, CustomStringConvertible {
   case unknownOutcome(String)
   /// The tool is missing, exited unexpectedly or printed something unparseable.
   case environment(String)
+  /// The tool does not know the operation (a usage error: nothing ran).
+  case unsupported(String)
 
   public var description: String {
     switch self {
@@ -69,6 +71,7 @@ public enum BackendError: Error, Sendable, Equatable, CustomStringConvertible {
     case .insufficientFunds(let m): m
     case .unknownOutcome(let m): "outcome unknown: \(m)"
     case .environment(let m): m
+    case .unsupported(let m): m
     }
   }
 }

@@ -77,7 +77,7 @@ final class Interpreter: @unchecked Sendable {
   func backendFailure(_ error: BackendError, at range: SourceRange) -> RuntimeError {
     if options.cancellation.isCancelled { return failure(.interrupted, "interrupted", at: range) }
     return switch error {
-    case .environment, .unknownOutcome: failure(.environment, error.description, at: range)
+    case .environment, .unknownOutcome, .unsupported: failure(.environment, error.description, at: range)
     default: failure(.failed, error.description, at: range)
     }
   }

@@ -78,6 +78,9 @@ public enum ToolOutput {
     }
     let message = lines.joined(separator: " | ")
     if output.status == 101 { return .environment("`\(tool)` crashed (exit 101): \(message.prefix(300))") }
+    if output.status == 2, message.contains("unrecognized subcommand") || message.contains("unexpected argument") {
+      return .unsupported("`\(tool)` does not support this operation: \(message.prefix(200))")
+    }
     if lines.isEmpty { return .environment("`\(tool)` exited with status \(output.status) and printed nothing") }
     if let canister, message.contains("IC0512") || message.contains("not part of the controllers") {
       return .notController(canister: canister, identity: identity)

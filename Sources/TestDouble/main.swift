@@ -107,6 +107,12 @@ func report(_ error: BackendError, _ context: String) -> Never {
   }
 }
 
+/// icp's public view, in its field order: `{"id":…,"controllers":[…],"module_hash":…}`.
+func publicJSON(_ c: Principal, _ controllers: [String], _ hash: String?) -> String {
+  "{\"id\":\(ValueFormat.jsonQuote(c.text)),\"controllers\":[\(controllers.map(ValueFormat.jsonQuote).joined(separator: ","))],"
+    + "\"module_hash\":\(hash.map(ValueFormat.jsonQuote) ?? "null")}\n"
+}
+
 func principal(_ text: String?) -> Principal {
   guard let text, let p = Principal(text: text) else { fail("invalid principal `\(text ?? "")`", code: 2) }
   return p
@@ -117,6 +123,16 @@ func save() {
 }
 
 let command = positional.prefix(2).joined(separator: " ")
+// Tests pose as a tool that lacks some commands: RBIC_DOUBLE_ICP_LACKS="canister top-up,…".
+let lacking =
+  ProcessInfo.processInfo.environment["RBIC_DOUBLE_\(tool.uppercased())_LACKS"]?.split(separator: ",").map(String.init)
+  ?? []
+if lacking.contains(command) {
+  err(
+    "error: unrecognized subcommand '\(positional[1])'\n\nUsage: \(tool) \(positional[0]) <COMMAND>\n\nFor more information, try '--help'.\n"
+  )
+  exit(2)
+}
 do throws(BackendError) {
   switch command {
   case "identity principal" where !isDfx, "identity get-principal" where isDfx:
@@ -173,12 +189,7 @@ do throws(BackendError) {
   case "canister status" where switches.contains("--public"):
     let c = principal(positional.dropFirst(2).first)
     let info = try sim.publicInfo(c)
-    let json: [String: Any] = [
-      "id": c.text, "controllers": info.controllers.map(\.text),
-      "module_hash": info.moduleHash.map(ValueFormat.hex) ?? NSNull(),
-    ]
-    out(
-      String(decoding: try! JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]), as: UTF8.self) + "\n")
+    out(publicJSON(c, info.controllers.map(\.text), info.moduleHash.map(ValueFormat.hex)))
   case "canister status":
     let c = principal(positional.dropFirst(2).first)
     do {
@@ -198,11 +209,7 @@ do throws(BackendError) {
     } catch .notController {
       // icp falls back to the public view (read from the state tree) on IC0512.
       let record = sim.snapshot.canisters[c.text]!
-      let json: [String: Any] = [
-        "id": c.text, "controllers": record.controllers, "module_hash": record.module_hash ?? NSNull(),
-      ]
-      let data = try! JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
-      out(String(decoding: data, as: UTF8.self) + "\n")
+      out(publicJSON(c, record.controllers, record.module_hash))
     }
   case "canister top-up":
     let c = principal(positional.dropFirst(2).first)

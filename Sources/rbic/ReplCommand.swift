@@ -89,8 +89,7 @@ struct Repl {
     }
     session.options.cancellation = current.reset()
     sim?.cancellation = session.options.cancellation
-    (backend as? IcpBackend)?.runner.cancellation = session.options.cancellation
-    (backend as? DfxBackend)?.runner.cancellation = session.options.cancellation
+    Execution.setCancellation(session.options.cancellation, on: backend)
     let reply = session.evaluate(input)
     show(reply)
   }

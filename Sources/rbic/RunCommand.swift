@@ -156,8 +156,7 @@ enum Execution {
       "\(mode == .plan ? "Plan" : "Run"): \(program.main.header?.name ?? file) v\(program.main.header?.version ?? 0) on `\(network)` as `\(identity)` (backend: \(backend.name)\(sim == nil ? "" : options.simState.map { ", state \($0)" } ?? ", demo world"))"
     )
     if let sim { sim.cancellation = run.cancellation }
-    (backend as? IcpBackend)?.runner.cancellation = run.cancellation
-    (backend as? DfxBackend)?.runner.cancellation = run.cancellation
+    Execution.setCancellation(run.cancellation, on: backend)
     let result = engine.run(program, backend: backend, options: run)
 
     if let failure = result.failure {
@@ -195,6 +194,26 @@ enum Execution {
       let sim = SimulatedIC(state: state, identity: options.identity ?? identity ?? state.identity)
       return (sim, sim)
     case "icp", "dfx", "auto":
+      // auto with both tools installed: icp first, dfx for what icp lacks.
+      if options.backend == "auto", let icpPath = ToolRunner.locate("icp"), let dfxPath = ToolRunner.locate("dfx") {
+        var icpRunner = ToolRunner(executable: icpPath, timeout: options.timeout)
+        var dfxRunner = ToolRunner(executable: dfxPath, timeout: options.timeout)
+        Progress.attach(to: &icpRunner)
+        Progress.attach(to: &dfxRunner)
+        let net = options.network ?? network ?? "local"
+        let who = options.identity ?? identity ?? "default"
+        do {
+          try IcpBackend.verify(icpRunner)
+          try DfxBackend.verify(dfxRunner)
+        } catch {
+          Terminal.writeError("error: \(error)\n")
+          return nil
+        }
+        let both = FallbackBackend(
+          primary: IcpBackend(runner: icpRunner, network: net, identity: who),
+          secondary: DfxBackend(runner: dfxRunner, network: net, identity: who))
+        return (both, nil)
+      }
       let tool = options.backend == "auto" ? (ToolRunner.locate("icp") != nil ? "icp" : "dfx") : options.backend
       guard let path = ToolRunner.locate(tool) else {
         let how = tool == "icp" ? "install icp-cli (npm i -g @icp-sdk/icp-cli)" : "install dfx (dfxvm)"
@@ -221,6 +240,18 @@ enum Execution {
         "error: backend `\(options.backend)` is not available in this build (sim and icp are; the dfx driver is not built yet)\n"
       )
       return nil
+    }
+  }
+
+  /// Gives the tool runners behind a backend the run's cancellation (Ctrl-C ends their children).
+  static func setCancellation(_ cancellation: Cancellation, on backend: Backend) {
+    switch backend {
+    case let b as IcpBackend: b.runner.cancellation = cancellation
+    case let b as DfxBackend: b.runner.cancellation = cancellation
+    case let b as FallbackBackend:
+      setCancellation(cancellation, on: b.primary)
+      setCancellation(cancellation, on: b.secondary)
+    default: break
     }
   }
 

@@ -19,7 +19,9 @@ import Testing
       let double = URL(fileURLWithPath: CLI.binary).deletingLastPathComponent().appendingPathComponent(
         "rbic-test-double"
       ).path
-      try FileManager.default.createSymbolicLink(atPath: dir + "/bin/" + tool, withDestinationPath: double)
+      for name in tool == "auto" ? ["icp", "dfx"] : [tool] {
+        try FileManager.default.createSymbolicLink(atPath: dir + "/bin/" + name, withDestinationPath: double)
+      }
       state = dir + "/state.json"
       var world = SimulatedIC.demoWorld
       edit(&world)
@@ -202,6 +204,26 @@ import Testing
       environment: s.environment)
     #expect(r.status == 0, "\(r.stderr)")
     #expect(r.stdout.contains(#"→ ("a\"b\\c\n\"); drop_all(\"", 42 : int)"#), "\(r.stdout)")
+  }
+
+  /// With both tools installed, an operation `icp` lacks (a usage error: nothing ran) is done
+  /// through `dfx` in the same run.
+  @Test func autoUsesTheOtherToolForAnOperationOneLacks() throws {
+    let s = try Setup("auto") { $0.canisters["wdhec-2yaaa-aaaao-a6dgq-cai"]?.cycles = "1000000" }
+    var environment = s.environment
+    environment["RBIC_DOUBLE_ICP_LACKS"] = "canister top-up"
+    let r = try CLI.run(
+      [
+        "run", "scripts/canister-prod-activation.rb.ic", "--backend", "auto", "--identity", "github-ci", "--yes",
+        "--journal", s.dir + "/runs", "--param", "canister=6iu47-dyaaa-aaaaf-qgeza-cai",
+        "--param", "wasm=demo/user_service_with_metadata.wasm",
+      ],
+      in: Corpus.repository, environment: environment)
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("(backend: icp+dfx)"))
+    #expect(r.stderr.contains("$ icp canister top-up") && r.stderr.contains("(exit 2"))
+    #expect(r.stderr.contains("$ dfx cycles top-up"))
+    #expect(ToolOutput.number(s.world.canisters["6iu47-dyaaa-aaaaf-qgeza-cai"]!.cycles)! >= 1_000_000_000_000)
   }
 
   @Test func unknownNetworkOverrideIsAUsageError() throws {

@@ -1,0 +1,54 @@
+/// Two tool drivers in one run: every operation goes to the primary (`icp`), and one it does not
+/// support — a usage error, so nothing ran — goes to the secondary (`dfx`). Any other failure,
+/// including an unknown outcome, is final: only an operation that certainly did not run is tried
+/// on the other tool.
+public final class FallbackBackend: Backend, @unchecked Sendable {
+  public let primary: Backend
+  public let secondary: Backend
+
+  public init(primary: Backend, secondary: Backend) {
+    self.primary = primary
+    self.secondary = secondary
+  }
+
+  public var name: String { "\(primary.name)+\(secondary.name)" }
+  public var identityName: String { primary.identityName }
+
+  private func either<T>(_ body: (Backend) throws(BackendError) -> T) throws(BackendError) -> T {
+    do {
+      return try body(primary)
+    } catch .unsupported {
+      return try body(secondary)
+    }
+  }
+
+  public func identityPrincipal() throws(BackendError) -> Principal {
+    try either { b throws(BackendError) in try b.identityPrincipal() }
+  }
+  public func status(_ c: Principal) throws(BackendError) -> CanisterState {
+    try either { b throws(BackendError) in try b.status(c) }
+  }
+  public func publicInfo(_ c: Principal) throws(BackendError) -> PublicCanisterInfo {
+    try either { b throws(BackendError) in try b.publicInfo(c) }
+  }
+  public func cyclesBalance() throws(BackendError) -> Int128 {
+    try either { b throws(BackendError) in try b.cyclesBalance() }
+  }
+  public func install(_ c: Principal, wasm: [UInt8], mode: InstallMode) throws(BackendError) {
+    try either { b throws(BackendError) in try b.install(c, wasm: wasm, mode: mode) }
+  }
+  public func updateControllers(_ c: Principal, add: [Principal], remove: [Principal]) throws(BackendError) {
+    try either { b throws(BackendError) in try b.updateControllers(c, add: add, remove: remove) }
+  }
+  public func walletSend(wallet: Principal, to c: Principal, amount: Int128) throws(BackendError) {
+    try either { b throws(BackendError) in try b.walletSend(wallet: wallet, to: c, amount: amount) }
+  }
+  public func topUp(_ c: Principal, amount: Int128) throws(BackendError) {
+    try either { b throws(BackendError) in try b.topUp(c, amount: amount) }
+  }
+  public func start(_ c: Principal) throws(BackendError) { try either { b throws(BackendError) in try b.start(c) } }
+  public func stop(_ c: Principal) throws(BackendError) { try either { b throws(BackendError) in try b.stop(c) } }
+  public func call(_ c: Principal, method: String, argument: String) throws(BackendError) -> String {
+    try either { b throws(BackendError) in try b.call(c, method: method, argument: argument) }
+  }
+}
