@@ -203,15 +203,15 @@ enum Execution {
         let net = options.network ?? network ?? "local"
         let who = options.identity ?? identity ?? "default"
         do {
-          try IcpBackend.verify(icpRunner)
-          try DfxBackend.verify(dfxRunner)
+          try ToolBackend.verify(.icp, icpRunner)
+          try ToolBackend.verify(.dfx, dfxRunner)
         } catch {
           Terminal.writeError("error: \(error)\n")
           return nil
         }
         let both = FallbackBackend(
-          primary: IcpBackend(runner: icpRunner, network: net, identity: who),
-          secondary: DfxBackend(runner: dfxRunner, network: net, identity: who))
+          primary: ToolBackend(.icp, runner: icpRunner, network: net, identity: who),
+          secondary: ToolBackend(.dfx, runner: dfxRunner, network: net, identity: who))
         return (both, nil)
       }
       let tool = options.backend == "auto" ? (ToolRunner.locate("icp") != nil ? "icp" : "dfx") : options.backend
@@ -225,12 +225,9 @@ enum Execution {
       let net = options.network ?? network ?? "local"
       let who = options.identity ?? identity ?? "default"
       do {
-        if tool == "icp" {
-          try IcpBackend.verify(runner)
-          return (IcpBackend(runner: runner, network: net, identity: who), nil)
-        }
-        try DfxBackend.verify(runner)
-        return (DfxBackend(runner: runner, network: net, identity: who), nil)
+        let kind: ToolBackend.Tool = tool == "icp" ? .icp : .dfx
+        try ToolBackend.verify(kind, runner)
+        return (ToolBackend(kind, runner: runner, network: net, identity: who), nil)
       } catch {
         Terminal.writeError("error: \(error)\n")
         return nil
@@ -246,8 +243,7 @@ enum Execution {
   /// Gives the tool runners behind a backend the run's cancellation (Ctrl-C ends their children).
   static func setCancellation(_ cancellation: Cancellation, on backend: Backend) {
     switch backend {
-    case let b as IcpBackend: b.runner.cancellation = cancellation
-    case let b as DfxBackend: b.runner.cancellation = cancellation
+    case let b as ToolBackend: b.runner.cancellation = cancellation
     case let b as FallbackBackend:
       setCancellation(cancellation, on: b.primary)
       setCancellation(cancellation, on: b.secondary)

@@ -1,0 +1,150 @@
+import Foundation
+
+/// Drives `icp` (icp-cli ≥ 1.0) or `dfx` (≥ 0.25) as a subprocess: one argv per operation,
+/// canisters always as explicit principals with `--network` and `--identity`, data read from
+/// stdout only (stderr is chatter or an `Error:` chain), output parsed by `ToolOutput`. The two
+/// tools differ only in their argv and their output formats, which `Tool` holds; everything else
+/// (running, error mapping, the identity cache, the module's temporary file) is shared. A mutation
+/// that times out or is interrupted has an unknown outcome and is never retried here.
+public final class ToolBackend: Backend, @unchecked Sendable {
+  public enum Tool: String, Sendable {
+    case icp, dfx
+
+    /// The oldest supported release (`major`, `minor`): icp-cli 1.0; dfx 0.25 (status with units).
+    var minimum: (Int, Int) { self == .icp ? (1, 0) : (0, 25) }
+  }
+
+  public let tool: Tool
+  public var name: String { tool.rawValue }
+  public let identityName: String
+  public let network: String
+  public var runner: ToolRunner
+  private let lock = NSLock()
+  private var cachedPrincipal: Principal?
+
+  public init(_ tool: Tool, runner: ToolRunner, network: String, identity: String) {
+    var runner = runner
+    if tool == .dfx {
+      // The deprecation notice only; security warnings stay as the operator set them.
+      runner.environment["DFX_WARNING"] = (runner.environment["DFX_WARNING"].map { $0 + "," } ?? "") + "-deprecation"
+    }
+    self.tool = tool
+    self.runner = runner
+    self.network = network
+    self.identityName = identity
+  }
+
+  /// `TOOL --version`: a missing tool or one older than supported is an environment error before
+  /// anything runs.
+  public static func verify(_ tool: Tool, _ runner: ToolRunner) throws(BackendError) {
+    let out = try runner.run(["--version"])
+    let words = out.stdout.split(separator: " ")
+    let version = (words.last ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+    let parts = version.split(separator: ".").compactMap { Int($0) }
+    guard out.status == 0, words.first.map(String.init) == tool.rawValue, parts.count >= 2 else {
+      throw .environment("`\(tool.rawValue) --version` printed `\(out.stdout.prefix(80))`, not a version")
+    }
+    let (major, minor) = tool.minimum
+    guard (parts[0], parts[1]) >= (major, minor) else {
+      throw .environment("\(tool.rawValue) \(version) is older than the supported \(major).\(minor); upgrade it")
+    }
+  }
+
+  private var common: [String] { ["--network", network, "--identity", identityName] }
+
+  private func call(_ arguments: [String], canister: Principal?) throws(BackendError) -> String {
+    let out = try runner.run(arguments)
+    guard out.status == 0 else {
+      throw ToolOutput.failure(out, tool: tool.rawValue, canister: canister, identity: identityName)
+    }
+    return out.stdout
+  }
+
+  public func identityPrincipal() throws(BackendError) -> Principal {
+    if let p = lock.withLock({ cachedPrincipal }) { return p }
+    let verb = tool == .icp ? "principal" : "get-principal"
+    let p = try ToolOutput.principal(
+      try call(["identity", verb, "--identity", identityName], canister: nil), tool: tool.rawValue)
+    lock.withLock { cachedPrincipal = p }
+    return p
+  }
+
+  public func status(_ canister: Principal) throws(BackendError) -> CanisterState {
+    switch tool {
+    case .icp:
+      let out = try call(["canister", "status", canister.text, "--json"] + common, canister: canister)
+      return try ToolOutput.icpStatus(out, canister: canister, identity: identityName)
+    case .dfx:
+      return try ToolOutput.dfxStatus(
+        try call(["canister", "status", canister.text] + common, canister: canister), canister: canister)
+    }
+  }
+
+  public func publicInfo(_ canister: Principal) throws(BackendError) -> PublicCanisterInfo {
+    switch tool {
+    case .icp:
+      return try ToolOutput.icpPublic(
+        try call(["canister", "status", canister.text, "--public", "--json"] + common, canister: canister))
+    case .dfx:
+      return try ToolOutput.dfxInfo(
+        try call(["canister", "info", canister.text, "--network", network], canister: canister))
+    }
+  }
+
+  public func cyclesBalance() throws(BackendError) -> Int128 {
+    switch tool {
+    case .icp: return try ToolOutput.cyclesBalance(try call(["cycles", "balance"] + common, canister: nil))
+    case .dfx:
+      return try ToolOutput.dfxCyclesBalance(try call(["cycles", "balance", "--precise"] + common, canister: nil))
+    }
+  }
+
+  public func install(_ canister: Principal, wasm: [UInt8], mode: InstallMode) throws(BackendError) {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("rbic-module-\(UUID().uuidString).wasm")
+      .path
+    guard FileManager.default.createFile(atPath: path, contents: Data(wasm)) else {
+      throw .environment("cannot write the module to a temporary file")
+    }
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    _ = try call(
+      ["canister", "install", canister.text, "--wasm", path, "--mode", mode.rawValue, "--yes"] + common,
+      canister: canister)
+  }
+
+  public func updateControllers(_ canister: Principal, add: [Principal], remove: [Principal]) throws(BackendError) {
+    var arguments =
+      tool == .icp
+      ? ["canister", "settings", "update", canister.text] : ["canister", "update-settings", canister.text]
+    for p in add { arguments += ["--add-controller", p.text] }
+    for p in remove { arguments += ["--remove-controller", p.text] }
+    // icp asks before removing yourself unless forced; rbic has already refused that case.
+    _ = try call(arguments + (tool == .icp ? ["--force"] : []) + common, canister: canister)
+  }
+
+  public func walletSend(wallet: Principal, to canister: Principal, amount: Int128) throws(BackendError) {
+    let argument = "(record { canister = principal \"\(canister.text)\"; amount = \(amount) : nat64 })"
+    try ToolOutput.walletSendReply(
+      try call(["canister", "call", wallet.text, "wallet_send", argument] + common, canister: wallet))
+  }
+
+  public func topUp(_ canister: Principal, amount: Int128) throws(BackendError) {
+    let arguments =
+      tool == .icp
+      ? ["canister", "top-up", "--amount", String(amount), canister.text]
+      : ["cycles", "top-up", canister.text, String(amount)]
+    _ = try call(arguments + common, canister: canister)
+  }
+
+  public func start(_ canister: Principal) throws(BackendError) {
+    _ = try call(["canister", "start", canister.text] + common, canister: canister)
+  }
+
+  public func stop(_ canister: Principal) throws(BackendError) {
+    _ = try call(["canister", "stop", canister.text] + common, canister: canister)
+  }
+
+  public func call(_ canister: Principal, method: String, argument: String) throws(BackendError) -> String {
+    try call(["canister", "call", canister.text, method, argument] + common, canister: canister)
+      .trimmingCharacters(in: .whitespacesAndNewlines)
+  }
+}
