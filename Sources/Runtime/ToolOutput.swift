@@ -22,33 +22,21 @@ public enum ToolOutput {
   public static func icpStatus(_ stdout: String, canister: Principal, identity: String) throws(BackendError)
     -> CanisterState
   {
-    guard let data = stdout.split(separator: "\n").first.map({ Data($0.utf8) }),
-      let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
-    else { throw unexpected("`icp canister status --json`", stdout) }
+    let what = "`icp canister status --json`"
+    let object = try jsonObject(stdout, what)
     guard let statusText = object["status"] as? String, let settings = object["settings"] as? [String: Any] else {
       if object["controllers"] != nil { throw .notController(canister: canister, identity: identity) }
-      throw unexpected("`icp canister status --json`", stdout)
+      throw unexpected(what, stdout)
     }
     guard let status = CanisterStatus(rawValue: statusText.lowercased()),
       let cycles = (object["cycles"] as? String).flatMap(number),
-      let controllerTexts = settings["controllers"] as? [String],
+      let controllers = settings["controllers"] as? [String],
       let memory = (object["memory_size"] as? String).flatMap(number),
       let freezing = (settings["freezing_threshold"] as? String).flatMap(number)
-    else { throw unexpected("`icp canister status --json`", stdout) }
-    var hash: [UInt8]?
-    if let text = object["module_hash"] as? String {
-      guard let bytes = SimulatedIC.hashBytes(text) else {
-        throw unexpected("`icp canister status --json` (module_hash)", text)
-      }
-      hash = bytes
-    }
-    var controllers: [Principal] = []
-    for text in controllerTexts {
-      guard let p = Principal(text: text) else { throw unexpected("`icp canister status --json` (controllers)", text) }
-      controllers.append(p)
-    }
+    else { throw unexpected(what, stdout) }
+    let info = try publicInfo(controllers: controllers, hash: object["module_hash"] as? String, what: what)
     return CanisterState(
-      id: canister, status: status, cycles: cycles, moduleHash: hash, controllers: controllers,
+      id: canister, status: status, cycles: cycles, moduleHash: info.moduleHash, controllers: info.controllers,
       memory: Int64(clamping: memory), freezingThreshold: Int64(clamping: freezing))
   }
 
@@ -115,36 +103,21 @@ public enum ToolOutput {
 extension ToolOutput {
   /// `dfx canister status P` (0.25+ text, one `Key: value` per line, numbers with `_` and units).
   public static func dfxStatus(_ stdout: String, canister: Principal) throws(BackendError) -> CanisterState {
-    var fields: [String: String] = [:]
-    for line in stdout.split(separator: "\n") {
-      guard let colon = line.firstIndex(of: ":") else { continue }
-      fields[String(line[..<colon])] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-    }
+    let fields = self.fields(stdout)
     func value(_ key: String, unit: String) -> Int128? {
       guard let text = fields[key], text.hasSuffix(" " + unit) else { return nil }
       return number(String(text.dropLast(unit.count + 1)))
     }
+    let what = "`dfx canister status`"
     guard let statusText = fields["Status"], let status = CanisterStatus(rawValue: statusText.lowercased()),
-      let controllersText = fields["Controllers"], let cycles = value("Balance", unit: "Cycles"),
+      let controllers = fields["Controllers"], let cycles = value("Balance", unit: "Cycles"),
       let memory = value("Memory Size", unit: "Bytes"), let freezing = value("Freezing threshold", unit: "Seconds"),
-      let hashText = fields["Module hash"]
-    else { throw unexpected("`dfx canister status`", stdout) }
-    var hash: [UInt8]?
-    if hashText != "None" {
-      guard let bytes = SimulatedIC.hashBytes(hashText) else {
-        throw unexpected("`dfx canister status` (Module hash)", hashText)
-      }
-      hash = bytes
-    }
-    var controllers: [Principal] = []
-    for text in controllersText.split(separator: " ") {
-      guard let p = Principal(text: String(text)) else {
-        throw unexpected("`dfx canister status` (Controllers)", String(text))
-      }
-      controllers.append(p)
-    }
+      let hash = fields["Module hash"]
+    else { throw unexpected(what, stdout) }
+    let info = try publicInfo(
+      controllers: controllers.split(separator: " ").map(String.init), hash: hash == "None" ? nil : hash, what: what)
     return CanisterState(
-      id: canister, status: status, cycles: cycles, moduleHash: hash, controllers: controllers,
+      id: canister, status: status, cycles: cycles, moduleHash: info.moduleHash, controllers: info.controllers,
       memory: Int64(clamping: memory), freezingThreshold: Int64(clamping: freezing))
   }
 
@@ -161,42 +134,53 @@ extension ToolOutput {
 extension ToolOutput {
   /// `icp canister status P --public --json`: `{"id":…,"controllers":[…],"module_hash":"0x…"|null}`.
   public static func icpPublic(_ stdout: String) throws(BackendError) -> PublicCanisterInfo {
-    guard let data = stdout.split(separator: "\n").first.map({ Data($0.utf8) }),
-      let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-      let texts = object["controllers"] as? [String]
-    else { throw unexpected("`icp canister status --public --json`", stdout) }
-    return try publicInfo(
-      controllers: texts, hash: object["module_hash"] as? String, what: "`icp canister status --public`", stdout)
+    let what = "`icp canister status --public`"
+    let object = try jsonObject(stdout, what)
+    guard let controllers = object["controllers"] as? [String] else { throw unexpected(what, stdout) }
+    return try publicInfo(controllers: controllers, hash: object["module_hash"] as? String, what: what)
   }
 
   /// `dfx canister info P`: `Controllers: a b` and `Module hash: 0x…|None`.
   public static func dfxInfo(_ stdout: String) throws(BackendError) -> PublicCanisterInfo {
-    var fields: [String: String] = [:]
-    for line in stdout.split(separator: "\n") {
-      guard let colon = line.firstIndex(of: ":") else { continue }
-      fields[String(line[..<colon])] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-    }
+    let fields = self.fields(stdout)
     guard let controllers = fields["Controllers"], let hash = fields["Module hash"] else {
       throw unexpected("`dfx canister info`", stdout)
     }
     return try publicInfo(
       controllers: controllers.split(separator: " ").map(String.init), hash: hash == "None" ? nil : hash,
-      what: "`dfx canister info`",
-      stdout)
+      what: "`dfx canister info`")
   }
 
-  static func publicInfo(controllers texts: [String], hash: String?, what: String, _ stdout: String)
-    throws(BackendError)
+  /// The JSON object on the first line of stdout (icp prints one object per line).
+  static func jsonObject(_ stdout: String, _ what: String) throws(BackendError) -> [String: Any] {
+    guard let line = stdout.split(separator: "\n").first,
+      let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+    else { throw unexpected(what, stdout) }
+    return object
+  }
+
+  /// `Key: value` lines (dfx's text reports), by key.
+  static func fields(_ stdout: String) -> [String: String] {
+    var fields: [String: String] = [:]
+    for line in stdout.split(separator: "\n") {
+      guard let colon = line.firstIndex(of: ":") else { continue }
+      fields[String(line[..<colon])] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+    }
+    return fields
+  }
+
+  /// Controller principals and a module hash (`0x…`), quoting the first value that is neither.
+  static func publicInfo(controllers texts: [String], hash: String?, what: String) throws(BackendError)
     -> PublicCanisterInfo
   {
     var controllers: [Principal] = []
-    for t in texts {
-      guard let p = Principal(text: t) else { throw unexpected(what, stdout) }
+    for text in texts {
+      guard let p = Principal(text: text) else { throw unexpected("\(what) (controllers)", text) }
       controllers.append(p)
     }
     var bytes: [UInt8]?
     if let hash {
-      guard let b = SimulatedIC.hashBytes(hash) else { throw unexpected(what, stdout) }
+      guard let b = SimulatedIC.hashBytes(hash) else { throw unexpected("\(what) (module hash)", hash) }
       bytes = b
     }
     return PublicCanisterInfo(controllers: controllers, moduleHash: bytes)
