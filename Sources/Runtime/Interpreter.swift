@@ -71,7 +71,7 @@ final class Interpreter: @unchecked Sendable {
     -> RuntimeError
   {
     RuntimeError(
-      kind, Diagnostic.error(kind == .failed ? .runtimeError : .runtimeError, message, at: range, labels: labels))
+      kind, Diagnostic.error(.runtimeError, message, at: range, labels: labels))
   }
 
   func backendFailure(_ error: BackendError, at range: SourceRange) -> RuntimeError {

@@ -32,9 +32,8 @@ struct ReplCommand: ParsableCommand {
       Terminal.writeOut("\(question) [y/N] ")
       return ["y", "yes"].contains((readLine() ?? "").lowercased())
     }
-    for p in options.params {
-      if let eq = p.firstIndex(of: "=") { runOptions.params[String(p[..<eq])] = String(p[p.index(after: eq)...]) }
-    }
+    guard let params = options.parsedParams() else { throw ExitCode(2) }
+    runOptions.params = params
     runOptions.journal = try? Journal(directory: options.journal, runbook: "repl")
     let session = ReplSession(engine: Engine(registry: .standard), backend: backend, options: runOptions)
     session.colors = interactive && Terminal.colorsOnStderr

@@ -40,6 +40,21 @@ struct ExecutionOptions: ParsableArguments {
   var format: OutputFormat = .text
 }
 
+extension ExecutionOptions {
+  /// `--param NAME=VALUE` pairs, or nil after reporting a malformed one.
+  func parsedParams() -> [String: String]? {
+    var params: [String: String] = [:]
+    for p in self.params {
+      guard let eq = p.firstIndex(of: "="), eq != p.startIndex else {
+        Terminal.writeError("error: `--param \(p)` should be NAME=VALUE\n")
+        return nil
+      }
+      params[String(p[..<eq])] = String(p[p.index(after: eq)...])
+    }
+    return params
+  }
+}
+
 /// `rbic run FILE`: apply.
 struct RunCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -82,15 +97,8 @@ enum Execution {
       Terminal.writeError(program.diagnostics.map { renderer.render($0) + "\n" }.joined())
       return 2
     }
-    var params: [String: String] = [:]
-    for p in options.params {
-      guard let eq = p.firstIndex(of: "=") else {
-        Terminal.writeError("error: `--param \(p)` should be NAME=VALUE\n")
-        return 2
-      }
-      params[String(p[..<eq])] = String(p[p.index(after: eq)...])
-    }
-    guard case .cycles(let ceiling)? = ParamParserBridge.cycles(options.cyclesCeiling) else {
+    guard let params = options.parsedParams() else { return 2 }
+    guard case .cycles(let ceiling)? = ParamParser.parse(options.cyclesCeiling, as: .cycles) else {
       Terminal.writeError("error: `--cycles-ceiling \(options.cyclesCeiling)` is not an amount of cycles such as 10T\n")
       return 2
     }
@@ -291,15 +299,6 @@ enum Execution {
       + "\"recap\":{\"ok\":\(recap.ok),\"changed\":\(recap.changed),\"skipped\":\(recap.skipped),\"failed\":\(recap.failed)},"
       + "\"exit\":\(result.exitCode),\"journal\":\(result.journalPath.map(jsonString) ?? "null"),"
       + "\"error\":\(result.failure.map { jsonString($0.diagnostic.message) } ?? "null")}"
-  }
-}
-
-/// `--cycles-ceiling` uses the same literal rules as params.
-enum ParamParserBridge {
-  static func cycles(_ text: String) -> Value? {
-    var files = SourceFiles()
-    let lexed = RbicLexerBridge.literal(text, &files)
-    return lexed
   }
 }
 

@@ -227,6 +227,24 @@ struct SplitMix {
     #expect((object["recap"] as? [String: Int])?["changed"] == 3)
   }
 
+  @Test func cyclesCeilingAndParamsAreValidatedAndApplied() throws {
+    let dir = try CLI.temporaryDirectory()
+    let common = ["--sim-state", dir + "/s.json", "--journal", dir + "/runs", "--yes"]
+    let low = try CLI.run(["run"] + arguments + common + ["--cycles-ceiling", "500B"], in: Corpus.repository)
+    #expect(low.status == 4, "a 971.2B send is above a 500B ceiling")
+    #expect(low.stderr.contains("above the ceiling of 500B"))
+    let bad = try CLI.run(["run"] + arguments + common + ["--cycles-ceiling", "1.0001K"], in: Corpus.repository)
+    #expect(bad.status == 2)
+    #expect(bad.stderr.contains("is not an amount of cycles"))
+    let malformed = try CLI.run(["run", arguments[0], "--param", "canister"] + common, in: Corpus.repository)
+    #expect(malformed.status == 2)
+    #expect(malformed.stderr.contains("`--param canister` should be NAME=VALUE"))
+    let input = dir + "/input.txt"
+    try "print 1\n".write(toFile: input, atomically: true, encoding: .utf8)
+    let repl = try CLI.runWithInput(["repl", "--param", "=x", "--journal", dir + "/runs"], input: input)
+    #expect(repl.status == 2)
+  }
+
   @Test func staticErrorsStopBeforeRunning() throws {
     let dir = try CLI.temporaryDirectory()
     try "runbook \"x\" version 1\nuse network production\n".write(
