@@ -234,6 +234,14 @@ extension String {
 
 /// A JSON string literal with the escapes RFC 8259 requires.
 public func jsonString(_ s: String) -> String {
+  quotedLiteral(s) {
+    $0 < 0x20 ? "\\u" + String(repeating: "0", count: 4 - String($0, radix: 16).count) + String($0, radix: 16) : nil
+  }
+}
+
+/// A double-quoted literal with `\" \\ \n \r \t` escaped; `control` spells any other scalar that
+/// needs escaping (JSON's `\u001b`, Candid's `\u{1b}`) and returns nil for the rest.
+public func quotedLiteral(_ s: String, control: (UInt32) -> String?) -> String {
   var out = "\""
   for scalar in s.unicodeScalars {
     switch scalar {
@@ -242,10 +250,8 @@ public func jsonString(_ s: String) -> String {
     case "\n": out += "\\n"
     case "\r": out += "\\r"
     case "\t": out += "\\t"
-    case let c where c.value < 0x20:
-      let hex = String(c.value, radix: 16)
-      out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-    default: out.unicodeScalars.append(scalar)
+    default:
+      if let escaped = control(scalar.value) { out += escaped } else { out.unicodeScalars.append(scalar) }
     }
   }
   return out + "\""

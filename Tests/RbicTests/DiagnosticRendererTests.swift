@@ -57,6 +57,10 @@ import Testing
     #expect(!DiagnosticRenderer(files: files, style: .human(colors: false)).render(d).contains("\u{1B}["))
   }
 
+  @Test func jsonEscapesControlCharacters() {
+    #expect(jsonString("a\u{1B}[31m") == #""a\u001b[31m""#)
+  }
+
   @Test func jsonEscapesAndPositions() {
     var files = SourceFiles()
     let file = files.add(path: "q\"t", bytes: Array("ab\ncd\n".utf8))
