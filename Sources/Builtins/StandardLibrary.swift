@@ -31,7 +31,7 @@ extension Registry {
         result: .canister, summary: "a canister id from canister_ids.json or icp's mapping files",
         body: { args, context throws(RuntimeError) in
           guard case .text(let name) = args[0], case .text(let key) = args[1] else { return .none }
-          let project = ProjectFiles(directory: context.projectDirectory)
+          let project = context.project()
           guard let text = project.canisterID(name: name, key: key) else {
             throw .message(.failed, "no id for canister `\(name)` under `\(key)` in canister_ids.json or .icp mappings")
           }

@@ -27,6 +27,16 @@ final class Interpreter: @unchecked Sendable {
   var cyclesMoved: Int128 = 0
   /// Per-canister and per-wallet locks for mutations in parallel branches.
   let resourceLocks = LockTable()
+  /// The project files, read on first use (by `canister_ids`) and then kept for the run.
+  var project: ProjectFiles {
+    lock.withLock {
+      if let p = projectFiles { return p }
+      let p = ProjectFiles(directory: options.projectDirectory)
+      projectFiles = p
+      return p
+    }
+  }
+  private var projectFiles: ProjectFiles?
   /// Canisters whose controller view was refused (IC0512) this run: their public view is read.
   var notControlled: Set<Principal> = []
 
@@ -387,7 +397,10 @@ final class Interpreter: @unchecked Sendable {
   /// What builtins and host actions may use.
   func builtinContext() -> BuiltinContext {
     BuiltinContext(
-      backend: backend, projectDirectory: options.projectDirectory, environment: options.environment,
+      backend: backend, projectDirectory: options.projectDirectory,
+      project: { [weak self, directory = options.projectDirectory] in
+        self?.project ?? ProjectFiles(directory: directory)
+      }, environment: options.environment,
       cancellation: options.cancellation,
       journalCommand: { [weak self] argv, status, seconds, output in
         self?.journal(

@@ -51,6 +51,8 @@ public typealias BuiltinBody = @Sendable ([Value], BuiltinContext) throws(Runtim
 public struct BuiltinContext: Sendable {
   public var backend: Backend
   public var projectDirectory: String
+  /// The working directory's project files: read on the first call, then kept for the run.
+  public var project: @Sendable () -> ProjectFiles
   public var environment: [String: String]
   /// Set when the run is cancelled (Ctrl-C): long builtins stop and end their child processes.
   public var cancellation: Cancellation

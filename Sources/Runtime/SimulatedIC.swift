@@ -278,7 +278,7 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     if let error = fault("status", canister).error { throw error }
     let r = try controlled(canister)
     return CanisterState(
-      id: canister, status: r.status, cycles: cycles(r), moduleHash: r.module_hash.flatMap(SimulatedIC.hashBytes),
+      id: canister, status: r.status, cycles: cycles(r), moduleHash: r.module_hash.flatMap(ValueFormat.hashBytes),
       controllers: r.controllers.compactMap(Principal.init(text:)), memory: r.memory,
       freezingThreshold: r.freezing_threshold)
   }
@@ -291,7 +291,7 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     let r = try record(canister)
     return PublicCanisterInfo(
       controllers: r.controllers.compactMap(Principal.init(text:)),
-      moduleHash: r.module_hash.flatMap(SimulatedIC.hashBytes))
+      moduleHash: r.module_hash.flatMap(ValueFormat.hashBytes))
   }
 
   public func cyclesBalance() throws(BackendError) -> Int128 {
@@ -391,18 +391,5 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
       reply = "()"
     }
     return reply
-  }
-
-  static func hashBytes(_ text: String) -> [UInt8]? {
-    let hex = Array(text.hasPrefix("0x") ? text.dropFirst(2) : Substring(text))
-    guard hex.count == 64 else { return nil }
-    var out: [UInt8] = []
-    var i = 0
-    while i < 64 {
-      guard let hi = hex[i].hexDigitValue, let lo = hex[i + 1].hexDigitValue else { return nil }
-      out.append(UInt8(hi << 4 | lo))
-      i += 2
-    }
-    return out
   }
 }

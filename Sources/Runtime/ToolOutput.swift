@@ -180,7 +180,7 @@ extension ToolOutput {
     }
     var bytes: [UInt8]?
     if let hash {
-      guard let b = SimulatedIC.hashBytes(hash) else { throw unexpected("\(what) (module hash)", hash) }
+      guard let b = ValueFormat.hashBytes(hash) else { throw unexpected("\(what) (module hash)", hash) }
       bytes = b
     }
     return PublicCanisterInfo(controllers: controllers, moduleHash: bytes)

@@ -102,6 +102,20 @@ public enum ValueFormat {
     return s
   }
 
+  /// The 32 bytes of a `0x` + 64 hex digits hash (as the tools print it), or nil.
+  public static func hashBytes(_ text: String) -> [UInt8]? {
+    let hex = Array(text.hasPrefix("0x") ? text.dropFirst(2) : Substring(text))
+    guard hex.count == 64 else { return nil }
+    var out: [UInt8] = []
+    var i = 0
+    while i < 64 {
+      guard let hi = hex[i].hexDigitValue, let lo = hex[i + 1].hexDigitValue else { return nil }
+      out.append(UInt8(hi << 4 | lo))
+      i += 2
+    }
+    return out
+  }
+
   /// `0x9e3275f0…084533`
   public static func shortHash(_ bytes: [UInt8]) -> String {
     let full = hex(bytes)
