@@ -34,11 +34,17 @@ let package = Package(
       dependencies: [
         "RbicParser", "RbicLexer", "RbicDiagnostics", .product(name: "Yams", package: "Yams"),
         .product(name: "Crypto", package: "swift-crypto"),
+      ],
+      path: "Sources/Runtime"),
+    // The standard builtins and actions, and the backends they drive (sim, icp, dfx).
+    .target(
+      name: "RbicBuiltins",
+      dependencies: [
+        "RbicRuntime", "RbicLexer", "RbicDiagnostics", .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "Subprocess", package: "swift-subprocess"),
         .product(name: "SystemPackage", package: "swift-system"),
       ],
-      path: "Sources/Runtime"),
-    .target(name: "RbicBuiltins", dependencies: ["RbicRuntime"], path: "Sources/Builtins"),
+      path: "Sources/Builtins"),
     .executableTarget(
       name: "rbic",
       dependencies: [
@@ -46,7 +52,7 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Sources/rbic"),
-    .executableTarget(name: "rbic-test-double", dependencies: ["RbicRuntime"], path: "Sources/TestDouble"),
+    .executableTarget(name: "rbic-test-double", dependencies: ["RbicBuiltins", "RbicRuntime"], path: "Sources/TestDouble"),
     .executableTarget(name: "rbic-bench", dependencies: ["RbicBuiltins", "RbicRuntime"], path: "benchmarks/rbic-bench"),
     .testTarget(
       name: "RbicTests",

@@ -8,8 +8,9 @@ import RbicRuntime
 /// The standard builtins and actions (DESIGN §2.5–2.6), as signatures the checker uses.
 ///
 /// Builtins: `sha256`, `canister_ids`, `identity`, `now`, `env`, `secret_env`, `run`, `http_get`,
-/// `len`, `min`, `max`, `sum`. Actions: `wallet`, `top_up`, `install`, `add_controllers`,
-/// `set_controllers`, `start`, `stop`.
+/// `range`, `len`, `min`, `max`, `sum`. Actions (`StandardActions`): `wallet`, `top_up`, `install`,
+/// `add_controllers`, `set_controllers`, `start`, `stop`. `run` and `http_get` are local effects:
+/// they go through the effect pipeline, which withholds them in `plan` and `--read-only`.
 extension Registry {
   public static let standard: Registry = {
     var r = Registry()
@@ -45,9 +46,7 @@ extension Registry {
       BuiltinSignature(
         "identity", [], result: .principal, summary: "the acting identity's principal",
         body: { _, context throws(RuntimeError) in
-          do throws(BackendError) { return .principal(try context.backend.identityPrincipal()) } catch {
-            throw .message(.environment, error.description)
-          }
+          .principal(try context.identityPrincipal())
         }))
     r.register(
       BuiltinSignature(
@@ -72,19 +71,29 @@ extension Registry {
       BuiltinSignature(
         "run", [BuiltinParameter("program", .text)], variadic: .text,
         result: .record([.init("status", .int), .init("stdout", .text), .init("stderr", .text)]),
-        summary: "runs a local command from an argv (no shell), journaled",
+        summary: "runs a local command from an argv (no shell), journaled; not in plan or --read-only",
         typeRule: { types in
           for t in types where t != .text && t != .path && t != .secret {
             return .failure(TypeRuleError("arguments are `text`, `path` or `secret`, not `\(t)`"))
           }
           return .success(.record([.init("status", .int), .init("stdout", .text), .init("stderr", .text)]))
         },
-        body: { args, context throws(RuntimeError) in try runCommand(args, context) }))
+        body: { args, context throws(RuntimeError) in
+          let shown = args.map { if case .secret = $0 { "<secret>" } else { ValueFormat.display($0) } }
+          let effect = Effect("run", target: .local, description: "run `\(shown.joined(separator: " "))`")
+          return try context.performLocal(effect) { () throws(RuntimeError) in try runCommand(args, context) }
+            ?? .unknown("run \(shown.joined(separator: " "))")
+        }))
     r.register(
       BuiltinSignature(
         "http_get", [BuiltinParameter("url", .text)], result: .record([.init("status", .int), .init("body", .text)]),
-        summary: "an HTTP GET (libcurl, through FoundationNetworking)",
-        body: { args, context throws(RuntimeError) in try httpGet(args, context) }))
+        summary: "an HTTP GET (libcurl, through FoundationNetworking); not in plan or --read-only",
+        body: { args, context throws(RuntimeError) in
+          guard case .text(let url) = args[0] else { return .none }
+          return try context.performLocal(Effect("http_get", target: .local, description: "GET \(url)")) {
+            () throws(RuntimeError) in try httpGet(args, context)
+          } ?? .unknown("http_get \(url)")
+        }))
     r.register(
       BuiltinSignature(
         "range", [BuiltinParameter("count", .int)], result: .list(.int),
@@ -130,35 +139,7 @@ extension Registry {
         },
         body: { args, _ throws(RuntimeError) in try total(args[0]) }))
 
-    r.register(
-      ActionSignature(
-        "wallet", converges: [.comparison(.cycles, .atLeast)], positional: BuiltinParameter("wallet", .wallet),
-        positionalRequired: true, labeled: [BuiltinParameter("amount", .cycles)],
-        summary: "sends the deficit plus a margin from a cycles wallet (`wallet_send`)"))
-    r.register(
-      ActionSignature(
-        "top_up", converges: [.comparison(.cycles, .atLeast)], labeled: [BuiltinParameter("amount", .cycles)],
-        summary: "tops up from the identity's cycles-ledger balance (`icp canister top-up`)"))
-    r.register(
-      ActionSignature(
-        "install", converges: [.comparison(.hash, .equal)], positional: BuiltinParameter("wasm", .path),
-        positionalRequired: true, labeled: [BuiltinParameter("mode", .text)],
-        words: ["mode": ["auto", "install", "upgrade", "reinstall"]],
-        summary: "installs when empty, upgrades when the hash differs; `mode reinstall` only when written"))
-    r.register(
-      ActionSignature(
-        "add_controllers", converges: [.comparison(.controllers, .contains)],
-        summary: "adds exactly the missing controllers"))
-    r.register(
-      ActionSignature(
-        "set_controllers", converges: [.comparison(.controllers, .equal)],
-        summary: "adds and removes controllers to match exactly; never leaves none or drops the acting identity"))
-    r.register(
-      ActionSignature(
-        "start", converges: [.comparison(.status, .equal)], requiredStatus: "running", summary: "starts the canister"))
-    r.register(
-      ActionSignature(
-        "stop", converges: [.comparison(.status, .equal)], requiredStatus: "stopped", summary: "stops the canister"))
+    StandardActions.register(into: &r)
     return r
   }()
 }
@@ -248,7 +229,10 @@ private func runCommand(_ args: [Value], _ context: BuiltinContext) throws(Runti
         Thread.sleep(forTimeInterval: 0.2)
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
-        context.journalCommand(shown, process.terminationStatus, Date().timeIntervalSince(started), "interrupted")
+        context.journalCommand(
+          ExternalCommand(
+            argv: shown, status: process.terminationStatus, seconds: Date().timeIntervalSince(started),
+            output: "interrupted"))
         throw RuntimeError.message(.interrupted, "interrupted: `\(shown.joined(separator: " "))` was stopped")
       }
       Thread.sleep(forTimeInterval: 0.01)
@@ -257,12 +241,16 @@ private func runCommand(_ args: [Value], _ context: BuiltinContext) throws(Runti
     try err.close()
     let stdout = String(decoding: (try? Data(contentsOf: outURL)) ?? Data(), as: UTF8.self)
     let stderr = String(decoding: (try? Data(contentsOf: errURL)) ?? Data(), as: UTF8.self)
-    context.journalCommand(shown, process.terminationStatus, Date().timeIntervalSince(started), stdout + stderr)
+    context.journalCommand(
+      ExternalCommand(
+        argv: shown, status: process.terminationStatus, seconds: Date().timeIntervalSince(started),
+        output: stdout + stderr))
     return .record(
       ["status", "stdout", "stderr"], [.int(Int64(process.terminationStatus)), .text(stdout), .text(stderr)])
   } catch {
     if let interruption = error as? RuntimeError { throw interruption }
-    context.journalCommand(shown, -1, Date().timeIntervalSince(started), "\(error)")
+    context.journalCommand(
+      ExternalCommand(argv: shown, status: -1, seconds: Date().timeIntervalSince(started), output: "\(error)"))
     throw .message(.environment, "cannot run `\(shown.joined(separator: " "))`: \(error.localizedDescription)")
   }
 }
@@ -275,32 +263,28 @@ private func httpGet(_ args: [Value], _ context: BuiltinContext) throws(RuntimeE
   }
   var request = URLRequest(url: url, timeoutInterval: 30)
   request.httpMethod = "GET"
-  let box = ResultBox()
+  let box = ResultBox<HTTPReply>()
   let semaphore = DispatchSemaphore(value: 0)
   let started = Date()
   URLSession.shared.dataTask(with: request) { data, response, error in
-    box.set(data: data, status: (response as? HTTPURLResponse)?.statusCode, error: error)
+    box.value = HTTPReply(
+      data: data, status: (response as? HTTPURLResponse)?.statusCode, error: error?.localizedDescription)
     semaphore.signal()
   }.resume()
   semaphore.wait()
-  let (data, status, error) = box.get()
-  context.journalCommand(["GET", text], Int32(status ?? -1), Date().timeIntervalSince(started), "")
-  if let error { throw .message(.environment, "GET \(text) failed: \(error.localizedDescription)") }
+  let reply = box.value ?? HTTPReply(error: "no reply")
+  let (data, status, error) = (reply.data, reply.status, reply.error)
+  context.journalCommand(
+    ExternalCommand(
+      argv: ["GET", text], status: Int32(status ?? -1), seconds: Date().timeIntervalSince(started), output: ""))
+  if let error { throw .message(.environment, "GET \(text) failed: \(error)") }
   return .record(
     ["status", "body"], [.int(Int64(status ?? 0)), .text(String(decoding: data ?? Data(), as: UTF8.self))])
 }
 
-private final class ResultBox: @unchecked Sendable {
-  private let lock = NSLock()
-  private var data: Data?
-  private var status: Int?
-  private var error: Error?
-  func set(data: Data?, status: Int?, error: Error?) {
-    lock.withLock {
-      self.data = data
-      self.status = status
-      self.error = error
-    }
-  }
-  func get() -> (Data?, Int?, Error?) { lock.withLock { (data, status, error) } }
+/// What a GET brought back, handed from URLSession's queue to the waiting thread.
+private struct HTTPReply: Sendable {
+  var data: Data?
+  var status: Int?
+  var error: String?
 }

@@ -76,8 +76,34 @@ public enum BackendError: Error, Sendable, Equatable, CustomStringConvertible {
   }
 }
 
-/// The operations of DESIGN §4. Mutations are reported as they are attempted, so the journal can
-/// record every external action.
+/// One external command a backend ran, for the journal (argv, exit status, duration, output).
+public struct ExternalCommand: Sendable {
+  public var argv: [String]
+  /// The exit status; -1 when the command was stopped (timeout, interruption).
+  public var status: Int32
+  public var seconds: Double
+  public var output: String
+  public init(argv: [String], status: Int32, seconds: Double, output: String) {
+    self.argv = argv
+    self.status = status
+    self.seconds = seconds
+    self.output = output
+  }
+}
+
+/// What a run gives its backend when it starts: the cancellation that ends a tool call (Ctrl-C)
+/// and where each external command is recorded.
+public struct BackendSession: Sendable {
+  public var cancellation: Cancellation
+  public var record: @Sendable (ExternalCommand) -> Void
+  public init(cancellation: Cancellation, record: @escaping @Sendable (ExternalCommand) -> Void) {
+    self.cancellation = cancellation
+    self.record = record
+  }
+}
+
+/// The operations of DESIGN §4. The runtime reaches a backend only through the effect pipeline
+/// (mutations) and its state reads; a backend never decides policy.
 public protocol Backend: AnyObject, Sendable {
   /// A short name for messages and the journal (`sim`, `icp`, `dfx`).
   var name: String { get }
@@ -101,4 +127,10 @@ public protocol Backend: AnyObject, Sendable {
   func stop(_ canister: Principal) throws(BackendError)
   /// An update call with a Candid-text argument; returns the Candid-text reply.
   func call(_ canister: Principal, method: String, argument: String) throws(BackendError) -> String
+  /// The backend `plan` runs against: one whose mutations change only an in-memory prediction,
+  /// seeded from this backend's reads (for the sim, a copy of its state).
+  func predictor() -> Backend
+  /// Called when a run starts: later calls honour `session.cancellation` and record every
+  /// external command through `session.record`.
+  func begin(_ session: BackendSession)
 }

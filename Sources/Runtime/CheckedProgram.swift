@@ -59,6 +59,8 @@ public struct CheckedProgram: Sendable {
   public var resolutions: [Resolution?]
   /// The slot of every declared name (`let`, `for`, parameters), by the name's range.
   public var declarations: [SourceRange: Resolution]
+  /// Every `ensure`, compiled: by its condition's expression id.
+  package var ensures: [Int: EnsureContract]
   public var diagnostics: [Diagnostic]
 
   public var hasErrors: Bool { diagnostics.hasErrors }

@@ -143,63 +143,90 @@ extension Checker {
 
   // MARK: - ensure
 
-  /// The canister property a condition constrains, normalised so the property is on the left.
+  /// The canister property a condition constrains, normalised so the property is on the left,
+  /// with the convergence an action must offer (nil when no action can make it true).
   struct ConvergenceTarget {
     var convergence: Convergence?
     var property: CanisterProperty
     var value: Expr
   }
 
-  func property(of e: Expr) -> CanisterProperty? {
+  /// `c.cycles` or a bare subject property: the canister expression (nil for the subject) and the
+  /// property.
+  func propertyReference(_ e: Expr) -> (canister: Expr?, property: CanisterProperty)? {
     switch e.kind {
-    case .paren(let x): return property(of: x)
+    case .paren(let x): return propertyReference(x)
     case .name:
-      if case .subjectProperty(let p) = resolutions[e.id] { return p }
+      if case .subjectProperty(let p) = resolutions[e.id] { return (nil, p) }
       return nil
     case .member(let target, let name):
-      guard let type = types[target.id], type.isCanister else { return nil }
-      return CanisterProperty(rawValue: name.name)
+      guard let type = types[target.id], type.isCanister, let p = CanisterProperty(rawValue: name.name) else {
+        return nil
+      }
+      return (target, p)
     default: return nil
     }
   }
 
-  func convergenceTarget(_ condition: Expr) -> ConvergenceTarget? {
-    guard case .binary(let op, let lhs, let rhs) = condition.kind else {
-      if case .paren(let inner) = condition.kind { return convergenceTarget(inner) }
+  /// The ensure's target: the comparison with the property on the left (`floor <= cycles` is
+  /// `cycles >= floor`); a wallet's `balance` is its `cycles`.
+  func contractTarget(_ condition: Expr) -> EnsureContract.Target? {
+    guard case .binary(let op, let lhs, let rhs) = condition.kind, op.isComparison else {
+      if case .paren(let inner) = condition.kind { return contractTarget(inner) }
       return nil
     }
-    func kind(_ op: BinaryOp) -> Convergence.ComparisonKind? {
+    func target(_ side: Expr, _ op: BinaryOp, _ value: Expr) -> EnsureContract.Target? {
+      guard let (canister, property) = propertyReference(side) else { return nil }
+      return EnsureContract.Target(
+        canister: canister, property: property == .balance ? .cycles : property, comparison: op,
+        propertyRange: side.range, value: value)
+    }
+    if let t = target(lhs, op, rhs) { return t }
+    let flipped: BinaryOp? =
       switch op {
+      case .lessEqual: .greaterEqual
+      case .less: .greater
+      case .greaterEqual: .lessEqual
+      case .greater: .less
+      case .equal, .notEqual: op
+      default: nil
+      }
+    return flipped.flatMap { target(rhs, $0, lhs) }
+  }
+
+  func convergenceTarget(_ target: EnsureContract.Target?) -> ConvergenceTarget? {
+    guard let target else { return nil }
+    let kind: Convergence.ComparisonKind? =
+      switch target.comparison {
       case .greaterEqual, .greater: .atLeast
       case .equal: .equal
       case .contains: .contains
       default: nil
       }
-    }
-    if let p = property(of: lhs) {
-      return ConvergenceTarget(
-        convergence: kind(op).map { .comparison(p == .balance ? .cycles : p, $0) }, property: p, value: rhs)
-    }
-    if let p = property(of: rhs) {
-      let flipped: BinaryOp? =
-        switch op {
-        case .lessEqual: .greaterEqual
-        case .less: .greater
-        case .equal: .equal
-        default: nil
-        }
-      return ConvergenceTarget(convergence: flipped.flatMap(kind).map { .comparison(p, $0) }, property: p, value: lhs)
-    }
-    return nil
+    return ConvergenceTarget(
+      convergence: kind.map { .comparison(target.property, $0) }, property: target.property, value: target.value)
   }
 
+  /// Checks an ensure and compiles it into its contract.
   func checkEnsure(_ condition: Expr, _ actions: [Action]) {
     checkCondition(condition)
-    let target = convergenceTarget(condition)
+    let contract = contractTarget(condition)
+    let target = convergenceTarget(contract)
+    var resolved: [ResolvedAction] = []
     for action in actions {
       let name = action.name.name
       if let signature = registry.actions[name] {
         checkBuiltinAction(action, signature, target: target, condition: condition)
+        let labels = signature.labeled.map(\.name)
+        var slots = [Expr?](repeating: nil, count: (signature.positional == nil ? 0 : 1) + labels.count)
+        for argument in action.arguments {
+          if let label = argument.label {
+            if let i = labels.firstIndex(of: label.name) { slots[slots.count - labels.count + i] = argument.value }
+          } else if signature.positional != nil {
+            slots[0] = argument.value
+          }
+        }
+        resolved.append(ResolvedAction(callee: .registered(name), name: name, range: action.range, slots: slots))
       } else if let index = lookup(name), case .function(let f) = symbols[index].resolution {
         symbols[index].used = true
         let info = functions[f]
@@ -207,6 +234,18 @@ extension Checker {
           BuiltinParameter($0.name.name, $1)
         }
         _ = checkArguments(action.arguments, parameters: parameters, variadic: nil, callee: name, at: action.range)
+        let names = parameters.map(\.name)
+        var slots = [Expr?](repeating: nil, count: names.count)
+        var position = 0
+        for argument in action.arguments {
+          if let label = argument.label, let i = names.firstIndex(of: label.name) {
+            slots[i] = argument.value
+          } else if position < slots.count {
+            slots[position] = argument.value
+            position += 1
+          }
+        }
+        resolved.append(ResolvedAction(callee: .function(f), name: name, range: action.range, slots: slots))
       } else {
         var d = Diagnostic.error(.unknownAction, "unknown action `\(name)`", at: action.name.range)
         let candidates = registry.actions.keys.sorted() + functions.map(\.declaration.name.name)
@@ -216,6 +255,7 @@ extension Checker {
         for argument in action.arguments { _ = check(argument.value, expected: nil) }
       }
     }
+    ensures[condition.id] = EnsureContract(target: contract, actions: resolved)
   }
 
   func checkBuiltinAction(_ action: Action, _ signature: ActionSignature, target: ConvergenceTarget?, condition: Expr) {

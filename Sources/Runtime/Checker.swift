@@ -36,6 +36,8 @@ final class Checker {
   var diagnostics: [Diagnostic] = []
   var types: [RType?] = []
   var resolutions: [Resolution?] = []
+  /// Compiled ensures, by their condition's expression id.
+  var ensures: [Int: EnsureContract] = [:]
   var declarations: [SourceRange: Resolution] = [:]
   var symbols: [Symbol] = []
   var scopes: [Scope] = []
@@ -92,7 +94,7 @@ final class Checker {
     return CheckedProgram(
       files: files, trees: trees, network: network, identity: identity, params: params, functions: functions,
       globalCount: globalCount, mainFrameSize: mainFrameSize, types: types, resolutions: resolutions,
-      declarations: declarations, diagnostics: diagnostics.sortedBySource())
+      declarations: declarations, ensures: ensures, diagnostics: diagnostics.sortedBySource())
   }
 
   /// Grows the side tables to cover the expression ids of a newly parsed file.

@@ -55,9 +55,11 @@ public final class Engine: Sendable {
         steps: [],
         exitCode: 2, failure: RuntimeError(.failed, first), journalPath: nil)
     }
-    let target: Backend =
-      options.mode == .plan ? ((backend as? SimulatedIC)?.copy() ?? SimulatedIC.predicting(from: backend)) : backend
-    return Interpreter(program: program, registry: registry, backend: target, options: options).run()
+    let target = options.mode == .plan ? backend.predictor() : backend
+    let interpreter = Interpreter(program: program, registry: registry, backend: target, options: options)
+    interpreter.attach(backend)
+    if target !== backend { interpreter.attach(target) }
+    return interpreter.run()
   }
 
   @Sendable static func readFile(_ path: String) -> [UInt8]? {

@@ -2,6 +2,7 @@ import Foundation
 import RbicDiagnostics
 import RbicLexer
 import RbicParser
+import Synchronization
 
 extension Interpreter {
   // MARK: - The run
@@ -16,7 +17,7 @@ extension Interpreter {
       try bindParams()
       let principal = (try? backend.identityPrincipal())?.text
       journal(
-        "run_start",
+        .runStart,
         [
           ("runbook", ValueFormat.jsonQuote(result.runbook)), ("version", "\(result.version)"),
           ("source_sha256", ValueFormat.jsonQuote(ValueFormat.hex(Hashing.sha256(main.file.bytes)))),
@@ -32,6 +33,7 @@ extension Interpreter {
               .joined(separator: ",") + "}"
           ),
         ])
+      announcePending()
       for tree in program.trees {
         for stmt in tree.statements { try executeTopLevel(stmt, &ctx) }
       }
@@ -43,13 +45,19 @@ extension Interpreter {
         .failed, "`skip` outside a step: \(reason)", at: SourceRange(file: main.file.id, start: 0, end: 0))
       result.failure = e
       result.exitCode = 1
+    } catch .unknown(let what, let range) {
+      result.failure = failure(
+        .failed,
+        "this needs the result of `\(what)`, which is not run in \(options.mode == .plan ? "plan" : "--read-only")",
+        at: range)
+      result.exitCode = options.mode == .plan ? 0 : 1
     } catch {
       result.exitCode = 1
     }
-    result.steps = lock.withLock { stepRecords }
+    result.steps = stepRecords
     let recap = result.recap
     journal(
-      "run_end",
+      .runEnd,
       [
         ("exit", "\(result.exitCode)"),
         (
@@ -94,7 +102,6 @@ extension Interpreter {
     switch stmt.kind {
     case .let(let name, _, let value):
       guard case .global(let slot) = program.declarations[name.range] else { return }
-      ctx.cache.removeAll()
       globals[slot] = try eval(value, &ctx)
     case .param, .useNetwork, .useIdentity, .import, .function:
       return
@@ -123,39 +130,40 @@ extension Interpreter {
 
   func executeStatement(_ stmt: Stmt, _ ctx: inout Context) throws(Unwind) {
     try tick(at: stmt.range)
-    if !ctx.cache.isEmpty { ctx.cache.removeAll() }  // every statement sees fresh state
     switch stmt.kind {
     case .let(let name, _, let value):
       bind(name, try eval(value, &ctx), &ctx)
     case .step(let title, let subject, let body):
       try executeStep(title, subject, body, stmt, &ctx)
-    case .ensure(let condition, let actions):
-      try ensure(condition, actions, stmt, &ctx)
+    case .ensure(let condition, _):
+      try ensure(condition, &ctx)
     case .require(let condition, let message):
-      let passed = try eval(condition, &ctx).asBool
+      let passed = try holds(condition, &ctx)
       check("require " + text(condition), passed, &ctx)
       guard !passed else { return }
       throw .failed(RuntimeError(.failed, try assertionDiagnostic("require", condition, message, &ctx)))
     case .expect(let condition, let message):
-      let passed = try eval(condition, &ctx).asBool
+      let passed = try holds(condition, &ctx)
       check("expect " + text(condition), passed, &ctx)
       guard !passed else { return }
       var d = try assertionDiagnostic("expect", condition, message, &ctx)
       d.severity = .warning
       warn(d.message, &ctx)
-      journal("expect_failed", [("message", ValueFormat.jsonQuote(d.message))])
+      journal(.expectFailed, [("message", ValueFormat.jsonQuote(d.message))])
     case .confirm(let question):
-      let q = ValueFormat.display(try eval(question, &ctx))
-      try confirm(q, at: stmt.range)
+      let q = ValueFormat.display(try concrete(try eval(question, &ctx), at: question.range))
+      do { try pipeline.confirm(q, label: ctx.label, mutation: false) } catch {
+        throw .failed(located(error, at: stmt.range))
+      }
     case .skip(let reason):
       throw .skipped(ValueFormat.display(try eval(reason, &ctx)))
     case .fail(let message):
       let m = ValueFormat.display(try eval(message, &ctx))
       throw .failed(failure(.failed, m, at: stmt.range))
     case .print(let e):
-      options.print(ValueFormat.display(try eval(e, &ctx)))
+      options.print(EffectPipeline.labelled(ValueFormat.display(try eval(e, &ctx)), ctx.label))
     case .if(let condition, let then, let otherwise):
-      if try eval(condition, &ctx).asBool {
+      if try holds(condition, &ctx) {
         try execute(then, &ctx)
       } else {
         switch otherwise {
@@ -165,7 +173,7 @@ extension Interpreter {
         }
       }
     case .for(let variable, let sequence, let body, let limit):
-      guard case .list(let items) = try eval(sequence, &ctx) else {
+      guard case .list(let items) = try concrete(try eval(sequence, &ctx), at: sequence.range) else {
         throw .failed(failure(.failed, "`for` needs a list", at: sequence.range))
       }
       if let limit {
@@ -192,39 +200,55 @@ extension Interpreter {
   }
 
   func warn(_ message: String, _ ctx: inout Context) {
-    guard let step = ctx.step else {
-      options.progress("  ! \(message)")
-      return
-    }
-    lock.withLock { stepRecords[step].warnings.append(message) }
+    let message = EffectPipeline.labelled(message, ctx.label)
+    if let step = ctx.step { records.withLock { $0[step].warnings.append(message) } }
     options.progress("  ! \(message)")
   }
 
   func check(_ text: String, _ passed: Bool, _ ctx: inout Context) {
     guard let step = ctx.step else { return }
-    lock.withLock { stepRecords[step].checks.append(StepRecord.Check(text: text, passed: passed)) }
+    let text = EffectPipeline.labelled(text, ctx.label)
+    records.withLock { $0[step].checks.append(StepRecord.Check(text: text, passed: passed)) }
   }
 
   func recordChange(_ change: String, _ ctx: inout Context) {
-    if let step = ctx.step { lock.withLock { stepRecords[step].changes.append(change) } }
+    let change = EffectPipeline.labelled(change, ctx.label)
+    if let step = ctx.step { records.withLock { $0[step].changes.append(change) } }
     options.progress("  \(options.mode == .plan ? "~" : "✓") \(change)")
+  }
+
+  /// Says which earlier unknown outcomes are pending on this network (they hold effects on their
+  /// canisters until settled or confirmed).
+  func announcePending() {
+    for p in pipeline.pendingOutcomes {
+      let age = Int(Date().timeIntervalSince(p.time))
+      options.progress(
+        "! pending: \(p.operation) on \(p.canisters.map(\.text).joined(separator: ", ")) from \(p.journal) (\(age) s ago) has an unknown outcome; its canister's state will be re-read, and nothing is sent to it again until it settles or you confirm"
+      )
+      journal(
+        .pending,
+        [
+          ("request", ValueFormat.jsonQuote(p.id)), ("operation", ValueFormat.jsonQuote(p.operation)),
+          ("journal", ValueFormat.jsonQuote(p.journal)),
+        ])
+    }
   }
 
   func executeStep(_ title: Expr, _ subject: Expr?, _ body: Block, _ stmt: Stmt, _ ctx: inout Context) throws(Unwind) {
     let name = ValueFormat.display(try eval(title, &ctx))
     var subjectPrincipal: Principal?
     if let subject {
-      guard case .principal(let p) = try eval(subject, &ctx) else {
+      guard case .principal(let p) = try concrete(try eval(subject, &ctx), at: subject.range) else {
         throw .failed(failure(.failed, "a step's subject must be a canister", at: subject.range))
       }
       subjectPrincipal = p
     }
-    let index = lock.withLock { () -> Int in
-      stepRecords.append(StepRecord(title: name))
-      return stepRecords.count - 1
+    let index = records.withLock { r in
+      r.append(StepRecord(title: name))
+      return r.count - 1
     }
-    options.progress("▸ \(name)")
-    journal("step_start", [("step", "\(index + 1)"), ("title", ValueFormat.jsonQuote(name))])
+    say("▸ \(name)", ctx)
+    journal(.stepStart, [("step", "\(index + 1)"), ("title", ValueFormat.jsonQuote(name))])
     let saved = (ctx.subject, ctx.step)
     ctx.subject = subjectPrincipal
     ctx.step = index
@@ -233,30 +257,38 @@ extension Interpreter {
     var thrown: Unwind?
     do {
       try execute(body, &ctx)
-      let changed = lock.withLock { !stepRecords[index].changes.isEmpty }
+      let changed = records.withLock { !$0[index].changes.isEmpty }
       outcome = changed ? (options.mode == .plan ? .wouldChange : .changed) : .ok
     } catch .skipped(let reason) {
       outcome = .skipped
-      lock.withLock { stepRecords[index].skipReason = reason }
-      options.progress("  – skipped: \(reason)")
+      records.withLock { $0[index].skipReason = reason }
+      say("  – skipped: \(reason)", ctx)
+    } catch .unknown(let what, _) {
+      // Plan and --read-only withhold local effects; what depends on them cannot be predicted.
+      outcome = .skipped
+      let reason =
+        "the rest of this step depends on `\(what)`, which \(options.mode == .plan ? "plan" : "--read-only") does not run (--allow-local-effects runs it)"
+      records.withLock { $0[index].skipReason = reason }
+      say("  – \(reason)", ctx)
     } catch {
       outcome = .failed
       if case .failed(var e) = error {
         if !e.diagnostic.notes.contains(where: { $0.message.hasPrefix("in step") }) {
           e.diagnostic = e.diagnostic.note("in step \(index + 1) \"\(name)\"")
         }
-        lock.withLock { stepRecords[index].failure = e.diagnostic.message }
+        records.withLock { $0[index].failure = e.diagnostic.message }
         thrown = .failed(e)
       } else {
         thrown = error
       }
     }
-    lock.withLock { stepRecords[index].outcome = outcome }
-    var endFields = [("step", "\(index + 1)"), ("outcome", ValueFormat.jsonQuote(outcome.rawValue))]
-    if let reason = lock.withLock({ stepRecords[index].skipReason ?? stepRecords[index].failure }) {
-      endFields.append(("reason", ValueFormat.jsonQuote(reason)))
+    let reason = records.withLock { r in
+      r[index].outcome = outcome
+      return r[index].skipReason ?? r[index].failure
     }
-    journal("step_end", endFields)
+    var endFields = [("step", "\(index + 1)"), ("outcome", ValueFormat.jsonQuote(outcome.rawValue))]
+    if let reason { endFields.append(("reason", ValueFormat.jsonQuote(reason))) }
+    journal(.stepEnd, endFields)
     if let thrown { throw thrown }
   }
 
@@ -279,78 +311,61 @@ extension Interpreter {
     return Diagnostic.error(.assertionFailed, text, at: primary, labels: labels)
   }
 
-  // MARK: - Gates
-
-  /// Asks before a mutation where policy requires it; refuses under `--read-only`.
-  func gate(_ description: String, at range: SourceRange, alwaysAsk: Bool = false) throws(Unwind) {
-    guard options.mode == .run else { return }
-    if options.readOnly {
-      throw .failed(failure(.refused, "refused by --read-only: \(description)", at: range))
-    }
-    guard network == "ic" || alwaysAsk else { return }
-    try confirm("\(description) on \(network)?", at: range, mutation: true)
-  }
-
-  func confirm(_ question: String, at range: SourceRange, mutation: Bool = false) throws(Unwind) {
-    if options.mode == .plan {
-      options.progress("  ? would ask: \(question)")
-      return
-    }
-    if options.yes {
-      journal("confirm", [("question", ValueFormat.jsonQuote(question)), ("answer", "\"yes (--yes)\"")])
-      return
-    }
-    guard options.interactive else {
-      throw .failed(
-        failure(
-          .refused,
-          "refused: \(mutation ? "mutations on `\(network)` need confirmation" : "`confirm` needs an answer"); no terminal to ask \"\(question)\" (pass --yes to confirm)",
-          at: range))
-    }
-    let answer = options.confirm(question)
-    journal("confirm", [("question", ValueFormat.jsonQuote(question)), ("answer", answer ? "\"yes\"" : "\"no\"")])
-    if !answer { throw .failed(failure(.refused, "declined: \(question)", at: range)) }
-  }
-
   // MARK: - call
 
+  /// `call c.method(args)`: an update call, through the pipeline like any effect. A call that
+  /// moves cycles (a wallet's `wallet_send`) is held to the ceiling like the `wallet` action and
+  /// locks the recipient too. In `plan` it is shown, not sent (its reply cannot be predicted).
   func executeCall(_ e: Expr, _ ctx: inout Context) throws(Unwind) {
     guard case .call(let callee, let arguments) = e.kind, case .member(let target, let method) = callee.kind else {
       throw .failed(failure(.failed, "`call` needs `canister.method(args)`", at: e.range))
     }
-    guard case .principal(let canister) = try eval(target, &ctx) else {
+    guard case .principal(let canister) = try concrete(try eval(target, &ctx), at: target.range) else {
       throw .failed(failure(.failed, "`call` needs a canister", at: target.range))
     }
     var values: [Value] = []
-    for a in arguments { values.append(try eval(a.value, &ctx)) }
+    for a in arguments { values.append(try concrete(try eval(a.value, &ctx), at: a.value.range)) }
     let candid = "(" + values.map(Candid.encode).joined(separator: ", ") + ")"
     let shown = "call \(canister.text).\(method.name)\(Candid.redacted(values))"
-    try gate(shown, at: e.range)
-    if options.mode == .plan {
-      recordChange(shown, &ctx)
-      return
-    }
+    let transfer = CyclesTransfer.find(method: method.name, values)
+    let effect = Effect(
+      "call", target: .canisters([canister] + (transfer?.recipient.map { [$0] } ?? [])), description: shown,
+      cycles: transfer?.amount ?? 0, predictable: false)
     let started = Date()
+    let outcome: EffectOutcome<String>
     do {
-      let reply = try resourceLocks.with([canister.text]) { () throws(BackendError) in
-        try backend.call(canister, method: method.name, argument: candid)
+      outcome = try pipeline.perform(effect, held: ctx.held, label: ctx.label) { (b) throws(BackendError) in
+        try b.call(canister, method: method.name, argument: candid)
       }
+    } catch {
+      throw .failed(located(error, at: e.range))
+    }
+    switch outcome {
+    case .withheld:
+      recordChange(shown, &ctx)
+    case .done(let reply):
       journal(
-        "call",
+        .call,
         [
           ("canister", ValueFormat.jsonQuote(canister.text)), ("method", ValueFormat.jsonQuote(method.name)),
           ("argument", ValueFormat.jsonQuote(Candid.redacted(values))), ("reply", ValueFormat.jsonQuote(reply)),
           ("seconds", String(format: "%.3f", Date().timeIntervalSince(started))),
         ])
       recordChange("\(shown) → \(reply)", &ctx)
-    } catch {
+    case .failed(let error):
       journal(
-        "call_failed",
+        .callFailed,
         [
           ("canister", ValueFormat.jsonQuote(canister.text)), ("method", ValueFormat.jsonQuote(method.name)),
           ("error", ValueFormat.jsonQuote(error.description)),
         ])
       throw .failed(backendFailure(error, at: e.range))
+    case .unknown(let message):
+      throw .failed(
+        failure(
+          .environment,
+          "the outcome of \(shown) is unknown (\(message)); it is not sent again blindly: check \(canister.text) and the journal before running again",
+          at: e.range))
     }
   }
 
@@ -358,11 +373,12 @@ extension Interpreter {
 
   /// Runs the body for each item on up to `limit` threads. No branch outlives the loop; the first
   /// failure stops the others from starting new items and is rethrown after all have finished.
+  /// Each branch names its item on every line it prints, in its checks and in its changes.
   func parallel(_ items: [Value], limit: Int, _ variable: Identifier, _ body: Block, _ ctx: inout Context)
     throws(Unwind)
   {
-    let next = ManagedCounter()
-    let firstError = ManagedBox<Unwind>()
+    let next = Atomic<Int>(0)
+    let firstError = Mutex<Unwind?>(nil)
     let group = DispatchGroup()
     let base = ctx
     for _ in 0..<min(limit, items.count) {
@@ -370,15 +386,16 @@ extension Interpreter {
       let thread = Thread { [self] in
         defer { group.leave() }
         var local = base
-        while firstError.value == nil {
-          let i = next.increment()
+        while firstError.withLock({ $0 == nil }) {
+          let i = next.add(1, ordering: .relaxed).oldValue
           guard i < items.count else { break }
-          do {
+          local.label = Self.label(of: items[i])
+          do throws(Unwind) {
             try tick(at: body.range)
             bind(variable, items[i], &local)
             try execute(body, &local)
           } catch {
-            firstError.setIfEmpty(error as? Unwind ?? .failed(.message(.failed, "\(error)")))
+            firstError.withLock { if $0 == nil { $0 = error } }
           }
         }
       }
@@ -386,26 +403,43 @@ extension Interpreter {
       thread.start()
     }
     group.wait()
-    if let error = firstError.value { throw error }
+    if let error = firstError.withLock({ $0 }) { throw error }
   }
-}
 
-final class ManagedCounter: @unchecked Sendable {
-  private let lock = NSLock()
-  private var value = 0
-  func increment() -> Int {
-    lock.withLock {
-      defer { value += 1 }
-      return value
+  /// How a branch's item is named: a canister by its id, a record by its `name` field.
+  static func label(of item: Value) -> String {
+    switch item {
+    case .record(let keys, let values):
+      if let i = keys.firstIndex(of: "name") { return ValueFormat.display(values[i]) }
+      if let i = keys.firstIndex(of: "id") { return ValueFormat.display(values[i]) }
+    default: break
     }
+    return ValueFormat.display(item)
   }
 }
 
-final class ManagedBox<T>: @unchecked Sendable {
-  private let lock = NSLock()
-  private var stored: T?
-  var value: T? { lock.withLock { stored } }
-  func setIfEmpty(_ v: T) { lock.withLock { if stored == nil { stored = v } } }
+/// Update calls known to move cycles out of the caller's funds (the cycles wallet's interface):
+/// their `amount` is reserved against the ceiling, and their recipient is locked.
+enum CyclesTransfer {
+  static let methods: Set<String> = ["wallet_send", "wallet_send128"]
+
+  static func find(method: String, _ arguments: [Value]) -> (amount: Int128, recipient: Principal?)? {
+    guard methods.contains(method) else { return nil }
+    for case .record(let keys, let values) in arguments {
+      var amount: Int128?
+      var recipient: Principal?
+      for (key, value) in zip(keys, values) {
+        switch (key, value) {
+        case ("amount", .cycles(let c)): amount = c
+        case ("amount", .int(let i)): amount = Int128(i)
+        case ("canister", .principal(let p)): recipient = p
+        default: break
+        }
+      }
+      if let amount { return (amount, recipient) }
+    }
+    return nil
+  }
 }
 
 /// Candid text for `call` arguments, built from values (never by pasting source text).
@@ -426,7 +460,7 @@ enum Candid {
     case .list(let items): "vec { " + items.map(encode).joined(separator: "; ") + " }"
     case .record(let keys, let values):
       "record { " + zip(keys, values).map { "\($0) = \(encode($1))" }.joined(separator: "; ") + " }"
-    case .none, .void: "null"
+    case .none, .void, .unknown: "null"
     }
   }
 

@@ -2,50 +2,57 @@ import Foundation
 import RbicDiagnostics
 import RbicLexer
 import RbicParser
+import Synchronization
 
-/// The interpreter: a checked program in, effects on a backend and a `RunResult` out.
+/// The interpreter: a checked program in, effects through the effect pipeline and a `RunResult`
+/// out.
 ///
 /// It walks the syntax tree using the checker's side tables: names are slots (`Resolution`),
-/// literals have their adopted types, so nothing is looked up by string at run time. Values are
-/// immutable; globals are written once, before the top-level code runs, then only read, so
-/// `parallel for` branches share them safely; each branch has its own frame and step context.
-/// Overflow, the step limit and the call depth are runtime errors with a location, never traps.
+/// literals have their adopted types, ensures are compiled contracts, so nothing is looked up or
+/// derived by string at run time. Every effect goes through `EffectPipeline` (gates, ceiling,
+/// locks, journal, plan). Overflow, the step limit and the call depth are runtime errors with a
+/// location, never traps.
+///
+/// `@unchecked Sendable`: `parallel for` branches share the interpreter. What they share is
+/// immutable, or guarded in one place: `globals` is written only by top-level code (before and
+/// between loops, never while branches run), step records and the project files sit behind
+/// mutexes, the step counter is atomic, and each branch has its own `Context`.
 final class Interpreter: @unchecked Sendable {
   let program: CheckedProgram
   let registry: Registry
-  var backend: Backend
   let options: RunOptions
   let network: String
+  let pipeline: EffectPipeline
+  var backend: Backend { pipeline.backend }
   var globals: [Value?]
   /// Per-function data the call path needs, computed once (profiling fib(27): copying
   /// `FunctionInfo` and rebuilding parameter-name arrays on every call cost about a fifth).
   let functionTable: [CompiledFunction]
-  let lock = NSLock()
   let started = DispatchTime.now().uptimeNanoseconds
-  var stepRecords: [StepRecord] = []
-  var stepCount = 0
-  var cyclesMoved: Int128 = 0
-  /// Per-canister and per-wallet locks for mutations in parallel branches.
-  let resourceLocks = LockTable()
+  let records = Mutex<[StepRecord]>([])
+  let stepCount = Atomic<Int>(0)
+  private let projectFiles = Mutex<ProjectFiles?>(nil)
+
   /// The project files, read on first use (by `canister_ids`) and then kept for the run.
   var project: ProjectFiles {
-    lock.withLock {
-      if let p = projectFiles { return p }
-      let p = ProjectFiles(directory: options.projectDirectory)
-      projectFiles = p
-      return p
+    projectFiles.withLock { p in
+      if let p { return p }
+      let read = ProjectFiles(directory: options.projectDirectory)
+      p = read
+      return read
     }
   }
-  private var projectFiles: ProjectFiles?
-  /// Canisters whose controller view was refused (IC0512) this run: their public view is read.
-  var notControlled: Set<Principal> = []
 
   init(program: CheckedProgram, registry: Registry, backend: Backend, options: RunOptions, globals: [Value?] = []) {
     self.program = program
     self.registry = registry
-    self.backend = backend
     self.options = options
     self.network = options.network ?? program.network ?? "local"
+    var pending: [PendingOutcome] = []
+    if options.mode == .run, let journal = options.journal {
+      pending = PendingOutcome.scan(directory: journal.directory, network: network, excluding: journal.path)
+    }
+    self.pipeline = EffectPipeline(options: options, backend: backend, network: network, pending: pending)
     self.globals = globals + Array(repeating: nil, count: max(0, program.globalCount - globals.count))
     self.functionTable = program.functions.map {
       CompiledFunction(
@@ -54,26 +61,38 @@ final class Interpreter: @unchecked Sendable {
     }
   }
 
+  /// Gives a backend this run's cancellation and journal for its external commands.
+  func attach(_ backend: Backend) {
+    backend.begin(
+      BackendSession(cancellation: options.cancellation, record: { [pipeline] in pipeline.journalCommand($0) }))
+  }
+
   struct CompiledFunction {
     var body: Block
     var frameSize: Int
     var names: [String]
   }
 
-  /// Per-thread execution state.
+  /// Per-branch execution state.
   struct Context {
     var frame: [Value]
     var subject: Principal?
-    /// The index of the current step in `stepRecords`, if inside one.
+    /// The index of the current step in `records`, if inside one.
     var step: Int?
     var depth = 0
-    /// Canister states read since the last statement began (fresh per statement, and after actions).
-    var cache: [Principal: CanisterState] = [:]
+    /// The canisters and wallets whose locks this branch holds (an ensure's).
+    var held: Set<Principal> = []
+    /// In a `parallel for` branch: its item, named on every line it prints.
+    var label: String?
   }
 
-  func journal(_ event: String, _ fields: [(String, String)]) {
-    options.journal?.write(event, fields)
+  var stepRecords: [StepRecord] { records.withLock { $0 } }
+
+  func journal(_ event: JournalEvent, _ fields: [(String, String)]) {
+    pipeline.journal(event, fields)
   }
+
+  func say(_ line: String, _ ctx: Context) { pipeline.say(line, label: ctx.label) }
 
   // MARK: - Errors
 
@@ -86,22 +105,23 @@ final class Interpreter: @unchecked Sendable {
 
   func backendFailure(_ error: BackendError, at range: SourceRange) -> RuntimeError {
     if options.cancellation.isCancelled { return failure(.interrupted, "interrupted", at: range) }
-    return switch error {
-    case .environment, .unknownOutcome, .unsupported: failure(.environment, error.description, at: range)
-    default: failure(.failed, error.description, at: range)
-    }
+    return located(.backend(error), at: range)
+  }
+
+  /// An error from a builtin, an action or the pipeline, placed at `range` when it has no location.
+  func located(_ error: RuntimeError, at range: SourceRange) -> RuntimeError {
+    var error = error
+    if error.diagnostic.range.file.raw < 0 { error.diagnostic.range = range }
+    return error
   }
 
   /// Counts one unit of work against the step limit and honours cancellation.
   func tick(at range: SourceRange) throws(Unwind) {
     if options.cancellation.isCancelled {
-      journal("interrupted", [])
+      journal(.interrupted, [])
       throw .failed(failure(.interrupted, "interrupted", at: range))
     }
-    let count = lock.withLock { () -> Int in
-      stepCount += 1
-      return stepCount
-    }
+    let count = stepCount.add(1, ordering: .relaxed).newValue
     if count > options.maxSteps {
       throw .failed(failure(.failed, "the run exceeded its limit of \(options.maxSteps) steps", at: range))
     }
@@ -112,43 +132,21 @@ final class Interpreter: @unchecked Sendable {
 
   // MARK: - Canister state
 
-  func state(of canister: Principal, _ ctx: inout Context, at range: SourceRange) throws(Unwind) -> CanisterState {
-    if let cached = ctx.cache[canister] { return cached }
-    let started = Date()
-    do {
-      let s = try backend.status(canister)
-      ctx.cache[canister] = s
-      journal(
-        "read",
-        [
-          ("canister", ValueFormat.jsonQuote(canister.text)), ("cycles", "\(s.cycles)"),
-          ("hash", s.moduleHash.map { ValueFormat.jsonQuote(ValueFormat.hex($0)) } ?? "null"),
-          ("status", ValueFormat.jsonQuote(s.status.rawValue)),
-          ("controllers", "[" + s.controllers.map { ValueFormat.jsonQuote($0.text) }.joined(separator: ",") + "]"),
-          ("seconds", String(format: "%.3f", Date().timeIntervalSince(started))),
-        ])
-      return s
-    } catch {
-      journal(
-        "read_failed",
-        [("canister", ValueFormat.jsonQuote(canister.text)), ("error", ValueFormat.jsonQuote(error.description))])
-      if case .notController = error { lock.withLock { _ = notControlled.insert(canister) } }
-      throw .failed(backendFailure(error, at: range))
-    }
+  func state(of canister: Principal, at range: SourceRange) throws(Unwind) -> CanisterState {
+    do { return try pipeline.state(of: canister) } catch { throw .failed(backendFailure(error, at: range)) }
   }
 
-  func property(_ p: CanisterProperty, of canister: Principal, _ ctx: inout Context, at range: SourceRange)
-    throws(Unwind) -> Value
-  {
+  func property(_ p: CanisterProperty, of canister: Principal, at range: SourceRange) throws(Unwind) -> Value {
     if p == .id { return .principal(canister) }
     // The module hash and the controllers are public: once the controller view has been refused,
     // a non-controller reads them from the state tree (`dfx canister info`) instead of failing.
-    if p == .hash || p == .controllers, ctx.cache[canister] == nil, let info = try publicView(of: canister, at: range) {
+    if p == .hash || p == .controllers, !pipeline.isCached(canister), let info = try publicView(of: canister, at: range)
+    {
       return p == .hash ? (info.moduleHash.map(Value.hash) ?? .none) : .list(info.controllers.map(Value.principal))
     }
     let s: CanisterState
     do {
-      s = try state(of: canister, &ctx, at: range)
+      s = try state(of: canister, at: range)
     } catch {
       // The first refusal: fall back to the public view for what it can answer.
       if p == .hash || p == .controllers, let info = try publicView(of: canister, at: range) {
@@ -171,8 +169,7 @@ final class Interpreter: @unchecked Sendable {
 
   /// The public view, when the controller view was refused; nil when the identity is a controller.
   func publicView(of canister: Principal, at range: SourceRange) throws(Unwind) -> PublicCanisterInfo? {
-    guard lock.withLock({ notControlled.contains(canister) }) else { return nil }
-    do { return try backend.publicInfo(canister) } catch { throw .failed(backendFailure(error, at: range)) }
+    do { return try pipeline.publicView(of: canister) } catch { throw .failed(backendFailure(error, at: range)) }
   }
 
   // MARK: - Expressions
@@ -201,7 +198,10 @@ final class Interpreter: @unchecked Sendable {
       for part in parts {
         switch part {
         case .text(let t): text += t
-        case .expr(let x): text += ValueFormat.display(try eval(x, &ctx))
+        case .expr(let x):
+          let v = try eval(x, &ctx)
+          if v.isUnknown { return v }
+          text += ValueFormat.display(v)
         }
       }
       return type(e) == .path ? .path(text) : .text(text)
@@ -225,17 +225,21 @@ final class Interpreter: @unchecked Sendable {
       for f in fields { values.append(try eval(f.value, &ctx)) }
       return .record(fields.map(\.name.name), values)
     case .unary(.not, let x):
-      return .bool(!(try eval(x, &ctx)).asBool)
+      let v = try eval(x, &ctx)
+      return v.isUnknown ? v : .bool(!v.asBool)
     case .unary(.negate, let x):
-      return try negate(try eval(x, &ctx), at: e.range)
+      let v = try eval(x, &ctx)
+      return v.isUnknown ? v : try negate(v, at: e.range)
     case .binary(let op, let l, let r):
       return try evalBinary(op, l, r, e, &ctx)
     case .member(let target, let name):
       let value = try eval(target, &ctx)
-      return try member(value, name.name, &ctx, at: e.range)
+      return value.isUnknown ? value : try member(value, name.name, &ctx, at: e.range)
     case .index(let target, let index):
       let list = try eval(target, &ctx)
       let i = try eval(index, &ctx)
+      if list.isUnknown { return list }
+      if i.isUnknown { return i }
       guard case .list(let items) = list, case .int(let n) = i else {
         throw .failed(failure(.failed, "cannot index this value", at: e.range))
       }
@@ -265,7 +269,7 @@ final class Interpreter: @unchecked Sendable {
     case .word(let w): return .text(w)
     case .subjectProperty(let p):
       guard let subject = ctx.subject else { throw .failed(failure(.failed, "no step subject here", at: e.range)) }
-      return try property(p, of: subject, &ctx, at: e.range)
+      return try property(p, of: subject, at: e.range)
     case .function, .builtin:
       throw .failed(failure(.failed, "a function is not a value", at: e.range))
     }
@@ -275,7 +279,7 @@ final class Interpreter: @unchecked Sendable {
     switch value {
     case .principal(let p):
       guard let property = CanisterProperty(rawValue: name) else { break }
-      return try property.self == .id ? .principal(p) : self.property(property, of: p, &ctx, at: range)
+      return try property.self == .id ? .principal(p) : self.property(property, of: p, at: range)
     case .list(let items) where name == "count": return .int(Int64(items.count))
     case .text(let t) where name == "count": return .int(Int64(t.count))
     case .record(let keys, let values):
@@ -300,12 +304,11 @@ final class Interpreter: @unchecked Sendable {
 
   func evalBinary(_ op: BinaryOp, _ l: Expr, _ r: Expr, _ e: Expr, _ ctx: inout Context) throws(Unwind) -> Value {
     switch op {
-    case .and:
-      guard try eval(l, &ctx).asBool else { return .bool(false) }
-      return .bool(try eval(r, &ctx).asBool)
-    case .or:
-      if try eval(l, &ctx).asBool { return .bool(true) }
-      return .bool(try eval(r, &ctx).asBool)
+    case .and, .or:
+      let left = try eval(l, &ctx)
+      if left.isUnknown || left.asBool == (op == .or) { return left.isUnknown ? left : .bool(op == .or) }
+      let right = try eval(r, &ctx)
+      return right.isUnknown ? right : .bool(right.asBool)
     case .coalesce:
       let left = try eval(l, &ctx)
       if case .none = left { return try eval(r, &ctx) }
@@ -315,6 +318,8 @@ final class Interpreter: @unchecked Sendable {
     }
     let a = try eval(l, &ctx)
     let b = try eval(r, &ctx)
+    if a.isUnknown { return a }
+    if b.isUnknown { return b }
     guard let result = Arithmetic.apply(op, a, b) else {
       let what = (op == .divide || op == .remainder) && Arithmetic.isZero(b) ? "division by zero" : "overflow"
       throw .failed(
@@ -339,12 +344,11 @@ final class Interpreter: @unchecked Sendable {
       let values = try arrange(
         arguments, names: signature.parameters.map(\.name),
         defaults: signature.parameters.map(\.defaultValue), &ctx, at: e.range)
+      if let unknown = values.first(where: \.isUnknown) { return unknown }
       do {
-        return try body(values, builtinContext())
+        return try body(values, builtinContext(ctx))
       } catch {
-        var error = error
-        if error.diagnostic.range.file.raw < 0 { error.diagnostic.range = e.range }
-        throw .failed(error)
+        throw .failed(located(error, at: e.range))
       }
     case .function(let index):
       let names = functionTable[index].names
@@ -394,23 +398,13 @@ final class Interpreter: @unchecked Sendable {
     return out + extra
   }
 
-  /// What builtins and host actions may use.
-  func builtinContext() -> BuiltinContext {
+  /// What builtins and actions may use: the pipeline, with the branch's locks and item.
+  func builtinContext(_ ctx: Context) -> BuiltinContext {
     BuiltinContext(
-      backend: backend, projectDirectory: options.projectDirectory,
+      pipeline: pipeline,
       project: { [weak self, directory = options.projectDirectory] in
         self?.project ?? ProjectFiles(directory: directory)
-      }, environment: options.environment,
-      cancellation: options.cancellation,
-      journalCommand: { [weak self] argv, status, seconds, output in
-        self?.journal(
-          "command",
-          [
-            ("argv", "[" + argv.map(ValueFormat.jsonQuote).joined(separator: ",") + "]"), ("exit", "\(status)"),
-            ("seconds", String(format: "%.3f", seconds)),
-            ("output", ValueFormat.jsonQuote(String(output.prefix(4000)))),
-          ])
-      })
+      }, held: ctx.held, label: ctx.label)
   }
 
   func callFunction(_ index: Int, _ arguments: [Value], _ ctx: inout Context, at range: SourceRange) throws(Unwind)
@@ -443,6 +437,8 @@ enum Unwind: Error {
   case returned(Value)
   case skipped(String)
   case failed(RuntimeError)
+  /// A statement had to decide on a value known only after a real run (`Value.unknown`).
+  case unknown(String, SourceRange)
 }
 
 /// Checked arithmetic and comparison on values; nil means overflow or division by zero.
@@ -547,30 +543,5 @@ public enum Arithmetic {
     case (.int(let x), .bytes(let y)): return i64(x, y).map(Value.bytes)
     default: return nil
     }
-  }
-}
-
-/// One lock per resource name (canister or wallet principal), created on demand. Recursive, so
-/// an ensure that holds its canister's lock can take it again (with the wallet's) for the send.
-final class LockTable: @unchecked Sendable {
-  private let lock = NSLock()
-  private var locks: [String: NSRecursiveLock] = [:]
-
-  /// Runs `body` holding the locks of `names`, taken in sorted order so branches never deadlock.
-  func with<T, E: Error>(_ names: [String], _ body: () throws(E) -> T) throws(E) -> T {
-    let ordered = Array(Set(names)).sorted()
-    let held = lock.withLock {
-      ordered.map { name in
-        locks[name]
-          ?? {
-            let l = NSRecursiveLock()
-            locks[name] = l
-            return l
-          }()
-      }
-    }
-    for l in held { l.lock() }
-    defer { for l in held.reversed() { l.unlock() } }
-    return try body()
   }
 }

@@ -1,29 +1,35 @@
 import Foundation
+import Synchronization
 
-/// The audit trail: one JSON-lines file per run. Each line is written with one `write(2)` before
-/// the next action starts, so a crash or Ctrl-C loses nothing already done. Secrets never reach it:
-/// values are rendered with `ValueFormat.json`, which redacts them.
-public final class Journal: @unchecked Sendable {
+/// The audit trail: one JSON-lines file per run. Each line is written with `write(2)` and synced
+/// before the next action starts, so a crash or Ctrl-C loses nothing already done. Secrets never
+/// reach it: values are rendered with `ValueFormat.json`, which redacts them. A line that cannot be
+/// written is reported (`write` returns false) rather than trapping; the effect pipeline then
+/// refuses every further mutation.
+public final class Journal: Sendable {
   public let path: String
-  private let handle: FileHandle
-  private let lock = NSLock()
+  public var directory: String { (path as NSString).deletingLastPathComponent }
+  /// The open file; the mutex serialises lines from parallel branches.
+  private let descriptor: Mutex<Int32>
 
   /// Creates `directory/<UTC time>-<runbook>.jsonl`.
   public init(directory: String, runbook: String) throws {
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     let stamp = Journal.timestamp().replacingOccurrences(of: ":", with: "")
     let safe = String(runbook.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" })
-    var candidate = (directory as NSString).appendingPathComponent("\(stamp)-\(safe).jsonl")
     var n = 1
-    while FileManager.default.fileExists(atPath: candidate) {
+    while true {
+      let name = n == 1 ? "\(stamp)-\(safe).jsonl" : "\(stamp)-\(safe)-\(n).jsonl"
+      let candidate = (directory as NSString).appendingPathComponent(name)
+      let fd = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o644)
+      if fd >= 0 {
+        path = candidate
+        descriptor = Mutex(fd)
+        return
+      }
+      guard errno == EEXIST, n < 1000 else { throw CocoaError(.fileWriteUnknown) }
       n += 1
-      candidate = (directory as NSString).appendingPathComponent("\(stamp)-\(safe)-\(n).jsonl")
     }
-    guard FileManager.default.createFile(atPath: candidate, contents: nil) else {
-      throw CocoaError(.fileWriteUnknown)
-    }
-    self.path = candidate
-    self.handle = try FileHandle(forWritingTo: URL(fileURLWithPath: candidate))
   }
 
   public static func timestamp() -> String {
@@ -33,15 +39,54 @@ public final class Journal: @unchecked Sendable {
   }
 
   /// Appends one event: `{"t": time, "event": name, …fields}`; field values are JSON already.
-  public func write(_ event: String, _ fields: [(String, String)]) {
+  /// Returns false when the line could not be written whole.
+  @discardableResult
+  public func write(_ event: String, _ fields: [(String, String)]) -> Bool {
     var line = "{\"t\":\(ValueFormat.jsonQuote(Journal.timestamp())),\"event\":\(ValueFormat.jsonQuote(event))"
     for (k, v) in fields { line += ",\(ValueFormat.jsonQuote(k)):\(v)" }
     line += "}\n"
-    lock.withLock {
-      handle.write(Data(line.utf8))
-      try? handle.synchronize()
+    return descriptor.withLock { descriptor in
+      let bytes = Array(line.utf8)
+      var written = 0
+      while written < bytes.count {
+        let n = bytes[written...].withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
+        if n < 0, errno == EINTR { continue }
+        guard n > 0 else { return false }
+        written += n
+      }
+      return fsync(descriptor) == 0 || errno == EINVAL
     }
   }
 
-  deinit { try? handle.close() }
+  deinit { descriptor.withLock { _ = close($0) } }
+}
+
+/// The journal's events: written by the runtime, read back by `rbic report` and by the scan for
+/// pending unknown outcomes.
+public enum JournalEvent: String, Sendable, CaseIterable {
+  case runStart = "run_start"
+  case runEnd = "run_end"
+  case stepStart = "step_start"
+  case stepEnd = "step_end"
+  case read
+  case readFailed = "read_failed"
+  case ensure
+  case ensureNoEffect = "ensure_no_effect"
+  case actionStart = "action_start"
+  case actionEnd = "action_end"
+  case actionSkipped = "action_skipped"
+  /// A mutation whose outcome is unknown; `request` identifies it until a later run reconciles it.
+  case outcomeUnknown = "outcome_unknown"
+  /// An earlier run's unknown outcome found pending at the start of this one.
+  case pending
+  /// A pending unknown outcome closed: settled, or an operator confirmed acting again.
+  case reconciled
+  /// A local effect not run (plan, --read-only).
+  case withheld
+  case expectFailed = "expect_failed"
+  case confirm
+  case call
+  case callFailed = "call_failed"
+  case command
+  case interrupted
 }

@@ -1,3 +1,5 @@
+import RbicParser
+
 /// What the checker knows about builtins and actions: typed signatures, registered by name.
 ///
 /// The standard set lives in the `RbicBuiltins` module; hosts add their own through the same
@@ -47,36 +49,110 @@ public struct BuiltinParameter: Sendable {
 /// A builtin's implementation.
 public typealias BuiltinBody = @Sendable ([Value], BuiltinContext) throws(RuntimeError) -> Value
 
-/// What a builtin may use while it runs.
+/// What builtins and actions may use while they run. Reads go through the run's state cache;
+/// every effect goes through `perform` (the effect pipeline): there is no other way to a
+/// backend's mutations, so a host's builtin or action passes the same gates as a standard one.
 public struct BuiltinContext: Sendable {
-  public var backend: Backend
   public var projectDirectory: String
   /// The working directory's project files: read on the first call, then kept for the run.
   public var project: @Sendable () -> ProjectFiles
   public var environment: [String: String]
   /// Set when the run is cancelled (Ctrl-C): long builtins stop and end their child processes.
   public var cancellation: Cancellation
-  /// Records an external command (argv, exit status, duration) in the journal.
-  public var journalCommand: @Sendable (_ argv: [String], _ status: Int32, _ seconds: Double, _ output: String) -> Void
+  /// `plan`: effects on canisters run against a predictor; local effects are withheld.
+  public var isPlan: Bool { pipeline.isPlan }
+  /// The identity the backend acts as.
+  public var identityName: String { pipeline.backend.identityName }
+  /// The effect pipeline, the locks the calling branch holds, and its item (in `parallel for`).
+  let pipeline: EffectPipeline
+  let held: Set<Principal>
+  let label: String?
+
+  init(
+    pipeline: EffectPipeline, project: @escaping @Sendable () -> ProjectFiles, held: Set<Principal>,
+    label: String?
+  ) {
+    self.pipeline = pipeline
+    self.projectDirectory = pipeline.options.projectDirectory
+    self.project = project
+    self.environment = pipeline.options.environment
+    self.cancellation = pipeline.options.cancellation
+    self.held = held
+    self.label = label
+  }
+
+  /// A canister's controller view (cached until a mutation of it).
+  public func state(of canister: Principal) throws(RuntimeError) -> CanisterState {
+    do { return try pipeline.state(of: canister) } catch { throw .backend(error) }
+  }
+
+  public func identityPrincipal() throws(RuntimeError) -> Principal {
+    do { return try pipeline.backend.identityPrincipal() } catch { throw .backend(error) }
+  }
+
+  /// The identity's cycles-ledger balance.
+  public func cyclesBalance() throws(RuntimeError) -> Int128 {
+    do { return try pipeline.backend.cyclesBalance() } catch { throw .backend(error) }
+  }
+
+  /// Runs an effect through the pipeline: gates, ceiling reservation, locks, journal, plan.
+  public func perform<T: Sendable>(_ effect: Effect, _ body: (Backend) throws(BackendError) -> T)
+    throws(RuntimeError) -> EffectOutcome<T>
+  {
+    try pipeline.perform(effect, held: held, label: label, body)
+  }
+
+  /// A local effect (`run`, `http_get`, a file write): `body` runs unless the effect is withheld
+  /// (`plan`, `--read-only`), in which case the result is nil and the effect is shown instead.
+  public func performLocal<T>(_ effect: Effect, _ body: () throws(RuntimeError) -> T) throws(RuntimeError) -> T? {
+    guard pipeline.allowsLocal(effect, label: label) else { return nil }
+    return try body()
+  }
+
+  /// An action's effect: `perform`, with the outcome as the action's result. A reject or a lack of
+  /// funds means the action cannot apply (the next `or` action is tried); an unknown outcome is
+  /// re-read by the ensure; any other failure stops the run.
+  public func act(_ effect: Effect, summary: String, _ body: (Backend) throws(BackendError) -> Void)
+    throws(RuntimeError) -> ActionResult
+  {
+    switch try perform(effect, body) {
+    case .done, .withheld: return .applied(summary)
+    case .unknown(let message): return .unknown(message)
+    case .failed(let error):
+      switch error {
+      case .insufficientFunds(let message): return .notApplicable(message)
+      case .reject: return .notApplicable(error.description)
+      default: throw .backend(error)
+      }
+    }
+  }
+
+  /// Records an external command (argv, exit status, duration, output) in the journal.
+  public func journalCommand(_ command: ExternalCommand) { pipeline.journalCommand(command) }
+
+  /// `would ` in `plan`, for descriptions of what an action does.
+  public var verb: String { isPlan ? "would " : "" }
 }
 
-/// What a host action is asked to do: make `property` of `canister` satisfy the condition whose
-/// other side is `wanted`, given its `current` value and the action's arguments.
+/// What an action is asked to do: make `property` of `canister` satisfy
+/// `property comparison wanted`, given its `current` value and the action's arguments.
 public struct ActionRequest: Sendable {
   public var canister: Principal
   public var property: CanisterProperty
+  /// With the property on the left: `>=`, `>`, `==`, `contains`.
+  public var comparison: BinaryOp
   public var current: Value
   public var wanted: Value
   /// The unlabelled argument, if any.
   public var value: Value?
   public var labeled: [String: Value]
-  /// `plan`: describe, do not act (the backend is a predictor anyway).
   public var isPlan: Bool
 }
 
-/// A host action: acts through `context.backend` and returns a description for the journal and
-/// the recap (`"restart through the ops API"`).
-public typealias ActionBody = @Sendable (ActionRequest, BuiltinContext) throws(RuntimeError) -> String
+/// An action's implementation: decides what to do from the request, and does it with
+/// `context.act` (so the gates, the ceiling, the locks and the journal apply). The standard
+/// actions are written this way too.
+public typealias ActionBody = @Sendable (ActionRequest, BuiltinContext) throws(RuntimeError) -> ActionResult
 
 /// A builtin function's static signature.
 public struct BuiltinSignature: Sendable {
@@ -143,7 +219,7 @@ public struct ActionSignature: Sendable {
   /// Words accepted as values of a labelled parameter (`mode reinstall`), by label.
   public var words: [String: [String]]
   public var summary: String
-  /// A host action's implementation; the standard actions are built into the interpreter.
+  /// What the action does at run time (nil: the host checks runbooks but cannot run them).
   public var body: ActionBody?
 
   public init(
@@ -163,7 +239,8 @@ public struct ActionSignature: Sendable {
   }
 }
 
-/// The builtins and actions a compilation knows.
+/// The builtins and actions a compilation knows. Registering a name again replaces the entry (a
+/// host's `start` replaces the standard one, checker and body alike).
 public struct Registry: Sendable {
   public private(set) var builtins: [String: BuiltinSignature] = [:]
   public private(set) var actions: [String: ActionSignature] = [:]

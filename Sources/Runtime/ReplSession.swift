@@ -102,10 +102,11 @@ public final class ReplSession {
       return reply
     }
     // In plan mode nothing reaches the backend's mutations: the input runs on a copy or predictor.
-    let target: Backend =
-      options.mode == .plan ? ((backend as? SimulatedIC)?.copy() ?? SimulatedIC.predicting(from: backend)) : backend
+    let target = options.mode == .plan ? backend.predictor() : backend
     let interpreter = Interpreter(
       program: checked.program, registry: engine.registry, backend: target, options: options, globals: globals)
+    interpreter.attach(backend)
+    if target !== backend { interpreter.attach(target) }
     let outcome = interpreter.runFragment(checked.fragment)
     globals = interpreter.globals
     if let failure = outcome.failure {

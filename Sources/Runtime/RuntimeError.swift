@@ -1,5 +1,6 @@
 import Foundation
 import RbicDiagnostics
+import Synchronization
 
 /// A failure while running, with the source range it happened at. The kind decides the exit code
 /// (DESIGN §3): the runbook failed (1), the environment or a tool failed (3), a safety gate
@@ -38,6 +39,14 @@ public struct RuntimeError: Error, Sendable {
   /// An error whose location is filled in by the interpreter (for builtins, which have none).
   public static func message(_ kind: Kind, _ text: String) -> RuntimeError {
     RuntimeError(kind, .error(.runtimeError, text, at: SourceRange(file: FileID(-1), start: 0, end: 0)))
+  }
+
+  /// A backend failure: the tool or the environment (exit 3), or the IC refused (exit 1).
+  public static func backend(_ error: BackendError) -> RuntimeError {
+    switch error {
+    case .environment, .unknownOutcome, .unsupported: .message(.environment, error.description)
+    default: .message(.failed, error.description)
+    }
   }
 }
 
@@ -103,8 +112,17 @@ public struct RunOptions: Sendable {
   public var yes = false
   /// `--read-only`: refuse every mutation.
   public var readOnly = false
-  /// The most cycles one run may move (wallet sends and top-ups together).
+  /// The most cycles one run may move (wallet sends, top-ups and cycle-moving calls together),
+  /// reserved before each effect acts.
   public var cyclesCeiling: Int128 = 10_000_000_000_000
+  /// Run local effects (`run`, `http_get`) in `plan` and `--read-only` too; they are withheld there
+  /// otherwise.
+  public var allowLocalEffects = false
+  /// Seconds a canister's state, once read, is reused (until a mutation of it or a confirmation).
+  public var stateMaxAge = 60.0
+  /// Seconds after which an earlier run's unknown outcome is taken as settled; before that, no
+  /// effect on its canister runs without an operator's confirmation at a terminal.
+  public var settleWindow = 600.0
   /// Statements and loop iterations before the run is stopped.
   public var maxSteps = 50_000_000
   public var maxCallDepth = 200
@@ -133,11 +151,10 @@ public struct RunOptions: Sendable {
   }
 }
 
-/// A flag a host sets from any thread to stop a run.
-public final class Cancellation: @unchecked Sendable {
-  private let lock = NSLock()
-  private var value = false
+/// A flag a host sets from any thread (a signal handler's queue) to stop a run.
+public final class Cancellation: Sendable {
+  private let flag = Atomic<Bool>(false)
   public init() {}
-  public var isCancelled: Bool { lock.withLock { value } }
-  public func cancel() { lock.withLock { value = true } }
+  public var isCancelled: Bool { flag.load(ordering: .acquiring) }
+  public func cancel() { flag.store(true, ordering: .releasing) }
 }

@@ -55,8 +55,13 @@ public enum Value: Hashable, Sendable {
   case record([String], [Value])
   case none
   case void
+  /// Known only after a real run: the result of a local effect withheld in `plan` or
+  /// `--read-only`. The text says what it depends on (`run git rev-parse HEAD`). Operations on it
+  /// give it back; a statement that must decide on it ends its step as unpredictable.
+  case unknown(String)
 
   public var asBool: Bool { if case .bool(let b) = self { b } else { false } }
+  public var isUnknown: Bool { if case .unknown = self { true } else { false } }
 }
 
 /// How values read to operators (`1.024T`, `0x9e32…4533`) and exactly (journal, JSON).
@@ -168,6 +173,7 @@ public enum ValueFormat {
       "{" + zip(keys, values).map { "\($0): \(quoted($1))" }.joined(separator: ", ") + "}"
     case .none: "none"
     case .void: "nothing"
+    case .unknown(let what): "(known after `\(what)` runs)"
     }
   }
 
@@ -196,6 +202,7 @@ public enum ValueFormat {
     case .record(let keys, let values):
       "{" + zip(keys, values).map { "\(jsonQuote($0)):\(json($1))" }.joined(separator: ",") + "}"
     case .none, .void: "null"
+    case .unknown(let what): "{\"unknown\":\(jsonQuote(what))}"
     }
   }
 

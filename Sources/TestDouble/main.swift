@@ -4,6 +4,7 @@
 // or 255 (dfx) on errors, 2 on usage — and turning the sim's faults into tool behaviour: garbled
 // stdout, a silent exit 255, a hang (for timeouts), reject chains with IC codes.
 import Foundation
+import RbicBuiltins
 import RbicRuntime
 
 #if canImport(Glibc)

@@ -1,7 +1,7 @@
 import Foundation
-import RbicBuiltins
 import Testing
 
+@testable import RbicBuiltins
 @testable import RbicRuntime
 
 #if canImport(Glibc)

@@ -1,8 +1,8 @@
 import Foundation
-import RbicBuiltins
 import RbicDiagnostics
 import Testing
 
+@testable import RbicBuiltins
 @testable import RbicRuntime
 
 /// Runs source on a simulated IC through the embedding API.
@@ -384,10 +384,10 @@ enum Harness {
       ActionSignature(
         "restart", converges: [.comparison(.status, .equal)], summary: "restarts through the host",
         body: { request, context throws(RuntimeError) in
-          do throws(BackendError) { try context.backend.start(request.canister) } catch {
-            throw .message(.environment, error.description)
-          }
-          return "restart (\(request.canister.text))"
+          try context.act(
+            Effect("restart", target: .canisters([request.canister]), description: "restart \(request.canister.text)"),
+            summary: "restart (\(request.canister.text))"
+          ) { (b) throws(BackendError) in try b.start(request.canister) }
         }))
     let source = """
       runbook "host" version 1

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import RbicBuiltins
 @testable import RbicRuntime
 
 /// The `icp` and `dfx` drivers, end to end through the test double answering as each tool over a

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import RbicRuntime
 
 /// The simulated Internet Computer: canisters, cycles wallets, identities and a cycles ledger,
 /// with the real rules, fault injection and optional latency. It is the embedded default backend
@@ -105,6 +106,11 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     let empty = State(identity: source.identityName, identities: [:], canisters: [:], faults: nil, latency_ms: nil)
     return SimulatedIC(state: empty, identity: source.identityName, name: "plan", source: source)
   }
+
+  /// Plan on the sim runs against a copy of its state.
+  public func predictor() -> Backend { copy() }
+
+  public func begin(_ session: BackendSession) { lock.withLock { cancellation = session.cancellation } }
 
   /// A copy whose changes never reach this one (plan on the sim).
   public func copy() -> SimulatedIC {

@@ -1,4 +1,5 @@
 import Foundation
+import RbicRuntime
 
 /// Drives `icp` (icp-cli ≥ 1.0) or `dfx` (≥ 0.25) as a subprocess: one argv per operation,
 /// canisters always as explicit principals with `--network` and `--identity`, data read from
@@ -52,12 +53,29 @@ public final class ToolBackend: Backend, @unchecked Sendable {
 
   private var common: [String] { ["--network", network, "--identity", identityName] }
 
-  private func call(_ arguments: [String], canister: Principal?) throws(BackendError) -> String {
+  /// Runs one command. For a mutation, a tool that died on a signal, crashed (exit 101) or failed
+  /// without a word may have acted first: its outcome is unknown, never a plain failure. A failure
+  /// the tool explained (an `Error:` chain with a reject code) is definite.
+  private func call(_ arguments: [String], canister: Principal?, mutating: Bool = false) throws(BackendError)
+    -> String
+  {
     let out = try runner.run(arguments)
     guard out.status == 0 else {
-      throw ToolOutput.failure(out, tool: tool.rawValue, canister: canister, identity: identityName)
+      let failure = ToolOutput.failure(out, tool: tool.rawValue, canister: canister, identity: identityName)
+      if mutating, out.signaled || out.status == 101 || out.stderr.allSatisfy(\.isWhitespace) {
+        throw .unknownOutcome("`\(tool.rawValue)` ended with status \(out.status) during the call: \(failure)")
+      }
+      throw failure
     }
     return out.stdout
+  }
+
+  public func predictor() -> Backend { SimulatedIC.predicting(from: self) }
+
+  /// `@unchecked Sendable` covers this write: a run calls `begin` before its first tool call.
+  public func begin(_ session: BackendSession) {
+    runner.cancellation = session.cancellation
+    runner.journal = session.record
   }
 
   public func identityPrincipal() throws(BackendError) -> Principal {
@@ -108,7 +126,7 @@ public final class ToolBackend: Backend, @unchecked Sendable {
     defer { try? FileManager.default.removeItem(atPath: path) }
     _ = try call(
       ["canister", "install", canister.text, "--wasm", path, "--mode", mode.rawValue, "--yes"] + common,
-      canister: canister)
+      canister: canister, mutating: true)
   }
 
   public func updateControllers(_ canister: Principal, add: [Principal], remove: [Principal]) throws(BackendError) {
@@ -118,13 +136,18 @@ public final class ToolBackend: Backend, @unchecked Sendable {
     for p in add { arguments += ["--add-controller", p.text] }
     for p in remove { arguments += ["--remove-controller", p.text] }
     // icp asks before removing yourself unless forced; rbic has already refused that case.
-    _ = try call(arguments + (tool == .icp ? ["--force"] : []) + common, canister: canister)
+    _ = try call(arguments + (tool == .icp ? ["--force"] : []) + common, canister: canister, mutating: true)
   }
 
   public func walletSend(wallet: Principal, to canister: Principal, amount: Int128) throws(BackendError) {
     let argument = "(record { canister = principal \"\(canister.text)\"; amount = \(amount) : nat64 })"
-    try ToolOutput.walletSendReply(
-      try call(["canister", "call", wallet.text, "wallet_send", argument] + common, canister: wallet))
+    let reply = try call(
+      ["canister", "call", wallet.text, "wallet_send", argument] + common, canister: wallet, mutating: true)
+    do { try ToolOutput.walletSendReply(reply) } catch {
+      // The call returned, but with a reply that does not say whether the cycles moved.
+      if case .environment(let message) = error { throw .unknownOutcome(message) }
+      throw error
+    }
   }
 
   public func topUp(_ canister: Principal, amount: Int128) throws(BackendError) {
@@ -132,19 +155,19 @@ public final class ToolBackend: Backend, @unchecked Sendable {
       tool == .icp
       ? ["canister", "top-up", "--amount", String(amount), canister.text]
       : ["cycles", "top-up", canister.text, String(amount)]
-    _ = try call(arguments + common, canister: canister)
+    _ = try call(arguments + common, canister: canister, mutating: true)
   }
 
   public func start(_ canister: Principal) throws(BackendError) {
-    _ = try call(["canister", "start", canister.text] + common, canister: canister)
+    _ = try call(["canister", "start", canister.text] + common, canister: canister, mutating: true)
   }
 
   public func stop(_ canister: Principal) throws(BackendError) {
-    _ = try call(["canister", "stop", canister.text] + common, canister: canister)
+    _ = try call(["canister", "stop", canister.text] + common, canister: canister, mutating: true)
   }
 
   public func call(_ canister: Principal, method: String, argument: String) throws(BackendError) -> String {
-    try call(["canister", "call", canister.text, method, argument] + common, canister: canister)
+    try call(["canister", "call", canister.text, method, argument] + common, canister: canister, mutating: true)
       .trimmingCharacters(in: .whitespacesAndNewlines)
   }
 }

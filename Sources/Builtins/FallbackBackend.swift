@@ -1,3 +1,5 @@
+import RbicRuntime
+
 /// Two tool drivers in one run: every operation goes to the primary (`icp`), and one it does not
 /// support — a usage error, so nothing ran — goes to the secondary (`dfx`). Any other failure,
 /// including an unknown outcome, is final: only an operation that certainly did not run is tried
@@ -50,5 +52,10 @@ public final class FallbackBackend: Backend, @unchecked Sendable {
   public func stop(_ c: Principal) throws(BackendError) { try either { b throws(BackendError) in try b.stop(c) } }
   public func call(_ c: Principal, method: String, argument: String) throws(BackendError) -> String {
     try either { b throws(BackendError) in try b.call(c, method: method, argument: argument) }
+  }
+  public func predictor() -> Backend { SimulatedIC.predicting(from: self) }
+  public func begin(_ session: BackendSession) {
+    primary.begin(session)
+    secondary.begin(session)
   }
 }

@@ -1,6 +1,8 @@
 import Foundation
 import Subprocess
+import Synchronization
 import SystemPackage
+import RbicRuntime
 
 /// Runs an external tool (`icp`, `dfx`) for a backend through swift-subprocess: an argv array,
 /// never a shell; the tool found on PATH; `ICP_ENVIRONMENT` and `ICP_NETWORK` removed from the
@@ -9,18 +11,23 @@ import SystemPackage
 /// (SIGTERM to the group, then SIGKILL).
 public struct ToolRunner: Sendable {
   public struct Output: Sendable {
+    /// The exit status, or 128 + the signal that ended the tool.
     public var status: Int32
     public var stdout: String
     public var stderr: String
     public var seconds: Double
+    /// Whether a signal ended the tool (it may have acted before it died).
+    public var signaled = false
   }
 
   public var executable: String
   public var timeout: Double
   public var environment: [String: String]
   public var cancellation: Cancellation?
-  /// Called after each call (for the journal and progress): argv, exit status, seconds.
+  /// Called after each call (progress): argv, exit status, seconds.
   public var record: (@Sendable ([String], Int32, Double) -> Void)?
+  /// Called after each call with everything the journal keeps (set by `Backend.begin`).
+  public var journal: (@Sendable (ExternalCommand) -> Void)?
   /// Called about ten times a second while a call runs (a spinner): the command, seconds so far.
   public var waiting: (@Sendable (String, Double) -> Void)?
 
@@ -89,19 +96,24 @@ public struct ToolRunner: Sendable {
             .path(FilePath(executable)), arguments: Arguments(arguments), environment: .custom(env),
             platformOptions: platform,
             input: .none, output: .string(limit: 64 << 20), error: .string(limit: 64 << 20))
-          let status: Int32 =
+          let (status, signaled): (Int32, Bool) =
             switch r.terminationStatus {
-            case .exited(let code): Int32(code)
-            case .signaled(let signal): 128 + Int32(signal)
+            case .exited(let code): (Int32(code), false)
+            case .signaled(let signal): (128 + Int32(signal), true)
             }
           return .finished(
             .success(
               Output(
                 status: status, stdout: r.standardOutput ?? "", stderr: r.standardError ?? "",
-                seconds: Date().timeIntervalSince(started))))
+                seconds: Date().timeIntervalSince(started), signaled: signaled)))
         } catch {
           if Task.isCancelled { return .stop("stopped") }
-          return .finished(.failure(.environment("cannot run `\(executable)`: \(error)")))
+          // Not started at all, or started and then lost (its output over the cap): only the
+          // first proves the command did nothing.
+          guard FileManager.default.isExecutableFile(atPath: executable) else {
+            return .finished(.failure(.environment("cannot run `\(executable)`: \(error)")))
+          }
+          return .finished(.failure(.unknownOutcome("`\(shown)` could not be followed to its end: \(error)")))
         }
       }
       group.addTask {
@@ -120,23 +132,35 @@ public struct ToolRunner: Sendable {
       while await group.next() != nil {}
       return first
     }
+    let argv = [executable] + arguments
     switch outcome {
     case .finished(let result):
-      if case .success(let output) = result { record?([executable] + arguments, output.status, output.seconds) }
+      switch result {
+      case .success(let output):
+        record?(argv, output.status, output.seconds)
+        journal?(
+          ExternalCommand(
+            argv: argv, status: output.status, seconds: output.seconds,
+            output: output.stdout + (output.stderr.isEmpty ? "" : "\n[stderr]\n" + output.stderr)))
+      case .failure(let error):
+        record?(argv, -1, Date().timeIntervalSince(started))
+        journal?(
+          ExternalCommand(argv: argv, status: -1, seconds: Date().timeIntervalSince(started), output: "\(error)"))
+      }
       return result
     case .stop(let why):
-      record?([executable] + arguments, -1, Date().timeIntervalSince(started))
+      record?(argv, -1, Date().timeIntervalSince(started))
+      journal?(ExternalCommand(argv: argv, status: -1, seconds: Date().timeIntervalSince(started), output: why))
       return .failure(.unknownOutcome("`\(shown)` \(why)"))
     }
   }
 }
 
-/// A value handed from a task to a waiting thread.
-final class ResultBox<T: Sendable>: @unchecked Sendable {
-  private let lock = NSLock()
-  private var stored: T?
+/// A value handed from a task (or a callback queue) to a waiting thread.
+final class ResultBox<T: Sendable>: Sendable {
+  private let stored = Mutex<T?>(nil)
   var value: T? {
-    get { lock.withLock { stored } }
-    set { lock.withLock { stored = newValue } }
+    get { stored.withLock { $0 } }
+    set { stored.withLock { $0 = newValue } }
   }
 }

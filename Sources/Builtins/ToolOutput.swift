@@ -1,4 +1,5 @@
 import Foundation
+import RbicRuntime
 
 /// Parsers for what `icp` and `dfx` print (see `reference/icp-cli.md`, `reference/dfx-cli.md`):
 /// `_` digit grouping, `<none>`/`None`/`null` module hashes, `Error:`/`Caused by:` chains and

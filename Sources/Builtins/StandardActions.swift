@@ -1,0 +1,184 @@
+import Foundation
+import RbicRuntime
+
+/// The standard actions (DESIGN §2.5) as ordinary registry entries: each decides what to do from
+/// its request and acts through `context.act`, the same path a host's action takes, so the gates,
+/// the ceiling reservation, the locks, the journal and plan prediction apply to all alike.
+///
+/// Whether a wallet or the cycles ledger holds enough is the ledger's answer, not a read before
+/// the send: the send is reserved against the ceiling first (so a typo like `1000T` is refused
+/// before anything), and "insufficient funds" makes the action not apply (the next `or` action is
+/// tried). That also saves a status read per send.
+///
+/// The wallet and top-up amount is the deficit plus a margin of 1% of the target (at least 1B
+/// cycles), so that idle burn between the send and the re-check does not leave the canister just
+/// short. `amount A` overrides it.
+enum StandardActions {
+  static func register(into r: inout Registry) {
+    r.register(
+      ActionSignature(
+        "wallet", converges: [.comparison(.cycles, .atLeast)], positional: BuiltinParameter("wallet", .wallet),
+        positionalRequired: true, labeled: [BuiltinParameter("amount", .cycles)],
+        summary: "sends the deficit plus a margin from a cycles wallet (`wallet_send`)", body: wallet))
+    r.register(
+      ActionSignature(
+        "top_up", converges: [.comparison(.cycles, .atLeast)], labeled: [BuiltinParameter("amount", .cycles)],
+        summary: "tops up from the identity's cycles-ledger balance (`icp canister top-up`)", body: topUp))
+    r.register(
+      ActionSignature(
+        "install", converges: [.comparison(.hash, .equal)], positional: BuiltinParameter("wasm", .path),
+        positionalRequired: true, labeled: [BuiltinParameter("mode", .text)],
+        words: ["mode": InstallChoice.allCases.map(\.rawValue)],
+        summary: "installs when empty, upgrades when the hash differs; `mode reinstall` only when written",
+        body: install))
+    r.register(
+      ActionSignature(
+        "add_controllers", converges: [.comparison(.controllers, .contains)],
+        summary: "adds exactly the missing controllers",
+        body: { request, context throws(RuntimeError) in
+          try controllers(request, context, exact: false)
+        }))
+    r.register(
+      ActionSignature(
+        "set_controllers", converges: [.comparison(.controllers, .equal)],
+        summary: "adds and removes controllers to match exactly; never leaves none or drops the acting identity",
+        body: { request, context throws(RuntimeError) in try controllers(request, context, exact: true) }))
+    r.register(
+      ActionSignature(
+        "start", converges: [.comparison(.status, .equal)], requiredStatus: CanisterStatus.running.rawValue,
+        summary: "starts the canister",
+        body: { request, context throws(RuntimeError) in
+          try context.act(
+            Effect("start", target: .canisters([request.canister]), description: "start \(request.canister.text)"),
+            summary: "\(context.verb)start"
+          ) { (b) throws(BackendError) in try b.start(request.canister) }
+        }))
+    r.register(
+      ActionSignature(
+        "stop", converges: [.comparison(.status, .equal)], requiredStatus: CanisterStatus.stopped.rawValue,
+        summary: "stops the canister",
+        body: { request, context throws(RuntimeError) in
+          try context.act(
+            Effect("stop", target: .canisters([request.canister]), description: "stop \(request.canister.text)"),
+            summary: "\(context.verb)stop"
+          ) { (b) throws(BackendError) in try b.stop(request.canister) }
+        }))
+  }
+
+  static func margin(for target: Int128) -> Int128 { max(target / 100, 1_000_000_000) }
+
+  /// The cycles to send: `amount` when given, else the deficit plus the margin.
+  static func amount(_ request: ActionRequest) throws(RuntimeError) -> Int128 {
+    if case .cycles(let explicit)? = request.labeled["amount"] { return explicit }
+    guard case .cycles(let current) = request.current, case .cycles(let wanted) = request.wanted else {
+      throw .message(.failed, "a cycles action needs a cycles condition")
+    }
+    let (deficit, o1) = wanted.subtractingReportingOverflow(current)
+    let (strict, o2) = deficit.addingReportingOverflow(request.comparison == .greater ? 1 : 0)
+    let (total, o3) = strict.addingReportingOverflow(margin(for: wanted))
+    guard !(o1 || o2 || o3) else { throw .message(.failed, "overflow computing the cycles to send") }
+    return total
+  }
+
+  static let wallet: ActionBody = { request, context throws(RuntimeError) in
+    let amount = try amount(request)
+    guard case .principal(let wallet)? = request.value else { throw .message(.failed, "`wallet` needs a wallet") }
+    let send = "send \(ValueFormat.cycles(amount)) from wallet \(wallet.text) to \(request.canister.text)"
+    return try context.act(
+      Effect("wallet_send", target: .canisters([request.canister, wallet]), description: send, cycles: amount),
+      summary: "wallet \(wallet.text) (\(context.verb)send \(ValueFormat.cycles(amount)))"
+    ) { (b) throws(BackendError) in try b.walletSend(wallet: wallet, to: request.canister, amount: amount) }
+  }
+
+  static let topUp: ActionBody = { request, context throws(RuntimeError) in
+    let amount = try amount(request)
+    return try context.act(
+      Effect(
+        "top_up", target: .canisters([request.canister]),
+        description: "top up \(request.canister.text) with \(ValueFormat.cycles(amount)) from the cycles ledger",
+        cycles: amount),
+      summary: "top_up (\(context.verb)mint \(ValueFormat.cycles(amount)))"
+    ) { (b) throws(BackendError) in try b.topUp(request.canister, amount: amount) }
+  }
+
+  /// `mode` words of `install`.
+  enum InstallChoice: String, CaseIterable {
+    case auto, install, upgrade, reinstall
+  }
+
+  static let install: ActionBody = { request, context throws(RuntimeError) in
+    guard case .path(let path)? = request.value else { throw .message(.failed, "`install` needs the module's path") }
+    let full = path.hasPrefix("/") ? path : (context.projectDirectory as NSString).appendingPathComponent(path)
+    guard let data = FileManager.default.contents(atPath: full) else {
+      throw .message(.environment, "cannot read the module `\(path)`")
+    }
+    let bytes = Array(data)
+    let hash = Hashing.sha256(bytes)
+    guard case .hash(let wanted) = request.wanted, wanted == hash else {
+      throw .message(
+        .failed,
+        "the module `\(path)` hashes to \(ValueFormat.shortHash(hash)), not the expected \(ValueFormat.display(request.wanted)); refusing to install it"
+      )
+    }
+    var choice = InstallChoice.auto
+    if case .text(let word)? = request.labeled["mode"], let c = InstallChoice(rawValue: word) { choice = c }
+    let mode: InstallMode =
+      switch choice {
+      case .install: .install
+      case .upgrade: .upgrade
+      case .reinstall: .reinstall
+      case .auto: request.current == .none ? .install : .upgrade
+      }
+    let canister = request.canister
+    let effect =
+      mode == .reinstall
+      ? Effect(
+        "install", target: .canisters([canister]),
+        description: "REINSTALL \(canister.text) (wipes its state) with \(path)", alwaysConfirm: true)
+      : Effect("install", target: .canisters([canister]), description: "\(mode.rawValue) \(path) on \(canister.text)")
+    return try context.act(effect, summary: "\(context.verb)\(mode.rawValue) \(path)") { (b) throws(BackendError) in
+      try b.install(canister, wasm: bytes, mode: mode)
+    }
+  }
+
+  /// `add_controllers` (exact: false) adds the missing ones; `set_controllers` also removes the
+  /// others, never leaving none and never removing the acting identity.
+  static func controllers(_ request: ActionRequest, _ context: BuiltinContext, exact: Bool) throws(RuntimeError)
+    -> ActionResult
+  {
+    guard case .list(let currentValues) = request.current else { throw .message(.failed, "no controllers read") }
+    let current = currentValues.compactMap { if case .principal(let p) = $0 { p } else { nil } }
+    let wanted: [Principal]
+    switch request.wanted {
+    case .principal(let p): wanted = [p]
+    case .list(let items): wanted = items.compactMap { if case .principal(let p) = $0 { p } else { nil } }
+    default: throw .message(.failed, "controllers must be principals")
+    }
+    let canister = request.canister
+    let add = wanted.filter { !current.contains($0) }
+    var remove: [Principal] = []
+    if exact {
+      guard !wanted.isEmpty else {
+        throw .message(.refused, "refused: `set_controllers` would leave \(canister.text) with no controller")
+      }
+      remove = current.filter { !wanted.contains($0) }
+      let me = try context.identityPrincipal()
+      if remove.contains(me) {
+        throw .message(
+          .refused,
+          "refused: `set_controllers` would remove the acting identity `\(context.identityName)` (\(me.text)) from \(canister.text)"
+        )
+      }
+    }
+    var parts: [String] = []
+    if !add.isEmpty { parts.append("add " + add.map(\.text).joined(separator: ", ")) }
+    if !remove.isEmpty { parts.append("remove " + remove.map(\.text).joined(separator: ", ")) }
+    let name = exact ? "set_controllers" : "add_controllers"
+    return try context.act(
+      Effect(
+        "update_settings", target: .canisters([canister]),
+        description: "\(parts.joined(separator: "; ")) as controllers of \(canister.text)"),
+      summary: "\(name) (\(context.verb)\(parts.joined(separator: "; ")))"
+    ) { (b) throws(BackendError) in try b.updateControllers(canister, add: add, remove: remove) }
+  }
+}

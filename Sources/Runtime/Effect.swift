@@ -1,0 +1,72 @@
+/// An effect: anything that reaches outside the interpreter (DESIGN §3, "one effect pipeline").
+/// Builtins and actions — standard or a host's — describe the effect and hand its body to
+/// `BuiltinContext.perform`; the pipeline applies the gates, reserves cycles, takes the locks,
+/// journals, and in `plan` predicts or withholds it. Nothing else reaches a backend's mutations
+/// or runs a local command.
+public struct Effect: Sendable {
+  public enum Target: Sendable, Equatable {
+    /// Changes these canisters (and wallets) on the network; each is locked while it runs. In
+    /// `plan` the body runs against the predictor; under `--read-only` it is refused.
+    case canisters([Principal])
+    /// Acts on this machine or the outside world (a command, an HTTP request, a file). In `plan`
+    /// and `--read-only` it does not run unless the operator allowed it on the command line.
+    case local
+  }
+
+  /// The operation's name in the journal (`wallet_send`, `install`, `run`).
+  public var operation: String
+  public var target: Target
+  /// What happens, for the confirmation question and the journal
+  /// (`send 961.2B from wallet wdhec-… to 6iu47-…`).
+  public var description: String
+  /// Cycles this effect moves out of the operator's funds: reserved against the run's ceiling
+  /// before it acts, released only if it provably did not happen.
+  public var cycles: Int128
+  /// Ask even off mainnet and even with `--yes` (a reinstall wipes state).
+  public var alwaysConfirm: Bool
+  /// Whether `plan` may run the body against the predictor. An update call's reply cannot be
+  /// predicted: in `plan` it is shown, not sent.
+  public var predictable: Bool
+
+  public init(
+    _ operation: String, target: Target, description: String, cycles: Int128 = 0, alwaysConfirm: Bool = false,
+    predictable: Bool = true
+  ) {
+    self.operation = operation
+    self.target = target
+    self.description = description
+    self.cycles = cycles
+    self.alwaysConfirm = alwaysConfirm
+    self.predictable = predictable
+  }
+
+  /// The canisters the effect changes (none for a local effect).
+  public var canisters: [Principal] {
+    if case .canisters(let list) = target { return list }
+    return []
+  }
+}
+
+/// How an effect ended.
+public enum EffectOutcome<T: Sendable>: Sendable {
+  /// It ran (in `plan`, against the predictor).
+  case done(T)
+  /// It certainly did not happen (a reject, insufficient funds, a usage error): its reservation
+  /// is released.
+  case failed(BackendError)
+  /// It may or may not have happened (timeout, interruption, the tool died): its reservation is
+  /// kept, the journal marks it pending, and nothing sends it again blindly.
+  case unknown(String)
+  /// It was withheld: a local effect in `plan` or `--read-only`, or an update call in `plan`.
+  case withheld
+}
+
+/// What an action reports to its `ensure`, which then re-reads the state and re-checks.
+public enum ActionResult: Sendable, Equatable {
+  /// It acted; the text describes what it did (`wallet wdhec-… (send 961.2B)`).
+  case applied(String)
+  /// It could not apply (a poor wallet): the next `or` action is tried.
+  case notApplicable(String)
+  /// It acted but its outcome is unknown: the ensure re-reads the state before anything else.
+  case unknown(String)
+}

@@ -1,0 +1,310 @@
+import Foundation
+import Synchronization
+
+/// The one path every effect takes (DESIGN §3). For an effect on canisters, in order:
+///
+/// 1. `--read-only` refuses it; a pending unknown outcome on one of its canisters (from an earlier
+///    run, found in the journal directory) holds it until an operator confirms or the settle
+///    window has passed;
+/// 2. its cycles are reserved against the ceiling (atomically: parallel branches share one budget);
+/// 3. the gate asks where policy requires (mainnet, or `alwaysConfirm`), one question at a time
+///    across branches, naming the branch's item, the canister and the exact action;
+/// 4. its canisters are locked (beyond what the branch already holds);
+/// 5. `action_start` is journaled, and must be written: a mutation is never left unjournaled;
+/// 6. the body runs (in `plan`, against the predictor); the result is journaled, the reservation
+///    committed or released, the cached state of its canisters dropped.
+///
+/// A local effect (`run`, `http_get`) runs in `run` mode only, unless the operator allowed local
+/// effects in `plan` and `--read-only`. The pipeline also owns the state cache: a canister's state
+/// is read once and reused until a mutation of it, a confirmation (time passes while a person
+/// reads), or `RunOptions.stateMaxAge`.
+package final class EffectPipeline: Sendable {
+  package let options: RunOptions
+  package let backend: Backend
+  package let network: String
+  package let budget: CyclesBudget
+  package let locks = ResourceLocks()
+  /// One question at a time: parallel branches wait here for the terminal.
+  private let prompts = Mutex<Void>(())
+  private let cache = Mutex<[Principal: (state: CanisterState, read: UInt64)]>([:])
+  private let publicCache = Mutex<[Principal: PublicCanisterInfo]>([:])
+  /// Canisters whose controller view was refused (IC0512) this run: their public view is read.
+  private let refused = Mutex<Set<Principal>>([])
+  private let pending: Mutex<[PendingOutcome]>
+  /// Set when a journal line could not be written: no mutation may follow.
+  private let journalBroken = Atomic<Bool>(false)
+  private let counters = Mutex<(reads: Int, mutations: Int)>((0, 0))
+
+  package init(options: RunOptions, backend: Backend, network: String, pending: [PendingOutcome] = []) {
+    self.options = options
+    self.backend = backend
+    self.network = network
+    self.budget = CyclesBudget(ceiling: options.cyclesCeiling)
+    self.pending = Mutex(pending)
+  }
+
+  package var isPlan: Bool { options.mode == .plan }
+
+  /// State reads and mutations sent to the backend so far (for benchmarks and tests).
+  package var calls: (reads: Int, mutations: Int) { counters.withLock { $0 } }
+
+  // MARK: - Journal and output
+
+  /// Writes one journal line; false (and no further mutation allowed) if it could not be written.
+  @discardableResult
+  package func journal(_ event: JournalEvent, _ fields: [(String, String)]) -> Bool {
+    guard let journal = options.journal else { return true }
+    if journal.write(event.rawValue, fields) { return true }
+    journalBroken.store(true, ordering: .relaxed)
+    return false
+  }
+
+  /// A progress line; in a `parallel for` branch it names the branch's item after the indentation.
+  package func say(_ line: String, label: String?) {
+    options.progress(Self.labelled(line, label))
+  }
+
+  package static func labelled(_ line: String, _ label: String?) -> String {
+    guard let label else { return line }
+    let indent = line.prefix { $0 == " " }
+    return indent + "[\(label)] " + line.dropFirst(indent.count)
+  }
+
+  /// Journals one external command; its output is capped.
+  package func journalCommand(_ command: ExternalCommand) {
+    journal(
+      .command,
+      [
+        ("argv", "[" + command.argv.map(ValueFormat.jsonQuote).joined(separator: ",") + "]"),
+        ("exit", "\(command.status)"), ("seconds", String(format: "%.3f", command.seconds)),
+        ("output", ValueFormat.jsonQuote(String(command.output.prefix(4000)))),
+      ])
+  }
+
+  // MARK: - Reads
+
+  private static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+  /// The controller view of a canister: from the cache if it is fresh, else read and journaled.
+  package func state(of canister: Principal) throws(BackendError) -> CanisterState {
+    let maxAge = UInt64(max(0, options.stateMaxAge) * 1e9)
+    if let hit = cache.withLock({ $0[canister] }), Self.now() - hit.read <= maxAge { return hit.state }
+    let started = Date()
+    counters.withLock { $0.reads += 1 }
+    do {
+      let s = try backend.status(canister)
+      cache.withLock { $0[canister] = (s, Self.now()) }
+      journal(
+        .read,
+        [
+          ("canister", ValueFormat.jsonQuote(canister.text)), ("cycles", "\(s.cycles)"),
+          ("hash", s.moduleHash.map { ValueFormat.jsonQuote(ValueFormat.hex($0)) } ?? "null"),
+          ("status", ValueFormat.jsonQuote(s.status.rawValue)),
+          ("controllers", "[" + s.controllers.map { ValueFormat.jsonQuote($0.text) }.joined(separator: ",") + "]"),
+          ("seconds", String(format: "%.3f", Date().timeIntervalSince(started))),
+        ])
+      return s
+    } catch {
+      journal(
+        .readFailed,
+        [("canister", ValueFormat.jsonQuote(canister.text)), ("error", ValueFormat.jsonQuote(error.description))])
+      if case .notController = error { refused.withLock { _ = $0.insert(canister) } }
+      throw error
+    }
+  }
+
+  /// The public view, once the controller view of `canister` has been refused; nil otherwise.
+  package func publicView(of canister: Principal) throws(BackendError) -> PublicCanisterInfo? {
+    guard refused.withLock({ $0.contains(canister) }) else { return nil }
+    if let hit = publicCache.withLock({ $0[canister] }) { return hit }
+    counters.withLock { $0.reads += 1 }
+    let info = try backend.publicInfo(canister)
+    publicCache.withLock { $0[canister] = info }
+    return info
+  }
+
+  package func isCached(_ canister: Principal) -> Bool { cache.withLock { $0[canister] != nil } }
+
+  /// Drops cached state: of `canisters`, or of all when nil.
+  package func invalidate(_ canisters: [Principal]? = nil) {
+    cache.withLock { c in
+      if let canisters { for p in canisters { c[p] = nil } } else { c.removeAll() }
+    }
+    publicCache.withLock { c in
+      if let canisters { for p in canisters { c[p] = nil } } else { c.removeAll() }
+    }
+  }
+
+  // MARK: - Effects
+
+  /// Runs one effect through the gates (see the type's comment). Gate refusals, a broken journal
+  /// and interruptions are thrown; what the effect itself did is the returned outcome.
+  package func perform<T: Sendable>(
+    _ effect: Effect, held: Set<Principal>, label: String?, _ body: (Backend) throws(BackendError) -> T
+  ) throws(RuntimeError) -> EffectOutcome<T> {
+    if case .local = effect.target {
+      guard allowsLocal(effect, label: label) else { return .withheld }
+      do { return .done(try body(backend)) } catch { return .failed(error) }
+    }
+    if options.mode == .run, options.readOnly {
+      throw .message(.refused, "refused by --read-only: \(effect.description)")
+    }
+    if options.mode == .run { try settlePending(effect, label: label) }
+    if effect.cycles > 0, let total = budget.reserve(effect.cycles) {
+      throw .message(
+        .refused,
+        "refused: \(effect.description) would move \(ValueFormat.cycles(total)) this run, above the ceiling of \(ValueFormat.cycles(budget.ceiling))"
+      )
+    }
+    var settled = false
+    defer { if !settled, effect.cycles > 0 { budget.release(effect.cycles) } }
+    if network == "ic" || effect.alwaysConfirm {
+      try confirm("\(effect.description) on \(network)?", label: label, mutation: true, always: effect.alwaysConfirm)
+    }
+    if isPlan, !effect.predictable {
+      say("  ~ would \(effect.description)", label: label)
+      settled = true
+      if effect.cycles > 0 { budget.commit(effect.cycles) }
+      return .withheld
+    }
+    let targets = effect.canisters
+    let fields: [(String, String)] =
+      [
+        ("operation", ValueFormat.jsonQuote(effect.operation)),
+        ("canister", ValueFormat.jsonQuote(targets.first?.text ?? "")),
+        ("canisters", "[" + targets.map { ValueFormat.jsonQuote($0.text) }.joined(separator: ",") + "]"),
+        ("description", ValueFormat.jsonQuote(effect.description)),
+      ] + (effect.cycles > 0 ? [("amount", "\(effect.cycles)")] : [])
+    return try locks.holding(Set(targets), held: held) { () throws(RuntimeError) -> EffectOutcome<T> in
+      if journalBroken.load(ordering: .relaxed) || !journal(.actionStart, fields) {
+        throw .message(
+          .environment,
+          "the journal cannot be written (\(options.journal?.path ?? "")); stopping before \(effect.description), so that no mutation goes unrecorded"
+        )
+      }
+      say("  → \(isPlan ? "would " : "")\(effect.description)", label: label)
+      let started = Date()
+      counters.withLock { $0.mutations += 1 }
+      defer { invalidate(targets) }
+      do throws(BackendError) {
+        let value = try body(backend)
+        journal(
+          .actionEnd,
+          fields + [("result", "\"ok\""), ("seconds", String(format: "%.3f", Date().timeIntervalSince(started)))])
+        settled = true
+        if effect.cycles > 0 { budget.commit(effect.cycles) }
+        return .done(value)
+      } catch {
+        journal(.actionEnd, fields + [("result", ValueFormat.jsonQuote(error.description))])
+        switch error {
+        case .unknownOutcome(let message):
+          settled = true
+          if effect.cycles > 0 { budget.commit(effect.cycles) }
+          let id = UUID().uuidString.lowercased()
+          journal(
+            .outcomeUnknown,
+            fields + [
+              ("request", ValueFormat.jsonQuote(id)), ("network", ValueFormat.jsonQuote(network)),
+              ("message", ValueFormat.jsonQuote(message)),
+            ])
+          if options.cancellation.isCancelled {
+            journal(.interrupted, [("during", ValueFormat.jsonQuote(effect.operation))])
+            throw .message(
+              .interrupted,
+              "interrupted during \(effect.description): the outcome is unknown. Check \(targets.map(\.text).joined(separator: " and ")) before running again; a re-run on `\(network)` will not repeat it until an operator confirms or \(ValueFormat.duration(Int64(options.settleWindow * 1e9))) have passed"
+            )
+          }
+          return .unknown(message)
+        case .reject, .insufficientFunds, .notController, .notFound, .unsupported:
+          return .failed(error)
+        case .environment:
+          // The tool failed in a way that does not prove nothing happened: keep the reservation.
+          settled = true
+          if effect.cycles > 0 { budget.commit(effect.cycles) }
+          return .failed(error)
+        }
+      }
+    }
+  }
+
+  /// Whether a local effect may run: always in `run`; in `plan` and `--read-only` only when the
+  /// operator allowed local effects. A withheld one is shown and journaled.
+  package func allowsLocal(_ effect: Effect, label: String?) -> Bool {
+    if !(isPlan || options.readOnly) || options.allowLocalEffects { return true }
+    say("  ? would \(effect.description) (not run in \(isPlan ? "plan" : "--read-only"))", label: label)
+    journal(
+      .withheld,
+      [
+        ("operation", ValueFormat.jsonQuote(effect.operation)),
+        ("description", ValueFormat.jsonQuote(effect.description)),
+      ])
+    return false
+  }
+
+  // MARK: - Questions
+
+  /// Asks the operator, one question at a time across branches. `always` questions are asked even
+  /// with `--yes` (a reinstall, a resend over a pending unknown outcome).
+  package func confirm(_ question: String, label: String?, mutation: Bool, always: Bool = false)
+    throws(RuntimeError)
+  {
+    let question = Self.labelled(question, label)
+    if isPlan {
+      say("  ? would ask: \(question)", label: nil)
+      return
+    }
+    if options.yes, !always {
+      journal(.confirm, [("question", ValueFormat.jsonQuote(question)), ("answer", "\"yes (--yes)\"")])
+      return
+    }
+    guard options.interactive else {
+      let why = mutation ? "mutations on `\(network)` need confirmation" : "`confirm` needs an answer"
+      throw .message(
+        .refused,
+        "refused: \(why); no terminal to ask \"\(question)\"\(always ? "" : " (pass --yes to confirm)")")
+    }
+    let answer = prompts.withLock { _ in options.confirm(question) }
+    invalidate()  // time passed while a person read the question
+    journal(.confirm, [("question", ValueFormat.jsonQuote(question)), ("answer", answer ? "\"yes\"" : "\"no\"")])
+    if !answer { throw .message(.refused, "declined: \(question)") }
+  }
+
+  // MARK: - Pending unknown outcomes
+
+  /// Earlier unknown outcomes on this network not yet settled or confirmed.
+  package var pendingOutcomes: [PendingOutcome] { pending.withLock { $0 } }
+
+  /// Holds an effect on a canister with an unknown outcome from an earlier run until the settle
+  /// window has passed or an operator confirms at a terminal (`--yes` is not enough).
+  private func settlePending(_ effect: Effect, label: String?) throws(RuntimeError) {
+    let touched = Set(effect.canisters)
+    let open = pending.withLock { list in list.filter { !touched.isDisjoint(with: $0.canisters) } }
+    for p in open {
+      let age = Date().timeIntervalSince(p.time)
+      if age >= options.settleWindow {
+        reconcile(p, "the settle window of \(ValueFormat.duration(Int64(options.settleWindow * 1e9))) has passed")
+        continue
+      }
+      let left = ValueFormat.duration(Int64((options.settleWindow - age).rounded(.up)) * 1_000_000_000)
+      let question =
+        "an earlier run's \(p.operation) on \(p.canisters.map(\.text).joined(separator: ", ")) (\(Int(age)) s ago, journal \(p.journal)) has an unknown outcome and may still land; \(effect.description) anyway"
+      do {
+        try confirm(question + "?", label: label, mutation: true, always: true)
+      } catch {
+        if error.kind == .refused, !options.interactive {
+          throw .message(
+            .refused,
+            "refused: \(question.replacingOccurrences(of: "; \(effect.description) anyway", with: "")). rbic will not \(effect.description) until it settles (in \(left); see --settle) or an operator confirms at a terminal"
+          )
+        }
+        throw error
+      }
+      reconcile(p, "an operator confirmed acting again")
+    }
+  }
+
+  private func reconcile(_ p: PendingOutcome, _ why: String) {
+    pending.withLock { list in list.removeAll { $0.id == p.id } }
+    journal(.reconciled, [("request", ValueFormat.jsonQuote(p.id)), ("reason", ValueFormat.jsonQuote(why))])
+  }
+}
