@@ -24,7 +24,8 @@ import RbicRuntime
 ///       "latency_ms": 0
 ///     }
 ///
-/// Fault kinds: `timeout` (outcome unknown; nothing applied), `reject` (an IC error `code`),
+/// Fault kinds: `timeout` (outcome unknown; nothing applied), `late` (outcome unknown; the request
+/// lands `delay_ms` later, recorded under `deliveries`), `reject` (an IC error `code`),
 /// `exit` (the tool exits non-zero), `garbled` (unparseable output), `silent_forward` (success
 /// reported, nothing delivered: the seed's wdhec bug). Operations: `status`, `install`,
 /// `update_settings`, `wallet_send`, `top_up`, `start`, `stop`, `call`, `identity`. A fault
@@ -65,10 +66,12 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     public var canister: String?
     public var code: String?
     public var message: String?
+    /// `late`: how long after the timeout the request still lands.
+    public var delay_ms: Int?
 
     public init(
       operation: String, kind: String, times: Int? = nil, canister: String? = nil, code: String? = nil,
-      message: String? = nil
+      message: String? = nil, delay_ms: Int? = nil
     ) {
       self.operation = operation
       self.kind = kind
@@ -76,6 +79,7 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
       self.canister = canister
       self.code = code
       self.message = message
+      self.delay_ms = delay_ms
     }
   }
 
@@ -85,6 +89,17 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     public var canisters: [String: CanisterRecord]
     public var faults: [Fault]?
     public var latency_ms: Int?
+    /// Requests that timed out but still land (`late` faults), applied once their time comes.
+    public var deliveries: [Delivery]?
+  }
+
+  /// A `late` request's effect, due at `due` (seconds since 1970): cycles as deltas (so a second
+  /// send in the meantime is not hidden), everything else as the record's new fields.
+  public struct Delivery: Codable, Sendable, Equatable {
+    public var due: Double
+    public var cycles: [String: String]
+    public var ledger: [String: String]
+    public var records: [String: CanisterRecord]
   }
 
   private let lock = NSLock()
@@ -103,7 +118,8 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
 
   /// A predictor for `plan`: starts empty and reads what it needs from `source` once.
   public static func predicting(from source: Backend) -> SimulatedIC {
-    let empty = State(identity: source.identityName, identities: [:], canisters: [:], faults: nil, latency_ms: nil)
+    let empty = State(
+      identity: source.identityName, identities: [:], canisters: [:], faults: nil, latency_ms: nil, deliveries: nil)
     return SimulatedIC(state: empty, identity: source.identityName, name: "plan", source: source)
   }
 
@@ -158,7 +174,7 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
           status: .running, cycles: "11165000000000", module_hash: "0x" + String(repeating: "77", count: 32),
           controllers: [ci.text], memory: 1_200_000, freezing_threshold: 2_592_000, wallet: true),
       ],
-      faults: nil, latency_ms: nil)
+      faults: nil, latency_ms: nil, deliveries: nil)
   }()
 
   /// A deterministic self-authenticating principal (29 bytes ending in 0x02).
@@ -254,16 +270,68 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     let key = canister?.text ?? ""
     lock.withLock {
       inFlight[key, default: 0] += 1
-      maxInFlight = max(maxInFlight, inFlight[key]!)
+      maxInFlight = max(maxInFlight, inFlight[key] ?? 0)
     }
     defer { lock.withLock { inFlight[key, default: 1] -= 1 } }
     try latency()
     lock.lock()
     defer { lock.unlock() }
+    deliverDue()
+    if let delay = lateFault(operation, canister) {
+      // The request times out for the caller but lands `delay` later.
+      let before = state
+      try body()
+      let after = state
+      state = before
+      var delivery = Delivery(
+        due: Date().timeIntervalSince1970 + Double(delay) / 1000, cycles: [:], ledger: [:], records: [:])
+      for (id, record) in after.canisters where before.canisters[id] != record {
+        delivery.cycles[id] = String(cycles(record) - (before.canisters[id].map(cycles) ?? 0))
+        delivery.records[id] = record
+      }
+      for (name, identity) in after.identities where before.identities[name] != identity {
+        let was = Int128(before.identities[name]?.cycles_ledger ?? "0") ?? 0
+        delivery.ledger[name] = String((Int128(identity.cycles_ledger) ?? 0) - was)
+      }
+      state.deliveries = (state.deliveries ?? []) + [delivery]
+      throw .unknownOutcome("`\(operation)` timed out")
+    }
     let (error, silent) = fault(operation, canister)
     if let error { throw error }
     if silent { return }
     try body()
+  }
+
+  /// A matching `late` fault's delay, consuming one of its `times`.
+  private func lateFault(_ operation: String, _ canister: Principal?) -> Int? {
+    guard var faults = state.faults,
+      let i = faults.firstIndex(where: {
+        $0.kind == "late" && $0.operation == operation && ($0.canister == nil || $0.canister == canister?.text)
+          && ($0.times ?? 1) > 0
+      })
+    else { return nil }
+    if let times = faults[i].times { faults[i].times = times - 1 }
+    state.faults = faults
+    return faults[i].delay_ms ?? 1000
+  }
+
+  /// Applies the late requests whose time has come (the caller holds the lock).
+  private func deliverDue() {
+    guard let deliveries = state.deliveries, !deliveries.isEmpty else { return }
+    let now = Date().timeIntervalSince1970
+    for d in deliveries where d.due <= now {
+      for (id, var record) in d.records {
+        let current = state.canisters[id].map(cycles) ?? 0
+        record.cycles = String(current + (Int128(d.cycles[id] ?? "0") ?? 0))
+        state.canisters[id] = record
+      }
+      for (name, delta) in d.ledger {
+        let current = Int128(state.identities[name]?.cycles_ledger ?? "0") ?? 0
+        state.identities[name]?.cycles_ledger = String(current + (Int128(delta) ?? 0))
+      }
+    }
+    let left = deliveries.filter { $0.due > now }
+    state.deliveries = left.isEmpty ? nil : left
   }
 
   private func cycles(_ r: CanisterRecord) -> Int128 { Int128(r.cycles) ?? 0 }
@@ -281,6 +349,7 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     try latency()
     lock.lock()
     defer { lock.unlock() }
+    deliverDue()
     if let error = fault("status", canister).error { throw error }
     let r = try controlled(canister)
     return CanisterState(
@@ -293,6 +362,7 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     try latency()
     lock.lock()
     defer { lock.unlock() }
+    deliverDue()
     if let error = fault("status", canister).error { throw error }
     let r = try record(canister)
     return PublicCanisterInfo(
@@ -303,6 +373,7 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
   public func cyclesBalance() throws(BackendError) -> Int128 {
     lock.lock()
     defer { lock.unlock() }
+    deliverDue()
     _ = try callerPrincipal()
     return Int128(state.identities[identityName]?.cycles_ledger ?? "0") ?? 0
   }

@@ -1,8 +1,8 @@
 import Foundation
+import RbicRuntime
 import Subprocess
 import Synchronization
 import SystemPackage
-import RbicRuntime
 
 /// Runs an external tool (`icp`, `dfx`) for a backend through swift-subprocess: an argv array,
 /// never a shell; the tool found on PATH; `ICP_ENVIRONMENT` and `ICP_NETWORK` removed from the

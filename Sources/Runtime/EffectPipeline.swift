@@ -60,8 +60,16 @@ package final class EffectPipeline: Sendable {
   }
 
   /// A progress line; in a `parallel for` branch it names the branch's item after the indentation.
+  /// It waits while a question is on the terminal, so no branch writes into another's prompt.
   package func say(_ line: String, label: String?) {
-    options.progress(Self.labelled(line, label))
+    let line = Self.labelled(line, label)
+    prompts.withLock { _ in options.progress(line) }
+  }
+
+  /// A `print` statement's text, with the same rule as `say`.
+  package func print(_ text: String, label: String?) {
+    let text = Self.labelled(text, label)
+    prompts.withLock { _ in options.print(text) }
   }
 
   package static func labelled(_ line: String, _ label: String?) -> String {
@@ -253,6 +261,7 @@ package final class EffectPipeline: Sendable {
       say("  ? would ask: \(question)", label: nil)
       return
     }
+    if options.cancellation.isCancelled { throw .message(.interrupted, "interrupted") }
     if options.yes, !always {
       journal(.confirm, [("question", ValueFormat.jsonQuote(question)), ("answer", "\"yes (--yes)\"")])
       return

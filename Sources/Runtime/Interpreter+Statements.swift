@@ -161,7 +161,7 @@ extension Interpreter {
       let m = ValueFormat.display(try eval(message, &ctx))
       throw .failed(failure(.failed, m, at: stmt.range))
     case .print(let e):
-      options.print(EffectPipeline.labelled(ValueFormat.display(try eval(e, &ctx)), ctx.label))
+      pipeline.print(ValueFormat.display(try eval(e, &ctx)), label: ctx.label)
     case .if(let condition, let then, let otherwise):
       if try holds(condition, &ctx) {
         try execute(then, &ctx)
@@ -202,7 +202,7 @@ extension Interpreter {
   func warn(_ message: String, _ ctx: inout Context) {
     let message = EffectPipeline.labelled(message, ctx.label)
     if let step = ctx.step { records.withLock { $0[step].warnings.append(message) } }
-    options.progress("  ! \(message)")
+    pipeline.say("  ! \(message)", label: nil)
   }
 
   func check(_ text: String, _ passed: Bool, _ ctx: inout Context) {
@@ -214,7 +214,7 @@ extension Interpreter {
   func recordChange(_ change: String, _ ctx: inout Context) {
     let change = EffectPipeline.labelled(change, ctx.label)
     if let step = ctx.step { records.withLock { $0[step].changes.append(change) } }
-    options.progress("  \(options.mode == .plan ? "~" : "✓") \(change)")
+    pipeline.say("  \(options.mode == .plan ? "~" : "✓") \(change)", label: nil)
   }
 
   /// Says which earlier unknown outcomes are pending on this network (they hold effects on their

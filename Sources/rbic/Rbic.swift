@@ -17,6 +17,9 @@ struct Rbic: ParsableCommand {
     ])
 
   static func main() {
+    // A reader that goes away (`| head`) must not kill a run mid-mutation: writes then fail and
+    // are dropped (`Terminal`), while the run and its journal complete.
+    signal(SIGPIPE, SIG_IGN)
     do {
       var command = try parseAsRoot()
       try command.run()
@@ -26,7 +29,7 @@ struct Rbic: ParsableCommand {
       let code = exitCode(for: error)
       let message = fullMessage(for: error)
       if !message.isEmpty {
-        FileHandle.standardError.write(Data((message + "\n").utf8))
+        Terminal.writeError(message + "\n")
       }
       // Bad usage is exit 2, as for a static error; help and version requests stay 0.
       Foundation.exit(code == .success ? 0 : (code.rawValue == 64 || code == .validationFailure ? 2 : code.rawValue))

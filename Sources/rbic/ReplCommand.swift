@@ -87,8 +87,6 @@ struct Repl {
       return
     }
     session.options.cancellation = current.reset()
-    sim?.cancellation = session.options.cancellation
-    Execution.setCancellation(session.options.cancellation, on: backend)
     let reply = session.evaluate(input)
     show(reply)
   }

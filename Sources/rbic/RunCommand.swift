@@ -33,8 +33,19 @@ struct ExecutionOptions: ParsableArguments {
   @Option(help: "Where run journals go.")
   var journal: String = ".rbic/runs"
 
-  @Option(help: "The most cycles one run may move (e.g. 10T).")
+  @Option(help: "The most cycles one run may move (e.g. 10T), reserved before each send.")
   var cyclesCeiling: String = "10T"
+
+  @Flag(
+    help:
+      "Run local effects (`run`, `http_get`) in plan and --read-only too; they are shown, not run, there otherwise.")
+  var allowLocalEffects = false
+
+  @Option(
+    help:
+      "How long an earlier run's unknown outcome may still land (e.g. 10min); until then nothing acts on its canister without an operator's answer."
+  )
+  var settle: String = "10min"
 
   @Option(help: "Output: text for people, json for tools (one object at the end).")
   var format: OutputFormat = .text
@@ -102,6 +113,13 @@ enum Execution {
       Terminal.writeError("error: `--cycles-ceiling \(options.cyclesCeiling)` is not an amount of cycles such as 10T\n")
       return 2
     }
+    guard case .duration(let settleNanoseconds)? = ParamParser.parse(options.settle, as: .duration),
+      settleNanoseconds >= 0
+    else {
+      Terminal.writeError("error: `--settle \(options.settle)` is not a duration such as 10min\n")
+      return 2
+    }
+    let settle = Double(settleNanoseconds) / 1e9
 
     // `--network` overrides `use network`, so it is validated against the same project files.
     if let network = options.network {
@@ -133,6 +151,8 @@ enum Execution {
     run.yes = options.yes
     run.readOnly = options.readOnly
     run.cyclesCeiling = ceiling
+    run.allowLocalEffects = options.allowLocalEffects
+    run.settleWindow = settle
     run.interactive = Terminal.isTTY(STDIN_FILENO) && Terminal.isTTY(STDERR_FILENO)
     run.print = out
     run.progress = out
@@ -163,8 +183,6 @@ enum Execution {
     out(
       "\(mode == .plan ? "Plan" : "Run"): \(program.main.header?.name ?? file) v\(program.main.header?.version ?? 0) on `\(network)` as `\(identity)` (backend: \(backend.name)\(sim == nil ? "" : options.simState.map { ", state \($0)" } ?? ", demo world"))"
     )
-    if let sim { sim.cancellation = run.cancellation }
-    Execution.setCancellation(run.cancellation, on: backend)
     let result = engine.run(program, backend: backend, options: run)
 
     if let failure = result.failure {
@@ -245,17 +263,6 @@ enum Execution {
         "error: backend `\(options.backend)` is not available in this build (sim and icp are; the dfx driver is not built yet)\n"
       )
       return nil
-    }
-  }
-
-  /// Gives the tool runners behind a backend the run's cancellation (Ctrl-C ends their children).
-  static func setCancellation(_ cancellation: Cancellation, on backend: Backend) {
-    switch backend {
-    case let b as ToolBackend: b.runner.cancellation = cancellation
-    case let b as FallbackBackend:
-      setCancellation(cancellation, on: b.primary)
-      setCancellation(cancellation, on: b.secondary)
-    default: break
     }
   }
 

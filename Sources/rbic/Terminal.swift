@@ -9,12 +9,22 @@ enum Terminal {
     isTTY(STDERR_FILENO) && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
   }
 
-  static func writeError(_ text: String) {
-    FileHandle.standardError.write(Data(text.utf8))
-  }
+  /// Writes to standard error. A closed pipe or a full disk never stops the program (SIGPIPE is
+  /// ignored, see `Rbic.main`): the text is dropped, and the run and its journal go on.
+  static func writeError(_ text: String) { write(STDERR_FILENO, text) }
 
-  static func writeOut(_ text: String) {
-    FileHandle.standardOutput.write(Data(text.utf8))
+  /// Writes to standard output, with the same rule as `writeError`.
+  static func writeOut(_ text: String) { write(STDOUT_FILENO, text) }
+
+  private static func write(_ descriptor: Int32, _ text: String) {
+    let bytes = Array(text.utf8)
+    var written = 0
+    while written < bytes.count {
+      let n = bytes[written...].withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
+      if n < 0, errno == EINTR { continue }
+      guard n > 0 else { return }
+      written += n
+    }
   }
 }
 
