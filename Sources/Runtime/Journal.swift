@@ -32,6 +32,12 @@ public final class Journal: Sendable {
     }
   }
 
+  /// A journal on an already open descriptor (tests: a device that refuses every write).
+  package init(path: String, descriptor: Int32) {
+    self.path = path
+    self.descriptor = Mutex(descriptor)
+  }
+
   public static func timestamp() -> String {
     let f = ISO8601DateFormatter()
     f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]

@@ -319,4 +319,68 @@ import Testing
     let journaled = try Self.events(s.dir + "/runs").filter { $0 == "command" }.count
     #expect(journaled == calls - 1, "every call but the version check (before the run) is journaled")
   }
+
+  /// Four branches ask at once on mainnet: one question at a time, each naming its canister and
+  /// action, each answer applied to exactly that action (answered y, n, y, n in the order asked).
+  @Test func parallelPromptsAreAskedOneAtATime() throws {
+    let fleet = (1...4).map { Principal(bytes: [0, 0, 0, 0, 0, 0x20, 0, UInt8($0), 1, 1]).text }
+    var world = SimulatedIC.demoWorld
+    let ci = world.identities["github-ci"]!.principal
+    for id in fleet {
+      world.canisters[id] = .init(
+        status: .stopped, cycles: "1000000000000", module_hash: nil, controllers: [ci], memory: 1,
+        freezing_threshold: 1,
+        wallet: nil)
+    }
+    let source = """
+      runbook "start-fleet" version 1
+      use network ic
+      let fleet: [canister] = [\(fleet.joined(separator: ", "))]
+      step "Start the fleet" {
+        parallel for c in fleet limit 4 {
+          ensure c.status == running via start
+        }
+      }
+      """
+    let t = try ReplTerminalTests.Terminal { dir in
+      FileManager.default.createFile(atPath: dir + "/fleet.rb.ic", contents: Data(source.utf8))
+      try? SimulatedIC(state: world).save(path: dir + "/state.json")
+      return "\(CLI.binary) run fleet.rb.ic --sim-state state.json --journal runs; echo EXIT=$?"
+    }
+    var answers: [String: Bool] = [:]
+    for i in 0..<4 {
+      let screen = try t.wait(for: "[y/N]", count: i + 1)
+      let lines = screen.split(separator: "\n").map(String.init)
+      #expect(
+        lines.allSatisfy { $0.components(separatedBy: "[y/N]").count <= 2 }, "two prompts on one line:\n\(screen)")
+      let prompt = try #require(lines.last { $0.contains("[y/N]") })
+      let named = fleet.filter { prompt.contains("[\($0)] start \($0) on ic?") }
+      try #require(named.count == 1, "the prompt names one canister and its action: \(prompt)")
+      #expect(answers[named[0]] == nil, "asked twice about \(named[0])")
+      let yes = i % 2 == 0
+      answers[named[0]] = yes
+      try t.keys(yes ? "y" : "n", "Enter")
+    }
+    try t.wait(for: "EXIT=")
+    let state = try SimulatedIC.load(path: t.dir + "/state.json")
+    for (id, yes) in answers {
+      #expect(state.canisters[id]?.status == (yes ? .running : .stopped), "\(id) answered \(yes ? "y" : "n")")
+    }
+    #expect(answers.count == 4)
+  }
+
+  /// A journal that cannot be written stops the run before its first mutation (exit 3): no
+  /// mutation is ever left unjournaled.
+  @Test func unwritableJournalStopsBeforeAnyMutation() throws {
+    let full = open("/dev/full", O_WRONLY)
+    try #require(full >= 0)
+    let journal = Journal(path: "/dev/full", descriptor: full)
+    let r = Harness.run(Harness.activation, params: Harness.activationParams) {
+      $0.yes = true
+      $0.journal = journal
+    }
+    #expect(r.result.exitCode == 3)
+    #expect(r.result.failure?.diagnostic.message.contains("the journal cannot be written") == true)
+    #expect(r.sim.snapshot == SimulatedIC.demoWorld, "nothing changed")
+  }
 }

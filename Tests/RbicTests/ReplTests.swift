@@ -112,6 +112,12 @@ import Testing
       try wait(for: "rbic>")
     }
 
+    /// Any command in the terminal, in `dir`; the pane stays open after it exits.
+    init(command: (String) -> String) throws {
+      dir = try CLI.temporaryDirectory()
+      try tmux(["new-session", "-d", "-x", "220", "-y", "50", "cd \(dir) && \(command(dir)); sleep 60"])
+    }
+
     deinit { try? tmux(["kill-server"]) }
 
     /// Runs tmux with `posix_spawn` and `waitpid`: Foundation's `Process.waitUntilExit` never
