@@ -5,9 +5,9 @@ import RbicRuntime
 /// `_` digit grouping, `<none>`/`None`/`null` module hashes, `Error:`/`Caused by:` chains and
 /// reject codes. Output that matches no known shape is an environment error quoting it, never a
 /// guess.
-public enum ToolOutput {
+package enum ToolOutput {
   /// `1_234_567` → 1234567.
-  public static func number(_ text: String) -> Int128? {
+  package static func number(_ text: String) -> Int128? {
     let digits = text.trimmingCharacters(in: .whitespaces).filter { $0 != "_" }
     guard !digits.isEmpty, digits.allSatisfy(\.isNumber) else { return nil }
     return Int128(digits)
@@ -18,9 +18,9 @@ public enum ToolOutput {
     return .environment("unexpected output from \(what): `\(line.prefix(200))`")
   }
 
-  /// `icp canister status P --json` (controller view). The public view (no `status`, no
+  /// `icp canister status P --json` (controller view). The package view (no `status`, no
   /// `settings`: icp fell back to it on IC0512) means the identity is not a controller.
-  public static func icpStatus(_ stdout: String, canister: Principal, identity: String) throws(BackendError)
+  package static func icpStatus(_ stdout: String, canister: Principal, identity: String) throws(BackendError)
     -> CanisterState
   {
     let what = "`icp canister status --json`"
@@ -42,7 +42,7 @@ public enum ToolOutput {
   }
 
   /// `Balance: 1_000_000 cycles`
-  public static func cyclesBalance(_ stdout: String) throws(BackendError) -> Int128 {
+  package static func cyclesBalance(_ stdout: String) throws(BackendError) -> Int128 {
     let line = stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     guard line.hasPrefix("Balance: "), line.hasSuffix(" cycles"),
       let n = number(String(line.dropFirst("Balance: ".count).dropLast(" cycles".count)))
@@ -51,14 +51,14 @@ public enum ToolOutput {
   }
 
   /// A bare principal line (`icp identity principal`, `dfx identity get-principal`).
-  public static func principal(_ stdout: String, tool: String) throws(BackendError) -> Principal {
+  package static func principal(_ stdout: String, tool: String) throws(BackendError) -> Principal {
     let line = stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     guard let p = Principal(text: line) else { throw unexpected("`\(tool) identity`", stdout) }
     return p
   }
 
   /// A failed call: the `Error:` line and its causes, mapped to a typed error that keeps the text.
-  public static func failure(_ output: ToolRunner.Output, tool: String, canister: Principal?, identity: String)
+  package static func failure(_ output: ToolRunner.Output, tool: String, canister: Principal?, identity: String)
     -> BackendError
   {
     let text = output.stderr.replacingOccurrences(of: "\u{1B}\\[[0-9;]*m", with: "", options: .regularExpression)
@@ -89,7 +89,7 @@ public enum ToolOutput {
   }
 
   /// A `wallet_send` reply: `(variant { 17_724 })` is Ok; `(variant { 3_456_837 = "…" })` is Err.
-  public static func walletSendReply(_ stdout: String) throws(BackendError) {
+  package static func walletSendReply(_ stdout: String) throws(BackendError) {
     let reply = stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     if reply.contains("17_724") { return }
     if reply.contains("3_456_837") {
@@ -103,7 +103,7 @@ public enum ToolOutput {
 
 extension ToolOutput {
   /// `dfx canister status P` (0.25+ text, one `Key: value` per line, numbers with `_` and units).
-  public static func dfxStatus(_ stdout: String, canister: Principal) throws(BackendError) -> CanisterState {
+  package static func dfxStatus(_ stdout: String, canister: Principal) throws(BackendError) -> CanisterState {
     let fields = self.fields(stdout)
     func value(_ key: String, unit: String) -> Int128? {
       guard let text = fields[key], text.hasSuffix(" " + unit) else { return nil }
@@ -123,7 +123,7 @@ extension ToolOutput {
   }
 
   /// `dfx cycles balance --precise`: `1234 cycles.`
-  public static func dfxCyclesBalance(_ stdout: String) throws(BackendError) -> Int128 {
+  package static func dfxCyclesBalance(_ stdout: String) throws(BackendError) -> Int128 {
     let line = stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     guard line.hasSuffix(" cycles."), let n = number(String(line.dropLast(" cycles.".count))) else {
       throw unexpected("`dfx cycles balance --precise`", stdout)
@@ -134,7 +134,7 @@ extension ToolOutput {
 
 extension ToolOutput {
   /// `icp canister status P --public --json`: `{"id":…,"controllers":[…],"module_hash":"0x…"|null}`.
-  public static func icpPublic(_ stdout: String) throws(BackendError) -> PublicCanisterInfo {
+  package static func icpPublic(_ stdout: String) throws(BackendError) -> PublicCanisterInfo {
     let what = "`icp canister status --public`"
     let object = try jsonObject(stdout, what)
     guard let controllers = object["controllers"] as? [String] else { throw unexpected(what, stdout) }
@@ -142,7 +142,7 @@ extension ToolOutput {
   }
 
   /// `dfx canister info P`: `Controllers: a b` and `Module hash: 0x…|None`.
-  public static func dfxInfo(_ stdout: String) throws(BackendError) -> PublicCanisterInfo {
+  package static func dfxInfo(_ stdout: String) throws(BackendError) -> PublicCanisterInfo {
     let fields = self.fields(stdout)
     guard let controllers = fields["Controllers"], let hash = fields["Module hash"] else {
       throw unexpected("`dfx canister info`", stdout)

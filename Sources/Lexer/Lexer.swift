@@ -7,11 +7,11 @@ import RbicDiagnostics
 /// whole amounts, 64-bit integers, 64-digit hashes, principal checksums), so later phases see values.
 /// Comments are kept as trivia with their positions; string interpolations are kept as byte ranges
 /// that the parser lexes again with `lex(_:range:)`.
-public struct Lexer {
-  public struct Result: Sendable {
-    public var tokens: [Token]
-    public var comments: [Comment]
-    public var diagnostics: [Diagnostic]
+package struct Lexer {
+  package struct Result: Sendable {
+    package var tokens: [Token]
+    package var comments: [Comment]
+    package var diagnostics: [Diagnostic]
   }
 
   private let file: SourceFile
@@ -31,7 +31,7 @@ public struct Lexer {
   }
 
   /// Lexes a whole file, reporting invalid UTF-8 first.
-  public static func lex(_ file: SourceFile) -> Result {
+  package static func lex(_ file: SourceFile) -> Result {
     var lexer = Lexer(file: file, range: 0..<file.bytes.count)
     lexer.validateUTF8()
     lexer.run()
@@ -39,7 +39,7 @@ public struct Lexer {
   }
 
   /// Lexes part of a file (an interpolated expression), with offsets relative to the whole file.
-  public static func lex(_ file: SourceFile, range: Range<Int>) -> Result {
+  package static func lex(_ file: SourceFile, range: Range<Int>) -> Result {
     var lexer = Lexer(file: file, range: range)
     lexer.newlineBefore = false
     lexer.run()

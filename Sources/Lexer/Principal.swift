@@ -1,6 +1,6 @@
 /// Textual principals: `base32(crc32_be(bytes) ++ bytes)`, lowercase, no padding, grouped by five
 /// with dashes (the IC interface specification's textual encoding).
-public enum PrincipalText {
+package enum PrincipalText {
   static let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567".utf8)
   /// Byte → 5-bit value, or -1.
   static let values: [Int8] = {
@@ -11,12 +11,12 @@ public enum PrincipalText {
 
   /// Whether `b` is a lowercase base32 character.
   @inline(__always)
-  public static func isBase32(_ b: UInt8) -> Bool {
+  package static func isBase32(_ b: UInt8) -> Bool {
     (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z")) || (b >= UInt8(ascii: "2") && b <= UInt8(ascii: "7"))
   }
 
   /// Why a candidate failed to decode.
-  public enum Failure: Error, Equatable {
+  package enum Failure: Error, Equatable {
     /// The groups decode but the checksum does not match the bytes.
     case checksum
     /// The text cannot be a principal (wrong length, non-zero padding bits, more than 29 bytes).
@@ -24,7 +24,7 @@ public enum PrincipalText {
   }
 
   /// Decodes a textual principal into its raw bytes (without the checksum).
-  public static func decode(_ text: String) -> Result<[UInt8], Failure> {
+  package static func decode(_ text: String) -> Result<[UInt8], Failure> {
     var bits: UInt64 = 0
     var bitCount = 0
     var bytes: [UInt8] = []
@@ -53,7 +53,7 @@ public enum PrincipalText {
   }
 
   /// Encodes raw principal bytes as text.
-  public static func encode(_ body: [UInt8]) -> String {
+  package static func encode(_ body: [UInt8]) -> String {
     let sum = crc32(body)
     let data = [UInt8(sum >> 24), UInt8(sum >> 16 & 0xFF), UInt8(sum >> 8 & 0xFF), UInt8(sum & 0xFF)] + body
     var out: [UInt8] = []
@@ -83,7 +83,7 @@ public enum PrincipalText {
   }
 
   /// CRC-32 (IEEE 802.3), as the textual principal encoding uses.
-  public static func crc32(_ bytes: [UInt8]) -> UInt32 {
+  package static func crc32(_ bytes: [UInt8]) -> UInt32 {
     var c: UInt32 = 0xFFFF_FFFF
     for b in bytes { c = table[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
     return c ^ 0xFFFF_FFFF

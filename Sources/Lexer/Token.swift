@@ -1,13 +1,13 @@
 import RbicDiagnostics
 
 /// Reserved words. `version`, `network`, `identity` and `limit` are contextual and lex as identifiers.
-public enum Keyword: String, Sendable, CaseIterable {
+package enum Keyword: String, Sendable, CaseIterable {
   case runbook, use, param, `let`, fn, `import`, step, on, ensure, via, or, and, not, require, expect
   case `else`, confirm, skip, fail, `if`, `for`, `in`, parallel, call, print, `return`, `true`, `false`, none
   case contains
 }
 
-public enum TokenKind: Hashable, Sendable {
+package enum TokenKind: Hashable, Sendable {
   case identifier
   case keyword(Keyword)
   /// An integer without a unit; payload `.int`.
@@ -31,12 +31,12 @@ public enum TokenKind: Hashable, Sendable {
 }
 
 /// A piece of a string literal: decoded text, or the byte range of an interpolated expression.
-public enum StringPart: Hashable, Sendable {
+package enum StringPart: Hashable, Sendable {
   case text(String)
   case interpolation(start: Int, end: Int)
 }
 
-public enum Literal: Hashable, Sendable {
+package enum Literal: Hashable, Sendable {
   case none
   case int(Int64)
   case unit(Unit, Int128)
@@ -45,15 +45,15 @@ public enum Literal: Hashable, Sendable {
   case principal([UInt8])
 }
 
-public struct Token: Hashable, Sendable {
-  public var kind: TokenKind
-  public var start: Int
-  public var end: Int
+package struct Token: Hashable, Sendable {
+  package var kind: TokenKind
+  package var start: Int
+  package var end: Int
   /// Whether a line break separates this token from the previous one.
-  public var newlineBefore: Bool
-  public var literal: Literal
+  package var newlineBefore: Bool
+  package var literal: Literal
 
-  public init(kind: TokenKind, start: Int, end: Int, newlineBefore: Bool, literal: Literal = .none) {
+  package init(kind: TokenKind, start: Int, end: Int, newlineBefore: Bool, literal: Literal = .none) {
     self.kind = kind
     self.start = start
     self.end = end
@@ -63,20 +63,20 @@ public struct Token: Hashable, Sendable {
 }
 
 /// A comment, kept as trivia for the formatter and for documentation.
-public struct Comment: Hashable, Sendable {
-  public var start: Int
-  public var end: Int
+package struct Comment: Hashable, Sendable {
+  package var start: Int
+  package var end: Int
   /// The text after `#` (or `##`), without the line break.
-  public var text: String
+  package var text: String
   /// `##`: documentation for the declaration below.
-  public var isDoc: Bool
+  package var isDoc: Bool
   /// A token precedes it on the same line.
-  public var isTrailing: Bool
+  package var isTrailing: Bool
 }
 
 extension TokenKind {
   /// How the kind reads in "expected …, found …" messages.
-  public var description: String {
+  package var description: String {
     switch self {
     case .identifier: "a name"
     case .keyword(let k): "`\(k.rawValue)`"

@@ -1,5 +1,5 @@
 /// The measured quantities of the language and their literal suffixes.
-public enum Unit: String, Sendable, Hashable, CaseIterable {
+package enum Unit: String, Sendable, Hashable, CaseIterable {
   /// Whole cycles.
   case cycles
   /// ICP, stored as e8s (10^-8 ICP).
@@ -10,14 +10,14 @@ public enum Unit: String, Sendable, Hashable, CaseIterable {
   case bytes
 
   /// One literal suffix: its unit and how many base units one of it is.
-  public struct Suffix: Sendable {
-    public let text: String
-    public let unit: Unit
-    public let multiplier: Int128
+  package struct Suffix: Sendable {
+    package let text: String
+    package let unit: Unit
+    package let multiplier: Int128
   }
 
   /// Every suffix the lexer accepts. Cycles suffixes work in either case, as `icp` accepts them.
-  public static let suffixes: [String: Suffix] = {
+  package static let suffixes: [String: Suffix] = {
     var table: [String: Suffix] = [:]
     func add(_ text: String, _ unit: Unit, _ multiplier: Int128) {
       table[text] = Suffix(text: text, unit: unit, multiplier: multiplier)
@@ -46,7 +46,7 @@ public enum Unit: String, Sendable, Hashable, CaseIterable {
   }()
 
   /// The largest value a literal of this unit may have, in base units.
-  public var maximum: Int128 {
+  package var maximum: Int128 {
     switch self {
     case .cycles: Int128(UInt64.max) * 1_000_000_000_000  // far beyond any balance; guards typos
     case .icp, .duration, .bytes: Int128(Int64.max)
@@ -54,7 +54,7 @@ public enum Unit: String, Sendable, Hashable, CaseIterable {
   }
 
   /// What a whole base unit is called, for messages.
-  public var baseName: String {
+  package var baseName: String {
     switch self {
     case .cycles: "cycles"
     case .icp: "e8s (8 decimals of ICP)"

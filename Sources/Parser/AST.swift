@@ -5,36 +5,37 @@ import RbicLexer
 /// (parentheses, literal spellings through ranges, doc comments), and every expression carries a
 /// unique `id` so later phases can attach types and slots in side tables.
 
-public struct Identifier: Hashable, Sendable {
-  public var name: String
-  public var range: SourceRange
-  public init(_ name: String, _ range: SourceRange) {
+package struct Identifier: Hashable, Sendable {
+  package var name: String
+  package var range: SourceRange
+  package init(_ name: String, _ range: SourceRange) {
     self.name = name
     self.range = range
   }
 }
 
-public struct TypeExpr: Hashable, Sendable {
-  public indirect enum Kind: Hashable, Sendable {
+package struct TypeExpr: Hashable, Sendable {
+  package indirect enum Kind: Hashable, Sendable {
     case named(String)
     case list(TypeExpr)
     case record([RecordTypeField])
     case optional(TypeExpr)
   }
-  public var kind: Kind
-  public var range: SourceRange
+  package var kind: Kind
+  package var range: SourceRange
 }
 
-public struct RecordTypeField: Hashable, Sendable {
-  public var name: Identifier
-  public var type: TypeExpr
+package struct RecordTypeField: Hashable, Sendable {
+  package var name: Identifier
+  package var type: TypeExpr
 }
 
-public enum UnaryOp: String, Hashable, Sendable {
+package enum UnaryOp: String, Hashable, Sendable {
   case negate = "-"
   case not
 }
 
+/// A binary operator; part of the embedding API as `ActionRequest.comparison`.
 public enum BinaryOp: String, Hashable, Sendable, CaseIterable {
   case or, and
   case equal = "==", notEqual = "!=", less = "<", lessEqual = "<=", greater = ">", greaterEqual = ">="
@@ -50,12 +51,12 @@ public enum BinaryOp: String, Hashable, Sendable, CaseIterable {
   }
 }
 
-public struct Expr: Hashable, Sendable {
-  public var id: Int
-  public var range: SourceRange
-  public var kind: Kind
+package struct Expr: Hashable, Sendable {
+  package var id: Int
+  package var range: SourceRange
+  package var kind: Kind
 
-  public indirect enum Kind: Hashable, Sendable {
+  package indirect enum Kind: Hashable, Sendable {
     case integer(Int64)
     case amount(Unit, Int128)
     case string([InterpolatedPart])
@@ -77,60 +78,60 @@ public struct Expr: Hashable, Sendable {
   }
 }
 
-public enum InterpolatedPart: Hashable, Sendable {
+package enum InterpolatedPart: Hashable, Sendable {
   case text(String)
   case expr(Expr)
 }
 
-public struct RecordField: Hashable, Sendable {
-  public var name: Identifier
-  public var value: Expr
+package struct RecordField: Hashable, Sendable {
+  package var name: Identifier
+  package var value: Expr
 }
 
-public struct Argument: Hashable, Sendable {
-  public var label: Identifier?
-  public var value: Expr
+package struct Argument: Hashable, Sendable {
+  package var label: Identifier?
+  package var value: Expr
 }
 
-public struct Parameter: Hashable, Sendable {
-  public var name: Identifier
-  public var type: TypeExpr
+package struct Parameter: Hashable, Sendable {
+  package var name: Identifier
+  package var type: TypeExpr
 }
 
 /// `via NAME [positional] [label value]…`, or the call form `via NAME(args)`.
 /// Both forms keep their arguments in one list: the positional one (unlabelled) first.
-public struct Action: Hashable, Sendable {
-  public var name: Identifier
-  public var arguments: [Argument]
-  public var isCallForm: Bool
-  public var range: SourceRange
+package struct Action: Hashable, Sendable {
+  package var name: Identifier
+  package var arguments: [Argument]
+  package var isCallForm: Bool
+  package var range: SourceRange
 }
 
-public struct Block: Hashable, Sendable {
-  public var statements: [Stmt]
+package struct Block: Hashable, Sendable {
+  package var statements: [Stmt]
   /// From `{` to `}` inclusive.
-  public var range: SourceRange
+  package var range: SourceRange
 }
 
-public struct FunctionDecl: Hashable, Sendable {
-  public var name: Identifier
-  public var parameters: [Parameter]
-  public var returnType: TypeExpr?
-  public var body: Block
+package struct FunctionDecl: Hashable, Sendable {
+  package var name: Identifier
+  package var parameters: [Parameter]
+  package var returnType: TypeExpr?
+  package var body: Block
 }
 
-public enum ElseBranch: Hashable, Sendable {
+package enum ElseBranch: Hashable, Sendable {
   case block(Block)
   case elseIf(Stmt)
 }
 
-public struct Stmt: Hashable, Sendable {
-  public var range: SourceRange
-  public var kind: Kind
+package struct Stmt: Hashable, Sendable {
+  package var range: SourceRange
+  package var kind: Kind
   /// `##` lines directly above, without the markers.
-  public var doc: [String]
+  package var doc: [String]
 
-  public indirect enum Kind: Hashable, Sendable {
+  package indirect enum Kind: Hashable, Sendable {
     case useNetwork(Identifier)
     case useIdentity(Expr)
     case param(name: Identifier, type: TypeExpr, defaultValue: Expr?)
@@ -153,21 +154,21 @@ public struct Stmt: Hashable, Sendable {
   }
 }
 
-public struct Header: Hashable, Sendable {
-  public var name: String
-  public var nameRange: SourceRange
-  public var version: Int64
-  public var versionRange: SourceRange
-  public var range: SourceRange
+package struct Header: Hashable, Sendable {
+  package var name: String
+  package var nameRange: SourceRange
+  package var version: Int64
+  package var versionRange: SourceRange
+  package var range: SourceRange
 }
 
 /// One parsed file.
-public struct SyntaxTree: Sendable {
-  public var file: SourceFile
-  public var header: Header?
-  public var statements: [Stmt]
-  public var comments: [Comment]
-  public var diagnostics: [Diagnostic]
+package struct SyntaxTree: Sendable {
+  package var file: SourceFile
+  package var header: Header?
+  package var statements: [Stmt]
+  package var comments: [Comment]
+  package var diagnostics: [Diagnostic]
   /// One past the largest expression id used.
-  public var nodeCount: Int
+  package var nodeCount: Int
 }

@@ -13,8 +13,8 @@ import RbicLexer
 ///
 /// Invariants (tested over the corpus): `format(format(x)) == format(x)`, and the formatted text
 /// parses to the same tree.
-public struct Formatter {
-  public static let maxLineWidth = 100
+package struct Formatter {
+  package static let maxLineWidth = 100
 
   private let tree: SyntaxTree
   private let file: SourceFile
@@ -33,7 +33,7 @@ public struct Formatter {
   }
 
   /// Formats a parsed file. Returns nil when the tree has errors: a broken file is never rewritten.
-  public static func format(_ tree: SyntaxTree) -> String? {
+  package static func format(_ tree: SyntaxTree) -> String? {
     guard !tree.diagnostics.hasErrors else { return nil }
     var f = Formatter(tree: tree)
     return f.run()

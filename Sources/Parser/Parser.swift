@@ -10,11 +10,11 @@ import RbicLexer
 ///
 /// Layout rules: a statement starts on a new line (the first one after `{` may share its line);
 /// the arguments of a `via` action sit on the action's line.
-public struct Parser {
+package struct Parser {
   /// Brackets, blocks and prefix operators nested deeper than this are an error.
-  public static let maxDepth = 64
+  package static let maxDepth = 64
   /// Operators in one expression beyond this are an error.
-  public static let maxOperators = 1_000
+  package static let maxOperators = 1_000
 
   struct Failure: Error {}
 
@@ -43,7 +43,7 @@ public struct Parser {
   /// Parses a file. With `requireHeader` false (the REPL), the `runbook` line is optional.
   ///
   /// Expression ids start at `firstNodeID`, so the trees of several files can share side tables.
-  public static func parse(_ file: SourceFile, requireHeader: Bool = true, firstNodeID: Int = 0) -> SyntaxTree {
+  package static func parse(_ file: SourceFile, requireHeader: Bool = true, firstNodeID: Int = 0) -> SyntaxTree {
     let lexed = Lexer.lex(file)
     var parser = Parser(tokens: lexed.tokens, comments: lexed.comments, file: file, nextID: firstNodeID)
     parser.diagnostics = lexed.diagnostics

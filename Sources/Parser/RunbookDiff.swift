@@ -5,22 +5,22 @@ import RbicLexer
 /// (network, identity, params, lets, fns, imports), and steps (added, removed, renamed, reordered,
 /// and within a step the ensures, requires and expects, with thresholds and actions shown before
 /// and after). Layout and comment changes are no semantic change; doc comments are reported.
-public struct RunbookDiff {
-  public struct Entry: Equatable {
-    public enum Kind: String { case added = "+", removed = "-", changed = "~", moved = "↕" }
-    public var kind: Kind
-    public var text: String
-    public var details: [String] = []
+package struct RunbookDiff {
+  package struct Entry: Equatable {
+    package enum Kind: String { case added = "+", removed = "-", changed = "~", moved = "↕" }
+    package var kind: Kind
+    package var text: String
+    package var details: [String] = []
   }
 
-  public var header: [Entry] = []
-  public var declarations: [Entry] = []
-  public var steps: [Entry] = []
+  package var header: [Entry] = []
+  package var declarations: [Entry] = []
+  package var steps: [Entry] = []
 
   /// True when the two versions mean the same program (only layout and comments differ).
-  public var isEmpty: Bool { header.isEmpty && declarations.isEmpty && steps.isEmpty }
+  package var isEmpty: Bool { header.isEmpty && declarations.isEmpty && steps.isEmpty }
 
-  public init(old: SyntaxTree, new: SyntaxTree) {
+  package init(old: SyntaxTree, new: SyntaxTree) {
     if SyntaxDump.dump(old) == SyntaxDump.dump(new) { return }
     let a = Summary(old)
     let b = Summary(new)
@@ -278,7 +278,7 @@ public struct RunbookDiff {
 
   // MARK: - Rendering
 
-  public func text(old: String, new: String) -> String {
+  package func text(old: String, new: String) -> String {
     guard !isEmpty else { return "\(old) → \(new): no semantic change (layout or comments only)\n" }
     var out = "\(old) → \(new)\n"
     for e in header + declarations { out += "\(e.kind.rawValue) \(e.text)\n" }
@@ -290,7 +290,7 @@ public struct RunbookDiff {
     return out
   }
 
-  public func markdown(old: String, new: String) -> String {
+  package func markdown(old: String, new: String) -> String {
     guard !isEmpty else { return "### `\(old)` → `\(new)`\n\nNo semantic change (layout or comments only).\n" }
     var out = "### `\(old)` → `\(new)`\n\n"
     let words: [Entry.Kind: String] = [.added: "Added", .removed: "Removed", .changed: "Changed", .moved: "Moved"]

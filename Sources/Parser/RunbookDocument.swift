@@ -5,8 +5,8 @@ import RbicLexer
 /// (network, identity, params with their docs, imports), each step with what it ensures, requires
 /// and expects, and the verification checklist. It reads only the syntax tree, so the prose can
 /// never drift from the program.
-public enum RunbookDocument {
-  public static func markdown(_ tree: SyntaxTree) -> String {
+package enum RunbookDocument {
+  package static func markdown(_ tree: SyntaxTree) -> String {
     var d = Writer(tree: tree)
     d.render()
     return d.out
@@ -170,7 +170,7 @@ extension String {
 extension SyntaxTree {
   /// A string literal's text as a reader sees it: plain strings decoded, interpolated ones as
   /// written without their quotes (`Top up {c}`); other expressions as source text.
-  public static func plainText(_ e: Expr, in tree: SyntaxTree) -> String {
+  package static func plainText(_ e: Expr, in tree: SyntaxTree) -> String {
     guard case .string(let parts) = e.kind else { return tree.file.text(e.range) }
     if parts.allSatisfy({ if case .text = $0 { true } else { false } }) {
       return parts.map { if case .text(let t) = $0 { t } else { "" } }.joined()

@@ -2,8 +2,8 @@ import RbicLexer
 
 /// A position-free S-expression rendering of a tree: two trees dump equal exactly when they mean
 /// the same program. The formatter's round-trip property compares these.
-public enum SyntaxDump {
-  public static func dump(_ tree: SyntaxTree) -> String {
+package enum SyntaxDump {
+  package static func dump(_ tree: SyntaxTree) -> String {
     var out = ""
     if let h = tree.header { out += "(runbook \(quoted(h.name)) \(h.version))\n" }
     for s in tree.statements { out += stmt(s, indent: "") }
@@ -18,7 +18,7 @@ public enum SyntaxDump {
     b.statements.map { stmt($0, indent: indent + "  ") }.joined()
   }
 
-  public static func stmt(_ s: Stmt, indent: String) -> String {
+  package static func stmt(_ s: Stmt, indent: String) -> String {
     let doc = s.doc.isEmpty ? "" : " (doc \(s.doc.map(quoted).joined(separator: " ")))"
     let head: String
     var body = ""
@@ -78,7 +78,7 @@ public enum SyntaxDump {
     }
   }
 
-  public static func expr(_ e: Expr) -> String {
+  package static func expr(_ e: Expr) -> String {
     switch e.kind {
     case .integer(let v): "\(v)"
     case .amount(let u, let v): "\(v)\(u.rawValue)"

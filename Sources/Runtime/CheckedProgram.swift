@@ -3,7 +3,7 @@ import RbicParser
 
 /// Where a name in the source refers to, decided once by the checker so the interpreter never
 /// looks a name up by string.
-public enum Resolution: Hashable, Sendable {
+package enum Resolution: Hashable, Sendable {
   /// A top-level `let` or `param` (of any file): a slot in the globals table.
   case global(Int)
   /// A `let`, `for` variable or `fn` parameter: a slot in the current frame.
@@ -20,22 +20,22 @@ public enum Resolution: Hashable, Sendable {
 }
 
 /// A user `fn` after checking.
-public struct FunctionInfo: Sendable {
-  public var declaration: FunctionDecl
-  public var parameterTypes: [RType]
-  public var result: RType
+package struct FunctionInfo: Sendable {
+  package var declaration: FunctionDecl
+  package var parameterTypes: [RType]
+  package var result: RType
   /// Slots the function's frame needs (parameters first).
-  public var frameSize: Int
-  public var doc: [String]
+  package var frameSize: Int
+  package var doc: [String]
 }
 
 /// A runbook parameter after checking.
 public struct ParamInfo: Sendable {
   public var name: String
   public var type: RType
-  public var defaultValue: Expr?
+  package var defaultValue: Expr?
   public var doc: [String]
-  public var slot: Int
+  package var slot: Int
   public var range: SourceRange
 }
 
@@ -44,21 +44,21 @@ public struct ParamInfo: Sendable {
 public struct CheckedProgram: Sendable {
   public var files: SourceFiles
   /// The main file's tree, last in `trees`.
-  public var main: SyntaxTree { trees[trees.count - 1] }
-  public var trees: [SyntaxTree]
+  package var main: SyntaxTree { trees[trees.count - 1] }
+  package var trees: [SyntaxTree]
   public var network: String?
   public var identity: String?
   public var params: [ParamInfo]
-  public var functions: [FunctionInfo]
-  public var globalCount: Int
+  package var functions: [FunctionInfo]
+  package var globalCount: Int
   /// Slots the top-level code's frame needs (locals in steps and blocks).
-  public var mainFrameSize: Int
+  package var mainFrameSize: Int
   /// By expression id (ids are dense across all files): the type of every checked expression.
-  public var types: [RType?]
+  package var types: [RType?]
   /// By expression id: where each name (and callee) refers to.
-  public var resolutions: [Resolution?]
+  package var resolutions: [Resolution?]
   /// The slot of every declared name (`let`, `for`, parameters), by the name's range.
-  public var declarations: [SourceRange: Resolution]
+  package var declarations: [SourceRange: Resolution]
   /// Every `ensure`, compiled: by its condition's expression id.
   package var ensures: [Int: EnsureContract]
   public var diagnostics: [Diagnostic]

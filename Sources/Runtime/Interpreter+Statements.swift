@@ -477,8 +477,8 @@ enum Candid {
 }
 
 /// `--param NAME=VALUE`: the text is read with the language's literal rules for the param's type.
-public enum ParamParser {
-  public static func parse(_ text: String, as type: RType) -> Value? {
+package enum ParamParser {
+  package static func parse(_ text: String, as type: RType) -> Value? {
     switch type {
     case .text: return .text(text)
     case .path: return .path(text)

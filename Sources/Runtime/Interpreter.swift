@@ -442,11 +442,11 @@ enum Unwind: Error {
 }
 
 /// Checked arithmetic and comparison on values; nil means overflow or division by zero.
-public enum Arithmetic {
+package enum Arithmetic {
   /// Whether `a` sorts before `b`; nil when they do not compare.
-  public static func isOrdered(_ a: Value, before b: Value) -> Bool? { compare(a, b).map { $0 < 0 } }
+  package static func isOrdered(_ a: Value, before b: Value) -> Bool? { compare(a, b).map { $0 < 0 } }
 
-  public static func apply(_ op: BinaryOp, _ a: Value, _ b: Value) -> Value? {
+  package static func apply(_ op: BinaryOp, _ a: Value, _ b: Value) -> Value? {
     switch op {
     case .equal: return .bool(equal(a, b))
     case .notEqual: return .bool(!equal(a, b))
@@ -469,7 +469,7 @@ public enum Arithmetic {
     }
   }
 
-  public static func isZero(_ v: Value) -> Bool {
+  package static func isZero(_ v: Value) -> Bool {
     switch v {
     case .int(0), .cycles(0), .icp(0), .duration(0), .bytes(0): true
     default: false

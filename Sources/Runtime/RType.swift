@@ -33,7 +33,7 @@ public indirect enum RType: Hashable, Sendable, CustomStringConvertible {
     "path": .path, "status": .status, "secret": .secret,
   ]
 
-  public static func of(_ unit: Unit) -> RType {
+  package static func of(_ unit: Unit) -> RType {
     switch unit {
     case .cycles: .cycles
     case .icp: .icp

@@ -7,28 +7,28 @@ import RbicParser
 /// prelude that every later input is checked with; top-level `let` values are kept in the
 /// session's globals, so `let t = now()` keeps its first value. A bare expression prints its value
 /// with its type (`1.5T : cycles`). Errors never end the session.
-public final class ReplSession {
-  public struct Reply: Sendable {
+package final class ReplSession {
+  package struct Reply: Sendable {
     /// Diagnostics rendered against the input alone (carets under what was typed).
-    public var diagnostics: String = ""
+    package var diagnostics: String = ""
     /// `value : type` for an expression input.
-    public var value: String?
+    package var value: String?
     /// A runtime failure, rendered.
-    public var failure: String?
-    public var succeeded: Bool { diagnostics.isEmpty && failure == nil }
+    package var failure: String?
+    package var succeeded: Bool { diagnostics.isEmpty && failure == nil }
   }
 
-  public let engine: Engine
-  public let backend: Backend
-  public var options: RunOptions
-  public var colors = false
+  package let engine: Engine
+  package let backend: Backend
+  package var options: RunOptions
+  package var colors = false
   /// Accepted declarations, in order.
-  public private(set) var prelude: [String] = []
+  package private(set) var prelude: [String] = []
   /// Every input that succeeded, in order (for `:save`).
-  public private(set) var transcript: [String] = []
+  package private(set) var transcript: [String] = []
   private var globals: [Value?] = []
 
-  public init(engine: Engine, backend: Backend, options: RunOptions) {
+  package init(engine: Engine, backend: Backend, options: RunOptions) {
     self.engine = engine
     self.backend = backend
     self.options = options
@@ -94,7 +94,7 @@ public final class ReplSession {
   }
 
   /// Checks and runs one input.
-  public func evaluate(_ input: String) -> Reply {
+  package func evaluate(_ input: String) -> Reply {
     var reply = Reply()
     let checked = check(input)
     if checked.diagnostics.hasErrors || checked.fragment.isEmpty {
@@ -125,7 +125,7 @@ public final class ReplSession {
   }
 
   /// `:type EXPR`: the type, without running anything.
-  public func typeOf(_ expression: String) -> Reply {
+  package func typeOf(_ expression: String) -> Reply {
     var reply = Reply()
     let checked = check(expression)
     guard !checked.diagnostics.hasErrors, checked.fragment.count == 1,
@@ -143,7 +143,7 @@ public final class ReplSession {
 
   /// `:load FILE`: its declarations (and params, bound from the session's `--param`s or their
   /// defaults) join the session; steps are not run.
-  public func load(path: String) -> Reply {
+  package func load(path: String) -> Reply {
     guard let data = FileManager.default.contents(atPath: path) else {
       return Reply(failure: "error: cannot read `\(path)`\n")
     }
@@ -169,7 +169,7 @@ public final class ReplSession {
 
   /// `:save FILE`: the successful inputs as a runbook that checks and is formatted. Declarations
   /// stay at the top level; everything else goes into one step.
-  public func save(path: String, name: String = "repl-session") throws {
+  package func save(path: String, name: String = "repl-session") throws {
     var top: [String] = []
     var body: [String] = []
     for input in transcript {
@@ -194,7 +194,7 @@ public final class ReplSession {
   }
 
   /// Names for completion: builtins, actions, and everything declared so far.
-  public var names: [String] {
+  package var names: [String] {
     let checked = check("")
     var out = Set(engine.registry.builtins.keys).union(engine.registry.actions.keys)
     for tree in checked.program.trees {
