@@ -47,7 +47,8 @@ public final class Engine: Sendable {
   }
 
   /// Runs a checked program (it must have no errors). In `plan` mode nothing reaches `backend`'s
-  /// mutations: the run goes against a copy (for the sim) or a predictor seeded from its reads.
+  /// mutations: the run goes against `backend.predictor()` (for the sim, a copy of its state; for a
+  /// tool, a simulation seeded from its reads).
   public func run(_ program: CheckedProgram, backend: Backend, options: RunOptions) -> RunResult {
     if let first = program.diagnostics.first(where: { $0.severity == .error }) {
       return RunResult(

@@ -104,7 +104,10 @@ final class Interpreter: @unchecked Sendable {
   }
 
   func backendFailure(_ error: BackendError, at range: SourceRange) -> RuntimeError {
-    if options.cancellation.isCancelled { return failure(.interrupted, "interrupted", at: range) }
+    if options.cancellation.isCancelled {
+      journal(.interrupted, [("during", ValueFormat.jsonQuote(error.description))])
+      return failure(.interrupted, "interrupted", at: range)
+    }
     return located(.backend(error), at: range)
   }
 

@@ -170,7 +170,7 @@ import Testing
       }
       """
     let start = Harness.world {
-      $0.faults = [.init(operation: "wallet_send", kind: "late", times: 1, delay_ms: 1500)]
+      $0.faults = [.init(operation: "wallet_send", kind: "late", times: 1, delay_ms: 4000)]
     }
     let before = Int128(start.canisters[Self.wallet]!.cycles)!
     func run(_ state: SimulatedIC.State) throws -> Harness.Outcome {
@@ -190,7 +190,7 @@ import Testing
     #expect(second.result.failure?.diagnostic.message.contains("has an unknown outcome") == true)
     #expect(second.output.contains { $0.contains("! pending: wallet_send") })
 
-    Thread.sleep(forTimeInterval: 1.6)
+    Thread.sleep(forTimeInterval: 4.1)
     let third = try run(second.sim.snapshot)
     #expect(third.result.exitCode == 0, "\(third.result.failure?.diagnostic.message ?? "")")
     #expect(third.result.recap.changed == 0, "the late send landed; nothing more is sent")

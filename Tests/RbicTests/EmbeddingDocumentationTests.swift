@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+
+/// `docs/embedding.md` is the public API's one page: its example host type-checks against the
+/// built library using only public declarations (no `-package-name`, so `package` ones are
+/// invisible), and every public type of the library is named on the page.
+@Suite struct EmbeddingDocumentationTests {
+  static let page = Corpus.repository + "/docs/embedding.md"
+
+  @Test func exampleHostTypeChecksAgainstThePublicAPI() throws {
+    let text = try String(contentsOfFile: Self.page, encoding: .utf8)
+    let code = try #require(
+      text.components(separatedBy: "```swift\n").dropFirst().first?.components(separatedBy: "\n```").first)
+    let dir = try CLI.temporaryDirectory()
+    let file = dir + "/host.swift"
+    try (code + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+    let modules = URL(fileURLWithPath: CLI.binary).deletingLastPathComponent().appendingPathComponent("Modules").path
+    // The C modules the libraries' dependencies import (Yams, swift-crypto, swift-system…).
+    let checkouts = Corpus.repository + "/.build/checkouts"
+    var clang: [String] = []
+    if let walker = FileManager.default.enumerator(atPath: checkouts) {
+      for case let path as String in walker where path.hasSuffix("include/module.modulemap") {
+        let map = checkouts + "/" + path
+        clang += ["-Xcc", "-fmodule-map-file=" + map, "-Xcc", "-I" + (map as NSString).deletingLastPathComponent]
+      }
+    }
+    let r = try CLI.run(
+      executable: "/usr/bin/env", ["swiftc", "-typecheck", "-I", modules] + clang + [file], in: dir, environment: [:],
+      input: nil)
+    #expect(r.status == 0, "the example does not type-check:\n\(r.stderr)")
+  }
+
+  @Test func everyPublicTypeIsOnThePage() throws {
+    let text = try String(contentsOfFile: Self.page, encoding: .utf8)
+    let pattern = try NSRegularExpression(
+      pattern: #"^(?:public|  public) (?:final class|indirect enum|struct|enum|protocol|typealias|class) ([A-Za-z]+)"#,
+      options: .anchorsMatchLines)
+    var missing: [String] = []
+    for folder in ["Runtime", "Builtins", "Diagnostics", "Parser", "Lexer"] {
+      let dir = Corpus.repository + "/Sources/" + folder
+      for name in try FileManager.default.contentsOfDirectory(atPath: dir) where name.hasSuffix(".swift") {
+        let source = try String(contentsOfFile: dir + "/" + name, encoding: .utf8)
+        for m in pattern.matches(in: source, range: NSRange(source.startIndex..., in: source)) {
+          guard let range = Range(m.range(at: 1), in: source) else { continue }
+          let type = String(source[range])
+          if !text.contains("`\(type)") && !text.contains(type + "`") && !text.contains("." + type) {
+            missing.append("\(type) (\(folder)/\(name))")
+          }
+        }
+      }
+    }
+    #expect(missing.isEmpty, "public but not on docs/embedding.md: \(missing.joined(separator: ", "))")
+  }
+}
