@@ -4,7 +4,7 @@ import RbicRuntime
 /// support — a usage error, so nothing ran — goes to the secondary (`dfx`). Any other failure,
 /// including an unknown outcome, is final: only an operation that certainly did not run is tried
 /// on the other tool.
-public final class FallbackBackend: Backend, @unchecked Sendable {
+public final class FallbackBackend: Backend, Sendable {
   public let primary: Backend
   public let secondary: Backend
 

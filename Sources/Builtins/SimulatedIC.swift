@@ -30,6 +30,10 @@ import RbicRuntime
 /// reported, nothing delivered: the seed's wdhec bug). Operations: `status`, `install`,
 /// `update_settings`, `wallet_send`, `top_up`, `start`, `stop`, `call`, `identity`. A fault
 /// without `times` fires every time; `canister` limits it to one canister.
+///
+/// `@unchecked Sendable`: every field that changes (`state`, the counters, `cancellation`) is read
+/// and written only while `lock` is held; the latency wait happens outside it, so parallel callers
+/// overlap as they would on the IC.
 public final class SimulatedIC: Backend, @unchecked Sendable {
   public struct CanisterRecord: Codable, Sendable, Equatable {
     public var status: CanisterStatus
@@ -130,8 +134,10 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
 
   /// A copy whose changes never reach this one (plan on the sim).
   public func copy() -> SimulatedIC {
-    let twin = lock.withLock { SimulatedIC(state: state, identity: identityName, name: name, source: source) }
-    twin.cancellation = cancellation
+    let (twin, cancellation) = lock.withLock {
+      (SimulatedIC(state: state, identity: identityName, name: name, source: source), self.cancellation)
+    }
+    twin.lock.withLock { twin.cancellation = cancellation }
     return twin
   }
 
@@ -193,15 +199,15 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
   public var latencyCalls: Int { lock.withLock { calls } }
   private var calls = 0
 
-  /// Set by a host (the REPL's Ctrl-C): a call waiting out its latency gives up.
-  public var cancellation: Cancellation?
+  /// Set by `begin` (the run's Ctrl-C): a call waiting out its latency gives up. Guarded by `lock`.
+  private var cancellation: Cancellation?
 
   /// Waits the configured per-call latency, outside the state lock so parallel callers overlap,
   /// in short slices so a cancellation ends the wait.
   private func latency() throws(BackendError) {
-    let ms = lock.withLock { () -> Int in
+    let (ms, cancellation) = lock.withLock { () -> (Int, Cancellation?) in
       calls += 1
-      return state.latency_ms ?? 0
+      return (state.latency_ms ?? 0, self.cancellation)
     }
     var left = Double(ms) / 1000
     while left > 0 {

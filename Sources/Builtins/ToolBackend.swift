@@ -7,6 +7,9 @@ import RbicRuntime
 /// tools differ only in their argv and their output formats, which `Tool` holds; everything else
 /// (running, error mapping, the identity cache, the module's temporary file) is shared. A mutation
 /// that times out or is interrupted has an unknown outcome and is never retried here.
+///
+/// `@unchecked Sendable`: the identity cache is guarded by `lock`; `runner` is written only by
+/// `begin`, before a run's first tool call, and read after.
 public final class ToolBackend: Backend, @unchecked Sendable {
   public enum Tool: String, Sendable {
     case icp, dfx

@@ -90,6 +90,8 @@ enum LineEditorState {
 }
 
 /// A signal turned into a flag by a dispatch source (the signal's default action is disabled).
+///
+/// `@unchecked Sendable`: `raised` and `onRaise`'s calls are guarded by `lock`; `source` is set once.
 public final class SignalFlag: @unchecked Sendable {
   private let lock = NSLock()
   private var raised = false

@@ -351,7 +351,7 @@ package struct Formatter {
     // The argument list spans from its `(` to its `)`.
     var parenStart = open
     while parenStart < file.bytes.count, file.bytes[parenStart] != UInt8(ascii: "(") { parenStart += 1 }
-    var end = args.last!.value.range.end
+    var end = args.last?.value.range.end ?? parenStart
     while end < file.bytes.count, file.bytes[end] != UInt8(ascii: ")") { end += 1 }
     let range = SourceRange(file: file.id, start: parenStart, end: end + 1)
     sequence(

@@ -296,13 +296,13 @@ package struct RunbookDiff {
     let words: [Entry.Kind: String] = [.added: "Added", .removed: "Removed", .changed: "Changed", .moved: "Moved"]
     if !(header + declarations).isEmpty {
       out += "**Runbook**\n\n"
-      for e in header + declarations { out += "- \(words[e.kind]!): `\(e.text)`\n" }
+      for e in header + declarations { out += "- \(words[e.kind] ?? "Changed"): `\(e.text)`\n" }
       out += "\n"
     }
     if !steps.isEmpty {
       out += "**Steps**\n\n"
       for e in steps {
-        out += "- \(words[e.kind]!): \(e.text)\n"
+        out += "- \(words[e.kind] ?? "Changed"): \(e.text)\n"
         for d in e.details { out += "  - `\(d)`\n" }
       }
     }

@@ -31,11 +31,12 @@ extension Checker {
       return .error
     case .integer(let value):
       switch want {
-      case .cycles, .bytes: return want!
-      case .duration, .icp:
-        if value == 0 { return want! }
+      case .cycles?: return .cycles
+      case .bytes?: return .bytes
+      case let unit? where unit == .duration || unit == .icp:
+        if value == 0 { return unit }
         error(
-          .ambiguousUnit, "`\(value)` needs a unit to be a `\(want!)`", e.range,
+          .ambiguousUnit, "`\(value)` needs a unit to be a `\(unit)`", e.range,
           help: want == .duration ? "write `\(value)s`, `\(value)min` or `\(value)ms`" : "write `\(value)ICP`")
         return .error
       default: return .int
@@ -347,7 +348,7 @@ extension Checker {
       resolutions[callee.id] = symbols[index].resolution
       switch symbols[index].resolution {
       case .builtin(let b):
-        let signature = registry.builtins[b]!
+        guard let signature = registry.builtins[b] else { return .error }
         let argTypes = checkArguments(
           arguments, parameters: signature.parameters, variadic: signature.variadic, callee: b, at: e.range,
           generic: signature.typeRule != nil)

@@ -63,8 +63,7 @@ struct DiffCommand: ParsableCommand {
   static func read(_ spec: String) -> [UInt8]? {
     if spec == "/dev/null" { return nil }
     if let data = FileManager.default.contents(atPath: spec) { return Array(data) }
-    guard spec.contains(":") else { return nil }
-    let colon = spec.firstIndex(of: ":")!
+    guard let colon = spec.firstIndex(of: ":") else { return nil }
     let path = String(spec[spec.index(after: colon)...])
     return Git.show(ref: String(spec[..<colon]), path: path)
   }

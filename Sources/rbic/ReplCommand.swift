@@ -5,6 +5,7 @@ import RbicBuiltins
 import RbicDiagnostics
 import RbicLexer
 import RbicRuntime
+import Synchronization
 
 /// `rbic repl`: an interactive session on the same backends as `run` (the sim by default).
 /// Without a terminal it reads statements from standard input, with no prompt.
@@ -197,16 +198,15 @@ struct Repl {
 }
 
 /// The cancellation of the statement running now, safe to cancel from a signal source.
-final class CurrentCancellation: @unchecked Sendable {
-  private let lock = NSLock()
-  private var value = Cancellation()
+final class CurrentCancellation: Sendable {
+  private let value = Mutex(Cancellation())
 
   func reset() -> Cancellation {
-    lock.withLock {
-      value = Cancellation()
-      return value
+    value.withLock {
+      $0 = Cancellation()
+      return $0
     }
   }
 
-  func cancel() { lock.withLock { value.cancel() } }
+  func cancel() { value.withLock { $0.cancel() } }
 }

@@ -3,6 +3,7 @@ import Foundation
 import RbicBuiltins
 import RbicDiagnostics
 import RbicRuntime
+import Synchronization
 
 /// Options shared by `run` and `plan` (and, later, `repl`).
 struct ExecutionOptions: ParsableArguments {
@@ -332,13 +333,7 @@ enum Progress {
   }
 }
 
-final class TickCounter: @unchecked Sendable {
-  private let lock = NSLock()
-  private var n = 0
-  func next() -> Int {
-    lock.withLock {
-      n += 1
-      return n
-    }
-  }
+final class TickCounter: Sendable {
+  private let count = Atomic<Int>(0)
+  func next() -> Int { count.add(1, ordering: .relaxed).newValue }
 }

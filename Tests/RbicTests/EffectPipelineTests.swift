@@ -198,6 +198,35 @@ import Testing
     #expect(sent == 1_000_000_000_000 - 38_800_000_000 + 10_000_000_000, "exactly one send")
   }
 
+  /// Ctrl-C while a wallet send is in flight: the terminal says the outcome is unknown and what to
+  /// check, as the journal does, and a re-run will not repeat the send blindly.
+  @Test func interruptedSendSaysItsOutcomeIsUnknown() throws {
+    let dir = try CLI.temporaryDirectory()
+    let journal = try Journal(directory: dir, runbook: "late")
+    let source = """
+      runbook "send" version 1
+      let wdhec: wallet = \(Self.wallet)
+      step "Top up" on \(Self.user) {
+        ensure cycles >= 1T via wallet wdhec
+      }
+      """
+    let cancellation = Cancellation()
+    // One status read (300 ms), then the send (300 ms): cancel in the middle of the send.
+    DispatchQueue.global().asyncAfter(deadline: .now() + 0.45) { cancellation.cancel() }
+    let r = Harness.run(source, state: Harness.world { $0.latency_ms = 300 }) {
+      $0.yes = true
+      $0.journal = journal
+      $0.cancellation = cancellation
+    }
+    #expect(r.result.exitCode == 130)
+    let message = r.result.failure?.diagnostic.message ?? ""
+    #expect(message.contains("interrupted during send 971.2B from wallet \(Self.wallet)"), "\(message)")
+    #expect(message.contains("the outcome is unknown. Check \(Self.user) and \(Self.wallet) before running again"))
+    let text = try String(contentsOfFile: journal.path, encoding: .utf8)
+    #expect(text.contains("\"event\":\"outcome_unknown\""))
+    #expect(PendingOutcome.scan(directory: dir, network: "local", excluding: nil).count == 1)
+  }
+
   /// An operator at a terminal may confirm acting again over a pending unknown outcome
   /// (`--yes` is not enough); the settle window passing releases it too.
   @Test func pendingOutcomeIsReleasedByAnOperatorOrTheSettleWindow() throws {
