@@ -290,9 +290,10 @@ extension Checker {
     if let required = signature.requiredStatus, case .name(let word) = target.value.kind,
       registry.constants[word] != nil, word != required
     {
+      let others = registry.actions.values.filter { $0.requiredStatus == word }.map(\.name).sorted()
       error(
         .actionCannotConverge, "`\(name)` makes the canister `\(required)`, not `\(word)`", action.name.range,
-        help: "use `\(word == "running" ? "start" : "stop")`")
+        help: others.isEmpty ? nil : "use \(others.map { "`\($0)`" }.joined(separator: " or "))")
     }
   }
 
