@@ -167,6 +167,12 @@ package struct Lexer {
 
   @inline(__always) private func isIdentifierContinue(_ c: UInt8) -> Bool { isIdentifierStart(c) || isDigit(c) }
 
+  /// Set once strings nested too deep were reported (one diagnostic, not one per level).
+  private var stringsTooDeep = false
+
+  /// How deep strings may nest inside interpolations (`"{"{…}"}"`).
+  package static let maxStringNesting = 16
+
   private static let keywords: [String: Keyword] = Dictionary(
     uniqueKeysWithValues: Keyword.allCases.map { ($0.rawValue, $0) })
 
@@ -378,8 +384,18 @@ package struct Lexer {
 
   /// Scans a string starting at the opening quote. Returns its parts, or nil after reporting an error.
   /// With `decode` false it only finds the end (used for strings nested in interpolations).
-  private mutating func scanString(decode: Bool) -> [StringPart]? {
+  private mutating func scanString(decode: Bool, nesting: Int = 0) -> [StringPart]? {
     let start = pos
+    // Strings inside interpolations inside strings: bounded like every other nesting, so that a
+    // few kilobytes of `"{"{"{…` cannot exhaust the stack of the lexer or of the passes after it.
+    guard nesting <= Lexer.maxStringNesting else {
+      report(
+        .nestingTooDeep, "strings are nested deeper than \(Lexer.maxStringNesting) levels inside interpolations",
+        start, start + 1, help: "bind the inner string with `let` first")
+      stringsTooDeep = true
+      pos = end
+      return nil
+    }
     pos += 1
     var parts: [StringPart] = []
     var text: [UInt8] = []
@@ -440,8 +456,8 @@ package struct Lexer {
         let open = pos
         pos += 1
         let exprStart = pos
-        guard scanInterpolation() else {
-          if decode {
+        guard scanInterpolation(nesting: nesting) else {
+          if decode, !stringsTooDeep {
             report(
               .unterminatedString, "unterminated interpolation in string", open, pos,
               help: "close it with `}`, or write `\\{` for a literal brace")
@@ -466,7 +482,7 @@ package struct Lexer {
   }
 
   /// After `{` in a string: advances past the matching `}`, skipping nested strings and braces.
-  private mutating func scanInterpolation() -> Bool {
+  private mutating func scanInterpolation(nesting: Int) -> Bool {
     var depth = 1
     while pos < end, bytes[pos] != UInt8(ascii: "\n") {
       switch bytes[pos] {
@@ -478,7 +494,7 @@ package struct Lexer {
         pos += 1
         if depth == 0 { return true }
       case UInt8(ascii: "\""):
-        if scanString(decode: false) == nil { return false }
+        if scanString(decode: false, nesting: nesting + 1) == nil { return false }
       default:
         pos += 1
       }

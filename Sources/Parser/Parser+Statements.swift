@@ -262,6 +262,10 @@ extension Parser {
     guard at(.else) else { return .if(condition: condition, then: then, else: nil) }
     _ = advance()
     if at(.if) {
+      // Each `else if` is one level of the nesting budget: the chain is a nested tree for every
+      // later pass (checker, formatter, interpreter), so its length is bounded like nesting.
+      try enter()
+      defer { leave() }
       let start = current.start
       let nested = try parseIf()
       return .if(

@@ -31,6 +31,8 @@ final class Interpreter: @unchecked Sendable {
   let started = DispatchTime.now().uptimeNanoseconds
   let records = Mutex<[StepRecord]>([])
   let stepCount = Atomic<Int>(0)
+  /// Threads `parallel for` may still start, for all levels together (`RunOptions.maxThreads`).
+  let workerSlots: Atomic<Int>
   private let projectFiles = Mutex<ProjectFiles?>(nil)
 
   /// The project files, read on first use (by `canister_ids`) and then kept for the run.
@@ -54,6 +56,7 @@ final class Interpreter: @unchecked Sendable {
     }
     self.pipeline = EffectPipeline(options: options, backend: backend, network: network, pending: pending)
     self.globals = globals + Array(repeating: nil, count: max(0, program.globalCount - globals.count))
+    self.workerSlots = Atomic(max(0, options.maxThreads - 1))
     self.functionTable = program.functions.map {
       CompiledFunction(
         body: $0.declaration.body, frameSize: max($0.frameSize, $0.parameterTypes.count),
@@ -297,7 +300,7 @@ final class Interpreter: @unchecked Sendable {
     case .int(let i):
       guard i != .min else { throw .failed(failure(.failed, "integer overflow in negation", at: range)) }
       return .int(-i)
-    case .cycles(let c): return .cycles(-c)
+    case .cycles(let c) where c != .min: return .cycles(-c)
     case .icp(let x) where x != .min: return .icp(-x)
     case .duration(let x) where x != .min: return .duration(-x)
     case .bytes(let x) where x != .min: return .bytes(-x)

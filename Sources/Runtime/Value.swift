@@ -69,8 +69,8 @@ public enum ValueFormat {
   /// `1.024T`, `38.8B`, `961.2B`, `500`: the largest suffix, up to three decimals.
   public static func cycles(_ v: Int128) -> String {
     let negative = v < 0
-    let magnitude = negative ? -v : v
-    let units: [(Int128, String)] = [(1_000_000_000_000, "T"), (1_000_000_000, "B"), (1_000_000, "M"), (1_000, "K")]
+    let magnitude = v.magnitude  // UInt128: no overflow for Int128.min
+    let units: [(UInt128, String)] = [(1_000_000_000_000, "T"), (1_000_000_000, "B"), (1_000_000, "M"), (1_000, "K")]
     for (size, suffix) in units where magnitude >= size {
       let whole = magnitude / size
       let thousandths = (magnitude % size) * 1000 / size
@@ -88,7 +88,7 @@ public enum ValueFormat {
 
   /// Digits grouped by `_`, as `icp`/`dfx` print cycles.
   public static func grouped(_ v: Int128) -> String {
-    let digits = Array(String(v < 0 ? -v : v))
+    let digits = Array(String(v.magnitude))
     var out = ""
     for (i, d) in digits.enumerated() {
       if i > 0, (digits.count - i) % 3 == 0 { out += "_" }
@@ -139,18 +139,18 @@ public enum ValueFormat {
 
   public static func bytesText(_ n: Int64) -> String {
     for (size, suffix) in [(Int64(1) << 30, "GiB"), (Int64(1) << 20, "MiB"), (Int64(1) << 10, "KiB")] where n >= size {
-      let tenths = n * 10 / size
+      let tenths = Int64((Int128(n) * 10 / Int128(size)))  // in Int128: `n * 10` overflows past 9.2e17
       return tenths % 10 == 0 ? "\(tenths / 10)\(suffix)" : "\(tenths / 10).\(tenths % 10)\(suffix)"
     }
     return "\(n) bytes"
   }
 
   public static func icp(_ e8s: Int64) -> String {
-    let whole = e8s / 100_000_000
-    var fraction = String(abs(e8s % 100_000_000))
+    let whole = e8s.magnitude / 100_000_000
+    var fraction = String(e8s.magnitude % 100_000_000)
     fraction = String(repeating: "0", count: 8 - fraction.count) + fraction
     while fraction.last == "0" { fraction.removeLast() }
-    return "\(whole)\(fraction.isEmpty ? "" : "." + fraction)ICP"
+    return "\(e8s < 0 ? "-" : "")\(whole)\(fraction.isEmpty ? "" : "." + fraction)ICP"
   }
 
   /// For people: units, abbreviated hashes; secrets never.

@@ -211,12 +211,12 @@ import Testing
       }
       """
     let cancellation = Cancellation()
-    // One status read (300 ms), then the send (300 ms): cancel in the middle of the send.
-    DispatchQueue.global().asyncAfter(deadline: .now() + 0.45) { cancellation.cancel() }
+    // Ctrl-C as the send starts, while it waits out its 300 ms on the IC.
     let r = Harness.run(source, state: Harness.world { $0.latency_ms = 300 }) {
       $0.yes = true
       $0.journal = journal
       $0.cancellation = cancellation
+      $0.progress = { line in if line.contains("→ send") { cancellation.cancel() } }
     }
     #expect(r.result.exitCode == 130)
     let message = r.result.failure?.diagnostic.message ?? ""
