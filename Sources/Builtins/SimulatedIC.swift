@@ -26,6 +26,7 @@ import RbicRuntime
 ///
 /// Fault kinds: `timeout` (outcome unknown; nothing applied), `late` (outcome unknown; the request
 /// lands `delay_ms` later, recorded under `deliveries`), `reject` (an IC error `code`),
+/// `echo` (a call replies with its own argument: a canister that echoes what it was sent),
 /// `exit` (the tool exits non-zero), `garbled` (unparseable output), `silent_forward` (success
 /// reported, nothing delivered: the seed's wdhec bug). Operations: `status`, `install`,
 /// `update_settings`, `wallet_send`, `top_up`, `start`, `stop`, `call`, `identity`. A fault
@@ -222,7 +223,8 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     guard var faults = state.faults else { return (nil, false) }
     guard
       let i = faults.firstIndex(where: {
-        $0.operation == operation && ($0.canister == nil || $0.canister == canister?.text) && ($0.times ?? 1) > 0
+        $0.kind != "late" && $0.kind != "echo" && $0.operation == operation
+          && ($0.canister == nil || $0.canister == canister?.text) && ($0.times ?? 1) > 0
       })
     else { return (nil, false) }
     let f = faults[i]
@@ -471,7 +473,10 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
           code: "IC0537", message: "Attempted to execute a message, but the canister contains no Wasm module.")
       }
       guard r.status == .running else { throw .reject(code: "IC0508", message: "Canister \(canister.text) is stopped") }
-      reply = "()"
+      let echoes = state.faults?.contains {
+        $0.kind == "echo" && $0.operation == "call" && ($0.canister == nil || $0.canister == canister.text)
+      }
+      reply = echoes == true ? argument : "()"
     }
     return reply
   }

@@ -73,8 +73,9 @@ extension Registry {
         result: .record([.init("status", .int), .init("stdout", .text), .init("stderr", .text)]),
         summary: "runs a local command from an argv (no shell), journaled; not in plan or --read-only",
         typeRule: { types in
-          for t in types where t != .text && t != .path && t != .secret {
-            return .failure(TypeRuleError("arguments are `text`, `path` or `secret`, not `\(t)`"))
+          for t in types where ![.text, .path, .secret].contains(t.unwrapped) {
+            return .failure(
+              TypeRuleError("arguments are `text`, `path` or `secret` (or optionals of them), not `\(t)`"))
           }
           return .success(.record([.init("status", .int), .init("stdout", .text), .init("stderr", .text)]))
         },
@@ -187,7 +188,11 @@ private func total(_ list: Value) throws(RuntimeError) -> Value {
   return acc
 }
 
-/// `run(argv…)`: a local command from an argv, never through a shell; journaled.
+/// `run(argv…)`: a local command from an argv, never through a shell, in the project directory.
+/// It waits on the calling interpreter thread (never on Swift's cooperative pool, so an async
+/// host cannot starve it), and stops the child (SIGTERM, then SIGKILL) on Ctrl-C, after
+/// `RunOptions.commandTimeout`, or when its output passes the same 64 MiB cap as tool calls.
+/// Journaled with secrets shown as `<secret>`; when any argument is a secret, its output is secret.
 private func runCommand(_ args: [Value], _ context: BuiltinContext) throws(RuntimeError) -> Value {
   let argv = args.map { v -> String in
     switch v {
@@ -197,6 +202,11 @@ private func runCommand(_ args: [Value], _ context: BuiltinContext) throws(Runti
     }
   }
   let shown = args.map { if case .secret = $0 { "<secret>" } else { ValueFormat.display($0) } }
+  let command = "`\(shown.joined(separator: " "))`"
+  if let i = args.firstIndex(of: .none) {
+    throw .message(.failed, "`run`: argument \(i + 1) is `none` (an unset `env` or `secret_env`)")
+  }
+  let tainted = args.contains(where: \.containsSecret)
   guard let program = argv.first, !program.isEmpty else { throw .message(.failed, "`run` needs a program") }
   let process = Process()
   if program.contains("/") {
@@ -209,6 +219,12 @@ private func runCommand(_ args: [Value], _ context: BuiltinContext) throws(Runti
   process.currentDirectoryURL = URL(fileURLWithPath: context.projectDirectory)
   let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rbic-run-\(UUID().uuidString)")
   let started = Date()
+  func record(_ status: Int32, _ output: String) {
+    context.journalCommand(
+      ExternalCommand(
+        argv: shown, status: status, seconds: Date().timeIntervalSince(started),
+        output: tainted ? "<output withheld: the command was given a secret>" : output))
+  }
   do {
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
@@ -222,38 +238,51 @@ private func runCommand(_ args: [Value], _ context: BuiltinContext) throws(Runti
     process.standardError = err
     process.standardInput = FileHandle.nullDevice
     try process.run()
-    // Wait, but give up on Ctrl-C: end the child (SIGTERM, then SIGKILL) and report it.
+    func size(_ url: URL) -> Int {
+      ((try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? NSNumber)?.intValue ?? 0
+    }
+    var ticks = 0
     while process.isRunning {
+      var stop: (RuntimeError.Kind, String)?
       if context.cancellation.isCancelled {
+        stop = (.interrupted, "interrupted: \(command) was stopped")
+      } else if Date().timeIntervalSince(started) > context.commandTimeout {
+        stop = (.environment, "\(command) took longer than \(Int(context.commandTimeout)) s and was stopped")
+      } else if ticks % 20 == 0, size(outURL) + size(errURL) > runOutputCap {
+        stop = (.environment, "\(command) printed more than \(runOutputCap >> 20) MiB and was stopped")
+      }
+      if let (kind, message) = stop {
         process.terminate()
         Thread.sleep(forTimeInterval: 0.2)
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
-        context.journalCommand(
-          ExternalCommand(
-            argv: shown, status: process.terminationStatus, seconds: Date().timeIntervalSince(started),
-            output: "interrupted"))
-        throw RuntimeError.message(.interrupted, "interrupted: `\(shown.joined(separator: " "))` was stopped")
+        record(process.terminationStatus, message)
+        throw RuntimeError.message(kind, message)
       }
+      ticks += 1
       Thread.sleep(forTimeInterval: 0.01)
     }
     try out.close()
     try err.close()
+    guard size(outURL) + size(errURL) <= runOutputCap else {
+      record(process.terminationStatus, "output over the cap")
+      throw RuntimeError.message(.environment, "\(command) printed more than \(runOutputCap >> 20) MiB")
+    }
     let stdout = String(decoding: (try? Data(contentsOf: outURL)) ?? Data(), as: UTF8.self)
     let stderr = String(decoding: (try? Data(contentsOf: errURL)) ?? Data(), as: UTF8.self)
-    context.journalCommand(
-      ExternalCommand(
-        argv: shown, status: process.terminationStatus, seconds: Date().timeIntervalSince(started),
-        output: stdout + stderr))
+    record(process.terminationStatus, stdout + stderr)
+    let text: (String) -> Value = { tainted ? .secret(Secret($0)) : .text($0) }
     return .record(
-      ["status", "stdout", "stderr"], [.int(Int64(process.terminationStatus)), .text(stdout), .text(stderr)])
+      ["status", "stdout", "stderr"], [.int(Int64(process.terminationStatus)), text(stdout), text(stderr)])
   } catch {
-    if let interruption = error as? RuntimeError { throw interruption }
-    context.journalCommand(
-      ExternalCommand(argv: shown, status: -1, seconds: Date().timeIntervalSince(started), output: "\(error)"))
-    throw .message(.environment, "cannot run `\(shown.joined(separator: " "))`: \(error.localizedDescription)")
+    if let stopped = error as? RuntimeError { throw stopped }
+    record(-1, "\(error)")
+    throw .message(.environment, "cannot run \(command): \(error.localizedDescription)")
   }
 }
+
+/// The most output `run` keeps, as for tool calls.
+private let runOutputCap = 64 << 20
 
 /// `http_get(url)`: one GET through URLSession (libcurl underneath on Linux), 30 s timeout.
 private func httpGet(_ args: [Value], _ context: BuiltinContext) throws(RuntimeError) -> Value {

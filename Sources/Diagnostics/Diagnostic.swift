@@ -15,6 +15,11 @@ public struct Diagnostic: Hashable, Sendable {
   }
 
   /// A range with a short text shown under it (power-assert values, "first defined here").
+  /// How many diagnostics one file shows (`capped(perFile:)`); the front end also stops collecting
+  /// far beyond it, so memory stays bounded too.
+  public static let perFileLimit = 100
+  package static let collectionLimit = 10_000
+
   public struct Label: Hashable, Sendable {
     public var range: SourceRange
     public var text: String
@@ -96,6 +101,25 @@ extension Array where Element == Diagnostic {
   public var hasErrors: Bool { contains { $0.severity == .error } }
 
   /// Diagnostics in source order (file, then offset), errors first at equal positions.
+  /// At most `limit` diagnostics per file, in source order; the last one kept says how many more
+  /// there were. A hostile 11 MB file makes a screenful, not 300 MB of output.
+  public func capped(perFile limit: Int = Diagnostic.perFileLimit) -> [Diagnostic] {
+    var counts: [FileID: Int] = [:]
+    for d in self { counts[d.range.file, default: 0] += 1 }
+    guard counts.values.contains(where: { $0 > limit }) else { return self }
+    var out: [Diagnostic] = []
+    var seen: [FileID: Int] = [:]
+    for d in self {
+      let n = seen[d.range.file, default: 0] + 1
+      seen[d.range.file] = n
+      guard n <= limit else { continue }
+      let total = counts[d.range.file, default: 0]
+      out.append(
+        n == limit && total > limit ? d.note("\(total - limit) more diagnostics in this file are not shown") : d)
+    }
+    return out
+  }
+
   public func sortedBySource() -> [Diagnostic] {
     enumerated().sorted { a, b in
       let (x, y) = (a.element, b.element)

@@ -78,6 +78,7 @@ package struct Lexer {
 
   private mutating func report(_ code: DiagnosticCode, _ message: String, _ start: Int, _ end: Int, help: String? = nil)
   {
+    guard diagnostics.count < Diagnostic.collectionLimit else { return }
     var d = Diagnostic.error(code, message, at: range(start, end))
     if let help { d = d.help(help) }
     diagnostics.append(d)

@@ -101,6 +101,7 @@ package struct Parser {
   mutating func report(_ d: Diagnostic) {
     // One error per position is enough: recovery can revisit a token.
     if let last = diagnostics.last, last.range == d.range, last.severity == .error { return }
+    guard diagnostics.count < Diagnostic.collectionLimit else { return }
     diagnostics.append(d)
   }
 

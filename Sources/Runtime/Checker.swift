@@ -94,7 +94,7 @@ final class Checker {
     return CheckedProgram(
       files: files, trees: trees, network: network, identity: identity, params: params, functions: functions,
       globalCount: globalCount, mainFrameSize: mainFrameSize, types: types, resolutions: resolutions,
-      declarations: declarations, ensures: ensures, diagnostics: diagnostics.sortedBySource())
+      declarations: declarations, ensures: ensures, diagnostics: diagnostics.sortedBySource().capped())
   }
 
   /// Grows the side tables to cover the expression ids of a newly parsed file.

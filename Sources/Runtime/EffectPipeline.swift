@@ -24,6 +24,8 @@ package final class EffectPipeline: Sendable {
   package let network: String
   package let budget: CyclesBudget
   package let locks = ResourceLocks()
+  /// Every secret seen this run; every text leaving the run goes through it.
+  package let redactor = Redactor()
   /// One question at a time: parallel branches wait here for the terminal.
   private let prompts = Mutex<Void>(())
   private let cache = Mutex<[Principal: (state: CanisterState, read: UInt64)]>([:])
@@ -54,7 +56,7 @@ package final class EffectPipeline: Sendable {
   @discardableResult
   package func journal(_ event: JournalEvent, _ fields: [(String, String)]) -> Bool {
     guard let journal = options.journal else { return true }
-    if journal.write(event.rawValue, fields) { return true }
+    if journal.write(event.rawValue, fields.map { ($0.0, redactor.scrub($0.1)) }) { return true }
     journalBroken.store(true, ordering: .relaxed)
     return false
   }
@@ -62,13 +64,13 @@ package final class EffectPipeline: Sendable {
   /// A progress line; in a `parallel for` branch it names the branch's item after the indentation.
   /// It waits while a question is on the terminal, so no branch writes into another's prompt.
   package func say(_ line: String, label: String?) {
-    let line = Self.labelled(line, label)
+    let line = redactor.scrub(Self.labelled(line, label))
     prompts.withLock { _ in options.progress(line) }
   }
 
   /// A `print` statement's text, with the same rule as `say`.
   package func print(_ text: String, label: String?) {
-    let text = Self.labelled(text, label)
+    let text = redactor.scrub(Self.labelled(text, label))
     prompts.withLock { _ in options.print(text) }
   }
 
@@ -256,7 +258,7 @@ package final class EffectPipeline: Sendable {
   package func confirm(_ question: String, label: String?, mutation: Bool, always: Bool = false)
     throws(RuntimeError)
   {
-    let question = Self.labelled(question, label)
+    let question = redactor.scrub(Self.labelled(question, label))
     if isPlan {
       say("  ? would ask: \(question)", label: nil)
       return

@@ -80,7 +80,15 @@ extension Interpreter {
     } catch {
       result.exitCode = 1
     }
-    result.steps = stepRecords
+    result.steps = stepRecords.map { r in
+      var r = r
+      r.skipReason = r.skipReason.map(pipeline.redactor.scrub)
+      r.failure = r.failure.map(pipeline.redactor.scrub)
+      return r
+    }
+    if let failure = result.failure {
+      result.failure = RuntimeError(failure.kind, pipeline.redactor.scrub(failure.diagnostic))
+    }
     let recap = result.recap
     journal(
       .runEnd,
@@ -226,19 +234,19 @@ extension Interpreter {
   }
 
   func warn(_ message: String, _ ctx: inout Context) {
-    let message = EffectPipeline.labelled(message, ctx.label)
+    let message = pipeline.redactor.scrub(EffectPipeline.labelled(message, ctx.label))
     if let step = ctx.step { records.withLock { $0[step].warnings.append(message) } }
     pipeline.say("  ! \(message)", label: nil)
   }
 
   func check(_ text: String, _ passed: Bool, _ ctx: inout Context) {
     guard let step = ctx.step else { return }
-    let text = EffectPipeline.labelled(text, ctx.label)
+    let text = pipeline.redactor.scrub(EffectPipeline.labelled(text, ctx.label))
     records.withLock { $0[step].checks.append(StepRecord.Check(text: text, passed: passed)) }
   }
 
   func recordChange(_ change: String, _ ctx: inout Context) {
-    let change = EffectPipeline.labelled(change, ctx.label)
+    let change = pipeline.redactor.scrub(EffectPipeline.labelled(change, ctx.label))
     if let step = ctx.step { records.withLock { $0[step].changes.append(change) } }
     pipeline.say("  \(options.mode == .plan ? "~" : "✓") \(change)", label: nil)
   }
@@ -369,7 +377,9 @@ extension Interpreter {
     switch outcome {
     case .withheld:
       recordChange(shown, &ctx)
-    case .done(let reply):
+    case .done(let answer):
+      // A reply to a call that carried a secret may echo it, or something made from it.
+      let reply = values.contains(where: \.containsSecret) ? "<reply withheld: the call carried a secret>" : answer
       journal(
         .call,
         [
@@ -516,9 +526,19 @@ enum Candid {
     quotedLiteral(s) { $0 < 0x20 || $0 == 0x7F ? "\\u{\(String($0, radix: 16))}" : nil }
   }
 
-  /// The argument list as shown to people and the journal: secrets hidden.
+  /// The argument list as shown to people and the journal: secrets hidden, however deep.
   static func redacted(_ values: [Value]) -> String {
-    "(" + values.map { if case .secret = $0 { "<secret>" } else { encode($0) } }.joined(separator: ", ") + ")"
+    "(" + values.map(redacted).joined(separator: ", ") + ")"
+  }
+
+  static func redacted(_ v: Value) -> String {
+    switch v {
+    case .secret: "<secret>"
+    case .list(let items): "vec { " + items.map(redacted).joined(separator: "; ") + " }"
+    case .record(let keys, let values):
+      "record { " + zip(keys, values).map { "\($0) = \(redacted($1))" }.joined(separator: "; ") + " }"
+    default: encode(v)
+    }
   }
 }
 

@@ -201,15 +201,22 @@ final class Interpreter: @unchecked Sendable {
       }
     case .string(let parts):
       var text = ""
+      var secret = false
       for part in parts {
         switch part {
         case .text(let t): text += t
         case .expr(let x):
           let v = try eval(x, &ctx)
           if v.isUnknown { return v }
-          text += ValueFormat.display(v)
+          if case .secret(let s) = v {  // a text typed `text` that carries a secret (a command's output)
+            secret = true
+            text += s.reveal
+          } else {
+            text += ValueFormat.display(v)
+          }
         }
       }
+      if secret { return .secret(Secret(text)) }
       return type(e) == .path ? .path(text) : .text(text)
     case .bool(let b): return .bool(b)
     case .none: return .none
@@ -352,7 +359,9 @@ final class Interpreter: @unchecked Sendable {
         defaults: signature.parameters.map(\.defaultValue), &ctx, at: e.range)
       if let unknown = values.first(where: \.isUnknown) { return unknown }
       do {
-        return try body(values, builtinContext(ctx))
+        let result = try body(values, builtinContext(ctx))
+        pipeline.redactor.learn(result)
+        return result
       } catch {
         throw .failed(located(error, at: e.range))
       }
@@ -468,6 +477,9 @@ package enum Arithmetic {
     case .add:
       switch (a, b) {
       case (.text(let x), .text(let y)): return .text(x + y)
+      case (.secret(let x), .text(let y)): return .secret(Secret(x.reveal + y))
+      case (.text(let x), .secret(let y)): return .secret(Secret(x + y.reveal))
+      case (.secret(let x), .secret(let y)): return .secret(Secret(x.reveal + y.reveal))
       case (.list(let x), .list(let y)): return .list(x + y)
       default: return numeric(op, a, b)
       }
@@ -486,6 +498,7 @@ package enum Arithmetic {
     switch (a, b) {
     case (.principal(let x), .principal(let y)): return x == y
     case (.text(let x), .path(let y)), (.path(let x), .text(let y)): return x == y
+    case (.secret(let x), .text(let y)), (.text(let y), .secret(let x)): return x.reveal == y
     case (.list(let x), .list(let y)): return x.count == y.count && zip(x, y).allSatisfy(equal)
     default: return a == b
     }
@@ -507,6 +520,7 @@ package enum Arithmetic {
   static func contains(_ a: Value, _ b: Value) -> Bool {
     switch (a, b) {
     case (.text(let x), .text(let y)): return x.contains(y)
+    case (.secret(let x), .text(let y)): return x.reveal.contains(y)
     case (.list(let items), .list(let wanted)): return wanted.allSatisfy { w in items.contains { equal($0, w) } }
     case (.list(let items), _): return items.contains { equal($0, b) }
     default: return false

@@ -130,6 +130,9 @@ public struct BuiltinContext: Sendable {
   /// Records an external command (argv, exit status, duration, output) in the journal.
   public func journalCommand(_ command: ExternalCommand) { pipeline.journalCommand(command) }
 
+  /// Seconds a local command (`run`) may take before it is stopped.
+  public var commandTimeout: Double { pipeline.options.commandTimeout }
+
   /// `would ` in `plan`, for descriptions of what an action does.
   public var verb: String { isPlan ? "would " : "" }
 }

@@ -222,7 +222,7 @@ extension Interpreter {
       for stmt in statements { try executeTopLevel(stmt, &ctx) }
       return (nil, nil)
     } catch .failed(let error) {
-      return (nil, error)
+      return (nil, RuntimeError(error.kind, pipeline.redactor.scrub(error.diagnostic)))
     } catch .skipped(let reason) {
       return (nil, .message(.failed, "skipped: \(reason)"))
     } catch {

@@ -126,6 +126,8 @@ public struct RunOptions: Sendable {
   /// Statements and loop iterations before the run is stopped.
   public var maxSteps = 50_000_000
   public var maxCallDepth = 200
+  /// Seconds a local command (`run(...)`) may take before it is stopped (its process group ended).
+  public var commandTimeout = 600.0
   /// Threads one run may use, `parallel for` at every level together (the main one included).
   public var maxThreads = 64
   /// Wall-clock seconds before the run is stopped (checked at every statement); nil for none.

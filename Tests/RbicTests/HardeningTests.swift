@@ -55,6 +55,26 @@ import Testing
     #expect(r.status == 0, "\(r.status) \(r.stderr)")
   }
 
+  @Test func diagnosticsAreCappedPerFile() throws {
+    let path = try Self.write(Self.header + String(repeating: "let = 1\n", count: 5_000))
+    let r = try CLI.run(["check", path])
+    #expect(r.status == 2)
+    let errors = r.stderr.components(separatedBy: "error:").count - 1
+    #expect(errors == 100, "\(errors) errors shown")
+    #expect(r.stderr.contains("4900 more diagnostics in this file are not shown"))
+  }
+
+  /// `run(...)` stops a command that outlives `commandTimeout` (and says so), as tool calls do.
+  @Test func localCommandsHaveATimeout() {
+    let started = Date()
+    let r = Harness.run("runbook \"t\" version 1\nprint run(\"sleep\", \"20\").status\n") {
+      $0.commandTimeout = 0.5
+    }
+    #expect(r.result.exitCode == 3)
+    #expect(r.result.failure?.diagnostic.message.contains("`sleep 20` took longer than") == true)
+    #expect(Date().timeIntervalSince(started) < 5)
+  }
+
   /// `parallel for` inside `parallel for`, 16 × 16 with limits of 16: the run's threads stay
   /// within its one pool (`maxThreads`), where nesting used to multiply them.
   @Test func nestedParallelLoopsShareOneThreadPool() {
@@ -91,5 +111,56 @@ import Testing
     #expect(
       peak.value.load(ordering: .relaxed) - before <= 8 + 24,
       "peak \(peak.value.load(ordering: .relaxed)), before \(before)")
+  }
+}
+
+/// Secrets as taint: a secret nested in a record and a list, passed to a command that echoes it,
+/// interpolated from that output, sent to a canister that echoes it back, and compared in a failing
+/// `require`, never appears on any output channel.
+@Suite struct SecretChannelTests {
+  @Test func noChannelShowsTheSecret() throws {
+    let secret = "hunter2-s3cret"
+    let dir = try CLI.temporaryDirectory()
+    let path = dir + "/secrets.rb.ic"
+    try """
+    runbook "secrets" version 1
+    let token = secret_env("RBIC_TEST_TOKEN")
+    let c: canister = 6iu47-dyaaa-aaaaf-qgeza-cai
+    step "Leak attempts" on c {
+      call c.set_config({keys: [token], note: "rotated"})
+      let r = run("/bin/echo", token)
+      print r.stdout
+      print "out: {r.stdout}"
+      call c.echo(token)
+      require r.stdout == "nope"
+    }
+    """.write(toFile: path, atomically: true, encoding: .utf8)
+    var world = SimulatedIC.demoWorld
+    world.faults = [.init(operation: "call", kind: "echo")]
+    try SimulatedIC(state: world).save(path: dir + "/state.json")
+    let environment = ["RBIC_TEST_TOKEN": secret]
+    let text = try CLI.run(
+      ["run", path, "--sim-state", dir + "/state.json", "--journal", dir + "/runs"], environment: environment)
+    let json = try CLI.run(
+      ["run", path, "--sim-state", dir + "/state.json", "--journal", dir + "/runs", "--format", "json"],
+      environment: environment)
+    #expect(text.status == 1, "the require fails: \(text.stderr)")
+    #expect(text.stdout.contains("<secret>"), "the printed output is there, redacted")
+    let journals = try FileManager.default.contentsOfDirectory(atPath: dir + "/runs").map {
+      try String(contentsOfFile: dir + "/runs/" + $0, encoding: .utf8)
+    }
+    #expect(journals.count == 2)
+    let report = try CLI.run([
+      "report", dir + "/runs/" + FileManager.default.contentsOfDirectory(atPath: dir + "/runs")[0],
+    ])
+    let channels: [(String, String)] =
+      [
+        ("terminal stdout", text.stdout), ("terminal stderr (diagnostics)", text.stderr), ("json", json.stdout),
+        ("json stderr", json.stderr), ("report", report.stdout),
+      ] + journals.map { ("journal", $0) }
+    for (name, output) in channels {
+      #expect(!output.contains(secret), "\(name) shows the secret:\n\(output)")
+      #expect(!output.contains("hunter2"), "\(name) shows part of it")
+    }
   }
 }
