@@ -21,6 +21,11 @@ public struct DiagnosticRenderer: Sendable {
   }
 
   public func render(_ d: Diagnostic) -> String {
+    // Messages can quote tools, replies and files: never let their control characters through.
+    var d = d
+    d.message = TerminalText.escaped(d.message)
+    d.labels = d.labels.map { Diagnostic.Label($0.range, TerminalText.escaped($0.text)) }
+    d.notes = d.notes.map { Diagnostic.Note($0.kind, TerminalText.escaped($0.message)) }
     switch style {
     case .tool: return renderTool(d)
     case .human(let colors): return renderHuman(d, colors: colors)
@@ -66,7 +71,7 @@ public struct DiagnosticRenderer: Sendable {
       let window = excerptWindow(
         text, file: file, line: n, around: onLine.first { $0.primary }?.range.start ?? onLine[0].range.start)
       out += paint(String(repeating: " ", count: gutter.count - number.count) + number + " |", .blue, bold: true)
-      out += " \(window.text)\n"
+      out += " \(TerminalText.replacingControls(window.text))\n"  // same width: carets still line up
       out += caretLines(
         for: onLine, in: file, line: n, text: text, window: window, gutter: gutter, paint: paint, color: severityColor)
     }

@@ -116,7 +116,7 @@ package final class ReplSession {
     }
     if let value = outcome.value, case .expression(let e) = checked.fragment[0].kind {
       let type = checked.program.types[e.id] ?? .error
-      if type != .void { reply.value = "\(ValueFormat.display(value)) : \(type)" }
+      if type != .void { reply.value = "\(TerminalText.escaped(ValueFormat.display(value))) : \(type)" }
     }
     let entry = input.trimmingCharacters(in: .whitespacesAndNewlines)
     if checked.fragment.allSatisfy(Self.isDeclaration) { prelude.append(entry) }

@@ -1,4 +1,5 @@
 import Foundation
+import RbicDiagnostics
 
 /// Renders a run's journal (JSON lines) as Markdown for a pull request or a status note.
 public enum RunReport {
@@ -23,7 +24,7 @@ public enum RunReport {
     }
     func s(_ v: Any?) -> String {
       switch v {
-      case let t as String: t
+      case let t as String: TerminalText.escaped(t)  // a reply or tool output may carry escapes
       case let n as NSNumber: String(cString: n.objCType) == "c" ? (n.boolValue ? "true" : "false") : n.stringValue
       case nil: "—"
       case let other?: String(describing: other)

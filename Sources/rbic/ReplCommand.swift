@@ -27,8 +27,8 @@ struct ReplCommand: ParsableCommand {
     runOptions.readOnly = options.readOnly
     let interactive = Terminal.isTTY(STDIN_FILENO)
     runOptions.interactive = interactive
-    runOptions.print = { Terminal.writeOut($0 + "\n") }
-    runOptions.progress = { Terminal.writeOut($0 + "\n") }
+    runOptions.print = { Terminal.writeOut(TerminalText.escaped($0) + "\n") }
+    runOptions.progress = { Terminal.writeOut(TerminalText.escaped($0) + "\n") }
     runOptions.confirm = { question in
       Terminal.writeOut("\(question) [y/N] ")
       return ["y", "yes"].contains((readLine() ?? "").lowercased())

@@ -139,10 +139,11 @@ enum Execution {
 
     let json = options.format == .json
     let out: @Sendable (String) -> Void
+    // Run output quotes replies, tool output and command output: control characters are escaped.
     if json {
-      out = { line in Terminal.writeError(line + "\n") }
+      out = { line in Terminal.writeError(TerminalText.escaped(line) + "\n") }
     } else {
-      out = { line in Terminal.writeOut(line + "\n") }
+      out = { line in Terminal.writeOut(TerminalText.escaped(line) + "\n") }
     }
     var run = RunOptions(
       projectDirectory: FileManager.default.currentDirectoryPath, environment: ProcessInfo.processInfo.environment)
@@ -191,7 +192,7 @@ enum Execution {
       if d.range.file.raw >= 0, d.range.file.raw < program.files.files.count {
         Terminal.writeError(renderer.render(d))
       } else {
-        Terminal.writeError("error: \(d.message)\n")
+        Terminal.writeError("error: \(TerminalText.escaped(d.message))\n")
       }
     }
     if mode == .run, result.exitCode != 2, let path = options.simState, let sim {

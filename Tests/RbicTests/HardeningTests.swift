@@ -164,3 +164,33 @@ import Testing
     }
   }
 }
+
+/// Escape sequences from a canister's reply, a failing check's values and a source file's own
+/// bytes never reach the terminal or the report raw.
+@Suite struct TerminalInjectionTests {
+  @Test func controlCharactersAreEscapedOnEveryChannel() throws {
+    let dir = try CLI.temporaryDirectory()
+    let path = dir + "/inject.rb.ic"
+    try """
+    runbook "inject" version 1
+    # a comment with a raw escape: \u{1B}[2J
+    let c: canister = 6iu47-dyaaa-aaaaf-qgeza-cai
+    step "Echo" on c {
+      call c.echo("\\u{1b}]0;pwned\\u{7}hidden")
+      require "\\u{1b}[8m" == "x"
+    }
+    """.replacingOccurrences(of: "\\u{1B}", with: "\u{1B}").write(toFile: path, atomically: true, encoding: .utf8)
+    var world = SimulatedIC.demoWorld
+    world.faults = [.init(operation: "call", kind: "echo")]
+    try SimulatedIC(state: world).save(path: dir + "/state.json")
+    let r = try CLI.run(["run", path, "--sim-state", dir + "/state.json", "--journal", dir + "/runs"])
+    #expect(r.status == 1, "\(r.stderr)")
+    #expect(r.stdout.contains("\\u{1b}]0;pwned\\u{7}hidden"), "the reply is shown, escaped: \(r.stdout)")
+    let journal = try FileManager.default.contentsOfDirectory(atPath: dir + "/runs")[0]
+    let report = try CLI.run(["report", dir + "/runs/" + journal])
+    let check = try CLI.run(["check", path.replacingOccurrences(of: "inject", with: "inject")])
+    for (name, text) in [("stdout", r.stdout), ("stderr", r.stderr), ("report", report.stdout), ("check", check.stderr)] {
+      #expect(!text.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 }, "\(name) carries a raw control character")
+    }
+  }
+}
