@@ -57,6 +57,7 @@ public enum DiagnosticCode: String, CaseIterable, Sendable, Codable {
   case invalidParam = "invalid-param"
   case importNotFound = "import-not-found"
   case importCycle = "import-cycle"
+  case importOutsideProject = "import-outside-project"
   case importContent = "import-content"
   case returnOutsideFunction = "return-outside-function"
   case missingReturn = "missing-return"

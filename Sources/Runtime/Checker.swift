@@ -61,6 +61,9 @@ final class Checker {
   /// Names used before their declaration (already reported), so the declaration is not "unused".
   var mentionedEarly: Set<String> = []
   var suppressUnused = false
+  /// Directories imports may resolve into (symlinks resolved): the project directory, the main
+  /// runbook's directory, and whatever the host adds (`Engine.Options.importRoots`).
+  var importRoots: [String] = []
 
   init(registry: Registry, project: ProjectFiles, requireHeader: Bool, loader: @escaping @Sendable (String) -> [UInt8]?)
   {
@@ -90,6 +93,10 @@ final class Checker {
     reserveNodes(tree.nodeCount)
     diagnostics += tree.diagnostics
     loading = [canonical(path)]
+    importRoots =
+      (importRoots + [
+        project.directory, URL(fileURLWithPath: path).deletingLastPathComponent().path,
+      ]).map(canonical)
     _ = checkFile(tree, isMain: true)
     return CheckedProgram(
       files: files, trees: trees, network: network, identity: identity, params: params, functions: functions,
@@ -220,6 +227,13 @@ final class Checker {
       return []
     }
     if let cached = exports[key] { return cached }
+    // Imports stay in the project: no `../../etc/passwd`, no absolute path or symlink out of it.
+    guard importRoots.contains(where: { key == $0 || key.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }) else {
+      error(
+        .importOutsideProject, "`\(path)` is outside the project", range,
+        help: "imports resolve inside the project directory or the runbook's own directory (symlinks resolved)")
+      return []
+    }
     guard let bytes = loader(resolved) else {
       error(
         .importNotFound, "cannot read imported file `\(path)`", range,
@@ -231,6 +245,13 @@ final class Checker {
     let imported = files.add(path: displayPath, bytes: bytes)
     let tree = Parser.parse(imported, requireHeader: true, firstNodeID: nextNodeID)
     reserveNodes(tree.nodeCount)
+    guard tree.header != nil else {
+      // Not a runbook: one diagnostic here, and none of the file's contents on the screen.
+      error(
+        .importContent, "`\(path)` is not a runbook", range,
+        help: "an imported file starts with `runbook \"NAME\" version N`, like any runbook")
+      return []
+    }
     diagnostics += tree.diagnostics
     loading.append(key)
     let savedFunction = (returnType, inFunction, inStep, nextSlot, frameSize)

@@ -12,10 +12,17 @@ public final class Engine: Sendable {
     public var projectDirectory: String
     /// The REPL compiles fragments without a `runbook` line.
     public var requireHeader: Bool
+    /// Directories imports may also resolve into, beyond the project directory and the main
+    /// runbook's directory.
+    public var importRoots: [String]
 
-    public init(projectDirectory: String = FileManager.default.currentDirectoryPath, requireHeader: Bool = true) {
+    public init(
+      projectDirectory: String = FileManager.default.currentDirectoryPath, requireHeader: Bool = true,
+      importRoots: [String] = []
+    ) {
       self.projectDirectory = projectDirectory
       self.requireHeader = requireHeader
+      self.importRoots = importRoots
     }
   }
 
@@ -43,6 +50,7 @@ public final class Engine: Sendable {
     let project = ProjectFiles(directory: options.projectDirectory)
     let checker = Checker(
       registry: registry, project: project, requireHeader: options.requireHeader, loader: Engine.readFile)
+    checker.importRoots = options.importRoots
     return checker.checkMain(path: path, bytes: source)
   }
 

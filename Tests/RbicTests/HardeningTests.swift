@@ -189,8 +189,36 @@ import Testing
     let journal = try FileManager.default.contentsOfDirectory(atPath: dir + "/runs")[0]
     let report = try CLI.run(["report", dir + "/runs/" + journal])
     let check = try CLI.run(["check", path.replacingOccurrences(of: "inject", with: "inject")])
-    for (name, text) in [("stdout", r.stdout), ("stderr", r.stderr), ("report", report.stdout), ("check", check.stderr)] {
-      #expect(!text.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 }, "\(name) carries a raw control character")
+    for (name, text) in [
+      ("stdout", r.stdout), ("stderr", r.stderr), ("report", report.stdout), ("check", check.stderr),
+    ] {
+      #expect(
+        !text.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 },
+        "\(name) carries a raw control character")
     }
+  }
+}
+
+/// Imports stay in the project; a file that is not a runbook is one diagnostic, never its lines.
+@Suite struct ImportBoundaryTests {
+  @Test func symlinkOutOfTheProjectIsRefused() throws {
+    let outside = try CLI.temporaryDirectory()
+    try "runbook \"lib\" version 1\nlet x = 1\n".write(
+      toFile: outside + "/lib.rb.ic", atomically: true, encoding: .utf8)
+    let project = try CLI.temporaryDirectory()
+    try FileManager.default.createSymbolicLink(
+      atPath: project + "/lib.rb.ic", withDestinationPath: outside + "/lib.rb.ic")
+    try "runbook \"main\" version 1\nimport \"lib.rb.ic\"\nprint x\n".write(
+      toFile: project + "/main.rb.ic", atomically: true, encoding: .utf8)
+    let r = try CLI.run(["check", "main.rb.ic"], in: project)
+    #expect(r.status == 2)
+    #expect(r.stderr.contains("`lib.rb.ic` is outside the project"))
+  }
+
+  @Test func aKeyFileIsNotPrinted() throws {
+    let r = try CLI.run(["check", "bad/import-not-a-runbook.rb.ic"], in: Corpus.root)
+    #expect(r.status == 2)
+    #expect(r.stderr.contains("`lib/key.pem` is not a runbook"))
+    #expect(!r.stderr.contains("PRIVATE KEY") && !r.stderr.contains("MIIE"))
   }
 }
