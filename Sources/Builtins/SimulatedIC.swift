@@ -146,17 +146,78 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
 
   // MARK: - Files
 
-  public static func load(path: String) throws -> State {
-    let data = try Data(contentsOf: URL(fileURLWithPath: path))
-    return try JSONDecoder().decode(State.self, from: data)
+  /// A state file that does not say exactly what it means.
+  public struct StateError: Error, CustomStringConvertible {
+    public var description: String
   }
 
+  /// Reads a state file and checks every value: an amount that does not parse is an error naming
+  /// its field, never a silent 0.
+  public static func load(path: String) throws -> State {
+    let data = try Data(contentsOf: URL(fileURLWithPath: path))
+    let state = try JSONDecoder().decode(State.self, from: data)
+    func fail(_ field: String, _ value: String, _ what: String) -> StateError {
+      StateError(description: "`\(path)`: \(field) is `\(value.prefix(80))`, not \(what)")
+    }
+    for (id, c) in state.canisters.sorted(by: { $0.key < $1.key }) {
+      guard Principal(text: id) != nil else { throw fail("the canister id", id, "a principal") }
+      guard let cycles = Int128(c.cycles), cycles >= 0 else {
+        throw fail("canisters.\(id).cycles", c.cycles, "a whole number of cycles")
+      }
+      if let hash = c.module_hash, ValueFormat.hashBytes(hash) == nil {
+        throw fail("canisters.\(id).module_hash", hash, "0x and 64 hex digits")
+      }
+      for p in c.controllers where Principal(text: p) == nil {
+        throw fail("canisters.\(id).controllers", p, "a principal")
+      }
+    }
+    for (name, i) in state.identities.sorted(by: { $0.key < $1.key }) {
+      guard Principal(text: i.principal) != nil else {
+        throw fail("identities.\(name).principal", i.principal, "a principal")
+      }
+      guard let balance = Int128(i.cycles_ledger), balance >= 0 else {
+        throw fail("identities.\(name).cycles_ledger", i.cycles_ledger, "a whole number of cycles")
+      }
+    }
+    return state
+  }
+
+  /// Writes the state atomically: a temporary file beside it, synced, then renamed over it, so a
+  /// crash leaves the old state or the new one, never half of one.
   public func save(path: String) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    let data = try encoder.encode(snapshot)
-    try (data + Data("\n".utf8)).write(to: URL(fileURLWithPath: path), options: .atomic)
+    let data = try encoder.encode(snapshot) + Data("\n".utf8)
+    let temporary = path + ".tmp-\(getpid())"
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw StateError(description: "cannot write `\(path)`: \(String(cString: strerror(errno)))") }
+    var ok = data.withUnsafeBytes { buffer in
+      guard let base = buffer.baseAddress else { return false }
+      var written = 0
+      while written < buffer.count {
+        let n = write(fd, base + written, buffer.count - written)
+        if n < 0, errno == EINTR { continue }
+        guard n > 0 else { return false }
+        written += n
+      }
+      return true
+    }
+    ok = ok && fsync(fd) == 0
+    close(fd)
+    guard ok, rename(temporary, path) == 0 else {
+      let why = String(cString: strerror(errno))
+      unlink(temporary)
+      throw StateError(description: "cannot write `\(path)`: \(why)")
+    }
   }
+
+  /// Where the state is written after every mutation (`--sim-state`), so the file never lags
+  /// behind the journal; nil keeps it in memory. Copies (plan) never persist.
+  public var persistPath: String? {
+    get { lock.withLock { storedPersistPath } }
+    set { lock.withLock { storedPersistPath = newValue } }
+  }
+  private var storedPersistPath: String?
 
   /// The seed's worked example (2026-05-12): user-service with 38.8B cycles, the old module, the
   /// CI identity as sole controller; the wdhec wallet with about 11T; 5T on the CI identity's
@@ -302,12 +363,25 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
         delivery.ledger[name] = String((Int128(identity.cycles_ledger) ?? 0) - was)
       }
       state.deliveries = (state.deliveries ?? []) + [delivery]
+      try persistLocked()
       throw .unknownOutcome("`\(operation)` timed out")
     }
     let (error, silent) = fault(operation, canister)
-    if let error { throw error }
-    if silent { return }
+    if let error {
+      try persistLocked()  // a fault with `times` was consumed
+      throw error
+    }
+    if silent { return try persistLocked() }
     try body()
+    try persistLocked()
+  }
+
+  /// Writes the state to `persistPath` (the caller holds the lock). A state that cannot be
+  /// written is an environment error: the run stops (exit 3) rather than go on unrecorded.
+  private func persistLocked() throws(BackendError) {
+    guard let path = storedPersistPath else { return }
+    let twin = SimulatedIC(state: state, identity: identityName, name: name)
+    do { try twin.save(path: path) } catch { throw .environment("\(error)") }
   }
 
   /// A matching `late` fault's delay, consuming one of its `times`.

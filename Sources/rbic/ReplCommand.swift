@@ -19,7 +19,9 @@ struct ReplCommand: ParsableCommand {
   var history: String?
 
   func run() throws {
-    guard let (backend, sim) = Execution.makeBackend(options, identity: nil, network: nil) else { throw ExitCode(3) }
+    guard
+      let (backend, sim) = Execution.makeBackend(options, identity: nil, network: nil, writesState: !options.readOnly)
+    else { throw ExitCode(3) }
     var runOptions = RunOptions(
       projectDirectory: FileManager.default.currentDirectoryPath, environment: ProcessInfo.processInfo.environment)
     runOptions.network = options.network

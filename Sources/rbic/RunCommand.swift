@@ -132,7 +132,10 @@ enum Execution {
         return 2
       }
     }
-    guard let (backend, sim) = makeBackend(options, identity: program.identity, network: program.network) else {
+    guard
+      let (backend, sim) = makeBackend(
+        options, identity: program.identity, network: program.network, writesState: mode == .run && !options.readOnly)
+    else {
       return 3
     }
     let identity = backend.identityName
@@ -195,24 +198,30 @@ enum Execution {
         Terminal.writeError("error: \(TerminalText.escaped(d.message))\n")
       }
     }
-    if mode == .run, result.exitCode != 2, let path = options.simState, let sim {
+    var exitCode = result.exitCode
+    if mode == .run, !options.readOnly, result.exitCode != 2, let path = options.simState, let sim {
       do { try sim.save(path: path) } catch {
-        Terminal.writeError("error: cannot write the sim state `\(path)`: \(error)\n")
+        Terminal.writeError("error: \(error)\n")
+        exitCode = 3
       }
     }
     report(result, mode: mode, out: out)
     if json { Terminal.writeOut(jsonSummary(result) + "\n") }
-    return result.exitCode
+    return exitCode
   }
 
   /// The backend the options name: the simulated IC (default), or `icp` on PATH (`icp`, or `auto`
   /// when it is installed). Returns the sim too when it is one (its state is saved after a run);
   /// nil after reporting why the backend cannot be used (exit 3).
-  static func makeBackend(_ options: ExecutionOptions, identity: String?, network: String?) -> (Backend, SimulatedIC?)?
-  {
+  static func makeBackend(
+    _ options: ExecutionOptions, identity: String?, network: String?, writesState: Bool = false
+  ) -> (Backend, SimulatedIC?)? {
     switch options.backend {
     case "sim":
       var state = SimulatedIC.demoWorld
+      // A run that writes the state holds its lock from before it reads it until it exits, so two
+      // runs on one file never lose each other's updates.
+      if writesState, let path = options.simState, !StateLock.acquire(for: path) { return nil }
       if let path = options.simState, FileManager.default.fileExists(atPath: path) {
         do { state = try SimulatedIC.load(path: path) } catch {
           Terminal.writeError("error: cannot read the sim state `\(path)`: \(error)\n")
@@ -220,6 +229,13 @@ enum Execution {
         }
       }
       let sim = SimulatedIC(state: state, identity: options.identity ?? identity ?? state.identity)
+      if writesState, let path = options.simState {
+        sim.persistPath = path  // written after every mutation, atomically
+        do { try sim.save(path: path) } catch {
+          Terminal.writeError("error: \(error)\n")
+          return nil
+        }
+      }
       return (sim, sim)
     case "icp", "dfx", "auto":
       // auto with both tools installed: icp first, dfx for what icp lacks.
@@ -337,4 +353,30 @@ enum Progress {
 final class TickCounter: Sendable {
   private let count = Atomic<Int>(0)
   func next() -> Int { count.add(1, ordering: .relaxed).newValue }
+}
+
+/// An exclusive lock on a sim state file (`STATE.lock` beside it, holding the owner's pid), kept
+/// until the process exits. A second run says who holds it and waits.
+enum StateLock {
+  static func acquire(for path: String) -> Bool {
+    let lockPath = path + ".lock"
+    let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+    guard fd >= 0 else {
+      Terminal.writeError("error: cannot lock the sim state `\(path)` (\(String(cString: strerror(errno))))\n")
+      return false
+    }
+    if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+      var buffer = [UInt8](repeating: 0, count: 32)
+      let n = pread(fd, &buffer, buffer.count, 0)
+      let owner = String(decoding: buffer.prefix(max(0, n)), as: UTF8.self).trimmingCharacters(
+        in: .whitespacesAndNewlines)
+      Terminal.writeError(
+        "waiting: another rbic (pid \(owner.isEmpty ? "?" : owner)) is using the sim state `\(path)`\n")
+      guard flock(fd, LOCK_EX) == 0 else { return false }
+    }
+    _ = ftruncate(fd, 0)
+    let pid = Array("\(getpid())\n".utf8)
+    _ = pwrite(fd, pid, pid.count, 0)
+    return true  // the descriptor stays open (and locked) until the process exits
+  }
 }

@@ -222,3 +222,109 @@ import Testing
     #expect(!r.stderr.contains("PRIVATE KEY") && !r.stderr.contains("MIIE"))
   }
 }
+
+/// Shared state: the sim state file is locked while a run uses it, written after every mutation,
+/// validated when read; journals never share a name.
+@Suite struct SharedStateTests {
+  static func topUp(_ canister: String) -> String {
+    """
+    runbook "topup" version 1
+    step "Top up" on \(canister) {
+      ensure cycles >= 3T via top_up
+    }
+    """
+  }
+
+  /// Two runs on one state file at once, each changing a different canister: both changes land.
+  @Test func concurrentRunsOnOneStateFileLoseNothing() throws {
+    let dir = try CLI.temporaryDirectory()
+    var world = SimulatedIC.demoWorld
+    world.latency_ms = 150
+    try SimulatedIC(state: world).save(path: dir + "/state.json")
+    let canisters = ["6iu47-dyaaa-aaaaf-qgeza-cai", "mwutv-4iaaa-aaaac-behda-cai"]
+    var processes: [Process] = []
+    for (i, c) in canisters.enumerated() {
+      try Self.topUp(c).write(toFile: dir + "/r\(i).rb.ic", atomically: true, encoding: .utf8)
+      let p = Process()
+      p.executableURL = URL(fileURLWithPath: CLI.binary)
+      p.arguments = ["run", "r\(i).rb.ic", "--sim-state", "state.json", "--journal", "runs"]
+      p.currentDirectoryURL = URL(fileURLWithPath: dir)
+      p.standardOutput = FileHandle.nullDevice
+      p.standardError = FileHandle.nullDevice
+      try p.run()
+      processes.append(p)
+    }
+    for p in processes { p.waitUntilExit() }
+    #expect(processes.allSatisfy { $0.terminationStatus == 0 })
+    let state = try SimulatedIC.load(path: dir + "/state.json")
+    for c in canisters {
+      #expect((Int128(state.canisters[c]?.cycles ?? "") ?? 0) >= 3_000_000_000_000, "\(c) lost its top-up")
+    }
+  }
+
+  /// The state file follows each mutation, so it never lags the journal (a SIGKILL after an
+  /// action leaves both saying the same).
+  @Test func stateIsWrittenAfterEachMutation() throws {
+    let path = try CLI.temporaryDirectory() + "/state.json"
+    var registry = Registry.standard
+    registry.register(
+      BuiltinSignature(
+        "hash_on_disk", [], result: .text, summary: "the module hash in the state file",
+        body: { _, _ in
+          .text((try? SimulatedIC.load(path: path))?.canisters[Harness.userService.text]?.module_hash ?? "none")
+        }))
+    let source = """
+      runbook "persist" version 1
+      param wasm: path
+      step "Install" on 6iu47-dyaaa-aaaaf-qgeza-cai {
+        ensure hash == sha256(wasm) via install wasm
+      }
+      step "Look" {
+        print hash_on_disk()
+      }
+      """
+    let engine = Engine(registry: registry)
+    let program = engine.compile(
+      source: Array(source.utf8), path: Harness.repository + "/scripts/t.rb.ic",
+      options: .init(projectDirectory: Harness.repository))
+    let sim = SimulatedIC(state: SimulatedIC.demoWorld)
+    sim.persistPath = path
+    let lines = Harness.Lines()
+    var options = RunOptions(projectDirectory: Harness.repository, environment: [:])
+    options.params = ["wasm": Harness.wasm]
+    options.print = { lines.add($0) }
+    let r = engine.run(program, backend: sim, options: options)
+    #expect(r.exitCode == 0, "\(r.failure?.diagnostic.message ?? "")")
+    #expect(lines.lines == [ValueFormat.hex(Harness.wasmHash)], "on disk before the run ended")
+  }
+
+  @Test func malformedOrUnwritableStateIsAnEnvironmentError() throws {
+    let dir = try CLI.temporaryDirectory()
+    var world = SimulatedIC.demoWorld
+    world.canisters["6iu47-dyaaa-aaaaf-qgeza-cai"]?.cycles = "38.8B"
+    try SimulatedIC(state: world).save(path: dir + "/state.json")
+    let bad = try CLI.run(
+      ["run", "scripts/canister-prod-activation.rb.ic", "--sim-state", dir + "/state.json"] + Self.params)
+    #expect(bad.status == 3)
+    #expect(
+      bad.stderr.contains("canisters.6iu47-dyaaa-aaaaf-qgeza-cai.cycles is `38.8B`, not a whole number of cycles"))
+    let unwritable = try CLI.run(
+      ["run", "scripts/canister-prod-activation.rb.ic", "--sim-state", "/proc/rbic/state.json"] + Self.params)
+    #expect(unwritable.status == 3)
+  }
+
+  static let params = [
+    "--yes", "--journal", "/tmp/rbic-test-journals", "--param", "canister=6iu47-dyaaa-aaaaf-qgeza-cai", "--param",
+    "wasm=demo/user_service_with_metadata.wasm",
+  ]
+
+  /// Journals created at the same moment for the same runbook each get their own file.
+  @Test func journalsNeverShareAName() throws {
+    let dir = try CLI.temporaryDirectory()
+    let paths = Mutex<[String]>([])
+    DispatchQueue.concurrentPerform(iterations: 8) { _ in
+      if let j = try? Journal(directory: dir, runbook: "same") { paths.withLock { $0.append(j.path) } }
+    }
+    #expect(Set(paths.withLock { $0 }).count == 8)
+  }
+}
