@@ -121,6 +121,33 @@ final class Interpreter: @unchecked Sendable {
     return error
   }
 
+  /// Counts `n` units of work against the step limit.
+  func charge(_ n: Int, at range: SourceRange) throws(Unwind) {
+    guard n > 0 else { return }
+    if stepCount.add(n, ordering: .relaxed).newValue > options.maxSteps {
+      throw .failed(failure(.failed, "the run exceeded its limit of \(options.maxSteps) steps", at: range))
+    }
+  }
+
+  /// List elements in `values` (top level), the measure of a builtin's work.
+  static func elements(_ values: [Value]) -> Int {
+    values.reduce(0) { n, v in if case .list(let items) = v { n + items.count } else { n } }
+  }
+
+  /// `v`, if it is within the value limits (`maxValueElements`, `maxTextBytes`).
+  func sized(_ v: Value, at range: SourceRange) throws(Unwind) -> Value {
+    switch v {
+    case .list(let items) where items.count > options.maxValueElements:
+      throw .failed(
+        failure(
+          .failed, "a list of \(items.count) elements is over the limit of \(options.maxValueElements)", at: range))
+    case .text(let t) where t.utf8.count > options.maxTextBytes, .path(let t) where t.utf8.count > options.maxTextBytes:
+      throw .failed(
+        failure(.failed, "a text of \(t.utf8.count) bytes is over the limit of \(options.maxTextBytes)", at: range))
+    default: return v
+    }
+  }
+
   /// Counts one unit of work against the step limit and honours cancellation.
   func tick(at range: SourceRange) throws(Unwind) {
     if options.cancellation.isCancelled {
@@ -217,7 +244,7 @@ final class Interpreter: @unchecked Sendable {
         }
       }
       if secret { return .secret(Secret(text)) }
-      return type(e) == .path ? .path(text) : .text(text)
+      return try sized(type(e) == .path ? .path(text) : .text(text), at: e.range)
     case .bool(let b): return .bool(b)
     case .none: return .none
     case .hash(let bytes): return .hash(bytes)
@@ -333,6 +360,7 @@ final class Interpreter: @unchecked Sendable {
     let b = try eval(r, &ctx)
     if a.isUnknown { return a }
     if b.isUnknown { return b }
+    if op == .add, case .list(let x) = a, case .list(let y) = b { try charge(x.count + y.count, at: e.range) }
     guard let result = Arithmetic.apply(op, a, b) else {
       let what = (op == .divide || op == .remainder) && Arithmetic.isZero(b) ? "division by zero" : "overflow"
       throw .failed(
@@ -340,7 +368,7 @@ final class Interpreter: @unchecked Sendable {
           .failed, "\(what) in `\(op.rawValue)`", at: e.range,
           labels: [.init(l.range, ValueFormat.display(a)), .init(r.range, ValueFormat.display(b))]))
     }
-    return result
+    return try sized(result, at: e.range)
   }
 
   // MARK: - Calls
@@ -358,13 +386,17 @@ final class Interpreter: @unchecked Sendable {
         arguments, names: signature.parameters.map(\.name),
         defaults: signature.parameters.map(\.defaultValue), &ctx, at: e.range)
       if let unknown = values.first(where: \.isUnknown) { return unknown }
+      let result: Value
       do {
-        let result = try body(values, builtinContext(ctx))
-        pipeline.redactor.learn(result)
-        return result
+        result = try body(values, builtinContext(ctx))
       } catch {
         throw .failed(located(error, at: e.range))
       }
+      pipeline.redactor.learn(result)
+      // A builtin's work counts against the step limit like statements do: one step per element
+      // it was given or built (`sum(range(10M))` is 20M steps, not one).
+      try charge(Self.elements(values) + Self.elements([result]), at: e.range)
+      return try sized(result, at: e.range)
     case .function(let index):
       let names = functionTable[index].names
       // Fast path: all arguments positional, one per parameter.

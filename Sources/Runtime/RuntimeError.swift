@@ -131,7 +131,11 @@ public struct RunOptions: Sendable {
   /// Threads one run may use, `parallel for` at every level together (the main one included).
   public var maxThreads = 64
   /// Wall-clock seconds before the run is stopped (checked at every statement); nil for none.
-  public var timeLimit: Double?
+  /// Six hours by default: long enough for a runbook that waits on people, never forever.
+  public var timeLimit: Double? = 6 * 3600
+  /// The largest value a run may build: list elements, and bytes of text.
+  public var maxValueElements = 10_000_000
+  public var maxTextBytes = 64 << 20
   /// Whether a person can answer questions (a terminal).
   public var interactive = false
   public var projectDirectory: String

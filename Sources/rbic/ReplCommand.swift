@@ -68,18 +68,20 @@ struct Repl {
       :help  :quit        (Ctrl-D quits too; Ctrl-C cancels the running statement)
     """
 
-  /// Whether the buffered lines form a complete input (no bracket or brace left open).
-  static func isComplete(_ text: String) -> Bool {
+  /// How many brackets and braces one line opens (negative: closes). Strings end on their line,
+  /// so lines can be counted one at a time: continuation input costs linear time, not a re-lex of
+  /// everything so far per line.
+  static func bracketDelta(_ line: String) -> Int {
     var files = SourceFiles()
     var depth = 0
-    for t in Lexer.lex(files.add(path: "input", bytes: Array(text.utf8))).tokens {
+    for t in Lexer.lex(files.add(path: "input", bytes: Array(line.utf8))).tokens {
       switch t.kind {
       case .lParen, .lBracket, .lBrace: depth += 1
       case .rParen, .rBracket, .rBrace: depth -= 1
       default: break
       }
     }
-    return depth <= 0
+    return depth
   }
 
   mutating func handle(_ input: String) {
@@ -138,11 +140,14 @@ struct Repl {
   /// Standard input without a terminal: no prompt, statements as they complete.
   mutating func script() -> Int32 {
     var buffer = ""
+    var depth = 0
     while !quit, let line = readLine(strippingNewline: false) {
       buffer += line
-      if Repl.isComplete(buffer) {
+      depth += Repl.bracketDelta(line)
+      if depth <= 0 {
         handle(buffer)
         buffer = ""
+        depth = 0
       }
     }
     if !buffer.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { handle(buffer) }
@@ -159,6 +164,7 @@ struct Repl {
       "rbic REPL on `\(session.options.network ?? "local")` as `\(backend.identityName)` (\(backend.name)). :help for commands.\n"
     )
     var buffer = ""
+    var depth = 0
     while !quit {
       switch editor.read(prompt: buffer.isEmpty ? "rbic> " : "  ... ") {
       case .endOfFile:
@@ -166,13 +172,16 @@ struct Repl {
         quit = true
       case .interrupt:
         buffer = ""
+        depth = 0
       case .line(let line):
         buffer += (buffer.isEmpty ? "" : "\n") + line
-        guard Repl.isComplete(buffer) else { continue }
+        depth += Repl.bracketDelta(line)
+        guard depth <= 0 else { continue }
         editor.remember(buffer)
         handle(buffer)
         _ = editor.takeInterrupt()
         buffer = ""
+        depth = 0
       }
     }
     return 0

@@ -34,6 +34,9 @@ struct ExecutionOptions: ParsableArguments {
   @Option(help: "Where run journals go.")
   var journal: String = ".rbic/runs"
 
+  @Option(help: "Wall-clock time before the run is stopped (e.g. 30min).")
+  var timeLimit: String = "6h"
+
   @Option(help: "The most cycles one run may move (e.g. 10T), reserved before each send.")
   var cyclesCeiling: String = "10T"
 
@@ -121,6 +124,12 @@ enum Execution {
       return 2
     }
     let settle = Double(settleNanoseconds) / 1e9
+    guard case .duration(let limitNanoseconds)? = ParamParser.parse(options.timeLimit, as: .duration),
+      limitNanoseconds > 0
+    else {
+      Terminal.writeError("error: `--time-limit \(options.timeLimit)` is not a duration such as 30min\n")
+      return 2
+    }
 
     // `--network` overrides `use network`, so it is validated against the same project files.
     if let network = options.network {
@@ -158,6 +167,7 @@ enum Execution {
     run.cyclesCeiling = ceiling
     run.allowLocalEffects = options.allowLocalEffects
     run.settleWindow = settle
+    run.timeLimit = Double(limitNanoseconds) / 1e9
     run.interactive = Terminal.isTTY(STDIN_FILENO) && Terminal.isTTY(STDERR_FILENO)
     run.print = out
     run.progress = out

@@ -55,6 +55,23 @@ import Testing
     #expect(r.status == 0, "\(r.status) \(r.stderr)")
   }
 
+  /// Builtins pay for their work, and values have a size limit: no runbook spins for minutes
+  /// inside one builtin call or fills memory.
+  @Test func builtinsChargeStepsAndValuesAreBounded() {
+    // 1,000 iterations of statements would pass a 100,000-step limit; their builtins' work does not.
+    let loop = Harness.run(
+      "runbook \"t\" version 1\nstep \"s\" {\n  for i in range(1000) {\n    let s = sum(range(10_000))\n  }\n}\n"
+    ) { $0.maxSteps = 100_000 }
+    #expect(loop.result.exitCode == 1)
+    #expect(loop.result.failure?.diagnostic.message.contains("exceeded its limit of 100000 steps") == true)
+    let grow = Harness.run(
+      "runbook \"t\" version 1\nstep \"s\" {\n  let a = range(600)\n  let b = a + a\n}\n"
+    ) { $0.maxValueElements = 1_000 }
+    #expect(grow.result.exitCode == 1)
+    #expect(
+      grow.result.failure?.diagnostic.message.contains("a list of 1200 elements is over the limit of 1000") == true)
+  }
+
   @Test func diagnosticsAreCappedPerFile() throws {
     let path = try Self.write(Self.header + String(repeating: "let = 1\n", count: 5_000))
     let r = try CLI.run(["check", path])
