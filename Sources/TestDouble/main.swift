@@ -3,6 +3,11 @@
 // and reference/dfx-cli.md — data on stdout, chatter and `Error:` chains on stderr, exit 1 (icp)
 // or 255 (dfx) on errors, 2 on usage — and turning the sim's faults into tool behaviour: garbled
 // stdout, a silent exit 255, a hang (for timeouts), reject chains with IC codes.
+//
+// Hostile mode, RBIC_DOUBLE_HOSTILE (comma-separated): `escapes` (terminal escape sequences in
+// every stderr line and in call replies), `junk` (binary junk instead of status output), `hang`
+// (every mutation hangs before applying), `die-after-apply` (every mutation is applied and saved,
+// then the tool kills itself with SIGKILL).
 import Foundation
 import RbicBuiltins
 import RbicRuntime
@@ -29,8 +34,12 @@ while let a = arguments.popFirst() {
   }
 }
 
+let hostile = Set(
+  (ProcessInfo.processInfo.environment["RBIC_DOUBLE_HOSTILE"] ?? "").split(separator: ",").map(String.init))
+/// A title change, a screen clear and hidden text: what a hostile tool or canister would send.
+let escapes = "\u{1B}]0;pwned\u{7}\u{1B}[2J\u{1B}[8m"
 func out(_ s: String) { FileHandle.standardOutput.write(Data(s.utf8)) }
-func err(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }
+func err(_ s: String) { FileHandle.standardError.write(Data(((hostile.contains("escapes") ? escapes : "") + s).utf8)) }
 let isDfx = tool == "dfx"
 func fail(_ message: String, code: Int32? = nil) -> Never {
   if isDfx {
@@ -80,6 +89,8 @@ func report(_ error: BackendError, _ context: String) -> Never {
   case .environment(let m) where m.contains("no identity found"):
     fail("failed to load identity\n\nCaused by:\n    no identity found with name `\(identity)`")
   case .unknownOutcome:
+    // A `late` request is recorded in the state (it lands later); keep that before hanging.
+    do { try sim.save(path: statePath) } catch {}
     // Hang, with a grandchild, so tests can see the whole process group ended on timeout.
     if let marker = ProcessInfo.processInfo.environment["RBIC_DOUBLE_CHILD_MARKER"] {
       // posix_spawn keeps the child in our process group (Foundation's Process would not).
@@ -120,7 +131,9 @@ func principal(_ text: String?) -> Principal {
 }
 
 func save() {
+  if hostile.contains("hang") { Thread.sleep(forTimeInterval: 3600) }
   do { try sim.save(path: statePath) } catch { fail("cannot write the sim state: \(error)") }
+  if hostile.contains("die-after-apply") { kill(getpid(), SIGKILL) }
 }
 
 let command = positional.prefix(2).joined(separator: " ")
@@ -149,6 +162,8 @@ do throws(BackendError) {
     }
     save()
     out("Transfer sent at block index 1_234\n")
+  case "canister status" where hostile.contains("junk"), "canister info" where hostile.contains("junk"):
+    out("\u{0}\u{1B}[31m\u{FFFD}junk\u{7}\n")
   case "canister status" where isDfx:
     let c = principal(positional.dropFirst(2).first)
     let s = try sim.status(c)
@@ -256,7 +271,8 @@ do throws(BackendError) {
       }
     } else {
       _ = try sim.call(c, method: rest[1], argument: rest[2])
-      out(rest[2] + "\n")  // the double echoes the Candid argument it received, as one argv element
+      // The double echoes the Candid argument it received, as one argv element.
+      out((hostile.contains("escapes") ? "(\"\(escapes)\")" : rest[2]) + "\n")
       save()
     }
   default:

@@ -345,3 +345,59 @@ import Testing
     #expect(Set(paths.withLock { $0 }).count == 8)
   }
 }
+
+/// The test double in hostile mode: a tool that sends escape sequences, prints junk, hangs, or dies
+/// right after applying a mutation.
+@Suite struct HostileToolTests {
+  static func run(
+    _ s: ToolBackendTests.Setup, _ hostile: String, identity: String = "github-ci", _ extra: [String] = []
+  )
+    throws -> CLI.Result
+  {
+    var environment = s.environment
+    environment["RBIC_DOUBLE_HOSTILE"] = hostile
+    return try CLI.run(
+      [
+        "run", "scripts/canister-prod-activation.rb.ic", "--backend", s.tool, "--identity", identity, "--yes",
+        "--journal", s.dir + "/runs", "--param", "canister=6iu47-dyaaa-aaaaf-qgeza-cai", "--param",
+        "wasm=demo/user_service_with_metadata.wasm",
+      ] + extra, in: Corpus.repository, environment: environment)
+  }
+
+  static func raw(_ text: String) -> Bool { text.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 } }
+
+  @Test(arguments: ["icp", "dfx"])
+  func escapeSequencesFromTheToolNeverReachTheTerminal(_ tool: String) throws {
+    let s = try ToolBackendTests.Setup(tool)
+    let r = try Self.run(s, "escapes", identity: "operator")
+    #expect(r.status == 1, "\(r.stderr)")
+    #expect(!Self.raw(r.stdout) && !Self.raw(r.stderr))
+    let journal = try FileManager.default.contentsOfDirectory(atPath: s.dir + "/runs")[0]
+    let report = try CLI.run(["report", s.dir + "/runs/" + journal])
+    #expect(!Self.raw(report.stdout))
+  }
+
+  /// Each mutation is applied, then the tool dies by SIGKILL: every outcome is unknown, every
+  /// re-read shows it took effect, so the run converges with a warning per action and sends
+  /// nothing twice.
+  @Test(arguments: ["icp", "dfx"])
+  func toolDyingAfterApplyingIsReconciledNotRepeated(_ tool: String) throws {
+    let s = try ToolBackendTests.Setup(tool)
+    let r = try Self.run(s, "die-after-apply")
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.components(separatedBy: "had an unknown outcome").count - 1 >= 3)
+    let world = s.world
+    let wallet = ToolOutput.number(world.canisters["wdhec-2yaaa-aaaao-a6dgq-cai"]?.cycles ?? "") ?? 0
+    #expect(wallet == 11_165_000_000_000 - 971_200_000_000, "one send")
+  }
+
+  @Test func junkAndHangsAreEnvironmentErrors() throws {
+    let s = try ToolBackendTests.Setup("icp")
+    let junk = try Self.run(s, "junk")
+    #expect(junk.status == 3)
+    #expect(!Self.raw(junk.stderr))
+    let hang = try Self.run(s, "hang", ["--timeout", "1"])
+    #expect(hang.status == 3)
+    #expect(hang.stderr.contains("is unknown"))
+  }
+}
