@@ -295,12 +295,19 @@ private func httpGet(_ args: [Value], _ context: BuiltinContext) throws(RuntimeE
   let box = ResultBox<HTTPReply>()
   let semaphore = DispatchSemaphore(value: 0)
   let started = Date()
-  URLSession.shared.dataTask(with: request) { data, response, error in
+  let task = URLSession.shared.dataTask(with: request) { data, response, error in
     box.value = HTTPReply(
       data: data, status: (response as? HTTPURLResponse)?.statusCode, error: error?.localizedDescription)
     semaphore.signal()
-  }.resume()
-  semaphore.wait()
+  }
+  task.resume()
+  // Wait in slices, so Ctrl-C or SIGTERM ends the request within a tenth of a second.
+  while semaphore.wait(timeout: .now() + 0.1) == .timedOut {
+    if context.cancellation.isCancelled {
+      task.cancel()
+      throw .message(.interrupted, "interrupted: GET \(text) was stopped")
+    }
+  }
   let reply = box.value ?? HTTPReply(error: "no reply")
   let (data, status, error) = (reply.data, reply.status, reply.error)
   context.journalCommand(

@@ -276,6 +276,10 @@ package final class EffectPipeline: Sendable {
     }
     let answer = prompts.withLock { _ in options.confirm(question) }
     invalidate()  // time passed while a person read the question
+    if options.cancellation.isCancelled {
+      journal(.interrupted, [("during", ValueFormat.jsonQuote(question))])
+      throw .message(.interrupted, "interrupted at the question: \(question)")
+    }
     journal(.confirm, [("question", ValueFormat.jsonQuote(question)), ("answer", answer ? "\"yes\"" : "\"no\"")])
     if !answer { throw .message(.refused, "declined: \(question)") }
   }

@@ -171,9 +171,13 @@ enum Execution {
     run.interactive = Terminal.isTTY(STDIN_FILENO) && Terminal.isTTY(STDERR_FILENO)
     run.print = out
     run.progress = out
+    let runCancellation = run.cancellation
     run.confirm = { question in
       Terminal.writeError("\(question) [y/N] ")
-      guard let answer = readLine() else { return false }
+      guard let answer = Terminal.readAnswer(until: runCancellation) else {
+        Terminal.writeError("\n")
+        return false
+      }
       return ["y", "yes"].contains(answer.lowercased())
     }
     if mode == .run {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RbicRuntime
 
 /// What the process is attached to: colour only on a TTY and never with `NO_COLOR`.
 enum Terminal {
@@ -15,6 +16,25 @@ enum Terminal {
 
   /// Writes to standard output, with the same rule as `writeError`.
   static func writeOut(_ text: String) { write(STDOUT_FILENO, text) }
+
+  /// One line from standard input, or nil at end of input or once `cancellation` is set (Ctrl-C
+  /// or SIGTERM at a prompt ends the wait within a tenth of a second, not at the next Enter).
+  static func readAnswer(until cancellation: Cancellation) -> String? {
+    var line: [UInt8] = []
+    while !cancellation.isCancelled {
+      var descriptor = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
+      let ready = poll(&descriptor, 1, 100)
+      if ready < 0, errno == EINTR { continue }
+      guard ready > 0 else { continue }
+      var byte: UInt8 = 0
+      let n = read(STDIN_FILENO, &byte, 1)
+      if n < 0, errno == EINTR { continue }
+      guard n == 1 else { return line.isEmpty ? nil : String(decoding: line, as: UTF8.self) }
+      if byte == UInt8(ascii: "\n") { return String(decoding: line, as: UTF8.self) }
+      if line.count < 4096 { line.append(byte) }
+    }
+    return nil
+  }
 
   private static func write(_ descriptor: Int32, _ text: String) {
     let bytes = Array(text.utf8)

@@ -401,3 +401,38 @@ import Testing
     #expect(hang.stderr.contains("is unknown"))
   }
 }
+
+/// SIGTERM is honoured within a second even while the run waits for an answer at a prompt.
+@Suite struct TerminationTests {
+  @Test func sigtermAtAPromptEndsTheRunAndItsJournal() throws {
+    let source = """
+      runbook "prompt" version 1
+      use network ic
+      step "Start" on 6iu47-dyaaa-aaaaf-qgeza-cai {
+        ensure status == running via start
+      }
+      """
+    var world = SimulatedIC.demoWorld
+    world.canisters["6iu47-dyaaa-aaaaf-qgeza-cai"]?.status = .stopped
+    let t = try ReplTerminalTests.Terminal { dir in
+      FileManager.default.createFile(atPath: dir + "/prompt.rb.ic", contents: Data(source.utf8))
+      try? SimulatedIC(state: world).save(path: dir + "/state.json")
+      return
+        "sh -c 'echo $$ > pid; exec \(CLI.binary) run prompt.rb.ic --sim-state state.json --journal runs'; echo EXIT=$?"
+    }
+    try t.wait(for: "[y/N]")
+    let pid = try #require(
+      Int32(try String(contentsOfFile: t.dir + "/pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+    )
+    let sent = Date()
+    kill(pid, SIGTERM)
+    let screen = try t.wait(for: "EXIT=")
+    #expect(Date().timeIntervalSince(sent) < 2, "took \(Date().timeIntervalSince(sent)) s")
+    #expect(screen.contains("EXIT=130"), "\(screen)")
+    let journal = try FileManager.default.contentsOfDirectory(atPath: t.dir + "/runs")[0]
+    let text = try String(contentsOfFile: t.dir + "/runs/" + journal, encoding: .utf8)
+    #expect(text.contains("\"event\":\"run_end\""))
+    #expect(
+      try SimulatedIC.load(path: t.dir + "/state.json").canisters["6iu47-dyaaa-aaaaf-qgeza-cai"]?.status == .stopped)
+  }
+}
