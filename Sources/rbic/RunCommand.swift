@@ -37,6 +37,18 @@ struct ExecutionOptions: ParsableArguments {
   @Option(help: "Wall-clock time before the run is stopped (e.g. 30min).")
   var timeLimit: String = "6h"
 
+  @Option(help: "Statements, loop iterations and builtin work (a step per element) before the run is stopped.")
+  var maxSteps: Int = 50_000_000
+
+  @Option(help: "Threads one run may use, every `parallel for` level together.")
+  var maxThreads: Int = 64
+
+  @Option(help: "The most elements one list may hold.")
+  var maxListElements: Int = 10_000_000
+
+  @Option(help: "The largest text a run may build (e.g. 64MiB).")
+  var maxText: String = "64MiB"
+
   @Option(help: "The most cycles one run may move (e.g. 10T), reserved before each send.")
   var cyclesCeiling: String = "10T"
 
@@ -167,6 +179,16 @@ enum Execution {
     run.cyclesCeiling = ceiling
     run.allowLocalEffects = options.allowLocalEffects
     run.settleWindow = settle
+    guard options.maxSteps > 0, options.maxThreads > 0, options.maxListElements > 0,
+      case .bytes(let maxText)? = ParamParser.parse(options.maxText, as: .bytes), maxText > 0
+    else {
+      Terminal.writeError("error: --max-steps, --max-threads, --max-list-elements and --max-text must be positive\n")
+      return 2
+    }
+    run.maxSteps = options.maxSteps
+    run.maxThreads = options.maxThreads
+    run.maxValueElements = options.maxListElements
+    run.maxTextBytes = Int(maxText)
     run.timeLimit = Double(limitNanoseconds) / 1e9
     run.interactive = Terminal.isTTY(STDIN_FILENO) && Terminal.isTTY(STDERR_FILENO)
     run.print = out
