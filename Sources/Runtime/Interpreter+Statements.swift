@@ -21,7 +21,7 @@ extension Interpreter {
     thread.stackSize = Interpreter.stackSize
     thread.start()
     done.wait()
-    return box.withLock { $0 }!
+    return box.withLock { $0 } ?? body()  // the thread always sets it before signalling
   }
 
   /// 512 MiB of address space per interpreter thread (measured: a `fn` recursing 198 deep through

@@ -211,8 +211,22 @@ package final class ReplSession {
 }
 
 extension Interpreter {
-  /// Runs statements of the REPL's current input; returns the value of a lone expression.
+  /// Runs statements of the REPL's current input (on an interpreter-sized stack); returns the
+  /// value of a lone expression.
   func runFragment(_ statements: [Stmt]) -> (value: Value?, failure: RuntimeError?) {
+    let outcome = Interpreter.onLargeStack { [self] in
+      let (value, failure) = runFragmentHere(statements)
+      return Outcome(value: value, failure: failure)
+    }
+    return (outcome.value, outcome.failure)
+  }
+
+  private struct Outcome: Sendable {
+    var value: Value?
+    var failure: RuntimeError?
+  }
+
+  private func runFragmentHere(_ statements: [Stmt]) -> (value: Value?, failure: RuntimeError?) {
     var ctx = Context(frame: Array(repeating: .void, count: max(program.mainFrameSize, 1)))
     do {
       try bindParams()
