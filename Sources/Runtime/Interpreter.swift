@@ -127,6 +127,25 @@ final class Interpreter: @unchecked Sendable {
     if stepCount.add(n, ordering: .relaxed).newValue > options.maxSteps {
       throw .failed(failure(.failed, "the run exceeded its limit of \(options.maxSteps) steps", at: range))
     }
+    if n >= 4096 { try checkMemory(at: range) }
+  }
+
+  /// Stops the run when the process's resident memory is past `maxMemoryBytes` (Linux:
+  /// `/proc/self/statm`; elsewhere the value limits alone apply).
+  func checkMemory(at range: SourceRange) throws(Unwind) {
+    guard let limit = options.maxMemoryBytes, let resident = Self.residentBytes(), resident > limit else { return }
+    throw .failed(
+      failure(
+        .failed,
+        "the run exceeded its memory limit of \(ValueFormat.bytesText(Int64(limit))) (resident: \(ValueFormat.bytesText(Int64(resident))))",
+        at: range))
+  }
+
+  static func residentBytes() -> Int? {
+    guard let data = FileManager.default.contents(atPath: "/proc/self/statm"),
+      let pages = String(decoding: data, as: UTF8.self).split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+    else { return nil }
+    return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
   }
 
   /// List elements in `values` (top level), the measure of a builtin's work.
@@ -155,6 +174,7 @@ final class Interpreter: @unchecked Sendable {
       throw .failed(failure(.interrupted, "interrupted", at: range))
     }
     let count = stepCount.add(1, ordering: .relaxed).newValue
+    if count & 4095 == 0 { try checkMemory(at: range) }
     if count > options.maxSteps {
       throw .failed(failure(.failed, "the run exceeded its limit of \(options.maxSteps) steps", at: range))
     }

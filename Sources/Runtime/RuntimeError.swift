@@ -136,6 +136,9 @@ public struct RunOptions: Sendable {
   /// The largest value a run may build: list elements, and bytes of text.
   public var maxValueElements = 10_000_000
   public var maxTextBytes = 64 << 20
+  /// The process's resident memory past which the run is stopped (checked every few thousand
+  /// steps and after every large builtin result); 4 GiB by default, nil for none.
+  public var maxMemoryBytes: Int? = 4 << 30
   /// Whether a person can answer questions (a terminal).
   public var interactive = false
   public var projectDirectory: String

@@ -49,6 +49,9 @@ struct ExecutionOptions: ParsableArguments {
   @Option(help: "The largest text a run may build (e.g. 64MiB).")
   var maxText: String = "64MiB"
 
+  @Option(help: "The process's resident memory past which the run is stopped (e.g. 4GiB).")
+  var maxMemory: String = "4GiB"
+
   @Option(help: "The most cycles one run may move (e.g. 10T), reserved before each send.")
   var cyclesCeiling: String = "10T"
 
@@ -180,15 +183,18 @@ enum Execution {
     run.allowLocalEffects = options.allowLocalEffects
     run.settleWindow = settle
     guard options.maxSteps > 0, options.maxThreads > 0, options.maxListElements > 0,
-      case .bytes(let maxText)? = ParamParser.parse(options.maxText, as: .bytes), maxText > 0
+      case .bytes(let maxText)? = ParamParser.parse(options.maxText, as: .bytes), maxText > 0,
+      case .bytes(let maxMemory)? = ParamParser.parse(options.maxMemory, as: .bytes), maxMemory > 0
     else {
-      Terminal.writeError("error: --max-steps, --max-threads, --max-list-elements and --max-text must be positive\n")
+      Terminal.writeError(
+        "error: --max-steps, --max-threads, --max-list-elements, --max-text and --max-memory must be positive\n")
       return 2
     }
     run.maxSteps = options.maxSteps
     run.maxThreads = options.maxThreads
     run.maxValueElements = options.maxListElements
     run.maxTextBytes = Int(maxText)
+    run.maxMemoryBytes = Int(maxMemory)
     run.timeLimit = Double(limitNanoseconds) / 1e9
     run.interactive = Terminal.isTTY(STDIN_FILENO) && Terminal.isTTY(STDERR_FILENO)
     run.print = out

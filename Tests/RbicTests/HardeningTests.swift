@@ -72,6 +72,16 @@ import Testing
       grow.result.failure?.diagnostic.message.contains("a list of 1200 elements is over the limit of 1000") == true)
   }
 
+  /// A run that fills memory is stopped at the memory limit, with an error, not by the kernel.
+  @Test func memoryLimitStopsARunThatFillsMemory() throws {
+    let resident = try #require(Interpreter.residentBytes())
+    let r = Harness.run(
+      "runbook \"t\" version 1\nstep \"s\" {\n  let a = [range(1_000_000), range(1_000_000), range(1_000_000), range(1_000_000), range(1_000_000), range(1_000_000), range(1_000_000), range(1_000_000)]\n}\n"
+    ) { $0.maxMemoryBytes = resident + (64 << 20) }
+    #expect(r.result.exitCode == 1)
+    #expect(r.result.failure?.diagnostic.message.contains("exceeded its memory limit") == true)
+  }
+
   @Test func diagnosticsAreCappedPerFile() throws {
     let path = try Self.write(Self.header + String(repeating: "let = 1\n", count: 5_000))
     let r = try CLI.run(["check", path])
