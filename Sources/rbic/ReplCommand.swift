@@ -41,6 +41,19 @@ struct ReplCommand: ParsableCommand {
     let session = ReplSession(engine: Engine(registry: .standard), backend: backend, options: runOptions)
     session.colors = interactive && Terminal.colorsOnStderr
     var repl = Repl(session: session, backend: backend, sim: sim)
+    // The terminal going away (SIGHUP) or SIGTERM ends the session: the running statement is
+    // cancelled (its journal lines are already on disk), then the process exits.
+    let endings = [SIGHUP, SIGTERM].map { number -> DispatchSourceSignal in
+      signal(number, SIG_IGN)
+      let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+      source.setEventHandler { [current = repl.current] in
+        current.cancel()
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { Foundation.exit(128 + number) }
+      }
+      source.resume()
+      return source
+    }
+    defer { endings.forEach { $0.cancel() } }
     let status = interactive ? repl.interactive(historyPath: history) : repl.script()
     if let path = options.simState, !session.options.readOnly { try? sim?.save(path: path) }
     throw ExitCode(status)

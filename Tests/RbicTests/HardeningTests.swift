@@ -445,4 +445,21 @@ import Testing
     #expect(
       try SimulatedIC.load(path: t.dir + "/state.json").canisters["6iu47-dyaaa-aaaaf-qgeza-cai"]?.status == .stopped)
   }
+
+  /// The REPL, idle at its prompt, ends on SIGTERM (and on SIGHUP, its terminal going away).
+  @Test(arguments: [SIGTERM, SIGHUP])
+  func replEndsOnTerminationSignals(_ number: Int32) throws {
+    let t = try ReplTerminalTests.Terminal { dir in
+      "sh -c 'echo $$ > pid; exec \(CLI.binary) repl --history \(dir)/history --journal \(dir)/runs'; echo EXIT=$?"
+    }
+    try t.wait(for: "rbic>")
+    let pid = try #require(
+      Int32(try String(contentsOfFile: t.dir + "/pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+    )
+    let sent = Date()
+    kill(pid, number)
+    let screen = try t.wait(for: "EXIT=")
+    #expect(Date().timeIntervalSince(sent) < 2)
+    #expect(screen.contains("EXIT=\(128 + number)"), "\(screen)")
+  }
 }
