@@ -11,9 +11,10 @@ package final class CyclesBudget: Sendable {
   package init(ceiling: Int128) { self.ceiling = ceiling }
 
   /// Reserves `amount`, or returns the total the run would reach (above the ceiling) without
-  /// reserving anything.
+  /// reserving anything. Reserving, committing or releasing nothing (0) is a no-op.
   package func reserve(_ amount: Int128) -> Int128? {
-    state.withLock { s in
+    guard amount > 0 else { return nil }
+    return state.withLock { s in
       let (total, overflow) = s.moved.addingReportingOverflow(s.reserved)
       let (wanted, overflow2) = total.addingReportingOverflow(amount)
       if overflow || overflow2 || wanted > ceiling { return overflow || overflow2 ? Int128.max : wanted }
@@ -34,7 +35,4 @@ package final class CyclesBudget: Sendable {
   package func release(_ amount: Int128) {
     state.withLock { s in s.reserved -= amount }
   }
-
-  /// Cycles moved (or possibly moved) so far.
-  package var moved: Int128 { state.withLock { $0.moved } }
 }

@@ -32,23 +32,23 @@ package final class EffectPipeline: Sendable {
   private let publicCache = Mutex<[Principal: PublicCanisterInfo]>([:])
   /// Canisters whose controller view was refused (IC0512) this run: their public view is read.
   private let refused = Mutex<Set<Principal>>([])
-  private let pending: Mutex<[PendingOutcome]>
+  /// Earlier runs' unknown outcomes, read from the journal directory on first need (a run that
+  /// mutates nothing, or a REPL input, never scans it).
+  private let pending = Mutex<[PendingOutcome]?>(nil)
   /// Set when a journal line could not be written: no mutation may follow.
   private let journalBroken = Atomic<Bool>(false)
-  private let counters = Mutex<(reads: Int, mutations: Int)>((0, 0))
 
-  package init(options: RunOptions, backend: Backend, network: String, pending: [PendingOutcome] = []) {
+  package init(options: RunOptions, backend: Backend, network: String) {
     self.options = options
     self.backend = backend
     self.network = network
     self.budget = CyclesBudget(ceiling: options.cyclesCeiling)
-    self.pending = Mutex(pending)
   }
 
   package var isPlan: Bool { options.mode == .plan }
 
-  /// State reads and mutations sent to the backend so far (for benchmarks and tests).
-  package var calls: (reads: Int, mutations: Int) { counters.withLock { $0 } }
+  /// The settle window, as people read it (`10min`).
+  private var settleText: String { ValueFormat.duration(Int64(options.settleWindow * 1e9)) }
 
   // MARK: - Journal and output
 
@@ -100,7 +100,6 @@ package final class EffectPipeline: Sendable {
     let maxAge = UInt64(max(0, options.stateMaxAge) * 1e9)
     if let hit = cache.withLock({ $0[canister] }), Self.now() - hit.read <= maxAge { return hit.state }
     let started = Date()
-    counters.withLock { $0.reads += 1 }
     do {
       let s = try backend.status(canister)
       cache.withLock { $0[canister] = (s, Self.now()) }
@@ -127,7 +126,6 @@ package final class EffectPipeline: Sendable {
   package func publicView(of canister: Principal) throws(BackendError) -> PublicCanisterInfo? {
     guard refused.withLock({ $0.contains(canister) }) else { return nil }
     if let hit = publicCache.withLock({ $0[canister] }) { return hit }
-    counters.withLock { $0.reads += 1 }
     let info = try backend.publicInfo(canister)
     publicCache.withLock { $0[canister] = info }
     return info
@@ -160,21 +158,26 @@ package final class EffectPipeline: Sendable {
       throw .message(.refused, "refused by --read-only: \(effect.description)")
     }
     if options.mode == .run { try settlePending(effect, label: label) }
-    if effect.cycles > 0, let total = budget.reserve(effect.cycles) {
+    if let total = budget.reserve(effect.cycles) {
       throw .message(
         .refused,
         "refused: \(effect.description) would move \(ValueFormat.cycles(total)) this run, above the ceiling of \(ValueFormat.cycles(budget.ceiling))"
       )
     }
-    var settled = false
-    defer { if !settled, effect.cycles > 0 { budget.release(effect.cycles) } }
+    // Released when this returns or throws, unless `keep()` committed it first: the effect
+    // happened, or may have.
+    var reserved = effect.cycles
+    defer { budget.release(reserved) }
+    func keep() {
+      budget.commit(reserved)
+      reserved = 0
+    }
     if network == "ic" || effect.alwaysConfirm {
       try confirm("\(effect.description) on \(network)?", label: label, mutation: true, always: effect.alwaysConfirm)
     }
     if isPlan, !effect.predictable {
       say("  ~ would \(effect.description)", label: label)
-      settled = true
-      if effect.cycles > 0 { budget.commit(effect.cycles) }
+      keep()
       return .withheld
     }
     let targets = effect.canisters
@@ -194,22 +197,19 @@ package final class EffectPipeline: Sendable {
       }
       say("  → \(isPlan ? "would " : "")\(effect.description)", label: label)
       let started = Date()
-      counters.withLock { $0.mutations += 1 }
       defer { invalidate(targets) }
       do throws(BackendError) {
         let value = try body(backend)
         journal(
           .actionEnd,
           fields + [("result", "\"ok\""), ("seconds", String(format: "%.3f", Date().timeIntervalSince(started)))])
-        settled = true
-        if effect.cycles > 0 { budget.commit(effect.cycles) }
+        keep()
         return .done(value)
       } catch {
         journal(.actionEnd, fields + [("result", ValueFormat.jsonQuote(error.description))])
         switch error {
         case .unknownOutcome(let message):
-          settled = true
-          if effect.cycles > 0 { budget.commit(effect.cycles) }
+          keep()
           let id = UUID().uuidString.lowercased()
           journal(
             .outcomeUnknown,
@@ -221,7 +221,7 @@ package final class EffectPipeline: Sendable {
             journal(.interrupted, [("during", ValueFormat.jsonQuote(effect.operation))])
             throw .message(
               .interrupted,
-              "interrupted during \(effect.description): the outcome is unknown. Check \(targets.map(\.text).joined(separator: " and ")) before running again; a re-run on `\(network)` will not repeat it until an operator confirms or \(ValueFormat.duration(Int64(options.settleWindow * 1e9))) have passed"
+              "interrupted during \(effect.description): the outcome is unknown. Check \(targets.map(\.text).joined(separator: " and ")) before running again; a re-run on `\(network)` will not repeat it until an operator confirms or \(settleText) have passed"
             )
           }
           return .unknown(message)
@@ -229,8 +229,7 @@ package final class EffectPipeline: Sendable {
           return .failed(error)
         case .environment:
           // The tool failed in a way that does not prove nothing happened: keep the reservation.
-          settled = true
-          if effect.cycles > 0 { budget.commit(effect.cycles) }
+          keep()
           return .failed(error)
         }
       }
@@ -286,40 +285,49 @@ package final class EffectPipeline: Sendable {
 
   // MARK: - Pending unknown outcomes
 
-  /// Earlier unknown outcomes on this network not yet settled or confirmed.
-  package var pendingOutcomes: [PendingOutcome] { pending.withLock { $0 } }
+  /// Earlier unknown outcomes on this network not yet settled or confirmed (`run` mode with a
+  /// journal only; scanned once).
+  package var pendingOutcomes: [PendingOutcome] {
+    pending.withLock { list in
+      if let list { return list }
+      var found: [PendingOutcome] = []
+      if options.mode == .run, let journal = options.journal {
+        found = PendingOutcome.scan(
+          directory: journal.directory, network: network, excluding: journal.path,
+          within: max(options.settleWindow, PendingOutcome.horizon))
+      }
+      list = found
+      return found
+    }
+  }
 
   /// Holds an effect on a canister with an unknown outcome from an earlier run until the settle
   /// window has passed or an operator confirms at a terminal (`--yes` is not enough).
   private func settlePending(_ effect: Effect, label: String?) throws(RuntimeError) {
     let touched = Set(effect.canisters)
-    let open = pending.withLock { list in list.filter { !touched.isDisjoint(with: $0.canisters) } }
+    let open = pendingOutcomes.filter { !touched.isDisjoint(with: $0.canisters) }
     for p in open {
       let age = Date().timeIntervalSince(p.time)
       if age >= options.settleWindow {
-        reconcile(p, "the settle window of \(ValueFormat.duration(Int64(options.settleWindow * 1e9))) has passed")
+        reconcile(p, "the settle window of \(settleText) has passed")
         continue
       }
-      let left = ValueFormat.duration(Int64((options.settleWindow - age).rounded(.up)) * 1_000_000_000)
-      let question =
-        "an earlier run's \(p.operation) on \(p.canisters.map(\.text).joined(separator: ", ")) (\(Int(age)) s ago, journal \(p.journal)) has an unknown outcome and may still land; \(effect.description) anyway"
-      do {
-        try confirm(question + "?", label: label, mutation: true, always: true)
-      } catch {
-        if error.kind == .refused, !options.interactive {
-          throw .message(
-            .refused,
-            "refused: \(question.replacingOccurrences(of: "; \(effect.description) anyway", with: "")). rbic will not \(effect.description) until it settles (in \(left); see --settle) or an operator confirms at a terminal"
-          )
-        }
-        throw error
+      let earlier =
+        "an earlier run's \(p.operation) on \(p.canisters.map(\.text).joined(separator: ", ")) (\(Int(age)) s ago, journal \(p.journal)) has an unknown outcome and may still land"
+      guard options.interactive else {
+        let left = ValueFormat.duration(Int64((options.settleWindow - age).rounded(.up)) * 1_000_000_000)
+        throw .message(
+          .refused,
+          "refused: \(earlier). rbic will not \(effect.description) until it settles (in \(left); see --settle) or an operator confirms at a terminal"
+        )
       }
+      try confirm("\(earlier); \(effect.description) anyway?", label: label, mutation: true, always: true)
       reconcile(p, "an operator confirmed acting again")
     }
   }
 
   private func reconcile(_ p: PendingOutcome, _ why: String) {
-    pending.withLock { list in list.removeAll { $0.id == p.id } }
+    pending.withLock { list in list?.removeAll { $0.id == p.id } }
     journal(.reconciled, [("request", ValueFormat.jsonQuote(p.id)), ("reason", ValueFormat.jsonQuote(why))])
   }
 }

@@ -256,8 +256,9 @@ extension Interpreter {
   func announcePending() {
     for p in pipeline.pendingOutcomes {
       let age = Int(Date().timeIntervalSince(p.time))
-      options.progress(
-        "! pending: \(p.operation) on \(p.canisters.map(\.text).joined(separator: ", ")) from \(p.journal) (\(age) s ago) has an unknown outcome; its canister's state will be re-read, and nothing is sent to it again until it settles or you confirm"
+      pipeline.say(
+        "! pending: \(p.operation) on \(p.canisters.map(\.text).joined(separator: ", ")) from \(p.journal) (\(age) s ago) has an unknown outcome; its canister's state will be re-read, and nothing is sent to it again until it settles or you confirm",
+        label: nil
       )
       journal(
         .pending,

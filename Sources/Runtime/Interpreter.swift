@@ -21,7 +21,7 @@ final class Interpreter: @unchecked Sendable {
   let program: CheckedProgram
   let registry: Registry
   let options: RunOptions
-  let network: String
+  var network: String { pipeline.network }
   let pipeline: EffectPipeline
   var backend: Backend { pipeline.backend }
   var globals: [Value?]
@@ -49,12 +49,8 @@ final class Interpreter: @unchecked Sendable {
     self.program = program
     self.registry = registry
     self.options = options
-    self.network = options.network ?? program.network ?? "local"
-    var pending: [PendingOutcome] = []
-    if options.mode == .run, let journal = options.journal {
-      pending = PendingOutcome.scan(directory: journal.directory, network: network, excluding: journal.path)
-    }
-    self.pipeline = EffectPipeline(options: options, backend: backend, network: network, pending: pending)
+    self.pipeline = EffectPipeline(
+      options: options, backend: backend, network: options.network ?? program.network ?? "local")
     self.globals = globals + Array(repeating: nil, count: max(0, program.globalCount - globals.count))
     self.workerSlots = Atomic(max(0, options.maxThreads - 1))
     self.functionTable = program.functions.map {

@@ -12,17 +12,42 @@ package struct PendingOutcome: Sendable, Equatable {
   /// The journal file that recorded it.
   package var journal: String
 
+  /// How far back a run looks for unknown outcomes (or further, with a longer settle window):
+  /// an older one has settled, so a run's start-up cost does not grow with the journal
+  /// directory's history.
+  package static let horizon: Double = 24 * 3600
+
+  /// The events that matter here, as bytes: a journal without either is skipped unparsed (most
+  /// are), and only the lines that hold one are parsed as JSON.
+  private static let markers = ["\"outcome_unknown\"", "\"reconciled\""].map { Data($0.utf8) }
+  private static func mayMatter(_ bytes: Data) -> Bool {
+    markers.contains { bytes.range(of: $0) != nil }
+  }
+
   /// The unknown outcomes on `network` in `directory`'s journals that no journal has reconciled.
-  package static func scan(directory: String, network: String, excluding current: String?) -> [PendingOutcome] {
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+  /// Only journals written to within the last `window` seconds are read, and only their
+  /// `outcome_unknown` and `reconciled` lines are parsed.
+  package static func scan(
+    directory: String, network: String, excluding current: String?, within window: Double = .infinity
+  ) -> [PendingOutcome] {
+    let cutoff = Date().addingTimeInterval(-window)
+    let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { name in
+      guard name.hasSuffix(".jsonl") else { return false }
+      let modified =
+        (try? FileManager.default.attributesOfItem(atPath: (directory as NSString).appendingPathComponent(name)))?[
+          .modificationDate] as? Date
+      return (modified ?? .distantFuture) >= cutoff
+    }
     var open: [PendingOutcome] = []
     var closed: Set<String> = []
     let dates = ISO8601DateFormatter()
     dates.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    for name in names.sorted() where name.hasSuffix(".jsonl") {
+    for name in names.sorted() {
       let path = (directory as NSString).appendingPathComponent(name)
-      guard path != current, let data = FileManager.default.contents(atPath: path) else { continue }
-      for line in data.split(separator: UInt8(ascii: "\n")) {
+      guard path != current, let data = FileManager.default.contents(atPath: path), Self.mayMatter(data) else {
+        continue
+      }
+      for line in data.split(separator: UInt8(ascii: "\n")) where Self.mayMatter(line) {
         guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
           let event = (object["event"] as? String).flatMap(JournalEvent.init(rawValue:))
         else { continue }

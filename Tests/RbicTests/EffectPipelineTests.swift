@@ -227,6 +227,23 @@ import Testing
     #expect(PendingOutcome.scan(directory: dir, network: "local", excluding: nil).count == 1)
   }
 
+  /// The scan for pending outcomes reads only journals written within its horizon.
+  @Test func pendingScanLooksOnlyAsFarBackAsItsHorizon() throws {
+    let dir = try CLI.temporaryDirectory()
+    let journal = try Journal(directory: dir, runbook: "old")
+    journal.write(
+      JournalEvent.outcomeUnknown.rawValue,
+      [
+        ("request", "\"r1\""), ("network", "\"ic\""), ("operation", "\"wallet_send\""),
+        ("canisters", "[\"\(Self.user)\"]"),
+      ])
+    #expect(PendingOutcome.scan(directory: dir, network: "ic", excluding: nil, within: 3600).map(\.id) == ["r1"])
+    try FileManager.default.setAttributes(
+      [.modificationDate: Date().addingTimeInterval(-7200)], ofItemAtPath: journal.path)
+    #expect(PendingOutcome.scan(directory: dir, network: "ic", excluding: nil, within: 3600).isEmpty)
+    #expect(PendingOutcome.scan(directory: dir, network: "local", excluding: nil).isEmpty, "another network")
+  }
+
   /// An operator at a terminal may confirm acting again over a pending unknown outcome
   /// (`--yes` is not enough); the settle window passing releases it too.
   @Test func pendingOutcomeIsReleasedByAnOperatorOrTheSettleWindow() throws {
