@@ -280,26 +280,42 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
   }
 
   /// Fires a matching fault, if any: returns the error to throw, or "silent" for a silent forward.
-  private func fault(_ operation: String, _ canister: Principal?) -> (error: BackendError?, silent: Bool) {
-    guard var faults = state.faults else { return (nil, false) }
-    guard
+  /// What a matching fault does to one operation.
+  private enum Firing {
+    case error(BackendError)
+    /// Success reported, nothing done (`silent_forward`).
+    case silent
+    /// Timed out for the caller; lands this many milliseconds later.
+    case late(Int)
+    /// A call replies with its own argument.
+    case echo
+  }
+
+  /// The first fault matching the operation and canister, with one of its `times` consumed.
+  private func fire(_ operation: String, _ canister: Principal?) -> Firing? {
+    guard var faults = state.faults,
       let i = faults.firstIndex(where: {
-        $0.kind != "late" && $0.kind != "echo" && $0.operation == operation
-          && ($0.canister == nil || $0.canister == canister?.text) && ($0.times ?? 1) > 0
+        $0.operation == operation && ($0.canister == nil || $0.canister == canister?.text) && ($0.times ?? 1) > 0
       })
-    else { return (nil, false) }
+    else { return nil }
     let f = faults[i]
     if let times = f.times { faults[i].times = times - 1 }
     state.faults = faults
     switch f.kind {
-    case "timeout": return (.unknownOutcome("`\(operation)` timed out"), false)
-    case "reject":
-      return (.reject(code: f.code ?? "IC0503", message: f.message ?? "the canister trapped"), false)
-    case "exit": return (.environment("the tool exited with status 255 during `\(operation)`"), false)
-    case "garbled": return (.environment("unexpected output from `\(operation)`: `\u{FFFD}\u{FFFD}garbled`"), false)
-    case "silent_forward": return (nil, true)
-    default: return (.environment("unknown sim fault kind `\(f.kind)`"), false)
+    case "timeout": return .error(.unknownOutcome("`\(operation)` timed out"))
+    case "late": return .late(f.delay_ms ?? 1000)
+    case "echo": return .echo
+    case "reject": return .error(.reject(code: f.code ?? "IC0503", message: f.message ?? "the canister trapped"))
+    case "exit": return .error(.environment("the tool exited with status 255 during `\(operation)`"))
+    case "garbled": return .error(.environment("unexpected output from `\(operation)`: `\u{FFFD}\u{FFFD}garbled`"))
+    case "silent_forward": return .silent
+    default: return .error(.environment("unknown sim fault kind `\(f.kind)`"))
     }
+  }
+
+  /// A read's fault: only errors apply to reads.
+  private func readFault(_ operation: String, _ canister: Principal?) throws(BackendError) {
+    if case .error(let error)? = fire(operation, canister) { throw error }
   }
 
   private func callerPrincipal() throws(BackendError) -> Principal {
@@ -333,9 +349,12 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     return r
   }
 
+  /// Runs a mutation under the sim's rules: latency, then the first matching fault, then `body`;
+  /// the state is persisted after it. Returns the fault that fired, if any.
+  @discardableResult
   private func mutate(
     _ operation: String, _ canister: Principal?, _ body: () throws(BackendError) -> Void
-  ) throws(BackendError) {
+  ) throws(BackendError) -> Firing? {
     let key = canister?.text ?? ""
     lock.withLock {
       inFlight[key, default: 0] += 1
@@ -346,7 +365,15 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     lock.lock()
     defer { lock.unlock() }
     deliverDue()
-    if let delay = lateFault(operation, canister) {
+    let firing = fire(operation, canister)
+    switch firing {
+    case .error(let error)?:
+      try persistLocked()  // a fault with `times` was consumed
+      throw error
+    case .silent?:
+      try persistLocked()
+      return firing
+    case .late(let delay)?:
       // The request times out for the caller but lands `delay` later.
       let before = state
       try body()
@@ -365,15 +392,11 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
       state.deliveries = (state.deliveries ?? []) + [delivery]
       try persistLocked()
       throw .unknownOutcome("`\(operation)` timed out")
+    case .echo?, nil:
+      try body()
+      try persistLocked()
+      return firing
     }
-    let (error, silent) = fault(operation, canister)
-    if let error {
-      try persistLocked()  // a fault with `times` was consumed
-      throw error
-    }
-    if silent { return try persistLocked() }
-    try body()
-    try persistLocked()
   }
 
   /// Writes the state to `persistPath` (the caller holds the lock). A state that cannot be
@@ -382,19 +405,6 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     guard let path = storedPersistPath else { return }
     let twin = SimulatedIC(state: state, identity: identityName, name: name)
     do { try twin.save(path: path) } catch { throw .environment("\(error)") }
-  }
-
-  /// A matching `late` fault's delay, consuming one of its `times`.
-  private func lateFault(_ operation: String, _ canister: Principal?) -> Int? {
-    guard var faults = state.faults,
-      let i = faults.firstIndex(where: {
-        $0.kind == "late" && $0.operation == operation && ($0.canister == nil || $0.canister == canister?.text)
-          && ($0.times ?? 1) > 0
-      })
-    else { return nil }
-    if let times = faults[i].times { faults[i].times = times - 1 }
-    state.faults = faults
-    return faults[i].delay_ms ?? 1000
   }
 
   /// Applies the late requests whose time has come (the caller holds the lock).
@@ -423,7 +433,7 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
   public func identityPrincipal() throws(BackendError) -> Principal {
     lock.lock()
     defer { lock.unlock() }
-    if let error = fault("identity", nil).error { throw error }
+    try readFault("identity", nil)
     return try callerPrincipal()
   }
 
@@ -432,7 +442,7 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     lock.lock()
     defer { lock.unlock() }
     deliverDue()
-    if let error = fault("status", canister).error { throw error }
+    try readFault("status", canister)
     let r = try controlled(canister)
     return CanisterState(
       id: canister, status: r.status, cycles: cycles(r), moduleHash: r.module_hash.flatMap(ValueFormat.hashBytes),
@@ -445,7 +455,7 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     lock.lock()
     defer { lock.unlock() }
     deliverDue()
-    if let error = fault("status", canister).error { throw error }
+    try readFault("status", canister)
     let r = try record(canister)
     return PublicCanisterInfo(
       controllers: r.controllers.compactMap(Principal.init(text:)),
@@ -539,19 +549,15 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
   }
 
   public func call(_ canister: Principal, method: String, argument: String) throws(BackendError) -> String {
-    var reply = "()"
-    try mutate("call", canister) { () throws(BackendError) in
+    let firing = try mutate("call", canister) { () throws(BackendError) in
       let r = try record(canister)
       guard r.module_hash != nil else {
         throw .reject(
           code: "IC0537", message: "Attempted to execute a message, but the canister contains no Wasm module.")
       }
       guard r.status == .running else { throw .reject(code: "IC0508", message: "Canister \(canister.text) is stopped") }
-      let echoes = state.faults?.contains {
-        $0.kind == "echo" && $0.operation == "call" && ($0.canister == nil || $0.canister == canister.text)
-      }
-      reply = echoes == true ? argument : "()"
     }
-    return reply
+    if case .echo? = firing { return argument }
+    return "()"
   }
 }

@@ -43,25 +43,24 @@ enum StandardActions {
         "set_controllers", converges: [.comparison(.controllers, .equal)],
         summary: "adds and removes controllers to match exactly; never leaves none or drops the acting identity",
         body: { request, context throws(RuntimeError) in try controllers(request, context, exact: true) }))
+    register(status: .running, "start", into: &r) { (b, c) throws(BackendError) in try b.start(c) }
+    register(status: .stopped, "stop", into: &r) { (b, c) throws(BackendError) in try b.stop(c) }
+  }
+
+  /// `start` and `stop`: each makes the canister reach one status through one backend operation.
+  static func register(
+    status: CanisterStatus, _ name: String, into r: inout Registry,
+    _ operation: @escaping @Sendable (Backend, Principal) throws(BackendError) -> Void
+  ) {
     r.register(
       ActionSignature(
-        "start", converges: [.comparison(.status, .equal)], requiredStatus: CanisterStatus.running.rawValue,
-        summary: "starts the canister",
+        name, converges: [.comparison(.status, .equal)], requiredStatus: status.rawValue,
+        summary: "\(name)s the canister",
         body: { request, context throws(RuntimeError) in
           try context.act(
-            Effect("start", target: .canisters([request.canister]), description: "start \(request.canister.text)"),
-            summary: "\(context.verb)start"
-          ) { (b) throws(BackendError) in try b.start(request.canister) }
-        }))
-    r.register(
-      ActionSignature(
-        "stop", converges: [.comparison(.status, .equal)], requiredStatus: CanisterStatus.stopped.rawValue,
-        summary: "stops the canister",
-        body: { request, context throws(RuntimeError) in
-          try context.act(
-            Effect("stop", target: .canisters([request.canister]), description: "stop \(request.canister.text)"),
-            summary: "\(context.verb)stop"
-          ) { (b) throws(BackendError) in try b.stop(request.canister) }
+            Effect(name, target: .canisters([request.canister]), description: "\(name) \(request.canister.text)"),
+            summary: "\(context.verb)\(name)"
+          ) { (b) throws(BackendError) in try operation(b, request.canister) }
         }))
   }
 

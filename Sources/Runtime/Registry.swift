@@ -53,12 +53,12 @@ public typealias BuiltinBody = @Sendable ([Value], BuiltinContext) throws(Runtim
 /// every effect goes through `perform` (the effect pipeline): there is no other way to a
 /// backend's mutations, so a host's builtin or action passes the same gates as a standard one.
 public struct BuiltinContext: Sendable {
-  public var projectDirectory: String
+  public var projectDirectory: String { pipeline.options.projectDirectory }
   /// The working directory's project files: read on the first call, then kept for the run.
-  public var project: @Sendable () -> ProjectFiles
-  public var environment: [String: String]
+  public let project: @Sendable () -> ProjectFiles
+  public var environment: [String: String] { pipeline.options.environment }
   /// Set when the run is cancelled (Ctrl-C): long builtins stop and end their child processes.
-  public var cancellation: Cancellation
+  public var cancellation: Cancellation { pipeline.options.cancellation }
   /// `plan`: effects on canisters run against a predictor; local effects are withheld.
   public var isPlan: Bool { pipeline.isPlan }
   /// The identity the backend acts as.
@@ -73,10 +73,7 @@ public struct BuiltinContext: Sendable {
     label: String?
   ) {
     self.pipeline = pipeline
-    self.projectDirectory = pipeline.options.projectDirectory
     self.project = project
-    self.environment = pipeline.options.environment
-    self.cancellation = pipeline.options.cancellation
     self.held = held
     self.label = label
   }
