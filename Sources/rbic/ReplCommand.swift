@@ -19,14 +19,10 @@ struct ReplCommand: ParsableCommand {
   var history: String?
 
   func run() throws {
+    guard var runOptions = options.runOptions(mode: .run) else { throw ExitCode(2) }
     guard
       let (backend, sim) = Execution.makeBackend(options, identity: nil, network: nil, writesState: !options.readOnly)
     else { throw ExitCode(3) }
-    var runOptions = RunOptions(
-      projectDirectory: FileManager.default.currentDirectoryPath, environment: ProcessInfo.processInfo.environment)
-    runOptions.network = options.network
-    runOptions.yes = options.yes
-    runOptions.readOnly = options.readOnly
     let interactive = Terminal.isTTY(STDIN_FILENO)
     runOptions.interactive = interactive
     runOptions.print = { Terminal.writeOut(TerminalText.escaped($0) + "\n") }
@@ -35,8 +31,6 @@ struct ReplCommand: ParsableCommand {
       Terminal.writeOut("\(question) [y/N] ")
       return ["y", "yes"].contains((readLine() ?? "").lowercased())
     }
-    guard let params = options.parsedParams() else { throw ExitCode(2) }
-    runOptions.params = params
     runOptions.journal = try? Journal(directory: options.journal, runbook: "repl")
     let session = ReplSession(engine: Engine(registry: .standard), backend: backend, options: runOptions)
     session.colors = interactive && Terminal.colorsOnStderr

@@ -71,6 +71,52 @@ struct ExecutionOptions: ParsableArguments {
 }
 
 extension ExecutionOptions {
+  /// The run options these flags give — params, network, gates, limits — or nil after reporting
+  /// the first malformed one. `run`, `plan` and `repl` all take them from here, before anything
+  /// (a state file, a lock, a journal) is touched.
+  func runOptions(mode: RunOptions.Mode) -> RunOptions? {
+    guard let params = parsedParams() else { return nil }
+    /// A flag's value read with the language's literal rules for `type`.
+    func read(_ text: String, _ flag: String, _ type: RType, _ what: String, like example: String, zero: Bool = false)
+      -> Value?
+    {
+      guard let value = ParamParser.parse(text, as: type), zero || !Arithmetic.isZero(value) else {
+        Terminal.writeError("error: `\(flag) \(text)` is not \(what) such as \(example)\n")
+        return nil
+      }
+      return value
+    }
+    guard
+      case .cycles(let ceiling)? = read(
+        cyclesCeiling, "--cycles-ceiling", .cycles, "an amount of cycles", like: "10T", zero: true),
+      case .duration(let settle)? = read(self.settle, "--settle", .duration, "a duration", like: "10min", zero: true),
+      case .duration(let limit)? = read(timeLimit, "--time-limit", .duration, "a duration", like: "30min"),
+      case .bytes(let text)? = read(maxText, "--max-text", .bytes, "a size", like: "64MiB"),
+      case .bytes(let memory)? = read(maxMemory, "--max-memory", .bytes, "a size", like: "4GiB")
+    else { return nil }
+    guard maxSteps > 0, maxThreads > 0, maxListElements > 0 else {
+      Terminal.writeError("error: --max-steps, --max-threads and --max-list-elements must be positive\n")
+      return nil
+    }
+    var run = RunOptions(
+      projectDirectory: FileManager.default.currentDirectoryPath, environment: ProcessInfo.processInfo.environment)
+    run.mode = mode
+    run.params = params
+    run.network = network
+    run.yes = yes
+    run.readOnly = readOnly
+    run.cyclesCeiling = ceiling
+    run.allowLocalEffects = allowLocalEffects
+    run.settleWindow = Double(settle) / 1e9
+    run.timeLimit = Double(limit) / 1e9
+    run.maxSteps = maxSteps
+    run.maxThreads = maxThreads
+    run.maxValueElements = maxListElements
+    run.maxTextBytes = Int(text)
+    run.maxMemoryBytes = Int(memory)
+    return run
+  }
+
   /// `--param NAME=VALUE` pairs, or nil after reporting a malformed one.
   func parsedParams() -> [String: String]? {
     var params: [String: String] = [:]
@@ -127,24 +173,7 @@ enum Execution {
       Terminal.writeError(program.diagnostics.map { renderer.render($0) + "\n" }.joined())
       return 2
     }
-    guard let params = options.parsedParams() else { return 2 }
-    guard case .cycles(let ceiling)? = ParamParser.parse(options.cyclesCeiling, as: .cycles) else {
-      Terminal.writeError("error: `--cycles-ceiling \(options.cyclesCeiling)` is not an amount of cycles such as 10T\n")
-      return 2
-    }
-    guard case .duration(let settleNanoseconds)? = ParamParser.parse(options.settle, as: .duration),
-      settleNanoseconds >= 0
-    else {
-      Terminal.writeError("error: `--settle \(options.settle)` is not a duration such as 10min\n")
-      return 2
-    }
-    let settle = Double(settleNanoseconds) / 1e9
-    guard case .duration(let limitNanoseconds)? = ParamParser.parse(options.timeLimit, as: .duration),
-      limitNanoseconds > 0
-    else {
-      Terminal.writeError("error: `--time-limit \(options.timeLimit)` is not a duration such as 30min\n")
-      return 2
-    }
+    guard var run = options.runOptions(mode: mode) else { return 2 }
 
     // `--network` overrides `use network`, so it is validated against the same project files.
     if let network = options.network {
@@ -172,30 +201,6 @@ enum Execution {
     } else {
       out = { line in Terminal.writeOut(TerminalText.escaped(line) + "\n") }
     }
-    var run = RunOptions(
-      projectDirectory: FileManager.default.currentDirectoryPath, environment: ProcessInfo.processInfo.environment)
-    run.mode = mode
-    run.params = params
-    run.network = options.network
-    run.yes = options.yes
-    run.readOnly = options.readOnly
-    run.cyclesCeiling = ceiling
-    run.allowLocalEffects = options.allowLocalEffects
-    run.settleWindow = settle
-    guard options.maxSteps > 0, options.maxThreads > 0, options.maxListElements > 0,
-      case .bytes(let maxText)? = ParamParser.parse(options.maxText, as: .bytes), maxText > 0,
-      case .bytes(let maxMemory)? = ParamParser.parse(options.maxMemory, as: .bytes), maxMemory > 0
-    else {
-      Terminal.writeError(
-        "error: --max-steps, --max-threads, --max-list-elements, --max-text and --max-memory must be positive\n")
-      return 2
-    }
-    run.maxSteps = options.maxSteps
-    run.maxThreads = options.maxThreads
-    run.maxValueElements = options.maxListElements
-    run.maxTextBytes = Int(maxText)
-    run.maxMemoryBytes = Int(maxMemory)
-    run.timeLimit = Double(limitNanoseconds) / 1e9
     run.interactive = Terminal.isTTY(STDIN_FILENO) && Terminal.isTTY(STDERR_FILENO)
     run.print = out
     run.progress = out

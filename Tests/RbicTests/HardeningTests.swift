@@ -340,6 +340,30 @@ import Testing
     #expect(unwritable.status == 3)
   }
 
+  /// A malformed flag is reported before anything is touched: no state file, no lock, no journal.
+  @Test func malformedFlagTouchesNothing() throws {
+    let dir = try CLI.temporaryDirectory()
+    let r = try CLI.run(
+      [
+        "run", "scripts/canister-prod-activation.rb.ic", "--sim-state", dir + "/state.json", "--journal", dir + "/runs",
+        "--max-text", "0KB",
+      ] + Self.params.suffix(4), in: Corpus.repository)
+    #expect(r.status == 2)
+    #expect(r.stderr.contains("`--max-text 0KB` is not a size such as 64MiB"))
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
+  }
+
+  /// The REPL takes the same run options as `run`: its cycles ceiling holds.
+  @Test func replHonoursTheCyclesCeiling() throws {
+    let input = try CLI.temporaryDirectory() + "/input"
+    try "ensure 6iu47-dyaaa-aaaaf-qgeza-cai.cycles >= 1T via top_up\n".write(
+      toFile: input, atomically: true, encoding: .utf8)
+    let r = try CLI.runWithInput(
+      ["repl", "--cycles-ceiling", "1B", "--journal", CLI.temporaryDirectory()], input: input)
+    #expect(r.status == 1)
+    #expect(r.stderr.contains("above the ceiling of 1B"))
+  }
+
   static let params = [
     "--yes", "--journal", "/tmp/rbic-test-journals", "--param", "canister=6iu47-dyaaa-aaaaf-qgeza-cai", "--param",
     "wasm=demo/user_service_with_metadata.wasm",
