@@ -91,8 +91,7 @@ import Testing
 
   /// A host's `start` replaces the standard one, body and all.
   @Test func hostOverrideOfAStandardActionIsHonoured() {
-    final class Counter: Sendable { let value = Atomic<Int>(0) }
-    let calls = Counter()
+    let calls = SharedCounter()
     var registry = Registry.standard
     registry.register(
       ActionSignature(

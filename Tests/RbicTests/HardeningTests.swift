@@ -105,8 +105,7 @@ import Testing
   /// `parallel for` inside `parallel for`, 16 × 16 with limits of 16: the run's threads stay
   /// within its one pool (`maxThreads`), where nesting used to multiply them.
   @Test func nestedParallelLoopsShareOneThreadPool() {
-    final class Peak: Sendable { let value = Atomic<Int>(0) }
-    let peak = Peak()
+    let peak = SharedCounter()
     var registry = Registry.standard
     registry.register(
       BuiltinSignature(
@@ -215,7 +214,13 @@ import Testing
     #expect(r.stdout.contains("\\u{1b}]0;pwned\\u{7}hidden"), "the reply is shown, escaped: \(r.stdout)")
     let journal = try FileManager.default.contentsOfDirectory(atPath: dir + "/runs")[0]
     let report = try CLI.run(["report", dir + "/runs/" + journal])
-    let check = try CLI.run(["check", path.replacingOccurrences(of: "inject", with: "inject")])
+    // A file whose erroneous line holds raw escapes: the excerpt shows it, with `�` for each.
+    let bad = dir + "/bad.rb.ic"
+    try "runbook \"bad\" version 1\nlet x: int = \"\u{1B}]0;pwned\u{7}\"\n".write(
+      toFile: bad, atomically: true, encoding: .utf8)
+    let check = try CLI.run(["check", bad])
+    #expect(check.status == 2)
+    #expect(check.stderr.contains("\u{FFFD}]0;pwned\u{FFFD}"), "the line is shown, made safe: \(check.stderr)")
     for (name, text) in [
       ("stdout", r.stdout), ("stderr", r.stderr), ("report", report.stdout), ("check", check.stderr),
     ] {
@@ -451,17 +456,12 @@ import Testing
     let t = try ReplTerminalTests.Terminal { dir in
       FileManager.default.createFile(atPath: dir + "/prompt.rb.ic", contents: Data(source.utf8))
       try? SimulatedIC(state: world).save(path: dir + "/state.json")
-      return
-        "sh -c 'echo $$ > pid; exec \(CLI.binary) run prompt.rb.ic --sim-state state.json --journal runs'; echo EXIT=$?"
+      return ReplTerminalTests.Terminal.recordingPID(
+        "\(CLI.binary) run prompt.rb.ic --sim-state state.json --journal runs")
     }
     try t.wait(for: "[y/N]")
-    let pid = try #require(
-      Int32(try String(contentsOfFile: t.dir + "/pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
-    )
-    let sent = Date()
-    kill(pid, SIGTERM)
-    let screen = try t.wait(for: "EXIT=")
-    #expect(Date().timeIntervalSince(sent) < 2, "took \(Date().timeIntervalSince(sent)) s")
+    let (screen, seconds) = try t.signal(SIGTERM)
+    #expect(seconds < 2, "took \(seconds) s")
     #expect(screen.contains("EXIT=130"), "\(screen)")
     let journal = try FileManager.default.contentsOfDirectory(atPath: t.dir + "/runs")[0]
     let text = try String(contentsOfFile: t.dir + "/runs/" + journal, encoding: .utf8)
@@ -474,16 +474,11 @@ import Testing
   @Test(arguments: [SIGTERM, SIGHUP])
   func replEndsOnTerminationSignals(_ number: Int32) throws {
     let t = try ReplTerminalTests.Terminal { dir in
-      "sh -c 'echo $$ > pid; exec \(CLI.binary) repl --history \(dir)/history --journal \(dir)/runs'; echo EXIT=$?"
+      ReplTerminalTests.Terminal.recordingPID("\(CLI.binary) repl --history \(dir)/history --journal \(dir)/runs")
     }
     try t.wait(for: "rbic>")
-    let pid = try #require(
-      Int32(try String(contentsOfFile: t.dir + "/pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
-    )
-    let sent = Date()
-    kill(pid, number)
-    let screen = try t.wait(for: "EXIT=")
-    #expect(Date().timeIntervalSince(sent) < 2)
+    let (screen, seconds) = try t.signal(number)
+    #expect(seconds < 2, "took \(seconds) s")
     #expect(screen.contains("EXIT=\(128 + number)"), "\(screen)")
   }
 }

@@ -142,6 +142,22 @@ import Testing
       return String(decoding: FileManager.default.contents(atPath: output) ?? Data(), as: UTF8.self)
     }
 
+    /// `command`, run so that its pid is in `pid` (for `signal`) and its exit status shows as `EXIT=N`.
+    static func recordingPID(_ command: String) -> String {
+      "sh -c 'echo $$ > pid; exec \(command)'; echo EXIT=$?"
+    }
+
+    /// Sends `number` to the command started with `recordingPID`; returns the screen once it has
+    /// exited and the seconds that took.
+    func signal(_ number: Int32) throws -> (screen: String, seconds: Double) {
+      let text = try String(contentsOfFile: dir + "/pid", encoding: .utf8)
+      let pid = try #require(Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+      let sent = Date()
+      kill(pid, number)
+      let screen = try wait(for: "EXIT=")
+      return (screen, Date().timeIntervalSince(sent))
+    }
+
     func keys(_ keys: String...) throws { try tmux(["send-keys", "-t", "0"] + keys) }
     func screen() throws -> String { try tmux(["capture-pane", "-t", "0", "-p"]) }
 

@@ -3,6 +3,7 @@ import RbicBuiltins
 import RbicDiagnostics
 import RbicParser
 import RbicRuntime
+import Synchronization
 import Testing
 
 /// Paths and helpers shared by the tests.
@@ -129,4 +130,9 @@ enum CLI {
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     return dir
   }
+}
+
+/// A number a host builtin or action (running on interpreter threads) updates and a test reads.
+final class SharedCounter: Sendable {
+  let value = Atomic<Int>(0)
 }
