@@ -80,9 +80,9 @@ extension Registry {
           return .success(.record([.init("status", .int), .init("stdout", .text), .init("stderr", .text)]))
         },
         body: { args, context throws(RuntimeError) in
-          let shown = args.map { if case .secret = $0 { "<secret>" } else { ValueFormat.display($0) } }
+          let shown = args.map(ValueFormat.display)  // a secret displays as `<secret>`
           let effect = Effect("run", target: .local, description: "run `\(shown.joined(separator: " "))`")
-          return try context.performLocal(effect) { () throws(RuntimeError) in try runCommand(args, context) }
+          return try context.performLocal(effect) { () throws(RuntimeError) in try runCommand(args, shown, context) }
             ?? .unknown("run \(shown.joined(separator: " "))")
         }))
     r.register(
@@ -193,7 +193,7 @@ private func total(_ list: Value) throws(RuntimeError) -> Value {
 /// host cannot starve it), and stops the child (SIGTERM, then SIGKILL) on Ctrl-C, after
 /// `RunOptions.commandTimeout`, or when its output passes the same 64 MiB cap as tool calls.
 /// Journaled with secrets shown as `<secret>`; when any argument is a secret, its output is secret.
-private func runCommand(_ args: [Value], _ context: BuiltinContext) throws(RuntimeError) -> Value {
+private func runCommand(_ args: [Value], _ shown: [String], _ context: BuiltinContext) throws(RuntimeError) -> Value {
   let argv = args.map { v -> String in
     switch v {
     case .text(let t), .path(let t): t
@@ -201,7 +201,6 @@ private func runCommand(_ args: [Value], _ context: BuiltinContext) throws(Runti
     default: ValueFormat.display(v)
     }
   }
-  let shown = args.map { if case .secret = $0 { "<secret>" } else { ValueFormat.display($0) } }
   let command = "`\(shown.joined(separator: " "))`"
   if let i = args.firstIndex(of: .none) {
     throw .message(.failed, "`run`: argument \(i + 1) is `none` (an unset `env` or `secret_env`)")
