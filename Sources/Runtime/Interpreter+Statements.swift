@@ -501,8 +501,12 @@ enum CyclesTransfer {
 
 /// Candid text for `call` arguments, built from values (never by pasting source text).
 enum Candid {
-  static func encode(_ v: Value) -> String {
-    switch v {
+  static func encode(_ v: Value) -> String { text(v, revealing: true) }
+
+  /// A value as Candid text; secrets, however deep, as `<secret>` unless `revealing`.
+  private static func text(_ v: Value, revealing: Bool) -> String {
+    func inner(_ v: Value) -> String { text(v, revealing: revealing) }
+    return switch v {
     case .bool(let b): "\(b)"
     case .int(let i): "\(i) : int"
     case .cycles(let c): "\(c) : nat"
@@ -510,13 +514,13 @@ enum Candid {
     case .duration(let d): "\(d) : nat64"
     case .bytes(let b): "\(b) : nat64"
     case .text(let t), .path(let t): string(t)
-    case .secret(let s): string(s.reveal)
+    case .secret(let s): revealing ? string(s.reveal) : "<secret>"
     case .principal(let p): "principal \(string(p.text))"
     case .hash(let h): "blob \"" + h.map { "\\" + String(format: "%02x", $0) }.joined() + "\""
     case .status(let s): "variant { \(s.rawValue) }"
-    case .list(let items): "vec { " + items.map(encode).joined(separator: "; ") + " }"
+    case .list(let items): "vec { " + items.map(inner).joined(separator: "; ") + " }"
     case .record(let keys, let values):
-      "record { " + zip(keys, values).map { "\($0) = \(encode($1))" }.joined(separator: "; ") + " }"
+      "record { " + zip(keys, values).map { "\($0) = \(inner($1))" }.joined(separator: "; ") + " }"
     case .none, .void, .unknown: "null"
     }
   }
@@ -529,17 +533,7 @@ enum Candid {
 
   /// The argument list as shown to people and the journal: secrets hidden, however deep.
   static func redacted(_ values: [Value]) -> String {
-    "(" + values.map(redacted).joined(separator: ", ") + ")"
-  }
-
-  static func redacted(_ v: Value) -> String {
-    switch v {
-    case .secret: "<secret>"
-    case .list(let items): "vec { " + items.map(redacted).joined(separator: "; ") + " }"
-    case .record(let keys, let values):
-      "record { " + zip(keys, values).map { "\($0) = \(redacted($1))" }.joined(separator: "; ") + " }"
-    default: encode(v)
-    }
+    "(" + values.map { text($0, revealing: false) }.joined(separator: ", ") + ")"
   }
 }
 
