@@ -408,7 +408,9 @@ final class Interpreter: @unchecked Sendable {
       } catch {
         throw .failed(located(error, at: e.range))
       }
-      pipeline.redactor.learn(result)
+      // Secrets enter a run only from builtins typed to return one (`secret_env`, a host's): the
+      // redactor learns those; anything made from them contains them. No walk of other results.
+      if type(e)?.containsSecret == true { pipeline.redactor.learn(result) }
       // A builtin's work counts against the step limit like statements do: one step per element
       // it was given or built (`sum(range(10M))` is 20M steps, not one).
       try charge(Self.elements(values) + Self.elements([result]), at: e.range)

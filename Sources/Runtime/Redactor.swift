@@ -2,7 +2,7 @@ import RbicDiagnostics
 import Synchronization
 
 /// Secrets as taint, enforced at the edge: every secret a run has seen (each `secret` value a
-/// builtin returned) is remembered, and every output channel — the terminal, `print`, the
+/// builtin typed to return one produced) is remembered, and every output channel — the terminal, `print`, the
 /// journal, JSON, the recap, diagnostics, confirmation questions — passes its text through
 /// `scrub`, which replaces each secret, raw or in its JSON or Candid escaped forms, with
 /// `<secret>`. So a secret that travels inside a list, a record, a command's output or a
