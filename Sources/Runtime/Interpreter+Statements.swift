@@ -71,12 +71,9 @@ extension Interpreter {
         .failed, "`skip` outside a step: \(reason)", at: SourceRange(file: main.file.id, start: 0, end: 0))
       result.failure = e
       result.exitCode = 1
-    } catch .unknown(let what, let range) {
-      result.failure = failure(
-        .failed,
-        "this needs the result of `\(what)`, which is not run in \(options.mode == .plan ? "plan" : "--read-only")",
-        at: range)
-      result.exitCode = options.mode == .plan ? 0 : 1
+    } catch .unknown(let what, _) {
+      // As in a step: what follows cannot be predicted, which is not a failure of the runbook.
+      pipeline.say("– the rest of the runbook \(Self.dependsOn(what, options.mode))", label: nil)
     } catch {
       result.exitCode = 1
     }
@@ -251,6 +248,12 @@ extension Interpreter {
     pipeline.say("  \(options.mode == .plan ? "~" : "✓") \(change)", label: nil)
   }
 
+  /// Why what follows a withheld local effect is not run: `depends on `run …`, which plan does
+  /// not run (--allow-local-effects runs it)`.
+  static func dependsOn(_ what: String, _ mode: RunOptions.Mode) -> String {
+    "depends on `\(what)`, which \(mode == .plan ? "plan" : "--read-only") does not run (--allow-local-effects runs it)"
+  }
+
   /// Says which earlier unknown outcomes are pending on this network (they hold effects on their
   /// canisters until settled or confirmed).
   func announcePending() {
@@ -301,8 +304,7 @@ extension Interpreter {
     } catch .unknown(let what, _) {
       // Plan and --read-only withhold local effects; what depends on them cannot be predicted.
       outcome = .skipped
-      let reason =
-        "the rest of this step depends on `\(what)`, which \(options.mode == .plan ? "plan" : "--read-only") does not run (--allow-local-effects runs it)"
+      let reason = "the rest of this step \(Self.dependsOn(what, options.mode))"
       records.withLock { $0[index].skipReason = reason }
       say("  – \(reason)", ctx)
     } catch {

@@ -153,6 +153,13 @@ import Testing
     let real = Harness.run(source)
     #expect(real.result.exitCode == 0)
     #expect(FileManager.default.fileExists(atPath: marker))
+
+    // Outside a step, the same: the rest is not predicted, and that is not a failure.
+    let topLevel = Harness.run(
+      "runbook \"t\" version 1\nlet r = run(\"/bin/echo\", \"hi\")\nif r.status == 0 { print \"ok\" }\n", mode: .plan)
+    #expect(topLevel.result.exitCode == 0 && topLevel.result.failure == nil)
+    #expect(topLevel.output.contains { $0.contains("the rest of the runbook depends on `run /bin/echo hi`") })
+    #expect(!topLevel.output.contains("ok"))
   }
 
   /// A send that times out but lands later, then an immediate re-run: the re-run finds the pending
