@@ -38,11 +38,12 @@ package final class EffectPipeline: Sendable {
   /// Set when a journal line could not be written: no mutation may follow.
   private let journalBroken = Atomic<Bool>(false)
 
-  package init(options: RunOptions, backend: Backend, network: String) {
+  /// `budget` is shared when several runs count as one (a REPL session's inputs).
+  package init(options: RunOptions, backend: Backend, network: String, budget: CyclesBudget? = nil) {
     self.options = options
     self.backend = backend
     self.network = network
-    self.budget = CyclesBudget(ceiling: options.cyclesCeiling)
+    self.budget = budget ?? CyclesBudget(ceiling: options.cyclesCeiling)
   }
 
   package var isPlan: Bool { options.mode == .plan }

@@ -45,12 +45,15 @@ final class Interpreter: @unchecked Sendable {
     }
   }
 
-  init(program: CheckedProgram, registry: Registry, backend: Backend, options: RunOptions, globals: [Value?] = []) {
+  init(
+    program: CheckedProgram, registry: Registry, backend: Backend, options: RunOptions, globals: [Value?] = [],
+    budget: CyclesBudget? = nil
+  ) {
     self.program = program
     self.registry = registry
     self.options = options
     self.pipeline = EffectPipeline(
-      options: options, backend: backend, network: options.network ?? program.network ?? "local")
+      options: options, backend: backend, network: options.network ?? program.network ?? "local", budget: budget)
     self.globals = globals + Array(repeating: nil, count: max(0, program.globalCount - globals.count))
     self.workerSlots = Atomic(max(0, options.maxThreads - 1))
     self.functionTable = program.functions.map {

@@ -27,6 +27,8 @@ package final class ReplSession {
   /// Every input that succeeded, in order (for `:save`).
   package private(set) var transcript: [String] = []
   private var globals: [Value?] = []
+  /// The cycles ceiling holds for the whole session, not per input.
+  private lazy var budget = CyclesBudget(ceiling: options.cyclesCeiling)
 
   package init(engine: Engine, backend: Backend, options: RunOptions) {
     self.engine = engine
@@ -104,7 +106,8 @@ package final class ReplSession {
     // In plan mode nothing reaches the backend's mutations: the input runs on a copy or predictor.
     let target = options.mode == .plan ? backend.predictor() : backend
     let interpreter = Interpreter(
-      program: checked.program, registry: engine.registry, backend: target, options: options, globals: globals)
+      program: checked.program, registry: engine.registry, backend: target, options: options, globals: globals,
+      budget: options.mode == .run ? budget : nil)
     interpreter.attach(backend)
     if target !== backend { interpreter.attach(target) }
     let outcome = interpreter.runFragment(checked.fragment)

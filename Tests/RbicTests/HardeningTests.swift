@@ -369,6 +369,21 @@ import Testing
     #expect(r.stderr.contains("above the ceiling of 1B"))
   }
 
+  /// …and it holds for the whole session: 971.2B then 630B against 1.5T, the second is refused.
+  @Test func replCyclesCeilingHoldsAcrossInputs() throws {
+    let input = try CLI.temporaryDirectory() + "/input"
+    try """
+    ensure 6iu47-dyaaa-aaaaf-qgeza-cai.cycles >= 1T via top_up
+    ensure mwutv-4iaaa-aaaac-behda-cai.cycles >= 3T via top_up
+
+    """.write(toFile: input, atomically: true, encoding: .utf8)
+    let r = try CLI.runWithInput(
+      ["repl", "--cycles-ceiling", "1.5T", "--journal", CLI.temporaryDirectory()], input: input)
+    #expect(r.status == 1)
+    #expect(r.stderr.contains("top up mwutv-4iaaa-aaaac-behda-cai with 630B"))
+    #expect(r.stderr.contains("would move 1.601T this run, above the ceiling of 1.5T"))
+  }
+
   static let params = [
     "--yes", "--journal", "/tmp/rbic-test-journals", "--param", "canister=6iu47-dyaaa-aaaaf-qgeza-cai", "--param",
     "wasm=demo/user_service_with_metadata.wasm",
