@@ -14,7 +14,9 @@ seconds=${1:-60}
 shift || true
 swift build --scratch-path .build-fuzz --target RbicBuiltins -Xswiftc -sanitize=fuzzer >/dev/null
 build=.build-fuzz/debug
-package=$(basename "$PWD" | tr 'A-Z' 'a-z' | sed 's/[^a-z0-9_]/_/g')
+# The package name SwiftPM compiled the front end with (the harness uses `package` API).
+package=$(grep -o '"-module-name","RbicParser"[^]]*"-package-name","[^"]*"' .build-fuzz/debug.yaml | head -1 |
+  sed 's/.*"-package-name","\([^"]*\)"/\1/')
 objects=()
 for target in RbicDiagnostics RbicLexer RbicParser RbicRuntime RbicBuiltins Subprocess SystemPackage CSystem _SubprocessCShims Yams CYaml Crypto CCryptoBoringSSL \
   CCryptoBoringSSLShims CryptoBoringWrapper; do
