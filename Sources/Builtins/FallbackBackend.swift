@@ -53,6 +53,34 @@ public final class FallbackBackend: Backend, Sendable {
   public func call(_ c: Principal, method: String, argument: String) throws(BackendError) -> String {
     try either { b throws(BackendError) in try b.call(c, method: method, argument: argument) }
   }
+  public func createCanister(cycles: Int128, controllers: [Principal]) throws(BackendError) -> Principal {
+    try either { b throws(BackendError) in try b.createCanister(cycles: cycles, controllers: controllers) }
+  }
+  public func deleteCanister(_ c: Principal) throws(BackendError) {
+    try either { b throws(BackendError) in try b.deleteCanister(c) }
+  }
+  public func updateSettings(_ c: Principal, _ settings: CanisterSettings) throws(BackendError) {
+    try either { b throws(BackendError) in try b.updateSettings(c, settings) }
+  }
+  public func takeSnapshot(_ c: Principal, replacing: String?) throws(BackendError) -> CanisterSnapshot {
+    try either { b throws(BackendError) in try b.takeSnapshot(c, replacing: replacing) }
+  }
+  public func snapshots(_ c: Principal) throws(BackendError) -> [CanisterSnapshot] {
+    try either { b throws(BackendError) in try b.snapshots(c) }
+  }
+  public func restoreSnapshot(_ c: Principal, id: String) throws(BackendError) {
+    try either { b throws(BackendError) in try b.restoreSnapshot(c, id: id) }
+  }
+  public func deleteSnapshot(_ c: Principal, id: String) throws(BackendError) {
+    try either { b throws(BackendError) in try b.deleteSnapshot(c, id: id) }
+  }
+  public func logs(_ c: Principal) throws(BackendError) -> [CanisterLogRecord] {
+    try either { b throws(BackendError) in try b.logs(c) }
+  }
+  public func icpBalance() throws(BackendError) -> Int64 { try either { b throws(BackendError) in try b.icpBalance() } }
+  public func mintCycles(icp e8s: Int64) throws(BackendError) -> Int128 {
+    try either { b throws(BackendError) in try b.mintCycles(icp: e8s) }
+  }
   public func predictor() -> Backend { SimulatedIC.predicting(from: self) }
   public func begin(_ session: BackendSession) {
     primary.begin(session)

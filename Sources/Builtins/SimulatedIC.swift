@@ -44,6 +44,15 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     public var memory: Int64
     public var freezing_threshold: Int64
     public var wallet: Bool?
+    // Settings and figures added with the lifecycle operations; absent in older state files.
+    public var memory_allocation: Int64?
+    public var reserved_cycles: String?
+    public var reserved_cycles_limit: String?
+    public var log_visibility: LogVisibility?
+    /// Overrides the idle burn the sim computes from the memory.
+    public var idle_cycles_burned_per_day: String?
+    public var snapshots: [SnapshotRecord]?
+    public var logs: [LogRecord]?
 
     public init(
       status: CanisterStatus, cycles: String, module_hash: String?, controllers: [String], memory: Int64,
@@ -59,9 +68,36 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     }
   }
 
+  /// A snapshot keeps what a restore puts back: the module and the memory.
+  public struct SnapshotRecord: Codable, Sendable, Equatable {
+    public var id: String
+    public var taken_at: UInt64
+    public var module_hash: String?
+    public var memory: Int64
+  }
+
+  public struct LogRecord: Codable, Sendable, Equatable {
+    public var index: UInt64
+    public var timestamp: UInt64
+    public var content: String
+    public init(index: UInt64, timestamp: UInt64, content: String) {
+      self.index = index
+      self.timestamp = timestamp
+      self.content = content
+    }
+  }
+
   public struct IdentityRecord: Codable, Sendable, Equatable {
     public var principal: String
     public var cycles_ledger: String
+    /// ICP on the ledger, in e8s (absent: none).
+    public var icp_e8s: String?
+
+    public init(principal: String, cycles_ledger: String, icp_e8s: String? = nil) {
+      self.principal = principal
+      self.cycles_ledger = cycles_ledger
+      self.icp_e8s = icp_e8s
+    }
   }
 
   public struct Fault: Codable, Sendable, Equatable {
@@ -96,6 +132,8 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     public var latency_ms: Int?
     /// Requests that timed out but still land (`late` faults), applied once their time comes.
     public var deliveries: [Delivery]?
+    /// The cycles one ICP buys at the cycles minting canister (absent: 3_519_900_000_000).
+    public var cycles_per_icp: String?
   }
 
   /// A `late` request's effect, due at `due` (seconds since 1970): cycles as deltas (so a second
@@ -105,6 +143,19 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     public var cycles: [String: String]
     public var ledger: [String: String]
     public var records: [String: CanisterRecord]
+    /// ICP (e8s) deltas by identity.
+    public var icp: [String: String]?
+
+    public init(
+      due: Double, cycles: [String: String], ledger: [String: String], records: [String: CanisterRecord],
+      icp: [String: String]? = nil
+    ) {
+      self.due = due
+      self.cycles = cycles
+      self.ledger = ledger
+      self.records = records
+      self.icp = icp
+    }
   }
 
   private let lock = NSLock()
@@ -170,6 +221,12 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
       for p in c.controllers where Principal(text: p) == nil {
         throw fail("canisters.\(id).controllers", p, "a principal")
       }
+      for (field, value) in [
+        ("reserved_cycles", c.reserved_cycles), ("reserved_cycles_limit", c.reserved_cycles_limit),
+        ("idle_cycles_burned_per_day", c.idle_cycles_burned_per_day),
+      ] {
+        if let value, (Int128(value) ?? -1) < 0 { throw fail("canisters.\(id).\(field)", value, "a whole number") }
+      }
     }
     for (name, i) in state.identities.sorted(by: { $0.key < $1.key }) {
       guard Principal(text: i.principal) != nil else {
@@ -178,6 +235,12 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
       guard let balance = Int128(i.cycles_ledger), balance >= 0 else {
         throw fail("identities.\(name).cycles_ledger", i.cycles_ledger, "a whole number of cycles")
       }
+      if let e8s = i.icp_e8s, (Int64(e8s) ?? -1) < 0 {
+        throw fail("identities.\(name).icp_e8s", e8s, "a whole number of e8s")
+      }
+    }
+    if let rate = state.cycles_per_icp, (Int128(rate) ?? 0) <= 0 {
+      throw fail("cycles_per_icp", rate, "a positive whole number")
     }
     return state
   }
@@ -188,27 +251,7 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     let data = try encoder.encode(snapshot) + Data("\n".utf8)
-    let temporary = path + ".tmp-\(getpid())"
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw StateError(description: "cannot write `\(path)`: \(String(cString: strerror(errno)))") }
-    var ok = data.withUnsafeBytes { buffer in
-      guard let base = buffer.baseAddress else { return false }
-      var written = 0
-      while written < buffer.count {
-        let n = write(fd, base + written, buffer.count - written)
-        if n < 0, errno == EINTR { continue }
-        guard n > 0 else { return false }
-        written += n
-      }
-      return true
-    }
-    ok = ok && fsync(fd) == 0
-    close(fd)
-    guard ok, rename(temporary, path) == 0 else {
-      let why = String(cString: strerror(errno))
-      unlink(temporary)
-      throw StateError(description: "cannot write `\(path)`: \(why)")
-    }
+    do { try FileWriting.replace(path, with: data) } catch { throw StateError(description: error.description) }
   }
 
   /// Where the state is written after every mutation (`--sim-state`), so the file never lags
@@ -335,9 +378,14 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     if let r = state.canisters[canister.text] { return r }
     guard let source else { throw .notFound(canister) }
     let s = try source.status(canister)
-    let r = CanisterRecord(
+    var r = CanisterRecord(
       status: s.status, cycles: String(s.cycles), module_hash: s.moduleHash.map(ValueFormat.hex),
       controllers: s.controllers.map(\.text), memory: s.memory, freezing_threshold: s.freezingThreshold, wallet: nil)
+    r.memory_allocation = s.memoryAllocation
+    r.reserved_cycles = String(s.reservedCycles)
+    r.reserved_cycles_limit = String(s.reservedCyclesLimit)
+    r.log_visibility = s.logVisibility
+    r.idle_cycles_burned_per_day = String(s.idleBurnPerDay)
     state.canisters[canister.text] = r
     return r
   }
@@ -388,6 +436,10 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
       for (name, identity) in after.identities where before.identities[name] != identity {
         let was = Int128(before.identities[name]?.cycles_ledger ?? "0") ?? 0
         delivery.ledger[name] = String((Int128(identity.cycles_ledger) ?? 0) - was)
+        let icpWas = Int128(before.identities[name]?.icp_e8s ?? "0") ?? 0
+        delivery.icp = (delivery.icp ?? [:]).merging([name: String((Int128(identity.icp_e8s ?? "0") ?? 0) - icpWas)]) {
+          $1
+        }
       }
       state.deliveries = (state.deliveries ?? []) + [delivery]
       try persistLocked()
@@ -421,6 +473,10 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
         let current = Int128(state.identities[name]?.cycles_ledger ?? "0") ?? 0
         state.identities[name]?.cycles_ledger = String(current + (Int128(delta) ?? 0))
       }
+      for (name, delta) in d.icp ?? [:] {
+        let current = Int128(state.identities[name]?.icp_e8s ?? "0") ?? 0
+        state.identities[name]?.icp_e8s = String(current + (Int128(delta) ?? 0))
+      }
     }
     let left = deliveries.filter { $0.due > now }
     state.deliveries = left.isEmpty ? nil : left
@@ -443,11 +499,26 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     defer { lock.unlock() }
     deliverDue()
     try readFault("status", canister)
-    let r = try controlled(canister)
-    return CanisterState(
-      id: canister, status: r.status, cycles: cycles(r), moduleHash: r.module_hash.flatMap(ValueFormat.hashBytes),
+    return Self.state(of: canister, try controlled(canister))
+  }
+
+  /// Storage costs 127_000 cycles per GiB per second on a 13-node subnet: about 10.2 cycles per
+  /// byte per day, charged on the larger of the memory used and the memory allocated.
+  static func idleBurn(_ r: CanisterRecord) -> Int128 {
+    if let fixed = r.idle_cycles_burned_per_day.flatMap({ Int128($0) }) { return fixed }
+    let bytes = Int128(max(r.memory, r.memory_allocation ?? 0))
+    return bytes * 127_000 * 86_400 / (1 << 30)
+  }
+
+  static func state(of canister: Principal, _ r: CanisterRecord) -> CanisterState {
+    CanisterState(
+      id: canister, status: r.status, cycles: Int128(r.cycles) ?? 0,
+      moduleHash: r.module_hash.flatMap(ValueFormat.hashBytes),
       controllers: r.controllers.compactMap(Principal.init(text:)), memory: r.memory,
-      freezingThreshold: r.freezing_threshold)
+      freezingThreshold: r.freezing_threshold, reservedCycles: r.reserved_cycles.flatMap { Int128($0) } ?? 0,
+      idleBurnPerDay: idleBurn(r), memoryAllocation: r.memory_allocation ?? 0,
+      reservedCyclesLimit: r.reserved_cycles_limit.flatMap { Int128($0) } ?? 5_000_000_000_000,
+      logVisibility: r.log_visibility ?? .controllers)
   }
 
   public func publicInfo(_ canister: Principal) throws(BackendError) -> PublicCanisterInfo {
@@ -559,5 +630,207 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     }
     if case .echo? = firing { return argument }
     return "()"
+  }
+
+  // MARK: - Lifecycle
+
+  /// The IC's fee for creating a canister on a 13-node subnet, taken from the cycles sent along.
+  public static let creationFee: Int128 = 500_000_000_000
+  /// The cycles ledger's fee per withdrawal.
+  public static let cyclesLedgerFee: Int128 = 100_000_000
+  /// The ICP ledger's transfer fee, in e8s.
+  public static let icpFee: Int64 = 10_000
+  /// Most snapshots a canister may keep.
+  public static let snapshotLimit = 10
+
+  private var now: UInt64 { UInt64(max(0, Date().timeIntervalSince1970 * 1e9)) }
+
+  private func ledger(_ name: String) -> Int128 { Int128(state.identities[name]?.cycles_ledger ?? "0") ?? 0 }
+
+  /// The next unused canister id: an opaque id (8 bytes, then 0x01 0x01) counting up from the
+  /// canisters the state already has.
+  private func freshCanisterId() -> Principal {
+    var n = UInt64(state.canisters.count)
+    while true {
+      let bytes = (0..<8).reversed().map { UInt8(truncatingIfNeeded: (n | 0x0100_0000_0000) >> (8 * UInt64($0))) }
+      let p = Principal(bytes: bytes + [0x01, 0x01])
+      if state.canisters[p.text] == nil { return p }
+      n += 1
+    }
+  }
+
+  public func createCanister(cycles amount: Int128, controllers: [Principal]) throws(BackendError) -> Principal {
+    var created: Principal?
+    try mutate("create", nil) { () throws(BackendError) in
+      let me = try callerPrincipal()
+      let balance = ledger(identityName)
+      let debit = amount + Self.cyclesLedgerFee
+      guard balance >= debit else {
+        throw .insufficientFunds(
+          "failed to create canister: Insufficient cycles. Requested: \(amount) cycles, available balance: \(ValueFormat.grouped(balance)) cycles."
+        )
+      }
+      guard amount >= Self.creationFee else {
+        throw .reject(
+          code: "IC0504",
+          message: "Creating a canister requires a fee of \(ValueFormat.grouped(Self.creationFee)) cycles; \(ValueFormat.grouped(amount)) were sent"
+        )
+      }
+      let id = freshCanisterId()
+      state.identities[identityName]?.cycles_ledger = String(balance - debit)
+      state.canisters[id.text] = CanisterRecord(
+        status: .running, cycles: String(amount - Self.creationFee), module_hash: nil,
+        controllers: (controllers.isEmpty ? [me] : controllers).map(\.text), memory: 0, freezing_threshold: 2_592_000,
+        wallet: nil)
+      created = id
+    }
+    guard let created else { throw .environment("the canister was not created") }
+    return created
+  }
+
+  public func deleteCanister(_ canister: Principal) throws(BackendError) {
+    try mutate("delete", canister) { () throws(BackendError) in
+      let r = try controlled(canister)
+      guard r.status == .stopped else {
+        throw .reject(code: "IC0510", message: "Canister \(canister.text) must be stopped before it is deleted.")
+      }
+      // What is left goes back to the identity's cycles ledger, less the ledger's fee.
+      let refund = max(0, cycles(r) - Self.cyclesLedgerFee)
+      let balance = ledger(identityName) + refund
+      state.identities[identityName]?.cycles_ledger = String(balance)
+      state.canisters[canister.text] = nil
+    }
+  }
+
+  public func updateSettings(_ canister: Principal, _ settings: CanisterSettings) throws(BackendError) {
+    try mutate("update_settings", canister) { () throws(BackendError) in
+      var r = try controlled(canister)
+      if let t = settings.freezingThreshold { r.freezing_threshold = t }
+      if let m = settings.memoryAllocation {
+        guard m == 0 || m >= r.memory else {
+          throw .reject(
+            code: "IC0506",
+            message: "Canister \(canister.text) uses \(r.memory) bytes, more than the memory allocation of \(m) bytes")
+        }
+        r.memory_allocation = m
+      }
+      if let l = settings.reservedCyclesLimit { r.reserved_cycles_limit = String(l) }
+      if let v = settings.logVisibility { r.log_visibility = v }
+      state.canisters[canister.text] = r
+    }
+  }
+
+  private func stopped(_ canister: Principal, _ what: String) throws(BackendError) -> CanisterRecord {
+    let r = try controlled(canister)
+    guard r.status == .stopped else {
+      throw .reject(
+        code: "IC0510", message: "Canister \(canister.text) is running; stop it before \(what) a snapshot.")
+    }
+    return r
+  }
+
+  public func takeSnapshot(_ canister: Principal, replacing: String?) throws(BackendError) -> CanisterSnapshot {
+    var taken: SnapshotRecord?
+    try mutate("snapshot", canister) { () throws(BackendError) in
+      var r = try stopped(canister, "taking")
+      var list = r.snapshots ?? []
+      if let replacing {
+        guard let i = list.firstIndex(where: { $0.id == replacing }) else {
+          throw .reject(code: "IC0408", message: "Could not find the snapshot ID \(replacing) for canister \(canister.text)")
+        }
+        list.remove(at: i)
+      }
+      guard list.count < Self.snapshotLimit else {
+        throw .reject(
+          code: "IC0409",
+          message: "Canister \(canister.text) has reached the maximum number of snapshots (\(Self.snapshotLimit)); replace or delete one")
+      }
+      // An id is the canister's id, then a counter: hex, as the tools print it.
+      let counter = (list.map { UInt64($0.id.suffix(16), radix: 16) ?? 0 }.max() ?? 0) + 1
+      let id =
+        canister.bytes.map { String(format: "%02x", $0) }.joined() + String(format: "%016llx", counter)
+      let snapshot = SnapshotRecord(id: id, taken_at: now, module_hash: r.module_hash, memory: r.memory)
+      list.append(snapshot)
+      r.snapshots = list
+      state.canisters[canister.text] = r
+      taken = snapshot
+    }
+    guard let taken else { throw .environment("the snapshot was not taken") }
+    return CanisterSnapshot(id: taken.id, takenAt: taken.taken_at, size: taken.memory)
+  }
+
+  public func snapshots(_ canister: Principal) throws(BackendError) -> [CanisterSnapshot] {
+    try latency()
+    lock.lock()
+    defer { lock.unlock() }
+    try readFault("snapshots", canister)
+    return (try controlled(canister).snapshots ?? []).map {
+      CanisterSnapshot(id: $0.id, takenAt: $0.taken_at, size: $0.memory)
+    }
+  }
+
+  public func restoreSnapshot(_ canister: Principal, id: String) throws(BackendError) {
+    try mutate("restore", canister) { () throws(BackendError) in
+      var r = try stopped(canister, "restoring")
+      guard let snapshot = r.snapshots?.first(where: { $0.id == id }) else {
+        throw .reject(code: "IC0408", message: "Could not find the snapshot ID \(id) for canister \(canister.text)")
+      }
+      r.module_hash = snapshot.module_hash
+      r.memory = snapshot.memory
+      state.canisters[canister.text] = r
+    }
+  }
+
+  public func deleteSnapshot(_ canister: Principal, id: String) throws(BackendError) {
+    try mutate("delete_snapshot", canister) { () throws(BackendError) in
+      var r = try controlled(canister)
+      guard let i = r.snapshots?.firstIndex(where: { $0.id == id }) else {
+        throw .reject(code: "IC0408", message: "Could not find the snapshot ID \(id) for canister \(canister.text)")
+      }
+      r.snapshots?.remove(at: i)
+      state.canisters[canister.text] = r
+    }
+  }
+
+  public func logs(_ canister: Principal) throws(BackendError) -> [CanisterLogRecord] {
+    try latency()
+    lock.lock()
+    defer { lock.unlock() }
+    try readFault("logs", canister)
+    let r = try record(canister)
+    if r.log_visibility != .public {
+      let me = try callerPrincipal()
+      guard r.controllers.contains(me.text) else { throw .notController(canister: canister, identity: identityName) }
+    }
+    return (r.logs ?? []).map { CanisterLogRecord(index: $0.index, timestamp: $0.timestamp, content: $0.content) }
+  }
+
+  public func icpBalance() throws(BackendError) -> Int64 {
+    lock.lock()
+    defer { lock.unlock() }
+    try readFault("icp_balance", nil)
+    _ = try callerPrincipal()
+    return Int64(state.identities[identityName]?.icp_e8s ?? "0") ?? 0
+  }
+
+  /// The ICP transfer to the cycles minting canister and its notification, as one request: the
+  /// sim has no state between them, so a fault hits the whole conversion.
+  public func mintCycles(icp e8s: Int64) throws(BackendError) -> Int128 {
+    var minted: Int128 = 0
+    try mutate("mint", nil) { () throws(BackendError) in
+      _ = try callerPrincipal()
+      let balance = Int64(state.identities[identityName]?.icp_e8s ?? "0") ?? 0
+      let (needed, overflow) = e8s.addingReportingOverflow(Self.icpFee)
+      guard !overflow, balance >= needed else {
+        throw .insufficientFunds(
+          "Insufficient funds: \(ValueFormat.icp(needed)) required, \(ValueFormat.icp(balance)) available.")
+      }
+      let rate = state.cycles_per_icp.flatMap { Int128($0) } ?? 3_519_900_000_000
+      minted = Int128(e8s) * rate / 100_000_000
+      let cycles = ledger(identityName) + minted
+      state.identities[identityName]?.icp_e8s = String(balance - needed)
+      state.identities[identityName]?.cycles_ledger = String(cycles)
+    }
+    return minted
   }
 }

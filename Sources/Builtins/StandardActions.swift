@@ -17,12 +17,12 @@ enum StandardActions {
   static func register(into r: inout Registry) {
     r.register(
       ActionSignature(
-        "wallet", converges: [.comparison(.cycles, .atLeast)], positional: BuiltinParameter("wallet", .wallet),
+        "wallet", converges: [.comparison(.cycles, .atLeast), .comparison(.freezeIn, .atLeast)], positional: BuiltinParameter("wallet", .wallet),
         positionalRequired: true, labeled: [BuiltinParameter("amount", .cycles)],
         summary: "sends the deficit plus a margin from a cycles wallet (`wallet_send`)", body: wallet))
     r.register(
       ActionSignature(
-        "top_up", converges: [.comparison(.cycles, .atLeast)], labeled: [BuiltinParameter("amount", .cycles)],
+        "top_up", converges: [.comparison(.cycles, .atLeast), .comparison(.freezeIn, .atLeast)], labeled: [BuiltinParameter("amount", .cycles)],
         summary: "tops up from the identity's cycles-ledger balance (`icp canister top-up`)", body: topUp))
     r.register(
       ActionSignature(
@@ -43,6 +43,17 @@ enum StandardActions {
         "set_controllers", converges: [.comparison(.controllers, .equal)],
         summary: "adds and removes controllers to match exactly; never leaves none or drops the acting identity",
         body: { request, context throws(RuntimeError) in try controllers(request, context, exact: true) }))
+    r.register(
+      ActionSignature(
+        "update_settings",
+        converges: [
+          .comparison(.freezingThreshold, .equal), .comparison(.freezingThreshold, .atLeast),
+          .comparison(.memoryAllocation, .equal), .comparison(.memoryAllocation, .atLeast),
+          .comparison(.reservedCyclesLimit, .equal), .comparison(.reservedCyclesLimit, .atLeast),
+          .comparison(.logVisibility, .equal),
+        ],
+        summary: "sets the setting to the value the condition names; an extreme freezing threshold is always asked",
+        body: updateSettings))
     register(status: .running, "start", into: &r) { (b, c) throws(BackendError) in try b.start(c) }
     register(status: .stopped, "stop", into: &r) { (b, c) throws(BackendError) in try b.stop(c) }
   }
@@ -66,11 +77,24 @@ enum StandardActions {
 
   static func margin(for target: Int128) -> Int128 { max(target / 100, 1_000_000_000) }
 
-  /// The cycles to send: `amount` when given, else the deficit plus the margin.
-  static func amount(_ request: ActionRequest) throws(RuntimeError) -> Int128 {
+  /// The cycles to send: `amount` when given, else the deficit plus the margin. For `freeze_in`
+  /// the deficit is the cycles the canister burns idle over the missing time.
+  static func amount(_ request: ActionRequest, _ context: BuiltinContext) throws(RuntimeError) -> Int128 {
     if case .cycles(let explicit)? = request.labeled["amount"] { return explicit }
-    guard case .cycles(let current) = request.current, case .cycles(let wanted) = request.wanted else {
-      throw .message(.failed, "a cycles action needs a cycles condition")
+    var current: Int128
+    var wanted: Int128
+    switch (request.current, request.wanted) {
+    case (.cycles(let c), .cycles(let w)): (current, wanted) = (c, w)
+    case (.duration, .duration(let want)):
+      // Frozen below the threshold's cycles; `freeze_in` counts the idle burn beyond them.
+      let state = try context.state(of: request.canister)
+      guard state.idleBurnPerDay > 0 else { throw .message(.failed, "the canister burns nothing idle; it never freezes") }
+      let (burn, overflow) = Int128(want).multipliedReportingOverflow(by: state.idleBurnPerDay)
+      guard !overflow else { throw .message(.failed, "overflow computing the cycles to send") }
+      current = state.cycles
+      wanted = state.freezingThresholdCycles + burn / 86_400_000_000_000 + 1
+    default:
+      throw .message(.failed, "a cycles action needs a cycles or freeze_in condition")
     }
     let (deficit, o1) = wanted.subtractingReportingOverflow(current)
     let (strict, o2) = deficit.addingReportingOverflow(request.comparison == .greater ? 1 : 0)
@@ -80,7 +104,7 @@ enum StandardActions {
   }
 
   static let wallet: ActionBody = { request, context throws(RuntimeError) in
-    let amount = try amount(request)
+    let amount = try amount(request, context)
     guard case .principal(let wallet)? = request.value else { throw .message(.failed, "`wallet` needs a wallet") }
     let send = "send \(ValueFormat.cycles(amount)) from wallet \(wallet.text) to \(request.canister.text)"
     return try context.act(
@@ -90,7 +114,7 @@ enum StandardActions {
   }
 
   static let topUp: ActionBody = { request, context throws(RuntimeError) in
-    let amount = try amount(request)
+    let amount = try amount(request, context)
     return try context.act(
       Effect(
         "top_up", target: .canisters([request.canister]),
@@ -179,5 +203,51 @@ enum StandardActions {
         description: "\(parts.joined(separator: "; ")) as controllers of \(canister.text)"),
       summary: "\(name) (\(context.verb)\(parts.joined(separator: "; ")))"
     ) { (b) throws(BackendError) in try b.updateControllers(canister, add: add, remove: remove) }
+  }
+
+  /// The freezing thresholds the tools ask about before setting (dfx's
+  /// `--confirm-very-short-freezing-threshold` / `--confirm-very-long-freezing-threshold`).
+  static let shortFreezingThreshold: Int64 = 604_800
+  static let longFreezingThreshold: Int64 = 50_000_000
+
+  static let updateSettings: ActionBody = { request, context throws(RuntimeError) in
+    var settings = CanisterSettings()
+    var extreme: String?
+    let shown: String
+    switch (request.property, request.wanted) {
+    case (.freezingThreshold, .duration(let ns)):
+      let seconds = ns / 1_000_000_000
+      guard seconds >= 0 else { throw .message(.failed, "a freezing threshold cannot be negative") }
+      settings.freezingThreshold = seconds
+      if seconds < shortFreezingThreshold {
+        extreme = "a freezing threshold under a week leaves almost no time to top up before the canister is frozen"
+      } else if seconds > longFreezingThreshold {
+        extreme = "a freezing threshold over 50_000_000 s (about 19 months) freezes the canister while it still holds cycles for months"
+      }
+      shown = "freezing threshold \(ValueFormat.duration(ns))"
+    case (.memoryAllocation, .bytes(let b)):
+      settings.memoryAllocation = b
+      shown = "memory allocation \(ValueFormat.display(.bytes(b)))"
+    case (.reservedCyclesLimit, .cycles(let c)):
+      guard c >= 0 else { throw .message(.failed, "a reserved cycles limit cannot be negative") }
+      settings.reservedCyclesLimit = c
+      shown = "reserved cycles limit \(ValueFormat.cycles(c))"
+    case (.logVisibility, .text(let word)):
+      guard let v = LogVisibility(rawValue: word) else {
+        throw .message(.failed, "log visibility is `controllers` or `public`, not `\(word)`")
+      }
+      settings.logVisibility = v
+      shown = "log visibility \(word)"
+    default:
+      throw .message(.failed, "`update_settings` cannot set \(request.property.rawValue)")
+    }
+    let canister = request.canister
+    let effect = Effect(
+      "update_settings", target: .canisters([canister]),
+      description: "set the \(shown) of \(canister.text)" + (extreme.map { " (\($0))" } ?? ""),
+      alwaysConfirm: extreme != nil)
+    return try context.act(effect, summary: "update_settings (\(context.verb)set \(shown))") { (b) throws(BackendError) in
+      try b.updateSettings(canister, settings)
+    }
   }
 }

@@ -32,13 +32,11 @@ extension Registry {
         result: .canister, summary: "a canister id from canister_ids.json or icp's mapping files",
         body: { args, context throws(RuntimeError) in
           guard case .text(let name) = args[0], case .text(let key) = args[1] else { return .none }
-          let project = context.project()
-          guard let text = project.canisterID(name: name, key: key) else {
-            throw .message(.failed, "no id for canister `\(name)` under `\(key)` in canister_ids.json or .icp mappings")
-          }
-          guard let p = Principal(text: text) else {
+          guard let p = try context.canisterID(name: name, key: key) else {
             throw .message(
-              .failed, "canister_ids.json has `\(text)` for `\(name)`/`\(key)`, which is not a valid principal")
+              .failed,
+              "no id for canister `\(name)` under `\(key)` in canister_ids.json or .icp mappings; `find_canister_id` gives `none` instead, to branch on"
+            )
           }
           return .principal(p)
         }))
@@ -140,6 +138,7 @@ extension Registry {
         },
         body: { args, _ throws(RuntimeError) in try total(args[0]) }))
 
+    LifecycleBuiltins.register(into: &r)
     StandardActions.register(into: &r)
     return r
   }()

@@ -149,6 +149,11 @@ package struct Stmt: Hashable, Sendable {
     case `for`(variable: Identifier, sequence: Expr, body: Block, parallelLimit: Expr?)
     case call(Expr)
     case print(Expr)
+    /// `on failure { … }`: runs if the enclosing step fails after this point (handlers run
+    /// last-registered first), e.g. to restart a canister stopped for an upgrade.
+    case onFailure(Block)
+    /// `wait until COND timeout D`: re-reads state with backoff until COND holds.
+    case wait(condition: Expr, timeout: Expr)
     case `return`(Expr?)
     case expression(Expr)
   }

@@ -177,7 +177,7 @@ package struct Formatter {
 
   private func isSimple(_ s: Stmt) -> Bool {
     switch s.kind {
-    case .if, .for, .step, .function: false
+    case .if, .for, .step, .function, .onFailure: false
     default: current.count + file.text(s.range).count + 4 <= Formatter.maxLineWidth
     }
   }
@@ -235,6 +235,14 @@ package struct Formatter {
     case .fail(let e): keyword("fail", e)
     case .print(let e): keyword("print", e)
     case .call(let e): keyword("call", e)
+    case .onFailure(let b):
+      write("on failure ")
+      block(b)
+    case .wait(let c, let timeout):
+      write("wait until ")
+      expr(c)
+      write(" timeout ")
+      expr(timeout)
     case .return(let e):
       write("return")
       if let e {

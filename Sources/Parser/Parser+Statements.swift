@@ -193,6 +193,32 @@ extension Parser {
             at: expr.range))
       }
       kind = .call(expr)
+    case .keyword(.on):
+      _ = advance()
+      guard isContextual("failure") else {
+        throw fail(
+          expected: "`failure` after `on`",
+          help: "a statement `on failure { … }` says what to do if the step fails from here on")
+      }
+      if !inStep {
+        report(
+          .error(
+            .misplacedStatement, "`on failure` belongs inside a step", at: range(previous),
+            notes: [.init(.help, "it runs when its step fails, so it needs one")]))
+      }
+      _ = advance()
+      kind = .onFailure(try parseBlock())
+    case .identifier where isContextual("wait") && nextIsContextual("until"):
+      _ = advance()
+      _ = advance()
+      let condition = try parseExpression()
+      guard isContextual("timeout"), !current.newlineBefore else {
+        throw fail(
+          expected: "`timeout` and a duration",
+          help: "a wait says how long it may take: `wait until status == stopped timeout 5min`")
+      }
+      _ = advance()
+      kind = .wait(condition: condition, timeout: try parseExpression())
     case .keyword(.return):
       _ = advance()
       let value = current.newlineBefore || at(.rBrace) || at(.eof) ? nil : try parseExpression()

@@ -123,6 +123,13 @@ package struct Parser {
 
   func isContextual(_ word: String) -> Bool { at(.identifier) && file.text(range(current)) == word }
 
+  /// Whether the token after the current one is the identifier `word`, on the same line.
+  func nextIsContextual(_ word: String) -> Bool {
+    guard index + 1 < tokens.count else { return false }
+    let next = tokens[index + 1]
+    return next.kind == .identifier && !next.newlineBefore && file.text(range(next)) == word
+  }
+
   mutating func makeExpr(_ kind: Expr.Kind, _ range: SourceRange) -> Expr {
     defer { nextID += 1 }
     return Expr(id: nextID, range: range, kind: kind)

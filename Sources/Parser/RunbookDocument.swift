@@ -137,6 +137,10 @@ package enum RunbookDocument {
       case .skip(let r): line("\(indent)- **Skips the step:** \(plain(r))")
       case .fail(let m): line("\(indent)- **Stops the runbook:** \(plain(m))")
       case .call(let e): line("\(indent)- **Calls** `\(text(e.range))`")
+      case .wait(let c, let t): line("\(indent)- **Waits** until `\(text(c.range))` (at most `\(text(t.range))`)")
+      case .onFailure(let b):
+        line("\(indent)- **If the step fails from here on:**")
+        for s in b.statements { detail(s, indent: indent + "  ") }
       case .print(let e): line("\(indent)- Prints `\(text(e.range))`")
       case .let(let n, _, let v): line("\(indent)- Computes `\(n.name)` = `\(text(v.range))`")
       case .if(let c, let then, let otherwise):

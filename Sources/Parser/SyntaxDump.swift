@@ -49,6 +49,10 @@ package enum SyntaxDump {
     case .fail(let e): head = "fail \(expr(e))"
     case .print(let e): head = "print \(expr(e))"
     case .call(let e): head = "call \(expr(e))"
+    case .onFailure(let b):
+      head = "on-failure"
+      body = block(b, indent: indent)
+    case .wait(let c, let t): head = "wait-until \(expr(c)) timeout \(expr(t))"
     case .return(let e): head = "return\(e.map { " " + expr($0) } ?? "")"
     case .expression(let e): head = "expr \(expr(e))"
     case .if(let c, let t, let e):

@@ -15,11 +15,21 @@ public struct CanisterState: Sendable, Hashable {
   public var memory: Int64
   /// Seconds.
   public var freezingThreshold: Int64
+  /// Cycles set aside for future storage payments (they do not pay for anything else).
+  public var reservedCycles: Int128
+  /// What the canister burns per day at rest (storage and allocations), as the IC computes it.
+  public var idleBurnPerDay: Int128
+  /// Bytes reserved for the canister (0: best effort).
+  public var memoryAllocation: Int64
+  /// The most cycles the canister may reserve.
+  public var reservedCyclesLimit: Int128
+  public var logVisibility: LogVisibility
 
   public init(
     id: Principal, status: CanisterStatus, cycles: Int128, moduleHash: [UInt8]?, controllers: [Principal],
     memory: Int64,
-    freezingThreshold: Int64
+    freezingThreshold: Int64, reservedCycles: Int128 = 0, idleBurnPerDay: Int128 = 0, memoryAllocation: Int64 = 0,
+    reservedCyclesLimit: Int128 = 5_000_000_000_000, logVisibility: LogVisibility = .controllers
   ) {
     self.id = id
     self.status = status
@@ -28,6 +38,78 @@ public struct CanisterState: Sendable, Hashable {
     self.controllers = controllers
     self.memory = memory
     self.freezingThreshold = freezingThreshold
+    self.reservedCycles = reservedCycles
+    self.idleBurnPerDay = idleBurnPerDay
+    self.memoryAllocation = memoryAllocation
+    self.reservedCyclesLimit = reservedCyclesLimit
+    self.logVisibility = logVisibility
+  }
+
+  /// The cycles below which the canister freezes: what it burns idle over its freezing threshold.
+  public var freezingThresholdCycles: Int128 {
+    let (product, overflow) = idleBurnPerDay.multipliedReportingOverflow(by: Int128(freezingThreshold))
+    return overflow ? Int128.max : product / 86_400
+  }
+
+  /// Seconds until the canister freezes at its idle burn (nil: it burns nothing idle, so never).
+  /// Reserved cycles are not spendable and do not count.
+  public var secondsUntilFrozen: Int64? {
+    guard idleBurnPerDay > 0 else { return nil }
+    let spare = cycles - freezingThresholdCycles
+    guard spare > 0 else { return 0 }
+    let (product, overflow) = spare.multipliedReportingOverflow(by: 86_400)
+    return overflow ? Int64.max : Int64(clamping: product / idleBurnPerDay)
+  }
+}
+
+/// Who may read a canister's logs.
+public enum LogVisibility: String, Sendable, Hashable, Codable, CaseIterable {
+  case controllers, `public`
+}
+
+/// Settings `update_settings` changes; nil leaves a setting as it is.
+public struct CanisterSettings: Sendable, Hashable {
+  /// Seconds.
+  public var freezingThreshold: Int64?
+  /// Bytes.
+  public var memoryAllocation: Int64?
+  public var reservedCyclesLimit: Int128?
+  public var logVisibility: LogVisibility?
+  public init(
+    freezingThreshold: Int64? = nil, memoryAllocation: Int64? = nil, reservedCyclesLimit: Int128? = nil,
+    logVisibility: LogVisibility? = nil
+  ) {
+    self.freezingThreshold = freezingThreshold
+    self.memoryAllocation = memoryAllocation
+    self.reservedCyclesLimit = reservedCyclesLimit
+    self.logVisibility = logVisibility
+  }
+}
+
+/// A canister snapshot (`take_canister_snapshot`): its id as the tools print it (hex), when it
+/// was taken, and its size.
+public struct CanisterSnapshot: Sendable, Hashable {
+  public var id: String
+  /// Nanoseconds since 1970.
+  public var takenAt: UInt64
+  public var size: Int64
+  public init(id: String, takenAt: UInt64, size: Int64) {
+    self.id = id
+    self.takenAt = takenAt
+    self.size = size
+  }
+}
+
+/// One line of a canister's log.
+public struct CanisterLogRecord: Sendable, Hashable {
+  public var index: UInt64
+  /// Nanoseconds since 1970.
+  public var timestamp: UInt64
+  public var content: String
+  public init(index: UInt64, timestamp: UInt64, content: String) {
+    self.index = index
+    self.timestamp = timestamp
+    self.content = content
   }
 }
 
@@ -127,10 +209,56 @@ public protocol Backend: AnyObject, Sendable {
   func stop(_ canister: Principal) throws(BackendError)
   /// An update call with a Candid-text argument; returns the Candid-text reply.
   func call(_ canister: Principal, method: String, argument: String) throws(BackendError) -> String
+  /// A new canister with `cycles` from the identity's cycles ledger and these controllers (the
+  /// identity when empty); returns its id.
+  func createCanister(cycles: Int128, controllers: [Principal]) throws(BackendError) -> Principal
+  /// Deletes a stopped canister; its remaining cycles go back to the identity's cycles ledger.
+  func deleteCanister(_ canister: Principal) throws(BackendError)
+  func updateSettings(_ canister: Principal, _ settings: CanisterSettings) throws(BackendError)
+  /// Takes a snapshot of a stopped canister, replacing `replacing` when given.
+  func takeSnapshot(_ canister: Principal, replacing: String?) throws(BackendError) -> CanisterSnapshot
+  func snapshots(_ canister: Principal) throws(BackendError) -> [CanisterSnapshot]
+  /// Loads a snapshot into a stopped canister (its module, memory and stable memory).
+  func restoreSnapshot(_ canister: Principal, id: String) throws(BackendError)
+  func deleteSnapshot(_ canister: Principal, id: String) throws(BackendError)
+  func logs(_ canister: Principal) throws(BackendError) -> [CanisterLogRecord]
+  /// The identity's ICP balance on the ledger, in e8s.
+  func icpBalance() throws(BackendError) -> Int64
+  /// Converts ICP (e8s) into cycles on the identity's cycles-ledger account; returns the cycles
+  /// deposited.
+  func mintCycles(icp e8s: Int64) throws(BackendError) -> Int128
   /// The backend `plan` runs against: one whose mutations change only an in-memory prediction,
   /// seeded from this backend's reads (for the sim, a copy of its state).
   func predictor() -> Backend
   /// Called when a run starts: later calls honour `session.cancellation` and record every
   /// external command through `session.record`.
   func begin(_ session: BackendSession)
+}
+
+/// A host backend written before the lifecycle operations existed keeps compiling: each says it is
+/// not supported (a usage error: nothing ran).
+extension Backend {
+  private func lacks(_ operation: String) -> BackendError { .unsupported("the `\(name)` backend cannot \(operation)") }
+  public func createCanister(cycles: Int128, controllers: [Principal]) throws(BackendError) -> Principal {
+    throw lacks("create canisters")
+  }
+  public func deleteCanister(_ canister: Principal) throws(BackendError) { throw lacks("delete canisters") }
+  public func updateSettings(_ canister: Principal, _ settings: CanisterSettings) throws(BackendError) {
+    throw lacks("update settings")
+  }
+  public func takeSnapshot(_ canister: Principal, replacing: String?) throws(BackendError) -> CanisterSnapshot {
+    throw lacks("take snapshots")
+  }
+  public func snapshots(_ canister: Principal) throws(BackendError) -> [CanisterSnapshot] {
+    throw lacks("list snapshots")
+  }
+  public func restoreSnapshot(_ canister: Principal, id: String) throws(BackendError) {
+    throw lacks("restore snapshots")
+  }
+  public func deleteSnapshot(_ canister: Principal, id: String) throws(BackendError) {
+    throw lacks("delete snapshots")
+  }
+  public func logs(_ canister: Principal) throws(BackendError) -> [CanisterLogRecord] { throw lacks("read logs") }
+  public func icpBalance() throws(BackendError) -> Int64 { throw lacks("read ICP balances") }
+  public func mintCycles(icp e8s: Int64) throws(BackendError) -> Int128 { throw lacks("convert ICP to cycles") }
 }

@@ -110,6 +110,17 @@ extension Checker {
       }
     case .call(let e):
       _ = check(e, expected: nil, methodCall: true)
+    case .onFailure(let body):
+      checkBlock(body)
+      for s in body.statements {
+        if case .skip = s.kind {
+          misplaced(s, "`skip` cannot end a step that has already failed", help: "an `on failure` block runs after the failure")
+        }
+      }
+    case .wait(let condition, let timeout):
+      checkCondition(condition)
+      let type = check(timeout, expected: .duration)
+      expectType(type, .duration, at: timeout.range, what: "a wait's timeout")
     case .return(let value):
       guard inFunction, let returnType else {
         error(

@@ -35,6 +35,9 @@ package final class EffectPipeline: Sendable {
   /// Earlier runs' unknown outcomes, read from the journal directory on first need (a run that
   /// mutates nothing, or a REPL input, never scans it).
   private let pending = Mutex<[PendingOutcome]?>(nil)
+  /// `canister_ids.json` entries this run wrote (or, in `plan`, would have written): later reads
+  /// see them, though the project files were read before.
+  package let writtenCanisterIDs = Mutex<[String: [String: String]]>([:])
   /// Set when a journal line could not be written: no mutation may follow.
   private let journalBroken = Atomic<Bool>(false)
 

@@ -221,6 +221,13 @@ extension Interpreter {
       }
     case .call(let e):
       try executeCall(e, &ctx)
+    case .onFailure(let block):
+      guard let step = ctx.step else { return }
+      let frame = ctx.frame
+      let label = ctx.label
+      failureHandlers.withLock { $0[step, default: []].append((block, frame, label)) }
+    case .wait(let condition, let timeout):
+      try wait(until: condition, timeout: timeout, stmt, &ctx)
     case .return(let value):
       throw .returned(try value.map { (x) throws(Unwind) in try eval(x, &ctx) } ?? .void)
     case .expression(let e):
@@ -242,9 +249,11 @@ extension Interpreter {
     records.withLock { $0[step].checks.append(StepRecord.Check(text: text, passed: passed)) }
   }
 
-  func recordChange(_ change: String, _ ctx: inout Context) {
-    let change = pipeline.redactor.scrub(EffectPipeline.labelled(change, ctx.label))
-    if let step = ctx.step { records.withLock { $0[step].changes.append(change) } }
+  func recordChange(_ change: String, _ ctx: inout Context) { recordChange(change, step: ctx.step, label: ctx.label) }
+
+  func recordChange(_ change: String, step: Int?, label: String?) {
+    let change = pipeline.redactor.scrub(EffectPipeline.labelled(change, label))
+    if let step { records.withLock { $0[step].changes.append(change) } }
     pipeline.say("  \(options.mode == .plan ? "~" : "✓") \(change)", label: nil)
   }
 
@@ -309,6 +318,7 @@ extension Interpreter {
       say("  – \(reason)", ctx)
     } catch {
       outcome = .failed
+      runFailureHandlers(index, &ctx)
       if case .failed(var e) = error {
         if !e.diagnostic.notes.contains(where: { $0.message.hasPrefix("in step") }) {
           e.diagnostic = e.diagnostic.note("in step \(index + 1) \"\(name)\"")
@@ -319,6 +329,7 @@ extension Interpreter {
         thrown = error
       }
     }
+    failureHandlers.withLock { $0[index] = nil }
     let reason = records.withLock { r in
       r[index].outcome = outcome
       return r[index].skipReason ?? r[index].failure
@@ -327,6 +338,79 @@ extension Interpreter {
     if let reason { endFields.append(("reason", ValueFormat.jsonQuote(reason))) }
     journal(.stepEnd, endFields)
     if let thrown { throw thrown }
+  }
+
+  /// Runs a failed step's `on failure` blocks, the last registered first. A failure inside one is
+  /// a warning (the step's own failure is what the run reports); after Ctrl-C none run, and the
+  /// operator is told what was left undone.
+  func runFailureHandlers(_ step: Int, _ ctx: inout Context) {
+    let handlers = failureHandlers.withLock { h in
+      defer { h[step] = nil }
+      return h[step] ?? []
+    }
+    guard !handlers.isEmpty else { return }
+    if options.cancellation.isCancelled {
+      warn(
+        "interrupted: \(handlers.count) `on failure` block\(handlers.count == 1 ? "" : "s") not run; do by hand what \(handlers.count == 1 ? "it says" : "they say")",
+        &ctx)
+      return
+    }
+    for handler in handlers.reversed() {
+      say("  ↺ on failure", ctx)
+      journal(.onFailure, [("step", "\(step + 1)")])
+      var inner = Context(frame: handler.frame, subject: ctx.subject, step: step, label: handler.label)
+      do { try execute(handler.block, &inner) } catch {
+        let why: String
+        switch error {
+        case .failed(let e): why = e.diagnostic.message
+        case .skipped(let reason): why = reason
+        case .unknown(let what, _): why = Self.dependsOn(what, options.mode)
+        case .returned: continue
+        }
+        warn("an `on failure` block failed too: \(why)", &ctx)
+      }
+    }
+  }
+
+  /// `wait until COND timeout D`: re-reads state (dropping the cache) until COND holds, waiting
+  /// 1 s, 2 s, 4 s … (at most 30 s) between reads; fails with COND's values when the time is up.
+  /// Plan reads the predicted state once: what it would wait for is shown, not waited for.
+  func wait(until condition: Expr, timeout: Expr, _ stmt: Stmt, _ ctx: inout Context) throws(Unwind) {
+    guard case .duration(let ns) = try concrete(try eval(timeout, &ctx), at: timeout.range), ns >= 0 else {
+      throw .failed(failure(.failed, "a wait's timeout must be a duration of at least 0", at: timeout.range))
+    }
+    let conditionText = text(condition)
+    let deadline = Date().addingTimeInterval(Double(ns) / 1e9)
+    var pause = 1.0
+    while true {
+      pipeline.invalidate()
+      if try holds(condition, &ctx) {
+        check("wait until " + conditionText, true, &ctx)
+        return
+      }
+      if options.mode == .plan {
+        say("  ~ would wait until \(conditionText) (at most \(ValueFormat.duration(ns)))", ctx)
+        return
+      }
+      let left = deadline.timeIntervalSinceNow
+      if left <= 0 {
+        check("wait until " + conditionText, false, &ctx)
+        var d = try assertionDiagnostic("wait until", condition, nil, &ctx)
+        d.message = "waited \(ValueFormat.duration(ns)) and `\(conditionText)` still does not hold"
+        throw .failed(RuntimeError(.failed, d))
+      }
+      say("  … waiting until \(conditionText) (\(Int(left.rounded(.up))) s left)", ctx)
+      var slept = 0.0
+      let nap = min(pause, left)
+      while slept < nap {
+        if options.cancellation.isCancelled {
+          throw .failed(failure(.interrupted, "interrupted while waiting until \(conditionText)", at: stmt.range))
+        }
+        Thread.sleep(forTimeInterval: min(0.05, nap - slept))
+        slept += 0.05
+      }
+      pause = min(pause * 2, 30)
+    }
   }
 
   /// A failed `require`/`expect`, power-assert style: the values of the comparison's two sides.

@@ -30,6 +30,9 @@ final class Interpreter: @unchecked Sendable {
   let functionTable: [CompiledFunction]
   let started = DispatchTime.now().uptimeNanoseconds
   let records = Mutex<[StepRecord]>([])
+  /// `on failure` blocks registered in each running step (by step index), with the frame and the
+  /// branch label they were registered with; a `parallel for` branch's land here too.
+  let failureHandlers = Mutex<[Int: [(block: Block, frame: [Value], label: String?)]]>([:])
   let stepCount = Atomic<Int>(0)
   /// Threads `parallel for` may still start, for all levels together (`RunOptions.maxThreads`).
   let workerSlots: Atomic<Int>
@@ -213,10 +216,20 @@ final class Interpreter: @unchecked Sendable {
     case .controllers: return .list(s.controllers.map(Value.principal))
     case .status: return .status(s.status)
     case .memory: return .bytes(s.memory)
-    case .freezingThreshold:
-      let (ns, overflow) = s.freezingThreshold.multipliedReportingOverflow(by: 1_000_000_000)
-      return .duration(overflow ? Int64.max : ns)
+    case .freezingThreshold: return .duration(Self.nanoseconds(s.freezingThreshold))
+    case .idleBurn: return .cycles(s.idleBurnPerDay)
+    case .reservedCycles: return .cycles(s.reservedCycles)
+    case .freezeIn: return .duration(s.secondsUntilFrozen.map(Self.nanoseconds) ?? Int64.max)
+    case .memoryAllocation: return .bytes(s.memoryAllocation)
+    case .reservedCyclesLimit: return .cycles(s.reservedCyclesLimit)
+    case .logVisibility: return .text(s.logVisibility.rawValue)
     }
+  }
+
+  /// Seconds as a duration (nanoseconds), saturating.
+  static func nanoseconds(_ seconds: Int64) -> Int64 {
+    let (ns, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+    return overflow ? Int64.max : ns
   }
 
   /// The public view, when the controller view was refused; nil when the identity is a controller.
@@ -472,7 +485,10 @@ final class Interpreter: @unchecked Sendable {
       pipeline: pipeline,
       project: { [weak self, directory = options.projectDirectory] in
         self?.project ?? ProjectFiles(directory: directory)
-      }, held: ctx.held, label: ctx.label)
+      }, held: ctx.held, label: ctx.label,
+      changed: { [weak self, step = ctx.step, label = ctx.label] change in
+        self?.recordChange(change, step: step, label: label)
+      })
   }
 
   func callFunction(_ index: Int, _ arguments: [Value], _ ctx: inout Context, at range: SourceRange) throws(Unwind)

@@ -90,6 +90,8 @@ public enum JournalEvent: String, Sendable, CaseIterable {
   /// A local effect not run (plan, --read-only).
   case withheld
   case expectFailed = "expect_failed"
+  /// A failed step's `on failure` block starts.
+  case onFailure = "on_failure"
   case confirm
   case call
   case callFailed = "call_failed"

@@ -91,11 +91,15 @@ public struct ProjectFiles: Sendable {
     }
   }
 
+  /// Why `canister_ids.json` could not be read, with its line and column (nil: read, or absent).
+  public private(set) var canisterIDsError: CanisterIDsFile.ParseError?
+
   private mutating func readCanisterIDs() {
-    guard case .object(let object) = json("canister_ids.json") else { return }
-    for (name, value) in object {
-      guard let keys = value as? [String: Any] else { continue }
-      canisterIDs[name] = keys.compactMapValues { $0 as? String }
+    guard let data = contents("canister_ids.json") else { return }
+    do {
+      canisterIDs = try CanisterIDsFile(text: String(decoding: data, as: UTF8.self)).ids
+    } catch {
+      canisterIDsError = error
     }
   }
 

@@ -10,6 +10,17 @@ import RbicParser
 public enum CanisterProperty: String, Sendable, CaseIterable {
   case id, cycles, hash, controllers, status, memory
   case freezingThreshold = "freezing_threshold"
+  /// Cycles the canister burns per day at rest.
+  case idleBurn = "idle_burn"
+  /// Cycles set aside for storage, not spendable.
+  case reservedCycles = "reserved_cycles"
+  /// How long until the canister freezes at its idle burn (its cycles down to the freezing
+  /// threshold's worth).
+  case freezeIn = "freeze_in"
+  case memoryAllocation = "memory_allocation"
+  case reservedCyclesLimit = "reserved_cycles_limit"
+  /// `controllers` or `public`.
+  case logVisibility = "log_visibility"
   /// Wallets only: the cycles the wallet can send (its own cycles balance).
   case balance
 
@@ -20,14 +31,17 @@ public enum CanisterProperty: String, Sendable, CaseIterable {
     case .hash: .optional(.hash)
     case .controllers: .list(.principal)
     case .status: .status
-    case .memory: .bytes
-    case .freezingThreshold: .duration
+    case .memory, .memoryAllocation: .bytes
+    case .freezingThreshold, .freezeIn: .duration
+    case .idleBurn, .reservedCycles, .reservedCyclesLimit: .cycles
+    case .logVisibility: .text
     }
   }
 
   /// Bare inside `step … on` (DESIGN §2.4): all but `id` and `balance`.
   public static let subjectProperties: [CanisterProperty] = [
-    .cycles, .hash, .controllers, .status, .memory, .freezingThreshold,
+    .cycles, .hash, .controllers, .status, .memory, .freezingThreshold, .idleBurn, .reservedCycles, .freezeIn,
+    .memoryAllocation, .reservedCyclesLimit, .logVisibility,
   ]
 }
 
@@ -67,15 +81,23 @@ public struct BuiltinContext: Sendable {
   let pipeline: EffectPipeline
   let held: Set<Principal>
   let label: String?
+  /// Records a change in the calling step (its outcome becomes `changed`) and shows it.
+  public let changed: @Sendable (String) -> Void
 
   init(
     pipeline: EffectPipeline, project: @escaping @Sendable () -> ProjectFiles, held: Set<Principal>,
-    label: String?
+    label: String?, changed: @escaping @Sendable (String) -> Void = { _ in }
   ) {
     self.pipeline = pipeline
     self.project = project
     self.held = held
     self.label = label
+    self.changed = changed
+  }
+
+  /// A read through the backend (no effect: nothing changes), its failure as a runtime error.
+  public func read<T>(_ body: (Backend) throws(BackendError) -> T) throws(RuntimeError) -> T {
+    do { return try body(pipeline.backend) } catch { throw .backend(error) }
   }
 
   /// A canister's controller view (cached until a mutation of it).
@@ -85,6 +107,30 @@ public struct BuiltinContext: Sendable {
 
   public func identityPrincipal() throws(RuntimeError) -> Principal {
     do { return try pipeline.backend.identityPrincipal() } catch { throw .backend(error) }
+  }
+
+  /// A `canister_ids.json` entry (or icp's mapping files): what this run wrote first, then the
+  /// files as read. A malformed `canister_ids.json` is an error with its line, never "no entry".
+  public func canisterID(name: String, key: String) throws(RuntimeError) -> Principal? {
+    var text = pipeline.writtenCanisterIDs.withLock { $0[name]?[key] }
+    if text == nil {
+      let project = self.project()
+      if let e = project.canisterIDsError {
+        throw .message(.environment, "cannot read \(e.description)")
+      }
+      text = project.canisterID(name: name, key: key)
+    }
+    guard let text else { return nil }
+    guard let p = Principal(text: text) else {
+      throw .message(.failed, "canister_ids.json has `\(text)` for `\(name)`/`\(key)`, which is not a valid principal")
+    }
+    return p
+  }
+
+  /// Remembers an entry written to `canister_ids.json` (or, in `plan`, one that would be), so
+  /// later reads in this run see it.
+  public func rememberCanisterID(name: String, key: String, _ id: Principal) {
+    pipeline.writtenCanisterIDs.withLock { $0[name, default: [:]][key] = id.text }
   }
 
   /// The identity's cycles-ledger balance.

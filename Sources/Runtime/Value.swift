@@ -133,7 +133,14 @@ public enum ValueFormat {
       (86_400_000_000_000, "d"), (3_600_000_000_000, "h"), (60_000_000_000, "min"), (1_000_000_000, "s"),
       (1_000_000, "ms"),
     ]
-    for (size, suffix) in table where ns != 0 && ns % size == 0 { return "\(ns / size)\(suffix)" }
+    if ns == 0 { return "0s" }
+    if ns == Int64.max { return "never" }  // `freeze_in` of a canister that burns nothing idle
+    for (size, suffix) in table where ns % size == 0 { return "\(ns / size)\(suffix)" }
+    // Not a whole number of any unit: to a tenth of the largest unit it has, as people read it.
+    for (size, suffix) in table.prefix(3) where ns.magnitude >= size {
+      let tenths = Int64((Int128(ns) * 10 / Int128(size)))
+      return "≈\(tenths / 10).\(tenths.magnitude % 10)\(suffix)"
+    }
     return "\(ns)ns"
   }
 

@@ -1,0 +1,223 @@
+import Foundation
+import RbicRuntime
+
+/// The canister lifecycle as builtins (DESIGN §4): create and delete, snapshots, logs, the
+/// identity's balances, ICP → cycles, and `canister_ids.json` entries. Every one that changes
+/// anything acts through `context.perform`, so the gates, the ceiling, the locks, the journal and
+/// plan prediction apply as they do to actions.
+///
+/// Creates and mints have no canister to lock: they spend the identity's funds, so their effect
+/// targets the identity's principal. An unknown outcome then holds the next create or mint by the
+/// same identity until an operator has looked (a create whose id was lost is never repeated
+/// blindly).
+enum LifecycleBuiltins {
+  static let snapshotType = RType.record([
+    RType.Field("id", .text), RType.Field("taken_at", .text), RType.Field("size", .bytes),
+  ])
+  static let logType = RType.record([
+    RType.Field("index", .int), RType.Field("time", .text), RType.Field("message", .text),
+  ])
+
+  static func register(into r: inout Registry) {
+    r.register(
+      BuiltinSignature(
+        "find_canister_id",
+        [BuiltinParameter("name", .text), BuiltinParameter("key", .text, default: "\"ic\"", value: .text("ic"))],
+        result: .optional(.canister),
+        summary: "a canister id from canister_ids.json or icp's mapping files, or `none` when there is no entry",
+        body: { args, context throws(RuntimeError) in
+          guard case .text(let name) = args[0], case .text(let key) = args[1] else { return .none }
+          return try context.canisterID(name: name, key: key).map(Value.principal) ?? .none
+        }))
+    r.register(
+      BuiltinSignature(
+        "record_canister_id",
+        [BuiltinParameter("name", .text), BuiltinParameter("key", .text), BuiltinParameter("id", .canister)],
+        result: .void,
+        summary: "writes an entry to canister_ids.json, keeping the file's other entries and layout",
+        body: recordCanisterID))
+    r.register(
+      BuiltinSignature(
+        "create_canister",
+        [
+          BuiltinParameter("cycles", .cycles),
+          BuiltinParameter("controllers", .list(.principal), default: "[]", value: .list([])),
+        ],
+        result: .canister,
+        summary:
+          "creates a canister funded from the identity's cycles ledger (the IC keeps its creation fee); controllers default to the identity",
+        body: create))
+    r.register(
+      BuiltinSignature(
+        "delete_canister", [BuiltinParameter("canister", .canister)], result: .void,
+        summary: "deletes a stopped canister (always asked, even with --yes); its cycles go back to the identity",
+        body: { args, context throws(RuntimeError) in
+          guard case .principal(let c) = args[0] else { return .void }
+          let effect = Effect(
+            "delete", target: .canisters([c]), description: "DELETE canister \(c.text) (its module, memory and snapshots are lost)",
+            alwaysConfirm: true)
+          try act(context, effect) { (b) throws(BackendError) in try b.deleteCanister(c) }
+          return .void
+        }))
+    r.register(
+      BuiltinSignature(
+        "take_snapshot",
+        [
+          BuiltinParameter("canister", .canister),
+          BuiltinParameter("replace", .optional(.text), default: "none", value: Value.none),
+        ],
+        result: snapshotType, summary: "takes a snapshot of a stopped canister (replacing `replace` when given)",
+        body: { args, context throws(RuntimeError) in
+          guard case .principal(let c) = args[0] else { return .void }
+          let replacing: String? = if case .text(let id) = args[1] { id } else { nil }
+          let effect = Effect(
+            "snapshot", target: .canisters([c]),
+            description: "take a snapshot of \(c.text)" + (replacing.map { ", replacing \($0)" } ?? ""))
+          let taken = try act(context, effect, { "took snapshot \($0.id) of \(c.text)" }) { (b) throws(BackendError) in
+            try b.takeSnapshot(c, replacing: replacing)
+          }
+          return value(taken)
+        }))
+    r.register(
+      BuiltinSignature(
+        "snapshots", [BuiltinParameter("canister", .canister)], result: .list(snapshotType),
+        summary: "a canister's snapshots, oldest first",
+        body: { args, context throws(RuntimeError) in
+          guard case .principal(let c) = args[0] else { return .void }
+          return .list(try context.read { (b) throws(BackendError) in try b.snapshots(c) }.map(value))
+        }))
+    for (name, verb, operation) in [
+      ("restore_snapshot", "restore", "restore"), ("delete_snapshot", "delete", "delete_snapshot"),
+    ] {
+      r.register(
+        BuiltinSignature(
+          name, [BuiltinParameter("canister", .canister), BuiltinParameter("id", .text)], result: .void,
+          summary: name == "restore_snapshot"
+            ? "loads a snapshot into a stopped canister (module and memory)" : "deletes a snapshot",
+          body: { args, context throws(RuntimeError) in
+            guard case .principal(let c) = args[0], case .text(let id) = args[1] else { return .void }
+            let effect = Effect(operation, target: .canisters([c]), description: "\(verb) snapshot \(id) of \(c.text)")
+            try act(context, effect) { (b) throws(BackendError) in
+              if operation == "restore" { try b.restoreSnapshot(c, id: id) } else { try b.deleteSnapshot(c, id: id) }
+            }
+            return .void
+          }))
+    }
+    r.register(
+      BuiltinSignature(
+        "logs", [BuiltinParameter("canister", .canister)], result: .list(logType),
+        summary: "a canister's log records (controllers only, unless its log visibility is public)",
+        body: { args, context throws(RuntimeError) in
+          guard case .principal(let c) = args[0] else { return .void }
+          return .list(
+            try context.read { (b) throws(BackendError) in try b.logs(c) }.map { record in
+              .record(
+                ["index", "time", "message"],
+                [.int(Int64(clamping: record.index)), .text(time(record.timestamp)), .text(record.content)])
+            })
+        }))
+    r.register(
+      BuiltinSignature(
+        "cycles_balance", [], result: .cycles, summary: "the identity's cycles-ledger balance (what `top_up` spends)",
+        body: { _, context throws(RuntimeError) in .cycles(try context.cyclesBalance()) }))
+    r.register(
+      BuiltinSignature(
+        "icp_balance", [], result: .icp, summary: "the identity's ICP balance on the ledger",
+        body: { _, context throws(RuntimeError) in
+          .icp(try context.read { (b) throws(BackendError) in try b.icpBalance() })
+        }))
+    r.register(
+      BuiltinSignature(
+        "mint_cycles", [BuiltinParameter("icp", .icp)], result: .cycles,
+        summary: "converts ICP into cycles on the identity's cycles ledger; returns the cycles minted",
+        body: { args, context throws(RuntimeError) in
+          guard case .icp(let e8s) = args[0] else { return .void }
+          guard e8s > 0 else { throw .message(.failed, "`mint_cycles` needs a positive amount of ICP") }
+          let me = try context.identityPrincipal()
+          let effect = Effect(
+            "mint", target: .canisters([me]),
+            description: "convert \(ValueFormat.icp(e8s)) of \(context.identityName) into cycles")
+          let minted = try act(context, effect, { "minted \(ValueFormat.cycles($0)) from \(ValueFormat.icp(e8s))" }) {
+            (b) throws(BackendError) in try b.mintCycles(icp: e8s)
+          }
+          return .cycles(minted)
+        }))
+  }
+
+  /// Performs an effect and returns its result, recording what changed in the step; a definite
+  /// failure stops the step as itself, an unknown outcome as an environment error saying what to
+  /// check.
+  @discardableResult
+  static func act<T: Sendable>(
+    _ context: BuiltinContext, _ effect: Effect, _ summary: ((T) -> String)? = nil,
+    _ body: (Backend) throws(BackendError) -> T
+  ) throws(RuntimeError) -> T {
+    switch try context.perform(effect, body) {
+    case .done(let value):
+      context.changed(summary?(value) ?? effect.description)
+      return value
+    case .failed(let error): throw .backend(error)
+    case .unknown(let message):
+      throw .message(
+        .environment,
+        "the outcome of \"\(effect.description)\" is unknown (\(message)); check before running again: a re-run holds it until an operator confirms or the settle window has passed"
+      )
+    case .withheld:
+      throw .message(.environment, "\"\(effect.description)\" was not run")
+    }
+  }
+
+  static func value(_ s: CanisterSnapshot) -> Value {
+    .record(["id", "taken_at", "size"], [.text(s.id), .text(time(s.takenAt)), .bytes(s.size)])
+  }
+
+  /// Nanoseconds since 1970 as RFC 3339.
+  static func time(_ ns: UInt64) -> String {
+    ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(ns) / 1e9))
+  }
+
+  static let create: BuiltinBody = { args, context throws(RuntimeError) in
+    guard case .cycles(let amount) = args[0], case .list(let items) = args[1] else { return .void }
+    let controllers = items.compactMap { if case .principal(let p) = $0 { p } else { nil } }
+    guard amount > 0 else { throw .message(.failed, "`create_canister` needs a positive amount of cycles") }
+    let me = try context.identityPrincipal()
+    let owners = controllers.isEmpty ? "\(context.identityName)" : controllers.map(\.text).joined(separator: ", ")
+    let effect = Effect(
+      "create", target: .canisters([me]),
+      description: "create a canister with \(ValueFormat.cycles(amount)) from \(context.identityName)'s cycles ledger (controllers: \(owners))",
+      cycles: amount)
+    let id = try act(context, effect, { "created canister \($0.text)\(context.isPlan ? " (its id predicted)" : "")" }) {
+      (b) throws(BackendError) in try b.createCanister(cycles: amount, controllers: controllers)
+    }
+    return .principal(id)
+  }
+
+  static let recordCanisterID: BuiltinBody = { args, context throws(RuntimeError) in
+    guard case .text(let name) = args[0], case .text(let key) = args[1], case .principal(let id) = args[2] else {
+      return .void
+    }
+    let path = (context.projectDirectory as NSString).appendingPathComponent("canister_ids.json")
+    let effect = Effect(
+      "write_canister_ids", target: .local, description: "write \(name).\(key) = \(id.text) to canister_ids.json")
+    // Read and checked first, in every mode: a malformed file stops the run before anything else.
+    let existing = FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+    let file: CanisterIDsFile
+    do throws(CanisterIDsFile.ParseError) { file = try CanisterIDsFile(text: existing ?? "{}\n") } catch {
+      throw .message(.environment, "cannot read \(error.description); nothing was written")
+    }
+    if file.ids[name]?[key] == id.text {
+      context.rememberCanisterID(name: name, key: key, id)
+      return .void
+    }
+    context.rememberCanisterID(name: name, key: key, id)
+    let written = try context.performLocal(effect) { () throws(RuntimeError) in
+      do throws(FileWriting.Failure) {
+        try FileWriting.replace(path, with: Data(file.setting(name: name, key: key, to: id.text).utf8))
+      } catch {
+        throw .message(.environment, "cannot write `\(path)`: \(error)")
+      }
+    }
+    if written != nil { context.changed(effect.description) }
+    return .void
+  }
+}

@@ -1,0 +1,33 @@
+import Foundation
+
+/// Replacing a file's contents so that a crash leaves the old contents or the new, never half of
+/// either: a temporary file beside it, written in full, synced, then renamed over it.
+package enum FileWriting {
+  package struct Failure: Error, CustomStringConvertible {
+    package var description: String
+  }
+
+  package static func replace(_ path: String, with data: Data) throws(Failure) {
+    let temporary = path + ".tmp-\(getpid())"
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw Failure(description: "cannot write `\(path)`: \(String(cString: strerror(errno)))") }
+    var ok = data.withUnsafeBytes { buffer in
+      guard let base = buffer.baseAddress else { return true }
+      var written = 0
+      while written < buffer.count {
+        let n = write(fd, base + written, buffer.count - written)
+        if n < 0, errno == EINTR { continue }
+        guard n > 0 else { return false }
+        written += n
+      }
+      return true
+    }
+    ok = ok && fsync(fd) == 0
+    close(fd)
+    guard ok, rename(temporary, path) == 0 else {
+      let why = String(cString: strerror(errno))
+      unlink(temporary)
+      throw Failure(description: "cannot write `\(path)`: \(why)")
+    }
+  }
+}
