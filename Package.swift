@@ -18,6 +18,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    // WasmParser only: a module's custom sections (`candid:service` metadata).
+    .package(url: "https://github.com/swiftwasm/WasmKit", from: "0.4.2"),
   ],
   targets: [
     .target(name: "RbicDiagnostics", path: "Sources/Diagnostics"),
@@ -43,6 +45,7 @@ let package = Package(
         "RbicRuntime", "RbicLexer", "RbicDiagnostics", .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "Subprocess", package: "swift-subprocess"),
         .product(name: "SystemPackage", package: "swift-system"),
+        .product(name: "WasmParser", package: "WasmKit"),
       ],
       path: "Sources/Builtins"),
     .executableTarget(

@@ -21,6 +21,25 @@ enum LifecycleBuiltins {
   static func register(into r: inout Registry) {
     r.register(
       BuiltinSignature(
+        "wasm_metadata", [BuiltinParameter("module", .path), BuiltinParameter("name", .text)],
+        result: .optional(.text),
+        summary:
+          "a module's IC metadata section (`candid:service`, public or private) as text, or `none` when it has none",
+        body: { args, context throws(RuntimeError) in
+          guard case .path(let path) = args[0], case .text(let name) = args[1] else { return .none }
+          let full = path.hasPrefix("/") ? path : (context.projectDirectory as NSString).appendingPathComponent(path)
+          guard let data = FileManager.default.contents(atPath: full) else {
+            throw .message(.environment, "cannot read the module `\(path)`")
+          }
+          do throws(ModuleMetadata.Failure) {
+            return try ModuleMetadata.sections(Array(data))[name].map { .text(String(decoding: $0.bytes, as: UTF8.self)) }
+              ?? .none
+          } catch {
+            throw .message(.environment, "`\(path)` is \(error.description)")
+          }
+        }))
+    r.register(
+      BuiltinSignature(
         "find_canister_id",
         [BuiltinParameter("name", .text), BuiltinParameter("key", .text, default: "\"ic\"", value: .text("ic"))],
         result: .optional(.canister),
@@ -54,7 +73,8 @@ enum LifecycleBuiltins {
         body: { args, context throws(RuntimeError) in
           guard case .principal(let c) = args[0] else { return .void }
           let effect = Effect(
-            "delete", target: .canisters([c]), description: "DELETE canister \(c.text) (its module, memory and snapshots are lost)",
+            "delete", target: .canisters([c]),
+            description: "DELETE canister \(c.text) (its module, memory and snapshots are lost)",
             alwaysConfirm: true)
           try act(context, effect) { (b) throws(BackendError) in try b.deleteCanister(c) }
           return .void
@@ -184,7 +204,8 @@ enum LifecycleBuiltins {
     let owners = controllers.isEmpty ? "\(context.identityName)" : controllers.map(\.text).joined(separator: ", ")
     let effect = Effect(
       "create", target: .canisters([me]),
-      description: "create a canister with \(ValueFormat.cycles(amount)) from \(context.identityName)'s cycles ledger (controllers: \(owners))",
+      description:
+        "create a canister with \(ValueFormat.cycles(amount)) from \(context.identityName)'s cycles ledger (controllers: \(owners))",
       cycles: amount)
     let id = try act(context, effect, { "created canister \($0.text)\(context.isPlan ? " (its id predicted)" : "")" }) {
       (b) throws(BackendError) in try b.createCanister(cycles: amount, controllers: controllers)
@@ -210,7 +231,7 @@ enum LifecycleBuiltins {
       return .void
     }
     context.rememberCanisterID(name: name, key: key, id)
-    let written = try context.performLocal(effect) { () throws(RuntimeError) in
+    let written: Void? = try context.performLocal(effect) { () throws(RuntimeError) in
       do throws(FileWriting.Failure) {
         try FileWriting.replace(path, with: Data(file.setting(name: name, key: key, to: id.text).utf8))
       } catch {

@@ -673,7 +673,8 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
       guard amount >= Self.creationFee else {
         throw .reject(
           code: "IC0504",
-          message: "Creating a canister requires a fee of \(ValueFormat.grouped(Self.creationFee)) cycles; \(ValueFormat.grouped(amount)) were sent"
+          message:
+            "Creating a canister requires a fee of \(ValueFormat.grouped(Self.creationFee)) cycles; \(ValueFormat.grouped(amount)) were sent"
         )
       }
       let id = freshCanisterId()
@@ -736,14 +737,17 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
       var list = r.snapshots ?? []
       if let replacing {
         guard let i = list.firstIndex(where: { $0.id == replacing }) else {
-          throw .reject(code: "IC0408", message: "Could not find the snapshot ID \(replacing) for canister \(canister.text)")
+          throw .reject(
+            code: "IC0408", message: "Could not find the snapshot ID \(replacing) for canister \(canister.text)")
         }
         list.remove(at: i)
       }
       guard list.count < Self.snapshotLimit else {
         throw .reject(
           code: "IC0409",
-          message: "Canister \(canister.text) has reached the maximum number of snapshots (\(Self.snapshotLimit)); replace or delete one")
+          message:
+            "Canister \(canister.text) has reached the maximum number of snapshots (\(Self.snapshotLimit)); replace or delete one"
+        )
       }
       // An id is the canister's id, then a counter: hex, as the tools print it.
       let counter = (list.map { UInt64($0.id.suffix(16), radix: 16) ?? 0 }.max() ?? 0) + 1

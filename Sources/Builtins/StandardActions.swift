@@ -17,12 +17,14 @@ enum StandardActions {
   static func register(into r: inout Registry) {
     r.register(
       ActionSignature(
-        "wallet", converges: [.comparison(.cycles, .atLeast), .comparison(.freezeIn, .atLeast)], positional: BuiltinParameter("wallet", .wallet),
+        "wallet", converges: [.comparison(.cycles, .atLeast), .comparison(.freezeIn, .atLeast)],
+        positional: BuiltinParameter("wallet", .wallet),
         positionalRequired: true, labeled: [BuiltinParameter("amount", .cycles)],
         summary: "sends the deficit plus a margin from a cycles wallet (`wallet_send`)", body: wallet))
     r.register(
       ActionSignature(
-        "top_up", converges: [.comparison(.cycles, .atLeast), .comparison(.freezeIn, .atLeast)], labeled: [BuiltinParameter("amount", .cycles)],
+        "top_up", converges: [.comparison(.cycles, .atLeast), .comparison(.freezeIn, .atLeast)],
+        labeled: [BuiltinParameter("amount", .cycles)],
         summary: "tops up from the identity's cycles-ledger balance (`icp canister top-up`)", body: topUp))
     r.register(
       ActionSignature(
@@ -88,7 +90,9 @@ enum StandardActions {
     case (.duration, .duration(let want)):
       // Frozen below the threshold's cycles; `freeze_in` counts the idle burn beyond them.
       let state = try context.state(of: request.canister)
-      guard state.idleBurnPerDay > 0 else { throw .message(.failed, "the canister burns nothing idle; it never freezes") }
+      guard state.idleBurnPerDay > 0 else {
+        throw .message(.failed, "the canister burns nothing idle; it never freezes")
+      }
       let (burn, overflow) = Int128(want).multipliedReportingOverflow(by: state.idleBurnPerDay)
       guard !overflow else { throw .message(.failed, "overflow computing the cycles to send") }
       current = state.cycles
@@ -222,7 +226,8 @@ enum StandardActions {
       if seconds < shortFreezingThreshold {
         extreme = "a freezing threshold under a week leaves almost no time to top up before the canister is frozen"
       } else if seconds > longFreezingThreshold {
-        extreme = "a freezing threshold over 50_000_000 s (about 19 months) freezes the canister while it still holds cycles for months"
+        extreme =
+          "a freezing threshold over 50_000_000 s (about 19 months) freezes the canister while it still holds cycles for months"
       }
       shown = "freezing threshold \(ValueFormat.duration(ns))"
     case (.memoryAllocation, .bytes(let b)):
@@ -246,7 +251,8 @@ enum StandardActions {
       "update_settings", target: .canisters([canister]),
       description: "set the \(shown) of \(canister.text)" + (extreme.map { " (\($0))" } ?? ""),
       alwaysConfirm: extreme != nil)
-    return try context.act(effect, summary: "update_settings (\(context.verb)set \(shown))") { (b) throws(BackendError) in
+    return try context.act(effect, summary: "update_settings (\(context.verb)set \(shown))") {
+      (b) throws(BackendError) in
       try b.updateSettings(canister, settings)
     }
   }

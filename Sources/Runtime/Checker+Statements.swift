@@ -114,7 +114,8 @@ extension Checker {
       checkBlock(body)
       for s in body.statements {
         if case .skip = s.kind {
-          misplaced(s, "`skip` cannot end a step that has already failed", help: "an `on failure` block runs after the failure")
+          misplaced(
+            s, "`skip` cannot end a step that has already failed", help: "an `on failure` block runs after the failure")
         }
       }
     case .wait(let condition, let timeout):

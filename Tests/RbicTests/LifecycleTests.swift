@@ -88,7 +88,8 @@ import Testing
   }
 
   @Test func malformedCanisterIdsIsAnErrorWithItsLine() throws {
-    let dir = try Self.project("{\n  \"user_service\": {\n    \"production\": \"6iu47-dyaaa-aaaaf-qgeza-cai\",\n  }\n}\n")
+    let dir = try Self.project(
+      "{\n  \"user_service\": {\n    \"production\": \"6iu47-dyaaa-aaaaf-qgeza-cai\",\n  }\n}\n")
     let r = Self.run(Self.createOrFind, in: dir)
     #expect(r.result.exitCode == 3)
     let message = r.result.failure?.diagnostic.message ?? ""
@@ -100,7 +101,8 @@ import Testing
     let compact = try CanisterIDsFile(text: "{\"a\": {\"ic\": \"x\"}}")
     #expect(compact.setting(name: "a", key: "ic", to: "y") == "{\"a\": {\"ic\": \"y\"}}")
     let two = try CanisterIDsFile(text: "{\n  \"a\": {\n    \"ic\": \"x\"\n  }\n}")
-    #expect(two.setting(name: "a", key: "prod", to: "p") == "{\n  \"a\": {\n    \"ic\": \"x\",\n    \"prod\": \"p\"\n  }\n}")
+    #expect(
+      two.setting(name: "a", key: "prod", to: "p") == "{\n  \"a\": {\n    \"ic\": \"x\",\n    \"prod\": \"p\"\n  }\n}")
     #expect(
       two.setting(name: "b", key: "prod", to: "p")
         == "{\n  \"a\": {\n    \"ic\": \"x\"\n  },\n  \"b\": {\n    \"prod\": \"p\"\n  }\n}")
@@ -179,7 +181,8 @@ import Testing
       ]
     }
     let started = Date()
-    let waited = Self.run("step \"w\" on \(Self.user) {\n  wait until status == stopped timeout 10s\n}\n", in: dir, state: world)
+    let waited = Self.run(
+      "step \"w\" on \(Self.user) {\n  wait until status == stopped timeout 10s\n}\n", in: dir, state: world)
     #expect(waited.result.exitCode == 0, "\(waited.result.failure?.diagnostic.message ?? "")")
     #expect(Date().timeIntervalSince(started) >= 1.2)
     let short = Self.run("step \"w\" on \(Self.user) {\n  wait until status == stopped timeout 1s\n}\n", in: dir)
@@ -290,7 +293,8 @@ import Testing
     }
     let source = "step \"l\" {\n  print logs(\(Self.user))\n}\n"
     let mine = Self.run(source, in: dir, state: world)
-    #expect(mine.output.contains { $0.contains("index: 7") && $0.contains("hello") && $0.contains("2023-11-14T22:13:20Z") })
+    #expect(
+      mine.output.contains { $0.contains("index: 7") && $0.contains("hello") && $0.contains("2023-11-14T22:13:20Z") })
     let other = Harness.run("runbook \"l\" version 1\n" + source, state: world, identity: "operator")
     #expect(other.result.exitCode == 1)
     var open = world
