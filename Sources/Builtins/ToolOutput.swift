@@ -57,35 +57,101 @@ package enum ToolOutput {
     return p
   }
 
-  /// A failed call: the `Error:` line and its causes, mapped to a typed error that keeps the text.
+  /// What a failed tool printed on stderr, taken apart by its structure: warnings (`WARN `,
+  /// `WARN: `, `WARNING:`), a clap usage error (`error: `), and the `Error:` chain (the top
+  /// message, then each `Caused by:` cause, indented or not) with the replica's reject code
+  /// (`error code Some("IC0512")`). Only the chain is ever classified, and a reject code wins
+  /// over any wording: a canister's own reject text that says "not found" or "insufficient" is
+  /// that canister's reject, nothing more.
+  package struct Failure: Equatable {
+    package var warnings: [String] = []
+    package var usage: String?
+    /// The top message and the causes, in order.
+    package var chain: [String] = []
+    package var rejectCode: String?
+
+    package init(stderr: String) {
+      // Colour (CSI) and title (OSC) sequences are not part of any message.
+      let text = stderr.replacingOccurrences(
+        of: "\u{1B}(\\[[0-9;?]*[A-Za-z]|\\][^\u{7}\u{1B}]*(\u{7}|\u{1B}\\\\))", with: "", options: .regularExpression)
+      var inChain = false
+      for raw in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+        let line = raw.trimmingCharacters(in: .whitespaces)
+        if line.isEmpty { continue }
+        if line.hasPrefix("WARN ") || line.hasPrefix("WARN: ") || line.hasPrefix("WARNING:") {
+          warnings.append(line)
+        } else if line.hasPrefix("Error: ") {
+          inChain = true
+          chain.append(String(line.dropFirst("Error: ".count)))
+        } else if line.hasPrefix("error: "), !inChain, usage == nil {
+          usage = String(line.dropFirst("error: ".count))
+        } else if inChain, line == "Caused by:" {
+          continue
+        } else if inChain, line.hasPrefix("Caused by: ") {
+          chain.append(String(line.dropFirst("Caused by: ".count)))
+        } else if inChain {
+          // An indented cause (`    0: …`), or a multi-line message's continuation.
+          let cause = line.replacingOccurrences(of: #"^\d+: "#, with: "", options: .regularExpression)
+          if raw.hasPrefix("    ") || raw.hasPrefix("\t") { chain.append(cause) } else { chain[chain.count - 1] += " " + cause }
+        }
+      }
+      let joined = chain.joined(separator: "\n")
+      if let m = joined.firstMatch(of: /error code Some\("(IC\d{4})"\)/) { rejectCode = String(m.1) }
+    }
+
+    /// The message a person reads: the chain, one cause after another.
+    package var message: String { chain.joined(separator: ": ") }
+
+    /// Whether a message of the chain starts with one of these (never a search of the whole text).
+    func starts(with prefixes: [String]) -> Bool {
+      chain.contains { m in prefixes.contains { m.hasPrefix($0) } }
+    }
+  }
+
+  /// The messages that mean a ledger or wallet had too little: `icp canister top-up`,
+  /// `icp cycles mint`, `icp canister create`, and dfx's diagnosis for a create.
+  static let insufficientFunds = [
+    "failed to top up: Insufficient cycles", "Insufficient funds:", "failed to create canister: Insufficient cycles",
+    "Insufficient cycles balance", "Insufficient cycles.",
+  ]
+
+  /// A failed call, mapped to a typed error that keeps the text.
   package static func failure(_ output: ToolRunner.Output, tool: String, canister: Principal?, identity: String)
     -> BackendError
   {
-    let text = output.stderr.replacingOccurrences(of: "\u{1B}\\[[0-9;]*m", with: "", options: .regularExpression)
-    let lines = text.split(separator: "\n").map(String.init).filter {
-      !$0.hasPrefix("WARNING: dfx is deprecated") && !$0.trimmingCharacters(in: .whitespaces).isEmpty
+    let f = Failure(stderr: output.stderr)
+    if output.status == 101 { return .environment("`\(tool)` crashed (exit 101): \(f.message.prefix(300))") }
+    if output.status == 2, let usage = f.usage {
+      if usage.hasPrefix("unrecognized subcommand") || usage.hasPrefix("unexpected argument") {
+        return .unsupported("`\(tool)` does not support this operation: \(usage.prefix(200))")
+      }
+      return .environment("`\(tool)` rejected its arguments: \(usage.prefix(200))")
     }
-    let message = lines.joined(separator: " | ")
-    if output.status == 101 { return .environment("`\(tool)` crashed (exit 101): \(message.prefix(300))") }
-    if output.status == 2, message.contains("unrecognized subcommand") || message.contains("unexpected argument") {
-      return .unsupported("`\(tool)` does not support this operation: \(message.prefix(200))")
+    guard !f.chain.isEmpty else {
+      let shown = output.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+      if shown.isEmpty || f.usage == nil && shown.split(separator: "\n").count == f.warnings.count {
+        return .environment(
+          "`\(tool)` exited with status \(output.status) and printed nothing\(shown.isEmpty ? "" : " but warnings")")
+      }
+      return .environment(
+        "`\(tool)` exited with status \(output.status) without an error message: `\(shown.prefix(200))`")
     }
-    if lines.isEmpty { return .environment("`\(tool)` exited with status \(output.status) and printed nothing") }
-    if let canister, message.contains("IC0512") || message.contains("not part of the controllers") {
-      return .notController(canister: canister, identity: identity)
+    switch (f.rejectCode, canister) {
+    case ("IC0512"?, let c?): return .notController(canister: c, identity: identity)
+    case ("IC0301"?, let c?): return .notFound(c)
+    case (let code?, _): return .reject(code: code, message: f.message)
+    case (nil, let c?):
+      // dfx 0.25+ prints a diagnosis instead of the chain for these.
+      if f.chain.first?.hasPrefix("Each canister has a set of controllers.") == true {
+        return .notController(canister: c, identity: identity)
+      }
+      if f.chain.contains(where: { $0 == "Canister \(c.text) was not found." || $0.hasPrefix("Canister \(c.text) not found") }) {
+        return .notFound(c)
+      }
+    case (nil, nil): break
     }
-    if let canister,
-      message.contains("IC0301") || message.contains("was not found") || message.contains("does not exist")
-    {
-      return .notFound(canister)
-    }
-    if message.contains("Insufficient cycles") || message.contains("Insufficient funds") {
-      return .insufficientFunds(message)
-    }
-    if let range = message.range(of: #"IC0\d{3}"#, options: .regularExpression) {
-      return .reject(code: String(message[range]), message: message)
-    }
-    return .environment("`\(tool)` failed (exit \(output.status)): \(message.prefix(400))")
+    if f.starts(with: insufficientFunds) { return .insufficientFunds(f.message) }
+    return .environment("`\(tool)` failed (exit \(output.status)): \(f.message.prefix(400))")
   }
 
   /// A `wallet_send` reply: `(variant { 17_724 })` is Ok; `(variant { 3_456_837 = "…" })` is Err.
