@@ -22,20 +22,67 @@ public final class ToolBackend: Backend, @unchecked Sendable {
   public var name: String { tool.rawValue }
   public let identityName: String
   public let network: String
+  /// For icp on a network given as a URL: `--root-key`.
+  public let rootKey: String?
   public var runner: ToolRunner
   private let lock = NSLock()
   private var cachedPrincipal: Principal?
 
-  public init(_ tool: Tool, runner: ToolRunner, network: String, identity: String) {
+  /// Refuses what the tool would refuse or get wrong, before any call: a URL network on icp
+  /// without a root key, and `local` on icp outside an icp project (icp has no `local` network
+  /// there).
+  public init(
+    _ tool: Tool, runner: ToolRunner, network: String, identity: String, rootKey: String? = nil,
+    projectDirectory: String? = nil
+  ) throws(BackendError) {
     var runner = runner
     if tool == .dfx {
       // The deprecation notice only; security warnings stay as the operator set them.
       runner.environment["DFX_WARNING"] = (runner.environment["DFX_WARNING"].map { $0 + "," } ?? "") + "-deprecation"
     }
+    if tool == .icp {
+      // A network or environment from the environment conflicts with `--network`.
+      runner.environment["ICP_NETWORK"] = nil
+      runner.environment["ICP_ENVIRONMENT"] = nil
+      if Self.isURL(network), rootKey == nil {
+        throw .environment(
+          "icp needs a root key for the network `\(network)` given as a URL: pass --root-key (`fetch` for a local or test network, `mainnet` for mainnet gateways)"
+        )
+      }
+      if network == "local", let dir = projectDirectory, !Self.hasIcpProject(above: dir) {
+        throw .environment(
+          "icp has no `local` network outside an icp project (no icp.yaml here or above); name the network with `use network` or --network, or run from the project"
+        )
+      }
+    }
     self.tool = tool
     self.runner = runner
     self.network = network
     self.identityName = identity
+    self.rootKey = rootKey
+  }
+
+  static func isURL(_ network: String) -> Bool { network.hasPrefix("http://") || network.hasPrefix("https://") }
+
+  static func hasIcpProject(above directory: String) -> Bool {
+    var dir = URL(fileURLWithPath: directory).standardizedFileURL
+    while true {
+      if FileManager.default.fileExists(atPath: dir.appendingPathComponent("icp.yaml").path) { return true }
+      let parent = dir.deletingLastPathComponent()
+      if parent.path == dir.path { return false }
+      dir = parent
+    }
+  }
+
+  /// The tool's default identity by name (`icp identity default`, `dfx identity whoami`), for a
+  /// runbook that names none: rbic then names it on every command and in the run header.
+  public static func defaultIdentity(_ tool: Tool, _ runner: ToolRunner) throws(BackendError) -> String {
+    let out = try runner.run(tool == .icp ? ["identity", "default"] : ["identity", "whoami"])
+    let name = out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    guard out.status == 0, !name.isEmpty, !name.contains("\n"), !name.contains(" ") else {
+      throw .environment("`\(tool.rawValue)` did not name its default identity: `\(out.stdout.prefix(80))`")
+    }
+    return name
   }
 
   /// `TOOL --version`: a missing tool or one older than supported is an environment error before
@@ -54,7 +101,10 @@ public final class ToolBackend: Backend, @unchecked Sendable {
     }
   }
 
-  private var common: [String] { ["--network", network, "--identity", identityName] }
+  private var common: [String] {
+    ["--network", network] + (tool == .icp && Self.isURL(network) ? ["--root-key", rootKey ?? "fetch"] : [])
+      + ["--identity", identityName]
+  }
 
   /// Runs one command. For a mutation, a tool that died on a signal, crashed (exit 101) or failed
   /// without a word may have acted first: its outcome is unknown, never a plain failure. A failure
@@ -108,7 +158,7 @@ public final class ToolBackend: Backend, @unchecked Sendable {
         try call(["canister", "status", canister.text, "--public", "--json"] + common, canister: canister))
     case .dfx:
       return try ToolOutput.dfxInfo(
-        try call(["canister", "info", canister.text, "--network", network], canister: canister))
+        try call(["canister", "info", canister.text] + common, canister: canister))
     }
   }
 

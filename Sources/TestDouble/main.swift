@@ -149,6 +149,8 @@ if lacking.contains(command) {
 }
 do throws(BackendError) {
   switch command {
+  case "identity default" where !isDfx, "identity whoami" where isDfx:
+    out(state.identity + "\n")
   case "identity principal" where !isDfx, "identity get-principal" where isDfx:
     out(try sim.identityPrincipal().text + "\n")
   case "cycles balance":

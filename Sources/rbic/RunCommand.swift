@@ -19,6 +19,12 @@ struct ExecutionOptions: ParsableArguments {
   @Option(help: "Backend: sim (the built-in simulated IC), icp or dfx (on PATH), or auto (icp if installed, else dfx).")
   var backend: String = "sim"
 
+  @Option(
+    help:
+      "The root key icp needs for a network given as a URL: `mainnet`, `fetch` (trust the network's own; never on mainnet) or 266 hex digits."
+  )
+  var rootKey: String?
+
   @Option(help: "Seconds before an external tool call is stopped (its outcome is then unknown).")
   var timeout: Double = 120
 
@@ -285,44 +291,49 @@ enum Execution {
       }
       return (sim, sim)
     case "icp", "dfx", "auto":
+      let net = options.network ?? network ?? "local"
       // auto with both tools installed: icp first, dfx for what icp lacks.
-      if options.backend == "auto", let icpPath = ToolRunner.locate("icp"), let dfxPath = ToolRunner.locate("dfx") {
-        var icpRunner = ToolRunner(executable: icpPath, timeout: options.timeout)
-        var dfxRunner = ToolRunner(executable: dfxPath, timeout: options.timeout)
-        Progress.attach(to: &icpRunner)
-        Progress.attach(to: &dfxRunner)
-        let net = options.network ?? network ?? "local"
-        let who = options.identity ?? identity ?? "default"
+      let both = options.backend == "auto" && ToolRunner.locate("icp") != nil && ToolRunner.locate("dfx") != nil
+      let tools: [ToolBackend.Tool] =
+        both ? [.icp, .dfx] : [options.backend == "auto" ? (ToolRunner.locate("icp") != nil ? .icp : .dfx) : (options.backend == "icp" ? .icp : .dfx)]
+      var backends: [ToolBackend] = []
+      for tool in tools {
+        guard let path = ToolRunner.locate(tool.rawValue) else {
+          let how = tool == .icp ? "install icp-cli (npm i -g @icp-sdk/icp-cli)" : "install dfx (dfxvm)"
+          Terminal.writeError("error: `\(tool.rawValue)` is not on PATH; \(how) or use --backend sim\n")
+          return nil
+        }
+        var runner = ToolRunner(executable: path, timeout: options.timeout)
+        Progress.attach(to: &runner)
         do {
-          try ToolBackend.verify(.icp, icpRunner)
-          try ToolBackend.verify(.dfx, dfxRunner)
+          try ToolBackend.verify(tool, runner)
+          // Never the tool's defaults: the identity is named on every command, resolved here
+          // when neither the runbook nor --identity names one.
+          let who = try options.identity ?? identity ?? ToolBackend.defaultIdentity(tool, runner)
+          backends.append(
+            try ToolBackend(
+              tool, runner: runner, network: net, identity: who, rootKey: options.rootKey,
+              projectDirectory: FileManager.default.currentDirectoryPath))
         } catch {
           Terminal.writeError("error: \(error)\n")
           return nil
         }
-        let both = FallbackBackend(
-          primary: ToolBackend(.icp, runner: icpRunner, network: net, identity: who),
-          secondary: ToolBackend(.dfx, runner: dfxRunner, network: net, identity: who))
-        return (both, nil)
       }
-      let tool = options.backend == "auto" ? (ToolRunner.locate("icp") != nil ? "icp" : "dfx") : options.backend
-      guard let path = ToolRunner.locate(tool) else {
-        let how = tool == "icp" ? "install icp-cli (npm i -g @icp-sdk/icp-cli)" : "install dfx (dfxvm)"
-        Terminal.writeError("error: `\(tool)` is not on PATH; \(how) or use --backend sim\n")
-        return nil
-      }
-      var runner = ToolRunner(executable: path, timeout: options.timeout)
-      Progress.attach(to: &runner)
-      let net = options.network ?? network ?? "local"
-      let who = options.identity ?? identity ?? "default"
+      guard backends.count == 2 else { return (backends[0], nil) }
+      // The tools keep separate identity stores: the same name may be two different keys.
       do {
-        let kind: ToolBackend.Tool = tool == "icp" ? .icp : .dfx
-        try ToolBackend.verify(kind, runner)
-        return (ToolBackend(kind, runner: runner, network: net, identity: who), nil)
+        let (p1, p2) = (try backends[0].identityPrincipal(), try backends[1].identityPrincipal())
+        guard p1 == p2 else {
+          Terminal.writeError(
+            "error: icp and dfx disagree on identity `\(backends[0].identityName)`: icp acts as \(p1.text), dfx as \(p2.text) (they keep separate identity stores); use --backend icp or --backend dfx, or import the same key into both\n"
+          )
+          return nil
+        }
       } catch {
         Terminal.writeError("error: \(error)\n")
         return nil
       }
+      return (FallbackBackend(primary: backends[0], secondary: backends[1]), nil)
     default:
       Terminal.writeError(
         "error: backend `\(options.backend)` is not available in this build (sim and icp are; the dfx driver is not built yet)\n"

@@ -156,6 +156,7 @@ import Testing
     let runbook = s.dir + "/verify.rb.ic"
     try """
     runbook "verify" version 1
+    use network ic
     let c: canister = 6iu47-dyaaa-aaaaf-qgeza-cai
     step "Verify from outside" on c {
       require hash != none
@@ -193,6 +194,7 @@ import Testing
     let source =
       [
         #"runbook "call" version 1"#,
+        "use network ic",
         "let c: canister = 6iu47-dyaaa-aaaaf-qgeza-cai",
         #"step "Call" on c {"#,
         #"  call c.set_note("a\"b\\c\n\"); drop_all(\"", 42)"#,
