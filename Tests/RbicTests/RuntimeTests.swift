@@ -67,7 +67,7 @@ enum Harness {
     let first = Harness.run(Harness.activation, params: Harness.activationParams)
     #expect(first.result.exitCode == 0, "\(first.result.failure?.diagnostic.message ?? "")")
     #expect(Harness.verified(first.state))
-    #expect(first.result.steps.map(\.outcome) == [.changed, .changed, .changed, .skipped, .ok])
+    #expect(first.result.steps.map(\.outcome) == [.skipped, .skipped, .changed, .changed, .changed, .skipped, .ok, .ok])
     let wallet = try! first.sim.status(Principal(text: "wdhec-2yaaa-aaaao-a6dgq-cai")!)
     #expect(
       wallet.cycles == 11_165_000_000_000 - (1_000_000_000_000 - 38_800_000_000 + 10_000_000_000),
@@ -83,7 +83,7 @@ enum Harness {
     let state = Harness.world { $0.canisters[Harness.userService.text]?.module_hash = nil }
     let run = Harness.run(Harness.activation, state: state, params: Harness.activationParams)
     #expect(run.result.exitCode == 0)
-    #expect(run.result.steps[0].changes.first?.contains("via install ") == true)
+    #expect(run.result.steps[2].changes.first?.contains("via install ") == true)
     #expect(Harness.verified(run.state))
   }
 
@@ -93,8 +93,8 @@ enum Harness {
     }
     let run = Harness.run(Harness.activation, state: state, params: Harness.activationParams)
     #expect(run.result.exitCode == 0)
-    #expect(run.result.steps[0].outcome == .ok)
-    #expect(run.result.steps[1].outcome == .changed)
+    #expect(run.result.steps[2].outcome == .ok)
+    #expect(run.result.steps[3].outcome == .changed)
     #expect(Harness.verified(run.state))
   }
 
@@ -109,23 +109,23 @@ enum Harness {
     #expect(d.message == "ensure failed: cycles >= 1T")
     #expect(d.labels.map(\.text) == ["38.8B", "1T"])
     #expect(d.notes.contains { $0.message.contains("reported success") })
-    #expect(run.result.steps[1].outcome == .failed)
-    #expect(run.result.steps[1].warnings.contains { $0.contains("`wallet` reported success") })
+    #expect(run.result.steps[3].outcome == .failed)
+    #expect(run.result.steps[3].warnings.contains { $0.contains("`wallet` reported success") })
   }
 
   @Test func silentForwardIsAWarningEvenWhenTopUpRescues() {
     let state = Harness.world { $0.faults = [.init(operation: "wallet_send", kind: "silent_forward")] }
     let run = Harness.run(Harness.activation, state: state, params: Harness.activationParams)
     #expect(run.result.exitCode == 0)
-    #expect(run.result.steps[1].warnings.contains { $0.contains("`wallet` reported success") })
-    #expect(run.result.steps[1].changes.first?.contains("via top_up") == true)
+    #expect(run.result.steps[3].warnings.contains { $0.contains("`wallet` reported success") })
+    #expect(run.result.steps[3].changes.first?.contains("via top_up") == true)
   }
 
   @Test func poorWalletFallsBackToTopUp() {
     let state = Harness.world { $0.canisters["wdhec-2yaaa-aaaao-a6dgq-cai"]?.cycles = "100000000000" }
     let run = Harness.run(Harness.activation, state: state, params: Harness.activationParams)
     #expect(run.result.exitCode == 0)
-    #expect(run.result.steps[1].changes.first?.contains("via top_up") == true)
+    #expect(run.result.steps[3].changes.first?.contains("via top_up") == true)
     #expect(run.output.contains { $0.contains("wallet cannot apply") && $0.contains("holds 100B") })
     #expect(Harness.verified(run.state))
   }
@@ -157,10 +157,10 @@ enum Harness {
     let before = SimulatedIC.demoWorld
     let run = Harness.run(Harness.activation, params: Harness.activationParams, mode: .plan)
     #expect(run.result.exitCode == 0)
-    #expect(run.result.steps.map(\.outcome) == [.wouldChange, .wouldChange, .wouldChange, .skipped, .ok])
+    #expect(run.result.steps.map(\.outcome) == [.skipped, .skipped, .wouldChange, .wouldChange, .wouldChange, .skipped, .ok, .ok])
     #expect(run.sim.snapshot == before, "plan never mutates the backend")
     #expect(
-      run.result.steps[1].changes == [
+      run.result.steps[3].changes == [
         "cycles: 38.8B → 1.01T via wallet wdhec-2yaaa-aaaao-a6dgq-cai (would send 971.2B)"
       ])
   }
@@ -283,7 +283,7 @@ enum Harness {
   }
 
   @Test func missingParamIsAUsageErrorBeforeAnythingRuns() {
-    let r = Harness.run(Harness.activation, params: [:])
+    let r = Harness.run("runbook \"p\" version 1\nparam canister: canister\nstep \"s\" on canister {\n  require cycles > 0\n}\n", params: [:])
     #expect(r.result.exitCode == 2)
     #expect(r.result.failure!.diagnostic.message.contains("missing required param `canister`"))
     #expect(r.result.steps.isEmpty)
@@ -415,11 +415,11 @@ enum Harness {
     }
     #expect(run.result.exitCode == 0)
     let markdown = try RunReport.markdown(journalPath: journal.path)
-    #expect(markdown.hasPrefix("# Run report: canister-production-activation v1"))
-    #expect(markdown.contains("### 2. Top up cycles to 1T"))
+    #expect(markdown.hasPrefix("# Run report: canister-production-activation v2"))
+    #expect(markdown.contains("### 4. Top up cycles to 1T"))
     #expect(markdown.contains("action `wallet_send` on `6iu47-dyaaa-aaaaf-qgeza-cai` amount 971200000000"))
     #expect(markdown.contains("**Outcome: skipped**: the production oracle bridge is not live yet"))
-    #expect(markdown.contains("3 changed, 1 ok, 1 skipped, 0 failed — exit 0"))
+    #expect(markdown.contains("3 changed, 2 ok, 3 skipped, 0 failed — exit 0"))
     #expect(markdown.contains("`oracle_live` = `false`"))
   }
 
