@@ -72,6 +72,14 @@ enum LifecycleBuiltins {
         summary: "deletes a stopped canister (always asked, even with --yes); its cycles go back to the identity",
         body: { args, context throws(RuntimeError) in
           guard case .principal(let c) = args[0] else { return .void }
+          // One rule on every backend (icp would stop it itself; dfx would ask): stopped first.
+          let status = try context.state(of: c).status
+          guard status == .stopped else {
+            throw .message(
+              .failed,
+              "canister \(c.text) is \(status.rawValue); it must be stopped before it is deleted (`ensure status == stopped via stop` first)"
+            )
+          }
           let effect = Effect(
             "delete", target: .canisters([c]),
             description: "DELETE canister \(c.text) (its module, memory and snapshots are lost)",
@@ -201,12 +209,15 @@ enum LifecycleBuiltins {
     let controllers = items.compactMap { if case .principal(let p) = $0 { p } else { nil } }
     guard amount > 0 else { throw .message(.failed, "`create_canister` needs a positive amount of cycles") }
     let me = try context.identityPrincipal()
+    // Controllers that leave out the identity lock it out of what it creates: always asked.
+    let lockedOut = !controllers.isEmpty && !controllers.contains(me)
     let owners = controllers.isEmpty ? "\(context.identityName)" : controllers.map(\.text).joined(separator: ", ")
     let effect = Effect(
       "create", target: .canisters([me]),
       description:
-        "create a canister with \(ValueFormat.cycles(amount)) from \(context.identityName)'s cycles ledger (controllers: \(owners))",
-      cycles: amount)
+        "create a canister with \(ValueFormat.cycles(amount)) from \(context.identityName)'s cycles ledger (controllers: \(owners))"
+        + (lockedOut ? "; \(context.identityName) will NOT control it" : ""),
+      cycles: amount, alwaysConfirm: lockedOut)
     let id = try act(context, effect, { "created canister \($0.text)\(context.isPlan ? " (its id predicted)" : "")" }) {
       (b) throws(BackendError) in try b.createCanister(cycles: amount, controllers: controllers)
     }

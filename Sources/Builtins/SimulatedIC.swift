@@ -547,7 +547,10 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
       switch (mode, r.module_hash) {
       case (.install, .some):
         throw .reject(
-          code: "IC0538", message: "canister \(canister.text) already has a module; use upgrade or reinstall")
+          code: "IC0514",
+          message:
+            "Canister \(canister.text) cannot be installed because the canister is not empty. Try installing with mode='reinstall' instead."
+        )
       case (.upgrade, .none):
         throw .reject(code: "IC0537", message: "canister \(canister.text) has no module to upgrade")
       default: break

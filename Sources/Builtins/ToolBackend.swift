@@ -27,6 +27,9 @@ public final class ToolBackend: Backend, @unchecked Sendable {
   public var runner: ToolRunner
   private let lock = NSLock()
   private var cachedPrincipal: Principal?
+  /// The status each canister was last seen in through this backend, and when: a dfx upgrade
+  /// uses it to decide whether to stop and restart the canister, without reading it again.
+  private var lastStatus: [Principal: (status: CanisterStatus, at: Date)] = [:]
 
   /// Refuses what the tool would refuse or get wrong, before any call: a URL network on icp
   /// without a root key, and `local` on icp outside an icp project (icp has no `local` network
@@ -112,6 +115,13 @@ public final class ToolBackend: Backend, @unchecked Sendable {
   private func call(_ arguments: [String], canister: Principal?, mutating: Bool = false) throws(BackendError)
     -> String
   {
+    try output(arguments, canister: canister, mutating: mutating).stdout
+  }
+
+  /// `call`, with both streams (dfx prints some results on stderr).
+  private func output(_ arguments: [String], canister: Principal?, mutating: Bool = false) throws(BackendError)
+    -> ToolRunner.Output
+  {
     let out = try runner.run(arguments)
     guard out.status == 0 else {
       let failure = ToolOutput.failure(out, tool: tool.rawValue, canister: canister, identity: identityName)
@@ -120,7 +130,7 @@ public final class ToolBackend: Backend, @unchecked Sendable {
       }
       throw failure
     }
-    return out.stdout
+    return out
   }
 
   public func predictor() -> Backend { SimulatedIC.predicting(from: self) }
@@ -144,10 +154,11 @@ public final class ToolBackend: Backend, @unchecked Sendable {
     switch tool {
     case .icp:
       let out = try call(["canister", "status", canister.text, "--json"] + common, canister: canister)
-      return try ToolOutput.icpStatus(out, canister: canister, identity: identityName)
+      return remember(try ToolOutput.icpStatus(out, canister: canister, identity: identityName))
     case .dfx:
-      return try ToolOutput.dfxStatus(
-        try call(["canister", "status", canister.text] + common, canister: canister), canister: canister)
+      return remember(
+        try ToolOutput.dfxStatus(
+          try call(["canister", "status", canister.text] + common, canister: canister), canister: canister))
     }
   }
 
@@ -177,9 +188,35 @@ public final class ToolBackend: Backend, @unchecked Sendable {
       throw .environment("cannot write the module to a temporary file")
     }
     defer { try? FileManager.default.removeItem(atPath: path) }
-    _ = try call(
-      ["canister", "install", canister.text, "--wasm", path, "--mode", mode.rawValue, "--yes"] + common,
-      canister: canister, mutating: true)
+    var arguments = ["canister", "install", canister.text, "--wasm", path, "--mode", mode.rawValue, "--yes"]
+    guard tool == .dfx, mode != .install else {
+      // icp stops a running canister around an upgrade or reinstall and restarts it afterwards,
+      // even when the install failed; it keeps a Motoko heap (enhanced orthogonal persistence)
+      // by reading the installed canister's metadata.
+      _ = try call(arguments + common, canister: canister, mutating: true)
+      return
+    }
+    // dfx does neither: rbic does both, so the two backends behave the same.
+    if mode == .upgrade, (try? ModuleMetadata.sections(wasm))?["enhanced-orthogonal-persistence"] != nil {
+      arguments += ["--wasm-memory-persistence", "keep"]
+    }
+    let seen = lock.withLock { lastStatus[canister] }.flatMap { $0.at.timeIntervalSinceNow > -60 ? $0.status : nil }
+    var current = seen
+    if current == nil { current = try status(canister).status }
+    let running = current == .running
+    if running {
+      do { try stop(canister) } catch .unknownOutcome(let why) {
+        // The stop may have happened: it did if the canister now says so.
+        guard try status(canister).status == .stopped else { throw .unknownOutcome(why) }
+      }
+    }
+    let installed: Result<Void, BackendError>
+    do {
+      _ = try call(arguments + common, canister: canister, mutating: true)
+      installed = .success(())
+    } catch { installed = .failure(error) }
+    if running { try start(canister) }
+    try installed.get()
   }
 
   public func updateControllers(_ canister: Principal, add: [Principal], remove: [Principal]) throws(BackendError) {
@@ -194,8 +231,11 @@ public final class ToolBackend: Backend, @unchecked Sendable {
 
   public func walletSend(wallet: Principal, to canister: Principal, amount: Int128) throws(BackendError) {
     let argument = "(record { canister = principal \"\(canister.text)\"; amount = \(amount) : nat64 })"
-    let reply = try call(
-      ["canister", "call", wallet.text, "wallet_send", argument] + common, canister: wallet, mutating: true)
+    let reply = try withArgumentFile(argument) { (file) throws(BackendError) in
+      try call(
+        ["canister", "call", wallet.text, "wallet_send", tool == .icp ? "--args-file" : "--argument-file", file]
+          + common, canister: wallet, mutating: true)
+    }
     do { try ToolOutput.walletSendReply(reply) } catch {
       // The call returned, but with a reply that does not say whether the cycles moved.
       if case .environment(let message) = error { throw .unknownOutcome(message) }
@@ -211,16 +251,149 @@ public final class ToolBackend: Backend, @unchecked Sendable {
     _ = try call(arguments + common, canister: canister, mutating: true)
   }
 
+  private func remember(_ state: CanisterState) -> CanisterState {
+    lock.withLock { lastStatus[state.id] = (state.status, Date()) }
+    return state
+  }
+
   public func start(_ canister: Principal) throws(BackendError) {
+    lock.withLock { lastStatus[canister] = nil }
     _ = try call(["canister", "start", canister.text] + common, canister: canister, mutating: true)
+    lock.withLock { lastStatus[canister] = (.running, Date()) }
   }
 
   public func stop(_ canister: Principal) throws(BackendError) {
+    lock.withLock { lastStatus[canister] = nil }
     _ = try call(["canister", "stop", canister.text] + common, canister: canister, mutating: true)
+    lock.withLock { lastStatus[canister] = (.stopped, Date()) }
   }
 
   public func call(_ canister: Principal, method: String, argument: String) throws(BackendError) -> String {
-    try call(["canister", "call", canister.text, method, argument] + common, canister: canister, mutating: true)
-      .trimmingCharacters(in: .whitespacesAndNewlines)
+    try withArgumentFile(argument) { (file) throws(BackendError) in
+      try call(
+        ["canister", "call", canister.text, method, tool == .icp ? "--args-file" : "--argument-file", file] + common,
+        canister: canister, mutating: true)
+    }.trimmingCharacters(in: .whitespacesAndNewlines)
+  }
+
+  /// Candid arguments go in a file readable only by this user, never on the command line (where
+  /// any process could read them), and the file is removed after the call.
+  private func withArgumentFile<T>(_ candid: String, _ body: (String) throws(BackendError) -> T) throws(BackendError)
+    -> T
+  {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("rbic-args-\(UUID().uuidString).did").path
+    let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+    guard fd >= 0 else { throw .environment("cannot write the call's arguments to a temporary file") }
+    let bytes = Array(candid.utf8)
+    let written = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
+    close(fd)
+    defer { unlink(path) }
+    guard written == bytes.count else { throw .environment("cannot write the call's arguments to a temporary file") }
+    return try body(path)
+  }
+
+  // MARK: - Lifecycle
+
+  public func createCanister(cycles: Int128, controllers: [Principal]) throws(BackendError) -> Principal {
+    guard tool == .icp else {
+      throw .unsupported(
+        "dfx cannot create a canister outside a dfx project: `dfx canister create` needs dfx.json and a canister name, and `dfx ledger create-canister` spends ICP, not cycles; use --backend icp (or auto)"
+      )
+    }
+    // `--controller` replaces the controller list; none leaves the identity in control.
+    var arguments = ["canister", "create", "--detached", "--cycles", String(cycles), "--quiet"]
+    for p in controllers { arguments += ["--controller", p.text] }
+    let out = try call(arguments + common, canister: nil, mutating: true)
+    guard let line = out.split(separator: "\n").last, let id = Principal(text: String(line)) else {
+      // The canister exists, but its id is lost: the outcome is unknown to everyone after.
+      throw .unknownOutcome("`icp canister create` printed `\(out.prefix(120))`, not the new canister's id")
+    }
+    return id
+  }
+
+  public func deleteCanister(_ canister: Principal) throws(BackendError) {
+    // icp recovers the cycles to the identity's cycles ledger; dfx withdraws them there too
+    // (it needs a dfx.json, and asks about a running canister unless `-y`).
+    let arguments =
+      tool == .icp ? ["canister", "delete", canister.text] : ["canister", "delete", canister.text, "--yes"]
+    _ = try call(arguments + common, canister: canister, mutating: true)
+  }
+
+  public func updateSettings(_ canister: Principal, _ settings: CanisterSettings) throws(BackendError) {
+    var arguments =
+      tool == .icp
+      ? ["canister", "settings", "update", canister.text] : ["canister", "update-settings", canister.text]
+    if let t = settings.freezingThreshold {
+      arguments += ["--freezing-threshold", String(t)]
+      // dfx refuses these without its confirmation flags; rbic asked the operator already
+      // (an extreme threshold is always confirmed).
+      if tool == .dfx, t > 50_000_000 { arguments.append("--confirm-very-long-freezing-threshold") }
+      if tool == .dfx, t < 604_800 { arguments.append("--confirm-very-short-freezing-threshold") }
+    }
+    if let m = settings.memoryAllocation { arguments += ["--memory-allocation", String(m)] }
+    if let l = settings.reservedCyclesLimit { arguments += ["--reserved-cycles-limit", String(l)] }
+    if let v = settings.logVisibility { arguments += ["--log-visibility", v.rawValue] }
+    _ = try call(arguments + common, canister: canister, mutating: true)
+  }
+
+  public func takeSnapshot(_ canister: Principal, replacing: String?) throws(BackendError) -> CanisterSnapshot {
+    let replace = replacing.map { ["--replace", $0] } ?? []
+    switch tool {
+    case .icp:
+      let out = try call(
+        ["canister", "snapshot", "create", canister.text] + replace + ["--json"] + common, canister: canister,
+        mutating: true)
+      return try ToolOutput.icpSnapshot(try ToolOutput.jsonObject(out, "`icp canister snapshot create`"), out)
+    case .dfx:
+      let out = try output(
+        ["canister", "snapshot", "create", canister.text] + replace + common, canister: canister, mutating: true)
+      // dfx says so on stderr (some releases on stdout); its time and size come from the list.
+      let id = try ToolOutput.dfxSnapshotID(out.stderr + "\n" + out.stdout)
+      return try snapshots(canister).first { $0.id == id } ?? CanisterSnapshot(id: id, takenAt: 0, size: 0)
+    }
+  }
+
+  public func snapshots(_ canister: Principal) throws(BackendError) -> [CanisterSnapshot] {
+    switch tool {
+    case .icp:
+      let out = try call(["canister", "snapshot", "list", canister.text, "--json"] + common, canister: canister)
+      return try ToolOutput.icpSnapshots(out)
+    case .dfx:
+      let out = try output(["canister", "snapshot", "list", canister.text] + common, canister: canister)
+      return try ToolOutput.dfxSnapshots(out.stderr + "\n" + out.stdout)
+    }
+  }
+
+  public func restoreSnapshot(_ canister: Principal, id: String) throws(BackendError) {
+    _ = try call(
+      ["canister", "snapshot", tool == .icp ? "restore" : "load", canister.text, id] + common, canister: canister,
+      mutating: true)
+  }
+
+  public func deleteSnapshot(_ canister: Principal, id: String) throws(BackendError) {
+    _ = try call(["canister", "snapshot", "delete", canister.text, id] + common, canister: canister, mutating: true)
+  }
+
+  public func logs(_ canister: Principal) throws(BackendError) -> [CanisterLogRecord] {
+    // icp 1.3.0 prints JSON by default and lines with --json; later releases swapped them back.
+    // Without the flag, the output says which it is.
+    try ToolOutput.logs(try call(["canister", "logs", canister.text] + common, canister: canister), tool: tool.rawValue)
+  }
+
+  public func icpBalance() throws(BackendError) -> Int64 {
+    let arguments = tool == .icp ? ["token", "balance"] : ["ledger", "balance"]
+    return try ToolOutput.icpBalance(try call(arguments + common, canister: nil), tool: tool.rawValue)
+  }
+
+  public func mintCycles(icp e8s: Int64) throws(BackendError) -> Int128 {
+    let amount = ValueFormat.icpDecimal(e8s)
+    switch tool {
+    case .icp:
+      return try ToolOutput.minted(
+        try call(["cycles", "mint", "--icp", amount] + common, canister: nil, mutating: true), tool: "icp")
+    case .dfx:
+      return try ToolOutput.minted(
+        try call(["cycles", "convert", "--amount", amount] + common, canister: nil, mutating: true), tool: "dfx")
+    }
   }
 }

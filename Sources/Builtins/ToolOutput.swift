@@ -36,9 +36,22 @@ package enum ToolOutput {
       let freezing = (settings["freezing_threshold"] as? String).flatMap(number)
     else { throw unexpected(what, stdout) }
     let info = try publicInfo(controllers: controllers, hash: object["module_hash"] as? String, what: what)
+    // Figures a status has had since icp 1.0; a value that is there but does not parse is an error.
+    func figure(_ value: Any?) throws(BackendError) -> Int128? {
+      guard let value else { return nil }
+      guard let text = value as? String, let n = number(text) else { throw unexpected(what, stdout) }
+      return n
+    }
+    var visibility = LogVisibility.controllers
+    if let v = settings["log_visibility"] as? [String: Any], v["type"] as? String == "Public" { visibility = .public }
     return CanisterState(
       id: canister, status: status, cycles: cycles, moduleHash: info.moduleHash, controllers: info.controllers,
-      memory: Int64(clamping: memory), freezingThreshold: Int64(clamping: freezing))
+      memory: Int64(clamping: memory), freezingThreshold: Int64(clamping: freezing),
+      reservedCycles: try figure(object["reserved_cycles"]) ?? 0,
+      idleBurnPerDay: try figure(object["idle_cycles_burned_per_day"]) ?? 0,
+      memoryAllocation: Int64(clamping: try figure(settings["memory_allocation"]) ?? 0),
+      reservedCyclesLimit: try figure(settings["reserved_cycles_limit"]) ?? 5_000_000_000_000,
+      logVisibility: visibility)
   }
 
   /// `Balance: 1_000_000 cycles`
@@ -185,7 +198,12 @@ extension ToolOutput {
       controllers: controllers.split(separator: " ").map(String.init), hash: hash == "None" ? nil : hash, what: what)
     return CanisterState(
       id: canister, status: status, cycles: cycles, moduleHash: info.moduleHash, controllers: info.controllers,
-      memory: Int64(clamping: memory), freezingThreshold: Int64(clamping: freezing))
+      memory: Int64(clamping: memory), freezingThreshold: Int64(clamping: freezing),
+      reservedCycles: value("Reserved", unit: "Cycles") ?? 0,
+      idleBurnPerDay: value("Idle cycles burned per day", unit: "Cycles") ?? 0,
+      memoryAllocation: Int64(clamping: value("Memory allocation", unit: "Bytes") ?? 0),
+      reservedCyclesLimit: value("Reserved cycles limit", unit: "Cycles") ?? 5_000_000_000_000,
+      logVisibility: fields["Log visibility"] == "public" ? .public : .controllers)
   }
 
   /// `dfx cycles balance --precise`: `1234 cycles.`
@@ -251,5 +269,141 @@ extension ToolOutput {
       bytes = b
     }
     return PublicCanisterInfo(controllers: controllers, moduleHash: bytes)
+  }
+}
+
+extension ToolOutput {
+  /// `{"snapshot_id":"<hex>","taken_at_timestamp":<ns>,"total_size_bytes":<n>}` (icp `--json`).
+  static func icpSnapshot(_ object: [String: Any], _ text: String) throws(BackendError) -> CanisterSnapshot {
+    guard let id = object["snapshot_id"] as? String, id.allSatisfy(\.isHexDigit),
+      let taken = (object["taken_at_timestamp"] as? NSNumber)?.uint64Value,
+      let size = (object["total_size_bytes"] as? NSNumber)?.int64Value
+    else { throw unexpected("`icp canister snapshot`", text) }
+    return CanisterSnapshot(id: id, takenAt: taken, size: size)
+  }
+
+  /// `icp canister snapshot list --json`: `{"snapshots":[…]}`.
+  static func icpSnapshots(_ stdout: String) throws(BackendError) -> [CanisterSnapshot] {
+    let object = try jsonObject(stdout, "`icp canister snapshot list`")
+    guard let list = object["snapshots"] as? [[String: Any]] else {
+      throw unexpected("`icp canister snapshot list`", stdout)
+    }
+    var out: [CanisterSnapshot] = []
+    for item in list { out.append(try icpSnapshot(item, stdout)) }
+    return out
+  }
+
+  /// dfx: `Created a new snapshot of canister X. Snapshot ID: <hex>`.
+  static func dfxSnapshotID(_ text: String) throws(BackendError) -> String {
+    guard let m = text.firstMatch(of: /Snapshot ID: ([0-9a-f]+)/) else {
+      throw unexpected("`dfx canister snapshot create`", text)
+    }
+    return String(m.1)
+  }
+
+  /// dfx: `<hex>: 1.50 MiB, taken at 2026-08-18 15:25:23 UTC` per snapshot, or
+  /// `No snapshots found in canister X`. Sizes are rounded by dfx; they are read as printed.
+  static func dfxSnapshots(_ text: String) throws(BackendError) -> [CanisterSnapshot] {
+    var out: [CanisterSnapshot] = []
+    let time = DateFormatter()
+    time.locale = Locale(identifier: "en_US_POSIX")
+    time.timeZone = TimeZone(identifier: "UTC")
+    time.dateFormat = "yyyy-MM-dd HH:mm:ss 'UTC'"
+    for line in text.split(separator: "\n").map(String.init) {
+      guard let m = line.firstMatch(of: /^([0-9a-f]+): ([0-9.]+) (B|KiB|MiB|GiB|TiB), taken at (.+ UTC)$/) else { continue }
+      let scale: Double =
+        switch m.3 {
+        case "KiB": 1024
+        case "MiB": 1_048_576
+        case "GiB": 1_073_741_824
+        case "TiB": 1_099_511_627_776
+        default: 1
+        }
+      guard let n = Double(m.2), let date = time.date(from: String(m.4)) else {
+        throw unexpected("`dfx canister snapshot list`", line)
+      }
+      out.append(
+        CanisterSnapshot(
+          id: String(m.1), takenAt: UInt64(max(0, date.timeIntervalSince1970)) * 1_000_000_000,
+          size: Int64(clamping: Int((n * scale).rounded()))))
+    }
+    if out.isEmpty, !text.contains("No snapshots found") { throw unexpected("`dfx canister snapshot list`", text) }
+    return out
+  }
+
+  /// Canister logs: icp's JSON `{"log_records":[{"timestamp","index","content"}]}`, or the text
+  /// lines both tools print, `[42. 2021-05-06T19:17:10.000000001Z]: message`.
+  static func logs(_ stdout: String, tool: String) throws(BackendError) -> [CanisterLogRecord] {
+    let text = stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    let what = "`\(tool) canister logs`"
+    if text.isEmpty || text == "No logs" { return [] }
+    if text.hasPrefix("{") {
+      guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any],
+        let records = object["log_records"] as? [[String: Any]]
+      else { throw unexpected(what, text) }
+      var out: [CanisterLogRecord] = []
+      for r in records {
+        guard let index = (r["index"] as? NSNumber)?.uint64Value, let time = (r["timestamp"] as? NSNumber)?.uint64Value,
+          let content = r["content"] as? String
+        else { throw unexpected(what, text) }
+        out.append(CanisterLogRecord(index: index, timestamp: time, content: content))
+      }
+      return out
+    }
+    var out: [CanisterLogRecord] = []
+    for line in stdout.split(separator: "\n").map(String.init) {
+      guard let m = line.firstMatch(of: /^\[(\d+)\. (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?Z\]: (.*)$/),
+        let index = UInt64(m.1), let seconds = ISO8601DateFormatter().date(from: String(m.2) + "Z")
+      else {
+        // A message with a newline continues on the next line.
+        if !out.isEmpty {
+          out[out.count - 1].content += "\n" + line
+          continue
+        }
+        throw unexpected(what, line)
+      }
+      let digits = String((m.3 ?? ".").dropFirst())
+      let nanos = UInt64((digits + String(repeating: "0", count: max(0, 9 - digits.count))).prefix(9)) ?? 0
+      out.append(
+        CanisterLogRecord(
+          index: index, timestamp: UInt64(max(0, seconds.timeIntervalSince1970)) * 1_000_000_000 + nanos,
+          content: String(m.4)))
+    }
+    return out
+  }
+
+  /// `Balance: 1.23456780 ICP` / `Balance: 0 ICP` (icp), `87.49990000 ICP` (dfx), in e8s.
+  static func icpBalance(_ stdout: String, tool: String) throws(BackendError) -> Int64 {
+    var line = stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    if line.hasPrefix("Balance: ") { line.removeFirst("Balance: ".count) }
+    guard line.hasSuffix(" ICP"), let e8s = e8s(String(line.dropLast(4))) else {
+      throw unexpected("`\(tool)` ICP balance", stdout)
+    }
+    return e8s
+  }
+
+  /// `1.23456780` or `0` as e8s.
+  package static func e8s(_ text: String) -> Int64? {
+    let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+    guard parts.count <= 2, let whole = Int64(parts[0]) else { return nil }
+    var fraction = parts.count == 2 ? String(parts[1]) : ""
+    guard fraction.count <= 8, fraction.allSatisfy(\.isNumber) else { return nil }
+    fraction += String(repeating: "0", count: 8 - fraction.count)
+    let (scaled, o1) = whole.multipliedReportingOverflow(by: 100_000_000)
+    let (total, o2) = scaled.addingReportingOverflow(Int64(fraction) ?? 0)
+    return o1 || o2 ? nil : total
+  }
+
+  /// The cycles minted: icp `Minted N cycles to your account, new balance: M cycles.`, dfx
+  /// `Account was topped up with N cycles! New balance is M cycles.`
+  static func minted(_ stdout: String, tool: String) throws(BackendError) -> Int128 {
+    let match =
+      stdout.firstMatch(of: /Minted ([0-9_]+) cycles to your account/).map { String($0.1) }
+      ?? stdout.firstMatch(of: /topped up with ([0-9_]+) cycles!/).map { String($0.1) }
+    guard let match, let n = number(match) else {
+      // The ICP may have moved; what the minting canister did is not known from this.
+      throw .unknownOutcome("`\(tool)` printed `\(stdout.prefix(160))`, not the cycles minted")
+    }
+    return n
   }
 }

@@ -22,6 +22,8 @@ var flags: [String: [String]] = [:]
 var switches: Set<String> = []
 let valueFlags: Set<String> = [
   "--network", "-n", "--identity", "--amount", "--wasm", "--mode", "-m", "--add-controller", "--remove-controller",
+  "--cycles", "--controller", "--replace", "--freezing-threshold", "--memory-allocation", "--reserved-cycles-limit",
+  "--log-visibility", "--icp", "--args-file", "--argument-file", "--wasm-memory-persistence", "--root-key",
 ]
 var arguments = Array(CommandLine.arguments.dropFirst())[...]
 while let a = arguments.popFirst() {
@@ -42,6 +44,8 @@ func out(_ s: String) { FileHandle.standardOutput.write(Data(s.utf8)) }
 func err(_ s: String) { FileHandle.standardError.write(Data(((hostile.contains("escapes") ? escapes : "") + s).utf8)) }
 let isDfx = tool == "dfx"
 func fail(_ message: String, code: Int32? = nil) -> Never {
+  // Chatter before the error, with words a substring search would take for the error itself.
+  err(isDfx ? "WARN: Canister not found in the local cache; Insufficient cycles are reported below\n" : "WARN A newer version of icp-cli is available; this one may report IC0512 or not found\n")
   if isDfx {
     // dfx: one `Caused by:` line per cause, exit 255.
     err("Error: " + message.replacingOccurrences(of: "\n\nCaused by:\n    ", with: "\nCaused by: ") + "\n")
@@ -174,14 +178,14 @@ do throws(BackendError) {
       Canister status call result for \(positional[2]).
       Status: \(s.status.rawValue.capitalized)
       Controllers: \(s.controllers.map(\.text).sorted().joined(separator: " "))
-      Memory allocation: 0 Bytes
+      Memory allocation: \(grouped(Int128(s.memoryAllocation))) Bytes
       Compute allocation: 0 %
       Freezing threshold: \(grouped(Int128(s.freezingThreshold))) Seconds
-      Idle cycles burned per day: 20_548_135 Cycles
+      Idle cycles burned per day: \(grouped(s.idleBurnPerDay)) Cycles
       Memory Size: \(grouped(Int128(s.memory))) Bytes
       Balance: \(grouped(s.cycles)) Cycles
-      Reserved: 0 Cycles
-      Reserved cycles limit: 5_000_000_000_000 Cycles
+      Reserved: \(grouped(s.reservedCycles)) Cycles
+      Reserved cycles limit: \(grouped(s.reservedCyclesLimit)) Cycles
       Wasm memory limit: 3_221_225_472 Bytes
       Wasm memory threshold: 0 Bytes
       Module hash: \(s.moduleHash.map(ValueFormat.hex) ?? "None")
@@ -189,14 +193,12 @@ do throws(BackendError) {
       Instructions spent in queries: 0
       Total query request payload size: 0 Bytes
       Total query response payload size: 0 Bytes
-      Log visibility: controllers
+      Log visibility: \(s.logVisibility.rawValue)
 
       """)
   case "canister update-settings" where isDfx:
     let c = principal(positional.dropFirst(2).first)
-    try sim.updateControllers(
-      c, add: (flags["--add-controller"] ?? []).map(principal),
-      remove: (flags["--remove-controller"] ?? []).map(principal))
+    try applySettings(c)
     save()
   case "canister info" where isDfx:
     let c = principal(positional.dropFirst(2).first)
@@ -217,11 +219,11 @@ do throws(BackendError) {
       let controllers = s.controllers.map { q($0.text) }.joined(separator: ",")
       out(
         "{\"id\":\(q(c.text)),\"status\":\(q(s.status.rawValue.capitalized)),\"settings\":{\"controllers\":[\(controllers)],"
-          + "\"compute_allocation\":\"0\",\"memory_allocation\":\"0\",\"freezing_threshold\":\(q(grouped(Int128(s.freezingThreshold)))),"
-          + "\"reserved_cycles_limit\":\"5_000_000_000_000\",\"wasm_memory_limit\":\"3_221_225_472\",\"wasm_memory_threshold\":\"0\","
-          + "\"log_memory_limit\":\"4_096\",\"log_visibility\":{\"type\":\"Controllers\"},\"environment_variables\":[]},"
+          + "\"compute_allocation\":\"0\",\"memory_allocation\":\(q(grouped(Int128(s.memoryAllocation)))),\"freezing_threshold\":\(q(grouped(Int128(s.freezingThreshold)))),"
+          + "\"reserved_cycles_limit\":\(q(grouped(s.reservedCyclesLimit))),\"wasm_memory_limit\":\"3_221_225_472\",\"wasm_memory_threshold\":\"0\","
+          + "\"log_memory_limit\":\"4_096\",\"log_visibility\":{\"type\":\(q(s.logVisibility == .public ? "Public" : "Controllers"))},\"environment_variables\":[]},"
           + "\"module_hash\":\(s.moduleHash.map { q(ValueFormat.hex($0)) } ?? "null"),\"memory_size\":\(q(grouped(Int128(s.memory)))),"
-          + "\"cycles\":\(q(grouped(s.cycles))),\"reserved_cycles\":\"0\",\"idle_cycles_burned_per_day\":\"20_548_135\","
+          + "\"cycles\":\(q(grouped(s.cycles))),\"reserved_cycles\":\(q(grouped(s.reservedCycles))),\"idle_cycles_burned_per_day\":\(q(grouped(s.idleBurnPerDay))),"
           + "\"query_stats\":{\"num_calls_total\":\"0\",\"num_instructions_total\":\"0\",\"request_payload_bytes_total\":\"0\","
           + "\"response_payload_bytes_total\":\"0\"}}\n")
     } catch .notController {
@@ -240,23 +242,41 @@ do throws(BackendError) {
     guard let path = flags["--wasm"]?.last, let wasm = FileManager.default.contents(atPath: path) else {
       fail("Cannot install canister by principal without --wasm flag")
     }
-    guard let mode = InstallMode(rawValue: flags["--mode"]?.last ?? "upgrade") else { fail("invalid --mode", code: 2) }
-    try sim.install(c, wasm: Array(wasm), mode: mode)
+    guard let mode = InstallMode(rawValue: flags["--mode"]?.last ?? (isDfx ? "install" : "auto")) else {
+      fail("invalid --mode", code: 2)
+    }
+    // icp stops a running canister around an upgrade or reinstall, and restarts it even when the
+    // install failed; dfx does not.
+    let running = isDfx || mode == .install ? false : try sim.status(c).status == .running
+    let guarded = running
+    if guarded { try sim.stop(c) }
+    do { try sim.install(c, wasm: Array(wasm), mode: mode) } catch {
+      if guarded { try sim.start(c) }
+      save()
+      throw error
+    }
+    if guarded { try sim.start(c) }
     save()
-    err(isDfx ? "Installed code for canister \(c.text)\n" : "Canister \(c.text) installed successfully\n")
+    let verb = ["install": "Installed", "upgrade": "Upgraded", "reinstall": "Reinstalled"][mode.rawValue] ?? "Installed"
+    err(isDfx ? "\(verb) code for canister \(c.text)\n" : "Canister \(c.text) installed successfully\n")
   case "canister settings":
     guard positional.dropFirst(2).first == "update" else { fail("unsupported settings command", code: 2) }
     let c = principal(positional.dropFirst(3).first)
-    try sim.updateControllers(
-      c, add: (flags["--add-controller"] ?? []).map(principal),
-      remove: (flags["--remove-controller"] ?? []).map(principal))
+    try applySettings(c)
     save()
   case "canister start", "canister stop":
     let c = principal(positional.dropFirst(2).first)
     if positional[1] == "start" { try sim.start(c) } else { try sim.stop(c) }
     save()
   case "canister call":
-    let rest = Array(positional.dropFirst(2))
+    var rest = Array(positional.dropFirst(2))
+    if let file = flags[isDfx ? "--argument-file" : "--args-file"]?.last {
+      guard rest.count == 2, let data = FileManager.default.contents(atPath: file) else {
+        fail(isDfx ? "Path does not exist or is not a file." : "failed to read args file", code: isDfx ? 2 : 1)
+      }
+      let text = String(decoding: data, as: UTF8.self)
+      rest.append(isDfx ? text : text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
     guard rest.count == 3 else { fail("pass the canister, the method and the arguments", code: 2) }
     let c = principal(rest[0])
     if rest[1] == "wallet_send" {
@@ -277,6 +297,119 @@ do throws(BackendError) {
       out((hostile.contains("escapes") ? "(\"\(escapes)\")" : rest[2]) + "\n")
       save()
     }
+  case "canister create":
+    guard !isDfx else { fail("Cannot find dfx configuration file in the current working directory. Did you forget to create one?") }
+    guard switches.contains("--detached") else { fail("Cannot create a canister by principal", code: 2) }
+    guard let cycles = flags["--cycles"]?.last.flatMap(ToolOutput.number) else { fail("invalid --cycles", code: 2) }
+    let id = try sim.createCanister(cycles: cycles, controllers: (flags["--controller"] ?? []).map(principal))
+    save()
+    out(switches.contains("--quiet") || switches.contains("-q") ? "\(id.text)\n" : "Created canister with ID \(id.text)\n")
+  case "canister delete":
+    let c = principal(positional.dropFirst(2).first)
+    if isDfx, !FileManager.default.fileExists(atPath: "dfx.json") {
+      fail("Cannot find dfx configuration file in the current working directory. Did you forget to create one?")
+    }
+    if !isDfx { try sim.stop(c) }  // icp stops it itself
+    try sim.deleteCanister(c)
+    save()
+    err(isDfx ? "Deleting canister \(c.text), with canister_id \(c.text)\n" : "")
+  case "canister snapshot":
+    let verb = positional.dropFirst(2).first ?? ""
+    let c = principal(positional.dropFirst(3).first)
+    let name = c.text
+    if verb == "create" || verb == (isDfx ? "load" : "restore") {
+      let status = try sim.status(c).status
+      if status == .running {
+        fail(
+          isDfx
+            ? "Canister \(name) is running and snapshots should not be \(verb == "create" ? "taken of" : "applied to") running canisters. Run `dfx canister stop` first"
+            : "Canister \(name) (\(c.text)) is currently running. Please stop the canister first with `icp canister stop`.")
+      }
+    }
+    switch verb {
+    case "create":
+      let snap = try sim.takeSnapshot(c, replacing: flags["--replace"]?.last)
+      save()
+      if isDfx {
+        err("Created a new snapshot of canister \(name). Snapshot ID: \(snap.id)\n")
+      } else {
+        out("{\"snapshot_id\":\"\(snap.id)\",\"taken_at_timestamp\":\(snap.takenAt),\"total_size_bytes\":\(snap.size)}")
+      }
+    case "list":
+      let list = try sim.snapshots(c)
+      if isDfx {
+        let time = DateFormatter()
+        time.locale = Locale(identifier: "en_US_POSIX")
+        time.timeZone = TimeZone(identifier: "UTC")
+        time.dateFormat = "yyyy-MM-dd HH:mm:ss 'UTC'"
+        err(
+          list.isEmpty
+            ? "No snapshots found in canister \(name)\n"
+            : list.map {
+              "\($0.id): \($0.size) B, taken at \(time.string(from: Date(timeIntervalSince1970: Double($0.takenAt) / 1e9)))"
+            }.joined(separator: "\n") + "\n")
+      } else {
+        out(
+          "{\"snapshots\":["
+            + list.map {
+              "{\"snapshot_id\":\"\($0.id)\",\"taken_at_timestamp\":\($0.takenAt),\"total_size_bytes\":\($0.size)}"
+            }.joined(separator: ",") + "]}")
+      }
+    case "restore" where !isDfx, "load" where isDfx:
+      guard let id = positional.dropFirst(4).first else { fail("missing the snapshot id", code: 2) }
+      try sim.restoreSnapshot(c, id: id)
+      save()
+      err(isDfx ? "Loaded snapshot \(id) in canister \(name)\n" : "Restored canister \(name) (\(c.text)) from snapshot \(id)\n")
+    case "delete":
+      guard let id = positional.dropFirst(4).first else { fail("missing the snapshot id", code: 2) }
+      try sim.deleteSnapshot(c, id: id)
+      save()
+      err(isDfx ? "Deleted snapshot \(id) from canister \(name)\n" : "Deleted snapshot \(id) from canister \(name) (\(c.text))\n")
+    default:
+      err("error: unrecognized subcommand '\(verb)'\n")
+      exit(2)
+    }
+  case "canister logs":
+    let c = principal(positional.dropFirst(2).first)
+    let records = try sim.logs(c)
+    let stamp = ISO8601DateFormatter()
+    let lines = records.map { r in
+      let seconds = stamp.string(from: Date(timeIntervalSince1970: Double(r.timestamp / 1_000_000_000)))
+      let nanos = r.timestamp % 1_000_000_000
+      let time = nanos == 0 ? seconds : seconds.dropLast() + String(format: ".%09lluZ", nanos)
+      return "[\(r.index). \(time)]: \(r.content)"
+    }
+    if isDfx {
+      out(lines.isEmpty ? "No logs\n" : lines.joined(separator: "\n") + "\n")
+    } else if ProcessInfo.processInfo.environment["RBIC_DOUBLE_VERSION"] == "1.3.0" || ProcessInfo.processInfo.environment["RBIC_DOUBLE_VERSION"] == nil {
+      // icp 1.3.0 prints JSON without --json (the formats were swapped until the next release).
+      out(
+        "{\"log_records\":["
+          + records.map {
+            "{\"timestamp\":\($0.timestamp),\"index\":\($0.index),\"content\":\(ValueFormat.jsonQuote($0.content))}"
+          }.joined(separator: ",") + "]}")
+    } else {
+      out(lines.joined(separator: "\n") + "\n")
+    }
+  case "token balance" where !isDfx, "ledger balance" where isDfx:
+    let e8s = try sim.icpBalance()
+    let amount = !isDfx && e8s == 0 ? "0" : ValueFormat.icpDecimal(e8s)
+    out(isDfx ? "\(amount) ICP\n" : "Balance: \(amount) ICP\n")
+  case "cycles mint" where !isDfx, "cycles convert" where isDfx:
+    guard let text = flags[isDfx ? "--amount" : "--icp"]?.last, let e8s = ToolOutput.e8s(text) else {
+      fail("invalid amount", code: 2)
+    }
+    do throws(BackendError) {
+      let minted = try sim.mintCycles(icp: e8s)
+      save()
+      let balance = try sim.cyclesBalance()
+      out(
+        isDfx
+          ? "Transfer sent at block height 21126101\nUsing transfer at block height 21126101\nAccount was topped up with \(grouped(minted)) cycles! New balance is \(grouped(balance)) cycles.\n"
+          : "Minted \(grouped(minted)) cycles to your account, new balance: \(grouped(balance)) cycles.\n")
+    } catch .insufficientFunds(let m) {
+      fail(isDfx ? "Failed to transfer funds.\nCaused by: the debit account doesn't have enough funds to complete the transaction" : m)
+    }
   default:
     err(
       "error: unrecognized subcommand '\(command)'\n\nUsage: \(tool) <COMMAND>\n\nFor more information, try '--help'.\n"
@@ -285,4 +418,51 @@ do throws(BackendError) {
   }
 } catch {
   report(error, "failed to \(command)")
+}
+
+/// `settings update` (icp) and `update-settings` (dfx): controllers and the settings rbic sets,
+/// with dfx's guards on extreme freezing thresholds.
+@MainActor func applySettings(_ c: Principal) throws(BackendError) {
+  let add = (flags["--add-controller"] ?? []).map(principal)
+  let remove = (flags["--remove-controller"] ?? []).map(principal)
+  if !add.isEmpty || !remove.isEmpty {
+    try sim.updateControllers(c, add: add, remove: remove)
+    if isDfx {
+      // dfx echoes the change on stdout, the canister in quotes, the principals sorted.
+      let name = "\"\(positional.dropFirst(2).first ?? "")\""
+      for (list, verb) in [(add, "Added as controller"), (remove, "Removed from controller")] where !list.isEmpty {
+        let plural = list.count == 1 ? "" : "s"
+        let words = verb == "Added as controller" ? "Added as controller\(plural) of" : "Removed from controller\(plural) of"
+        out("\(words) \(name): \(list.map(\.text).sorted().joined(separator: " "))\n")
+      }
+    }
+  }
+  var settings = CanisterSettings()
+  if let t = flags["--freezing-threshold"]?.last {
+    guard let seconds = Int64(t) else { fail("invalid value '\(t)' for '--freezing-threshold'", code: 2) }
+    if isDfx, seconds > 50_000_000, !switches.contains("--confirm-very-long-freezing-threshold") {
+      fail(
+        "The freezing threshold is defined in SECONDS before the canister would run out of cycles, not in cycles.\nTo fix: If you truly want to set a freezing threshold that is longer than a year, please run the same command, but with the flag --confirm-very-long-freezing-threshold to confirm you want to do this."
+      )
+    }
+    if isDfx, seconds < 604_800, !switches.contains("--confirm-very-short-freezing-threshold") {
+      fail(
+        "The freezing threshold is very short at less than 1 week. This may lead to canisters getting uninstalled with no or too little warning when cycles run out.\nTo fix: If you truly want to set a freezing threshold that is shorter than a week, please run the same command, but with the flag --confirm-very-short-freezing-threshold to confirm you want to do this."
+      )
+    }
+    settings.freezingThreshold = seconds
+  }
+  if let m = flags["--memory-allocation"]?.last {
+    guard let bytes = Int64(m) else { fail("invalid value '\(m)' for '--memory-allocation'", code: 2) }
+    settings.memoryAllocation = bytes
+  }
+  if let l = flags["--reserved-cycles-limit"]?.last {
+    guard let limit = Int128(l) else { fail("invalid value '\(l)' for '--reserved-cycles-limit'", code: 2) }
+    settings.reservedCyclesLimit = limit
+  }
+  if let v = flags["--log-visibility"]?.last {
+    guard let visibility = LogVisibility(rawValue: v) else { fail("Must be `controllers` or `public`.", code: 2) }
+    settings.logVisibility = visibility
+  }
+  if settings != CanisterSettings() { try sim.updateSettings(c, settings) }
 }
