@@ -303,3 +303,65 @@ import Testing
     #expect(reader.result.exitCode == 0)
   }
 }
+
+/// The seed's decision tree, every starting state, both forms of the activation runbook (the
+/// explicit id, and the name's `production` entry in canister_ids.json, created when missing).
+@Suite struct DecisionTreeTests {
+  enum Start: CaseIterable {
+    case noProductionCanister, emptyModule, currentModule, outdatedModule
+  }
+
+  static func world(_ start: Start) -> SimulatedIC.State {
+    Harness.world { w in
+      switch start {
+      case .noProductionCanister, .outdatedModule: break
+      case .emptyModule: w.canisters[Harness.userService.text]?.module_hash = nil
+      case .currentModule: w.canisters[Harness.userService.text]?.module_hash = ValueFormat.hex(Harness.wasmHash)
+      }
+    }
+  }
+
+  /// Runs the activation runbook in a project directory whose canister_ids.json has the
+  /// production entry unless the canister does not exist yet.
+  static func activate(_ start: Start, byName: Bool, state: SimulatedIC.State? = nil, dir: String? = nil) throws
+    -> (Harness.Outcome, String)
+  {
+    let dir = try dir ?? LifecycleTests.project(
+      start == .noProductionCanister
+        ? "{\n  \"user_service\": {\n    \"ic\": \"mwutv-4iaaa-aaaac-behda-cai\"\n  }\n}\n"
+        : "{\n  \"user_service\": {\n    \"production\": \"\(Harness.userService.text)\"\n  }\n}\n")
+    var params = ["wasm": Harness.wasm]
+    if !byName { params["canister"] = Harness.userService.text }
+    let run = Harness.run(Harness.activation, state: state ?? world(start), params: params) {
+      $0.yes = true
+      $0.projectDirectory = dir
+    }
+    return (run, dir)
+  }
+
+  @Test(arguments: Start.allCases, [true, false])
+  func convergesFromEveryStartingState(_ start: Start, byName: Bool) throws {
+    if start == .noProductionCanister, !byName { return }  // an explicit id names a canister that exists
+    let (first, dir) = try Self.activate(start, byName: byName)
+    #expect(first.result.exitCode == 0, "\(start): \(first.result.failure?.diagnostic.message ?? "")")
+    let ids = try CanisterIDsFile(text: String(contentsOfFile: dir + "/canister_ids.json", encoding: .utf8)).ids
+    let prod = try #require(ids["user_service"]?["production"]).description
+    let state = try first.sim.status(#require(Principal(text: prod)))
+    #expect(Harness.verified(state), "\(start): \(state)")
+    let outcomes = first.result.steps.map(\.outcome)
+    switch start {
+    case .noProductionCanister:
+      #expect(outcomes[0] == .changed && prod != Harness.userService.text, "created")
+      #expect(ids["user_service"]?["ic"] == "mwutv-4iaaa-aaaac-behda-cai", "the other entries kept")
+      #expect(first.result.steps[2].changes.first?.contains("via install ") == true, "a fresh install")
+    case .emptyModule: #expect(first.result.steps[2].changes.first?.contains("via install ") == true)
+    case .currentModule: #expect(outcomes[2] == .ok)
+    case .outdatedModule: #expect(first.result.steps[2].changes.first?.contains("via upgrade ") == true)
+    }
+    if start != .noProductionCanister { #expect(outcomes[0] == .skipped) }
+    let again = try Self.activate(start, byName: byName, state: first.sim.snapshot, dir: dir).0
+    #expect(again.result.exitCode == 0)
+    #expect(again.result.recap.changed == 0, "\(start): converged")
+    #expect(again.sim.snapshot == first.sim.snapshot)
+  }
+}

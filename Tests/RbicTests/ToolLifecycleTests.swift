@@ -184,4 +184,33 @@ import Testing
       Issue.record("a usage error means the operation is not supported")
     }
   }
+
+  /// Step 0 through the tools: the name form with no production entry creates the canister
+  /// (icp, and auto through icp), records it, and converges; dfx says why it cannot create.
+  @Test(arguments: ["icp", "auto", "dfx"])
+  func activationByNameCreatesTheProductionCanister(_ tool: String) throws {
+    let s = try ToolBackendTests.Setup(tool)
+    try "{\n  \"user_service\": {\n    \"ic\": \"mwutv-4iaaa-aaaac-behda-cai\"\n  }\n}\n".write(
+      toFile: s.dir + "/canister_ids.json", atomically: true, encoding: .utf8)
+    let arguments = [
+      "run", Corpus.repository + "/scripts/canister-prod-activation.rb.ic", "--backend", tool, "--identity", "github-ci",
+      "--yes", "--journal", s.dir + "/runs", "--param", "wasm=" + Harness.wasm,
+    ]
+    let first = try CLI.run(arguments, in: s.dir, environment: s.environment)
+    guard tool != "dfx" else {
+      #expect(first.status == 3, "\(first.stdout)\(first.stderr)")
+      #expect(first.stderr.contains("dfx cannot create a canister outside a dfx project"), "\(first.stderr)")
+      #expect(s.world.canisters.count == SimulatedIC.demoWorld.canisters.count, "nothing created")
+      return
+    }
+    #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+    let ids = try CanisterIDsFile(text: String(contentsOfFile: s.dir + "/canister_ids.json", encoding: .utf8)).ids
+    let prod = try #require(ids["user_service"]?["production"])
+    let created = try #require(s.world.canisters[prod])
+    #expect(created.module_hash == ValueFormat.hex(Harness.wasmHash) && created.controllers.count == 4)
+    #expect(ToolOutput.number(created.cycles)! >= 1_000_000_000_000)
+    let second = try CLI.run(arguments, in: s.dir, environment: s.environment)
+    #expect(second.status == 0)
+    #expect(second.stdout.contains("Recap: 0 changed"), "\(second.stdout)")
+  }
 }
