@@ -22,11 +22,11 @@ count() {  # tree tool → "calls reads mutations"
   work=$(mktemp -d)
   mkdir "$work/bin"
   ln -s "$root/.build/debug/rbic-test-double" "$work/bin/$tool"
-  "$root/.build/debug/rbic" run scripts/canister-prod-activation.rb.ic --read-only --sim-state "$work/state.json" \
-    --param canister=6iu47-dyaaa-aaaaf-qgeza-cai --param wasm=demo/user_service_with_metadata.wasm \
+  printf 'runbook "init" version 1\n' >"$work/init.rb.ic"
+  "$root/.build/debug/rbic" run "$work/init.rb.ic" --sim-state "$work/state.json" \
     --journal "$work/j" >/dev/null 2>&1 || true   # writes the demo world to state.json
   PATH="$work/bin:$PATH" RBIC_SIM_STATE="$work/state.json" "$root/.build/debug/rbic" run \
-    scripts/canister-prod-activation.rb.ic --backend "$tool" --yes --journal "$work/runs" \
+    "$root/scripts/canister-prod-activation.rb.ic" --backend "$tool" --yes --journal "$work/runs" \
     --param canister=6iu47-dyaaa-aaaaf-qgeza-cai --param wasm=demo/user_service_with_metadata.wasm \
     >/dev/null 2>"$work/stderr" || true
   local calls reads
