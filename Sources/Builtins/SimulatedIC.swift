@@ -52,7 +52,7 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     /// Overrides the idle burn the sim computes from the memory.
     public var idle_cycles_burned_per_day: String?
     public var snapshots: [SnapshotRecord]?
-    public var logs: [LogRecord]?
+    public var logs: [CanisterLogRecord]?
 
     public init(
       status: CanisterStatus, cycles: String, module_hash: String?, controllers: [String], memory: Int64,
@@ -74,17 +74,6 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     public var taken_at: UInt64
     public var module_hash: String?
     public var memory: Int64
-  }
-
-  public struct LogRecord: Codable, Sendable, Equatable {
-    public var index: UInt64
-    public var timestamp: UInt64
-    public var content: String
-    public init(index: UInt64, timestamp: UInt64, content: String) {
-      self.index = index
-      self.timestamp = timestamp
-      self.content = content
-    }
   }
 
   public struct IdentityRecord: Codable, Sendable, Equatable {
@@ -809,7 +798,7 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
       let me = try callerPrincipal()
       guard r.controllers.contains(me.text) else { throw .notController(canister: canister, identity: identityName) }
     }
-    return (r.logs ?? []).map { CanisterLogRecord(index: $0.index, timestamp: $0.timestamp, content: $0.content) }
+    return r.logs ?? []
   }
 
   public func icpBalance() throws(BackendError) -> Int64 {

@@ -100,8 +100,8 @@ public struct CanisterSnapshot: Sendable, Hashable {
   }
 }
 
-/// One line of a canister's log.
-public struct CanisterLogRecord: Sendable, Hashable {
+/// One line of a canister's log (also the sim's state file form).
+public struct CanisterLogRecord: Sendable, Hashable, Codable {
   public var index: UInt64
   /// Nanoseconds since 1970.
   public var timestamp: UInt64

@@ -140,24 +140,7 @@ public struct CanisterIDsFile: Sendable {
     return splice((open + 1)..<close, "\n\(indent)\(member)\n\(closingIndent)")
   }
 
-  static func quote(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      default:
-        if scalar.value < 0x20 {
-          let hex = String(scalar.value, radix: 16)
-          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        } else {
-          out.unicodeScalars.append(scalar)
-        }
-      }
-    }
-    return out + "\""
-  }
+  static func quote(_ s: String) -> String { ValueFormat.jsonQuote(s) }
 
   /// A JSON reader that keeps byte offsets and reports line and column.
   struct Scanner {
