@@ -242,9 +242,13 @@ enum LifecycleBuiltins {
       return .void
     }
     context.rememberCanisterID(name: name, key: key, id)
+    let text: String
+    do throws(CanisterIDsFile.ParseError) { text = try file.setting(name: name, key: key, to: id.text) } catch {
+      throw .message(.environment, "cannot write to \(error.description); nothing was written")
+    }
     let written: Void? = try context.performLocal(effect) { () throws(RuntimeError) in
       do throws(FileWriting.Failure) {
-        try FileWriting.replace(path, with: Data(file.setting(name: name, key: key, to: id.text).utf8))
+        try FileWriting.replace(path, with: Data(text.utf8))
       } catch {
         throw .message(.environment, "cannot write `\(path)`: \(error)")
       }

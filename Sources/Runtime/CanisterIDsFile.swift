@@ -24,12 +24,13 @@ public struct CanisterIDsFile: Sendable {
     var valueRange: Range<Int>
   }
 
-  /// A canister's entry: its pairs and where its object's `}` is.
+  /// A canister's entry: its pairs, where its object's `}` is, and where its value ends.
   struct Entry: Sendable {
     var name: String
     var pairs: [Pair]
     var close: Int
     var isObject: Bool
+    var end: Int
   }
 
   public private(set) var bytes: [UInt8]
@@ -50,11 +51,11 @@ public struct CanisterIDsFile: Sendable {
           let value = try scanner.value()
           pairs.append(Pair(key: key, value: value, valueRange: start..<scanner.at))
         }
-        entries.append(Entry(name: name, pairs: pairs, close: close, isObject: true))
+        entries.append(Entry(name: name, pairs: pairs, close: close, isObject: true, end: scanner.at))
       } else {
         let start = scanner.at
         _ = try scanner.value()
-        entries.append(Entry(name: name, pairs: [], close: start, isObject: false))
+        entries.append(Entry(name: name, pairs: [], close: start, isObject: false, end: scanner.at))
       }
     }
     close = scanner.at - 1
@@ -76,8 +77,14 @@ public struct CanisterIDsFile: Sendable {
   }
 
   /// The file with `name`/`key` set to `id`: the value replaced in place when the key exists,
-  /// otherwise a new pair (or a new entry) added last, indented like its neighbours.
-  public func setting(name: String, key: String, to id: String) -> String {
+  /// otherwise a new pair (or a new entry) added last, indented like its neighbours. An entry
+  /// for `name` that is not an object is an error: the file would need more than one change.
+  public func setting(name: String, key: String, to id: String) throws(ParseError) -> String {
+    if let other = entries.last(where: { $0.name == name }), !other.isObject {
+      var scanner = Scanner(bytes: bytes)
+      scanner.at = other.close
+      throw scanner.error("`\(name)` is not an object of ids, so `\(key)` cannot be added to it")
+    }
     let quotedID = Self.quote(id)
     if let entry = entries.last(where: { $0.name == name && $0.isObject }) {
       if let pair = entry.pairs.last(where: { $0.key == key }) {
@@ -90,8 +97,7 @@ public struct CanisterIDsFile: Sendable {
     }
     let outer = depthIndent(1)
     let member = "\(Self.quote(name)): {\n\(outer)\(outer)\(Self.quote(key)): \(quotedID)\n\(outer)}"
-    let last = entries.last.map { e in e.isObject ? e.close + 1 : e.close }
-    return insert(member, before: close, afterLast: last, indent: outer, closingIndent: "")
+    return insert(member, before: close, afterLast: entries.last?.end, indent: outer, closingIndent: "")
   }
 
   /// The indentation unit the file uses (from its first indented line), repeated `depth` times.

@@ -238,8 +238,13 @@ enum Execution {
     }
     defer { signalSources.forEach { $0.cancel() } }
     let network = options.network ?? program.network ?? "local"
+    // Defaults are resolved and said: nothing is left to a tool's own default.
+    let networkNote = options.network == nil && program.network == nil ? " (the runbook names no network)" : ""
+    let identityNote =
+      options.identity == nil && program.identity == nil
+      ? " (\(sim == nil ? "the tool's" : "the sim's") default identity; the runbook names none)" : ""
     out(
-      "\(mode == .plan ? "Plan" : "Run"): \(program.main.header?.name ?? file) v\(program.main.header?.version ?? 0) on `\(network)` as `\(identity)` (backend: \(backend.name)\(sim == nil ? "" : options.simState.map { ", state \($0)" } ?? ", demo world"))"
+      "\(mode == .plan ? "Plan" : "Run"): \(program.main.header?.name ?? file) v\(program.main.header?.version ?? 0) on `\(network)`\(networkNote) as `\(identity)`\(identityNote) (backend: \(backend.name)\(sim == nil ? "" : options.simState.map { ", state \($0)" } ?? ", demo world"))"
     )
     let result = engine.run(program, backend: backend, options: run)
 

@@ -99,21 +99,64 @@ import Testing
 
   @Test func canisterIdsFileEditsOneEntryInPlace() throws {
     let compact = try CanisterIDsFile(text: "{\"a\": {\"ic\": \"x\"}}")
-    #expect(compact.setting(name: "a", key: "ic", to: "y") == "{\"a\": {\"ic\": \"y\"}}")
+    // Any file takes any entry and still parses, with the entry set and the rest kept: random
+    // files (compact or pretty, any indentation, objects and other values), every name and key.
+    var generator = SystemRandomNumberGenerator()
+    let names = ["a", "b", "ic", "user_service", "é\"q"]
+    var parsed = 0
+    for _ in 0..<500 {
+      let indent = ["", "  ", "    ", "\t"].randomElement(using: &generator)!
+      let newline = indent.isEmpty ? "" : "\n"
+      func member(_ name: String, _ value: String, depth: Int) -> String {
+        newline + String(repeating: indent, count: depth) + ValueFormat.jsonQuote(name) + ": " + value
+      }
+      let entries = names.shuffled(using: &generator).prefix(Int.random(in: 0...3, using: &generator)).map { name in
+        switch Int.random(in: 0..<4, using: &generator) {
+        case 0: member(name, "1", depth: 1)
+        case 1: member(name, "{}", depth: 1)
+        default:
+          member(
+            name,
+            "{"
+              + names.prefix(Int.random(in: 1...3, using: &generator)).map { member($0, "\"id-\($0)\"", depth: 2) }
+              .joined(separator: ",") + newline + indent + "}", depth: 1)
+        }
+      }
+      let text = "{" + entries.joined(separator: ",") + newline + "}" + (Bool.random(using: &generator) ? "\n" : "")
+      let file = try CanisterIDsFile(text: text)
+      parsed += 1
+      for name in names {
+        for key in names {
+          guard let edited = try? file.setting(name: name, key: key, to: "p") else { continue }
+          let again = try CanisterIDsFile(text: edited)
+          #expect(again.ids[name]?[key] == "p", "\(text) → \(edited)")
+          for (other, keys) in file.ids where other != name { #expect(again.ids[other] == keys, "\(text) → \(edited)") }
+          for (k, v) in file.ids[name] ?? [:] where k != key { #expect(again.ids[name]?[k] == v) }
+        }
+      }
+    }
+    #expect(parsed == 500)
+    #expect(try compact.setting(name: "a", key: "ic", to: "y") == "{\"a\": {\"ic\": \"y\"}}")
     let two = try CanisterIDsFile(text: "{\n  \"a\": {\n    \"ic\": \"x\"\n  }\n}")
     #expect(
-      two.setting(name: "a", key: "prod", to: "p") == "{\n  \"a\": {\n    \"ic\": \"x\",\n    \"prod\": \"p\"\n  }\n}")
+      try two.setting(name: "a", key: "prod", to: "p") == "{\n  \"a\": {\n    \"ic\": \"x\",\n    \"prod\": \"p\"\n  }\n}")
     #expect(
-      two.setting(name: "b", key: "prod", to: "p")
+      try two.setting(name: "b", key: "prod", to: "p")
         == "{\n  \"a\": {\n    \"ic\": \"x\"\n  },\n  \"b\": {\n    \"prod\": \"p\"\n  }\n}")
     let empty = try CanisterIDsFile(text: "{}\n")
-    #expect(empty.setting(name: "b", key: "k", to: "p") == "{\n  \"b\": {\n    \"k\": \"p\"\n  }\n}\n")
-    #expect(try CanisterIDsFile(text: empty.setting(name: "b", key: "k", to: "p")).ids == ["b": ["k": "p"]])
+    #expect(try empty.setting(name: "b", key: "k", to: "p") == "{\n  \"b\": {\n    \"k\": \"p\"\n  }\n}\n")
+    #expect(try CanisterIDsFile(text: try empty.setting(name: "b", key: "k", to: "p")).ids == ["b": ["k": "p"]])
     for (bad, line, column) in [("{\"a\": 1,}", 1, 9), ("{\n\"a\" {}}", 2, 5), ("[]", 1, 1), ("{} x", 1, 4)] {
       #expect(throws: CanisterIDsFile.ParseError.self, "\(bad)") { try CanisterIDsFile(text: bad) }
       do { _ = try CanisterIDsFile(text: bad) } catch {
         #expect((error.line, error.column) == (line, column), "\(bad): \(error)")
       }
+    }
+    #expect(
+      try CanisterIDsFile(text: "{\"a\": 1}").setting(name: "b", key: "k", to: "p")
+        == "{\"a\": 1,\n  \"b\": {\n    \"k\": \"p\"\n  }}")
+    #expect(throws: CanisterIDsFile.ParseError.self) {
+      try CanisterIDsFile(text: "{\"a\": \"x\"}").setting(name: "a", key: "k", to: "p")
     }
     let deep = String(repeating: "[", count: 10_000)
     #expect(throws: CanisterIDsFile.ParseError.self) { try CanisterIDsFile(text: "{\"a\": \(deep)}") }
