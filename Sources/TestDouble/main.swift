@@ -156,7 +156,10 @@ do throws(BackendError) {
   case "identity default" where !isDfx, "identity whoami" where isDfx:
     out(state.identity + "\n")
   case "identity principal" where !isDfx, "identity get-principal" where isDfx:
-    out(try sim.identityPrincipal().text + "\n")
+    // Tests pose as a dfx whose identity store holds another key of the same name.
+    let other = isDfx ? ProcessInfo.processInfo.environment["RBIC_DOUBLE_DFX_PRINCIPAL"] : nil
+    let mine = try sim.identityPrincipal().text
+    out((other ?? mine) + "\n")
   case "cycles balance":
     let balance = try sim.cyclesBalance()
     out(isDfx ? "\(balance) cycles.\n" : "Balance: \(grouped(balance)) cycles\n")

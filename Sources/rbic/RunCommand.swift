@@ -19,12 +19,6 @@ struct ExecutionOptions: ParsableArguments {
   @Option(help: "Backend: sim (the built-in simulated IC), icp or dfx (on PATH), or auto (icp if installed, else dfx).")
   var backend: String = "sim"
 
-  @Option(
-    help:
-      "The root key icp needs for a network given as a URL: `mainnet`, `fetch` (trust the network's own; never on mainnet) or 266 hex digits."
-  )
-  var rootKey: String?
-
   @Option(help: "Seconds before an external tool call is stopped (its outcome is then unknown).")
   var timeout: Double = 120
 
@@ -185,8 +179,11 @@ enum Execution {
     if let network = options.network {
       let project = ProjectFiles(directory: FileManager.default.currentDirectoryPath)
       guard project.isKnownNetwork(network) else {
+        let url =
+          network.hasPrefix("http://") || network.hasPrefix("https://")
+          ? " (a URL is not a network name: define the network in icp.yaml, with its root key, or in dfx.json)" : ""
         Terminal.writeError(
-          "error: unknown network `\(network)`; known networks: \(project.networkNames.map { "`\($0)`" }.joined(separator: ", "))\n"
+          "error: unknown network `\(network)`\(url); known networks: \(project.networkNames.map { "`\($0)`" }.joined(separator: ", "))\n"
         )
         return 2
       }
@@ -317,8 +314,7 @@ enum Execution {
           let who = try options.identity ?? identity ?? ToolBackend.defaultIdentity(tool, runner)
           backends.append(
             try ToolBackend(
-              tool, runner: runner, network: net, identity: who, rootKey: options.rootKey,
-              projectDirectory: FileManager.default.currentDirectoryPath))
+              tool, runner: runner, network: net, identity: who, projectDirectory: FileManager.default.currentDirectoryPath))
         } catch {
           Terminal.writeError("error: \(error)\n")
           return nil

@@ -213,4 +213,44 @@ import Testing
     #expect(second.status == 0)
     #expect(second.stdout.contains("Recap: 0 changed"), "\(second.stdout)")
   }
+
+  /// Never a tool's defaults: the identity is resolved and named, the network is said; icp's
+  /// limits (no `local` outside a project, a root key for a URL) and two identity stores that
+  /// disagree are refused before anything runs.
+  @Test func defaultsAreResolvedAndToolLimitsRefusedUpFront() throws {
+    let s = try ToolBackendTests.Setup("auto")
+    let runbook = s.dir + "/r.rb.ic"
+    try "runbook \"r\" version 1\nuse network ic\nstep \"s\" on 6iu47-dyaaa-aaaaf-qgeza-cai {\n  require cycles > 0\n}\n".write(
+      toFile: runbook, atomically: true, encoding: .utf8)
+    let base = ["run", runbook, "--journal", s.dir + "/runs"]
+    let resolved = try CLI.run(base + ["--backend", "icp"], in: s.dir, environment: s.environment)
+    #expect(resolved.status == 0, "\(resolved.stderr)")
+    #expect(resolved.stdout.contains("as `github-ci` (the tool's default identity; the runbook names none)"))
+    #expect(resolved.stderr.contains("$ icp identity default"))
+
+    let local = try CLI.run(base + ["--backend", "icp", "--network", "local"], in: s.dir, environment: s.environment)
+    #expect(local.status == 3)
+    #expect(local.stderr.contains("icp has no `local` network outside an icp project"), "\(local.stderr)")
+    let url = try CLI.run(
+      base + ["--backend", "icp", "--network", "http://127.0.0.1:4943"], in: s.dir, environment: s.environment)
+    #expect(url.status == 2)
+    #expect(url.stderr.contains("a URL is not a network name"), "\(url.stderr)")
+    // A host that hands the icp driver a URL gets the same refusal icp would give, before any call.
+    #expect(throws: BackendError.self) {
+      try ToolBackend(.icp, runner: ToolRunner(executable: "/bin/false"), network: "http://127.0.0.1:4943", identity: "x")
+    }
+    #expect(
+      try ToolBackend(
+        .icp, runner: ToolRunner(executable: "/bin/false"), network: "http://127.0.0.1:4943", identity: "x",
+        rootKey: "fetch"
+      ).network == "http://127.0.0.1:4943")
+
+    var split = s.environment
+    split["RBIC_DOUBLE_DFX_PRINCIPAL"] = "2vxsx-fae"
+    let mismatch = try CLI.run(base + ["--backend", "auto"], in: s.dir, environment: split)
+    #expect(mismatch.status == 3)
+    #expect(mismatch.stderr.contains("icp and dfx disagree on identity `github-ci`"), "\(mismatch.stderr)")
+    let agreed = try CLI.run(base + ["--backend", "auto"], in: s.dir, environment: s.environment)
+    #expect(agreed.status == 0, "\(agreed.stderr)")
+  }
 }
