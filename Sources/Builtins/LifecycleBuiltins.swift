@@ -32,7 +32,9 @@ enum LifecycleBuiltins {
             throw .message(.environment, "cannot read the module `\(path)`")
           }
           do throws(ModuleMetadata.Failure) {
-            return try ModuleMetadata.sections(Array(data))[name].map { .text(String(decoding: $0.bytes, as: UTF8.self)) }
+            return try ModuleMetadata.sections(Array(data))[name].map {
+              .text(String(decoding: $0.bytes, as: UTF8.self))
+            }
               ?? .none
           } catch {
             throw .message(.environment, "`\(path)` is \(error.description)")

@@ -15,7 +15,8 @@ package enum ModuleMetadata {
     do {
       while let payload = try parser.parseNext() {
         guard case .customSection(let section) = payload else { continue }
-        for (prefix, isPublic) in [("icp:public ", true), ("icp:private ", false)] where section.name.hasPrefix(prefix) {
+        for (prefix, isPublic) in [("icp:public ", true), ("icp:private ", false)] where section.name.hasPrefix(prefix)
+        {
           found[String(section.name.dropFirst(prefix.count))] = (isPublic, Array(section.bytes))
         }
       }

@@ -377,7 +377,8 @@ public final class ToolBackend: Backend, @unchecked Sendable {
   public func logs(_ canister: Principal) throws(BackendError) -> [CanisterLogRecord] {
     // icp 1.3.0 prints JSON by default and lines with --json; later releases swapped them back.
     // Without the flag, the output says which it is.
-    try ToolOutput.logs(try call(["canister", "logs", canister.text] + common, canister: canister), tool: tool.rawValue)
+    try ToolOutput.logs(
+      try call(["canister", "logs", canister.text] + common, canister: canister), tool: tool.rawValue)
   }
 
   public func icpBalance() throws(BackendError) -> Int64 {

@@ -105,7 +105,11 @@ package enum ToolOutput {
         } else if inChain {
           // An indented cause (`    0: …`), or a multi-line message's continuation.
           let cause = line.replacingOccurrences(of: #"^\d+: "#, with: "", options: .regularExpression)
-          if raw.hasPrefix("    ") || raw.hasPrefix("\t") { chain.append(cause) } else { chain[chain.count - 1] += " " + cause }
+          if raw.hasPrefix("    ") || raw.hasPrefix("\t") {
+            chain.append(cause)
+          } else {
+            chain[chain.count - 1] += " " + cause
+          }
         }
       }
       let joined = chain.joined(separator: "\n")
@@ -158,7 +162,9 @@ package enum ToolOutput {
       if f.chain.first?.hasPrefix("Each canister has a set of controllers.") == true {
         return .notController(canister: c, identity: identity)
       }
-      if f.chain.contains(where: { $0 == "Canister \(c.text) was not found." || $0.hasPrefix("Canister \(c.text) not found") }) {
+      if f.chain.contains(where: {
+        $0 == "Canister \(c.text) was not found." || $0.hasPrefix("Canister \(c.text) not found")
+      }) {
         return .notFound(c)
       }
     case (nil, nil): break
@@ -310,7 +316,9 @@ extension ToolOutput {
     time.timeZone = TimeZone(identifier: "UTC")
     time.dateFormat = "yyyy-MM-dd HH:mm:ss 'UTC'"
     for line in text.split(separator: "\n").map(String.init) {
-      guard let m = line.firstMatch(of: /^([0-9a-f]+): ([0-9.]+) (B|KiB|MiB|GiB|TiB), taken at (.+ UTC)$/) else { continue }
+      guard let m = line.firstMatch(of: /^([0-9a-f]+): ([0-9.]+) (B|KiB|MiB|GiB|TiB), taken at (.+ UTC)$/) else {
+        continue
+      }
       let scale: Double =
         switch m.3 {
         case "KiB": 1024

@@ -163,7 +163,8 @@ public enum ValueFormat {
   /// ICP as the tools write it: eight decimals (`1.00000000`).
   public static func icpDecimal(_ e8s: Int64) -> String {
     let fraction = String(e8s.magnitude % 100_000_000)
-    return "\(e8s < 0 ? "-" : "")\(e8s.magnitude / 100_000_000).\(String(repeating: "0", count: 8 - fraction.count))\(fraction)"
+    return
+      "\(e8s < 0 ? "-" : "")\(e8s.magnitude / 100_000_000).\(String(repeating: "0", count: 8 - fraction.count))\(fraction)"
   }
 
   /// For people: units, abbreviated hashes; secrets never.

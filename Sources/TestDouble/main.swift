@@ -45,7 +45,10 @@ func err(_ s: String) { FileHandle.standardError.write(Data(((hostile.contains("
 let isDfx = tool == "dfx"
 func fail(_ message: String, code: Int32? = nil) -> Never {
   // Chatter before the error, with words a substring search would take for the error itself.
-  err(isDfx ? "WARN: Canister not found in the local cache; Insufficient cycles are reported below\n" : "WARN A newer version of icp-cli is available; this one may report IC0512 or not found\n")
+  err(
+    isDfx
+      ? "WARN: Canister not found in the local cache; Insufficient cycles are reported below\n"
+      : "WARN A newer version of icp-cli is available; this one may report IC0512 or not found\n")
   if isDfx {
     // dfx: one `Caused by:` line per cause, exit 255.
     err("Error: " + message.replacingOccurrences(of: "\n\nCaused by:\n    ", with: "\nCaused by: ") + "\n")
@@ -260,7 +263,8 @@ do throws(BackendError) {
     }
     if guarded { try sim.start(c) }
     save()
-    let verb = ["install": "Installed", "upgrade": "Upgraded", "reinstall": "Reinstalled"][mode.rawValue] ?? "Installed"
+    let verb =
+      ["install": "Installed", "upgrade": "Upgraded", "reinstall": "Reinstalled"][mode.rawValue] ?? "Installed"
     err(isDfx ? "\(verb) code for canister \(c.text)\n" : "Canister \(c.text) installed successfully\n")
   case "canister settings":
     guard positional.dropFirst(2).first == "update" else { fail("unsupported settings command", code: 2) }
@@ -301,12 +305,16 @@ do throws(BackendError) {
       save()
     }
   case "canister create":
-    guard !isDfx else { fail("Cannot find dfx configuration file in the current working directory. Did you forget to create one?") }
+    guard !isDfx else {
+      fail("Cannot find dfx configuration file in the current working directory. Did you forget to create one?")
+    }
     guard switches.contains("--detached") else { fail("Cannot create a canister by principal", code: 2) }
     guard let cycles = flags["--cycles"]?.last.flatMap(ToolOutput.number) else { fail("invalid --cycles", code: 2) }
     let id = try sim.createCanister(cycles: cycles, controllers: (flags["--controller"] ?? []).map(principal))
     save()
-    out(switches.contains("--quiet") || switches.contains("-q") ? "\(id.text)\n" : "Created canister with ID \(id.text)\n")
+    out(
+      switches.contains("--quiet") || switches.contains("-q") ? "\(id.text)\n" : "Created canister with ID \(id.text)\n"
+    )
   case "canister delete":
     let c = principal(positional.dropFirst(2).first)
     if isDfx, !FileManager.default.fileExists(atPath: "dfx.json") {
@@ -326,7 +334,8 @@ do throws(BackendError) {
         fail(
           isDfx
             ? "Canister \(name) is running and snapshots should not be \(verb == "create" ? "taken of" : "applied to") running canisters. Run `dfx canister stop` first"
-            : "Canister \(name) (\(c.text)) is currently running. Please stop the canister first with `icp canister stop`.")
+            : "Canister \(name) (\(c.text)) is currently running. Please stop the canister first with `icp canister stop`."
+        )
       }
     }
     switch verb {
@@ -362,12 +371,18 @@ do throws(BackendError) {
       guard let id = positional.dropFirst(4).first else { fail("missing the snapshot id", code: 2) }
       try sim.restoreSnapshot(c, id: id)
       save()
-      err(isDfx ? "Loaded snapshot \(id) in canister \(name)\n" : "Restored canister \(name) (\(c.text)) from snapshot \(id)\n")
+      err(
+        isDfx
+          ? "Loaded snapshot \(id) in canister \(name)\n"
+          : "Restored canister \(name) (\(c.text)) from snapshot \(id)\n")
     case "delete":
       guard let id = positional.dropFirst(4).first else { fail("missing the snapshot id", code: 2) }
       try sim.deleteSnapshot(c, id: id)
       save()
-      err(isDfx ? "Deleted snapshot \(id) from canister \(name)\n" : "Deleted snapshot \(id) from canister \(name) (\(c.text))\n")
+      err(
+        isDfx
+          ? "Deleted snapshot \(id) from canister \(name)\n"
+          : "Deleted snapshot \(id) from canister \(name) (\(c.text))\n")
     default:
       err("error: unrecognized subcommand '\(verb)'\n")
       exit(2)
@@ -384,7 +399,9 @@ do throws(BackendError) {
     }
     if isDfx {
       out(lines.isEmpty ? "No logs\n" : lines.joined(separator: "\n") + "\n")
-    } else if ProcessInfo.processInfo.environment["RBIC_DOUBLE_VERSION"] == "1.3.0" || ProcessInfo.processInfo.environment["RBIC_DOUBLE_VERSION"] == nil {
+    } else if ProcessInfo.processInfo.environment["RBIC_DOUBLE_VERSION"] == "1.3.0"
+      || ProcessInfo.processInfo.environment["RBIC_DOUBLE_VERSION"] == nil
+    {
       // icp 1.3.0 prints JSON without --json (the formats were swapped until the next release).
       out(
         "{\"log_records\":["
@@ -411,7 +428,10 @@ do throws(BackendError) {
           ? "Transfer sent at block height 21126101\nUsing transfer at block height 21126101\nAccount was topped up with \(grouped(minted)) cycles! New balance is \(grouped(balance)) cycles.\n"
           : "Minted \(grouped(minted)) cycles to your account, new balance: \(grouped(balance)) cycles.\n")
     } catch .insufficientFunds(let m) {
-      fail(isDfx ? "Failed to transfer funds.\nCaused by: the debit account doesn't have enough funds to complete the transaction" : m)
+      fail(
+        isDfx
+          ? "Failed to transfer funds.\nCaused by: the debit account doesn't have enough funds to complete the transaction"
+          : m)
     }
   default:
     err(
@@ -435,7 +455,8 @@ do throws(BackendError) {
       let name = "\"\(positional.dropFirst(2).first ?? "")\""
       for (list, verb) in [(add, "Added as controller"), (remove, "Removed from controller")] where !list.isEmpty {
         let plural = list.count == 1 ? "" : "s"
-        let words = verb == "Added as controller" ? "Added as controller\(plural) of" : "Removed from controller\(plural) of"
+        let words =
+          verb == "Added as controller" ? "Added as controller\(plural) of" : "Removed from controller\(plural) of"
         out("\(words) \(name): \(list.map(\.text).sorted().joined(separator: " "))\n")
       }
     }

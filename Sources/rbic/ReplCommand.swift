@@ -194,7 +194,10 @@ struct Repl {
     return 0
   }
 
-  static let keywords = Keyword.allCases.map(\.rawValue) + ["version", "network", "identity", "limit"]
+  static let keywords =
+    Keyword.allCases.map(\.rawValue) + [
+      "version", "network", "identity", "limit", "failure", "wait", "until", "timeout",
+    ]
   static let meta = [":help", ":type", ":plan", ":read-only", ":load", ":save", ":journal", ":quit"]
 
   /// Keywords, builtins, names in scope; properties after `NAME.`; canister names from

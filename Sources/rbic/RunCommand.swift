@@ -297,7 +297,12 @@ enum Execution {
       // auto with both tools installed: icp first, dfx for what icp lacks.
       let both = options.backend == "auto" && ToolRunner.locate("icp") != nil && ToolRunner.locate("dfx") != nil
       let tools: [ToolBackend.Tool] =
-        both ? [.icp, .dfx] : [options.backend == "auto" ? (ToolRunner.locate("icp") != nil ? .icp : .dfx) : (options.backend == "icp" ? .icp : .dfx)]
+        both
+        ? [.icp, .dfx]
+        : [
+          options.backend == "auto"
+            ? (ToolRunner.locate("icp") != nil ? .icp : .dfx) : (options.backend == "icp" ? .icp : .dfx)
+        ]
       var backends: [ToolBackend] = []
       for tool in tools {
         guard let path = ToolRunner.locate(tool.rawValue) else {
@@ -314,7 +319,8 @@ enum Execution {
           let who = try options.identity ?? identity ?? ToolBackend.defaultIdentity(tool, runner)
           backends.append(
             try ToolBackend(
-              tool, runner: runner, network: net, identity: who, projectDirectory: FileManager.default.currentDirectoryPath))
+              tool, runner: runner, network: net, identity: who,
+              projectDirectory: FileManager.default.currentDirectoryPath))
         } catch {
           Terminal.writeError("error: \(error)\n")
           return nil

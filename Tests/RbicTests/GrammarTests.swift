@@ -47,7 +47,8 @@ import Testing
     #expect(count > 20)
   }
 
-  @Test(arguments: Keyword.allCases.map(\.rawValue) + ["version", "network", "identity", "limit"])
+  @Test(
+    arguments: Keyword.allCases.map(\.rawValue) + ["version", "network", "identity", "limit", "failure", "wait", "until", "timeout"])
   func everyKeywordHasAScope(_ word: String) {
     let s = scope(of: word)
     #expect(s?.hasPrefix("keyword.") == true || s == "constant.language.rbic", "\(word) → \(s ?? "nothing")")
@@ -69,6 +70,7 @@ import Testing
     ("running", "constant.language.rbic"), ("none", "constant.language.rbic"),
     ("cycles", "storage.type.rbic"), ("canister", "storage.type.rbic"),
     ("top_up", "support.function.action.rbic"), ("add_controllers", "support.function.action.rbic"),
+    ("update_settings", "support.function.action.rbic"),
     ("??", "keyword.operator.rbic"), (">=", "keyword.operator.rbic"), ("->", "keyword.operator.rbic"),
   ])
   func literalKindsHaveTheirScopes(_ text: String, _ expected: String) {

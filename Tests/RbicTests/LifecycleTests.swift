@@ -139,7 +139,8 @@ import Testing
     #expect(try compact.setting(name: "a", key: "ic", to: "y") == "{\"a\": {\"ic\": \"y\"}}")
     let two = try CanisterIDsFile(text: "{\n  \"a\": {\n    \"ic\": \"x\"\n  }\n}")
     #expect(
-      try two.setting(name: "a", key: "prod", to: "p") == "{\n  \"a\": {\n    \"ic\": \"x\",\n    \"prod\": \"p\"\n  }\n}")
+      try two.setting(name: "a", key: "prod", to: "p")
+        == "{\n  \"a\": {\n    \"ic\": \"x\",\n    \"prod\": \"p\"\n  }\n}")
     #expect(
       try two.setting(name: "b", key: "prod", to: "p")
         == "{\n  \"a\": {\n    \"ic\": \"x\"\n  },\n  \"b\": {\n    \"prod\": \"p\"\n  }\n}")
@@ -329,6 +330,27 @@ import Testing
     #expect(second.sim.snapshot.canisters.count == SimulatedIC.demoWorld.canisters.count)
   }
 
+  /// The same for ICP → cycles: a conversion whose outcome is unknown may have moved the ICP (the
+  /// minting canister's notification is idempotent by block index; the transfer is not), so the
+  /// next run sends no second transfer until an operator has looked.
+  @Test func unknownMintIsNotRepeatedBlindly() throws {
+    let dir = try Self.project(nil)
+    let source = "step \"m\" {\n  print mint_cycles(icp: 1ICP)\n}\n"
+    let world = Harness.world {
+      $0.identities["github-ci"]!.icp_e8s = "500000000"
+      $0.faults = [.init(operation: "mint", kind: "late", times: 1, delay_ms: 60_000)]
+    }
+    let first = Self.run(source, in: dir, state: world) { $0.journal = try? Journal(directory: dir, runbook: "mint") }
+    #expect(first.result.exitCode == 3)
+    let second = Self.run(source, in: dir, state: first.sim.snapshot) {
+      $0.journal = try? Journal(directory: dir, runbook: "mint")
+    }
+    #expect(second.result.exitCode == 4, "\(second.result.failure?.diagnostic.message ?? "")")
+    #expect(second.result.failure?.diagnostic.message.contains("an earlier run's mint") == true)
+    #expect(second.sim.snapshot.deliveries?.count == 1, "the first transfer is still in flight, and no second one")
+    #expect(second.sim.snapshot.identities["github-ci"]?.icp_e8s == "500000000")
+  }
+
   @Test func logsAreForControllersUnlessPublic() throws {
     let dir = try Self.project(nil)
     let world = Harness.world {
@@ -369,10 +391,12 @@ import Testing
   static func activate(_ start: Start, byName: Bool, state: SimulatedIC.State? = nil, dir: String? = nil) throws
     -> (Harness.Outcome, String)
   {
-    let dir = try dir ?? LifecycleTests.project(
-      start == .noProductionCanister
-        ? "{\n  \"user_service\": {\n    \"ic\": \"mwutv-4iaaa-aaaac-behda-cai\"\n  }\n}\n"
-        : "{\n  \"user_service\": {\n    \"production\": \"\(Harness.userService.text)\"\n  }\n}\n")
+    let dir =
+      try dir
+      ?? LifecycleTests.project(
+        start == .noProductionCanister
+          ? "{\n  \"user_service\": {\n    \"ic\": \"mwutv-4iaaa-aaaac-behda-cai\"\n  }\n}\n"
+          : "{\n  \"user_service\": {\n    \"production\": \"\(Harness.userService.text)\"\n  }\n}\n")
     var params = ["wasm": Harness.wasm]
     if !byName { params["canister"] = Harness.userService.text }
     let run = Harness.run(Harness.activation, state: state ?? world(start), params: params) {

@@ -37,7 +37,9 @@ import Testing
   @Test(arguments: [ToolBackend.Tool.icp, .dfx])
   func settingsAndTheStatusFiguresRoundTrip(_ tool: ToolBackend.Tool) async throws {
     try await Self.offPool {
-      let (b, setup) = try Self.backend(tool) { $0.canisters[Self.user.text]!.idle_cycles_burned_per_day = "2000000000" }
+      let (b, setup) = try Self.backend(tool) {
+        $0.canisters[Self.user.text]!.idle_cycles_burned_per_day = "2000000000"
+      }
       try b.updateSettings(
         Self.user,
         CanisterSettings(
@@ -70,7 +72,9 @@ import Testing
       #expect(setup.world.canisters[Self.user.text]?.module_hash == ValueFormat.hex(Harness.wasmHash))
       #expect(try b.snapshots(Self.user).map(\.id) == [taken.id])
       try b.restoreSnapshot(Self.user, id: taken.id)
-      #expect(setup.world.canisters[Self.user.text]?.module_hash == SimulatedIC.demoWorld.canisters[Self.user.text]?.module_hash)
+      #expect(
+        setup.world.canisters[Self.user.text]?.module_hash
+          == SimulatedIC.demoWorld.canisters[Self.user.text]?.module_hash)
       try b.deleteSnapshot(Self.user, id: taken.id)
       #expect(try b.snapshots(Self.user).isEmpty)
     }
@@ -169,8 +173,16 @@ import Testing
     let trap = classify(
       "WARN A newer version is available (IC0512)\nError: Failed update call.\nCaused by: The replica returned a rejection error: reject code CanisterReject, reject message user not found; Insufficient cycles. in the pool, error code Some(\"IC0406\")\n"
     )
-    #expect(trap == .reject(code: "IC0406", message: "Failed update call.: The replica returned a rejection error: reject code CanisterReject, reject message user not found; Insufficient cycles. in the pool, error code Some(\"IC0406\")"))
-    if case .notController = classify("WARN Only controllers, IC0512\nError: boom\n") { Issue.record("a warning decided") }
+    #expect(
+      trap
+        == .reject(
+          code: "IC0406",
+          message:
+            "Failed update call.: The replica returned a rejection error: reject code CanisterReject, reject message user not found; Insufficient cycles. in the pool, error code Some(\"IC0406\")"
+        ))
+    if case .notController = classify("WARN Only controllers, IC0512\nError: boom\n") {
+      Issue.record("a warning decided")
+    }
     #expect(
       classify(
         "Error: direct update call failed: …\n\nCaused by:\n    The replica returned a rejection error: reject code CanisterError, reject message Only the controllers, error code Some(\"IC0512\")\n"
@@ -193,7 +205,8 @@ import Testing
     try "{\n  \"user_service\": {\n    \"ic\": \"mwutv-4iaaa-aaaac-behda-cai\"\n  }\n}\n".write(
       toFile: s.dir + "/canister_ids.json", atomically: true, encoding: .utf8)
     let arguments = [
-      "run", Corpus.repository + "/scripts/canister-prod-activation.rb.ic", "--backend", tool, "--identity", "github-ci",
+      "run", Corpus.repository + "/scripts/canister-prod-activation.rb.ic", "--backend", tool, "--identity",
+      "github-ci",
       "--yes", "--journal", s.dir + "/runs", "--param", "wasm=" + Harness.wasm,
     ]
     let first = try CLI.run(arguments, in: s.dir, environment: s.environment)
@@ -220,8 +233,10 @@ import Testing
   @Test func defaultsAreResolvedAndToolLimitsRefusedUpFront() throws {
     let s = try ToolBackendTests.Setup("auto")
     let runbook = s.dir + "/r.rb.ic"
-    try "runbook \"r\" version 1\nuse network ic\nstep \"s\" on 6iu47-dyaaa-aaaaf-qgeza-cai {\n  require cycles > 0\n}\n".write(
-      toFile: runbook, atomically: true, encoding: .utf8)
+    try
+      "runbook \"r\" version 1\nuse network ic\nstep \"s\" on 6iu47-dyaaa-aaaaf-qgeza-cai {\n  require cycles > 0\n}\n"
+      .write(
+        toFile: runbook, atomically: true, encoding: .utf8)
     let base = ["run", runbook, "--journal", s.dir + "/runs"]
     let resolved = try CLI.run(base + ["--backend", "icp"], in: s.dir, environment: s.environment)
     #expect(resolved.status == 0, "\(resolved.stderr)")
@@ -237,7 +252,8 @@ import Testing
     #expect(url.stderr.contains("a URL is not a network name"), "\(url.stderr)")
     // A host that hands the icp driver a URL gets the same refusal icp would give, before any call.
     #expect(throws: BackendError.self) {
-      try ToolBackend(.icp, runner: ToolRunner(executable: "/bin/false"), network: "http://127.0.0.1:4943", identity: "x")
+      try ToolBackend(
+        .icp, runner: ToolRunner(executable: "/bin/false"), network: "http://127.0.0.1:4943", identity: "x")
     }
     #expect(
       try ToolBackend(
