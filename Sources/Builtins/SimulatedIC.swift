@@ -656,8 +656,8 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     try mutate("create", nil) { () throws(BackendError) in
       let me = try callerPrincipal()
       let balance = ledger(identityName)
-      let debit = amount + Self.cyclesLedgerFee
-      guard balance >= debit else {
+      let (debit, overflow) = amount.addingReportingOverflow(Self.cyclesLedgerFee)
+      guard !overflow, balance >= debit else {
         throw .insufficientFunds(
           "failed to create canister: Insufficient cycles. Requested: \(amount) cycles, available balance: \(ValueFormat.grouped(balance)) cycles."
         )
@@ -689,8 +689,8 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
       }
       // What is left goes back to the identity's cycles ledger, less the ledger's fee.
       let refund = max(0, cycles(r) - Self.cyclesLedgerFee)
-      let balance = ledger(identityName) + refund
-      state.identities[identityName]?.cycles_ledger = String(balance)
+      let (balance, overflow) = ledger(identityName).addingReportingOverflow(refund)
+      state.identities[identityName]?.cycles_ledger = String(overflow ? Int128.max : balance)
       state.canisters[canister.text] = nil
     }
   }
@@ -742,7 +742,7 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
         )
       }
       // An id is the canister's id, then a counter: hex, as the tools print it.
-      let counter = (list.map { UInt64($0.id.suffix(16), radix: 16) ?? 0 }.max() ?? 0) + 1
+      let counter = (list.map { UInt64($0.id.suffix(16), radix: 16) ?? 0 }.max() ?? 0) &+ 1
       let id =
         canister.bytes.map { String(format: "%02x", $0) }.joined() + String(format: "%016llx", counter)
       let snapshot = SnapshotRecord(id: id, taken_at: now, module_hash: r.module_hash, memory: r.memory)
@@ -822,8 +822,10 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
           "Insufficient funds: \(ValueFormat.icp(needed)) required, \(ValueFormat.icp(balance)) available.")
       }
       let rate = state.cycles_per_icp.flatMap { Int128($0) } ?? 3_519_900_000_000
-      minted = Int128(e8s) * rate / 100_000_000
-      let cycles = ledger(identityName) + minted
+      let (product, o1) = Int128(e8s).multipliedReportingOverflow(by: rate)
+      minted = product / 100_000_000
+      let (cycles, o2) = ledger(identityName).addingReportingOverflow(minted)
+      guard !o1, !o2 else { throw .reject(code: "IC0503", message: "the minted amount overflows") }
       state.identities[identityName]?.icp_e8s = String(balance - needed)
       state.identities[identityName]?.cycles_ledger = String(cycles)
     }

@@ -327,13 +327,14 @@ extension ToolOutput {
         case "TiB": 1_099_511_627_776
         default: 1
         }
-      guard let n = Double(m.2), let date = time.date(from: String(m.4)) else {
+      guard let n = Double(m.2), n.isFinite, let date = time.date(from: String(m.4)) else {
         throw unexpected("`dfx canister snapshot list`", line)
       }
+      let bytes = (n * scale).rounded()
       out.append(
         CanisterSnapshot(
-          id: String(m.1), takenAt: UInt64(max(0, date.timeIntervalSince1970)) * 1_000_000_000,
-          size: Int64(clamping: Int((n * scale).rounded()))))
+          id: String(m.1), takenAt: nanoseconds(date),
+          size: bytes < 9.2e18 ? Int64(bytes) : Int64.max))
     }
     if out.isEmpty, !text.contains("No snapshots found") { throw unexpected("`dfx canister snapshot list`", text) }
     return out
@@ -372,12 +373,18 @@ extension ToolOutput {
       }
       let digits = String((m.3 ?? ".").dropFirst())
       let nanos = UInt64((digits + String(repeating: "0", count: max(0, 9 - digits.count))).prefix(9)) ?? 0
-      out.append(
-        CanisterLogRecord(
-          index: index, timestamp: UInt64(max(0, seconds.timeIntervalSince1970)) * 1_000_000_000 + nanos,
-          content: String(m.4)))
+      let (stamp, overflow) = nanoseconds(seconds).addingReportingOverflow(nanos)
+      out.append(CanisterLogRecord(index: index, timestamp: overflow ? UInt64.max : stamp, content: String(m.4)))
     }
     return out
+  }
+
+  /// A time as nanoseconds since 1970, saturating (a tool may print any year up to 9999).
+  static func nanoseconds(_ date: Date) -> UInt64 {
+    let seconds = date.timeIntervalSince1970
+    guard seconds > 0 else { return 0 }
+    guard seconds < 18_000_000_000 else { return UInt64.max }
+    return UInt64(seconds) * 1_000_000_000
   }
 
   /// `Balance: 1.23456780 ICP` / `Balance: 0 ICP` (icp), `87.49990000 ICP` (dfx), in e8s.

@@ -115,6 +115,10 @@ import Testing
         CanisterLogRecord(index: 2, timestamp: 1_620_328_630_000_000_000, content: "c"),
       ])
     #expect(try ToolOutput.logs("No logs\n", tool: "dfx").isEmpty)
+    // Extreme values a tool could print saturate; none traps.
+    #expect(try ToolOutput.logs("[1. 9999-12-31T23:59:59.999999999Z]: x\n", tool: "dfx").first?.timestamp == .max)
+    let huge = try ToolOutput.dfxSnapshots("ab: 99999999999999999999999.5 TiB, taken at 9999-12-31 23:59:59 UTC\n")
+    #expect(huge.first?.size == .max && huge.first?.takenAt == .max)
     #expect(throws: BackendError.self) { try ToolOutput.logs("garbage\n", tool: "dfx") }
   }
 
