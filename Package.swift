@@ -9,7 +9,8 @@ let package = Package(
   name: "rbic",
   platforms: [.macOS(.v15)],
   products: [
-    .library(name: "Rbic", targets: ["RbicBuiltins", "RbicRuntime", "RbicParser", "RbicLexer", "RbicDiagnostics"]),
+    .library(
+      name: "Rbic", targets: ["RbicBuiltins", "RbicRuntime", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics"]),
     .executable(name: "rbic", targets: ["rbic"]),
   ],
   dependencies: [
@@ -30,6 +31,8 @@ let package = Package(
       name: "LineEditor", dependencies: ["CReadline"], path: "Sources/LineEditor",
       swiftSettings: [.swiftLanguageMode(.v5)]),
     .target(name: "RbicLexer", dependencies: ["RbicDiagnostics"], path: "Sources/Lexer"),
+    // Candid written once: types, `.did` service descriptions, text values.
+    .target(name: "RbicCandid", dependencies: ["RbicDiagnostics"], path: "Sources/Candid"),
     .target(name: "RbicParser", dependencies: ["RbicLexer", "RbicDiagnostics"], path: "Sources/Parser"),
     .target(
       name: "RbicRuntime",
@@ -42,7 +45,7 @@ let package = Package(
     .target(
       name: "RbicBuiltins",
       dependencies: [
-        "RbicRuntime", "RbicLexer", "RbicDiagnostics", .product(name: "Crypto", package: "swift-crypto"),
+        "RbicRuntime", "RbicLexer", "RbicCandid", "RbicDiagnostics", .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "Subprocess", package: "swift-subprocess"),
         .product(name: "SystemPackage", package: "swift-system"),
         .product(name: "WasmParser", package: "WasmKit"),
@@ -51,7 +54,7 @@ let package = Package(
     .executableTarget(
       name: "rbic",
       dependencies: [
-        "RbicBuiltins", "RbicRuntime", "RbicLexer", "RbicDiagnostics", "RbicParser", "LineEditor",
+        "RbicBuiltins", "RbicRuntime", "RbicLexer", "RbicDiagnostics", "RbicParser", "RbicCandid", "LineEditor",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Sources/rbic"),
@@ -59,7 +62,10 @@ let package = Package(
     .executableTarget(name: "rbic-bench", dependencies: ["RbicBuiltins", "RbicRuntime"], path: "benchmarks/rbic-bench"),
     .testTarget(
       name: "RbicTests",
-      dependencies: ["RbicBuiltins", "RbicRuntime", "RbicParser", "RbicLexer", "RbicDiagnostics", "rbic", "rbic-test-double"],
+      dependencies: [
+        "RbicBuiltins", "RbicRuntime", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics", "rbic",
+        "rbic-test-double",
+      ],
       path: "Tests/RbicTests",
       exclude: ["Corpus"]),
   ]

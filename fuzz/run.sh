@@ -19,7 +19,7 @@ package=$(grep -o '"-module-name","RbicParser"[^]]*"-package-name","[^"]*"' .bui
   sed 's/.*"-package-name","\([^"]*\)"/\1/')
 objects=()
 for target in RbicDiagnostics RbicLexer RbicParser RbicRuntime RbicBuiltins Subprocess SystemPackage CSystem _SubprocessCShims Yams CYaml Crypto CCryptoBoringSSL \
-  CCryptoBoringSSLShims CryptoBoringWrapper; do
+  CCryptoBoringSSLShims CryptoBoringWrapper WasmParser WasmTypes; do
   while IFS= read -r o; do objects+=("$o"); done < <(find "$build/$target.build" -name '*.o')
 done
 clang=()

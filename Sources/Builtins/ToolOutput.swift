@@ -1,4 +1,5 @@
 import Foundation
+import RbicCandid
 import RbicRuntime
 
 /// Parsers for what `icp` and `dfx` print (see `reference/icp-cli.md`, `reference/dfx-cli.md`):
@@ -173,17 +174,27 @@ package enum ToolOutput {
     return .environment("`\(tool)` failed (exit \(output.status)): \(f.message.prefix(400))")
   }
 
-  /// A `wallet_send` reply: `(variant { 17_724 })` is Ok; `(variant { 3_456_837 = "…" })` is Err.
+  /// A `wallet_send` reply, decoded as Candid: `variant { Ok }` whether the tool printed the
+  /// label's name (it had the wallet's interface) or its hash (`17_724`); `Err` with the wallet's
+  /// text (on one line or broken over several) means nothing was sent. Anything else is not
+  /// understood, and the caller treats the send's outcome as unknown.
   package static func walletSendReply(_ stdout: String) throws(BackendError) {
     let reply = stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-    if reply.contains("17_724") { return }
-    if reply.contains("3_456_837") {
-      let text = reply.components(separatedBy: "\"").dropFirst().first ?? reply
-      throw text.lowercased().contains("insufficient") || text.lowercased().contains("balance")
-        ? .insufficientFunds("wallet_send: \(text)") : .reject(code: "wallet", message: text)
+    let values: [CandidValue]
+    do throws(CandidFailure) { values = try CandidValue.parseArguments(reply) } catch {
+      throw unexpected("`wallet_send` (\(error.diagnostic.message))", stdout)
     }
-    throw unexpected("`wallet_send`", stdout)
+    guard values.count == 1, case .variant(let tag) = values[0].bare else { throw unexpected("`wallet_send`", stdout) }
+    switch tag.label.hash {
+    case CandidLabel.idlHash("Ok"): return
+    case CandidLabel.idlHash("Err"):
+      guard case .text(let text) = tag.value.bare else { throw unexpected("`wallet_send`", stdout) }
+      throw text.lowercased().hasPrefix("insufficient")
+        ? .insufficientFunds("wallet_send: \(text)") : .reject(code: "wallet_send Err", message: text)
+    default: throw unexpected("`wallet_send`", stdout)
+    }
   }
+
 }
 
 extension ToolOutput {

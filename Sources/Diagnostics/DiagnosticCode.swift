@@ -76,5 +76,12 @@ public enum DiagnosticCode: String, CaseIterable, Sendable, Codable {
 
   /// Codes that only the runtime or the command line produce; the static corpus does not cover them.
   /// `version-not-increased` needs a git history; the command-line tests cover it.
+  // Candid (`.did` files; exercised by the Candid tests, not by runbooks)
+  case candidSyntax = "candid-syntax"
+  case candidType = "candid-type"
+  case candidImport = "candid-import"
+
   public static let notStatic: Set<DiagnosticCode> = [.runtimeError, .assertionFailed, .ioError, .versionNotIncreased]
+  /// Reported on `.did` files.
+  public static let candid: Set<DiagnosticCode> = [.candidSyntax, .candidType, .candidImport]
 }

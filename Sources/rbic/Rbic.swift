@@ -13,7 +13,7 @@ struct Rbic: ParsableCommand {
     abstract: "A typed runbook language for Internet Computer operations.",
     subcommands: [
       CheckCommand.self, FormatCommand.self, RunCommand.self, PlanCommand.self, ReportCommand.self, DocCommand.self,
-      DiffCommand.self, ReplCommand.self,
+      DiffCommand.self, ReplCommand.self, CandidCommand.self,
     ])
 
   static func main() {

@@ -1,0 +1,194 @@
+import Foundation
+import RbicDiagnostics
+
+/// A checked `.did` program: its definitions (its imports' included), its main service's methods
+/// with their function types resolved, and the service constructor's arguments. Loading checks
+/// what the Candid reference checks: unbound and duplicate names, definitions that are cyclic
+/// without going through a constructor, label hash collisions, methods that are not functions,
+/// `oneway` functions with results, and the rules for imported services.
+public struct CandidEnvironment: Sendable {
+  public private(set) var definitions: [String: CandidType] = [:]
+  public private(set) var methods: [(name: String, function: CandidFunction)] = []
+  public private(set) var constructorArguments: [CandidType]?
+  public private(set) var hasService = false
+
+  public func method(_ name: String) -> CandidFunction? { methods.first { $0.name == name }?.function }
+
+  /// Loads `path` and everything it imports (paths relative to the importing file); every file
+  /// read is added to `files`, so a diagnostic can be rendered.
+  public static func load(path: String, into files: inout SourceFiles) throws(CandidFailure) -> CandidEnvironment {
+    var env = CandidEnvironment()
+    var seen: Set<String> = []
+    guard let main = try env.read(path, importedFrom: nil, seen: &seen, files: &files) else {
+      let file = files.add(path: path, bytes: [])
+      throw CandidFailure(
+        diagnostic: .error(.candidImport, "cannot read `\(path)`", at: SourceRange(file: file.id, start: 0, end: 0)))
+    }
+    try env.check(main)
+    return env
+  }
+
+  /// Checks a `.did` text held in memory (imports resolve against `path`'s directory).
+  public static func parse(_ text: String, path: String = "<candid>", into files: inout SourceFiles)
+    throws(CandidFailure) -> CandidEnvironment
+  {
+    var env = CandidEnvironment()
+    let file = files.add(path: path, bytes: Array(text.utf8))
+    let parsed = try DidParser.parse(file)
+    var seen: Set<String> = []
+    try env.bind(parsed, directory: (path as NSString).deletingLastPathComponent, seen: &seen, files: &files)
+    try env.check((file, parsed))
+    return env
+  }
+
+  private mutating func read(
+    _ path: String, importedFrom: SourceRange?, seen: inout Set<String>, files: inout SourceFiles
+  ) throws(CandidFailure) -> (SourceFile, DidFile)?
+  {
+    let full = URL(fileURLWithPath: path).standardizedFileURL.path
+    guard !seen.contains(full) else { return nil }
+    seen.insert(full)
+    guard let data = FileManager.default.contents(atPath: full) else {
+      guard let importedFrom else { return nil }
+      throw CandidFailure(diagnostic: .error(.candidImport, "cannot import \"\(path)\": no such file", at: importedFrom))
+    }
+    let file = files.add(path: path, bytes: Array(data))
+    let parsed = try DidParser.parse(file)
+    try bind(parsed, directory: (path as NSString).deletingLastPathComponent, seen: &seen, files: &files)
+    return (file, parsed)
+  }
+
+  /// Adds a file's definitions and its imports' (an imported service's methods too).
+  private mutating func bind(
+    _ parsed: DidFile, directory: String, seen: inout Set<String>, files: inout SourceFiles
+  ) throws(CandidFailure) {
+    for i in parsed.imports {
+      let target = i.path.hasPrefix("/") ? i.path : (directory as NSString).appendingPathComponent(i.path)
+      guard let (_, imported) = try read(target, importedFrom: i.range, seen: &seen, files: &files) else { continue }
+      guard i.isService else { continue }
+      guard let actor = imported.actor else {
+        throw CandidFailure(
+          diagnostic: .error(.candidImport, "imported service file \"\(i.path)\" has no main service", at: i.range))
+      }
+      guard actor.arguments == nil else {
+        throw CandidFailure(
+          diagnostic: .error(.candidImport, "imported service file \"\(i.path)\" has a service constructor", at: i.range))
+      }
+      for m in try serviceMethods(actor.type, at: i.range) {
+        guard !methods.contains(where: { CandidLabel.idlHash($0.name) == CandidLabel.idlHash(m.name) }) else {
+          throw CandidFailure(
+            diagnostic: .error(.candidImport, "duplicate imported method name `\(m.name)`", at: i.range))
+        }
+        methods.append((m.name, try function(m.type, method: m.name, at: i.range)))
+      }
+    }
+    for d in parsed.definitions {
+      guard definitions[d.name] == nil else {
+        throw CandidFailure(diagnostic: .error(.candidType, "duplicate binding for \(d.name)", at: d.range))
+      }
+      definitions[d.name] = d.type
+    }
+  }
+
+  private mutating func check(_ main: (SourceFile, DidFile)) throws(CandidFailure) {
+    let (_, parsed) = main
+    for d in parsed.definitions {
+      try wellFormed(d.type, at: d.range)
+      try acyclic(d.name, at: d.range)
+    }
+    guard let actor = parsed.actor else { return }
+    hasService = true
+    constructorArguments = actor.arguments
+    for t in actor.arguments ?? [] { try wellFormed(t, at: actor.range) }
+    for m in try serviceMethods(actor.type, at: actor.range) {
+      let at = parsed.methodRanges[m.name] ?? actor.range
+      guard !methods.contains(where: { CandidLabel.idlHash($0.name) == CandidLabel.idlHash(m.name) }) else {
+        throw CandidFailure(diagnostic: .error(.candidType, "duplicate method name `\(m.name)`", at: at))
+      }
+      try wellFormed(m.type, at: at)
+      methods.append((m.name, try function(m.type, method: m.name, at: at)))
+    }
+  }
+
+  /// The methods of a service type (written out, or a name for one).
+  private func serviceMethods(_ type: CandidType, at range: SourceRange) throws(CandidFailure) -> [CandidMethod] {
+    switch try resolve(type, at: range) {
+    case .service(let methods): return methods
+    case let other:
+      throw CandidFailure(diagnostic: .error(.candidType, "not a service type: \(other)", at: range))
+    }
+  }
+
+  private func function(_ type: CandidType, method: String, at range: SourceRange) throws(CandidFailure)
+    -> CandidFunction
+  {
+    guard case .function(let f) = try resolve(type, at: range) else {
+      throw CandidFailure(diagnostic: .error(.candidType, "method \(method) is a non-function type", at: range))
+    }
+    if f.modes.contains(.oneway), !f.results.isEmpty {
+      throw CandidFailure(diagnostic: .error(.candidType, "oneway function has non-unit return type", at: range))
+    }
+    return f
+  }
+
+  /// A name followed to what it means (through chains of names).
+  public func resolve(_ type: CandidType, at range: SourceRange? = nil) throws(CandidFailure) -> CandidType {
+    var t = type
+    var hops = 0
+    while case .named(let name) = t {
+      guard let next = definitions[name] else {
+        throw CandidFailure(
+          diagnostic: .error(
+            .candidType, "unbound type identifier \(name)", at: range ?? SourceRange(file: FileID(0), start: 0, end: 0)))
+      }
+      t = next
+      hops += 1
+      guard hops <= definitions.count else {
+        throw CandidFailure(
+          diagnostic: .error(
+            .candidType, "\(name) has cyclic type definition", at: range ?? SourceRange(file: FileID(0), start: 0, end: 0)))
+      }
+    }
+    return t
+  }
+
+  private func acyclic(_ name: String, at range: SourceRange) throws(CandidFailure) {
+    _ = try resolve(.named(name), at: range)
+  }
+
+  /// Every name bound, no two labels of a record or variant with one hash, methods functions.
+  private func wellFormed(_ type: CandidType, at range: SourceRange) throws(CandidFailure) {
+    switch type {
+    case .named(let name):
+      guard definitions[name] != nil else {
+        throw CandidFailure(diagnostic: .error(.candidType, "unbound type identifier \(name)", at: range))
+      }
+    case .opt(let t), .vec(let t): try wellFormed(t, at: range)
+    case .record(let fields), .variant(let fields):
+      var seen: [UInt32: CandidLabel] = [:]
+      for f in fields {
+        if let other = seen[f.label.hash] {
+          throw CandidFailure(
+            diagnostic: .error(.candidType, "label '\(f.label)' hash collision with '\(other)'", at: range))
+        }
+        seen[f.label.hash] = f.label
+        try wellFormed(f.type, at: range)
+      }
+    case .function(let f):
+      for t in f.arguments + f.results { try wellFormed(t, at: range) }
+      if f.modes.contains(.oneway), !f.results.isEmpty {
+        throw CandidFailure(diagnostic: .error(.candidType, "oneway function has non-unit return type", at: range))
+      }
+    case .service(let methods):
+      var names: Set<String> = []
+      for m in methods {
+        guard names.insert(m.name).inserted else {
+          throw CandidFailure(diagnostic: .error(.candidType, "duplicate method name `\(m.name)`", at: range))
+        }
+        try wellFormed(m.type, at: range)
+        _ = try function(m.type, method: m.name, at: range)
+      }
+    default: break
+    }
+  }
+}

@@ -1,0 +1,103 @@
+/// Candid values as the tools print them: on one line when that fits in 80 columns, otherwise
+/// each container broken over lines (two spaces a level, `;` or `,` after every item), numbers
+/// grouped with `_`, fixed-width numbers with their type (`1_000 : nat64`), tuples without labels.
+extension CandidValue {
+  public static let width = 80
+
+  /// `(v1, v2)` in the tools' layout.
+  public static func print(arguments: [CandidValue], width: Int = CandidValue.width) -> String {
+    let flat = "(" + arguments.map(\.flat).joined(separator: ", ") + ")"
+    if flat.count <= width { return flat }
+    return "(\n" + arguments.map { "  " + $0.layout(indent: 2, width: width) + ",\n" }.joined() + ")"
+  }
+
+  public var flat: String {
+    switch self {
+    case .null: "null"
+    case .bool(let b): b ? "true" : "false"
+    case .integer(let n, let type): Self.number(n, type)
+    case .float(let x, let type): "\(x)" + (type.map { " : \($0)" } ?? "")
+    case .text(let t): CandidText.quote(t)
+    case .blob(let bytes): "blob \(Self.blobText(bytes))"
+    case .opt(let v): "opt \(v.flat)"
+    case .vec(let items): items.isEmpty ? "vec {}" : "vec { " + items.map(\.flat).joined(separator: "; ") + " }"
+    case .record(let fields):
+      fields.isEmpty ? "record {}" : "record { " + fields.map(Self.fieldText).joined(separator: "; ") + " }"
+    case .variant(let f): "variant { " + Self.fieldText(f) + " }"
+    case .principal(let p): "principal \(CandidText.quote(p))"
+    case .service(let p): "service \(CandidText.quote(p))"
+    case .function(let p, let m): "func \(CandidText.quote(p)).\(CandidLabel.named(m))"
+    case .annotated(let v, let t): "(\(v.flat) : \(t))"
+    }
+  }
+
+  /// This value starting at column `indent`, broken where it does not fit.
+  func layout(indent: Int, width: Int) -> String {
+    let one = flat
+    if indent + one.count <= width { return one }
+    let pad = String(repeating: " ", count: indent)
+    func block(_ head: String, _ items: [String]) -> String {
+      head + " {\n" + items.map { pad + "  " + $0 + ";\n" }.joined() + pad + "}"
+    }
+    switch self {
+    case .vec(let items) where !items.isEmpty:
+      return block("vec", items.map { $0.layout(indent: indent + 2, width: width) })
+    case .record(let fields) where !fields.isEmpty:
+      return block("record", fields.map { Self.fieldLayout($0, indent: indent + 2, width: width) })
+    case .variant(let f):
+      return block("variant", [Self.fieldLayout(f, indent: indent + 2, width: width)])
+    case .opt(let v): return "opt " + v.layout(indent: indent + 4, width: width)
+    default: return one
+    }
+  }
+
+  static func fieldText(_ f: CandidValueField) -> String {
+    switch f.label {
+    case .unnamed: f.value.flat
+    default: f.value == .null ? "\(label(f.label))" : "\(label(f.label)) = \(f.value.flat)"
+    }
+  }
+
+  static func fieldLayout(_ f: CandidValueField, indent: Int, width: Int) -> String {
+    switch f.label {
+    case .unnamed: return f.value.layout(indent: indent, width: width)
+    default:
+      guard f.value != .null else { return label(f.label) }
+      let head = "\(label(f.label)) = "
+      return head + f.value.layout(indent: indent + head.count, width: width)
+    }
+  }
+
+  static func label(_ l: CandidLabel) -> String {
+    switch l {
+    case .named(let n): CandidLabel.isIdentifier(n) ? n : CandidText.quote(n)
+    case .id(let n), .unnamed(let n): grouped(String(n))
+    }
+  }
+
+  static func number(_ n: Int128, _ type: CandidType?) -> String {
+    let text = (n < 0 ? "-" : "") + grouped(String(n.magnitude))
+    switch type {
+    case nil, .nat?, .int?: return text
+    case let t?: return "\(text) : \(t)"
+    }
+  }
+
+  /// `1234567` → `1_234_567`.
+  static func grouped(_ digits: String) -> String {
+    var out = ""
+    for (i, c) in digits.enumerated() {
+      if i > 0, (digits.count - i) % 3 == 0 { out.append("_") }
+      out.append(c)
+    }
+    return out
+  }
+
+  /// Printable ASCII as itself, every other byte as `\xx`.
+  static func blobText(_ bytes: [UInt8]) -> String {
+    "\"" + bytes.map { b in
+      b >= 0x20 && b < 0x7F && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\")
+        ? String(UnicodeScalar(b)) : "\\" + (b < 16 ? "0" : "") + String(b, radix: 16)
+    }.joined() + "\""
+  }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import Testing
+
+@testable import RbicBuiltins
+import RbicCandid
+import RbicDiagnostics
+import RbicRuntime
+
+/// Candid written once: `.did` files (our own corpus, from the spec), text values, and the
+/// `wallet_send` reply decoded instead of substring-matched.
+@Suite struct CandidTests {
+  static let corpus = Corpus.repository + "/Tests/RbicTests/Candid"
+
+  static func files(_ kind: String) -> [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: corpus + "/" + kind)) ?? []).filter { $0.hasSuffix(".did") }
+      .sorted()
+  }
+
+  @Test(arguments: CandidTests.files("good"))
+  func goodInterfacesLoad(_ name: String) throws {
+    var files = SourceFiles()
+    let env = try CandidEnvironment.load(path: Self.corpus + "/good/" + name, into: &files)
+    #expect(env.hasService || name == "types-only.did")
+  }
+
+  static let rejections: [String: (DiagnosticCode, String)] = [
+    "unclosed-record.did": (.candidSyntax, "expected a type, found `)`"),
+    "unbound.did": (.candidType, "unbound type identifier Missing"),
+    "duplicate-field.did": (.candidType, "label 'name' hash collision with 'name'"),
+    "cyclic.did": (.candidType, "A has cyclic type definition"),
+    "oneway-result.did": (.candidType, "oneway function has non-unit return type"),
+    "not-a-function.did": (.candidType, "method f is a non-function type"),
+    "duplicate-method.did": (.candidType, "duplicate method name `f`"),
+    "trailing.did": (.candidSyntax, "expected a definition or the service, found `garbage`"),
+    "unclosed-comment.did": (.candidSyntax, "unclosed comment"),
+    "missing-import.did": (.candidImport, "no such file"),
+    "surrogate.did": (.candidSyntax, "Unicode escape out of range D800"),
+    "label-overflow.did": (.candidSyntax, "the label 4294967296 is beyond 2^32-1"),
+    "hash-collision.did": (.candidType, "label '97' hash collision with 'a'"),
+  ]
+
+  @Test(arguments: CandidTests.files("bad"))
+  func badInterfacesAreLocatedErrors(_ name: String) throws {
+    var files = SourceFiles()
+    let expected = try #require(Self.rejections[name], "add \(name) to the table")
+    #expect {
+      try CandidEnvironment.load(path: Self.corpus + "/bad/" + name, into: &files)
+    } throws: { error in
+      guard let d = (error as? CandidFailure)?.diagnostic else { return false }
+      return d.code == expected.0 && d.message.contains(expected.1) && d.range.end > d.range.start
+    }
+  }
+
+  @Test func everyCandidDiagnosticIsExercised() {
+    #expect(Set(Self.rejections.values.map(\.0)) == DiagnosticCode.candid)
+  }
+
+  @Test func methodsAndTypesAreResolved() throws {
+    var files = SourceFiles()
+    let env = try CandidEnvironment.load(path: Self.corpus + "/good/imports.did", into: &files)
+    #expect(env.methods.map(\.name) == ["ping", "mine"], "the imported service's methods first")
+    #expect(env.method("ping")?.isQuery == true)
+    let mine = try #require(env.method("mine"))
+    #expect(try env.resolve(mine.results[0]) == .variant([CandidField(.named("Ok"), .null), CandidField(.named("Err"), .text)]))
+    let user = try CandidEnvironment.load(path: Self.corpus + "/good/user-service.did", into: &files)
+    #expect(user.method("reset_signing_key")?.description == "() -> (Key)")
+    #expect(user.method("history")?.description == "(nat, opt nat) -> (vec record { nat64; text }) composite_query")
+    #expect(user.constructorArguments?.count == 1)
+  }
+
+  @Test func idlHashMatchesTheSpec() {
+    #expect(CandidLabel.idlHash("Ok") == 17_724)
+    #expect(CandidLabel.idlHash("Err") == 3_456_837)
+    #expect(CandidLabel.idlHash("a") == 97)
+    #expect(CandidLabel.idlHash("") == 0)
+  }
+
+  @Test(arguments: [
+    "(variant { 17_724 })", "(variant { Ok })", "(record { amount = 1_000_000_000_000 : nat64 })",
+    "(opt vec { 1; -2; 3 }, \"a\\n\\\"b\\\"\", principal \"aaaaa-aa\", null, true)", "(blob \"\\de\\ad AB\")",
+    "(record { 1; \"x\"; 3.5 : float64 })", "(func \"aaaaa-aa\".create_canister, service \"aaaaa-aa\")",
+  ])
+  func valuesRoundTrip(_ text: String) throws {
+    let values = try CandidValue.parseArguments(text)
+    let printed = CandidValue.print(arguments: values)
+    #expect(try CandidValue.parseArguments(printed) == values, "\(text) → \(printed)")
+    #expect(printed == text, "the tools' form")
+  }
+
+  @Test func longValuesBreakAtEightyColumns() throws {
+    let values = try CandidValue.parseArguments(
+      "(record { canister = principal \"6iu47-dyaaa-aaaaf-qgeza-cai\"; amount = 1_000_000_000_000 : nat64; memo = \"top up\" })"
+    )
+    let printed = CandidValue.print(arguments: values)
+    #expect(
+      printed == """
+        (
+          record {
+            canister = principal "6iu47-dyaaa-aaaaf-qgeza-cai";
+            amount = 1_000_000_000_000 : nat64;
+            memo = "top up";
+          },
+        )
+        """)
+    #expect(try CandidValue.parseArguments(printed) == values)
+  }
+
+  @Test(arguments: ["(variant { 17_724 }", "(vec { 1; 2 )", "(1 2)", "(340282366920938463463374607431768211456)", "(\"open"])
+  func malformedValuesAreErrors(_ text: String) {
+    #expect(throws: CandidFailure.self) { try CandidValue.parseArguments(text) }
+  }
+
+  /// `wallet_send`'s reply is decoded: either spelling of `Ok` is success, an `Err` is a failure
+  /// whatever its text says (even `17_724`), and anything else is not understood.
+  @Test func walletSendReplyIsDecoded() throws {
+    try ToolOutput.walletSendReply("(variant { 17_724 })\n")
+    try ToolOutput.walletSendReply("(variant { Ok })\n")
+    try ToolOutput.walletSendReply("(\n  variant {\n    Ok\n  },\n)\n")
+    let err = """
+      (
+        variant {
+          Err = "An error happened during the call: 4: Cycles sent: 17_724. Refunded: 1_000_000_000_000 cycles.";
+        },
+      )
+      """
+    #expect(throws: BackendError.reject(code: "wallet_send Err", message: "An error happened during the call: 4: Cycles sent: 17_724. Refunded: 1_000_000_000_000 cycles.")) {
+      try ToolOutput.walletSendReply(err)
+    }
+    #expect(throws: BackendError.self) { try ToolOutput.walletSendReply("(variant { 3_456_837 = \"Insufficient balance\" })") }
+    for junk in ["()", "(variant { Pending })", "17_724", "(record { Ok = null })"] {
+      #expect { try ToolOutput.walletSendReply(junk) } throws: { error in
+        if case .environment = error as? BackendError { true } else { false }
+      }
+    }
+  }
+
+  /// `rbic candid FILE.did`: one method per line; a bad file is exit 2 with its location.
+  @Test func candidCommandListsMethodsAndLocatesErrors() throws {
+    let good = try CLI.run(["candid", Self.corpus + "/good/user-service.did"])
+    #expect(good.status == 0, "\(good.stderr)")
+    #expect(good.stdout.split(separator: "\n").contains("reset_signing_key : () -> (Key)"))
+    #expect(good.stdout.hasPrefix("service : (record { oracle : opt text })\n"))
+    let bad = try CLI.run(["candid", Self.corpus + "/bad/unbound.did"])
+    #expect(bad.status == 2)
+    #expect(bad.stderr.contains("unbound type identifier Missing"))
+    #expect(bad.stderr.contains("unbound.did:2:"), "\(bad.stderr)")
+  }
+}
