@@ -37,7 +37,7 @@ let package = Package(
     .target(
       name: "RbicRuntime",
       dependencies: [
-        "RbicParser", "RbicLexer", "RbicDiagnostics", .product(name: "Yams", package: "Yams"),
+        "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics", .product(name: "Yams", package: "Yams"),
         .product(name: "Crypto", package: "swift-crypto"),
       ],
       path: "Sources/Runtime"),

@@ -18,7 +18,7 @@ build=.build-fuzz/debug
 package=$(grep -o '"-module-name","RbicParser"[^]]*"-package-name","[^"]*"' .build-fuzz/debug.yaml | head -1 |
   sed 's/.*"-package-name","\([^"]*\)"/\1/')
 objects=()
-for target in RbicDiagnostics RbicLexer RbicParser RbicRuntime RbicBuiltins Subprocess SystemPackage CSystem _SubprocessCShims Yams CYaml Crypto CCryptoBoringSSL \
+for target in RbicDiagnostics RbicCandid RbicLexer RbicParser RbicRuntime RbicBuiltins Subprocess SystemPackage CSystem _SubprocessCShims Yams CYaml Crypto CCryptoBoringSSL \
   CCryptoBoringSSLShims CryptoBoringWrapper WasmParser WasmTypes; do
   while IFS= read -r o; do objects+=("$o"); done < <(find "$build/$target.build" -name '*.o')
 done
@@ -31,5 +31,6 @@ swiftc -sanitize=fuzzer -parse-as-library -package-name "$package" -I "$build/Mo
 corpus=.build-fuzz/corpus
 mkdir -p "$corpus" fuzz/findings
 find Tests scripts -name '*.rb.ic' -exec cp {} "$corpus/" \;
+find Tests/RbicTests/Candid -name '*.did' -exec cp {} "$corpus/" \;
 "$build/rbic-fuzz" "$corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -max_len=65536 \
   -artifact_prefix=fuzz/findings/ -print_final_stats=1 "$@"

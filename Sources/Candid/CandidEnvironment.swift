@@ -16,10 +16,13 @@ public struct CandidEnvironment: Sendable {
 
   /// Loads `path` and everything it imports (paths relative to the importing file); every file
   /// read is added to `files`, so a diagnostic can be rendered.
-  public static func load(path: String, into files: inout SourceFiles) throws(CandidFailure) -> CandidEnvironment {
+  /// `displayPath` is how diagnostics name the main file (default: `path`).
+  public static func load(path: String, displayPath: String? = nil, into files: inout SourceFiles) throws(CandidFailure)
+    -> CandidEnvironment
+  {
     var env = CandidEnvironment()
     var seen: Set<String> = []
-    guard let main = try env.read(path, importedFrom: nil, seen: &seen, files: &files) else {
+    guard let main = try env.read(path, importedFrom: nil, seen: &seen, files: &files, display: displayPath) else {
       let file = files.add(path: path, bytes: [])
       throw CandidFailure(
         diagnostic: .error(.candidImport, "cannot read `\(path)`", at: SourceRange(file: file.id, start: 0, end: 0)))
@@ -42,9 +45,9 @@ public struct CandidEnvironment: Sendable {
   }
 
   private mutating func read(
-    _ path: String, importedFrom: SourceRange?, seen: inout Set<String>, files: inout SourceFiles
-  ) throws(CandidFailure) -> (SourceFile, DidFile)?
-  {
+    _ path: String, importedFrom: SourceRange?, seen: inout Set<String>, files: inout SourceFiles,
+    display: String? = nil
+  ) throws(CandidFailure) -> (SourceFile, DidFile)? {
     let full = URL(fileURLWithPath: path).standardizedFileURL.path
     guard !seen.contains(full) else { return nil }
     seen.insert(full)
@@ -52,7 +55,7 @@ public struct CandidEnvironment: Sendable {
       guard let importedFrom else { return nil }
       throw CandidFailure(diagnostic: .error(.candidImport, "cannot import \"\(path)\": no such file", at: importedFrom))
     }
-    let file = files.add(path: path, bytes: Array(data))
+    let file = files.add(path: display ?? path, bytes: Array(data))
     let parsed = try DidParser.parse(file)
     try bind(parsed, directory: (path as NSString).deletingLastPathComponent, seen: &seen, files: &files)
     return (file, parsed)

@@ -1,6 +1,7 @@
 /// Candid values as the tools print them: on one line when that fits in 80 columns, otherwise
 /// each container broken over lines (two spaces a level, `;` or `,` after every item), numbers
-/// grouped with `_`, fixed-width numbers with their type (`1_000 : nat64`), tuples without labels.
+/// grouped with `_`, a number with its type when it has one (`1_000 : nat64`: what rbic sends is
+/// always typed, what the tools print keeps what they printed), tuples without labels.
 extension CandidValue {
   public static let width = 80
 
@@ -22,8 +23,9 @@ extension CandidValue {
     case .opt(let v): "opt \(v.flat)"
     case .vec(let items): items.isEmpty ? "vec {}" : "vec { " + items.map(\.flat).joined(separator: "; ") + " }"
     case .record(let fields):
-      fields.isEmpty ? "record {}" : "record { " + fields.map(Self.fieldText).joined(separator: "; ") + " }"
-    case .variant(let f): "variant { " + Self.fieldText(f) + " }"
+      fields.isEmpty
+        ? "record {}" : "record { " + fields.map { Self.fieldText($0, variant: false) }.joined(separator: "; ") + " }"
+    case .variant(let f): "variant { " + Self.fieldText(f, variant: true) + " }"
     case .principal(let p): "principal \(CandidText.quote(p))"
     case .service(let p): "service \(CandidText.quote(p))"
     case .function(let p, let m): "func \(CandidText.quote(p)).\(CandidLabel.named(m))"
@@ -43,26 +45,27 @@ extension CandidValue {
     case .vec(let items) where !items.isEmpty:
       return block("vec", items.map { $0.layout(indent: indent + 2, width: width) })
     case .record(let fields) where !fields.isEmpty:
-      return block("record", fields.map { Self.fieldLayout($0, indent: indent + 2, width: width) })
+      return block("record", fields.map { Self.fieldLayout($0, variant: false, indent: indent + 2, width: width) })
     case .variant(let f):
-      return block("variant", [Self.fieldLayout(f, indent: indent + 2, width: width)])
+      return block("variant", [Self.fieldLayout(f, variant: true, indent: indent + 2, width: width)])
     case .opt(let v): return "opt " + v.layout(indent: indent + 4, width: width)
     default: return one
     }
   }
 
-  static func fieldText(_ f: CandidValueField) -> String {
+  /// A field; a variant's tag without a value (`null`) is its label alone.
+  static func fieldText(_ f: CandidValueField, variant: Bool) -> String {
     switch f.label {
     case .unnamed: f.value.flat
-    default: f.value == .null ? "\(label(f.label))" : "\(label(f.label)) = \(f.value.flat)"
+    default: variant && f.value == .null ? "\(label(f.label))" : "\(label(f.label)) = \(f.value.flat)"
     }
   }
 
-  static func fieldLayout(_ f: CandidValueField, indent: Int, width: Int) -> String {
+  static func fieldLayout(_ f: CandidValueField, variant: Bool, indent: Int, width: Int) -> String {
     switch f.label {
     case .unnamed: return f.value.layout(indent: indent, width: width)
     default:
-      guard f.value != .null else { return label(f.label) }
+      guard !variant || f.value != .null else { return label(f.label) }
       let head = "\(label(f.label)) = "
       return head + f.value.layout(indent: indent + head.count, width: width)
     }
@@ -77,10 +80,7 @@ extension CandidValue {
 
   static func number(_ n: Int128, _ type: CandidType?) -> String {
     let text = (n < 0 ? "-" : "") + grouped(String(n.magnitude))
-    switch type {
-    case nil, .nat?, .int?: return text
-    case let t?: return "\(text) : \(t)"
-    }
+    return type.map { "\(text) : \($0)" } ?? text
   }
 
   /// `1234567` → `1_234_567`.

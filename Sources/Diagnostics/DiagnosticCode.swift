@@ -48,6 +48,8 @@ public enum DiagnosticCode: String, CaseIterable, Sendable, Codable {
   case argumentLabel = "argument-label"
   case notCallable = "not-callable"
   case unknownProperty = "unknown-property"
+  /// A method a canister's Candid interface does not have.
+  case unknownMethod = "unknown-method"
   case subjectOutsideStep = "subject-outside-step"
   case optionalNotUnwrapped = "optional-not-unwrapped"
   case unknownAction = "unknown-action"

@@ -138,6 +138,9 @@ package struct Stmt: Hashable, Sendable {
     case `let`(name: Identifier, type: TypeExpr?, value: Expr)
     case function(FunctionDecl)
     case `import`(path: String, range: SourceRange)
+    /// `import "file.did" as Name`: a Candid interface; `Name` is the type of a canister that
+    /// speaks it, and calls on such a canister are checked against it.
+    case importInterface(path: String, range: SourceRange, name: Identifier)
     case step(title: Expr, subject: Expr?, body: Block)
     case ensure(condition: Expr, actions: [Action])
     case require(Expr, message: Expr?)

@@ -206,6 +206,7 @@ package struct Formatter {
       write(" ")
       block(f.body)
     case .import(_, let range): write("import \(file.text(range))")
+    case .importInterface(_, let range, let name): write("import \(file.text(range)) as \(name.name)")
     case .step(let title, let subject, let body):
       write("step ")
       expr(title)

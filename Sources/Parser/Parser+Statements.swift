@@ -112,7 +112,12 @@ extension Parser {
         throw Failure()
       }
       let path = parts.first.map { if case .text(let t) = $0 { t } else { "" } } ?? ""
-      kind = .import(path: path, range: range(pathToken))
+      if isContextual("as"), !current.newlineBefore {
+        _ = advance()
+        kind = .importInterface(path: path, range: range(pathToken), name: try expectIdentifier("the interface's name"))
+      } else {
+        kind = .import(path: path, range: range(pathToken))
+      }
     case .keyword(.step):
       doc = docComment(before: start)
       if inStep || inFunction {

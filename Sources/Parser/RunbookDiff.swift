@@ -97,6 +97,9 @@ package struct RunbookDiff {
           Declaration(key: "fn \(f.name.name)", text: "fn \(f.name.name)", dump: dump, doc: stmt.doc))
       case .import(let p, _):
         declarations.append(Declaration(key: "import \(p)", text: "import \"\(p)\"", dump: dump, doc: []))
+      case .importInterface(let p, _, let n):
+        declarations.append(
+          Declaration(key: "interface \(n.name)", text: "import \"\(p)\" as \(n.name)", dump: dump, doc: []))
       case .step(let title, let subject, let body):
         let plainTitle = SyntaxTree.plainText(title, in: tree)
         steps.append(

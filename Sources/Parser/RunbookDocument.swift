@@ -75,6 +75,7 @@ package enum RunbookDocument {
           let dflt = value.map { "`\(text($0.range))`" } ?? "required"
           params.append("| `\(n.name)` | `\(text(type.range))` | \(dflt) | \(doc) |")
         case .import(let path, _): imports.append("`\(path)`")
+        case .importInterface(let path, _, let name): imports.append("`\(path)` (the Candid interface `\(name.name)`)")
         case .let(let n, _, let value) where !stmt.doc.isEmpty:
           values.append("- `\(n.name)` = `\(text(value.range))`: \(stmt.doc.joined(separator: " "))")
         default: break
@@ -137,6 +138,7 @@ package enum RunbookDocument {
       case .skip(let r): line("\(indent)- **Skips the step:** \(plain(r))")
       case .fail(let m): line("\(indent)- **Stops the runbook:** \(plain(m))")
       case .call(let e): line("\(indent)- **Calls** `\(text(e.range))`")
+      case .importInterface: break
       case .wait(let c, let t): line("\(indent)- **Waits** until `\(text(c.range))` (at most `\(text(t.range))`)")
       case .onFailure(let b):
         line("\(indent)- **If the step fails from here on:**")

@@ -33,6 +33,7 @@ package enum SyntaxDump {
         + (f.returnType.map { " -> " + type($0) } ?? "")
       body = block(f.body, indent: indent)
     case .import(let p, _): head = "import \(quoted(p))"
+    case .importInterface(let p, _, let n): head = "import-interface \(quoted(p)) \(n.name)"
     case .step(let title, let subject, let b):
       head = "step \(expr(title))\(subject.map { " on " + expr($0) } ?? "")"
       body = block(b, indent: indent)

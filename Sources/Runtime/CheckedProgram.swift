@@ -1,3 +1,4 @@
+import RbicCandid
 import RbicDiagnostics
 import RbicParser
 
@@ -61,6 +62,10 @@ public struct CheckedProgram: Sendable {
   package var declarations: [SourceRange: Resolution]
   /// Every `ensure`, compiled: by its condition's expression id.
   package var ensures: [Int: EnsureContract]
+  /// The Candid interfaces imported, by name.
+  package var interfaces: [String: CandidEnvironment]
+  /// Calls checked against an interface, by the call expression's id.
+  package var methodCalls: [Int: MethodCall]
   public var diagnostics: [Diagnostic]
 
   public var hasErrors: Bool { diagnostics.hasErrors }

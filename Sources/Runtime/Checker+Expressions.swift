@@ -288,12 +288,12 @@ extension Checker {
       return .error
     }
     switch t {
-    case .canister, .wallet:
+    case .canister, .wallet, .service:
       if let property = CanisterProperty(rawValue: name.name), property != .balance || t == .wallet {
         return property.type
       }
       var names = CanisterProperty.allCases.map(\.rawValue)
-      if t == .canister { names.removeAll { $0 == "balance" } }
+      if t != .wallet { names.removeAll { $0 == "balance" } }
       return unknownMember(name, of: t, candidates: names)
     case .list, .text:
       if name.name == "count" { return .int }
@@ -333,10 +333,16 @@ extension Checker {
           error(
             .argumentLabel, "canister method arguments are positional", label.range, help: "remove `\(label.name):`")
         }
+      }
+      types[callee.id] = .void
+      if case .service(let interface) = t {
+        checkMethodCall(e, interface: interface, method: method, arguments)
+        return .void
+      }
+      for argument in arguments {
         let a = check(argument.value, expected: nil)
         if a == .void { error(.typeMismatch, "this expression returns nothing to pass", argument.value.range) }
       }
-      types[callee.id] = .void
       return .void
     case .name(let name):
       guard let index = lookup(name) else {

@@ -38,7 +38,7 @@ extension Checker {
 
   func checkStatement(_ stmt: Stmt) {
     switch stmt.kind {
-    case .useNetwork, .useIdentity, .param, .import, .function:
+    case .useNetwork, .useIdentity, .param, .import, .importInterface, .function:
       // The parser already reported these as misplaced; nothing more to say.
       break
     case .let(let name, let typeExpr, let value):

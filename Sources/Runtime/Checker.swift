@@ -1,4 +1,5 @@
 import Foundation
+import RbicCandid
 import RbicDiagnostics
 import RbicLexer
 import RbicParser
@@ -38,6 +39,12 @@ final class Checker {
   var resolutions: [Resolution?] = []
   /// Compiled ensures, by their condition's expression id.
   var ensures: [Int: EnsureContract] = [:]
+  /// Candid interfaces by the name they were imported as.
+  var interfaces: [String: CandidEnvironment] = [:]
+  /// Interfaces whose file did not load (already reported): their name checks as anything.
+  var brokenInterfaces: Set<String> = []
+  /// Calls checked against an interface, by the call expression's id.
+  var methodCalls: [Int: MethodCall] = [:]
   var declarations: [SourceRange: Resolution] = [:]
   var symbols: [Symbol] = []
   var scopes: [Scope] = []
@@ -101,7 +108,8 @@ final class Checker {
     return CheckedProgram(
       files: files, trees: trees, network: network, identity: identity, params: params, functions: functions,
       globalCount: globalCount, mainFrameSize: mainFrameSize, types: types, resolutions: resolutions,
-      declarations: declarations, ensures: ensures, diagnostics: diagnostics.sortedBySource().capped())
+      declarations: declarations, ensures: ensures, interfaces: interfaces, methodCalls: methodCalls,
+      diagnostics: diagnostics.sortedBySource().capped())
   }
 
   /// Grows the side tables to cover the expression ids of a newly parsed file.
@@ -146,6 +154,9 @@ final class Checker {
     defer { suppressUnused = savedSuppress }
 
     for stmt in tree.statements {
+      if case .importInterface(let path, let range, let name) = stmt.kind {
+        importInterface(path, at: range, as: name, from: tree.file)
+      }
       guard case .import(let path, let range) = stmt.kind else { continue }
       for index in importFile(path, at: range, from: tree.file) {
         declare(index, at: range, imported: true)
@@ -184,7 +195,7 @@ final class Checker {
     for stmt in tree.statements {
       if !isMain {
         switch stmt.kind {
-        case .let, .function, .import: break
+        case .let, .function, .import, .importInterface: break
         default:
           error(
             .importContent, "an imported file may only declare `let`, `fn` and `import`", stmt.range,
@@ -347,6 +358,8 @@ final class Checker {
     switch t.kind {
     case .named(let name):
       if let type = RType.named[name] { return type }
+      if interfaces[name] != nil { return .service(name) }
+      if brokenInterfaces.contains(name) { return .error }
       var d = Diagnostic.error(.unknownType, "unknown type `\(name)`", at: t.range)
       if let guess = closestMatch(to: name, in: RType.named.keys.sorted()) { d = d.help("did you mean `\(guess)`?") }
       diagnostics.append(d)
@@ -419,7 +432,7 @@ final class Checker {
       if let declared { expectType(actual, declared, at: value.range, what: "`\(name.name)`") }
       checkBindable(actual, at: value.range)
       _ = declareGlobal(name, declared ?? actual, kind: .global)
-    case .import, .function:
+    case .import, .importInterface, .function:
       break
     default:
       checkStatement(stmt)

@@ -1,4 +1,5 @@
 import Foundation
+import RbicCandid
 import RbicDiagnostics
 import RbicLexer
 import RbicParser
@@ -134,7 +135,7 @@ extension Interpreter {
     case .let(let name, _, let value):
       guard case .global(let slot) = program.declarations[name.range] else { return }
       globals[slot] = try eval(value, &ctx)
-    case .param, .useNetwork, .useIdentity, .import, .function:
+    case .param, .useNetwork, .useIdentity, .import, .importInterface, .function:
       return
     default:
       try executeStatement(stmt, &ctx)
@@ -232,7 +233,7 @@ extension Interpreter {
       throw .returned(try value.map { (x) throws(Unwind) in try eval(x, &ctx) } ?? .void)
     case .expression(let e):
       _ = try eval(e, &ctx)
-    case .useNetwork, .useIdentity, .param, .import, .function:
+    case .useNetwork, .useIdentity, .param, .import, .importInterface, .function:
       return
     }
   }
@@ -446,8 +447,20 @@ extension Interpreter {
     }
     var values: [Value] = []
     for a in arguments { values.append(try concrete(try eval(a.value, &ctx), at: a.value.range)) }
-    let candid = "(" + values.map(Candid.encode).joined(separator: ", ") + ")"
-    let shown = "call \(canister.text).\(method.name)\(Candid.redacted(values))"
+    var candid = "(" + values.map(Candid.encode).joined(separator: ", ") + ")"
+    var shown = "call \(canister.text).\(method.name)\(Candid.redacted(values))"
+    // With the canister's interface, every argument goes with the method's exact type.
+    if let typed = program.methodCalls[e.id], let env = program.interfaces[typed.interface],
+      let f = env.method(typed.method)
+    {
+      do throws(CandidEncoding.Misfit) {
+        candid = CandidValue.print(arguments: try CandidEncoding.encode(values, as: f.arguments, in: env))
+        let hidden = try CandidEncoding.encode(values.map(Candid.withoutSecrets), as: f.arguments, in: env)
+        shown = "call \(canister.text).\(method.name)\(CandidValue.print(arguments: hidden, width: .max))"
+      } catch {
+        throw .failed(failure(.environment, "cannot call \(method.name): \(error.message)", at: e.range))
+      }
+    }
     let transfer = CyclesTransfer.find(method: method.name, values)
     let effect = Effect(
       "call", target: .canisters([canister] + (transfer?.recipient.map { [$0] } ?? [])), description: shown,
@@ -615,6 +628,16 @@ enum Candid {
   /// reaches the canister as data.
   static func string(_ s: String) -> String {
     quotedLiteral(s) { $0 < 0x20 || $0 == 0x7F ? "\\u{\(String($0, radix: 16))}" : nil }
+  }
+
+  /// The value with every secret, however deep, replaced by the text `<secret>`.
+  static func withoutSecrets(_ v: Value) -> Value {
+    switch v {
+    case .secret: .text("<secret>")
+    case .list(let items): .list(items.map(withoutSecrets))
+    case .record(let keys, let values): .record(keys, values.map(withoutSecrets))
+    default: v
+    }
   }
 
   /// The argument list as shown to people and the journal: secrets hidden, however deep.

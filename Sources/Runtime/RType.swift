@@ -11,6 +11,9 @@ public indirect enum RType: Hashable, Sendable, CustomStringConvertible {
   case list(RType)
   case record([Field])
   case optional(RType)
+  /// A canister that speaks the Candid interface imported under this name
+  /// (`import "user_service.did" as UserService`): calls on it are checked against the interface.
+  case service(String)
   /// The type of the literal `none` before context gives it one.
   case none
   /// What a `fn` without `->` returns.
@@ -61,6 +64,7 @@ public indirect enum RType: Hashable, Sendable, CustomStringConvertible {
     case .list(let e): "[\(e)]"
     case .record(let fields): "{" + fields.map { "\($0.name): \($0.type)" }.joined(separator: ", ") + "}"
     case .optional(let w): "\(w)?"
+    case .service(let name): name
     case .none: "none"
     case .void: "nothing"
     case .error: "<error>"
@@ -82,7 +86,10 @@ public indirect enum RType: Hashable, Sendable, CustomStringConvertible {
   public var isOrdered: Bool { self == .int || isUnit || self == .text }
 
   /// A canister's principal: `canister` or `wallet`.
-  public var isCanister: Bool { self == .canister || self == .wallet }
+  public var isCanister: Bool {
+    if case .service = self { return true }
+    return self == .canister || self == .wallet
+  }
 
   public var unwrapped: RType {
     if case .optional(let w) = self { return w }
@@ -109,6 +116,8 @@ public indirect enum RType: Hashable, Sendable, CustomStringConvertible {
     if self == target || isError || target.isError { return true }
     switch (self, target) {
     case (.canister, .principal), (.wallet, .principal), (.wallet, .canister): return true
+    // A canister said to speak an interface is still a canister; a canister may be said to speak one.
+    case (.service, .principal), (.service, .canister), (.canister, .service): return true
     case (.none, .optional): return true
     case (.optional(let a), .optional(let b)): return a.isAssignable(to: b)
     case (_, .optional(let b)): return isAssignable(to: b)

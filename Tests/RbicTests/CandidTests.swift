@@ -145,4 +145,51 @@ import RbicRuntime
     #expect(bad.stderr.contains("unbound type identifier Missing"))
     #expect(bad.stderr.contains("unbound.did:2:"), "\(bad.stderr)")
   }
+
+  /// A call on a canister with an interface sends each argument with the method's exact type
+  /// (the sim echoes what it received); a computed value that does not fit stops the call.
+  @Test func typedCallsSendTheMethodsExactTypes() throws {
+    let dir = try CLI.temporaryDirectory()
+    try """
+    service : {
+      set_level : (nat8) -> ();
+      configure : (record { url : text; retries : opt nat32; budget : nat64 }) -> ();
+      note : (text, opt principal) -> ();
+    }
+    """.write(toFile: dir + "/api.did", atomically: true, encoding: .utf8)
+    func run(_ body: String) -> RunResult {
+      let source = "runbook \"typed\" version 1\nimport \"api.did\" as Api\nlet c: Api = \(Harness.userService.text)\n" + body
+      let engine = Engine(registry: .standard)
+      let program = engine.compile(
+        source: Array(source.utf8), path: dir + "/typed.rb.ic", options: .init(projectDirectory: dir))
+      #expect(!program.hasErrors, "\(DiagnosticRenderer(files: program.files, style: .tool).render(program.diagnostics))")
+      let sim = SimulatedIC(state: Harness.world { $0.faults = [.init(operation: "call", kind: "echo")] })
+      var options = RunOptions(projectDirectory: dir, environment: [:])
+      options.yes = true
+      options.print = { _ in }
+      options.progress = { _ in }
+      return engine.run(program, backend: sim, options: options)
+    }
+    let r = run(
+      """
+      step "calls" on c {
+        call c.set_level(7)
+        call c.configure({url: "https://o.example", budget: 2T})
+        call c.note("hello", c)
+      }
+      """)
+    #expect(r.exitCode == 0, "\(r.failure?.diagnostic.message ?? "")")
+    let changes = r.steps.first?.changes ?? []
+    #expect(changes.contains { $0.hasSuffix("→ (7 : nat8)") }, "\(changes)")
+    // Sent as the tools print it: over 80 columns, broken over lines.
+    #expect(
+      changes.contains {
+        $0.hasSuffix(
+          "→ (\n  record {\n    url = \"https://o.example\";\n    retries = null;\n    budget = 2_000_000_000_000 : nat64;\n  },\n)")
+      }, "\(changes)")
+    #expect(changes.contains { $0.hasSuffix("→ (\"hello\", opt principal \"\(Harness.userService.text)\")") }, "\(changes)")
+    let overflow = run("let n = 200\nstep \"s\" on c {\n  call c.set_level(n + 100)\n}\n")
+    #expect(overflow.exitCode == 3)
+    #expect(overflow.failure?.diagnostic.message == "cannot call set_level: 300 does not fit the method's `nat8` (0 to 255)")
+  }
 }

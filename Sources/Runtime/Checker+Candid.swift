@@ -1,0 +1,140 @@
+import Foundation
+import RbicCandid
+import RbicDiagnostics
+import RbicParser
+
+/// Candid interfaces in runbooks: `import "user_service.did" as UserService` makes `UserService`
+/// the type of a canister that speaks it; `call c.method(args)` on such a canister is checked
+/// against the method's types before anything runs (an unknown method with did-you-mean, the
+/// argument count, each argument against its Candid type, literals against their range).
+extension Checker {
+  /// Loads the `.did` file (resolved like a runbook import, inside the project) and names it.
+  func importInterface(_ path: String, at range: SourceRange, as name: Identifier, from file: SourceFile) {
+    let base = URL(fileURLWithPath: file.path).deletingLastPathComponent()
+    let resolved = path.hasPrefix("/") ? path : base.appendingPathComponent(path).path
+    let key = canonical(resolved)
+    guard importRoots.contains(where: { key == $0 || key.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }) else {
+      error(
+        .importOutsideProject, "`\(path)` is outside the project", range,
+        help: "imports resolve inside the project directory or the runbook's own directory (symlinks resolved)")
+      return
+    }
+    if RType.named[name.name] != nil || interfaces[name.name] != nil {
+      error(.duplicateDefinition, "`\(name.name)` is already a type", name.range, help: "name the interface differently")
+      return
+    }
+    do throws(CandidFailure) {
+      let display = file.path.contains("/") ? (base.relativePath == "." ? path : base.relativePath + "/" + path) : path
+      interfaces[name.name] = try CandidEnvironment.load(path: resolved, displayPath: display, into: &files)
+    } catch {
+      var d = error.diagnostic
+      if d.code == .candidImport, d.range.file == FileID(files.files.count - 1), files.files.last?.bytes.isEmpty == true {
+        d = .error(.importNotFound, "cannot read the interface `\(path)`", at: range)
+      }
+      diagnostics.append(d.note("imported as `\(name.name)` by \(file.path)"))
+      // Still a type, so its uses report nothing more.
+      interfaces[name.name] = nil
+      brokenInterfaces.insert(name.name)
+    }
+  }
+
+  /// `call c.method(args)` where `c` speaks `interface`.
+  func checkMethodCall(_ e: Expr, interface: String, method: Identifier, _ arguments: [Argument]) {
+    guard let env = interfaces[interface] else {
+      for a in arguments { _ = check(a.value, expected: nil) }
+      return
+    }
+    guard let f = env.method(method.name) else {
+      var d = Diagnostic.error(.unknownMethod, "`\(interface)` has no method `\(method.name)`", at: method.range)
+      if let guess = closestMatch(to: method.name, in: env.methods.map(\.name)) {
+        d = d.help("did you mean `\(guess)`?")
+      } else {
+        d = d.note("methods: " + env.methods.map { "`\($0.name)`" }.joined(separator: ", "))
+      }
+      diagnostics.append(d)
+      for a in arguments { _ = check(a.value, expected: nil) }
+      return
+    }
+    if arguments.count != f.arguments.count {
+      error(
+        .argumentCount,
+        "`\(method.name)` takes \(f.arguments.count) argument\(f.arguments.count == 1 ? "" : "s") (\(f.arguments.map(\.description).joined(separator: ", "))), not \(arguments.count)",
+        arguments.isEmpty
+          ? method.range
+          : SourceRange(
+            file: arguments[0].value.range.file, start: arguments[0].value.range.start,
+            end: arguments[arguments.count - 1].value.range.end))
+    }
+    for (argument, type) in zip(arguments, f.arguments) {
+      let t = check(argument.value, expected: nil)
+      if t.isError { continue }
+      if let why = fits(t, type, env, literal: argument.value) {
+        error(.typeMismatch, "this `\(t)` cannot be sent as `\(type)`: \(why)", argument.value.range)
+      }
+    }
+    for argument in arguments.dropFirst(f.arguments.count) { _ = check(argument.value, expected: nil) }
+    methodCalls[e.id] = MethodCall(interface: interface, method: method.name)
+  }
+
+  /// Why a value of rbic type `t` cannot be encoded as Candid `c` (nil when it can). An integer
+  /// literal is checked against the range of a fixed-width type.
+  func fits(_ t: RType, _ c: CandidType, _ env: CandidEnvironment, literal: Expr?) -> String? {
+    guard let c = try? env.resolve(c) else { return "its type is not defined" }
+    switch (t, c) {
+    case (_, .reserved): return nil
+    case (.none, .null), (.none, .opt): return nil
+    case (.optional(let inner), .opt(let x)): return fits(inner, x, env, literal: nil)
+    case (_, .opt(let x)): return fits(t, x, env, literal: literal)
+    case (.text, .text), (.secret, .text), (.path, .text), (.bool, .bool): return nil
+    case (.principal, .principal), (.canister, .principal), (.wallet, .principal), (.service, .principal): return nil
+    case (.hash, .vec(.nat8)): return nil
+    case (.int, _), (.cycles, _), (.icp, _), (.duration, _), (.bytes, _):
+      guard let range = CandidEncoding.range(of: c) else { return "the interface wants `\(c)`" }
+      if t != .int, range.lowerBound < 0 { return "a `\(t)` is never negative; use a `nat` type" }
+      if let literal, let n = integerLiteral(literal), !range.contains(n) {
+        return "\(n) is outside \(c)'s range (\(range.lowerBound) to \(range.upperBound))"
+      }
+      return nil
+    case (.list(let e), .vec(let x)):
+      if case .list(let items) = literal?.kind {
+        for item in items { if let why = fits(e, x, env, literal: item) { return why } }
+        return nil
+      }
+      return fits(e, x, env, literal: nil)
+    case (.record(let fields), .record(let candid)):
+      for f in fields where !candid.contains(where: { $0.label.hash == CandidLabel.idlHash(f.name) }) {
+        return "the interface's record has no field `\(f.name)`"
+      }
+      for cf in candid {
+        guard let f = fields.first(where: { CandidLabel.idlHash($0.name) == cf.label.hash }) else {
+          let optional = (try? env.resolve(cf.type)).map { if case .opt = $0 { true } else { $0 == .null || $0 == .reserved } }
+          if optional == true { continue }
+          return "the field `\(cf.label)` (\(cf.type)) is missing"
+        }
+        var fieldLiteral: Expr?
+        if case .record(let given) = literal?.kind { fieldLiteral = given.first { $0.name.name == f.name }?.value }
+        if let why = fits(f.type, cf.type, env, literal: fieldLiteral) { return "field `\(f.name)`: \(why)" }
+      }
+      return nil
+    default:
+      return "the interface wants `\(c)`"
+    }
+  }
+
+  /// The value of an integer literal (`5`, `-5`, `(5)`).
+  func integerLiteral(_ e: Expr) -> Int128? {
+    switch e.kind {
+    case .integer(let n): Int128(n)
+    case .amount(_, let n): n
+    case .unary(.negate, let x): integerLiteral(x).map { -$0 }
+    case .paren(let x): integerLiteral(x)
+    default: nil
+    }
+  }
+}
+
+/// A checked call's method, for the interpreter's typed encoding.
+package struct MethodCall: Sendable {
+  package var interface: String
+  package var method: String
+}
