@@ -81,6 +81,9 @@ public final class FallbackBackend: Backend, Sendable {
   public func mintCycles(icp e8s: Int64) throws(BackendError) -> Int128 {
     try either { b throws(BackendError) in try b.mintCycles(icp: e8s) }
   }
+  public func query(_ c: Principal, method: String, argument: String) throws(BackendError) -> String {
+    try either { b throws(BackendError) in try b.query(c, method: method, argument: argument) }
+  }
   public func predictor() -> Backend { SimulatedIC.predicting(from: self) }
   public func begin(_ session: BackendSession) {
     primary.begin(session)

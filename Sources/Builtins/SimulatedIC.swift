@@ -53,6 +53,8 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     public var idle_cycles_burned_per_day: String?
     public var snapshots: [SnapshotRecord]?
     public var logs: [CanisterLogRecord]?
+    /// Canned replies, by method: the Candid text a call or query answers with.
+    public var replies: [String: String]?
 
     public init(
       status: CanisterStatus, cycles: String, module_hash: String?, controllers: [String], memory: Int64,
@@ -621,7 +623,26 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
       guard r.status == .running else { throw .reject(code: "IC0508", message: "Canister \(canister.text) is stopped") }
     }
     if case .echo? = firing { return argument }
-    return "()"
+    return lock.withLock { state.canisters[canister.text]?.replies?[method] } ?? "()"
+  }
+
+  /// A query: the canister must exist, have a module and run; nothing changes. In plan on a tool
+  /// backend, it is sent to the tool (a read).
+  public func query(_ canister: Principal, method: String, argument: String) throws(BackendError) -> String {
+    if let source, lock.withLock({ state.canisters[canister.text] == nil }) {
+      return try source.query(canister, method: method, argument: argument)
+    }
+    try latency()
+    lock.lock()
+    defer { lock.unlock() }
+    deliverDue()
+    if case .echo? = fire("call", canister) { return argument }
+    let r = try record(canister)
+    guard r.module_hash != nil else {
+      throw .reject(code: "IC0537", message: "Attempted to execute a message, but the canister contains no Wasm module.")
+    }
+    guard r.status == .running else { throw .reject(code: "IC0508", message: "Canister \(canister.text) is stopped") }
+    return r.replies?[method] ?? "()"
   }
 
   // MARK: - Lifecycle

@@ -276,6 +276,15 @@ public final class ToolBackend: Backend, @unchecked Sendable {
     }.trimmingCharacters(in: .whitespacesAndNewlines)
   }
 
+  public func query(_ canister: Principal, method: String, argument: String) throws(BackendError) -> String {
+    try withArgumentFile(argument) { (file) throws(BackendError) in
+      try call(
+        [
+          "canister", "call", canister.text, method, "--query", tool == .icp ? "--args-file" : "--argument-file", file,
+        ] + common, canister: canister)
+    }.trimmingCharacters(in: .whitespacesAndNewlines)
+  }
+
   /// Candid arguments go in a file readable only by this user, never on the command line (where
   /// any process could read them), and the file is removed after the call.
   private func withArgumentFile<T>(_ candid: String, _ body: (String) throws(BackendError) -> T) throws(BackendError)

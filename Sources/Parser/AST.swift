@@ -75,6 +75,8 @@ package struct Expr: Hashable, Sendable {
     case call(Expr, [Argument])
     case index(Expr, Expr)
     case paren(Expr)
+    /// `call c.method(args)` used as a value: the reply (the inner expression is the call).
+    case reply(Expr)
   }
 }
 

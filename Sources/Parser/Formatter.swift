@@ -316,6 +316,9 @@ package struct Formatter {
       write("(")
       expr(x)
       write(")")
+    case .reply(let x):
+      write("call ")
+      expr(x)
     case .unary(.negate, let x):
       write("-")
       expr(x)

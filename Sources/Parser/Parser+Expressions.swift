@@ -226,6 +226,20 @@ extension Parser {
     case .keyword(.none):
       _ = advance()
       return makeExpr(.none, r)
+    case .keyword(.call):
+      // `let key = call c.reset_signing_key()`: the reply as a value.
+      _ = advance()
+      try enter()
+      defer { leave() }
+      let inner = try parsePostfix()
+      guard case .call(let callee, _) = inner.kind, case .member = callee.kind else {
+        report(
+          .error(
+            .invalidCallStatement, "`call` needs a canister method call such as `canister.method(args)`",
+            at: inner.range))
+        return makeExpr(.invalid, r.joined(inner.range))
+      }
+      return makeExpr(.reply(inner), r.joined(inner.range))
     case .identifier:
       _ = advance()
       return makeExpr(.name(file.text(r)), r)

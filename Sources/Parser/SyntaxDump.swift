@@ -109,6 +109,7 @@ package enum SyntaxDump {
     case .call(let f, let args): "(call \(expr(f))\(args.map { " " + argument($0) }.joined()))"
     case .index(let x, let i): "(index \(expr(x)) \(expr(i)))"
     case .paren(let x): "(paren \(expr(x)))"
+    case .reply(let x): "(reply \(expr(x)))"
     }
   }
 }

@@ -209,6 +209,8 @@ public protocol Backend: AnyObject, Sendable {
   func stop(_ canister: Principal) throws(BackendError)
   /// An update call with a Candid-text argument; returns the Candid-text reply.
   func call(_ canister: Principal, method: String, argument: String) throws(BackendError) -> String
+  /// A query call (a read: nothing changes); returns the Candid-text reply.
+  func query(_ canister: Principal, method: String, argument: String) throws(BackendError) -> String
   /// A new canister with `cycles` from the identity's cycles ledger and these controllers (the
   /// identity when empty); returns its id.
   func createCanister(cycles: Int128, controllers: [Principal]) throws(BackendError) -> Principal
@@ -261,4 +263,7 @@ extension Backend {
   public func logs(_ canister: Principal) throws(BackendError) -> [CanisterLogRecord] { throw lacks("read logs") }
   public func icpBalance() throws(BackendError) -> Int64 { throw lacks("read ICP balances") }
   public func mintCycles(icp e8s: Int64) throws(BackendError) -> Int128 { throw lacks("convert ICP to cycles") }
+  public func query(_ canister: Principal, method: String, argument: String) throws(BackendError) -> String {
+    throw lacks("send query calls")
+  }
 }

@@ -82,3 +82,145 @@ package enum CandidEncoding {
     }
   }
 }
+
+/// Replies as rbic values (DESIGN §8): what a method's result types become in a runbook, and the
+/// decoding of a reply against them. Numbers become `int`, `opt T` an optional, `vec T` a list,
+/// a record a record (numbered fields as `_0`, `_1`, …), a variant a record with one optional
+/// field per tag (the one that came back is set; a tag without a value is `true`), a blob its
+/// bytes as `0x…` text; what rbic has no type for (floats, functions, services, `null`) its
+/// Candid text.
+package enum CandidReply {
+  static let maxDepth = 16
+
+  package static func type(of results: [CandidType], in env: CandidEnvironment) -> RType {
+    switch results.count {
+    case 0: return .void
+    case 1: return type(results[0], in: env, depth: 0)
+    default: return .record(results.enumerated().map { RType.Field("_\($0.offset)", type($0.element, in: env, depth: 0)) })
+    }
+  }
+
+  static func fieldName(_ label: CandidLabel) -> String {
+    switch label {
+    case .named(let n): n
+    case .id(let n), .unnamed(let n): "_\(n)"
+    }
+  }
+
+  static func type(_ c: CandidType, in env: CandidEnvironment, depth: Int) -> RType {
+    guard depth < maxDepth, let c = try? env.resolve(c) else { return .text }
+    switch c {
+    case .bool: return .bool
+    case .text: return .text
+    case .nat, .int, .nat8, .nat16, .nat32, .nat64, .int8, .int16, .int32, .int64: return .int
+    case .principal: return .principal
+    case .vec(.nat8): return .text
+    case .opt(let inner):
+      let t = type(inner, in: env, depth: depth + 1)
+      return t.isOptional ? t : .optional(t)
+    case .vec(let e): return .list(type(e, in: env, depth: depth + 1))
+    case .record(let fields):
+      return .record(fields.map { RType.Field(fieldName($0.label), type($0.type, in: env, depth: depth + 1)) })
+    case .variant(let tags):
+      return .record(
+        tags.map { tag in
+          let payload = (try? env.resolve(tag.type)) == .null ? RType.bool : type(tag.type, in: env, depth: depth + 1)
+          return RType.Field(fieldName(tag.label), payload.isOptional ? payload : .optional(payload))
+        })
+    default: return .text
+    }
+  }
+
+  package struct Mismatch: Error {
+    package var message: String
+  }
+
+  /// The reply text decoded against the method's results.
+  package static func decode(_ reply: String, _ results: [CandidType], in env: CandidEnvironment) throws(Mismatch)
+    -> Value
+  {
+    let values: [CandidValue]
+    do throws(CandidFailure) { values = try CandidValue.parseArguments(reply) } catch {
+      throw Mismatch(message: "the reply is not Candid (\(error.diagnostic.message))")
+    }
+    guard values.count >= results.count else {
+      throw Mismatch(message: "the reply has \(values.count) values; the interface says \(results.count)")
+    }
+    switch results.count {
+    case 0: return .void
+    case 1: return try decode(values[0], results[0], in: env, depth: 0)
+    default:
+      var out: [Value] = []
+      for (v, t) in zip(values, results) { out.append(try decode(v, t, in: env, depth: 0)) }
+      return .record(results.indices.map { "_\($0)" }, out)
+    }
+  }
+
+  static func decode(_ value: CandidValue, _ type: CandidType, in env: CandidEnvironment, depth: Int) throws(Mismatch)
+    -> Value
+  {
+    let v = value.bare
+    func mismatch() -> Mismatch {
+      Mismatch(message: "`\(String(v.flat.prefix(120)))` is not a `\(type)`")
+    }
+    guard depth < maxDepth, let c = try? env.resolve(type) else { return .text(v.flat) }
+    switch (v, c) {
+    case (.bool(let b), .bool): return .bool(b)
+    case (.text(let t), .text): return .text(t)
+    case (.integer(let n, _), .nat), (.integer(let n, _), .int), (.integer(let n, _), .nat8),
+      (.integer(let n, _), .nat16), (.integer(let n, _), .nat32), (.integer(let n, _), .nat64),
+      (.integer(let n, _), .int8), (.integer(let n, _), .int16), (.integer(let n, _), .int32),
+      (.integer(let n, _), .int64):
+      guard let range = CandidEncoding.range(of: c), range.contains(n) else { throw mismatch() }
+      guard let small = Int64(exactly: n) else {
+        throw Mismatch(message: "\(n) is beyond what an `int` holds (\(Int64.max))")
+      }
+      return .int(small)
+    case (.principal(let text), .principal):
+      guard let p = Principal(text: text) else { throw mismatch() }
+      return .principal(p)
+    case (.blob(let bytes), .vec(.nat8)): return .text(ValueFormat.hex(bytes))
+    case (.vec(let items), .vec(.nat8)):
+      var bytes: [UInt8] = []
+      for item in items {
+        guard case .integer(let n, _) = item.bare, let b = UInt8(exactly: n) else { throw mismatch() }
+        bytes.append(b)
+      }
+      return .text(ValueFormat.hex(bytes))
+    case (.null, .opt): return .none
+    case (.opt(let inner), .opt(let t)): return try decode(inner, t, in: env, depth: depth + 1)
+    case (.vec(let items), .vec(let t)):
+      var out: [Value] = []
+      for item in items { out.append(try decode(item, t, in: env, depth: depth + 1)) }
+      return .list(out)
+    case (.record(let given), .record(let fields)):
+      var keys: [String] = []
+      var out: [Value] = []
+      for f in fields {
+        keys.append(fieldName(f.label))
+        if let g = given.first(where: { $0.label.hash == f.label.hash }) {
+          out.append(try decode(g.value, f.type, in: env, depth: depth + 1))
+        } else if case .opt? = try? env.resolve(f.type) {
+          out.append(.none)
+        } else {
+          throw Mismatch(message: "the reply's record has no field `\(f.label)`")
+        }
+      }
+      return .record(keys, out)
+    case (.variant(let tag), .variant(let tags)):
+      guard let match = tags.first(where: { $0.label.hash == tag.label.hash }) else {
+        throw Mismatch(message: "the reply's variant tag `\(tag.label)` is not in `\(type)`")
+      }
+      let values = try tags.map { (t) throws(Mismatch) -> Value in
+        guard t.label.hash == match.label.hash else { return .none }
+        if (try? env.resolve(t.type)) == .null { return .bool(true) }
+        return try decode(tag.value, t.type, in: env, depth: depth + 1)
+      }
+      return .record(tags.map { fieldName($0.label) }, values)
+    case (_, .null), (_, .reserved), (_, .float32), (_, .float64), (_, .function), (_, .service), (_, .empty):
+      return .text(v.flat)
+    default:
+      throw mismatch()
+    }
+  }
+}

@@ -29,6 +29,21 @@ extension Checker {
     switch e.kind {
     case .invalid:
       return .error
+    case .reply(let inner):
+      // The call is checked as a call; its value is the decoded reply (the Candid text when the
+      // canister's interface is not known).
+      let callType = check(inner, expected: nil, methodCall: true)
+      if callType.isError { return .error }
+      guard let typed = methodCalls[inner.id], let env = interfaces[typed.interface], let f = env.method(typed.method)
+      else {
+        if case .call(let callee, _) = inner.kind, case .member(let target, _) = callee.kind,
+          case .service = types[target.id] ?? .error
+        {
+          return .error  // the method was reported unknown
+        }
+        return .text
+      }
+      return CandidReply.type(of: f.results, in: env)
     case .integer(let value):
       switch want {
       case .cycles?: return .cycles

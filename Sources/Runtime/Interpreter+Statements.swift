@@ -438,7 +438,13 @@ extension Interpreter {
   /// `call c.method(args)`: an update call, through the pipeline like any effect. A call that
   /// moves cycles (a wallet's `wallet_send`) is held to the ceiling like the `wallet` action and
   /// locks the recipient too. In `plan` it is shown, not sent (its reply cannot be predicted).
-  func executeCall(_ e: Expr, _ ctx: inout Context) throws(Unwind) {
+  func executeCall(_ e: Expr, _ ctx: inout Context) throws(Unwind) { _ = try callCanister(e, &ctx) }
+
+  /// A canister call (statement or value). With the canister's interface, the arguments go with
+  /// the method's exact types, a query is sent as a query (a read: no gate, allowed in plan and
+  /// --read-only), and the reply is decoded against the method's results; without one, the reply
+  /// is its Candid text. An update in plan is shown, not sent: its reply is unknown.
+  func callCanister(_ e: Expr, _ ctx: inout Context) throws(Unwind) -> Value {
     guard case .call(let callee, let arguments) = e.kind, case .member(let target, let method) = callee.kind else {
       throw .failed(failure(.failed, "`call` needs `canister.method(args)`", at: e.range))
     }
@@ -449,10 +455,12 @@ extension Interpreter {
     for a in arguments { values.append(try concrete(try eval(a.value, &ctx), at: a.value.range)) }
     var candid = "(" + values.map(Candid.encode).joined(separator: ", ") + ")"
     var shown = "call \(canister.text).\(method.name)\(Candid.redacted(values))"
+    var signature: (CandidFunction, CandidEnvironment)?
     // With the canister's interface, every argument goes with the method's exact type.
     if let typed = program.methodCalls[e.id], let env = program.interfaces[typed.interface],
       let f = env.method(typed.method)
     {
+      signature = (f, env)
       do throws(CandidEncoding.Misfit) {
         candid = CandidValue.print(arguments: try CandidEncoding.encode(values, as: f.arguments, in: env))
         let hidden = try CandidEncoding.encode(values.map(Candid.withoutSecrets), as: f.arguments, in: env)
@@ -461,22 +469,32 @@ extension Interpreter {
         throw .failed(failure(.environment, "cannot call \(method.name): \(error.message)", at: e.range))
       }
     }
-    let transfer = CyclesTransfer.find(method: method.name, values)
-    let effect = Effect(
-      "call", target: .canisters([canister] + (transfer?.recipient.map { [$0] } ?? [])), description: shown,
-      cycles: transfer?.amount ?? 0, predictable: false)
     let started = Date()
     let outcome: EffectOutcome<String>
-    do {
-      outcome = try pipeline.perform(effect, held: ctx.held, label: ctx.label) { (b) throws(BackendError) in
-        try b.call(canister, method: method.name, argument: candid)
+    if let (f, _) = signature, f.isQuery {
+      shown = shown.replacingOccurrences(of: "call ", with: "query ", options: .anchored)
+      do {
+        outcome = .done(try pipeline.backend.query(canister, method: method.name, argument: candid))
+      } catch {
+        outcome = .failed(error)
       }
-    } catch {
-      throw .failed(located(error, at: e.range))
+    } else {
+      let transfer = CyclesTransfer.find(method: method.name, values)
+      let effect = Effect(
+        "call", target: .canisters([canister] + (transfer?.recipient.map { [$0] } ?? [])), description: shown,
+        cycles: transfer?.amount ?? 0, predictable: false)
+      do {
+        outcome = try pipeline.perform(effect, held: ctx.held, label: ctx.label) { (b) throws(BackendError) in
+          try b.call(canister, method: method.name, argument: candid)
+        }
+      } catch {
+        throw .failed(located(error, at: e.range))
+      }
     }
     switch outcome {
     case .withheld:
       recordChange(shown, &ctx)
+      return .unknown(shown)
     case .done(let answer):
       // A reply to a call that carried a secret may echo it, or something made from it.
       let reply = values.contains(where: \.containsSecret) ? "<reply withheld: the call carried a secret>" : answer
@@ -487,7 +505,18 @@ extension Interpreter {
           ("argument", ValueFormat.jsonQuote(Candid.redacted(values))), ("reply", ValueFormat.jsonQuote(reply)),
           ("seconds", String(format: "%.3f", Date().timeIntervalSince(started))),
         ])
-      recordChange("\(shown) → \(reply)", &ctx)
+      if shown.hasPrefix("query ") {
+        say("  · \(shown) → \(reply)", ctx)
+      } else {
+        recordChange("\(shown) → \(reply)", &ctx)
+      }
+      guard let (f, env) = signature else { return .text(answer) }
+      do throws(CandidReply.Mismatch) {
+        return try CandidReply.decode(answer, f.results, in: env)
+      } catch {
+        throw .failed(
+          failure(.environment, "the reply of \(method.name) does not match its interface: \(error.message)", at: e.range))
+      }
     case .failed(let error):
       journal(
         .callFailed,

@@ -298,10 +298,13 @@ do throws(BackendError) {
       } catch .insufficientFunds(let m) {
         out("(variant { 3_456_837 = \"Insufficient balance: \(m)\" })\n")
       }
+    } else if switches.contains("--query") {
+      out(try sim.query(c, method: rest[1], argument: rest[2]) + "\n")
     } else {
-      _ = try sim.call(c, method: rest[1], argument: rest[2])
-      // The double echoes the Candid argument it received, as one argv element.
-      out((hostile.contains("escapes") ? "(\"\(escapes)\")" : rest[2]) + "\n")
+      let reply = try sim.call(c, method: rest[1], argument: rest[2])
+      // A canned reply when the canister has one; otherwise the double echoes the argument.
+      let canned = sim.snapshot.canisters[c.text]?.replies?[rest[1]] != nil
+      out((hostile.contains("escapes") ? "(\"\(escapes)\")" : canned ? reply : rest[2]) + "\n")
       save()
     }
   case "canister create":
