@@ -266,9 +266,7 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
         "operator": IdentityRecord(principal: demoPrincipal(seed: 0x0B).text, cycles_ledger: "0"),
       ],
       canisters: [
-        "6iu47-dyaaa-aaaaf-qgeza-cai": CanisterRecord(
-          status: .running, cycles: "38800000000", module_hash: oldHash, controllers: [ci.text], memory: 3_580_000,
-          freezing_threshold: 2_592_000, wallet: nil),
+        "6iu47-dyaaa-aaaaf-qgeza-cai": userService(oldHash, controller: ci),
         "mwutv-4iaaa-aaaac-behda-cai": CanisterRecord(
           status: .running, cycles: "2400000000000", module_hash: "0x" + String(repeating: "3c", count: 32),
           controllers: [ci.text], memory: 2_010_735, freezing_threshold: 2_592_000, wallet: nil),
@@ -278,6 +276,17 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
       ],
       faults: nil, latency_ms: nil, deliveries: nil)
   }()
+
+  /// user-service as the seed found it; `reset_signing_key` answers with a new public key (a
+  /// compressed secp256k1 point), as the seed's Step 5 expects to capture.
+  static func userService(_ hash: String, controller: Principal) -> CanisterRecord {
+    var r = CanisterRecord(
+      status: .running, cycles: "38800000000", module_hash: hash, controllers: [controller.text], memory: 3_580_000,
+      freezing_threshold: 2_592_000, wallet: nil)
+    let key = [0x02] + (0..<32).map { UInt8(truncatingIfNeeded: 0x5A &+ $0 &* 37) }
+    r.replies = ["reset_signing_key": "(blob \"" + key.map { "\\" + String(format: "%02x", $0) }.joined() + "\")"]
+    return r
+  }
 
   /// A deterministic self-authenticating principal (29 bytes ending in 0x02).
   static func demoPrincipal(seed: UInt8) -> Principal {

@@ -7,6 +7,18 @@ public enum CandidText {
   /// The decoded bytes must be UTF-8.
   static func decodeString(_ bytes: [UInt8], _ at: inout Int, file: SourceFile) throws(DidParser.Failure) -> String {
     let start = at
+    let decoded = try decodeBytes(bytes, &at, file: file)
+    guard let s = String(validating: decoded, as: UTF8.self) else {
+      throw DidParser.Failure(
+        diagnostic: .error(
+          .candidSyntax, "the text is not valid UTF-8", at: SourceRange(file: file.id, start: start, end: start + 1)))
+    }
+    return s
+  }
+
+  /// The bytes a string literal stands for (a `blob "\de\ad"` need not be UTF-8).
+  static func decodeBytes(_ bytes: [UInt8], _ at: inout Int, file: SourceFile) throws(DidParser.Failure) -> [UInt8] {
+    let start = at
     func fail(_ message: String, _ where_: Int) -> DidParser.Failure {
       DidParser.Failure(
         diagnostic: .error(.candidSyntax, message, at: SourceRange(file: file.id, start: where_, end: where_ + 1)))
@@ -17,8 +29,7 @@ public enum CandidText {
       let b = bytes[at]
       if b == UInt8(ascii: "\"") {
         at += 1
-        guard let s = String(validating: out, as: UTF8.self) else { throw fail("the text is not valid UTF-8", start) }
-        return s
+        return out
       }
       if b == 0x0A { throw fail("a text cannot span lines", start) }
       if b != UInt8(ascii: "\\") {

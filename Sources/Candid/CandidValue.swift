@@ -117,8 +117,15 @@ extension DidParser {
         guard fields.count == 1, let only = fields.first else { throw fail("a variant value has exactly one field") }
         return .variant(only)
       case "blob":
-        guard case .text = token else { throw fail("expected the blob's bytes as a text") }
-        return .blob(try rawText())
+        switch token {
+        case .text(let t):
+          try next()
+          return .blob(Array(t.utf8))
+        case .bytes(let b):
+          try next()
+          return .blob(b)
+        default: throw fail("expected the blob's bytes as a text")
+        }
       case "principal", "service":
         guard case .text(let t) = token else { throw fail("expected the \(w) as a text") }
         try next()
@@ -133,29 +140,6 @@ extension DidParser {
     default:
       throw fail("expected a Candid value, found \(shown)")
     }
-  }
-
-  /// A `blob "…"`'s bytes, which need not be UTF-8: decoded again from the source.
-  mutating func rawText() throws(CandidFailure) -> [UInt8] {
-    var i = tokenStart + 1
-    var out: [UInt8] = []
-    while i < bytes.count, bytes[i] != UInt8(ascii: "\"") {
-      if bytes[i] == UInt8(ascii: "\\"), i + 2 < bytes.count,
-        let b = UInt8(String(decoding: bytes[(i + 1)...(i + 2)], as: UTF8.self), radix: 16)
-      {
-        out.append(b)
-        i += 3
-      } else if bytes[i] == UInt8(ascii: "\\"), i + 1 < bytes.count {
-        let e = bytes[i + 1]
-        out.append(e == UInt8(ascii: "n") ? 0x0A : e == UInt8(ascii: "t") ? 0x09 : e == UInt8(ascii: "r") ? 0x0D : e)
-        i += 2
-      } else {
-        out.append(bytes[i])
-        i += 1
-      }
-    }
-    try next()
-    return out
   }
 
   /// `-12_345`, `0x1f`, `1.5`, `-2e-3`: scanned from the source (the tokens split them).

@@ -41,6 +41,8 @@ public struct DidParser {
   enum Token: Equatable {
     case word(String)
     case text(String)
+    /// A string literal whose bytes are not UTF-8: only a `blob` may hold it.
+    case bytes([UInt8])
     case number(UInt64)
     case symbol(String)
     case end
@@ -73,6 +75,7 @@ public struct DidParser {
     switch token {
     case .word(let w): "`\(w)`"
     case .text: "a text"
+    case .bytes: "a text that is not valid UTF-8"
     case .number(let n): "`\(n)`"
     case .symbol(let s): "`\(s)`"
     case .end: "the end of the file"
@@ -119,7 +122,8 @@ public struct DidParser {
     }
     let b = bytes[at]
     if b == UInt8(ascii: "\"") {
-      token = .text(try CandidText.decodeString(bytes, &at, file: file))
+      let decoded = try CandidText.decodeBytes(bytes, &at, file: file)
+      token = String(validating: decoded, as: UTF8.self).map(Token.text) ?? .bytes(decoded)
     } else if b == UInt8(ascii: "_") || (b < 0x80 && Character(UnicodeScalar(b)).isLetter) {
       while at < bytes.count, bytes[at] == UInt8(ascii: "_") || (bytes[at] < 0x80 && Character(UnicodeScalar(bytes[at])).isLetter) || (bytes[at] >= 0x30 && bytes[at] <= 0x39) {
         at += 1

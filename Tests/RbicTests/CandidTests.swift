@@ -192,4 +192,91 @@ import RbicRuntime
     #expect(overflow.exitCode == 3)
     #expect(overflow.failure?.diagnostic.message == "cannot call set_level: 300 does not fit the method's `nat8` (0 to 255)")
   }
+
+  /// Replies decoded against the interface: variants as records of optionals, records, opt, vec,
+  /// numbers, blobs; a reply that does not fit is an error naming what did not.
+  @Test func repliesDecodeAgainstTheInterface() throws {
+    var files = SourceFiles()
+    let env = try CandidEnvironment.parse(
+      """
+      type Result = variant { Ok : record { minted : nat; block : opt nat64 }; Err : text; Pending };
+      service : { r : () -> (Result); k : () -> (blob, vec principal) query }
+      """, into: &files)
+    let r = try #require(env.method("r"))
+    #expect(
+      CandidReply.type(of: r.results, in: env)
+        == .record([
+          .init("Ok", .optional(.record([.init("minted", .int), .init("block", .optional(.int))]))),
+          .init("Err", .optional(.text)), .init("Pending", .optional(.bool)),
+        ]))
+    #expect(
+      try CandidReply.decode("(variant { Ok = record { minted = 5 : nat; block = opt (7 : nat64) } })", r.results, in: env)
+        == .record(["Ok", "Err", "Pending"], [.record(["minted", "block"], [.int(5), .int(7)]), .none, .none]))
+    // Hashed labels, as a tool without the interface prints them, decode the same.
+    #expect(
+      try CandidReply.decode("(variant { \(CandidLabel.idlHash("Err")) = \"boom\" })", r.results, in: env)
+        == .record(["Ok", "Err", "Pending"], [.none, .text("boom"), .none]))
+    #expect(
+      try CandidReply.decode("(variant { Pending })", r.results, in: env)
+        == .record(["Ok", "Err", "Pending"], [.none, .none, .bool(true)]))
+    let k = try #require(env.method("k"))
+    #expect(
+      try CandidReply.decode("(blob \"\\01\\ff\", vec { principal \"aaaaa-aa\" })", k.results, in: env)
+        == .record(["_0", "_1"], [.text("0x01ff"), .list([.principal(Principal(text: "aaaaa-aa")!)])]))
+    for bad in ["(variant { Nope })", "(\"text\")", "(variant { Ok = record { block = null } })", "junk"] {
+      #expect(throws: CandidReply.Mismatch.self, "\(bad)") { try CandidReply.decode(bad, r.results, in: env) }
+    }
+  }
+
+  /// The seed's Step 5: the activation runbook captures the new signing key and prints it, on the
+  /// sim and through both tools.
+  @Test(arguments: ["sim", "icp", "dfx"])
+  func initHooksCaptureTheSigningKey(_ backend: String) throws {
+    let key = "0x025a7fa4c9ee13385d82a7ccf1163b6085aacff4193e6388add2f71c41668bb0d5"
+    if backend == "sim" {
+      let r = Harness.run(Harness.activation, params: Harness.activationParams.merging(["oracle_live": "true"]) { $1 })
+      #expect(r.result.exitCode == 0, "\(r.result.failure?.diagnostic.message ?? "")")
+      #expect(r.output.contains("new signing key: \(key) (register it with the production oracle bridge)"))
+      return
+    }
+    let s = try ToolBackendTests.Setup(backend)
+    let r = try s.run(["--param", "oracle_live=true"])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("new signing key: \(key)"), "\(r.stdout)")
+  }
+
+  /// A query is a read: sent in plan and under --read-only; an update's reply in plan is unknown,
+  /// so what depends on it is not planned past.
+  @Test func queriesAreReadsAndUpdateRepliesAreUnknownInPlan() throws {
+    let dir = try CLI.temporaryDirectory()
+    try "service : { version : () -> (text) query; rotate : () -> (text) }".write(
+      toFile: dir + "/api.did", atomically: true, encoding: .utf8)
+    let source =
+      "runbook \"q\" version 1\nimport \"api.did\" as Api\nlet c: Api = \(Harness.userService.text)\n"
+      + "step \"read\" on c {\n  let v = call c.version()\n  require v == \"1.2.3\"\n}\n"
+      + "step \"rotate\" on c {\n  let k = call c.rotate()\n  print k\n}\n"
+    let engine = Engine(registry: .standard)
+    let program = engine.compile(source: Array(source.utf8), path: dir + "/q.rb.ic", options: .init(projectDirectory: dir))
+    #expect(!program.hasErrors)
+    let world = Harness.world {
+      $0.canisters[Harness.userService.text]!.replies = ["version": "(\"1.2.3\")", "rotate": "(\"k2\")"]
+    }
+    for (mode, readOnly) in [(RunOptions.Mode.plan, false), (.run, true)] {
+      let sim = SimulatedIC(state: world)
+      var options = RunOptions(projectDirectory: dir, environment: [:])
+      options.mode = mode
+      options.readOnly = readOnly
+      options.print = { _ in }
+      options.progress = { _ in }
+      let r = engine.run(program, backend: sim, options: options)
+      #expect(r.steps.first?.outcome == .ok, "\(mode) \(readOnly): the query ran")
+      if mode == .plan {
+        #expect(r.steps.last?.outcome == .wouldChange || r.steps.last?.outcome == .skipped)
+        #expect(r.exitCode == 0)
+      } else {
+        #expect(r.exitCode == 4, "--read-only refuses the update")
+      }
+      #expect(sim.snapshot == world)
+    }
+  }
 }
