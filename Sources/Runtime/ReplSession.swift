@@ -72,7 +72,7 @@ package final class ReplSession {
 
   static func isDeclaration(_ s: Stmt) -> Bool {
     switch s.kind {
-    case .let, .function, .param, .useNetwork, .useIdentity, .import: true
+    case .let, .function, .param, .useNetwork, .useIdentity, .import, .importInterface: true
     default: false
     }
   }
@@ -162,6 +162,9 @@ package final class ReplSession {
     let declarations = tree.statements.filter(Self.isDeclaration).map { stmt -> String in
       if case .import(let p, _) = stmt.kind, !p.hasPrefix("/") {
         return "import \"\(directory)/\(p)\""
+      }
+      if case .importInterface(let p, _, let name) = stmt.kind, !p.hasPrefix("/") {
+        return "import \"\(directory)/\(p)\" as \(name.name)"
       }
       let docs = stmt.doc.map { "## " + $0 + "\n" }.joined()
       return docs + file.text(stmt.range)
