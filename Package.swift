@@ -32,7 +32,9 @@ let package = Package(
       swiftSettings: [.swiftLanguageMode(.v5)]),
     .target(name: "RbicLexer", dependencies: ["RbicDiagnostics"], path: "Sources/Lexer"),
     // Candid written once: types, `.did` service descriptions, text values.
-    .target(name: "RbicCandid", dependencies: ["RbicDiagnostics"], path: "Sources/Candid"),
+    .target(
+      name: "RbicCandid",
+      dependencies: ["RbicDiagnostics", .product(name: "WasmParser", package: "WasmKit")], path: "Sources/Candid"),
     .target(name: "RbicParser", dependencies: ["RbicLexer", "RbicDiagnostics"], path: "Sources/Parser"),
     .target(
       name: "RbicRuntime",
@@ -48,7 +50,6 @@ let package = Package(
         "RbicRuntime", "RbicLexer", "RbicCandid", "RbicDiagnostics", .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "Subprocess", package: "swift-subprocess"),
         .product(name: "SystemPackage", package: "swift-system"),
-        .product(name: "WasmParser", package: "WasmKit"),
       ],
       path: "Sources/Builtins"),
     .executableTarget(

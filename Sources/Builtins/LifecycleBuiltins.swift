@@ -1,4 +1,5 @@
 import Foundation
+import RbicCandid
 import RbicRuntime
 
 /// The canister lifecycle as builtins (DESIGN §4): create and delete, snapshots, logs, the

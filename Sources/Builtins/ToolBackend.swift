@@ -1,4 +1,5 @@
 import Foundation
+import RbicCandid
 import RbicRuntime
 
 /// Drives `icp` (icp-cli ≥ 1.0) or `dfx` (≥ 0.25) as a subprocess: one argv per operation,

@@ -20,6 +20,7 @@ public struct CandidEnvironment: Sendable {
   public static func load(path: String, displayPath: String? = nil, into files: inout SourceFiles) throws(CandidFailure)
     -> CandidEnvironment
   {
+    if path.hasSuffix(".wasm") { return try module(path: path, displayPath: displayPath ?? path, into: &files) }
     var env = CandidEnvironment()
     var seen: Set<String> = []
     guard let main = try env.read(path, importedFrom: nil, seen: &seen, files: &files, display: displayPath) else {
@@ -29,6 +30,27 @@ public struct CandidEnvironment: Sendable {
     }
     try env.check(main)
     return env
+  }
+
+  /// The interface a module carries in its `candid:service` metadata (what `ic-wasm … metadata
+  /// candid:service` attached), checked like a `.did` file.
+  static func module(path: String, displayPath: String, into files: inout SourceFiles) throws(CandidFailure)
+    -> CandidEnvironment
+  {
+    func fail(_ message: String) -> CandidFailure {
+      let file = files.add(path: displayPath, bytes: [])
+      return CandidFailure(diagnostic: .error(.candidImport, message, at: SourceRange(file: file.id, start: 0, end: 0)))
+    }
+    guard let data = FileManager.default.contents(atPath: path) else { throw fail("cannot read `\(displayPath)`") }
+    let sections: [String: (isPublic: Bool, bytes: [UInt8])]
+    do throws(ModuleMetadata.Failure) { sections = try ModuleMetadata.sections(Array(data)) } catch {
+      throw fail("`\(displayPath)` is \(error.description)")
+    }
+    guard let candid = sections["candid:service"] else {
+      throw fail("`\(displayPath)` has no candid:service metadata (attach it with `ic-wasm … metadata candid:service`)")
+    }
+    return try parse(
+      String(decoding: candid.bytes, as: UTF8.self), path: displayPath + " (candid:service)", into: &files)
   }
 
   /// Checks a `.did` text held in memory (imports resolve against `path`'s directory).

@@ -187,8 +187,11 @@ package enum CandidReply {
         bytes.append(b)
       }
       return .text(ValueFormat.hex(bytes))
+    // The spec's rule for `opt`: a value that does not fit its content type reads as `null`
+    // (a newer canister may send what an older interface cannot name), never as an error.
     case (.null, .opt): return .none
-    case (.opt(let inner), .opt(let t)): return try decode(inner, t, in: env, depth: depth + 1)
+    case (.opt(let inner), .opt(let t)): return (try? decode(inner, t, in: env, depth: depth + 1)) ?? .none
+    case (_, .opt(let t)): return (try? decode(v, t, in: env, depth: depth + 1)) ?? .none
     case (.vec(let items), .vec(let t)):
       var out: [Value] = []
       for item in items { out.append(try decode(item, t, in: env, depth: depth + 1)) }

@@ -17,6 +17,7 @@ extension Checker {
       error(
         .importOutsideProject, "`\(path)` is outside the project", range,
         help: "imports resolve inside the project directory or the runbook's own directory (symlinks resolved)")
+      brokenInterfaces.insert(name.name)
       return
     }
     if RType.named[name.name] != nil || interfaces[name.name] != nil {

@@ -51,6 +51,20 @@ import RbicRuntime
     }
   }
 
+  /// A module's `candid:service` metadata is an interface too: `import "x.wasm" as Name`.
+  @Test func moduleMetadataIsAnInterface() throws {
+    var files = SourceFiles()
+    let env = try CandidEnvironment.load(path: Harness.wasm, into: &files)
+    #expect(env.methods.map(\.name) == ["set_oracle_bridge_url", "reset_signing_key"])
+    let dir = try CLI.temporaryDirectory()
+    try Data("\0asm\u{1}\0\0\0".utf8).write(to: URL(fileURLWithPath: dir + "/bare.wasm"))
+    #expect {
+      try CandidEnvironment.load(path: dir + "/bare.wasm", into: &files)
+    } throws: { error in
+      (error as? CandidFailure)?.diagnostic.message.contains("has no candid:service metadata") == true
+    }
+  }
+
   @Test func everyCandidDiagnosticIsExercised() {
     #expect(Set(Self.rejections.values.map(\.0)) == DiagnosticCode.candid)
   }
@@ -223,6 +237,13 @@ import RbicRuntime
     #expect(
       try CandidReply.decode("(blob \"\\01\\ff\", vec { principal \"aaaaa-aa\" })", k.results, in: env)
         == .record(["_0", "_1"], [.text("0x01ff"), .list([.principal(Principal(text: "aaaaa-aa")!)])]))
+    // `opt`: what does not fit reads as `none` (the spec's rule), an absent field too.
+    #expect(
+      try CandidReply.decode("(variant { Ok = record { minted = 1; block = opt \"not a number\" } })", r.results, in: env)
+        == .record(["Ok", "Err", "Pending"], [.record(["minted", "block"], [.int(1), .none]), .none, .none]))
+    #expect(
+      try CandidReply.decode("(variant { Ok = record { minted = 1; extra = true } })", r.results, in: env)
+        == .record(["Ok", "Err", "Pending"], [.record(["minted", "block"], [.int(1), .none]), .none, .none]))
     for bad in ["(variant { Nope })", "(\"text\")", "(variant { Ok = record { block = null } })", "junk"] {
       #expect(throws: CandidReply.Mismatch.self, "\(bad)") { try CandidReply.decode(bad, r.results, in: env) }
     }
