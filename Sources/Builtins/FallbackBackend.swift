@@ -84,6 +84,9 @@ public final class FallbackBackend: Backend, Sendable {
   public func query(_ c: Principal, method: String, argument: String) throws(BackendError) -> String {
     try either { b throws(BackendError) in try b.query(c, method: method, argument: argument) }
   }
+  public func metadata(_ c: Principal, name: String) throws(BackendError) -> String? {
+    try either { b throws(BackendError) in try b.metadata(c, name: name) }
+  }
   public func predictor() -> Backend { SimulatedIC.predicting(from: self) }
   public func begin(_ session: BackendSession) {
     primary.begin(session)

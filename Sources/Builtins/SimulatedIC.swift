@@ -55,6 +55,8 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     public var logs: [CanisterLogRecord]?
     /// Canned replies, by method: the Candid text a call or query answers with.
     public var replies: [String: String]?
+    /// The module's public `candid:service` metadata.
+    public var candid_service: String?
 
     public init(
       status: CanisterStatus, cycles: String, module_hash: String?, controllers: [String], memory: Int64,
@@ -284,6 +286,8 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
       status: .running, cycles: "38800000000", module_hash: hash, controllers: [controller.text], memory: 3_580_000,
       freezing_threshold: 2_592_000, wallet: nil)
     let key = [0x02] + (0..<32).map { UInt8(truncatingIfNeeded: 0x5A &+ $0 &* 37) }
+    r.candid_service =
+      "service : { set_oracle_bridge_url : (text) -> (); reset_signing_key : () -> (blob) }"
     r.replies = ["reset_signing_key": "(blob \"" + key.map { "\\" + String(format: "%02x", $0) }.joined() + "\")"]
     return r
   }
@@ -633,6 +637,17 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     }
     if case .echo? = firing { return argument }
     return lock.withLock { state.canisters[canister.text]?.replies?[method] } ?? "()"
+  }
+
+  public func metadata(_ canister: Principal, name: String) throws(BackendError) -> String? {
+    if let source, lock.withLock({ state.canisters[canister.text] == nil }) {
+      return try source.metadata(canister, name: name)
+    }
+    try latency()
+    lock.lock()
+    defer { lock.unlock() }
+    let r = try record(canister)
+    return name == "candid:service" && r.module_hash != nil ? r.candid_service : nil
   }
 
   /// A query: the canister must exist, have a module and run; nothing changes. In plan on a tool

@@ -286,6 +286,17 @@ public final class ToolBackend: Backend, @unchecked Sendable {
     }.trimmingCharacters(in: .whitespacesAndNewlines)
   }
 
+  /// `canister metadata ID NAME`: the section's text, or nil when the module has none (icp says
+  /// `Metadata section '…' not found`; any failure the tool explained means none to use).
+  public func metadata(_ canister: Principal, name: String) throws(BackendError) -> String? {
+    let out = try runner.run(["canister", "metadata", canister.text, name] + common)
+    guard out.status == 0 else {
+      if out.signaled { throw .environment("`\(tool.rawValue) canister metadata` was interrupted") }
+      return nil
+    }
+    return out.stdout.hasSuffix("\n") ? String(out.stdout.dropLast()) : out.stdout
+  }
+
   /// Candid arguments go in a file readable only by this user, never on the command line (where
   /// any process could read them), and the file is removed after the call.
   private func withArgumentFile<T>(_ candid: String, _ body: (String) throws(BackendError) -> T) throws(BackendError)

@@ -211,6 +211,8 @@ public protocol Backend: AnyObject, Sendable {
   func call(_ canister: Principal, method: String, argument: String) throws(BackendError) -> String
   /// A query call (a read: nothing changes); returns the Candid-text reply.
   func query(_ canister: Principal, method: String, argument: String) throws(BackendError) -> String
+  /// A public metadata section of the canister's module (`candid:service`); nil when it has none.
+  func metadata(_ canister: Principal, name: String) throws(BackendError) -> String?
   /// A new canister with `cycles` from the identity's cycles ledger and these controllers (the
   /// identity when empty); returns its id.
   func createCanister(cycles: Int128, controllers: [Principal]) throws(BackendError) -> Principal
@@ -265,5 +267,8 @@ extension Backend {
   public func mintCycles(icp e8s: Int64) throws(BackendError) -> Int128 { throw lacks("convert ICP to cycles") }
   public func query(_ canister: Principal, method: String, argument: String) throws(BackendError) -> String {
     throw lacks("send query calls")
+  }
+  public func metadata(_ canister: Principal, name: String) throws(BackendError) -> String? {
+    throw lacks("read canister metadata")
   }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import RbicCandid
+import RbicDiagnostics
 import Synchronization
 
 /// The one path every effect takes (DESIGN §3). For an effect on canisters, in order:
@@ -35,6 +37,22 @@ package final class EffectPipeline: Sendable {
   /// Earlier runs' unknown outcomes, read from the journal directory on first need (a run that
   /// mutates nothing, or a REPL input, never scans it).
   private let pending = Mutex<[PendingOutcome]?>(nil)
+  /// Interfaces read from canisters' `candid:service` metadata, once per canister per run (nil:
+  /// none, or it could not be read).
+  private let fetchedInterfaces = Mutex<[Principal: CandidEnvironment?]>([:])
+
+  /// The interface a canister's module publishes, read once per run; nil when there is none.
+  package func interface(of canister: Principal) -> CandidEnvironment? {
+    if let known = fetchedInterfaces.withLock({ $0[canister] }) { return known }
+    var env: CandidEnvironment?
+    if let text = try? backend.metadata(canister, name: "candid:service") {
+      var files = SourceFiles()
+      env = try? CandidEnvironment.parse(text, path: "\(canister.text) candid:service", into: &files)
+    }
+    fetchedInterfaces.withLock { $0[canister] = env }
+    return env
+  }
+
   /// `canister_ids.json` entries this run wrote (or, in `plan`, would have written): later reads
   /// see them, though the project files were read before.
   package let writtenCanisterIDs = Mutex<[String: [String: String]]>([:])

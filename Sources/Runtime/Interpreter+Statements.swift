@@ -456,10 +456,13 @@ extension Interpreter {
     var candid = "(" + values.map(Candid.encode).joined(separator: ", ") + ")"
     var shown = "call \(canister.text).\(method.name)\(Candid.redacted(values))"
     var signature: (CandidFunction, CandidEnvironment)?
-    // With the canister's interface, every argument goes with the method's exact type.
-    if let typed = program.methodCalls[e.id], let env = program.interfaces[typed.interface],
-      let f = env.method(typed.method)
-    {
+    // With the canister's interface — known when checked, or else the one its module publishes,
+    // read once per run — every argument goes with the method's exact type.
+    let checked = program.methodCalls[e.id].flatMap { typed in
+      program.interfaces[typed.interface].flatMap { env in env.method(typed.method).map { ($0, env) } }
+    }
+    let published = checked == nil ? pipeline.interface(of: canister).flatMap { env in env.method(method.name).map { ($0, env) } } : nil
+    if let (f, env) = checked ?? published {
       signature = (f, env)
       do throws(CandidEncoding.Misfit) {
         candid = CandidValue.print(arguments: try CandidEncoding.encode(values, as: f.arguments, in: env))
@@ -510,7 +513,8 @@ extension Interpreter {
       } else {
         recordChange("\(shown) → \(reply)", &ctx)
       }
-      guard let (f, env) = signature else { return .text(answer) }
+      // Only an interface known when checked gives the reply a type; otherwise it is its text.
+      guard let (f, env) = checked else { return .text(answer) }
       do throws(CandidReply.Mismatch) {
         return try CandidReply.decode(answer, f.results, in: env)
       } catch {

@@ -390,6 +390,13 @@ do throws(BackendError) {
       err("error: unrecognized subcommand '\(verb)'\n")
       exit(2)
     }
+  case "canister metadata":
+    let c = principal(positional.dropFirst(2).first)
+    let name = positional.dropFirst(3).first ?? ""
+    guard let value = try sim.metadata(c, name: name) else {
+      fail("Metadata section '\(name)' not found in canister \(c.text)")
+    }
+    out(value + "\n")
   case "canister logs":
     let c = principal(positional.dropFirst(2).first)
     let records = try sim.logs(c)

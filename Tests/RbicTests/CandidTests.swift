@@ -300,4 +300,35 @@ import RbicRuntime
       #expect(sim.snapshot == world)
     }
   }
+
+  /// Without an interface in the runbook, the one the canister's module publishes (its
+  /// `candid:service` metadata, read once per run through the tool) types the arguments and
+  /// tells queries from updates; the reply stays its text.
+  @Test(arguments: ["sim", "icp", "dfx"])
+  func publishedInterfaceTypesUncheckedCalls(_ backend: String) throws {
+    let s = try ToolBackendTests.Setup(backend == "sim" ? "icp" : backend) {
+      $0.canisters[Harness.userService.text]!.candid_service = "service : { level : (nat8) -> (); get : () -> (text) query }"
+      $0.canisters[Harness.userService.text]!.replies = ["get": "(\"v1\")"]
+      $0.faults = [.init(operation: "call", kind: "echo", times: 1)]
+    }
+    let runbook = s.dir + "/p.rb.ic"
+    try """
+    runbook "p" version 1
+    use network ic
+    let c: canister = \(Harness.userService.text)
+    step "calls" on c {
+      call c.level(7)
+      let v = call c.get()
+      print "got {v}"
+    }
+    """.write(toFile: runbook, atomically: true, encoding: .utf8)
+    var arguments = ["run", runbook, "--yes", "--journal", s.dir + "/runs"]
+    arguments += backend == "sim" ? ["--sim-state", s.state] : ["--backend", backend]
+    let r = try CLI.run(arguments, in: s.dir, environment: s.environment)
+    #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+    #expect(r.stdout.contains("call \(Harness.userService.text).level(7 : nat8)"), "\(r.stdout)")
+    #expect(r.stdout.contains("query \(Harness.userService.text).get()"), "\(r.stdout)")
+    #expect(r.stdout.contains("got (\"v1\")"), "\(r.stdout)")
+    if backend != "sim" { #expect(r.stderr.components(separatedBy: "canister metadata").count - 1 == 1, "read once") }
+  }
 }
