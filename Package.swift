@@ -60,7 +60,8 @@ let package = Package(
       ],
       path: "Sources/rbic"),
     .executableTarget(name: "rbic-test-double", dependencies: ["RbicBuiltins", "RbicRuntime"], path: "Sources/TestDouble"),
-    .executableTarget(name: "rbic-bench", dependencies: ["RbicBuiltins", "RbicRuntime"], path: "benchmarks/rbic-bench"),
+    .executableTarget(
+      name: "rbic-bench", dependencies: ["RbicBuiltins", "RbicRuntime", "RbicCandid"], path: "benchmarks/rbic-bench"),
     .testTarget(
       name: "RbicTests",
       dependencies: [

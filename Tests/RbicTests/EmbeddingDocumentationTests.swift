@@ -36,7 +36,7 @@ import Testing
       pattern: #"^(?:public|  public) (?:final class|indirect enum|struct|enum|protocol|typealias|class) ([A-Za-z]+)"#,
       options: .anchorsMatchLines)
     var missing: [String] = []
-    for folder in ["Runtime", "Builtins", "Diagnostics", "Parser", "Lexer"] {
+    for folder in ["Runtime", "Builtins", "Candid", "Diagnostics", "Parser", "Lexer"] {
       let dir = Corpus.repository + "/Sources/" + folder
       for name in try FileManager.default.contentsOfDirectory(atPath: dir) where name.hasSuffix(".swift") {
         let source = try String(contentsOfFile: dir + "/" + name, encoding: .utf8)

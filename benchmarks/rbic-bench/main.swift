@@ -4,16 +4,18 @@
 //
 //     swift run -c release rbic-bench [target-bytes] [runs]
 //     swift run -c release rbic-bench fleet      (100 canisters, 200 ms per call, limit 10)
+//     swift run -c release rbic-bench candid [FILE.did]   (1 MB reply decode; a .did parse)
 import Foundation
 import RbicBuiltins
+import RbicCandid
 import RbicDiagnostics
 import RbicLexer
 import RbicParser
 import RbicRuntime
 
 var arguments = CommandLine.arguments
-let mode = arguments.count > 1 && arguments[1] == "fleet" ? "fleet" : "frontend"
-if mode == "fleet" { arguments.remove(at: 1) }
+let mode = arguments.count > 1 && ["fleet", "candid"].contains(arguments[1]) ? arguments[1] : "frontend"
+if mode != "frontend" { arguments.remove(at: 1) }
 let targetBytes = arguments.count > 1 ? Int(arguments[1]) ?? 1_000_000 : 1_000_000
 let runs = arguments.count > 2 ? Int(arguments[2]) ?? 7 : 7
 
@@ -139,6 +141,76 @@ func fleet(canisters: Int, latencyMs: Int, limit: Int) {
 
 if mode == "fleet" {
   fleet(canisters: 100, latencyMs: 200, limit: 10)
+  exit(0)
+}
+
+/// Candid: decoding a reply of about 1 MB (a page of ledger-like blocks, as a tool prints it)
+/// against its interface, and parsing a `.did` (the file given, else a generated one of the
+/// ICP ledger's size: about 60 types and 20 methods).
+func candid(didPath: String?) {
+  let interface = """
+    type Tokens = record { e8s : nat64 };
+    type Operation = variant { Mint : record { to : text; amount : Tokens }; Burn : record { from : text; amount : Tokens };
+      Transfer : record { from : text; to : text; amount : Tokens; fee : Tokens } };
+    type Block = record { parent_hash : opt blob; timestamp : nat64; memo : nat64; operation : opt Operation;
+      created_at_time : opt nat64; icrc1_memo : opt blob };
+    service : { query_blocks : (record { start : nat64; length : nat64 }) -> (vec Block) query }
+    """
+  var files = SourceFiles()
+  guard let env = try? CandidEnvironment.parse(interface, into: &files), let f = env.method("query_blocks") else {
+    print("the benchmark's interface does not parse")
+    exit(1)
+  }
+  var blocks: [String] = []
+  var size = 0
+  var i = 0
+  while size < 1_000_000 {
+    let block =
+      "record { parent_hash = opt blob \"\\01\\02\\03\\04\\05\\06\\07\\08\"; timestamp = \(1_700_000_000_000_000_000 + i) : nat64; memo = \(i) : nat64; "
+      + "operation = opt variant { Transfer = record { from = \"a\(i)\"; to = \"b\(i)\"; amount = record { e8s = \(i * 1000) : nat64 }; fee = record { e8s = 10_000 : nat64 } } }; "
+      + "created_at_time = null; icrc1_memo = null }"
+    blocks.append(block)
+    size += block.utf8.count + 2
+    i += 1
+  }
+  let reply = "(vec { " + blocks.joined(separator: "; ") + " })"
+  let megabytes = Double(reply.utf8.count) / 1_000_000
+  var decoded = 0
+  let decodeTime = measure {
+    if case .list(let items)? = try? CandidReply.decode(reply, f.results, in: env) { decoded = items.count }
+  }
+  print(
+    String(
+      format: "reply: %.2f MB, %d blocks decoded: median %.3f s, %.1f MB/s", megabytes, decoded, decodeTime,
+      megabytes / decodeTime))
+  var didText = ""
+  if let didPath, let data = FileManager.default.contents(atPath: didPath) {
+    didText = String(decoding: data, as: UTF8.self)
+  } else {
+    var parts: [String] = []
+    for n in 0..<60 {
+      parts.append(
+        "type T\(n) = record { id : nat64; owner : principal; memo : opt blob; kind : variant { A; B : text; C : T\(max(0, n - 1)) } };"
+      )
+    }
+    parts.append(
+      "service : {" + (0..<20).map { "m\($0) : (T\($0)) -> (variant { Ok : T\($0 + 20); Err : text })" }.joined(separator: "; ")
+        + " }")
+    didText = parts.joined(separator: "\n")
+  }
+  var methods = 0
+  let parseTime = measure {
+    var files = SourceFiles()
+    methods = (try? CandidEnvironment.parse(didText, path: didPath ?? "generated.did", into: &files))?.methods.count ?? -1
+  }
+  print(
+    String(
+      format: "%@: %d bytes, %d methods: parse + check median %.2f ms", didPath ?? "generated ledger-sized .did",
+      didText.utf8.count, methods, parseTime * 1000))
+}
+
+if mode == "candid" {
+  candid(didPath: arguments.count > 1 ? arguments[1] : nil)
   exit(0)
 }
 
