@@ -59,7 +59,8 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Sources/rbic"),
-    .executableTarget(name: "rbic-test-double", dependencies: ["RbicBuiltins", "RbicRuntime"], path: "Sources/TestDouble"),
+    .executableTarget(
+      name: "rbic-test-double", dependencies: ["RbicBuiltins", "RbicRuntime", "RbicCandid"], path: "Sources/TestDouble"),
     .executableTarget(
       name: "rbic-bench", dependencies: ["RbicBuiltins", "RbicRuntime", "RbicCandid"], path: "benchmarks/rbic-bench"),
     .testTarget(

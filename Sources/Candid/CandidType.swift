@@ -8,6 +8,8 @@ public enum CandidLabel: Hashable, Sendable, CustomStringConvertible {
   /// A record field written without a label: its position.
   case unnamed(UInt32)
 
+  public var isNamed: Bool { if case .named = self { true } else { false } }
+
   public var hash: UInt32 {
     switch self {
     case .named(let name): Self.idlHash(name)

@@ -21,6 +21,21 @@ public indirect enum CandidValue: Hashable, Sendable {
   /// `v : T` around anything but a number.
   case annotated(CandidValue, CandidType)
 
+  /// The value as a tool without the interface prints it: every named label as its hash.
+  public var hashingLabels: CandidValue {
+    func hashed(_ f: CandidValueField) -> CandidValueField {
+      CandidValueField(f.label.isNamed ? .id(f.label.hash) : f.label, f.value.hashingLabels)
+    }
+    switch self {
+    case .opt(let v): return .opt(v.hashingLabels)
+    case .vec(let items): return .vec(items.map(\.hashingLabels))
+    case .record(let fields): return .record(fields.map(hashed))
+    case .variant(let f): return .variant(hashed(f))
+    case .annotated(let v, let t): return .annotated(v.hashingLabels, t)
+    default: return self
+    }
+  }
+
   /// The value without its annotation.
   public var bare: CandidValue { if case .annotated(let v, _) = self { v.bare } else { self } }
 

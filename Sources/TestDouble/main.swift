@@ -10,6 +10,7 @@
 // then the tool kills itself with SIGKILL).
 import Foundation
 import RbicBuiltins
+import RbicCandid
 import RbicRuntime
 
 #if canImport(Glibc)
@@ -294,17 +295,26 @@ do throws(BackendError) {
       do {
         try sim.walletSend(wallet: c, to: to, amount: amount)
         save()
-        out("(variant { 17_724 })\n")
+        // Named when the tool could read the wallet's interface (its candid:service), hashed if not.
+        out(sim.snapshot.canisters[c.text]?.candid_service != nil ? "(variant { Ok })\n" : "(variant { 17_724 })\n")
       } catch .insufficientFunds(let m) {
         out("(variant { 3_456_837 = \"Insufficient balance: \(m)\" })\n")
       }
     } else if switches.contains("--query") {
-      out(try sim.query(c, method: rest[1], argument: rest[2]) + "\n")
+      let reply = try sim.query(c, method: rest[1], argument: rest[2])
+      out(printed(reply, named: sim.snapshot.canisters[c.text]?.candid_service != nil) + "\n")
     } else {
       let reply = try sim.call(c, method: rest[1], argument: rest[2])
-      // A canned reply when the canister has one; otherwise the double echoes the argument.
-      let canned = sim.snapshot.canisters[c.text]?.replies?[rest[1]] != nil
-      out((hostile.contains("escapes") ? "(\"\(escapes)\")" : canned ? reply : rest[2]) + "\n")
+      // A canned reply when the canister has one (named when the tool can read the canister's
+      // interface, hashed when not, as the tools print it); otherwise the double echoes the argument.
+      let record = sim.snapshot.canisters[c.text]
+      if hostile.contains("escapes") {
+        out("(\"\(escapes)\")\n")
+      } else if record?.replies?[rest[1]] != nil {
+        out(printed(reply, named: record?.candid_service != nil) + "\n")
+      } else {
+        out(rest[2] + "\n")
+      }
       save()
     }
   case "canister create":
@@ -499,4 +509,11 @@ do throws(BackendError) {
     settings.logVisibility = visibility
   }
   if settings != CanisterSettings() { try sim.updateSettings(c, settings) }
+}
+
+/// A reply as a tool prints it: labels by name when it has the canister's interface, by hash when
+/// not; the tools' layout either way.
+func printed(_ reply: String, named: Bool) -> String {
+  guard let values = try? CandidValue.parseArguments(reply) else { return reply }
+  return CandidValue.print(arguments: named ? values : values.map(\.hashingLabels))
 }

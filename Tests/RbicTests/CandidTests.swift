@@ -331,4 +331,39 @@ import RbicRuntime
     #expect(r.stdout.contains("got (\"v1\")"), "\(r.stdout)")
     if backend != "sim" { #expect(r.stderr.components(separatedBy: "canister metadata").count - 1 == 1, "read once") }
   }
+
+  /// The tools print labels by name when they can read the canister's interface and by hash when
+  /// they cannot; rbic reads both the same, through both tools.
+  @Test(arguments: ["icp", "dfx"])
+  func hashedAndNamedRepliesReadTheSame(_ tool: String) throws {
+    for named in [false, true] {
+      let s = try ToolBackendTests.Setup(tool) {
+        $0.canisters[Harness.userService.text]!.candid_service =
+          named ? "service : { stats : () -> (record { calls : nat64; name : text }) query }" : nil
+        $0.canisters[Harness.userService.text]!.replies = ["stats": "(record { calls = 5 : nat64; name = \"us\" })"]
+        // The wallet's replies too: `(variant { Ok })` with its interface, `(variant { 17_724 })` without.
+        $0.canisters["wdhec-2yaaa-aaaao-a6dgq-cai"]!.candid_service = named ? "service : {}" : nil
+      }
+      try "service : { stats : () -> (record { calls : nat64; name : text }) query }".write(
+        toFile: s.dir + "/api.did", atomically: true, encoding: .utf8)
+      let runbook = s.dir + "/h.rb.ic"
+      try """
+      runbook "h" version 1
+      use network ic
+      import "api.did" as Api
+      let c: Api = \(Harness.userService.text)
+      let wdhec: wallet = wdhec-2yaaa-aaaao-a6dgq-cai
+      step "read" on c {
+        let s = call c.stats()
+        print "calls {s.calls}, name {s.name}"
+        ensure cycles >= 1T via wallet wdhec
+      }
+      """.write(toFile: runbook, atomically: true, encoding: .utf8)
+      let r = try CLI.run(
+        ["run", runbook, "--backend", tool, "--yes", "--journal", s.dir + "/runs"], in: s.dir, environment: s.environment)
+      #expect(r.status == 0, "\(named): \(r.stdout)\(r.stderr)")
+      #expect(r.stdout.contains("calls 5, name us"), "\(named): \(r.stdout)")
+      #expect(r.stdout.contains(named ? "→ (record { calls = 5 : nat64; name = \"us\" })" : "→ (record { 1_092_317_717 = 5 : nat64"), "\(r.stdout)")
+    }
+  }
 }
