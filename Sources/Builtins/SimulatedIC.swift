@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import RbicCandid
 import RbicRuntime
 
 /// The simulated Internet Computer: canisters, cycles wallets, identities and a cycles ledger,
@@ -626,7 +627,64 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     }
   }
 
+  /// The management canister (`aaaaa-aa`): what the sim answers of it.
+  public static let managementInterface = """
+    type canister_id = principal;
+    type status = variant { running; stopping; stopped };
+    service : {
+      raw_rand : () -> (blob);
+      canister_status : (record { canister_id : canister_id }) -> (record {
+        status : status; cycles : nat; module_hash : opt blob; memory_size : nat;
+        idle_cycles_burned_per_day : nat; reserved_cycles : nat;
+        settings : record { controllers : vec principal; freezing_threshold : nat };
+      });
+      start_canister : (record { canister_id : canister_id }) -> ();
+      stop_canister : (record { canister_id : canister_id }) -> ();
+    }
+    """
+
+  /// A call to the management canister, its argument read as Candid (`record { canister_id }`).
+  private func management(method: String, argument: String) throws(BackendError) -> String {
+    func target() throws(BackendError) -> Principal {
+      guard let values = try? CandidValue.parseArguments(argument), case .principal(let text)? = values.first?.field("canister_id"),
+        let p = Principal(text: text)
+      else { throw .reject(code: "IC0503", message: "the argument has no canister_id: \(argument.prefix(80))") }
+      return p
+    }
+    switch method {
+    case "raw_rand":
+      let bytes = (0..<32).map { _ in UInt8.random(in: 0...255) }
+      return CandidValue.print(arguments: [.blob(bytes)])
+    case "canister_status":
+      let s = try status(try target())
+      let record: [CandidValueField] = [
+        .init(.named("status"), .variant(.init(.named(s.status.rawValue), .null))),
+        .init(.named("cycles"), .integer(s.cycles, .nat)),
+        .init(.named("module_hash"), s.moduleHash.map { .opt(.blob($0)) } ?? .null),
+        .init(.named("memory_size"), .integer(Int128(s.memory), .nat)),
+        .init(.named("idle_cycles_burned_per_day"), .integer(s.idleBurnPerDay, .nat)),
+        .init(.named("reserved_cycles"), .integer(s.reservedCycles, .nat)),
+        .init(
+          .named("settings"),
+          .record([
+            .init(.named("controllers"), .vec(s.controllers.map { .principal($0.text) })),
+            .init(.named("freezing_threshold"), .integer(Int128(s.freezingThreshold), .nat)),
+          ])),
+      ]
+      return CandidValue.print(arguments: [.record(record)])
+    case "start_canister":
+      try start(try target())
+      return "()"
+    case "stop_canister":
+      try stop(try target())
+      return "()"
+    default:
+      throw .reject(code: "IC0536", message: "Canister aaaaa-aa has no update method '\(method)'")
+    }
+  }
+
   public func call(_ canister: Principal, method: String, argument: String) throws(BackendError) -> String {
+    if canister.text == "aaaaa-aa" { return try management(method: method, argument: argument) }
     let firing = try mutate("call", canister) { () throws(BackendError) in
       let r = try record(canister)
       guard r.module_hash != nil else {
@@ -643,6 +701,7 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     if let source, lock.withLock({ state.canisters[canister.text] == nil }) {
       return try source.metadata(canister, name: name)
     }
+    if canister.text == "aaaaa-aa" { return name == "candid:service" ? Self.managementInterface : nil }
     try latency()
     lock.lock()
     defer { lock.unlock() }

@@ -366,4 +366,22 @@ import RbicRuntime
       #expect(r.stdout.contains(named ? "→ (record { calls = 5 : nat64; name = \"us\" })" : "→ (record { 1_092_317_717 = 5 : nat64"), "\(r.stdout)")
     }
   }
+
+  /// The sim's management canister answers its common methods, typed by the interface it publishes.
+  @Test func simulatedManagementCanister() throws {
+    let r = Harness.run(
+      """
+      runbook "m" version 1
+      step "s" {
+        let st = call aaaaa-aa.canister_status({canister_id: \(Harness.userService.text)})
+        print st
+        call aaaaa-aa.stop_canister({canister_id: \(Harness.userService.text)})
+        print call aaaaa-aa.raw_rand()
+      }
+      """)
+    #expect(r.result.exitCode == 0, "\(r.result.failure?.diagnostic.message ?? "")")
+    #expect(r.output.contains { $0.contains("cycles = 38_800_000_000 : nat;") && $0.contains("status = variant { running }") })
+    #expect(r.output.contains { $0.contains("blob \"") }, "\(r.output)")
+    #expect(r.sim.snapshot.canisters[Harness.userService.text]?.status == .stopped)
+  }
 }
