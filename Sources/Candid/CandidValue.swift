@@ -103,7 +103,7 @@ extension DidParser {
     case .text(let t):
       try next()
       return .text(t)
-    case .number, .symbol("-"), .symbol("+"):
+    case .number, .bigNumber, .symbol("-"), .symbol("+"):
       return try number()
     case .symbol("("):
       try next()

@@ -44,6 +44,8 @@ public struct DidParser {
     /// A string literal whose bytes are not UTF-8: only a `blob` may hold it.
     case bytes([UInt8])
     case number(UInt64)
+    /// Digits beyond a `UInt64` (a `nat` value may be that large; a label may not).
+    case bigNumber(String)
     case symbol(String)
     case end
   }
@@ -77,6 +79,7 @@ public struct DidParser {
     case .text: "a text"
     case .bytes: "a text that is not valid UTF-8"
     case .number(let n): "`\(n)`"
+    case .bigNumber(let digits): "`\(digits)`"
     case .symbol(let s): "`\(s)`"
     case .end: "the end of the file"
     }
@@ -140,8 +143,8 @@ public struct DidParser {
         if bytes[at] != UInt8(ascii: "_") { digits.append(Character(UnicodeScalar(bytes[at]))) }
         at += 1
       }
-      guard let n = UInt64(digits, radix: hex ? 16 : 10) else { throw fail("`\(digits)` is not a number here") }
-      token = .number(n)
+      guard !digits.isEmpty else { throw fail("`0x` needs hex digits") }
+      token = UInt64(digits, radix: hex ? 16 : 10).map(Token.number) ?? .bigNumber(digits)
     } else if b == UInt8(ascii: "-"), at + 1 < bytes.count, bytes[at + 1] == UInt8(ascii: ">") {
       at += 2
       token = .symbol("->")
@@ -337,6 +340,8 @@ public struct DidParser {
           field = CandidField(.id(UInt32(n)), .null)
         }
         position = UInt32(n) &+ 1
+      case .bigNumber(let digits):
+        throw fail("the label \(digits) is beyond 2^32-1", at: start)
       case .text(let t):
         try next()
         if try accept(":") {

@@ -135,6 +135,24 @@ package enum CandidReply {
     package var message: String
   }
 
+  /// A single natural-number reply (`nat`, `nat64`, …) as an `Int128` (for cycles); nil when the
+  /// method does not return one.
+  package static func natural(_ reply: String, _ results: [CandidType], in env: CandidEnvironment) throws(Mismatch)
+    -> Int128?
+  {
+    guard results.count == 1, let range = (try? env.resolve(results[0])).flatMap(CandidEncoding.range(of:)),
+      range.lowerBound == 0
+    else { return nil }
+    let values: [CandidValue]
+    do throws(CandidFailure) { values = try CandidValue.parseArguments(reply) } catch {
+      throw Mismatch(message: "the reply is not Candid (\(error.diagnostic.message))")
+    }
+    guard case .integer(let n, _)? = values.first?.bare, range.contains(n) else {
+      throw Mismatch(message: "`\(reply.prefix(120))` is not a `\(results[0])`")
+    }
+    return n
+  }
+
   /// The reply text decoded against the method's results.
   package static func decode(_ reply: String, _ results: [CandidType], in env: CandidEnvironment) throws(Mismatch)
     -> Value

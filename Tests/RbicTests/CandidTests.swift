@@ -367,6 +367,34 @@ import RbicRuntime
     }
   }
 
+  /// A `nat` reply is an `int`, or `cycles` where the runbook says so; an `int` never silently.
+  @Test func natRepliesReadAsCyclesWhereTyped() throws {
+    let dir = try CLI.temporaryDirectory()
+    try "service : { wallet_balance : () -> (record { amount : nat64 }) query; total : () -> (nat) query; delta : () -> (int) query }"
+      .write(toFile: dir + "/w.did", atomically: true, encoding: .utf8)
+    func compile(_ body: String) -> CheckedProgram {
+      let source = "runbook \"c\" version 1\nimport \"w.did\" as W\nlet w: W = \(Harness.userService.text)\n" + body
+      return Engine(registry: .standard).compile(
+        source: Array(source.utf8), path: dir + "/c.rb.ic", options: .init(projectDirectory: dir))
+    }
+    let ok = compile("let t: cycles = call w.total()\nrequire t >= 1T\nlet a = call w.wallet_balance()\nrequire a.amount > 0\n")
+    #expect(!ok.hasErrors, "\(DiagnosticRenderer(files: ok.files, style: .tool).render(ok.diagnostics))")
+    let bad = compile("let d: cycles = call w.delta()\n")
+    #expect(bad.diagnostics.contains { $0.code == .typeMismatch }, "an `int` reply is not cycles")
+    let world = Harness.world {
+      $0.canisters[Harness.userService.text]!.replies = [
+        "total": "(20_000_000_000_000_000_000 : nat)", "wallet_balance": "(record { amount = 7 : nat64 })",
+      ]
+    }
+    let r = Engine(registry: .standard).run(ok, backend: SimulatedIC(state: world), options: {
+      var o = RunOptions(projectDirectory: dir, environment: [:])
+      o.print = { _ in }
+      o.progress = { _ in }
+      return o
+    }())
+    #expect(r.exitCode == 0, "\(r.failure?.diagnostic.message ?? "")")
+  }
+
   /// The sim's management canister answers its common methods, typed by the interface it publishes.
   @Test func simulatedManagementCanister() throws {
     let r = Harness.run(
