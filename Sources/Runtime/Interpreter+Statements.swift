@@ -461,7 +461,29 @@ extension Interpreter {
     let checked = program.methodCalls[e.id].flatMap { typed in
       program.interfaces[typed.interface].flatMap { env in env.method(typed.method).map { ($0, env) } }
     }
-    let published = checked == nil ? pipeline.interface(of: canister).flatMap { env in env.method(method.name).map { ($0, env) } } : nil
+    let publishedInterface = pipeline.interface(of: canister)
+    let published = checked == nil ? publishedInterface.flatMap { env in env.method(method.name).map { ($0, env) } } : nil
+    // Loud when reality disagrees: the interface the canister publishes must serve the call the
+    // runbook was checked against (the wrong canister, or one upgraded under it).
+    if let (expected, imported) = checked, let actual = publishedInterface,
+      let typed = program.methodCalls[e.id]
+    {
+      guard let served = actual.method(method.name) else {
+        throw .failed(
+          failure(
+            .environment,
+            "\(canister.text) has no method `\(method.name)` (its published interface has \(actual.methods.map { "`\($0.name)`" }.joined(separator: ", "))); the runbook says it speaks `\(typed.interface)`",
+            at: e.range))
+      }
+      let subtyping = CandidSubtyping(actual, imported)
+      guard subtyping.isSubtype(served, expected) else {
+        throw .failed(
+          failure(
+            .environment,
+            "\(canister.text) publishes `\(method.name) : \(served)`, which does not serve `\(typed.interface)`'s `\(method.name) : \(expected)`; nothing was sent",
+            at: e.range))
+      }
+    }
     if let (f, env) = checked ?? published {
       signature = (f, env)
       do throws(CandidEncoding.Misfit) {

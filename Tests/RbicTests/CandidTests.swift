@@ -177,7 +177,12 @@ import RbicRuntime
       let program = engine.compile(
         source: Array(source.utf8), path: dir + "/typed.rb.ic", options: .init(projectDirectory: dir))
       #expect(!program.hasErrors, "\(DiagnosticRenderer(files: program.files, style: .tool).render(program.diagnostics))")
-      let sim = SimulatedIC(state: Harness.world { $0.faults = [.init(operation: "call", kind: "echo")] })
+      // A canister that publishes no interface: the runbook's is all there is.
+      let sim = SimulatedIC(
+        state: Harness.world {
+          $0.faults = [.init(operation: "call", kind: "echo")]
+          $0.canisters[Harness.userService.text]!.candid_service = nil
+        })
       var options = RunOptions(projectDirectory: dir, environment: [:])
       options.yes = true
       options.print = { _ in }
@@ -281,6 +286,7 @@ import RbicRuntime
     #expect(!program.hasErrors)
     let world = Harness.world {
       $0.canisters[Harness.userService.text]!.replies = ["version": "(\"1.2.3\")", "rotate": "(\"k2\")"]
+      $0.canisters[Harness.userService.text]!.candid_service = nil
     }
     for (mode, readOnly) in [(RunOptions.Mode.plan, false), (.run, true)] {
       let sim = SimulatedIC(state: world)
@@ -385,6 +391,7 @@ import RbicRuntime
       $0.canisters[Harness.userService.text]!.replies = [
         "total": "(20_000_000_000_000_000_000 : nat)", "wallet_balance": "(record { amount = 7 : nat64 })",
       ]
+      $0.canisters[Harness.userService.text]!.candid_service = nil
     }
     let r = Engine(registry: .standard).run(ok, backend: SimulatedIC(state: world), options: {
       var o = RunOptions(projectDirectory: dir, environment: [:])
@@ -393,6 +400,70 @@ import RbicRuntime
       return o
     }())
     #expect(r.exitCode == 0, "\(r.failure?.diagnostic.message ?? "")")
+  }
+
+  /// The spec's subtyping, across two interfaces.
+  @Test func subtypingFollowsTheSpec() throws {
+    var files = SourceFiles()
+    let newer = try CandidEnvironment.parse(
+      """
+      type R = record { a : nat; b : text; extra : bool };
+      type V = variant { Ok; Err : text };
+      type List = opt record { head : nat; tail : List };
+      service : { f : (int, opt text) -> (R, V); g : (List) -> (List) query; h : () -> (nat) }
+      """, into: &files)
+    let older = try CandidEnvironment.parse(
+      """
+      type R = record { a : int; b : text; missing : opt nat };
+      type V = variant { Ok; Err : text; Pending };
+      type List = opt record { head : int; tail : List };
+      service : { f : (nat) -> (R, V); g : (List) -> (List) query; h : () -> (text) }
+      """, into: &files)
+    let s = CandidSubtyping(newer, older)
+    #expect(s.isSubtype(try #require(newer.method("f")), try #require(older.method("f"))), "wider record, fewer tags, nat <: int, an extra optional argument")
+    #expect(!s.isSubtype(try #require(newer.method("h")), try #require(older.method("h"))), "nat is not text")
+    #expect(!s.isSubtype(try #require(newer.method("g")), try #require(older.method("h"))), "query against update")
+    let back = CandidSubtyping(older, newer)
+    #expect(!back.isSubtype(CandidType.named("R"), CandidType.named("R")), "int is not nat; `extra` is missing and not optional")
+    #expect(back.isSubtype(.named("List"), .named("List")), "recursive types, and the opt rule")
+    #expect(back.isSubtype(.text, .opt(.nat)), "anything reads as an opt (a misfit is null)")
+  }
+
+  /// A canister whose published interface cannot serve the imported one's call is stopped before
+  /// anything is sent.
+  @Test func publishedInterfaceThatDisagreesStopsTheCall() throws {
+    let dir = try CLI.temporaryDirectory()
+    try "service : { set_level : (nat8) -> (); get : () -> (text) query }".write(
+      toFile: dir + "/api.did", atomically: true, encoding: .utf8)
+    let source =
+      "runbook \"d\" version 1\nimport \"api.did\" as Api\nlet c: Api = \(Harness.userService.text)\n"
+      + "step \"s\" on c {\n  call c.set_level(3)\n}\n"
+    let engine = Engine(registry: .standard)
+    let program = engine.compile(source: Array(source.utf8), path: dir + "/d.rb.ic", options: .init(projectDirectory: dir))
+    #expect(!program.hasErrors)
+    for (published, expected) in [
+      ("service : { set_level : (text) -> () }", "does not serve `Api`'s `set_level : (nat8) -> ()`"),
+      ("service : { other : () -> () }", "has no method `set_level`"),
+      // nat8 is not a nat in Candid (only nat <: int).
+      ("service : { set_level : (nat) -> () }", "does not serve"),
+      ("service : { set_level : (nat8, opt text) -> (); extra : () -> () }", nil),
+    ] {
+      let world = Harness.world {
+        $0.canisters[Harness.userService.text]!.candid_service = published
+        $0.faults = [.init(operation: "call", kind: "echo")]
+      }
+      var options = RunOptions(projectDirectory: dir, environment: [:])
+      options.yes = true
+      options.print = { _ in }
+      options.progress = { _ in }
+      let r = engine.run(program, backend: SimulatedIC(state: world), options: options)
+      if let expected {
+        #expect(r.exitCode == 3, "\(published)")
+        #expect(r.failure?.diagnostic.message.contains(expected) == true, "\(r.failure?.diagnostic.message ?? "")")
+      } else {
+        #expect(r.exitCode == 0, "an extra optional argument and an extra method: \(r.failure?.diagnostic.message ?? "")")
+      }
+    }
   }
 
   /// The sim's management canister answers its common methods, typed by the interface it publishes.
