@@ -46,6 +46,31 @@ import Testing
     #expect(s.evaluate("t").value == first)
   }
 
+  /// In the REPL's read-only mode, a query on a canister with an interface answers with a typed
+  /// value; an update is refused.
+  @Test func readOnlyModeAllowsQueries() throws {
+    let dir = try CLI.temporaryDirectory()
+    try "service : { version : () -> (record { major : nat; tag : text }) query; rotate : () -> (blob) }".write(
+      toFile: dir + "/api.did", atomically: true, encoding: .utf8)
+    let state = Harness.world {
+      $0.canisters[Harness.userService.text]!.candid_service = nil
+      $0.canisters[Harness.userService.text]!.replies = ["version": "(record { major = 2 : nat; tag = \"rc1\" })"]
+    }
+    let sim = SimulatedIC(state: state)
+    var options = RunOptions(projectDirectory: dir, environment: [:])
+    options.readOnly = true
+    options.print = { _ in }
+    options.progress = { _ in }
+    let s = ReplSession(engine: Engine(registry: .standard), backend: sim, options: options)
+    #expect(s.evaluate("import \"\(dir)/api.did\" as Api").succeeded)
+    #expect(s.evaluate("let c: Api = \(Harness.userService.text)").succeeded)
+    #expect(s.evaluate("(call c.version()).tag").value == "rc1 : text")
+    let update = s.evaluate("call c.rotate()")
+    #expect(!update.succeeded)
+    #expect(update.failure?.contains("refused by --read-only") == true, "\(update.failure ?? "")")
+    #expect(sim.snapshot == state)
+  }
+
   @Test func planModeNeverTouchesTheBackend() {
     var state = SimulatedIC.demoWorld
     state.latency_ms = 0
