@@ -289,7 +289,10 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     let key = [0x02] + (0..<32).map { UInt8(truncatingIfNeeded: 0x5A &+ $0 &* 37) }
     r.candid_service =
       "service : { set_oracle_bridge_url : (text) -> (); reset_signing_key : () -> (blob) }"
-    r.replies = ["reset_signing_key": "(blob \"" + key.map { "\\" + String(format: "%02x", $0) }.joined() + "\")"]
+    r.replies = [
+      "version": "(\"1.3.9\")",
+      "reset_signing_key": "(blob \"" + key.map { "\\" + String(format: "%02x", $0) }.joined() + "\")",
+    ]
     return r
   }
 
@@ -562,6 +565,10 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
       }
       r.module_hash = ValueFormat.hex(Array(SHA256.hash(data: wasm)))
       r.memory = 3_500_000 + Int64(wasm.count)
+      // The module's public candid:service is what the canister now publishes.
+      r.candid_service = (try? ModuleMetadata.sections(wasm))?["candid:service"].flatMap { section in
+        section.isPublic ? String(decoding: section.bytes, as: UTF8.self) : nil
+      }
       state.canisters[canister.text] = r
     }
   }
@@ -646,7 +653,8 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
   /// A call to the management canister, its argument read as Candid (`record { canister_id }`).
   private func management(method: String, argument: String) throws(BackendError) -> String {
     func target() throws(BackendError) -> Principal {
-      guard let values = try? CandidValue.parseArguments(argument), case .principal(let text)? = values.first?.field("canister_id"),
+      guard let values = try? CandidValue.parseArguments(argument),
+        case .principal(let text)? = values.first?.field("canister_id"),
         let p = Principal(text: text)
       else { throw .reject(code: "IC0503", message: "the argument has no canister_id: \(argument.prefix(80))") }
       return p
@@ -722,7 +730,8 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     if case .echo? = fire("call", canister) { return argument }
     let r = try record(canister)
     guard r.module_hash != nil else {
-      throw .reject(code: "IC0537", message: "Attempted to execute a message, but the canister contains no Wasm module.")
+      throw .reject(
+        code: "IC0537", message: "Attempted to execute a message, but the canister contains no Wasm module.")
     }
     guard r.status == .running else { throw .reject(code: "IC0508", message: "Canister \(canister.text) is stopped") }
     return r.replies?[method] ?? "()"

@@ -75,7 +75,8 @@ public struct CandidEnvironment: Sendable {
     seen.insert(full)
     guard let data = FileManager.default.contents(atPath: full) else {
       guard let importedFrom else { return nil }
-      throw CandidFailure(diagnostic: .error(.candidImport, "cannot import \"\(path)\": no such file", at: importedFrom))
+      throw CandidFailure(
+        diagnostic: .error(.candidImport, "cannot import \"\(path)\": no such file", at: importedFrom))
     }
     let file = files.add(path: display ?? path, bytes: Array(data))
     let parsed = try DidParser.parse(file)
@@ -97,7 +98,8 @@ public struct CandidEnvironment: Sendable {
       }
       guard actor.arguments == nil else {
         throw CandidFailure(
-          diagnostic: .error(.candidImport, "imported service file \"\(i.path)\" has a service constructor", at: i.range))
+          diagnostic: .error(
+            .candidImport, "imported service file \"\(i.path)\" has a service constructor", at: i.range))
       }
       for m in try serviceMethods(actor.type, at: i.range) {
         guard !methods.contains(where: { CandidLabel.idlHash($0.name) == CandidLabel.idlHash(m.name) }) else {
@@ -164,14 +166,16 @@ public struct CandidEnvironment: Sendable {
       guard let next = definitions[name] else {
         throw CandidFailure(
           diagnostic: .error(
-            .candidType, "unbound type identifier \(name)", at: range ?? SourceRange(file: FileID(0), start: 0, end: 0)))
+            .candidType, "unbound type identifier \(name)", at: range ?? SourceRange(file: FileID(0), start: 0, end: 0))
+        )
       }
       t = next
       hops += 1
       guard hops <= definitions.count else {
         throw CandidFailure(
           diagnostic: .error(
-            .candidType, "\(name) has cyclic type definition", at: range ?? SourceRange(file: FileID(0), start: 0, end: 0)))
+            .candidType, "\(name) has cyclic type definition",
+            at: range ?? SourceRange(file: FileID(0), start: 0, end: 0)))
       }
     }
     return t

@@ -95,9 +95,10 @@ extension CandidValue {
 
   /// Printable ASCII as itself, every other byte as `\xx`.
   static func blobText(_ bytes: [UInt8]) -> String {
-    "\"" + bytes.map { b in
-      b >= 0x20 && b < 0x7F && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\")
-        ? String(UnicodeScalar(b)) : "\\" + (b < 16 ? "0" : "") + String(b, radix: 16)
-    }.joined() + "\""
+    "\""
+      + bytes.map { b in
+        b >= 0x20 && b < 0x7F && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\")
+          ? String(UnicodeScalar(b)) : "\\" + (b < 16 ? "0" : "") + String(b, radix: 16)
+      }.joined() + "\""
   }
 }

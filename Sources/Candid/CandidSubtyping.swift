@@ -45,7 +45,9 @@ public final class CandidSubtyping {
       return true
     case (.variant(let fa), .variant(let fb)):
       for f in fa {
-        guard let g = fb.first(where: { $0.label.hash == f.label.hash }), isSubtype(f.type, g.type) else { return false }
+        guard let g = fb.first(where: { $0.label.hash == f.label.hash }), isSubtype(f.type, g.type) else {
+          return false
+        }
       }
       return true
     case (.function(let f), .function(let g)): return isSubtype(f, g)

@@ -40,7 +40,9 @@ public enum CandidLabel: Hashable, Sendable, CustomStringConvertible {
       return false
     }
     return !keywords.contains(s)
-      && s.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
+      && s.unicodeScalars.allSatisfy {
+        $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)))
+      }
   }
 }
 
@@ -71,16 +73,19 @@ public indirect enum CandidType: Hashable, Sendable, CustomStringConvertible {
     case .record(let fields):
       fields.isEmpty
         ? "record {}"
-        : "record { " + fields.map { f in f.isPositional ? "\(f.type)" : "\(f.label) : \(f.type)" }.joined(separator: "; ")
+        : "record { "
+          + fields.map { f in f.isPositional ? "\(f.type)" : "\(f.label) : \(f.type)" }.joined(separator: "; ")
           + " }"
     case .variant(let fields):
       fields.isEmpty
         ? "variant {}"
-        : "variant { " + fields.map { f in f.type == .null ? "\(f.label)" : "\(f.label) : \(f.type)" }.joined(
-          separator: "; ") + " }"
+        : "variant { "
+          + fields.map { f in f.type == .null ? "\(f.label)" : "\(f.label) : \(f.type)" }.joined(
+            separator: "; ") + " }"
     case .function(let f): "func \(f)"
     case .service(let methods):
-      methods.isEmpty ? "service {}" : "service { " + methods.map { "\($0.name) : \($0.type)" }.joined(separator: "; ") + " }"
+      methods.isEmpty
+        ? "service {}" : "service { " + methods.map { "\($0.name) : \($0.type)" }.joined(separator: "; ") + " }"
     case .named(let name): name
     default: Self.primitives.first { $0.value == self }?.key ?? "?"
     }

@@ -224,7 +224,8 @@ extension DidParser {
           (at, token, tokenStart) = saved
           label = nil
         }
-      case .word(let w) where !CandidLabel.keywords.contains(w) || (variant && !["opt", "vec", "record", "variant"].contains(w)):
+      case .word(let w)
+      where !CandidLabel.keywords.contains(w) || (variant && !["opt", "vec", "record", "variant"].contains(w)):
         try next()
         label = .named(w)
       default:

@@ -128,7 +128,10 @@ public struct DidParser {
       let decoded = try CandidText.decodeBytes(bytes, &at, file: file)
       token = String(validating: decoded, as: UTF8.self).map(Token.text) ?? .bytes(decoded)
     } else if b == UInt8(ascii: "_") || (b < 0x80 && Character(UnicodeScalar(b)).isLetter) {
-      while at < bytes.count, bytes[at] == UInt8(ascii: "_") || (bytes[at] < 0x80 && Character(UnicodeScalar(bytes[at])).isLetter) || (bytes[at] >= 0x30 && bytes[at] <= 0x39) {
+      while at < bytes.count,
+        bytes[at] == UInt8(ascii: "_") || (bytes[at] < 0x80 && Character(UnicodeScalar(bytes[at])).isLetter)
+          || (bytes[at] >= 0x30 && bytes[at] <= 0x39)
+      {
         at += 1
       }
       token = .word(String(decoding: bytes[tokenStart..<at], as: UTF8.self))
@@ -152,7 +155,8 @@ public struct DidParser {
       at += 1
       token = .symbol(String(UnicodeScalar(b)))
     } else {
-      throw fail("unexpected character `\(String(decoding: bytes[at..<min(at + 4, bytes.count)], as: UTF8.self).prefix(1))`")
+      throw fail(
+        "unexpected character `\(String(decoding: bytes[at..<min(at + 4, bytes.count)], as: UTF8.self).prefix(1))`")
     }
   }
 

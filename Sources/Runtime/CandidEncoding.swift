@@ -76,7 +76,8 @@ package enum CandidEncoding {
         }
       guard let number, let range = range(of: resolved) else { throw misfit() }
       guard range.contains(number) else {
-        throw Misfit(message: "\(number) does not fit the method's `\(type)` (\(range.lowerBound) to \(range.upperBound))")
+        throw Misfit(
+          message: "\(number) does not fit the method's `\(type)` (\(range.lowerBound) to \(range.upperBound))")
       }
       return .integer(number, resolved)
     }
@@ -96,7 +97,8 @@ package enum CandidReply {
     switch results.count {
     case 0: return .void
     case 1: return type(results[0], in: env, depth: 0)
-    default: return .record(results.enumerated().map { RType.Field("_\($0.offset)", type($0.element, in: env, depth: 0)) })
+    default:
+      return .record(results.enumerated().map { RType.Field("_\($0.offset)", type($0.element, in: env, depth: 0)) })
     }
   }
 

@@ -21,7 +21,8 @@ extension Checker {
       return
     }
     if RType.named[name.name] != nil || interfaces[name.name] != nil {
-      error(.duplicateDefinition, "`\(name.name)` is already a type", name.range, help: "name the interface differently")
+      error(
+        .duplicateDefinition, "`\(name.name)` is already a type", name.range, help: "name the interface differently")
       return
     }
     do throws(CandidFailure) {
@@ -29,7 +30,8 @@ extension Checker {
       interfaces[name.name] = try CandidEnvironment.load(path: resolved, displayPath: display, into: &files)
     } catch {
       var d = error.diagnostic
-      if d.code == .candidImport, d.range.file == FileID(files.files.count - 1), files.files.last?.bytes.isEmpty == true {
+      if d.code == .candidImport, d.range.file == FileID(files.files.count - 1), files.files.last?.bytes.isEmpty == true
+      {
         d = .error(.importNotFound, "cannot read the interface `\(path)`", at: range)
       }
       diagnostics.append(d.note("imported as `\(name.name)` by \(file.path)"))
@@ -108,7 +110,9 @@ extension Checker {
       }
       for cf in candid {
         guard let f = fields.first(where: { CandidLabel.idlHash($0.name) == cf.label.hash }) else {
-          let optional = (try? env.resolve(cf.type)).map { if case .opt = $0 { true } else { $0 == .null || $0 == .reserved } }
+          let optional = (try? env.resolve(cf.type)).map {
+            if case .opt = $0 { true } else { $0 == .null || $0 == .reserved }
+          }
           if optional == true { continue }
           return "the field `\(cf.label)` (\(cf.type)) is missing"
         }

@@ -462,7 +462,8 @@ extension Interpreter {
       program.interfaces[typed.interface].flatMap { env in env.method(typed.method).map { ($0, env) } }
     }
     let publishedInterface = pipeline.interface(of: canister)
-    let published = checked == nil ? publishedInterface.flatMap { env in env.method(method.name).map { ($0, env) } } : nil
+    let published =
+      checked == nil ? publishedInterface.flatMap { env in env.method(method.name).map { ($0, env) } } : nil
     // Loud when reality disagrees: the interface the canister publishes must serve the call the
     // runbook was checked against (the wrong canister, or one upgraded under it).
     if let (expected, imported) = checked, let actual = publishedInterface,
@@ -543,7 +544,8 @@ extension Interpreter {
         return try CandidReply.decode(answer, f.results, in: env)
       } catch {
         throw .failed(
-          failure(.environment, "the reply of \(method.name) does not match its interface: \(error.message)", at: e.range))
+          failure(
+            .environment, "the reply of \(method.name) does not match its interface: \(error.message)", at: e.range))
       }
     case .failed(let error):
       journal(

@@ -1,10 +1,10 @@
 import Foundation
-import Testing
-
-@testable import RbicBuiltins
 import RbicCandid
 import RbicDiagnostics
 import RbicRuntime
+import Testing
+
+@testable import RbicBuiltins
 
 /// Candid written once: `.did` files (our own corpus, from the spec), text values, and the
 /// `wallet_send` reply decoded instead of substring-matched.
@@ -55,7 +55,7 @@ import RbicRuntime
   @Test func moduleMetadataIsAnInterface() throws {
     var files = SourceFiles()
     let env = try CandidEnvironment.load(path: Harness.wasm, into: &files)
-    #expect(env.methods.map(\.name) == ["set_oracle_bridge_url", "reset_signing_key"])
+    #expect(env.methods.map(\.name) == ["set_oracle_bridge_url", "reset_signing_key", "version"])
     let dir = try CLI.temporaryDirectory()
     try Data("\0asm\u{1}\0\0\0".utf8).write(to: URL(fileURLWithPath: dir + "/bare.wasm"))
     #expect {
@@ -75,7 +75,9 @@ import RbicRuntime
     #expect(env.methods.map(\.name) == ["ping", "mine"], "the imported service's methods first")
     #expect(env.method("ping")?.isQuery == true)
     let mine = try #require(env.method("mine"))
-    #expect(try env.resolve(mine.results[0]) == .variant([CandidField(.named("Ok"), .null), CandidField(.named("Err"), .text)]))
+    #expect(
+      try env.resolve(mine.results[0])
+        == .variant([CandidField(.named("Ok"), .null), CandidField(.named("Err"), .text)]))
     let user = try CandidEnvironment.load(path: Self.corpus + "/good/user-service.did", into: &files)
     #expect(user.method("reset_signing_key")?.description == "() -> (Key)")
     #expect(user.method("history")?.description == "(nat, opt nat) -> (vec record { nat64; text }) composite_query")
@@ -119,7 +121,9 @@ import RbicRuntime
     #expect(try CandidValue.parseArguments(printed) == values)
   }
 
-  @Test(arguments: ["(variant { 17_724 }", "(vec { 1; 2 )", "(1 2)", "(340282366920938463463374607431768211456)", "(\"open"])
+  @Test(arguments: [
+    "(variant { 17_724 }", "(vec { 1; 2 )", "(1 2)", "(340282366920938463463374607431768211456)", "(\"open",
+  ])
   func malformedValuesAreErrors(_ text: String) {
     #expect(throws: CandidFailure.self) { try CandidValue.parseArguments(text) }
   }
@@ -137,10 +141,16 @@ import RbicRuntime
         },
       )
       """
-    #expect(throws: BackendError.reject(code: "wallet_send Err", message: "An error happened during the call: 4: Cycles sent: 17_724. Refunded: 1_000_000_000_000 cycles.")) {
+    #expect(
+      throws: BackendError.reject(
+        code: "wallet_send Err",
+        message: "An error happened during the call: 4: Cycles sent: 17_724. Refunded: 1_000_000_000_000 cycles.")
+    ) {
       try ToolOutput.walletSendReply(err)
     }
-    #expect(throws: BackendError.self) { try ToolOutput.walletSendReply("(variant { 3_456_837 = \"Insufficient balance\" })") }
+    #expect(throws: BackendError.self) {
+      try ToolOutput.walletSendReply("(variant { 3_456_837 = \"Insufficient balance\" })")
+    }
     for junk in ["()", "(variant { Pending })", "17_724", "(record { Ok = null })"] {
       #expect { try ToolOutput.walletSendReply(junk) } throws: { error in
         if case .environment = error as? BackendError { true } else { false }
@@ -172,11 +182,13 @@ import RbicRuntime
     }
     """.write(toFile: dir + "/api.did", atomically: true, encoding: .utf8)
     func run(_ body: String) -> RunResult {
-      let source = "runbook \"typed\" version 1\nimport \"api.did\" as Api\nlet c: Api = \(Harness.userService.text)\n" + body
+      let source =
+        "runbook \"typed\" version 1\nimport \"api.did\" as Api\nlet c: Api = \(Harness.userService.text)\n" + body
       let engine = Engine(registry: .standard)
       let program = engine.compile(
         source: Array(source.utf8), path: dir + "/typed.rb.ic", options: .init(projectDirectory: dir))
-      #expect(!program.hasErrors, "\(DiagnosticRenderer(files: program.files, style: .tool).render(program.diagnostics))")
+      #expect(
+        !program.hasErrors, "\(DiagnosticRenderer(files: program.files, style: .tool).render(program.diagnostics))")
       // A canister that publishes no interface: the runbook's is all there is.
       let sim = SimulatedIC(
         state: Harness.world {
@@ -204,12 +216,15 @@ import RbicRuntime
     #expect(
       changes.contains {
         $0.hasSuffix(
-          "→ (\n  record {\n    url = \"https://o.example\";\n    retries = null;\n    budget = 2_000_000_000_000 : nat64;\n  },\n)")
+          "→ (\n  record {\n    url = \"https://o.example\";\n    retries = null;\n    budget = 2_000_000_000_000 : nat64;\n  },\n)"
+        )
       }, "\(changes)")
-    #expect(changes.contains { $0.hasSuffix("→ (\"hello\", opt principal \"\(Harness.userService.text)\")") }, "\(changes)")
+    #expect(
+      changes.contains { $0.hasSuffix("→ (\"hello\", opt principal \"\(Harness.userService.text)\")") }, "\(changes)")
     let overflow = run("let n = 200\nstep \"s\" on c {\n  call c.set_level(n + 100)\n}\n")
     #expect(overflow.exitCode == 3)
-    #expect(overflow.failure?.diagnostic.message == "cannot call set_level: 300 does not fit the method's `nat8` (0 to 255)")
+    #expect(
+      overflow.failure?.diagnostic.message == "cannot call set_level: 300 does not fit the method's `nat8` (0 to 255)")
   }
 
   /// Replies decoded against the interface: variants as records of optionals, records, opt, vec,
@@ -229,7 +244,8 @@ import RbicRuntime
           .init("Err", .optional(.text)), .init("Pending", .optional(.bool)),
         ]))
     #expect(
-      try CandidReply.decode("(variant { Ok = record { minted = 5 : nat; block = opt (7 : nat64) } })", r.results, in: env)
+      try CandidReply.decode(
+        "(variant { Ok = record { minted = 5 : nat; block = opt (7 : nat64) } })", r.results, in: env)
         == .record(["Ok", "Err", "Pending"], [.record(["minted", "block"], [.int(5), .int(7)]), .none, .none]))
     // Hashed labels, as a tool without the interface prints them, decode the same.
     #expect(
@@ -244,7 +260,8 @@ import RbicRuntime
         == .record(["_0", "_1"], [.text("0x01ff"), .list([.principal(Principal(text: "aaaaa-aa")!)])]))
     // `opt`: what does not fit reads as `none` (the spec's rule), an absent field too.
     #expect(
-      try CandidReply.decode("(variant { Ok = record { minted = 1; block = opt \"not a number\" } })", r.results, in: env)
+      try CandidReply.decode(
+        "(variant { Ok = record { minted = 1; block = opt \"not a number\" } })", r.results, in: env)
         == .record(["Ok", "Err", "Pending"], [.record(["minted", "block"], [.int(1), .none]), .none, .none]))
     #expect(
       try CandidReply.decode("(variant { Ok = record { minted = 1; extra = true } })", r.results, in: env)
@@ -282,7 +299,8 @@ import RbicRuntime
       + "step \"read\" on c {\n  let v = call c.version()\n  require v == \"1.2.3\"\n}\n"
       + "step \"rotate\" on c {\n  let k = call c.rotate()\n  print k\n}\n"
     let engine = Engine(registry: .standard)
-    let program = engine.compile(source: Array(source.utf8), path: dir + "/q.rb.ic", options: .init(projectDirectory: dir))
+    let program = engine.compile(
+      source: Array(source.utf8), path: dir + "/q.rb.ic", options: .init(projectDirectory: dir))
     #expect(!program.hasErrors)
     let world = Harness.world {
       $0.canisters[Harness.userService.text]!.replies = ["version": "(\"1.2.3\")", "rotate": "(\"k2\")"]
@@ -313,7 +331,8 @@ import RbicRuntime
   @Test(arguments: ["sim", "icp", "dfx"])
   func publishedInterfaceTypesUncheckedCalls(_ backend: String) throws {
     let s = try ToolBackendTests.Setup(backend == "sim" ? "icp" : backend) {
-      $0.canisters[Harness.userService.text]!.candid_service = "service : { level : (nat8) -> (); get : () -> (text) query }"
+      $0.canisters[Harness.userService.text]!.candid_service =
+        "service : { level : (nat8) -> (); get : () -> (text) query }"
       $0.canisters[Harness.userService.text]!.replies = ["get": "(\"v1\")"]
       $0.faults = [.init(operation: "call", kind: "echo", times: 1)]
     }
@@ -366,24 +385,30 @@ import RbicRuntime
       }
       """.write(toFile: runbook, atomically: true, encoding: .utf8)
       let r = try CLI.run(
-        ["run", runbook, "--backend", tool, "--yes", "--journal", s.dir + "/runs"], in: s.dir, environment: s.environment)
+        ["run", runbook, "--backend", tool, "--yes", "--journal", s.dir + "/runs"], in: s.dir,
+        environment: s.environment)
       #expect(r.status == 0, "\(named): \(r.stdout)\(r.stderr)")
       #expect(r.stdout.contains("calls 5, name us"), "\(named): \(r.stdout)")
-      #expect(r.stdout.contains(named ? "→ (record { calls = 5 : nat64; name = \"us\" })" : "→ (record { 1_092_317_717 = 5 : nat64"), "\(r.stdout)")
+      #expect(
+        r.stdout.contains(
+          named ? "→ (record { calls = 5 : nat64; name = \"us\" })" : "→ (record { 1_092_317_717 = 5 : nat64"),
+        "\(r.stdout)")
     }
   }
 
   /// A `nat` reply is an `int`, or `cycles` where the runbook says so; an `int` never silently.
   @Test func natRepliesReadAsCyclesWhereTyped() throws {
     let dir = try CLI.temporaryDirectory()
-    try "service : { wallet_balance : () -> (record { amount : nat64 }) query; total : () -> (nat) query; delta : () -> (int) query }"
+    try
+      "service : { wallet_balance : () -> (record { amount : nat64 }) query; total : () -> (nat) query; delta : () -> (int) query }"
       .write(toFile: dir + "/w.did", atomically: true, encoding: .utf8)
     func compile(_ body: String) -> CheckedProgram {
       let source = "runbook \"c\" version 1\nimport \"w.did\" as W\nlet w: W = \(Harness.userService.text)\n" + body
       return Engine(registry: .standard).compile(
         source: Array(source.utf8), path: dir + "/c.rb.ic", options: .init(projectDirectory: dir))
     }
-    let ok = compile("let t: cycles = call w.total()\nrequire t >= 1T\nlet a = call w.wallet_balance()\nrequire a.amount > 0\n")
+    let ok = compile(
+      "let t: cycles = call w.total()\nrequire t >= 1T\nlet a = call w.wallet_balance()\nrequire a.amount > 0\n")
     #expect(!ok.hasErrors, "\(DiagnosticRenderer(files: ok.files, style: .tool).render(ok.diagnostics))")
     let bad = compile("let d: cycles = call w.delta()\n")
     #expect(bad.diagnostics.contains { $0.code == .typeMismatch }, "an `int` reply is not cycles")
@@ -393,12 +418,14 @@ import RbicRuntime
       ]
       $0.canisters[Harness.userService.text]!.candid_service = nil
     }
-    let r = Engine(registry: .standard).run(ok, backend: SimulatedIC(state: world), options: {
-      var o = RunOptions(projectDirectory: dir, environment: [:])
-      o.print = { _ in }
-      o.progress = { _ in }
-      return o
-    }())
+    let r = Engine(registry: .standard).run(
+      ok, backend: SimulatedIC(state: world),
+      options: {
+        var o = RunOptions(projectDirectory: dir, environment: [:])
+        o.print = { _ in }
+        o.progress = { _ in }
+        return o
+      }())
     #expect(r.exitCode == 0, "\(r.failure?.diagnostic.message ?? "")")
   }
 
@@ -420,11 +447,15 @@ import RbicRuntime
       service : { f : (nat) -> (R, V); g : (List) -> (List) query; h : () -> (text) }
       """, into: &files)
     let s = CandidSubtyping(newer, older)
-    #expect(s.isSubtype(try #require(newer.method("f")), try #require(older.method("f"))), "wider record, fewer tags, nat <: int, an extra optional argument")
+    #expect(
+      s.isSubtype(try #require(newer.method("f")), try #require(older.method("f"))),
+      "wider record, fewer tags, nat <: int, an extra optional argument")
     #expect(!s.isSubtype(try #require(newer.method("h")), try #require(older.method("h"))), "nat is not text")
     #expect(!s.isSubtype(try #require(newer.method("g")), try #require(older.method("h"))), "query against update")
     let back = CandidSubtyping(older, newer)
-    #expect(!back.isSubtype(CandidType.named("R"), CandidType.named("R")), "int is not nat; `extra` is missing and not optional")
+    #expect(
+      !back.isSubtype(CandidType.named("R"), CandidType.named("R")),
+      "int is not nat; `extra` is missing and not optional")
     #expect(back.isSubtype(.named("List"), .named("List")), "recursive types, and the opt rule")
     #expect(back.isSubtype(.text, .opt(.nat)), "anything reads as an opt (a misfit is null)")
   }
@@ -439,7 +470,8 @@ import RbicRuntime
       "runbook \"d\" version 1\nimport \"api.did\" as Api\nlet c: Api = \(Harness.userService.text)\n"
       + "step \"s\" on c {\n  call c.set_level(3)\n}\n"
     let engine = Engine(registry: .standard)
-    let program = engine.compile(source: Array(source.utf8), path: dir + "/d.rb.ic", options: .init(projectDirectory: dir))
+    let program = engine.compile(
+      source: Array(source.utf8), path: dir + "/d.rb.ic", options: .init(projectDirectory: dir))
     #expect(!program.hasErrors)
     for (published, expected) in [
       ("service : { set_level : (text) -> () }", "does not serve `Api`'s `set_level : (nat8) -> ()`"),
@@ -461,9 +493,32 @@ import RbicRuntime
         #expect(r.exitCode == 3, "\(published)")
         #expect(r.failure?.diagnostic.message.contains(expected) == true, "\(r.failure?.diagnostic.message ?? "")")
       } else {
-        #expect(r.exitCode == 0, "an extra optional argument and an extra method: \(r.failure?.diagnostic.message ?? "")")
+        #expect(
+          r.exitCode == 0, "an extra optional argument and an extra method: \(r.failure?.diagnostic.message ?? "")")
       }
     }
+  }
+
+  /// The canister publishes the interface of the module it runs: after the activation's upgrade,
+  /// user-service answers the new module's `version` query; before it, the old module cannot,
+  /// and the call stops before anything is sent.
+  @Test func theInstalledModuleDecidesWhatIsPublished() throws {
+    let activated = Harness.run(Harness.activation, params: Harness.activationParams)
+    #expect(activated.result.exitCode == 0)
+    let source = """
+      runbook "v" version 1
+      import "user_service.did" as UserService
+      let prod: UserService = \(Harness.userService.text)
+      step "version" on prod {
+        let v = call prod.version()
+        require v == "1.3.9"
+      }
+      """
+    let after = Harness.run(source, state: activated.sim.snapshot, mode: .plan)
+    #expect(after.result.exitCode == 0, "\(after.result.failure?.diagnostic.message ?? "")")
+    let before = Harness.run(source, mode: .plan)
+    #expect(before.result.exitCode == 3)
+    #expect(before.result.failure?.diagnostic.message.contains("has no method `version`") == true)
   }
 
   /// The sim's management canister answers its common methods, typed by the interface it publishes.
@@ -479,7 +534,9 @@ import RbicRuntime
       }
       """)
     #expect(r.result.exitCode == 0, "\(r.result.failure?.diagnostic.message ?? "")")
-    #expect(r.output.contains { $0.contains("cycles = 38_800_000_000 : nat;") && $0.contains("status = variant { running }") })
+    #expect(
+      r.output.contains { $0.contains("cycles = 38_800_000_000 : nat;") && $0.contains("status = variant { running }") }
+    )
     #expect(r.output.contains { $0.contains("blob \"") }, "\(r.output)")
     #expect(r.sim.snapshot.canisters[Harness.userService.text]?.status == .stopped)
   }
