@@ -144,7 +144,21 @@ import Testing
       try tmux(["new-session", "-d", "-x", "220", "-y", "50", "cd \(dir) && \(command(dir)); sleep 60"])
     }
 
-    deinit { try? tmux(["kill-server"]) }
+    /// Ends what the terminal started, whatever happened in the test: the pane's whole process
+    /// group (the REPL or the command, and their children), then the session, which ends its
+    /// tmux server. (`kill-server` alone left servers and REPLs running: tmux 3.3 answered 0 and
+    /// kept the session.)
+    deinit { Self.end(socket: socket, tmux: tmux) }
+
+    static func end(socket: String, tmux: ([String]) throws -> String) {
+      let pane = (try? tmux(["display-message", "-p", "-t", "0", "#{pane_pid}"])) ?? ""
+      if let pid = Int32(pane.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1 {
+        kill(-pid, SIGKILL)
+        kill(pid, SIGKILL)
+      }
+      _ = try? tmux(["kill-session", "-t", "0"])
+      _ = try? tmux(["kill-server"])
+    }
 
     /// Runs tmux with `posix_spawn` and `waitpid`: Foundation's `Process.waitUntilExit` never
     /// returns for `tmux new-session -d` (the daemonised server keeps a descriptor it watches).
@@ -257,5 +271,33 @@ import Testing
     try t.wait(for: "saved 2 statement(s)")
     let check = try CLI.run(["check", t.dir + "/saved.rb.ic"])
     #expect(check.status == 0, "\(check.stderr)")
+  }
+}
+
+/// Every terminal test ends what it starts: after a `Terminal` goes away, its tmux server and
+/// every process of its pane are gone (a CI machine must not collect them run after run).
+@Suite struct TerminalCleanupTests {
+  @Test func aTerminalEndsItsServerAndItsProcesses() throws {
+    var socket = ""
+    var pid: pid_t = 0
+    do {
+      let t = try ReplTerminalTests.Terminal(command: { _ in ReplTerminalTests.Terminal.recordingPID("sleep 300") })
+      socket = t.socket
+      var text = ""
+      for _ in 0..<100 where text.isEmpty {
+        text = (try? String(contentsOfFile: t.dir + "/pid", encoding: .utf8)) ?? ""
+        if text.isEmpty { Thread.sleep(forTimeInterval: 0.05) }
+      }
+      pid = try #require(Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+      #expect(kill(pid, 0) == 0, "running while the terminal is")
+    }
+    var gone = false
+    for _ in 0..<40 where !gone {
+      gone = kill(pid, 0) != 0
+      if !gone { Thread.sleep(forTimeInterval: 0.05) }
+    }
+    #expect(gone, "the pane's process ended")
+    let servers = try CLI.run(executable: "/usr/bin/env", ["pgrep", "-f", "tmux -L \(socket) "], in: nil, environment: [:], input: nil)
+    #expect(servers.stdout.isEmpty, "no tmux server left: \(servers.stdout)")
   }
 }
