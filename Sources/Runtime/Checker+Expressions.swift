@@ -83,9 +83,10 @@ extension Checker {
       if let expected, expected.isOptional { return expected }
       return .none
     case .hash: return .hash
-    case .principal:
+    case .principal(let bytes):
       if let want, want.isCanister { return want }
-      return .principal
+      // The text says what it is: an opaque id (`…-cai`) names a canister.
+      return bytes.last == 0x01 ? .canister : .principal
     case .name(let name):
       return inferName(e, name)
     case .paren(let x):
@@ -323,6 +324,15 @@ extension Checker {
     case .record(let fields):
       if let field = fields.first(where: { $0.name == name.name }) { return field.type }
       return unknownMember(name, of: t, candidates: fields.map(\.name))
+    case .principal:
+      var d = Diagnostic.error(.unknownProperty, "a `principal` has no property `\(name.name)`", at: name.range)
+      if CanisterProperty(rawValue: name.name) != nil {
+        d = d.help(
+          "this principal is not a canister id (those end in `-cai`); if it names a canister, declare it so: `let c: canister = …`"
+        )
+      }
+      diagnostics.append(d)
+      return .error
     default:
       return unknownMember(name, of: t, candidates: [])
     }

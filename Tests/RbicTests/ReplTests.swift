@@ -38,6 +38,19 @@ import Testing
     #expect(failing.failure?.contains("require failed: a > 5") == true)
   }
 
+  /// A canister id says what it is: `let c = …-cai` is a canister; a self-authenticating
+  /// principal is not, and the error says how to declare one that names a canister.
+  @Test func canisterIdsAreCanisters() {
+    let s = session()
+    #expect(s.evaluate("let c = 6iu47-dyaaa-aaaaf-qgeza-cai").succeeded)
+    #expect(s.evaluate("c").value?.hasSuffix(": canister") == true)
+    #expect(s.evaluate("c.controllers.count").value == "1 : int")
+    #expect(s.evaluate("let p = hzlpj-e6tp4-utvf2-cllfw-mcuxn-gwpde-hwmyc-zeh33-rv7md-w7rxh-2qe").succeeded)
+    let wrong = s.evaluate("p.cycles")
+    #expect(!wrong.succeeded)
+    #expect(wrong.diagnostics.contains("declare it so: `let c: canister = …`"), "\(wrong.diagnostics)")
+  }
+
   @Test func letValuesAreComputedOnce() {
     let s = session()
     _ = s.evaluate("let t = now()")
