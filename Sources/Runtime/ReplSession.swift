@@ -144,6 +144,25 @@ package final class ReplSession {
     return reply
   }
 
+  /// What may follow `EXPR.`, from the expression's type (nothing runs): a canister's properties
+  /// (a wallet's `balance` too) and, when it speaks a known interface, its methods; a record's
+  /// fields; `count` of a list or a text. Nil when the expression does not check.
+  package func members(of expression: String) -> [String]? {
+    let checked = check(expression)
+    guard !checked.diagnostics.hasErrors, checked.fragment.count == 1,
+      case .expression(let e) = checked.fragment[0].kind, let type = checked.program.types[e.id]
+    else { return nil }
+    let properties = CanisterProperty.allCases.filter { $0 != .balance }.map(\.rawValue)
+    switch type {
+    case .wallet: return properties + ["balance"]
+    case .canister: return properties
+    case .service(let name): return properties + (checked.program.interfaces[name]?.methods.map(\.name) ?? [])
+    case .record(let fields): return fields.map(\.name)
+    case .list, .text: return ["count"]
+    default: return []
+    }
+  }
+
   /// `:load FILE`: its declarations (and params, bound from the session's `--param`s or their
   /// defaults) join the session; steps are not run.
   package func load(path: String) -> Reply {

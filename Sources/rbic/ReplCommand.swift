@@ -206,7 +206,11 @@ struct Repl {
     let before = line.hasSuffix(prefix) ? String(line.dropLast(prefix.count)) : line
     var pool: [String]
     if before.hasSuffix(".") {
-      pool = CanisterProperty.allCases.map(\.rawValue) + ["count"]
+      // Only what the receiver's type has (a canister has no `count`, only a wallet `balance`).
+      let receiver = String(
+        before.dropLast().reversed().prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." }
+          .reversed())
+      pool = session.members(of: receiver) ?? []
     } else if before.hasSuffix("canister_ids(\"") {
       pool = ProjectFiles(directory: session.options.projectDirectory).canisterIDs.keys.sorted()
     } else if before.trimmingCharacters(in: .whitespaces).isEmpty, prefix.hasPrefix(":") || line.hasPrefix(":") {

@@ -51,6 +51,31 @@ import Testing
     #expect(wrong.diagnostics.contains("declare it so: `let c: canister = …`"), "\(wrong.diagnostics)")
   }
 
+  /// Completion after `x.` offers only what `x`'s type has.
+  @Test func membersFollowTheType() throws {
+    let s = session()
+    _ = s.evaluate("let c = 6iu47-dyaaa-aaaaf-qgeza-cai")
+    _ = s.evaluate("let w: wallet = wdhec-2yaaa-aaaao-a6dgq-cai")
+    _ = s.evaluate("let r = {name: \"x\", size: 2}")
+    let canister = try #require(s.members(of: "c"))
+    #expect(canister.contains("cycles") && canister.contains("freeze_in"))
+    #expect(!canister.contains("balance") && !canister.contains("count"))
+    #expect(s.members(of: "w")?.contains("balance") == true)
+    #expect(s.members(of: "r") == ["name", "size"])
+    #expect(s.members(of: "[1, 2]") == ["count"])
+    #expect(s.members(of: "6iu47-dyaaa-aaaaf-qgeza-cai")?.contains("controllers") == true)
+    #expect(s.members(of: "nosuch") == nil)
+    let dir = try CLI.temporaryDirectory()
+    try "service : { ping : () -> (text) query }".write(toFile: dir + "/a.did", atomically: true, encoding: .utf8)
+    var options = RunOptions(projectDirectory: dir, environment: [:])
+    options.print = { _ in }
+    let inProject = ReplSession(
+      engine: Engine(registry: .standard), backend: SimulatedIC(state: SimulatedIC.demoWorld), options: options)
+    #expect(inProject.evaluate("import \"\(dir)/a.did\" as A").succeeded)
+    #expect(inProject.evaluate("let a: A = 6iu47-dyaaa-aaaaf-qgeza-cai").succeeded)
+    #expect(inProject.members(of: "a")?.contains("ping") == true, "methods from the interface")
+  }
+
   @Test func letValuesAreComputedOnce() {
     let s = session()
     _ = s.evaluate("let t = now()")
