@@ -27,14 +27,21 @@ struct ReplCommand: ParsableCommand {
     runOptions.interactive = interactive
     runOptions.print = { Terminal.writeOut(TerminalText.escaped($0) + "\n") }
     runOptions.progress = { Terminal.writeOut(TerminalText.escaped($0) + "\n") }
+    // The answer is read so that Ctrl-C ends the question at once (the running statement's
+    // cancellation), not after the next Enter.
+    let current = CurrentCancellation()
     runOptions.confirm = { question in
       Terminal.writeOut("\(question) [y/N] ")
-      return ["y", "yes"].contains((readLine() ?? "").lowercased())
+      guard let answer = Terminal.readAnswer(until: current.token) else {
+        Terminal.writeOut("\n")
+        return false
+      }
+      return ["y", "yes"].contains(answer.lowercased())
     }
     runOptions.journal = try? Journal(directory: options.journal, runbook: "repl")
     let session = ReplSession(engine: Engine(registry: .standard), backend: backend, options: runOptions)
     session.colors = interactive && Terminal.colorsOnStderr
-    var repl = Repl(session: session, backend: backend, sim: sim)
+    var repl = Repl(session: session, backend: backend, sim: sim, current: current)
     // The terminal going away (SIGHUP) or SIGTERM ends the session: the running statement is
     // cancelled (its journal lines are already on disk), then the process exits.
     let endings = [SIGHUP, SIGTERM].map { number -> DispatchSourceSignal in
@@ -60,7 +67,7 @@ struct Repl {
   let backend: Backend
   let sim: SimulatedIC?
   /// The running statement's cancellation, replaced for each input; Ctrl-C cancels it.
-  let current = CurrentCancellation()
+  let current: CurrentCancellation
   var failures = 0
   var quit = false
 
@@ -234,4 +241,7 @@ final class CurrentCancellation: Sendable {
   }
 
   func cancel() { value.withLock { $0.cancel() } }
+
+  /// The running statement's cancellation.
+  var token: Cancellation { value.withLock { $0 } }
 }

@@ -300,6 +300,24 @@ import Testing
     try t.wait(for: "still here")
   }
 
+  /// Ctrl-C at a `[y/N]` question ends it at once, as an interruption (not "declined" after the
+  /// next Enter), and nothing is done.
+  @Test func controlCAtAQuestionInterruptsAtOnce() throws {
+    let dir = try CLI.temporaryDirectory()
+    try SimulatedIC(state: SimulatedIC.demoWorld).save(path: dir + "/state.json")
+    let t = try Terminal("--network ic --sim-state \(dir)/state.json")
+    try t.keys("ensure 6iu47-dyaaa-aaaaf-qgeza-cai.cycles >= 1T via top_up", "Enter")
+    try t.wait(for: "[y/N]")
+    let asked = Date()
+    try t.keys("C-c")
+    let screen = try t.wait(for: "interrupted at the question")
+    #expect(Date().timeIntervalSince(asked) < 3)
+    #expect(!screen.contains("declined"))
+    try t.keys("print \"still here\"", "Enter")
+    try t.wait(for: "still here")
+    #expect(try SimulatedIC.load(path: dir + "/state.json").canisters["6iu47-dyaaa-aaaaf-qgeza-cai"]?.cycles == "38800000000")
+  }
+
   @Test func savedSessionPassesCheck() throws {
     let t = try Terminal()
     try t.keys("let c: canister = 6iu47-dyaaa-aaaaf-qgeza-cai", "Enter")
