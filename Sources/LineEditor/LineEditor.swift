@@ -40,8 +40,44 @@ public final class LineEditor {
     }
     // `.` ends a completion word too, so `canister.cy<TAB>` completes the property.
     rl_completer_word_break_characters = UnsafePointer(strdup(" \t\n\"'(){}[],.:=+-*/%<>!?"))
-    stifle_history(2000)
-    read_history(historyPath)
+    stifle_history(Int32(LineEditor.historyLimit))
+    entries = LineEditor.readHistory(historyPath)
+    for entry in entries { add_history(entry) }
+  }
+
+  /// Entries kept, oldest first; a multi-line input is one entry.
+  private var entries: [String] = []
+  static let historyLimit = 2000
+  /// The first line of a history file whose entries may span lines (escaped as `\n`); a file
+  /// without it (readline's own) is read a line per entry.
+  static let historyHeader = "# rbic history: one input per line; \\n is a newline, \\\\ a backslash"
+
+  static func readHistory(_ path: String) -> [String] {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+    var lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+    guard lines.first == historyHeader else { return lines }
+    lines.removeFirst()
+    return lines.map(unescape)
+  }
+
+  static func escape(_ entry: String) -> String {
+    entry.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+  }
+
+  static func unescape(_ line: String) -> String {
+    var out = ""
+    var escaped = false
+    for c in line {
+      if escaped {
+        out.append(c == "n" ? "\n" : c)
+        escaped = false
+      } else if c == "\\" {
+        escaped = true
+      } else {
+        out.append(c)
+      }
+    }
+    return out
   }
 
   /// Reads one line with the prompt; returns on Enter, Ctrl-C or Ctrl-D.
@@ -68,10 +104,15 @@ public final class LineEditor {
     return .line(line)
   }
 
+  /// Adds an input to the history (a multi-line one as one entry, recalled whole with Up, after
+  /// a restart too) and writes the file.
   public func remember(_ entry: String) {
-    guard !entry.trimmingCharacters(in: .whitespaces).isEmpty else { return }
+    guard !entry.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return }
     add_history(entry)
-    write_history(historyPath)
+    entries.append(entry)
+    if entries.count > LineEditor.historyLimit { entries.removeFirst(entries.count - LineEditor.historyLimit) }
+    let text = ([LineEditor.historyHeader] + entries.map(LineEditor.escape)).joined(separator: "\n") + "\n"
+    try? text.write(toFile: historyPath, atomically: true, encoding: .utf8)
   }
 
   /// True once if Ctrl-C was pressed since the last call (used while a statement runs).

@@ -168,10 +168,10 @@ import Testing
     let socket = "rbic-test-\(UUID().uuidString.prefix(8))"
     let dir: String
 
-    init(_ arguments: String = "") throws {
+    init(_ arguments: String = "", history: String? = nil) throws {
       dir = try CLI.temporaryDirectory()
       let command =
-        "cd \(Corpus.repository) && \(CLI.binary) repl --history \(dir)/history --journal \(dir)/runs \(arguments)"
+        "cd \(Corpus.repository) && \(CLI.binary) repl --history \(history ?? dir + "/history") --journal \(dir)/runs \(arguments)"
       try tmux(["new-session", "-d", "-x", "120", "-y", "40", command])
       try wait(for: "rbic>")
     }
@@ -282,6 +282,23 @@ import Testing
     try t.wait(for: "3T : cycles")
     try t.keys("Up", "Enter")
     try t.wait(for: "3T : cycles", count: 2)
+  }
+
+  /// A multi-line input is one history entry, recalled whole with Up after a restart too.
+  @Test func multiLineInputIsRecalledWholeAfterARestart() throws {
+    let history = try CLI.temporaryDirectory() + "/history"
+    do {
+      let t = try Terminal(history: history)
+      try t.keys("let ys = [", "Enter", "  4T,", "Enter", "  5T,", "Enter", "]", "Enter")
+      try t.wait(for: "rbic>", count: 2)
+      try t.keys("C-d")
+      Thread.sleep(forTimeInterval: 0.3)
+    }
+    let again = try Terminal(history: history)
+    try again.keys("Up", "Enter")
+    try again.wait(for: "rbic>", count: 2)
+    try again.keys("sum(ys)", "Enter")
+    try again.wait(for: "9T : cycles")
   }
 
   @Test func controlCCancelsASlowCallAndKeepsTheSession() throws {
