@@ -29,6 +29,10 @@ package final class ReplSession {
   private var globals: [Value?] = []
   /// The cycles ceiling holds for the whole session, not per input.
   private lazy var budget = CyclesBudget(ceiling: options.cyclesCeiling)
+  /// The session's journal is a run (each input a step), so `rbic report` renders it.
+  private var journalStarted = false
+  private var inputs = 0
+  private var recap = (ok: 0, failed: 0)
 
   package init(engine: Engine, backend: Backend, options: RunOptions) {
     self.engine = engine
@@ -103,6 +107,10 @@ package final class ReplSession {
       reply.diagnostics = render(checked.diagnostics.filter { $0.severity == .error }, checked)
       return reply
     }
+    inputs += 1
+    startJournal()
+    let title = String(input.trimmingCharacters(in: .whitespacesAndNewlines).prefix(200))
+    journal(.stepStart, [("step", "\(inputs)"), ("title", ValueFormat.jsonQuote(title))])
     // In plan mode nothing reaches the backend's mutations: the input runs on a copy or predictor.
     let target = options.mode == .plan ? backend.predictor() : backend
     let interpreter = Interpreter(
@@ -112,6 +120,11 @@ package final class ReplSession {
     if target !== backend { interpreter.attach(target) }
     let outcome = interpreter.runFragment(checked.fragment)
     globals = interpreter.globals
+    let failed = outcome.failure.map { interpreter.pipeline.redactor.scrub($0.diagnostic.message) }
+    var end = [("step", "\(inputs)"), ("outcome", failed == nil ? "\"ok\"" : "\"failed\"")]
+    if let failed { end.append(("reason", ValueFormat.jsonQuote(failed))) }
+    journal(.stepEnd, end)
+    if failed == nil { recap.ok += 1 } else { recap.failed += 1 }
     if let failure = outcome.failure {
       reply.failure = render([failure.diagnostic].filter { $0.range.file == checked.program.main.file.id }, checked)
       if reply.failure?.isEmpty != false { reply.failure = "error: \(failure.diagnostic.message)\n" }
@@ -125,6 +138,39 @@ package final class ReplSession {
     if checked.fragment.allSatisfy(Self.isDeclaration) { prelude.append(entry) }
     transcript.append(entry)
     return reply
+  }
+
+  private func journal(_ event: JournalEvent, _ fields: [(String, String)]) {
+    options.journal?.write(event.rawValue, fields)
+  }
+
+  /// The session's `run_start`, before its first input runs.
+  private func startJournal() {
+    guard !journalStarted, options.journal != nil else { return }
+    journalStarted = true
+    let principal = (try? backend.identityPrincipal())?.text
+    journal(
+      .runStart,
+      [
+        ("runbook", "\"repl-session\""), ("version", "0"), ("source_sha256", "null"),
+        ("mode", ValueFormat.jsonQuote(options.mode.rawValue)),
+        ("network", ValueFormat.jsonQuote(options.network ?? "local")), ("backend", ValueFormat.jsonQuote(backend.name)),
+        ("identity", ValueFormat.jsonQuote(backend.identityName)),
+        ("principal", principal.map(ValueFormat.jsonQuote) ?? "null"), ("params", "{}"),
+      ])
+  }
+
+  /// Ends the session's journal with its recap (inputs that ran, and those that failed).
+  package func finish() {
+    guard journalStarted else { return }
+    journal(
+      .runEnd,
+      [
+        ("exit", recap.failed == 0 ? "0" : "1"),
+        ("recap", "{\"ok\":\(recap.ok),\"changed\":0,\"skipped\":0,\"failed\":\(recap.failed)}"),
+        ("failure", "null"),
+      ])
+    journalStarted = false
   }
 
   /// `:type EXPR`: the type, without running anything.

@@ -56,6 +56,7 @@ struct ReplCommand: ParsableCommand {
     }
     defer { endings.forEach { $0.cancel() } }
     let status = interactive ? repl.interactive(historyPath: history) : repl.script()
+    session.finish()
     if let path = options.simState, !session.options.readOnly { try? sim?.save(path: path) }
     throw ExitCode(status)
   }

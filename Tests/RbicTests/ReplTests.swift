@@ -151,6 +151,23 @@ import Testing
     #expect(r.stdout == "1.5T\n3T : cycles\n[cycles]\n")
   }
 
+  /// A session journals as a run, each input a step, and `rbic report` renders it.
+  @Test func aSessionIsAReportableRun() throws {
+    let dir = try CLI.temporaryDirectory()
+    let input = dir + "/input"
+    try "let c = 6iu47-dyaaa-aaaaf-qgeza-cai\nc.cycles\nrequire c.cycles > 1T\n".write(
+      toFile: input, atomically: true, encoding: .utf8)
+    let r = try CLI.run(executable: CLI.binary, ["repl", "--journal", dir + "/runs"], in: Corpus.repository, environment: [:], input: input)
+    #expect(r.status == 1, "the failed require: \(r.stderr)")
+    let journal = try #require(try FileManager.default.contentsOfDirectory(atPath: dir + "/runs").first)
+    let report = try CLI.run(["report", dir + "/runs/" + journal])
+    #expect(report.status == 0, "\(report.stderr)")
+    #expect(report.stdout.contains("# Run report: repl-session"), "\(report.stdout)")
+    #expect(report.stdout.contains("### 2. c.cycles"))
+    #expect(report.stdout.contains("**Outcome: failed**"))
+    #expect(report.stdout.contains("2 ok, 0 skipped, 1 failed"), "\(report.stdout)")
+  }
+
   @Test func aFailingInputMakesTheScriptExitNonZero() throws {
     let dir = try CLI.temporaryDirectory()
     let input = dir + "/input.txt"
