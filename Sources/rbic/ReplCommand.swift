@@ -80,6 +80,7 @@ struct Repl {
       :load FILE          bring a runbook's declarations and params into the session
       :save FILE          write the session's successful statements as a runbook
       :journal            where this session's journal is
+      :watch EXPR every D evaluate EXPR every D (read-only) until Ctrl-C
       :help  :quit        (Ctrl-D quits too; Ctrl-C cancels the running statement)
     """
 
@@ -146,10 +147,46 @@ struct Repl {
         failures += 1
       }
     case ":journal": Terminal.writeOut((session.options.journal?.path ?? "no journal") + "\n")
+    case ":watch": watch(argument)
     default:
       Terminal.writeError("error: unknown command `\(parts[0])`; `:help` lists them\n")
       failures += 1
     }
+  }
+
+  /// `:watch EXPR every D`: evaluates EXPR (read-only, fresh state each time) every D, one
+  /// timestamped line each, until Ctrl-C — cycles draining, a status flapping.
+  mutating func watch(_ argument: String) {
+    guard let range = argument.range(of: " every ", options: .backwards),
+      case .duration(let ns)? = ParamParser.parse(String(argument[range.upperBound...]), as: .duration), ns > 0
+    else {
+      Terminal.writeError("error: `:watch` takes EXPR every DURATION, e.g. `:watch c.cycles every 30s`\n")
+      failures += 1
+      return
+    }
+    let expression = String(argument[..<range.lowerBound])
+    let wasReadOnly = session.options.readOnly
+    session.options.readOnly = true
+    defer { session.options.readOnly = wasReadOnly }
+    let cancellation = current.reset()
+    session.options.cancellation = cancellation
+    let clock = DateFormatter()
+    clock.dateFormat = "HH:mm:ss"
+    while !cancellation.isCancelled {
+      let reply = session.evaluate(expression)
+      if let value = reply.value {
+        Terminal.writeOut("\(clock.string(from: Date()))  \(value)\n")
+      } else {
+        show(reply)
+        return
+      }
+      var waited: Int64 = 0
+      while waited < ns, !cancellation.isCancelled {
+        Thread.sleep(forTimeInterval: 0.05)
+        waited += 50_000_000
+      }
+    }
+    Terminal.writeOut("watch ended\n")
   }
 
   /// Standard input without a terminal: no prompt, statements as they complete.
@@ -206,7 +243,7 @@ struct Repl {
     Keyword.allCases.map(\.rawValue) + [
       "version", "network", "identity", "limit", "failure", "wait", "until", "timeout",
     ]
-  static let meta = [":help", ":type", ":plan", ":read-only", ":load", ":save", ":journal", ":quit"]
+  static let meta = [":help", ":type", ":plan", ":read-only", ":load", ":save", ":journal", ":watch", ":quit"]
 
   /// Keywords, builtins, names in scope; properties after `NAME.`; canister names from
   /// canister_ids.json inside `canister_ids("`; meta-commands at the start of a line.

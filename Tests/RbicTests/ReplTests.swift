@@ -301,6 +301,17 @@ import Testing
     try t.wait(for: "3T : cycles", count: 2)
   }
 
+  /// `:watch` re-reads every interval until Ctrl-C, then the session goes on.
+  @Test func watchRepeatsUntilControlC() throws {
+    let t = try Terminal()
+    try t.keys(":watch 6iu47-dyaaa-aaaaf-qgeza-cai.cycles every 200ms", "Enter")
+    try t.wait(for: "38.8B : cycles", count: 3)
+    try t.keys("C-c")
+    try t.wait(for: "watch ended")
+    try t.keys("print \"after\"", "Enter")
+    try t.wait(for: "after")
+  }
+
   /// A multi-line input is one history entry, recalled whole with Up after a restart too.
   @Test func multiLineInputIsRecalledWholeAfterARestart() throws {
     let history = try CLI.temporaryDirectory() + "/history"
