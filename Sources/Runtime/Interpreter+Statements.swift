@@ -103,9 +103,11 @@ extension Interpreter {
 
   /// Binds `--param` values (parsed with the literal rules) and defaults; a missing or malformed
   /// param stops the run before anything executes.
-  func bindParams() throws(Unwind) {
+  /// `strict`: a `--param` the runbook does not declare is an error (a REPL session declares its
+  /// params as it goes, so it is not).
+  func bindParams(strict: Bool = true) throws(Unwind) {
     var ctx = Context(frame: [])
-    for name in options.params.keys.sorted() where !program.params.contains(where: { $0.name == name }) {
+    for name in options.params.keys.sorted() where strict && !program.params.contains(where: { $0.name == name }) {
       let known = program.params.map { "`\($0.name)`" }.joined(separator: ", ")
       throw .failed(
         failure(

@@ -224,18 +224,33 @@ package final class ReplSession {
           tree.diagnostics.filter { $0.severity == .error }))
     }
     let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-    let declarations = tree.statements.filter(Self.isDeclaration).map { stmt -> String in
+    // One declaration at a time, so an error is reported at the file's own line.
+    var reply = Reply()
+    for stmt in tree.statements where Self.isDeclaration(stmt) {
+      var text: String
       if case .import(let p, _) = stmt.kind, !p.hasPrefix("/") {
-        return "import \"\(directory)/\(p)\""
+        text = "import \"\(directory)/\(p)\""
+      } else if case .importInterface(let p, _, let name) = stmt.kind, !p.hasPrefix("/") {
+        text = "import \"\(directory)/\(p)\" as \(name.name)"
+      } else {
+        text = stmt.doc.map { "## " + $0 + "\n" }.joined() + file.text(stmt.range)
       }
-      if case .importInterface(let p, _, let name) = stmt.kind, !p.hasPrefix("/") {
-        return "import \"\(directory)/\(p)\" as \(name.name)"
+      // The declarations stay in the transcript, so a `:save`d session stands on its own. Blank
+      // lines in front put the declaration at its own line, so a diagnostic shows the file's.
+      let firstLine = file.line(of: stmt.range.start) - stmt.doc.count
+      let one = evaluate(String(repeating: "\n", count: max(0, firstLine - 1)) + text)
+      func located(_ rendered: String) -> String {
+        rendered.replacing(/--> input:/) { _ in "--> \(path):" }
       }
-      let docs = stmt.doc.map { "## " + $0 + "\n" }.joined()
-      return docs + file.text(stmt.range)
+      reply.diagnostics += located(one.diagnostics)
+      if let failure = one.failure { reply.failure = (reply.failure ?? "") + located(failure) }
     }
-    // The declarations stay in the transcript, so a `:save`d session stands on its own.
-    return evaluate(declarations.joined(separator: "\n"))
+    let declared = Set(
+      tree.statements.compactMap { stmt -> String? in if case .param(let n, _, _) = stmt.kind { n.name } else { nil } })
+    for name in options.params.keys.sorted() where !declared.contains(name) {
+      reply.diagnostics += "warning: `\(name)` (from --param) is not a param of \(path)\n"
+    }
+    return reply
   }
 
   /// `:save FILE`: the successful inputs as a runbook that checks and is formatted. Declarations
@@ -300,7 +315,16 @@ extension Interpreter {
   private func runFragmentHere(_ statements: [Stmt]) -> (value: Value?, failure: RuntimeError?) {
     var ctx = Context(frame: Array(repeating: .void, count: max(program.mainFrameSize, 1)))
     do {
-      try bindParams()
+      try bindParams(strict: false)
+      // An imported file's `let`s run once, the first time the session sees them.
+      for tree in program.trees.dropLast() {
+        for stmt in tree.statements {
+          guard case .let(let name, _, _) = stmt.kind, case .global(let slot)? = program.declarations[name.range],
+            slot < globals.count, globals[slot] == nil
+          else { continue }
+          try executeTopLevel(stmt, &ctx)
+        }
+      }
       if statements.count == 1, case .expression(let e) = statements[0].kind {
         return (try eval(e, &ctx), nil)
       }

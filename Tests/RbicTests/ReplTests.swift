@@ -76,6 +76,18 @@ import Testing
     #expect(inProject.members(of: "a")?.contains("ping") == true, "methods from the interface")
   }
 
+  /// `:load` reports an error at the file's own line; an imported file's values are there.
+  @Test func loadReportsAtTheFilesLinesAndImportsHaveValues() throws {
+    let s = session()
+    let loaded = s.load(path: Corpus.repository + "/scripts/canister-prod-activation.rb.ic")
+    #expect(loaded.failure?.contains("scripts/canister-prod-activation.rb.ic:59:18") == true, "\(loaded.failure ?? "")")
+    #expect(loaded.failure?.contains("59 | let build_hash = sha256(wasm)") == true)
+    #expect(s.evaluate("prod").value == "6iu47-dyaaa-aaaaf-qgeza-cai : UserService")
+    let fresh = session()
+    #expect(fresh.evaluate("import \"scripts/lib/fleet.rb.ic\"").succeeded)
+    #expect(fresh.evaluate("founders.count").value == "3 : int")
+  }
+
   @Test func letValuesAreComputedOnce() {
     let s = session()
     _ = s.evaluate("let t = now()")
