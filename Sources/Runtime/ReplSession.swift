@@ -107,6 +107,15 @@ package final class ReplSession {
       reply.diagnostics = render(checked.diagnostics.filter { $0.severity == .error }, checked)
       return reply
     }
+    // A session acts on the network it was started on: a `use network` naming another (typed, or
+    // in a `:load`ed file) is refused, never a silent switch.
+    let sessionNetwork = options.network ?? "local"
+    for stmt in checked.fragment {
+      guard case .useNetwork(let name) = stmt.kind, name.name != sessionNetwork else { continue }
+      reply.failure =
+        "error: this session is on `\(sessionNetwork)`; `use network \(name.name)` would switch it. Start `rbic repl --network \(name.name)` to act on `\(name.name)`\n"
+      return reply
+    }
     inputs += 1
     startJournal()
     let title = String(input.trimmingCharacters(in: .whitespacesAndNewlines).prefix(200))

@@ -76,9 +76,20 @@ import Testing
     #expect(inProject.members(of: "a")?.contains("ping") == true, "methods from the interface")
   }
 
+  /// A `use network` other than the session's (typed, or in a loaded file) is refused, loudly.
+  @Test func aSessionNeverSwitchesNetworkSilently() {
+    let s = session()
+    let typed = s.evaluate("use network ic")
+    #expect(typed.failure?.contains("this session is on `local`") == true)
+    let loaded = s.load(path: Corpus.repository + "/scripts/canister-prod-activation.rb.ic")
+    #expect(loaded.failure?.contains("`use network ic` would switch it") == true)
+    #expect(s.evaluate("use network local").succeeded)
+  }
+
   /// `:load` reports an error at the file's own line; an imported file's values are there.
   @Test func loadReportsAtTheFilesLinesAndImportsHaveValues() throws {
     let s = session()
+    s.options.network = "ic"
     let loaded = s.load(path: Corpus.repository + "/scripts/canister-prod-activation.rb.ic")
     #expect(loaded.failure?.contains("scripts/canister-prod-activation.rb.ic:59:18") == true, "\(loaded.failure ?? "")")
     #expect(loaded.failure?.contains("59 | let build_hash = sha256(wasm)") == true)
@@ -137,6 +148,7 @@ import Testing
 
   @Test func loadBringsDeclarationsAndSaveWritesARunbookThatChecks() throws {
     let s = session()
+    s.options.network = "ic"  // the runbook's network: a session never switches silently
     s.options.params = ["canister": "6iu47-dyaaa-aaaaf-qgeza-cai", "wasm": Harness.wasm]
     let loaded = s.load(path: Corpus.repository + "/scripts/canister-prod-activation.rb.ic")
     #expect(loaded.succeeded, "\(loaded.diagnostics)\(loaded.failure ?? "")")
