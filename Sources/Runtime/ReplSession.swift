@@ -99,10 +99,19 @@ package final class ReplSession {
     return DiagnosticRenderer(files: files, style: .human(colors: colors)).render(shifted.sortedBySource())
   }
 
-  /// Checks and runs one input.
+  /// Checks and runs one input. A lone `call` prints its reply, with its type, as an expression
+  /// does.
   package func evaluate(_ input: String) -> Reply {
     var reply = Reply()
-    let checked = check(input)
+    var checked = check(input)
+    if !checked.diagnostics.hasErrors, checked.fragment.count == 1, case .call = checked.fragment[0].kind {
+      let asValue = check("(" + input.trimmingCharacters(in: .whitespacesAndNewlines) + ")")
+      if !asValue.diagnostics.hasErrors, asValue.fragment.count == 1, case .expression(let e) = asValue.fragment[0].kind,
+        asValue.program.types[e.id] != .void
+      {
+        checked = asValue
+      }
+    }
     if checked.diagnostics.hasErrors || checked.fragment.isEmpty {
       reply.diagnostics = render(checked.diagnostics.filter { $0.severity == .error }, checked)
       return reply

@@ -126,6 +126,9 @@ import Testing
     #expect(s.evaluate("import \"\(dir)/api.did\" as Api").succeeded)
     #expect(s.evaluate("let c: Api = \(Harness.userService.text)").succeeded)
     #expect(s.evaluate("(call c.version()).tag").value == "rc1 : text")
+    #expect(
+      s.evaluate("call c.version()").value == "{major: 2, tag: \"rc1\"} : {major: int, tag: text}",
+      "a reply prints with its type")
     let update = s.evaluate("call c.rotate()")
     #expect(!update.succeeded)
     #expect(update.failure?.contains("refused by --read-only") == true, "\(update.failure ?? "")")
