@@ -70,6 +70,6 @@ let package = Package(
         "rbic-test-double",
       ],
       path: "Tests/RbicTests",
-      exclude: ["Corpus"]),
+      exclude: ["Corpus", "Candid"]),
   ]
 )

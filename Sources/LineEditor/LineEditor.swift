@@ -43,7 +43,12 @@ public final class LineEditor {
     stifle_history(Int32(LineEditor.historyLimit))
     entries = LineEditor.readHistory(historyPath)
     for entry in entries { add_history(entry) }
+    let first = (try? String(contentsOfFile: historyPath, encoding: .utf8))?.prefix { $0 != "\n" }
+    rewriteNeeded = first.map(String.init) != LineEditor.historyHeader
   }
+
+  /// The file is in readline's format (or missing): written whole once, appended to after.
+  private var rewriteNeeded: Bool
 
   /// Entries kept, oldest first; a multi-line input is one entry.
   private var entries: [String] = []
@@ -110,9 +115,18 @@ public final class LineEditor {
     guard !entry.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return }
     add_history(entry)
     entries.append(entry)
+    // One line appended per input; the whole file rewritten only to convert or trim it.
+    if !rewriteNeeded, entries.count <= LineEditor.historyLimit + LineEditor.historyLimit / 10,
+      let handle = FileHandle(forWritingAtPath: historyPath)
+    {
+      handle.seekToEndOfFile()
+      handle.write(Data((LineEditor.escape(entry) + "\n").utf8))
+      handle.closeFile()
+      return
+    }
     if entries.count > LineEditor.historyLimit { entries.removeFirst(entries.count - LineEditor.historyLimit) }
     let text = ([LineEditor.historyHeader] + entries.map(LineEditor.escape)).joined(separator: "\n") + "\n"
-    try? text.write(toFile: historyPath, atomically: true, encoding: .utf8)
+    rewriteNeeded = (try? text.write(toFile: historyPath, atomically: true, encoding: .utf8)) == nil
   }
 
   /// True once if Ctrl-C was pressed since the last call (used while a statement runs).

@@ -39,15 +39,22 @@ public final class Journal: Sendable {
   }
 
   public static func timestamp() -> String {
+    formatter.withLock { $0.string(from: Date()) }
+  }
+
+  /// One formatter for every line (making one costs more than writing the line).
+  private static let formatter: Mutex<ISO8601DateFormatter> = {
     let f = ISO8601DateFormatter()
     f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return f.string(from: Date())
-  }
+    return Mutex(f)
+  }()
 
   /// Appends one event: `{"t": time, "event": name, …fields}`; field values are JSON already.
   /// Returns false when the line could not be written whole.
+  /// `sync: false` leaves the line to the operating system without waiting for the disk: for
+  /// lines that record no action (a REPL input's step lines), so a quick input stays quick.
   @discardableResult
-  public func write(_ event: String, _ fields: [(String, String)]) -> Bool {
+  public func write(_ event: String, _ fields: [(String, String)], sync: Bool = true) -> Bool {
     var line = "{\"t\":\(ValueFormat.jsonQuote(Journal.timestamp())),\"event\":\(ValueFormat.jsonQuote(event))"
     for (k, v) in fields { line += ",\(ValueFormat.jsonQuote(k)):\(v)" }
     line += "}\n"
@@ -60,7 +67,7 @@ public final class Journal: Sendable {
         guard n > 0 else { return false }
         written += n
       }
-      return fsync(descriptor) == 0 || errno == EINVAL
+      return !sync || fsync(descriptor) == 0 || errno == EINVAL
     }
   }
 

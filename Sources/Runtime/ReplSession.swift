@@ -158,8 +158,10 @@ package final class ReplSession {
     return reply
   }
 
+  /// A session's own lines (its start, each input's step) record no action: written, not waited
+  /// for; every action inside an input is synced by the effect pipeline as in a run.
   private func journal(_ event: JournalEvent, _ fields: [(String, String)]) {
-    options.journal?.write(event.rawValue, fields)
+    options.journal?.write(event.rawValue, fields, sync: false)
   }
 
   /// The session's `run_start`, before its first input runs.
