@@ -26,6 +26,8 @@ package final class ReplSession {
   package private(set) var prelude: [String] = []
   /// Every input that succeeded, in order (for `:save`).
   package private(set) var transcript: [String] = []
+  /// The transcript's inputs that ran in plan mode (nothing happened: saved as comments).
+  private var planned: Set<Int> = []
   private var globals: [Value?] = []
   /// The cycles ceiling holds for the whole session, not per input.
   private lazy var budget = CyclesBudget(ceiling: options.cyclesCeiling)
@@ -153,7 +155,11 @@ package final class ReplSession {
       if type != .void { reply.value = "\(TerminalText.escaped(ValueFormat.display(value))) : \(type)" }
     }
     let entry = input.trimmingCharacters(in: .whitespacesAndNewlines)
-    if checked.fragment.allSatisfy(Self.isDeclaration) { prelude.append(entry) }
+    if checked.fragment.allSatisfy(Self.isDeclaration) {
+      prelude.append(entry)
+    } else if options.mode == .plan {
+      planned.insert(transcript.count)
+    }
     transcript.append(entry)
     return reply
   }
@@ -275,25 +281,39 @@ package final class ReplSession {
 
   /// `:save FILE`: the successful inputs as a runbook that checks and is formatted. Declarations
   /// stay at the top level; everything else goes into one step.
+  /// `:save FILE`: what the session did, as a runbook that checks and is formatted — on the
+  /// session's network, as its identity; declarations where they were made; each input that ran
+  /// as a step of its own, in order (a bare expression printed); an input that ran in plan mode
+  /// as a comment saying so, since nothing happened.
   package func save(path: String, name: String = "repl-session") throws {
-    var top: [String] = []
-    var body: [String] = []
-    for input in transcript {
+    var lines = [
+      "runbook \"\(name)\" version 1", "", "use network \(options.network ?? "local")",
+      "use identity \(ValueFormat.jsonQuote(backend.identityName))", "",
+    ]
+    for (index, input) in transcript.enumerated() {
       let checked = check(input)
+      if checked.fragment.allSatisfy({
+        if case .useNetwork = $0.kind { true } else if case .useIdentity = $0.kind { true } else { false }
+      }) {
+        continue  // the session's own are written above
+      }
       if checked.fragment.allSatisfy({
         Self.isDeclaration($0) || { if case .step = $0.kind { true } else { false } }($0)
       }) {
-        top.append(input)
-      } else if checked.fragment.count == 1, case .expression(let e) = checked.fragment[0].kind,
-        checked.program.types[e.id] != .void
-      {
-        body.append("print " + input)
+        lines.append(input)
+      } else if planned.contains(index) {
+        lines += input.split(separator: "\n", omittingEmptySubsequences: false).map { "# (planned, not run) \($0)" }
       } else {
-        body.append(input)
+        var body = input
+        if checked.fragment.count == 1, case .expression(let e) = checked.fragment[0].kind,
+          checked.program.types[e.id] != .void
+        {
+          body = "print " + input
+        }
+        lines.append("step \"REPL input \(index + 1)\" {\n\(body)\n}")
       }
     }
-    var text = "runbook \"\(name)\" version 1\n\n" + top.joined(separator: "\n") + "\n"
-    if !body.isEmpty { text += "\nstep \"From the REPL session\" {\n" + body.joined(separator: "\n") + "\n}\n" }
+    let text = lines.joined(separator: "\n") + "\n"
     var files = SourceFiles()
     let tree = Parser.parse(files.add(path: path, bytes: Array(text.utf8)))
     try (Formatter.format(tree) ?? text).write(toFile: path, atomically: true, encoding: .utf8)

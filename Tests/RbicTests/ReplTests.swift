@@ -76,6 +76,29 @@ import Testing
     #expect(inProject.members(of: "a")?.contains("ping") == true, "methods from the interface")
   }
 
+  /// `:save` writes what happened: the session's network and identity, each input that ran as a
+  /// step in order, and what ran in plan mode as a comment.
+  @Test func saveRecordsWhatHappened() throws {
+    let s = session()
+    #expect(s.evaluate("let c = 6iu47-dyaaa-aaaaf-qgeza-cai").succeeded)
+    #expect(s.evaluate("c.cycles").succeeded)
+    s.options.mode = .plan
+    #expect(s.evaluate("ensure c.cycles >= 1T via top_up").succeeded)
+    s.options.mode = .run
+    #expect(s.evaluate("let later = 2").succeeded)
+    #expect(s.evaluate("require later == 2").succeeded)
+    let dir = try CLI.temporaryDirectory()
+    try s.save(path: dir + "/session.rb.ic")
+    let text = try String(contentsOfFile: dir + "/session.rb.ic", encoding: .utf8)
+    #expect(text.contains("use network local\nuse identity \"github-ci\""), "\(text)")
+    #expect(text.contains("# (planned, not run) ensure c.cycles >= 1T via top_up"), "\(text)")
+    let order = ["let c =", "step \"REPL input 2\"", "# (planned", "let later = 2", "step \"REPL input 5\""].map {
+      text.range(of: $0)?.lowerBound
+    }
+    #expect(!order.contains(nil) && order.map { $0! } == order.map { $0! }.sorted(), "in order: \(text)")
+    #expect(try CLI.run(["check", "session.rb.ic"], in: dir).status == 0)
+  }
+
   /// A `use network` other than the session's (typed, or in a loaded file) is refused, loudly.
   @Test func aSessionNeverSwitchesNetworkSilently() {
     let s = session()
