@@ -235,6 +235,20 @@ package final class ReplSession {
     }
   }
 
+  /// The params a runbook requires (no default, not optional) that the session has no value for,
+  /// with their types as written: `:load` asks for them.
+  package func missingParams(path: String) -> [(name: String, type: String)] {
+    guard let data = FileManager.default.contents(atPath: path) else { return [] }
+    var files = SourceFiles()
+    let file = files.add(path: path, bytes: Array(data))
+    return Parser.parse(file, requireHeader: false).statements.compactMap { stmt in
+      guard case .param(let name, let type, let value) = stmt.kind, value == nil, options.params[name.name] == nil,
+        !{ if case .optional = type.kind { true } else { false } }()
+      else { return nil }
+      return (name.name, file.text(type.range))
+    }
+  }
+
   /// `:load FILE`: its declarations (and params, bound from the session's `--param`s or their
   /// defaults) join the session; steps are not run.
   package func load(path: String) -> Reply {

@@ -55,6 +55,7 @@ struct ReplCommand: ParsableCommand {
       return source
     }
     defer { endings.forEach { $0.cancel() } }
+    repl.interactiveInput = interactive
     let status = interactive ? repl.interactive(historyPath: history) : repl.script()
     session.finish()
     if let path = options.simState, !session.options.readOnly { try? sim?.save(path: path) }
@@ -69,6 +70,8 @@ struct Repl {
   let sim: SimulatedIC?
   /// The running statement's cancellation, replaced for each input; Ctrl-C cancels it.
   let current: CurrentCancellation
+  /// A person is typing (questions can be asked).
+  var interactiveInput = false
   var failures = 0
   var quit = false
 
@@ -78,6 +81,8 @@ struct Repl {
       :plan on|off        predict instead of act (nothing changes while on)
       :read-only on|off   refuse every mutation
       :load FILE          bring a runbook's declarations and params into the session
+                          (asks for required params the session has no value for)
+      :param NAME=VALUE   a param's value, as --param gives it
       :save FILE          write the session's successful statements as a runbook
       :journal            where this session's journal is
       :watch EXPR every D evaluate EXPR every D (read-only) until Ctrl-C
@@ -137,7 +142,27 @@ struct Repl {
     case ":type": show(session.typeOf(argument))
     case ":plan": toggle("plan") { session.options.mode = $0 ? .plan : .run }
     case ":read-only": toggle("read-only") { session.options.readOnly = $0 }
-    case ":load": show(session.load(path: argument))
+    case ":load":
+      // A required param the session has no value for is asked for (Ctrl-C abandons the load).
+      for (name, type) in session.missingParams(path: argument) where interactiveInput {
+        Terminal.writeOut("param \(name) (\(type)): ")
+        guard let value = Terminal.readAnswer(until: current.reset()), !value.isEmpty else {
+          Terminal.writeOut("\nnot loaded: `\(name)` has no value (`:param \(name)=VALUE` gives it one)\n")
+          failures += 1
+          return
+        }
+        session.options.params[name] = value
+      }
+      show(session.load(path: argument))
+    case ":param":
+      guard let equals = argument.firstIndex(of: "="), equals != argument.startIndex else {
+        Terminal.writeError("error: `:param` takes NAME=VALUE\n")
+        failures += 1
+        return
+      }
+      let name = String(argument[..<equals]).trimmingCharacters(in: .whitespaces)
+      session.options.params[name] = String(argument[argument.index(after: equals)...])
+      Terminal.writeOut("param \(name) = \(session.options.params[name] ?? "")\n")
     case ":save":
       do {
         try session.save(path: argument)
@@ -243,7 +268,9 @@ struct Repl {
     Keyword.allCases.map(\.rawValue) + [
       "version", "network", "identity", "limit", "failure", "wait", "until", "timeout",
     ]
-  static let meta = [":help", ":type", ":plan", ":read-only", ":load", ":save", ":journal", ":watch", ":quit"]
+  static let meta = [
+    ":help", ":type", ":plan", ":read-only", ":load", ":param", ":save", ":journal", ":watch", ":quit",
+  ]
 
   /// Keywords, builtins, names in scope; properties after `NAME.`; canister names from
   /// canister_ids.json inside `canister_ids("`; meta-commands at the start of a line.

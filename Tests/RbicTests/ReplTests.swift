@@ -351,6 +351,28 @@ import Testing
     try t.wait(for: "3T : cycles", count: 2)
   }
 
+  /// `:load` asks for a required param the session has no value for; `:param` gives one ahead.
+  @Test func loadAsksForMissingParams() throws {
+    let dir = try CLI.temporaryDirectory()
+    try "runbook \"p\" version 1\n## The canister to look at.\nparam target: canister\nlet doubled = 2\n".write(
+      toFile: dir + "/p.rb.ic", atomically: true, encoding: .utf8)
+    let t = try Terminal()
+    try t.keys(":load \(dir)/p.rb.ic", "Enter")
+    try t.wait(for: "param target (canister):")
+    try t.keys("6iu47-dyaaa-aaaaf-qgeza-cai", "Enter")
+    try t.wait(for: "rbic>", count: 2)
+    try t.keys("target.cycles", "Enter")
+    try t.wait(for: "38.8B : cycles")
+
+    let input = dir + "/input"
+    try ":param target=6iu47-dyaaa-aaaaf-qgeza-cai\n:load \(dir)/p.rb.ic\ntarget.cycles\n".write(
+      toFile: input, atomically: true, encoding: .utf8)
+    let r = try CLI.run(
+      executable: CLI.binary, ["repl", "--journal", dir + "/runs"], in: Corpus.repository, environment: [:], input: input)
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("38.8B : cycles"), "\(r.stdout)")
+  }
+
   /// `:watch` re-reads every interval until Ctrl-C, then the session goes on.
   @Test func watchRepeatsUntilControlC() throws {
     let t = try Terminal()
