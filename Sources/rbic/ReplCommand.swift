@@ -25,8 +25,17 @@ struct ReplCommand: ParsableCommand {
     else { throw ExitCode(3) }
     let interactive = Terminal.isTTY(STDIN_FILENO)
     runOptions.interactive = interactive
-    runOptions.print = { Terminal.writeOut(TerminalText.escaped($0) + "\n") }
-    runOptions.progress = { Terminal.writeOut(TerminalText.escaped($0) + "\n") }
+    // A statement that takes a while shows that it is running (on a terminal), and the line is
+    // cleared before anything else is printed, so no stray characters stay on the screen.
+    let spinner = Spinner(enabled: Terminal.isTTY(STDOUT_FILENO))
+    runOptions.print = {
+      spinner.clear()
+      Terminal.writeOut(TerminalText.escaped($0) + "\n")
+    }
+    runOptions.progress = {
+      spinner.clear()
+      Terminal.writeOut(TerminalText.escaped($0) + "\n")
+    }
     // The answer is read so that Ctrl-C ends the question at once (the running statement's
     // cancellation), not after the next Enter.
     let current = CurrentCancellation()
@@ -42,6 +51,7 @@ struct ReplCommand: ParsableCommand {
     let session = ReplSession(engine: Engine(registry: .standard), backend: backend, options: runOptions)
     session.colors = interactive && Terminal.colorsOnStderr
     var repl = Repl(session: session, backend: backend, sim: sim, current: current)
+    repl.spinner = spinner
     // The terminal going away (SIGHUP) or SIGTERM ends the session: the running statement is
     // cancelled (its journal lines are already on disk), then the process exits.
     let endings = [SIGHUP, SIGTERM].map { number -> DispatchSourceSignal in
@@ -72,6 +82,7 @@ struct Repl {
   let current: CurrentCancellation
   /// A person is typing (questions can be asked).
   var interactiveInput = false
+  var spinner = Spinner(enabled: false)
   var failures = 0
   var quit = false
 
@@ -113,7 +124,9 @@ struct Repl {
       return
     }
     session.options.cancellation = current.reset()
+    spinner.start()
     let reply = session.evaluate(input)
+    spinner.stop()
     show(reply)
   }
 
@@ -309,4 +322,59 @@ final class CurrentCancellation: Sendable {
 
   /// The running statement's cancellation.
   var token: Cancellation { value.withLock { $0 } }
+}
+
+/// "running …" on the line below the input while a statement takes more than a second (a slow
+/// call on mainnet), cleared before any other output and when the statement ends.
+final class Spinner: Sendable {
+  private let enabled: Bool
+  /// The running statement's start (nil: none), and whether the line is showing.
+  private let state = Mutex<(started: Date?, visible: Bool, generation: Int)>((nil, false, 0))
+
+  init(enabled: Bool) { self.enabled = enabled }
+
+  func start() {
+    guard enabled else { return }
+    let generation = state.withLock { s -> Int in
+      s.started = Date()
+      s.generation += 1
+      return s.generation
+    }
+    tick(generation)
+  }
+
+  private func tick(_ generation: Int) {
+    DispatchQueue.global().asyncAfter(deadline: .now() + 0.25) { [self] in
+      let text: String? = state.withLock { s in
+        guard s.generation == generation, let started = s.started else { return nil }
+        let seconds = Date().timeIntervalSince(started)
+        guard seconds >= 1 else { return "" }
+        s.visible = true
+        let frame = Progress.frames[Int(seconds * 4) % Progress.frames.count]
+        return "\r\u{1B}[K\(frame) running… \(Int(seconds)) s (Ctrl-C stops it)"
+      }
+      guard let text else { return }
+      if !text.isEmpty { Terminal.writeOut(text) }
+      tick(generation)
+    }
+  }
+
+  /// Clears the line if it shows (before other output).
+  func clear() {
+    guard enabled else { return }
+    let visible = state.withLock { s -> Bool in
+      defer { s.visible = false }
+      return s.visible
+    }
+    if visible { Terminal.writeOut("\r\u{1B}[K") }
+  }
+
+  func stop() {
+    guard enabled else { return }
+    state.withLock { s in
+      s.started = nil
+      s.generation += 1
+    }
+    clear()
+  }
 }

@@ -373,6 +373,19 @@ import Testing
     #expect(r.stdout.contains("38.8B : cycles"), "\(r.stdout)")
   }
 
+  /// A slow statement shows that it is running, and the line is gone when it ends.
+  @Test func aSlowStatementShowsProgressAndLeavesNoTrace() throws {
+    let dir = try CLI.temporaryDirectory()
+    var state = SimulatedIC.demoWorld
+    state.latency_ms = 2500
+    try SimulatedIC(state: state).save(path: dir + "/slow.json")
+    let t = try Terminal("--sim-state \(dir)/slow.json --read-only")
+    try t.keys("6iu47-dyaaa-aaaaf-qgeza-cai.cycles", "Enter")
+    try t.wait(for: "running…")
+    let done = try t.wait(for: "38.8B : cycles")
+    #expect(!done.contains("running…"), "the progress line is cleared:\n\(done)")
+  }
+
   /// `:watch` re-reads every interval until Ctrl-C, then the session goes on.
   @Test func watchRepeatsUntilControlC() throws {
     let t = try Terminal()
