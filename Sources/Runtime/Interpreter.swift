@@ -339,7 +339,9 @@ final class Interpreter: @unchecked Sendable {
       }
       return v
     case .local(let slot): return ctx.frame[slot]
-    case .constant(let name): return .status(CanisterStatus(rawValue: name) ?? .running)
+    case .constant(let name):
+      if let value = registry.constantValues[name] { return value }
+      return .status(CanisterStatus(rawValue: name) ?? .running)
     case .word(let w): return .text(w)
     case .subjectProperty(let p):
       guard let subject = ctx.subject else { throw .failed(failure(.failed, "no step subject here", at: e.range)) }

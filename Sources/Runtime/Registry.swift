@@ -292,6 +292,14 @@ public struct Registry: Sendable {
   public private(set) var actions: [String: ActionSignature] = [:]
   /// Named constants such as `running` (status values).
   public private(set) var constants: [String: RType] = ["running": .status, "stopping": .status, "stopped": .status]
+  /// The values of constants that are not status words (the REPL's `_`, the last value).
+  public private(set) var constantValues: [String: Value] = [:]
+
+  /// A named constant with its type and value.
+  public mutating func register(constant name: String, type: RType, value: Value) {
+    constants[name] = type
+    constantValues[name] = value
+  }
 
   public init() {}
 

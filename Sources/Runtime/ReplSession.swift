@@ -18,7 +18,8 @@ package final class ReplSession {
     package var succeeded: Bool { diagnostics.isEmpty && failure == nil }
   }
 
-  package let engine: Engine
+  /// The session's engine: the host's registry, plus `_` (the last value) once there is one.
+  package private(set) var engine: Engine
   package let backend: Backend
   package var options: RunOptions
   package var colors = false
@@ -152,7 +153,15 @@ package final class ReplSession {
     }
     if let value = outcome.value, case .expression(let e) = checked.fragment[0].kind {
       let type = checked.program.types[e.id] ?? .error
-      if type != .void { reply.value = "\(TerminalText.escaped(ValueFormat.display(value))) : \(type)" }
+      if type != .void, !type.isError {
+        reply.value = "\(TerminalText.escaped(ValueFormat.display(value))) : \(type)"
+        // `_` is the last value, as in ic-repl (an unknown one, from plan, is not kept).
+        if !value.isUnknown {
+          var registry = engine.registry
+          registry.register(constant: "_", type: type, value: value)
+          engine = Engine(registry: registry)
+        }
+      }
     }
     let entry = input.trimmingCharacters(in: .whitespacesAndNewlines)
     if checked.fragment.allSatisfy(Self.isDeclaration) {

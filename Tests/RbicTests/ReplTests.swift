@@ -122,6 +122,16 @@ import Testing
     #expect(fresh.evaluate("founders.count").value == "3 : int")
   }
 
+  /// `_` is the last value, with its type (as in ic-repl).
+  @Test func underscoreIsTheLastValue() {
+    let s = session()
+    #expect(s.evaluate("1T + 500B").value == "1.5T : cycles")
+    #expect(s.evaluate("_ * 2").value == "3T : cycles")
+    #expect(s.evaluate("6iu47-dyaaa-aaaaf-qgeza-cai.controllers").succeeded)
+    #expect(s.evaluate("_.count").value == "1 : int")
+    #expect(!s.evaluate("_ + 1T").succeeded, "an int is not cycles: `_` keeps its type")
+  }
+
   @Test func letValuesAreComputedOnce() {
     let s = session()
     _ = s.evaluate("let t = now()")
