@@ -350,6 +350,20 @@ import Testing
     #expect(screen.contains("wallet_x.balance"))
   }
 
+  /// Tab after `c.` on a canister completes its properties, never a wallet's `balance`.
+  @Test func tabCompletesOnlyWhatTheTypeHas() throws {
+    let t = try Terminal()
+    try t.keys("let c = 6iu47-dyaaa-aaaaf-qgeza-cai", "Enter")
+    try t.wait(for: "rbic>", count: 2)
+    try t.keys("c.ba", "Tab", "Tab")
+    Thread.sleep(forTimeInterval: 0.3)
+    #expect(try t.screen().contains("c.ba"), "nothing to complete")
+    #expect(!(try t.screen()).contains("c.balance"))
+    try t.keys("C-u", "c.cyc", "Tab", "Enter")
+    let screen = try t.wait(for: "38.8B : cycles")
+    #expect(screen.contains("c.cycles"))
+  }
+
   @Test func multiLineInputAndHistoryRecall() throws {
     let t = try Terminal()
     try t.keys("let xs = [", "Enter")
