@@ -11,10 +11,14 @@ struct Rbic: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "rbic",
     abstract: "A typed runbook language for Internet Computer operations.",
+    version: "rbic \(Rbic.version)",
     subcommands: [
       CheckCommand.self, FormatCommand.self, RunCommand.self, PlanCommand.self, ReportCommand.self, DocCommand.self,
       DiffCommand.self, ReplCommand.self, CandidCommand.self,
     ])
+
+  /// The release, printed by `rbic --version`.
+  static let version = "0.4.0"
 
   static func main() {
     // A reader that goes away (`| head`) must not kill a run mid-mutation: writes then fail and
@@ -29,7 +33,8 @@ struct Rbic: ParsableCommand {
       let code = exitCode(for: error)
       let message = fullMessage(for: error)
       if !message.isEmpty {
-        Terminal.writeError(message + "\n")
+        // Help and the version are what was asked for: standard output. Errors: standard error.
+        if code == .success { Terminal.writeOut(message + "\n") } else { Terminal.writeError(message + "\n") }
       }
       // Bad usage is exit 2, as for a static error; help and version requests stay 0.
       Foundation.exit(code == .success ? 0 : (code.rawValue == 64 || code == .validationFailure ? 2 : code.rawValue))

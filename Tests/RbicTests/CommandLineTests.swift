@@ -179,6 +179,17 @@ struct SplitMix {
     "--param", "wasm=demo/user_service_with_metadata.wasm",
   ]
 
+  /// What was asked for goes to standard output (help, the version); errors to standard error.
+  @Test func helpAndVersionGoToStandardOutput() throws {
+    let help = try CLI.run(["--help"])
+    #expect(help.status == 0 && help.stdout.contains("USAGE: rbic") && help.stderr.isEmpty)
+    let version = try CLI.run(["--version"])
+    #expect(version.status == 0)
+    #expect(version.stdout.hasPrefix("rbic ") && version.stdout.split(separator: ".").count == 3, "\(version.stdout)")
+    let bad = try CLI.run(["--bogus"])
+    #expect(bad.status == 2 && bad.stdout.isEmpty && bad.stderr.contains("Unknown option"))
+  }
+
   @Test func readmeRunCommandWorksAndIsIdempotent() throws {
     let dir = try CLI.temporaryDirectory()
     let state = dir + "/state.json"
