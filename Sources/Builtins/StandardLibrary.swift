@@ -78,7 +78,7 @@ extension Registry {
           return .success(.record([.init("status", .int), .init("stdout", .text), .init("stderr", .text)]))
         },
         body: { args, context throws(RuntimeError) in
-          let shown = args.map(ValueFormat.display)  // a secret displays as `<secret>`
+          let shown = args.map { ValueFormat.display($0) }  // a secret displays as `<secret>`
           let effect = Effect("run", target: .local, description: "run `\(shown.joined(separator: " "))`")
           return try context.performLocal(effect) { () throws(RuntimeError) in try runCommand(args, shown, context) }
             ?? .unknown("run \(shown.joined(separator: " "))")

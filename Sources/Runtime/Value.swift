@@ -168,8 +168,14 @@ public enum ValueFormat {
   }
 
   /// For people: units, abbreviated hashes; secrets never.
-  public static func display(_ v: Value) -> String {
-    switch v {
+  /// `fullHashes`: a hash in full (what `print` and a REPL value show, so it can be compared with
+  /// `sha256sum`); otherwise abbreviated (`0x9e32…4533`, in change lines and recaps).
+  public static func display(_ v: Value, fullHashes: Bool = false) -> String {
+    func inner(_ v: Value) -> String {
+      if case .text(let t) = v { return "\"\(t)\"" }
+      return display(v, fullHashes: fullHashes)
+    }
+    return switch v {
     case .bool(let b): "\(b)"
     case .int(let i): "\(i)"
     case .text(let t): t
@@ -178,23 +184,17 @@ public enum ValueFormat {
     case .duration(let d): duration(d)
     case .bytes(let b): bytesText(b)
     case .principal(let p): p.text
-    case .hash(let h): shortHash(h)
+    case .hash(let h): fullHashes ? hex(h) : shortHash(h)
     case .path(let p): p
     case .status(let s): s.rawValue
     case .secret: "<secret>"
-    case .list(let items): "[" + items.map(quoted).joined(separator: ", ") + "]"
+    case .list(let items): "[" + items.map(inner).joined(separator: ", ") + "]"
     case .record(let keys, let values):
-      "{" + zip(keys, values).map { "\($0): \(quoted($1))" }.joined(separator: ", ") + "}"
+      "{" + zip(keys, values).map { "\($0): \(inner($1))" }.joined(separator: ", ") + "}"
     case .none: "none"
     case .void: "nothing"
     case .unknown(let what): "(known after `\(what)` runs)"
     }
-  }
-
-  /// Inside lists and records, texts are quoted.
-  static func quoted(_ v: Value) -> String {
-    if case .text(let t) = v { return "\"\(t)\"" }
-    return display(v)
   }
 
   /// Exact and machine-readable (journal, `--format json`): cycles as integers, full hashes;

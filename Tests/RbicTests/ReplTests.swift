@@ -22,7 +22,8 @@ import Testing
     #expect(s.evaluate("1T + 500B").value == "1.5T : cycles")
     #expect(s.evaluate("let c: canister = 6iu47-dyaaa-aaaaf-qgeza-cai").succeeded)
     #expect(s.evaluate("c.cycles").value == "38.8B : cycles")
-    #expect(s.evaluate("c.hash").value == "0x9ef26765…98e9f7 : hash?")
+    let hash = SimulatedIC.demoWorld.canisters["6iu47-dyaaa-aaaaf-qgeza-cai"]?.module_hash ?? ""
+    #expect(s.evaluate("c.hash").value == "\(hash) : hash?", "in full")
     #expect(s.evaluate("[c.status, running]").value == "[running, running] : [status]")
     #expect(s.typeOf("c.controllers").value == "[principal]")
   }
@@ -120,6 +121,14 @@ import Testing
     let fresh = session()
     #expect(fresh.evaluate("import \"scripts/lib/fleet.rb.ic\"").succeeded)
     #expect(fresh.evaluate("founders.count").value == "3 : int")
+  }
+
+  /// A hash prints in full (to compare with `sha256sum`), alone or inside a list.
+  @Test func hashesPrintInFull() {
+    let s = session()
+    let full = "0x" + String(repeating: "ab", count: 32)
+    #expect(s.evaluate(full).value == "\(full) : hash")
+    #expect(s.evaluate("[\(full)]").value == "[\(full)] : [hash]")
   }
 
   /// `_` is the last value, with its type (as in ic-repl).
@@ -501,9 +510,16 @@ import Testing
       pid = try #require(Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)))
       #expect(kill(pid, 0) == 0, "running while the terminal is")
     }
+    // Gone, or a zombie waiting for a parent that is itself gone (nothing runs either way).
+    func ended() -> Bool {
+      guard kill(pid, 0) == 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else {
+        return true
+      }
+      return stat.split(separator: ")").last?.trimmingCharacters(in: .whitespaces).first == "Z"
+    }
     var gone = false
-    for _ in 0..<40 where !gone {
-      gone = kill(pid, 0) != 0
+    for _ in 0..<100 where !gone {
+      gone = ended()
       if !gone { Thread.sleep(forTimeInterval: 0.05) }
     }
     #expect(gone, "the pane's process ended")
