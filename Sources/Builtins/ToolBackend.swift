@@ -231,7 +231,13 @@ public final class ToolBackend: Backend, @unchecked Sendable {
   }
 
   public func walletSend(wallet: Principal, to canister: Principal, amount: Int128) throws(BackendError) {
-    let argument = "(record { canister = principal \"\(canister.text)\"; amount = \(amount) : nat64 })"
+    let argument = CandidValue.print(
+      arguments: [
+        .record([
+          CandidValueField(.named("canister"), .principal(canister.text)),
+          CandidValueField(.named("amount"), .integer(amount, .nat64)),
+        ])
+      ], width: .max)
     let reply = try withArgumentFile(argument) { (file) throws(BackendError) in
       try call(
         ["canister", "call", wallet.text, "wallet_send", tool == .icp ? "--args-file" : "--argument-file", file]

@@ -455,7 +455,7 @@ extension Interpreter {
     }
     var values: [Value] = []
     for a in arguments { values.append(try concrete(try eval(a.value, &ctx), at: a.value.range)) }
-    var candid = "(" + values.map(Candid.encode).joined(separator: ", ") + ")"
+    var candid = Candid.encode(values)
     var shown = "call \(canister.text).\(method.name)\(Candid.redacted(values))"
     var signature: (CandidFunction, CandidEnvironment)?
     // With the canister's interface — known when checked, or else the one its module publishes,
@@ -659,37 +659,30 @@ enum CyclesTransfer {
   }
 }
 
-/// Candid text for `call` arguments, built from values (never by pasting source text).
+/// Candid for `call` arguments when the method's types are not known, built from values (never
+/// by pasting source text) and printed by the one Candid printer.
 enum Candid {
-  static func encode(_ v: Value) -> String { text(v, revealing: true) }
-
-  /// A value as Candid text; secrets, however deep, as `<secret>` unless `revealing`.
-  private static func text(_ v: Value, revealing: Bool) -> String {
-    func inner(_ v: Value) -> String { text(v, revealing: revealing) }
-    return switch v {
-    case .bool(let b): "\(b)"
-    case .int(let i): "\(i) : int"
-    case .cycles(let c): "\(c) : nat"
-    case .icp(let e): "\(e) : nat64"
-    case .duration(let d): "\(d) : nat64"
-    case .bytes(let b): "\(b) : nat64"
-    case .text(let t), .path(let t): string(t)
-    case .secret(let s): revealing ? string(s.reveal) : "<secret>"
-    case .principal(let p): "principal \(string(p.text))"
-    case .hash(let h): "blob \"" + h.map { "\\" + String(format: "%02x", $0) }.joined() + "\""
-    case .status(let s): "variant { \(s.rawValue) }"
-    case .list(let items): "vec { " + items.map(inner).joined(separator: "; ") + " }"
-    case .record(let keys, let values):
-      "record { " + zip(keys, values).map { "\($0) = \(inner($1))" }.joined(separator: "; ") + " }"
-    case .none, .void, .unknown: "null"
+  /// An rbic value as the Candid value sent without an interface: units with the type that holds
+  /// them (`cycles` as `nat`), a hash as a blob, a status as its variant, nothing as `null`.
+  static func value(_ v: Value) -> CandidValue {
+    switch v {
+    case .bool(let b): .bool(b)
+    case .int(let i): .integer(Int128(i), .int)
+    case .cycles(let c): .integer(c, .nat)
+    case .icp(let n), .duration(let n), .bytes(let n): .integer(Int128(n), .nat64)
+    case .text(let t), .path(let t): .text(t)
+    case .secret(let s): .text(s.reveal)
+    case .principal(let p): .principal(p.text)
+    case .hash(let h): .blob(h)
+    case .status(let s): .variant(CandidValueField(.named(s.rawValue), .null))
+    case .list(let items): .vec(items.map(value))
+    case .record(let keys, let values): .record(zip(keys, values).map { CandidValueField(.named($0), value($1)) })
+    case .none, .void, .unknown: .null
     }
   }
 
-  /// A Candid text literal: quotes, backslashes and control characters escaped, so any text
-  /// reaches the canister as data.
-  static func string(_ s: String) -> String {
-    quotedLiteral(s) { $0 < 0x20 || $0 == 0x7F ? "\\u{\(String($0, radix: 16))}" : nil }
-  }
+  /// The argument list sent (one line).
+  static func encode(_ values: [Value]) -> String { CandidValue.print(arguments: values.map(value), width: .max) }
 
   /// The value with every secret, however deep, replaced by the text `<secret>`.
   static func withoutSecrets(_ v: Value) -> Value {
@@ -702,9 +695,7 @@ enum Candid {
   }
 
   /// The argument list as shown to people and the journal: secrets hidden, however deep.
-  static func redacted(_ values: [Value]) -> String {
-    "(" + values.map { text($0, revealing: false) }.joined(separator: ", ") + ")"
-  }
+  static func redacted(_ values: [Value]) -> String { encode(values.map(withoutSecrets)) }
 }
 
 /// `--param NAME=VALUE`: the text is read with the language's literal rules for the param's type.

@@ -1,4 +1,5 @@
 import Foundation
+import RbicCandid
 import RbicDiagnostics
 import Testing
 
@@ -299,12 +300,12 @@ enum Harness {
   }
 
   @Test func candidTextIsEscapedData() {
-    #expect(Candid.string("a\"b\\c\nd") == #""a\"b\\c\nd""#)
-    #expect(Candid.string("\u{1}") == #""\u{1}""#)
+    #expect(CandidText.quote("a\"b\\c\nd") == #""a\"b\\c\nd""#)
+    #expect(CandidText.quote("\u{1}") == #""\u{1}""#)
     #expect(
-      Candid.encode(.list([.text("x\"); drop"), .principal(Harness.userService)]))
-        == #"vec { "x\"); drop"; principal "6iu47-dyaaa-aaaaf-qgeza-cai" }"#)
-    #expect(Candid.redacted([.secret(Secret("hunter2"))]) == "(<secret>)")
+      Candid.encode([.list([.text("x\"); drop"), .principal(Harness.userService)])])
+        == #"(vec { "x\"); drop"; principal "6iu47-dyaaa-aaaaf-qgeza-cai" })"#)
+    #expect(Candid.redacted([.secret(Secret("hunter2"))]) == "(\"<secret>\")")
   }
 
   @Test func parallelFleetTopsUpEveryCanister() {
