@@ -240,11 +240,8 @@ enum LifecycleBuiltins {
     do throws(CanisterIDsFile.ParseError) { file = try CanisterIDsFile(text: existing ?? "{}\n") } catch {
       throw .message(.environment, "cannot read \(error.description); nothing was written")
     }
-    if file.ids[name]?[key] == id.text {
-      context.rememberCanisterID(name: name, key: key, id)
-      return .void
-    }
     context.rememberCanisterID(name: name, key: key, id)
+    if file.ids[name]?[key] == id.text { return .void }  // already there: nothing to write
     let text: String
     do throws(CanisterIDsFile.ParseError) { text = try file.setting(name: name, key: key, to: id.text) } catch {
       throw .message(.environment, "cannot write to \(error.description); nothing was written")

@@ -691,15 +691,22 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     }
   }
 
+  /// A canister that can answer a message: it has a module and runs (the caller holds the lock).
+  @discardableResult
+  private func answering(_ canister: Principal) throws(BackendError) -> CanisterRecord {
+    let r = try record(canister)
+    guard r.module_hash != nil else {
+      throw .reject(
+        code: "IC0537", message: "Attempted to execute a message, but the canister contains no Wasm module.")
+    }
+    guard r.status == .running else { throw .reject(code: "IC0508", message: "Canister \(canister.text) is stopped") }
+    return r
+  }
+
   public func call(_ canister: Principal, method: String, argument: String) throws(BackendError) -> String {
     if canister.text == "aaaaa-aa" { return try management(method: method, argument: argument) }
     let firing = try mutate("call", canister) { () throws(BackendError) in
-      let r = try record(canister)
-      guard r.module_hash != nil else {
-        throw .reject(
-          code: "IC0537", message: "Attempted to execute a message, but the canister contains no Wasm module.")
-      }
-      guard r.status == .running else { throw .reject(code: "IC0508", message: "Canister \(canister.text) is stopped") }
+      try answering(canister)
     }
     if case .echo? = firing { return argument }
     return lock.withLock { state.canisters[canister.text]?.replies?[method] } ?? "()"
@@ -728,13 +735,7 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     defer { lock.unlock() }
     deliverDue()
     if case .echo? = fire("call", canister) { return argument }
-    let r = try record(canister)
-    guard r.module_hash != nil else {
-      throw .reject(
-        code: "IC0537", message: "Attempted to execute a message, but the canister contains no Wasm module.")
-    }
-    guard r.status == .running else { throw .reject(code: "IC0508", message: "Canister \(canister.text) is stopped") }
-    return r.replies?[method] ?? "()"
+    return try answering(canister).replies?[method] ?? "()"
   }
 
   // MARK: - Lifecycle

@@ -238,11 +238,7 @@ public final class ToolBackend: Backend, @unchecked Sendable {
           CandidValueField(.named("amount"), .integer(amount, .nat64)),
         ])
       ], width: .max)
-    let reply = try withArgumentFile(argument) { (file) throws(BackendError) in
-      try call(
-        ["canister", "call", wallet.text, "wallet_send", tool == .icp ? "--args-file" : "--argument-file", file]
-          + common, canister: wallet, mutating: true)
-    }
+    let reply = try canisterCall(wallet, "wallet_send", argument, query: false)
     do { try ToolOutput.walletSendReply(reply) } catch {
       // The call returned, but with a reply that does not say whether the cycles moved.
       if case .environment(let message) = error { throw .unknownOutcome(message) }
@@ -276,21 +272,26 @@ public final class ToolBackend: Backend, @unchecked Sendable {
   }
 
   public func call(_ canister: Principal, method: String, argument: String) throws(BackendError) -> String {
+    try canisterCall(canister, method, argument, query: false)
+  }
+
+  /// `canister call ID METHOD [--query] --args-file F` (icp) or `--argument-file F` (dfx): the
+  /// reply on stdout. A query changes nothing, so its failure is never an unknown outcome.
+  private func canisterCall(_ canister: Principal, _ method: String, _ argument: String, query: Bool)
+    throws(BackendError) -> String
+  {
     try withArgumentFile(argument) { (file) throws(BackendError) in
       try call(
-        ["canister", "call", canister.text, method, tool == .icp ? "--args-file" : "--argument-file", file] + common,
-        canister: canister, mutating: true)
+        ["canister", "call", canister.text, method] + (query ? ["--query"] : [])
+          + [tool == .icp ? "--args-file" : "--argument-file", file] + common,
+        canister: canister, mutating: !query)
     }.trimmingCharacters(in: .whitespacesAndNewlines)
   }
 
   public func query(_ canister: Principal, method: String, argument: String) throws(BackendError) -> String {
-    try withArgumentFile(argument) { (file) throws(BackendError) in
-      try call(
-        [
-          "canister", "call", canister.text, method, "--query", tool == .icp ? "--args-file" : "--argument-file", file,
-        ] + common, canister: canister)
-    }.trimmingCharacters(in: .whitespacesAndNewlines)
+    try canisterCall(canister, method, argument, query: true)
   }
+
 
   /// `canister metadata ID NAME`: the section's text, or nil when the module has none (icp says
   /// `Metadata section '…' not found`; any failure the tool explained means none to use).

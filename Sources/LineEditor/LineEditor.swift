@@ -41,10 +41,10 @@ public final class LineEditor {
     // `.` ends a completion word too, so `canister.cy<TAB>` completes the property.
     rl_completer_word_break_characters = UnsafePointer(strdup(" \t\n\"'(){}[],.:=+-*/%<>!?"))
     stifle_history(Int32(LineEditor.historyLimit))
-    entries = LineEditor.readHistory(historyPath)
+    let history = LineEditor.readHistory(historyPath)
+    entries = history.entries
     for entry in entries { add_history(entry) }
-    let first = (try? String(contentsOfFile: historyPath, encoding: .utf8))?.prefix { $0 != "\n" }
-    rewriteNeeded = first.map(String.init) != LineEditor.historyHeader
+    rewriteNeeded = !history.current
   }
 
   /// The file is in readline's format (or missing): written whole once, appended to after.
@@ -57,12 +57,13 @@ public final class LineEditor {
   /// without it (readline's own) is read a line per entry.
   static let historyHeader = "# rbic history: one input per line; \\n is a newline, \\\\ a backslash"
 
-  static func readHistory(_ path: String) -> [String] {
-    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+  /// The file's entries, and whether it is in this format (`current`) rather than readline's.
+  static func readHistory(_ path: String) -> (entries: [String], current: Bool) {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return ([], false) }
     var lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
-    guard lines.first == historyHeader else { return lines }
+    guard lines.first == historyHeader else { return (lines, false) }
     lines.removeFirst()
-    return lines.map(unescape)
+    return (lines.map(unescape), true)
   }
 
   static func escape(_ entry: String) -> String {
