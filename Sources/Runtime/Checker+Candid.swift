@@ -25,18 +25,19 @@ extension Checker {
         .duplicateDefinition, "`\(name.name)` is already a type", name.range, help: "name the interface differently")
       return
     }
+    guard FileManager.default.isReadableFile(atPath: resolved) else {
+      error(
+        .importNotFound, "cannot read the interface `\(path)`", range,
+        note: "paths resolve against the importing file's directory: \(base.path)")
+      brokenInterfaces.insert(name.name)
+      return
+    }
     do throws(CandidFailure) {
       let display = file.path.contains("/") ? (base.relativePath == "." ? path : base.relativePath + "/" + path) : path
       interfaces[name.name] = try CandidEnvironment.load(path: resolved, displayPath: display, into: &files)
     } catch {
-      var d = error.diagnostic
-      if d.code == .candidImport, d.range.file == FileID(files.files.count - 1), files.files.last?.bytes.isEmpty == true
-      {
-        d = .error(.importNotFound, "cannot read the interface `\(path)`", at: range)
-      }
-      diagnostics.append(d.note("imported as `\(name.name)` by \(file.path)"))
-      // Still a type, so its uses report nothing more.
-      interfaces[name.name] = nil
+      // Reported where the interface is wrong; its name still checks as anything after.
+      diagnostics.append(error.diagnostic.note("imported as `\(name.name)` by \(file.path)"))
       brokenInterfaces.insert(name.name)
     }
   }

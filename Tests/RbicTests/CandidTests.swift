@@ -65,6 +65,18 @@ import Testing
     }
   }
 
+  /// A missing interface file is one located diagnostic at the import, and the name it would
+  /// have given reports nothing more.
+  @Test func aMissingInterfaceIsReportedAtItsImport() throws {
+    let dir = try CLI.temporaryDirectory()
+    let source = "runbook \"m\" version 1\nimport \"nowhere.did\" as Api\nlet c: Api = \(Harness.userService.text)\nprint c.cycles\n"
+    let program = Engine(registry: .standard).compile(
+      source: Array(source.utf8), path: dir + "/m.rb.ic", options: .init(projectDirectory: dir))
+    let errors = program.diagnostics.filter { $0.severity == .error }
+    #expect(errors.map(\.code) == [.importNotFound], "\(errors.map(\.message))")
+    #expect(errors.first?.message == "cannot read the interface `nowhere.did`")
+  }
+
   @Test func everyCandidDiagnosticIsExercised() {
     #expect(Set(Self.rejections.values.map(\.0)) == DiagnosticCode.candid)
   }
@@ -316,7 +328,7 @@ import Testing
       let r = engine.run(program, backend: sim, options: options)
       #expect(r.steps.first?.outcome == .ok, "\(mode) \(readOnly): the query ran")
       if mode == .plan {
-        #expect(r.steps.last?.outcome == .wouldChange || r.steps.last?.outcome == .skipped)
+        #expect(r.steps.last?.outcome == .wouldChange, "the update is shown, not sent")
         #expect(r.exitCode == 0)
       } else {
         #expect(r.exitCode == 4, "--read-only refuses the update")
