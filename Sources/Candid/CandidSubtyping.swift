@@ -57,7 +57,8 @@ public final class CandidSubtyping {
       }
       return true
     default:
-      return ra == rb && !isComposite(ra)
+      // Primitives: the same type. (Composites of different kinds never are: `ra`, `rb` are resolved.)
+      return ra == rb && CandidType.primitives.values.contains(ra)
     }
   }
 
@@ -90,12 +91,5 @@ public final class CandidSubtyping {
       guard isSubtype(f.results[i], r) else { return false }
     }
     return true
-  }
-
-  private func isComposite(_ t: CandidType) -> Bool {
-    switch t {
-    case .opt, .vec, .record, .variant, .function, .service, .named: true
-    default: false
-    }
   }
 }

@@ -85,18 +85,18 @@ public struct CanisterIDsFile: Sendable {
       scanner.at = other.close
       throw scanner.error("`\(name)` is not an object of ids, so `\(key)` cannot be added to it")
     }
-    let quotedID = Self.quote(id)
+    let quotedID = ValueFormat.jsonQuote(id)
     if let entry = entries.last(where: { $0.name == name && $0.isObject }) {
       if let pair = entry.pairs.last(where: { $0.key == key }) {
         return splice(pair.valueRange, quotedID)
       }
       let inner = indentation(of: entry.pairs.first?.valueRange.lowerBound, fallback: depthIndent(2))
       return insert(
-        "\(Self.quote(key)): \(quotedID)", before: entry.close, afterLast: entry.pairs.last?.valueRange.upperBound,
+        "\(ValueFormat.jsonQuote(key)): \(quotedID)", before: entry.close, afterLast: entry.pairs.last?.valueRange.upperBound,
         indent: inner, closingIndent: depthIndent(1))
     }
     let outer = depthIndent(1)
-    let member = "\(Self.quote(name)): {\n\(outer)\(outer)\(Self.quote(key)): \(quotedID)\n\(outer)}"
+    let member = "\(ValueFormat.jsonQuote(name)): {\n\(outer)\(outer)\(ValueFormat.jsonQuote(key)): \(quotedID)\n\(outer)}"
     return insert(member, before: close, afterLast: entries.last?.end, indent: outer, closingIndent: "")
   }
 
@@ -145,8 +145,6 @@ public struct CanisterIDsFile: Sendable {
     while open > 0, bytes[open] != UInt8(ascii: "{") { open -= 1 }
     return splice((open + 1)..<close, "\n\(indent)\(member)\n\(closingIndent)")
   }
-
-  static func quote(_ s: String) -> String { ValueFormat.jsonQuote(s) }
 
   /// A JSON reader that keeps byte offsets and reports line and column.
   struct Scanner {
