@@ -185,7 +185,10 @@ enum LifecycleBuiltins {
   ) throws(RuntimeError) -> T {
     switch try context.perform(effect, body) {
     case .done(let value):
-      context.changed(summary?(value) ?? effect.description)
+      context.changed(
+        Change(
+          summary?(value) ?? effect.description, canister: effect.canisters.first, action: effect.operation,
+          amount: effect.cycles > 0 ? effect.cycles : nil))
       return value
     case .failed(let error): throw .backend(error)
     case .unknown(let message):
@@ -224,6 +227,7 @@ enum LifecycleBuiltins {
     let id = try act(context, effect, { "created canister \($0.text)\(context.isPlan ? " (its id predicted)" : "")" }) {
       (b) throws(BackendError) in try b.createCanister(cycles: amount, controllers: controllers)
     }
+    context.noteCreated(id)
     return .principal(id)
   }
 
@@ -253,7 +257,7 @@ enum LifecycleBuiltins {
         throw .message(.environment, "cannot write `\(path)`: \(error)")
       }
     }
-    if written != nil { context.changed(effect.description) }
+    if written != nil { context.changed(Change(effect.description, action: effect.operation)) }
     return .void
   }
 }

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// An effect: anything that reaches outside the interpreter (DESIGN §3, "one effect pipeline").
 /// Builtins and actions — standard or a host's — describe the effect and hand its body to
 /// `BuiltinContext.perform`; the pipeline applies the gates, reserves cycles, takes the locks,
@@ -69,4 +71,12 @@ public enum ActionResult: Sendable, Equatable {
   case notApplicable(String)
   /// It acted but its outcome is unknown: the ensure re-reads the state before anything else.
   case unknown(String)
+}
+
+/// The effects one action performed, in order (an action may send, then start).
+final class EffectLog: Sendable {
+  private let effects = Mutex<[Effect]>([])
+  func append(_ effect: Effect) { effects.withLock { $0.append(effect) } }
+  /// The cycles they moved.
+  var cycles: Int128 { effects.withLock { $0.reduce(0) { $0 + $1.cycles } } }
 }

@@ -56,6 +56,31 @@ package final class EffectPipeline: Sendable {
   /// `canister_ids.json` entries this run wrote (or, in `plan`, would have written): later reads
   /// see them, though the project files were read before.
   package let writtenCanisterIDs = Mutex<[String: [String: String]]>([:])
+  // What the run saw and did, for a saved plan (and, applying one, what it is checked against).
+  /// The first read of each canister before any effect touched it.
+  private let observedStates = Mutex<[Principal: CanisterState]>([:])
+  private let touched = Mutex<Set<Principal>>([])
+  /// Every effect on canisters that passed the gates, in order (in `plan`, the intended ones).
+  private let performedEffects = Mutex<[Effect]>([])
+  private let createdCanisters = Mutex<[Principal]>([])
+  /// Local effects shown and not run (`plan`, `--read-only`).
+  private let withheldLocal = Mutex<[String]>([])
+
+  /// What this run observed and intended, in the order it happened.
+  package var record: RunRecord {
+    RunRecord(
+      observed: observedStates.withLock { $0.values.sorted { $0.id < $1.id } },
+      effects: performedEffects.withLock { $0 }, created: createdCanisters.withLock { $0 },
+      withheld: withheldLocal.withLock { $0 })
+  }
+
+  /// A canister this run created (in `plan`, the predicted one).
+  package func noteCreated(_ canister: Principal) {
+    createdCanisters.withLock { $0.append(canister) }
+    touched.withLock { _ = $0.insert(canister) }
+    options.approval?.noteCreated(canister)
+  }
+
   /// Set when a journal line could not be written: no mutation may follow.
   private let journalBroken = Atomic<Bool>(false)
 
@@ -125,6 +150,9 @@ package final class EffectPipeline: Sendable {
     do {
       let s = try backend.status(canister)
       cache.withLock { $0[canister] = (s, Self.now()) }
+      if !touched.withLock({ $0.contains(canister) }) {
+        observedStates.withLock { if $0[canister] == nil { $0[canister] = s } }
+      }
       journal(
         .read,
         [
@@ -179,6 +207,13 @@ package final class EffectPipeline: Sendable {
     if options.mode == .run, options.readOnly {
       throw .message(.refused, "refused by --read-only: \(effect.description)")
     }
+    if options.mode == .run, let approval = options.approval,
+      let why = approval.admit(effect, current: { p in cache.withLock { $0[p]?.state } })
+    {
+      throw .message(
+        .refused,
+        "refused: \(why): the run went another way than the plan; nothing more is done (make a new plan)")
+    }
     if options.mode == .run { try settlePending(effect, label: label) }
     if let total = budget.reserve(effect.cycles) {
       throw .message(
@@ -197,6 +232,8 @@ package final class EffectPipeline: Sendable {
     if network == "ic" || effect.alwaysConfirm {
       try confirm("\(effect.description) on \(network)?", label: label, mutation: true, always: effect.alwaysConfirm)
     }
+    touched.withLock { $0.formUnion(effect.canisters) }
+    performedEffects.withLock { $0.append(effect) }
     if isPlan, !effect.predictable {
       say("  ~ would \(effect.description)", label: label)
       keep()
@@ -263,6 +300,7 @@ package final class EffectPipeline: Sendable {
   package func allowsLocal(_ effect: Effect, label: String?) -> Bool {
     if !(isPlan || options.readOnly) || options.allowLocalEffects { return true }
     say("  ? would \(effect.description) (not run in \(isPlan ? "plan" : "--read-only"))", label: label)
+    withheldLocal.withLock { $0.append(effect.description) }
     journal(
       .withheld,
       [

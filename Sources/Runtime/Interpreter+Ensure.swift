@@ -87,6 +87,7 @@ extension Interpreter {
     var reasons: [String] = []
     for (action, slots) in zip(contract.actions, arguments) {
       let result: ActionResult
+      let performed = EffectLog()
       switch action.callee {
       case .registered(let name):
         guard let signature = registry.actions[name], let body = signature.body else {
@@ -106,7 +107,7 @@ extension Interpreter {
           wanted: wanted, value: positional == 1 ? slots.first ?? nil : nil, labeled: labeled,
           isPlan: options.mode == .plan)
         do {
-          result = try body(request, builtinContext(ctx))
+          result = try body(request, builtinContext(ctx, performed: performed))
         } catch {
           throw .failed(located(error, at: action.range))
         }
@@ -162,7 +163,11 @@ extension Interpreter {
         ?? "\(conditionText) via \(description)"
       if ok {
         check("ensure " + conditionText, true, &ctx)
-        recordChange(change, &ctx)
+        let moved = performed.cycles
+        recordChange(
+          Change(
+            change, canister: canister, property: contract.target?.property.rawValue, before: before, after: after,
+            action: action.name, amount: moved > 0 ? moved : nil), &ctx)
         journal(
           .ensure,
           [

@@ -43,6 +43,7 @@ extension Interpreter {
     do {
       try bindParams()
       let principal = (try? backend.identityPrincipal())?.text
+      result.principal = principal
       journal(
         .runStart,
         [
@@ -51,6 +52,7 @@ extension Interpreter {
           ("mode", ValueFormat.jsonQuote(options.mode.rawValue)), ("network", ValueFormat.jsonQuote(network)),
           ("backend", ValueFormat.jsonQuote(backend.name)), ("identity", ValueFormat.jsonQuote(backend.identityName)),
           ("principal", principal.map(ValueFormat.jsonQuote) ?? "null"),
+          ("plan", options.approval.map { ValueFormat.jsonQuote($0.id) } ?? "null"),
           (
             "params",
             "{"
@@ -87,6 +89,7 @@ extension Interpreter {
     if let failure = result.failure {
       result.failure = RuntimeError(failure.kind, pipeline.redactor.scrub(failure.diagnostic))
     }
+    result.record = pipeline.record
     let recap = result.recap
     journal(
       .runEnd,
@@ -252,12 +255,13 @@ extension Interpreter {
     records.withLock { $0[step].checks.append(StepRecord.Check(text: text, passed: passed)) }
   }
 
-  func recordChange(_ change: String, _ ctx: inout Context) { recordChange(change, step: ctx.step, label: ctx.label) }
+  func recordChange(_ change: Change, _ ctx: inout Context) { recordChange(change, step: ctx.step, label: ctx.label) }
 
-  func recordChange(_ change: String, step: Int?, label: String?) {
-    let change = pipeline.redactor.scrub(EffectPipeline.labelled(change, label))
+  func recordChange(_ change: Change, step: Int?, label: String?) {
+    var change = change
+    change.text = pipeline.redactor.scrub(EffectPipeline.labelled(change.text, label))
     if let step { records.withLock { $0[step].changes.append(change) } }
-    pipeline.say("  \(options.mode == .plan ? "~" : "✓") \(change)", label: nil)
+    pipeline.say("  \(options.mode == .plan ? "~" : "✓") \(change.text)", label: nil)
   }
 
   /// Why what follows a withheld local effect is not run: `depends on `run …`, which plan does
@@ -499,6 +503,7 @@ extension Interpreter {
     }
     let started = Date()
     let outcome: EffectOutcome<String>
+    let transfer = CyclesTransfer.find(method: method.name, values)
     if let (f, _) = signature, f.isQuery {
       shown = shown.replacingOccurrences(of: "call ", with: "query ", options: .anchored)
       do {
@@ -507,7 +512,6 @@ extension Interpreter {
         outcome = .failed(error)
       }
     } else {
-      let transfer = CyclesTransfer.find(method: method.name, values)
       let effect = Effect(
         "call", target: .canisters([canister] + (transfer?.recipient.map { [$0] } ?? [])), description: shown,
         cycles: transfer?.amount ?? 0, predictable: false)
@@ -521,7 +525,7 @@ extension Interpreter {
     }
     switch outcome {
     case .withheld:
-      recordChange(shown, &ctx)
+      recordChange(Change(shown, canister: canister, action: "call", amount: transfer?.amount), &ctx)
       return .unknown(shown)
     case .done(let answer):
       // A reply to a call that carried a secret may echo it, or something made from it.
@@ -536,7 +540,7 @@ extension Interpreter {
       if shown.hasPrefix("query ") {
         say("  · \(shown) → \(reply)", ctx)
       } else {
-        recordChange("\(shown) → \(reply)", &ctx)
+        recordChange(Change("\(shown) → \(reply)", canister: canister, action: "call", amount: transfer?.amount), &ctx)
       }
       // Only an interface known when checked gives the reply a type; otherwise it is its text.
       guard let (f, env) = checked else { return .text(answer) }

@@ -484,7 +484,7 @@ final class Interpreter: @unchecked Sendable {
   }
 
   /// What builtins and actions may use: the pipeline, with the branch's locks and item.
-  func builtinContext(_ ctx: Context) -> BuiltinContext {
+  func builtinContext(_ ctx: Context, performed: EffectLog? = nil) -> BuiltinContext {
     BuiltinContext(
       pipeline: pipeline,
       project: { [weak self, directory = options.projectDirectory] in
@@ -492,7 +492,7 @@ final class Interpreter: @unchecked Sendable {
       }, held: ctx.held, label: ctx.label,
       changed: { [weak self, step = ctx.step, label = ctx.label] change in
         self?.recordChange(change, step: step, label: label)
-      })
+      }, performed: performed)
   }
 
   func callFunction(_ index: Int, _ arguments: [Value], _ ctx: inout Context, at range: SourceRange) throws(Unwind)

@@ -82,17 +82,20 @@ public struct BuiltinContext: Sendable {
   let held: Set<Principal>
   let label: String?
   /// Records a change in the calling step (its outcome becomes `changed`) and shows it.
-  public let changed: @Sendable (String) -> Void
+  public let changed: @Sendable (Change) -> Void
+  /// Every effect performed through this context (an ensure sums what its action moved).
+  let performed: EffectLog?
 
   init(
     pipeline: EffectPipeline, project: @escaping @Sendable () -> ProjectFiles, held: Set<Principal>,
-    label: String?, changed: @escaping @Sendable (String) -> Void = { _ in }
+    label: String?, changed: @escaping @Sendable (Change) -> Void = { _ in }, performed: EffectLog? = nil
   ) {
     self.pipeline = pipeline
     self.project = project
     self.held = held
     self.label = label
     self.changed = changed
+    self.performed = performed
   }
 
   /// A read through the backend (no effect: nothing changes), its failure as a runtime error.
@@ -133,6 +136,10 @@ public struct BuiltinContext: Sendable {
     pipeline.writtenCanisterIDs.withLock { $0[name, default: [:]][key] = id.text }
   }
 
+  /// Tells the run a canister was created (in `plan`, its predicted id): a saved plan matches
+  /// the canisters it predicted with the ones a run under it creates.
+  public func noteCreated(_ canister: Principal) { pipeline.noteCreated(canister) }
+
   /// The identity's cycles-ledger balance.
   public func cyclesBalance() throws(RuntimeError) -> Int128 {
     do { return try pipeline.backend.cyclesBalance() } catch { throw .backend(error) }
@@ -142,7 +149,9 @@ public struct BuiltinContext: Sendable {
   public func perform<T: Sendable>(_ effect: Effect, _ body: (Backend) throws(BackendError) -> T)
     throws(RuntimeError) -> EffectOutcome<T>
   {
-    try pipeline.perform(effect, held: held, label: label, body)
+    let outcome = try pipeline.perform(effect, held: held, label: label, body)
+    if case .failed = outcome {} else { performed?.append(effect) }
+    return outcome
   }
 
   /// A local effect (`run`, `http_get`, a file write): `body` runs unless the effect is withheld

@@ -16,8 +16,11 @@ struct ExecutionOptions: ParsableArguments {
   @Option(help: "The identity to act as, overriding `use identity`.")
   var identity: String?
 
-  @Option(help: "Backend: sim (the built-in simulated IC), icp or dfx (on PATH), or auto (icp if installed, else dfx).")
-  var backend: String = "sim"
+  @Option(
+    help:
+      "Backend: sim (the built-in simulated IC, the default), icp or dfx (on PATH), or auto (icp if installed, else dfx)."
+  )
+  var backend: BackendChoice?
 
   @Option(help: "Seconds before an external tool call is stopped (its outcome is then unknown).")
   var timeout: Double = 120
@@ -131,34 +134,73 @@ extension ExecutionOptions {
   }
 }
 
+enum BackendChoice: String, ExpressibleByArgument, CaseIterable {
+  case sim, icp, dfx, auto
+}
+
 /// `rbic run FILE`: apply.
 struct RunCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "run", abstract: "Run a runbook (check first, then apply).")
+    commandName: "run", abstract: "Run a runbook (check first, then apply).",
+    discussion:
+      "With --plan PLAN (made by `rbic plan FILE --out PLAN`), apply exactly that plan: it is refused (exit 4, nothing changed) when the runbook, its params or the state of a canister it observed differ now, and the run stops at any effect the plan does not hold."
+  )
 
-  @ArgumentParser.Argument(help: "The runbook (*.rb.ic).")
-  var file: String
+  @ArgumentParser.Argument(help: "The runbook (*.rb.ic); with --plan, the plan's own runbook when left out.")
+  var file: String?
+
+  @Option(help: "A saved plan to apply exactly (see `rbic plan --out`).")
+  var plan: String?
 
   @OptionGroup var options: ExecutionOptions
 
-  func run() throws { throw ExitCode(Execution.perform(file: file, options: options, mode: .run)) }
+  func validate() throws {
+    if file == nil, plan == nil { throw ValidationError("give the runbook to run, or --plan PLAN") }
+    if plan != nil, !options.params.isEmpty {
+      throw ValidationError("a saved plan carries its params; leave out --param (make a new plan to change them)")
+    }
+  }
+
+  func run() throws {
+    if let plan {
+      throw ExitCode(Execution.apply(plan: plan, file: file, options: options))
+    }
+    throw ExitCode(Execution.perform(file: file ?? "", options: options, mode: .run))
+  }
 }
 
 /// `rbic plan FILE`: what `run` would do; changes nothing.
 struct PlanCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "plan", abstract: "Show what `run` would change, changing nothing.")
+    commandName: "plan", abstract: "Show what `run` would change, changing nothing.",
+    discussion:
+      "Exit codes with --exit-code: 0 nothing to change, \(Execution.changesPending) changes pending; 1, 2, 3, 4 and 130 as for run."
+  )
 
   @ArgumentParser.Argument(help: "The runbook (*.rb.ic).")
   var file: String
 
+  @Option(help: "Save the plan to this file, for review and `rbic run --plan`.")
+  var out: String?
+
+  @Flag(help: "Exit \(Execution.changesPending) when the plan has changes (0 when it has none).")
+  var exitCode = false
+
   @OptionGroup var options: ExecutionOptions
 
-  func run() throws { throw ExitCode(Execution.perform(file: file, options: options, mode: .plan)) }
+  func run() throws {
+    throw ExitCode(Execution.perform(file: file, options: options, mode: .plan, out: out, detailedExit: exitCode))
+  }
 }
 
 enum Execution {
-  static func perform(file: String, options: ExecutionOptions, mode: RunOptions.Mode) -> Int32 {
+  /// `rbic plan --exit-code` when the plan has changes: not 1–4 or 130, which mean other things.
+  static let changesPending: Int32 = 5
+
+  static func perform(
+    file: String, options: ExecutionOptions, mode: RunOptions.Mode, out planPath: String? = nil,
+    detailedExit: Bool = false, applying saved: (plan: SavedPlan, id: String)? = nil
+  ) -> Int32 {
     let engine = Engine(registry: .standard)
     let program: CheckedProgram
     do {
@@ -174,6 +216,7 @@ enum Execution {
       return 2
     }
     guard var run = options.runOptions(mode: mode) else { return 2 }
+    if let saved { run.params = saved.plan.params }
 
     // `--network` overrides `use network`, so it is validated against the same project files.
     if let network = options.network {
@@ -195,6 +238,32 @@ enum Execution {
       return 3
     }
     let identity = backend.identityName
+    let backendName = (options.backend ?? .sim).rawValue
+
+    // Applying a saved plan: plan again, quietly, and refuse when anything it depends on differs.
+    if let saved {
+      var quiet = run
+      quiet.mode = .plan
+      quiet.print = { _ in }
+      quiet.progress = { _ in }
+      quiet.journal = nil
+      let fresh = engine.run(program, backend: backend, options: quiet)
+      let now = SavedPlan(
+        program: program, result: fresh, file: file, params: run.params,
+        network: options.network ?? program.network ?? "local", identity: identity, backend: backendName)
+      var reasons = saved.plan.differences(from: now)
+      if let failure = fresh.failure, fresh.exitCode != 0 {
+        reasons.append("planning again fails: \(failure.diagnostic.message)")
+      }
+      guard reasons.isEmpty else {
+        Terminal.writeError(
+          "error: the plan \(saved.id) is stale; nothing was changed. Since it was made (\(saved.plan.created)):\n"
+            + reasons.map { "  - \(TerminalText.escaped($0))\n" }.joined()
+            + "  make a new plan (`rbic plan \(file) --out PLAN`), review it, and apply that\n")
+        return 4
+      }
+      run.approval = PlanApproval(plan: saved.plan, id: saved.id)
+    }
 
     let json = options.format == .json
     let out: @Sendable (String) -> Void
@@ -261,8 +330,67 @@ enum Execution {
       }
     }
     report(result, mode: mode, out: out)
-    if json { Terminal.writeOut(jsonSummary(result) + "\n") }
+    var savedID: String?
+    if let planPath {
+      if result.exitCode == 0 {
+        let plan = SavedPlan(
+          program: program, result: result, file: file, params: run.params, network: network, identity: identity,
+          backend: backendName)
+        let data = plan.encoded()
+        do {
+          try FileWriting.replace(planPath, with: data)
+          savedID = SavedPlan.id(of: data)
+          out(
+            "Saved plan \(savedID ?? "") to \(planPath): \(plan.changeCount) change\(plan.changeCount == 1 ? "" : "s"); apply exactly it with `rbic run --plan \(planPath)`"
+          )
+        } catch {
+          Terminal.writeError("error: cannot write the plan `\(planPath)`: \(error)\n")
+          exitCode = 3
+        }
+      } else {
+        Terminal.writeError("error: no plan saved: the plan did not complete (exit \(result.exitCode))\n")
+      }
+    }
+    if let approval = run.approval, result.exitCode == 0, !approval.unapplied.isEmpty {
+      out(
+        "Note: the plan's \(approval.unapplied.map { "\"\($0.description)\"" }.joined(separator: ", ")) was not needed: the canisters already matched the runbook"
+      )
+    }
+    if json { Terminal.writeOut(jsonSummary(result, plan: savedID ?? saved?.id) + "\n") }
+    if detailedExit, exitCode == 0, !result.steps.allSatisfy({ $0.changes.isEmpty }) || !result.record.effects.isEmpty {
+      return changesPending
+    }
     return exitCode
+  }
+
+  /// `rbic run --plan PLAN [FILE]`: the plan's runbook, params, network, identity and backend
+  /// (an option that names others makes the plan stale), checked against the state now.
+  static func apply(plan path: String, file: String?, options: ExecutionOptions) -> Int32 {
+    let plan: SavedPlan
+    let data: Data
+    do throws(SavedPlan.Failure) {
+      guard let bytes = FileManager.default.contents(atPath: path) else { throw .unreadable(path) }
+      data = bytes
+      plan = try SavedPlan.decode(bytes, path: path)
+    } catch {
+      Terminal.writeError("error: \(error)\n")
+      return 2
+    }
+    if let file, file != plan.file {
+      Terminal.writeError("error: the plan `\(path)` is for `\(plan.file)`, not `\(file)`\n")
+      return 2
+    }
+    var options = options
+    options.network = options.network ?? plan.network
+    options.identity = options.identity ?? plan.identity
+    if options.backend == nil {
+      guard let backend = BackendChoice(rawValue: plan.backend) else {
+        Terminal.writeError("error: the plan `\(path)` names an unknown backend `\(plan.backend)`\n")
+        return 2
+      }
+      options.backend = backend
+    }
+    return perform(file: plan.file, options: options, mode: .run, applying: (plan, SavedPlan.id(of: data)))
   }
 
   /// The backend the options name: the simulated IC (default), or `icp` on PATH (`icp`, or `auto`
@@ -271,8 +399,8 @@ enum Execution {
   static func makeBackend(
     _ options: ExecutionOptions, identity: String?, network: String?, writesState: Bool = false
   ) -> (Backend, SimulatedIC?)? {
-    switch options.backend {
-    case "sim":
+    switch options.backend ?? .sim {
+    case .sim:
       var state = SimulatedIC.demoWorld
       // A run that writes the state holds its lock from before it reads it until it exits, so two
       // runs on one file never lose each other's updates.
@@ -292,16 +420,16 @@ enum Execution {
         }
       }
       return (sim, sim)
-    case "icp", "dfx", "auto":
+    case .icp, .dfx, .auto:
       let net = options.network ?? network ?? "local"
       // auto with both tools installed: icp first, dfx for what icp lacks.
-      let both = options.backend == "auto" && ToolRunner.locate("icp") != nil && ToolRunner.locate("dfx") != nil
+      let both = options.backend == .auto && ToolRunner.locate("icp") != nil && ToolRunner.locate("dfx") != nil
       let tools: [ToolBackend.Tool] =
         both
         ? [.icp, .dfx]
         : [
-          options.backend == "auto"
-            ? (ToolRunner.locate("icp") != nil ? .icp : .dfx) : (options.backend == "icp" ? .icp : .dfx)
+          options.backend == .auto
+            ? (ToolRunner.locate("icp") != nil ? .icp : .dfx) : (options.backend == .icp ? .icp : .dfx)
         ]
       var backends: [ToolBackend] = []
       for tool in tools {
@@ -341,11 +469,6 @@ enum Execution {
         return nil
       }
       return (FallbackBackend(primary: backends[0], secondary: backends[1]), nil)
-    default:
-      Terminal.writeError(
-        "error: backend `\(options.backend)` is not available in this build (sim and icp are; the dfx driver is not built yet)\n"
-      )
-      return nil
     }
   }
 
@@ -360,7 +483,7 @@ enum Execution {
           : "Plan: \(changes.count) change\(changes.count == 1 ? "" : "s"):")
       for step in result.steps where !step.changes.isEmpty {
         out("  \(step.title)")
-        for c in step.changes { out("    ~ \(c)") }
+        for c in step.changes { out("    ~ \(c.text)") }
       }
     }
     let checks = result.steps.flatMap { s in s.checks.map { (s.title, $0) } }
@@ -378,13 +501,19 @@ enum Execution {
         + (result.journalPath.map { " — journal \($0)" } ?? ""))
   }
 
-  static func jsonSummary(_ result: RunResult) -> String {
+  /// The run or plan as one JSON object: each step's outcome, why it was skipped, its changes as
+  /// data (`Change.json`) and its warnings.
+  static func jsonSummary(_ result: RunResult, plan: String? = nil) -> String {
     let recap = result.recap
     let steps = result.steps.map { s in
-      "{\"title\":\(jsonString(s.title)),\"outcome\":\(jsonString(s.outcome.rawValue)),\"changes\":[\(s.changes.map(jsonString).joined(separator: ","))],\"warnings\":[\(s.warnings.map(jsonString).joined(separator: ","))]}"
+      "{\"title\":\(jsonString(s.title)),\"outcome\":\(jsonString(s.outcome.rawValue)),"
+        + "\"reason\":\((s.skipReason ?? s.failure).map(jsonString) ?? "null"),"
+        + "\"changes\":[\(s.changes.map { $0.json(step: s.title) }.joined(separator: ","))],"
+        + "\"warnings\":[\(s.warnings.map(jsonString).joined(separator: ","))]}"
     }
     return
       "{\"runbook\":\(jsonString(result.runbook)),\"version\":\(result.version),\"mode\":\(jsonString(result.mode.rawValue)),"
+      + "\"plan\":\(plan.map(jsonString) ?? "null"),"
       + "\"steps\":[\(steps.joined(separator: ","))],"
       + "\"recap\":{\"ok\":\(recap.ok),\"changed\":\(recap.changed),\"skipped\":\(recap.skipped),\"failed\":\(recap.failed)},"
       + "\"exit\":\(result.exitCode),\"journal\":\(result.journalPath.map(jsonString) ?? "null"),"

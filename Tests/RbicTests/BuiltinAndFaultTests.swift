@@ -151,7 +151,7 @@ final class LoopbackServer: @unchecked Sendable {
     let r = Harness.run(topUp, state: state)
     #expect(r.result.exitCode == 0)
     #expect(r.output.contains { $0.contains("wallet cannot apply: rejected with IC0503: trapped") })
-    #expect(r.result.steps[0].changes.first?.contains("via top_up") == true)
+    #expect(r.result.steps[0].changes.first?.text.contains("via top_up") == true)
   }
 
   @Test func garbledOutputAndToolExitAreEnvironmentErrors() {

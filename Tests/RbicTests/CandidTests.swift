@@ -222,7 +222,7 @@ import Testing
       }
       """)
     #expect(r.exitCode == 0, "\(r.failure?.diagnostic.message ?? "")")
-    let changes = r.steps.first?.changes ?? []
+    let changes = r.steps.first?.changes.map(\.text) ?? []
     #expect(changes.contains { $0.hasSuffix("→ (7 : nat8)") }, "\(changes)")
     // Sent as the tools print it: over 80 columns, broken over lines.
     #expect(

@@ -115,7 +115,7 @@ import Testing
       source, state: Harness.world { $0.canisters[Self.user]?.status = .stopped }, registry: registry)
     #expect(r.result.exitCode == 0)
     #expect(calls.value.load(ordering: .relaxed) == 1)
-    #expect(r.result.steps[0].changes == ["status: stopped → running via start (CHG-7)"])
+    #expect(r.result.steps[0].changes.map(\.text) == ["status: stopped → running via start (CHG-7)"])
     #expect(r.state.status == .running)
   }
 

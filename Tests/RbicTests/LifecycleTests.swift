@@ -420,10 +420,10 @@ import Testing
     case .noProductionCanister:
       #expect(outcomes[0] == .changed && prod != Harness.userService.text, "created")
       #expect(ids["user_service"]?["ic"] == "mwutv-4iaaa-aaaac-behda-cai", "the other entries kept")
-      #expect(first.result.steps[2].changes.first?.contains("via install ") == true, "a fresh install")
-    case .emptyModule: #expect(first.result.steps[2].changes.first?.contains("via install ") == true)
+      #expect(first.result.steps[2].changes.first?.text.contains("via install ") == true, "a fresh install")
+    case .emptyModule: #expect(first.result.steps[2].changes.first?.text.contains("via install ") == true)
     case .currentModule: #expect(outcomes[2] == .ok)
-    case .outdatedModule: #expect(first.result.steps[2].changes.first?.contains("via upgrade ") == true)
+    case .outdatedModule: #expect(first.result.steps[2].changes.first?.text.contains("via upgrade ") == true)
     }
     if start != .noProductionCanister { #expect(outcomes[0] == .skipped) }
     let again = try Self.activate(start, byName: byName, state: first.sim.snapshot, dir: dir).0

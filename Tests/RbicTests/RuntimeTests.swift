@@ -84,7 +84,7 @@ enum Harness {
     let state = Harness.world { $0.canisters[Harness.userService.text]?.module_hash = nil }
     let run = Harness.run(Harness.activation, state: state, params: Harness.activationParams)
     #expect(run.result.exitCode == 0)
-    #expect(run.result.steps[2].changes.first?.contains("via install ") == true)
+    #expect(run.result.steps[2].changes.first?.text.contains("via install ") == true)
     #expect(Harness.verified(run.state))
   }
 
@@ -119,14 +119,14 @@ enum Harness {
     let run = Harness.run(Harness.activation, state: state, params: Harness.activationParams)
     #expect(run.result.exitCode == 0)
     #expect(run.result.steps[3].warnings.contains { $0.contains("`wallet` reported success") })
-    #expect(run.result.steps[3].changes.first?.contains("via top_up") == true)
+    #expect(run.result.steps[3].changes.first?.text.contains("via top_up") == true)
   }
 
   @Test func poorWalletFallsBackToTopUp() {
     let state = Harness.world { $0.canisters["wdhec-2yaaa-aaaao-a6dgq-cai"]?.cycles = "100000000000" }
     let run = Harness.run(Harness.activation, state: state, params: Harness.activationParams)
     #expect(run.result.exitCode == 0)
-    #expect(run.result.steps[3].changes.first?.contains("via top_up") == true)
+    #expect(run.result.steps[3].changes.first?.text.contains("via top_up") == true)
     #expect(run.output.contains { $0.contains("wallet cannot apply") && $0.contains("holds 100B") })
     #expect(Harness.verified(run.state))
   }
@@ -161,7 +161,7 @@ enum Harness {
     #expect(run.result.steps.map(\.outcome) == [.skipped, .skipped, .wouldChange, .wouldChange, .wouldChange, .skipped, .ok, .ok])
     #expect(run.sim.snapshot == before, "plan never mutates the backend")
     #expect(
-      run.result.steps[3].changes == [
+      run.result.steps[3].changes.map(\.text) == [
         "cycles: 38.8B → 1.01T via wallet wdhec-2yaaa-aaaao-a6dgq-cai (would send 971.2B)"
       ])
   }
@@ -401,7 +401,7 @@ enum Harness {
     let r = Harness.run(source, state: state, registry: registry)
     #expect(r.result.exitCode == 0, "\(r.result.failure?.diagnostic.message ?? "")")
     #expect(r.result.steps.first?.title == "Back up for INC-42")
-    #expect(r.result.steps.first?.changes == ["status: stopped → running via restart (6iu47-dyaaa-aaaaf-qgeza-cai)"])
+    #expect(r.result.steps.first?.changes.map(\.text) == ["status: stopped → running via restart (6iu47-dyaaa-aaaaf-qgeza-cai)"])
     #expect(r.state.status == .running)
   }
 }

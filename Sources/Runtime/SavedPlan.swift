@@ -1,0 +1,373 @@
+import Foundation
+import Synchronization
+
+/// A saved plan (`rbic plan FILE --out PLAN`): what a reviewer approves, and what
+/// `rbic run --plan PLAN` applies exactly.
+///
+/// It records the inputs (the runbook's files by sha256, the params, network, identity and its
+/// principal, the backend), the state each canister was observed in before anything touched it,
+/// and the intent: every effect on canisters (operation, canisters, cycles), the changes per step,
+/// and the local effects the plan did not run. Applying it re-plans first and refuses (exit 4,
+/// nothing changed) when the inputs, an observed state or the intended effects differ; while it
+/// runs, the effect pipeline admits only effects the plan holds (`PlanApproval`).
+///
+/// One difference is tolerated, because it is how canisters live: a canister's cycles may have
+/// fallen since the plan (it burns them) by at most 1% (the margin rbic's top-ups add), and an
+/// effect's amount may then be larger than planned by what its canisters burnt since.
+public struct SavedPlan: Codable, Sendable, Equatable {
+  /// The file format; a newer rbic reads older formats, an older one refuses newer.
+  public static let currentFormat = 1
+
+  public var format: Int
+  public var runbook: String
+  public var version: Int64
+  /// The main runbook, as given to `rbic plan`.
+  public var file: String
+  /// Every file the program was read from (the main runbook, its imports, Candid interfaces).
+  public var sources: [Source]
+  /// `--param` values as given (secrets cannot be params; any secret the run saw is redacted).
+  public var params: [String: String]
+  public var network: String
+  public var identity: String
+  public var principal: String?
+  public var backend: String
+  /// When the plan was made (ISO 8601, UTC).
+  public var created: String
+  public var observed: [Observed]
+  public var effects: [PlannedEffect]
+  /// Canisters the plan created (their ids predicted): the run's real ids take their place.
+  public var createdCanisters: [String]
+  /// Local effects (`run`, `http_get`, file writes) the plan showed and did not run.
+  public var withheld: [String]
+  public var steps: [Step]
+
+  public struct Source: Codable, Sendable, Equatable {
+    public var path: String
+    public var sha256: String
+  }
+
+  /// A canister as the plan first read it. Consumption figures (memory, idle burn, reserved
+  /// cycles) move on their own and are not compared; what the run would do with them is.
+  public struct Observed: Codable, Sendable, Equatable {
+    public var canister: String
+    public var status: String
+    /// Decimal (cycles do not fit a JSON number exactly everywhere).
+    public var cycles: String
+    public var hash: String?
+    public var controllers: [String]
+    public var freezingThreshold: Int64
+    public var memoryAllocation: Int64
+    public var reservedCyclesLimit: String
+    public var logVisibility: String
+
+    public init(_ s: CanisterState) {
+      canister = s.id.text
+      status = s.status.rawValue
+      cycles = "\(s.cycles)"
+      hash = s.moduleHash.map(ValueFormat.hex)
+      controllers = s.controllers.map(\.text).sorted()
+      freezingThreshold = s.freezingThreshold
+      memoryAllocation = s.memoryAllocation
+      reservedCyclesLimit = "\(s.reservedCyclesLimit)"
+      logVisibility = s.logVisibility.rawValue
+    }
+
+    var cyclesValue: Int128 { Int128(cycles) ?? 0 }
+  }
+
+  public struct PlannedEffect: Codable, Sendable, Equatable {
+    public var operation: String
+    public var canisters: [String]
+    /// Cycles it moves, decimal ("0" for none).
+    public var amount: String
+    public var description: String
+
+    public init(_ e: Effect) {
+      operation = e.operation
+      canisters = e.canisters.map(\.text)
+      amount = "\(e.cycles)"
+      description = e.description
+    }
+
+    var amountValue: Int128 { Int128(amount) ?? 0 }
+  }
+
+  public struct Step: Codable, Sendable, Equatable {
+    public var title: String
+    public var outcome: String
+    public var reason: String?
+    public var changes: [PlannedChange]
+  }
+
+  public struct PlannedChange: Codable, Sendable, Equatable {
+    public var text: String
+    public var canister: String?
+    public var property: String?
+    /// The values' exact JSON (`38800000000`, `"0x9ef2…"` in full).
+    public var before: String?
+    public var after: String?
+    public var action: String?
+    public var amount: String?
+
+    public init(_ c: Change) {
+      text = c.text
+      canister = c.canister?.text
+      property = c.property
+      before = c.before.map(ValueFormat.json)
+      after = c.after.map(ValueFormat.json)
+      action = c.action
+      amount = c.amount.map { "\($0)" }
+    }
+  }
+
+  /// The number of changes the plan holds.
+  public var changeCount: Int { steps.reduce(0) { $0 + $1.changes.count } }
+
+  // MARK: - Files
+
+  public enum Failure: Error, CustomStringConvertible {
+    case unreadable(String)
+    case malformed(String, String)
+    case newerFormat(String, Int)
+    public var description: String {
+      switch self {
+      case .unreadable(let p): "cannot read the plan `\(p)`"
+      case .malformed(let p, let why): "`\(p)` is not an rbic plan (\(why))"
+      case .newerFormat(let p, let f):
+        "`\(p)` is a plan of format \(f), newer than this rbic reads (\(SavedPlan.currentFormat)); use the rbic that made it"
+      }
+    }
+  }
+
+  public static func load(path: String) throws(Failure) -> SavedPlan {
+    guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(path) }
+    return try decode(data, path: path)
+  }
+
+  public static func decode(_ data: Data, path: String) throws(Failure) -> SavedPlan {
+    struct Header: Decodable { var format: Int }
+    let decoder = JSONDecoder()
+    decoder.keyDecodingStrategy = .convertFromSnakeCase
+    let header: Header
+    do { header = try decoder.decode(Header.self, from: data) } catch {
+      throw .malformed(path, "no `format` field")
+    }
+    guard header.format <= currentFormat else { throw .newerFormat(path, header.format) }
+    do { return try decoder.decode(SavedPlan.self, from: data) } catch {
+      throw .malformed(path, Self.reason(error))
+    }
+  }
+
+  /// A decoding error as one line: which field, what was wrong.
+  static func reason(_ error: Error) -> String {
+    guard let e = error as? DecodingError else { return "\(error)" }
+    func path(_ c: DecodingError.Context) -> String {
+      c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+    }
+    switch e {
+    case .keyNotFound(let key, let c): return "missing `\(path(c)).\(key.stringValue)`"
+    case .typeMismatch(_, let c), .valueNotFound(_, let c): return "`\(path(c))`: \(c.debugDescription)"
+    case .dataCorrupted(let c): return c.codingPath.isEmpty ? "not JSON" : "`\(path(c))`: \(c.debugDescription)"
+    @unknown default: return "\(error)"
+    }
+  }
+
+  /// Pretty JSON, keys sorted, so a plan reads and diffs well in review.
+  public func encoded() -> Data {
+    let encoder = JSONEncoder()
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    return ((try? encoder.encode(self)) ?? Data("{}".utf8)) + Data("\n".utf8)
+  }
+
+  /// A short id for the plan: the first 12 hex digits of its file's sha256.
+  public static func id(of data: Data) -> String {
+    String(ValueFormat.hex(Hashing.sha256(Array(data))).dropFirst(2).prefix(12))
+  }
+
+  // MARK: - Staleness
+
+  /// Why a fresh plan of the same runbook no longer matches this one; empty when it still does.
+  /// Inputs first (the runbook, params, network, identity), then each observed canister, then the
+  /// intended effects.
+  public func differences(from now: SavedPlan) -> [String] {
+    var out: [String] = []
+    let before = Dictionary(sources.map { ($0.path, $0.sha256) }, uniquingKeysWith: { a, _ in a })
+    let after = Dictionary(now.sources.map { ($0.path, $0.sha256) }, uniquingKeysWith: { a, _ in a })
+    for path in Set(before.keys).union(after.keys).sorted() where before[path] != after[path] {
+      out.append(
+        before[path] == nil
+          ? "`\(path)` is read now and was not when planned"
+          : after[path] == nil ? "`\(path)` is no longer read" : "`\(path)` changed since the plan")
+    }
+    if params != now.params {
+      for name in Set(params.keys).union(now.params.keys).sorted() where params[name] != now.params[name] {
+        out.append("param `\(name)` was \(params[name].map { "`\($0)`" } ?? "not given"), is \(now.params[name].map { "`\($0)`" } ?? "not given") now")
+      }
+    }
+    for (what, a, b) in [("network", network, now.network), ("identity", identity, now.identity), ("backend", backend, now.backend)]
+    where a != b {
+      out.append("the plan was made for \(what) `\(a)`; this run is on `\(b)`")
+    }
+    if principal != now.principal {
+      out.append(
+        "identity `\(identity)` was principal \(principal ?? "?") when planned, is \(now.principal ?? "?") now")
+    }
+    out += observedDifferences(now.observed)
+    out += effectDifferences(now)
+    return out
+  }
+
+  private func observedDifferences(_ now: [Observed]) -> [String] {
+    var out: [String] = []
+    let current = Dictionary(now.map { ($0.canister, $0) }, uniquingKeysWith: { a, _ in a })
+    for then in observed {
+      guard let n = current[then.canister] else {
+        out.append("\(then.canister) was read by the plan and is not now (the runbook took another path)")
+        continue
+      }
+      let c = then.canister
+      if let why = Self.cyclesDrift(then.cyclesValue, n.cyclesValue) { out.append("\(c): \(why)") }
+      let fields: [(String, String, String)] = [
+        ("status", then.status, n.status), ("module hash", then.hash ?? "none", n.hash ?? "none"),
+        ("controllers", then.controllers.joined(separator: ", "), n.controllers.joined(separator: ", ")),
+        ("freezing threshold", "\(then.freezingThreshold) s", "\(n.freezingThreshold) s"),
+        ("memory allocation", "\(then.memoryAllocation)", "\(n.memoryAllocation)"),
+        ("reserved cycles limit", then.reservedCyclesLimit, n.reservedCyclesLimit),
+        ("log visibility", then.logVisibility, n.logVisibility),
+      ]
+      for (name, a, b) in fields where a != b { out.append("\(c): \(name) was \(a), is \(b) now") }
+    }
+    let known = Set(observed.map(\.canister))
+    for n in now where !known.contains(n.canister) {
+      out.append("\(n.canister) is read now and was not when planned (the runbook takes another path)")
+    }
+    return out
+  }
+
+  /// nil when `now` is `then` or what burning explains: lower by at most 1%.
+  package static func cyclesDrift(_ then: Int128, _ now: Int128) -> String? {
+    if now == then { return nil }
+    if now > then {
+      return "cycles rose from \(ValueFormat.grouped(then)) to \(ValueFormat.grouped(now)) (someone topped it up)"
+    }
+    if then - now <= then / 100 { return nil }
+    return
+      "cycles fell from \(ValueFormat.grouped(then)) to \(ValueFormat.grouped(now)), more than the 1% burning explains"
+  }
+
+  private func effectDifferences(_ now: SavedPlan) -> [String] {
+    let planned = effects.map { e in (e, e.canisters.map { normal($0, createdCanisters) }) }
+    var remaining = now.effects.map { e in (e, e.canisters.map { normal($0, now.createdCanisters) }) }
+    var out: [String] = []
+    for (e, canisters) in planned {
+      guard
+        let i = remaining.firstIndex(where: { r in
+          r.0.operation == e.operation && r.1 == canisters
+            && Self.admissible(r.0.amountValue, planned: e.amountValue, drift: e.amountValue / 100)
+        })
+      else {
+        out.append("the plan would \(e.description); it would not now")
+        continue
+      }
+      remaining.remove(at: i)
+    }
+    for (e, _) in remaining { out.append("it would now \(e.description), which the plan did not") }
+    return out
+  }
+
+  /// A created canister's place in the order of creation stands for its (predicted) id.
+  private func normal(_ canister: String, _ created: [String]) -> String {
+    created.firstIndex(of: canister).map { "created#\($0)" } ?? canister
+  }
+
+  /// An amount matches the planned one when equal, or larger by no more than `drift` (what the
+  /// canisters burnt since).
+  package static func admissible(_ amount: Int128, planned: Int128, drift: Int128) -> Bool {
+    amount >= planned && amount - planned <= max(0, drift)
+  }
+}
+
+/// Applying a saved plan: the effect pipeline asks `admit` before every effect on canisters, so a
+/// run under a plan does exactly what the plan holds, or stops (exit 4) at the first effect it
+/// does not. Canisters the plan created are matched, in order, with the ones this run creates.
+public final class PlanApproval: Sendable {
+  public let plan: SavedPlan
+  /// The plan file's id (`SavedPlan.id(of:)`), journaled with the run.
+  public let id: String
+  private let remaining: Mutex<[SavedPlan.PlannedEffect]>
+  private let created = Mutex<[Principal]>([])
+  private let observed: [String: SavedPlan.Observed]
+
+  public init(plan: SavedPlan, id: String) {
+    self.plan = plan
+    self.id = id
+    remaining = Mutex(plan.effects)
+    observed = Dictionary(plan.observed.map { ($0.canister, $0) }, uniquingKeysWith: { a, _ in a })
+  }
+
+  /// nil when the plan holds `effect` (it is then used up), else why not. `current` gives the
+  /// run's latest read of a canister, for what it burnt since the plan.
+  func admit(_ effect: Effect, current: (Principal) -> CanisterState?) -> String? {
+    let createdNow = created.withLock { $0 }
+    let canisters = effect.canisters.map { p -> String in
+      createdNow.firstIndex(of: p).flatMap { i in i < plan.createdCanisters.count ? plan.createdCanisters[i] : nil }
+        ?? p.text
+    }
+    var drift: Int128 = 0
+    for p in effect.canisters {
+      guard let then = observed[p.text], let now = current(p) else { continue }
+      let burnt = then.cyclesValue - now.cycles
+      if burnt > 0, burnt <= then.cyclesValue / 100 { drift += burnt }
+    }
+    return remaining.withLock { list -> String? in
+      guard
+        let i = list.firstIndex(where: {
+          $0.operation == effect.operation && $0.canisters == canisters
+            && SavedPlan.admissible(effect.cycles, planned: $0.amountValue, drift: drift)
+        })
+      else {
+        return "\(effect.description) is not in the plan \(id)"
+      }
+      list.remove(at: i)
+      return nil
+    }
+  }
+
+  /// A canister this run created: it stands for the plan's next predicted one.
+  func noteCreated(_ canister: Principal) { created.withLock { $0.append(canister) } }
+
+  /// Effects the plan holds that the run has not done (a run that stopped early).
+  public var unapplied: [SavedPlan.PlannedEffect] { remaining.withLock { $0 } }
+}
+
+extension SavedPlan {
+  /// The plan a `plan`-mode run of `program` made.
+  public init(
+    program: CheckedProgram, result: RunResult, file: String, params: [String: String], network: String,
+    identity: String, backend: String, created: Date = Date()
+  ) {
+    format = SavedPlan.currentFormat
+    runbook = result.runbook
+    version = result.version
+    self.file = file
+    sources = program.files.files.map {
+      Source(path: $0.path, sha256: String(ValueFormat.hex(Hashing.sha256($0.bytes)).dropFirst(2)))
+    }
+    self.params = params
+    self.network = network
+    self.identity = identity
+    principal = result.principal
+    self.backend = backend
+    self.created = ISO8601DateFormatter().string(from: created)
+    observed = result.record.observed.map(Observed.init)
+    effects = result.record.effects.map(PlannedEffect.init)
+    createdCanisters = result.record.created.map(\.text)
+    withheld = result.record.withheld
+    steps = result.steps.map { s in
+      Step(
+        title: s.title, outcome: s.outcome.rawValue, reason: s.skipReason ?? s.failure,
+        changes: s.changes.map(PlannedChange.init))
+    }
+  }
+}
