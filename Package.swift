@@ -48,7 +48,7 @@ let package = Package(
       name: "RbicBuiltins",
       dependencies: [
         "RbicRuntime", "RbicLexer", "RbicCandid", "RbicDiagnostics", .product(name: "Crypto", package: "swift-crypto"),
-        .product(name: "Subprocess", package: "swift-subprocess"),
+        .product(name: "Subprocess", package: "swift-subprocess"), .product(name: "Yams", package: "Yams"),
         .product(name: "SystemPackage", package: "swift-system"),
       ],
       path: "Sources/Builtins"),
@@ -67,7 +67,7 @@ let package = Package(
       name: "RbicTests",
       dependencies: [
         "RbicBuiltins", "RbicRuntime", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics", "rbic",
-        "rbic-test-double",
+        "rbic-test-double", .product(name: "Yams", package: "Yams"),
       ],
       path: "Tests/RbicTests",
       exclude: ["Corpus", "Candid"]),

@@ -189,6 +189,9 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
 
   public var snapshot: State { lock.withLock { state } }
 
+  /// Injects more faults (a test's later run).
+  public func addFaults(_ faults: [Fault]) { lock.withLock { state.faults = (state.faults ?? []) + faults } }
+
   // MARK: - Files
 
   /// A state file that does not say exactly what it means.

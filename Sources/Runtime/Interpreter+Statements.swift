@@ -719,7 +719,7 @@ package enum ParamParser {
       return .list(out)
     case .bool: return text == "true" ? .bool(true) : text == "false" ? .bool(false) : nil
     case .status: return CanisterStatus(rawValue: text).map(Value.status)
-    case .principal, .canister, .wallet: return Principal(text: text).map(Value.principal)
+    case .principal, .canister, .wallet, .service: return Principal(text: text).map(Value.principal)
     default: break
     }
     var files = SourceFiles()

@@ -154,12 +154,12 @@ public struct SavedPlan: Codable, Sendable, Equatable {
     }
     guard header.format <= currentFormat else { throw .newerFormat(path, header.format) }
     do { return try decoder.decode(SavedPlan.self, from: data) } catch {
-      throw .malformed(path, Self.reason(error))
+      throw .malformed(path, Self.reasonText(error))
     }
   }
 
   /// A decoding error as one line: which field, what was wrong.
-  static func reason(_ error: Error) -> String {
+  package static func reasonText(_ error: Error) -> String {
     guard let e = error as? DecodingError else { return "\(error)" }
     func path(_ c: DecodingError.Context) -> String {
       c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()

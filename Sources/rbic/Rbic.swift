@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import RbicBuiltins
+import RbicRuntime
 
 /// The `rbic` command: a thin layer over the `Rbic` libraries.
 ///
@@ -11,10 +13,14 @@ struct Rbic: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "rbic",
     abstract: "A typed runbook language for Internet Computer operations.",
+    discussion: """
+      The reference: `rbic help builtins` and `rbic help actions` (generated from the registry), and       docs/language.md. Shell completion: `rbic --generate-completion-script bash|zsh|fish`.
+      Exit codes: 0 success; 1 the runbook failed (or `fmt --check` found unformatted files); 2 a static       error or bad usage; 3 an environment or tool error; 4 refused by a safety gate (or a stale saved       plan); 5 `plan --exit-code` with changes pending; 130 interrupted.
+      """,
     version: "rbic \(Rbic.version)",
     subcommands: [
       CheckCommand.self, FormatCommand.self, RunCommand.self, PlanCommand.self, ReportCommand.self, DocCommand.self,
-      DiffCommand.self, ReplCommand.self, CandidCommand.self,
+      DiffCommand.self, ReplCommand.self, CandidCommand.self, TestCommand.self,
     ])
 
   /// The release, printed by `rbic --version`.
@@ -24,6 +30,13 @@ struct Rbic: ParsableCommand {
     // A reader that goes away (`| head`) must not kill a run mid-mutation: writes then fail and
     // are dropped (`Terminal`), while the run and its journal complete.
     signal(SIGPIPE, SIG_IGN)
+    // `rbic help builtins|actions`: the reference, from the registry (argument parser's own
+    // `help` covers the commands).
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    if arguments.count == 2, arguments[0] == "help", let topic = Reference.Topic(rawValue: arguments[1]) {
+      Terminal.writeOut(Reference.markdown(topic, registry: .standard))
+      Foundation.exit(0)
+    }
     do {
       var command = try parseAsRoot()
       try command.run()

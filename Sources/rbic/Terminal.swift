@@ -10,6 +10,10 @@ enum Terminal {
     isTTY(STDERR_FILENO) && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
   }
 
+  static var colorsOnStdout: Bool {
+    isTTY(STDOUT_FILENO) && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+  }
+
   /// Writes to standard error. A closed pipe or a full disk never stops the program (SIGPIPE is
   /// ignored, see `Rbic.main`): the text is dropped, and the run and its journal go on.
   static func writeError(_ text: String) { write(STDERR_FILENO, text) }
