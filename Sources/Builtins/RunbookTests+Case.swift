@@ -131,7 +131,9 @@ struct Case {
       return nil
     }
     do { return try JSONDecoder().decode([SimulatedIC.Fault].self, from: data) } catch {
-      issue(node, "a fault is { operation, kind[, canister, times, code, message, delay_ms] }: \(SavedPlan.reasonText(error))")
+      issue(
+        node,
+        "a fault is { operation, kind[, canister, times, code, message, delay_ms] }: \(SavedPlan.reasonText(error))")
       return nil
     }
   }
@@ -201,7 +203,8 @@ struct Case {
     options.progress = { lines.add($0) }
     do {
       options.journal = try Journal(
-        directory: (scratch as NSString).appendingPathComponent(".rbic/runs"), runbook: program.main.header?.name ?? "runbook")
+        directory: (scratch as NSString).appendingPathComponent(".rbic/runs"),
+        runbook: program.main.header?.name ?? "runbook")
     } catch {
       issue(nil, "cannot create a journal: \(error)")
       return nil
@@ -242,14 +245,20 @@ struct Case {
           continue
         }
         if value.text.flatMap({ Int($0) }) != have {
-          issue(value, "expected \(key): \(value.text ?? "?"), got \(have) (recap: \(r.changed) changed, \(r.ok) ok, \(r.skipped) skipped, \(r.failed) failed)")
+          issue(
+            value,
+            "expected \(key): \(value.text ?? "?"), got \(have) (recap: \(r.changed) changed, \(r.ok) ok, \(r.skipped) skipped, \(r.failed) failed)"
+          )
         }
       }
     }
     if let steps = expect["steps"] {
       for (title, value) in steps.keys {
         guard let step = result.steps.first(where: { $0.title == title }) else {
-          issue(value, "no step titled \"\(title)\" ran (steps: \(result.steps.map { "\"\($0.title)\"" }.joined(separator: ", ")))")
+          issue(
+            value,
+            "no step titled \"\(title)\" ran (steps: \(result.steps.map { "\"\($0.title)\"" }.joined(separator: ", ")))"
+          )
           continue
         }
         if value.text != step.outcome.rawValue {
@@ -260,7 +269,10 @@ struct Case {
     }
     let warnings = result.steps.flatMap(\.warnings)
     for w in expect["warnings"]?.items ?? [] where !warnings.contains(where: { $0.contains(w.text ?? "\u{0}") }) {
-      issue(w, "no warning contains \"\(w.text ?? "")\" (warnings: \(warnings.isEmpty ? "none" : warnings.joined(separator: "; ")))")
+      issue(
+        w,
+        "no warning contains \"\(w.text ?? "")\" (warnings: \(warnings.isEmpty ? "none" : warnings.joined(separator: "; ")))"
+      )
     }
     for o in expect["output"]?.items ?? [] where !outcome.output.contains(where: { $0.contains(o.text ?? "\u{0}") }) {
       issue(o, "the output has no line containing \"\(o.text ?? "")\"")
@@ -326,7 +338,9 @@ struct Case {
       let literal: Int128? =
         if case .cycles(let c)? = ParamParser.parse(operand, as: .cycles) { c } else { Int128(operand) }
       guard let bound = literal else { return "`\(wanted)`: \(operand) is not an amount or a number" }
-      guard let value = have.flatMap({ Int128($0) }) else { return "expected \(field) \(wanted), got \(have ?? "none")" }
+      guard let value = have.flatMap({ Int128($0) }) else {
+        return "expected \(field) \(wanted), got \(have ?? "none")"
+      }
       let holds =
         switch op {
         case ">=": value >= bound
@@ -359,7 +373,8 @@ struct Case {
         let have = ids[name]?[key]
         switch wanted.text {
         case "*" where have == nil: issue(wanted, "expected an entry \(name).\(key); there is none")
-        case "*": if let have, world.canisters[have] == nil { issue(wanted, "\(name).\(key) is \(have), not a canister") }
+        case "*":
+          if let have, world.canisters[have] == nil { issue(wanted, "\(name).\(key) is \(have), not a canister") }
         case "none" where have != nil: issue(wanted, "expected no entry \(name).\(key); it is \(have ?? "")")
         case "none": break
         case let id?: if have != id { issue(wanted, "expected \(name).\(key) = \(id), got \(have ?? "no entry")") }

@@ -291,9 +291,9 @@ struct TestFile {
     return file
   }
 
-  static func strings(_ node: Located?, _ fail: (Located?, String) -> RunbookTests.FileError) throws(
-    RunbookTests.FileError
-  ) -> [String: String] {
+  static func strings(_ node: Located?, _ fail: (Located?, String) -> RunbookTests.FileError) throws(RunbookTests
+    .FileError) -> [String: String]
+  {
     guard let node else { return [:] }
     guard case .mapping = node.node else { throw fail(node, "a mapping of NAME: VALUE") }
     var out: [String: String] = [:]
@@ -322,9 +322,9 @@ struct TestCase {
   var run: RunSpec
   var then: [RunSpec]
 
-  static func parse(_ node: Located, _ fail: (Located?, String) -> RunbookTests.FileError) throws(
-    RunbookTests.FileError
-  ) -> TestCase {
+  static func parse(_ node: Located, _ fail: (Located?, String) -> RunbookTests.FileError) throws(RunbookTests
+    .FileError) -> TestCase
+  {
     guard let name = node["name"]?.text, !name.isEmpty else { throw fail(node, "a test needs a `name`") }
     var then: [RunSpec] = []
     for t in node["then"]?.items ?? [] { then.append(try RunSpec.parse(t, fail, first: false)) }
@@ -349,9 +349,9 @@ struct RunSpec {
     "cycles_ceiling", "answers", "expect", "then",
   ]
 
-  static func parse(_ node: Located, _ fail: (Located?, String) -> RunbookTests.FileError, first: Bool) throws(
-    RunbookTests.FileError
-  ) -> RunSpec {
+  static func parse(_ node: Located, _ fail: (Located?, String) -> RunbookTests.FileError, first: Bool)
+    throws(RunbookTests.FileError) -> RunSpec
+  {
     for (key, value) in node.keys where !keys.contains(key) || (!first && ["name", "then", "world"].contains(key)) {
       throw fail(value, "unknown key `\(key)` here (a test has: \(keys.sorted().joined(separator: ", ")))")
     }
@@ -376,7 +376,9 @@ struct RunSpec {
         answers?.append(t)
       }
     }
-    if let faults = node["faults"], faults.items == nil { throw fail(faults, "`faults:` is a list of the sim's faults") }
+    if let faults = node["faults"], faults.items == nil {
+      throw fail(faults, "`faults:` is a list of the sim's faults")
+    }
     return RunSpec(
       params: try TestFile.strings(node["params"], fail), world: node["world"], faults: node["faults"],
       canisterIDs: node["canister_ids"], mode: mode, options: options, answers: answers, expect: expect)

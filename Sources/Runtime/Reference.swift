@@ -61,7 +61,9 @@ public enum Reference {
         return "`\(p.rawValue) == \(status)`"
       }
       out += "- Converges: \(converges.joined(separator: ", "))\n"
-      if let p = a.positional { out += "- `\(p.name.uppercased())`: a `\(p.type)`\(a.positionalRequired ? "" : " (optional)")\n" }
+      if let p = a.positional {
+        out += "- `\(p.name.uppercased())`: a `\(p.type)`\(a.positionalRequired ? "" : " (optional)")\n"
+      }
       for l in a.labeled {
         let words = a.words[l.name].map { " — one of " + $0.map { "`\($0)`" }.joined(separator: ", ") } ?? ""
         out += "- `\(l.name) \(l.name.uppercased())`: a `\(l.type)`\(words)\n"

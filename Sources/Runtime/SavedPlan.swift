@@ -202,10 +202,14 @@ public struct SavedPlan: Codable, Sendable, Equatable {
     }
     if params != now.params {
       for name in Set(params.keys).union(now.params.keys).sorted() where params[name] != now.params[name] {
-        out.append("param `\(name)` was \(params[name].map { "`\($0)`" } ?? "not given"), is \(now.params[name].map { "`\($0)`" } ?? "not given") now")
+        out.append(
+          "param `\(name)` was \(params[name].map { "`\($0)`" } ?? "not given"), is \(now.params[name].map { "`\($0)`" } ?? "not given") now"
+        )
       }
     }
-    for (what, a, b) in [("network", network, now.network), ("identity", identity, now.identity), ("backend", backend, now.backend)]
+    for (what, a, b) in [
+      ("network", network, now.network), ("identity", identity, now.identity), ("backend", backend, now.backend),
+    ]
     where a != b {
       out.append("the plan was made for \(what) `\(a)`; this run is on `\(b)`")
     }

@@ -14,7 +14,8 @@ struct TestCommand: ParsableCommand {
   )
 
   @ArgumentParser.Argument(
-    help: "Test files, runbooks (their NAME.test.yaml) or directories (every *.test.yaml below); default: the working directory."
+    help:
+      "Test files, runbooks (their NAME.test.yaml) or directories (every *.test.yaml below); default: the working directory."
   )
   var paths: [String] = []
 
@@ -63,7 +64,8 @@ struct TestCommand: ParsableCommand {
     let cases = results.flatMap(\.cases)
     let failed = cases.filter { !$0.passed }
     let time = String(format: "%.3f", Date().timeIntervalSince(started))
-    let counted = "\(cases.count) test\(cases.count == 1 ? "" : "s") in \(results.count) file\(results.count == 1 ? "" : "s")"
+    let counted =
+      "\(cases.count) test\(cases.count == 1 ? "" : "s") in \(results.count) file\(results.count == 1 ? "" : "s")"
     if failed.isEmpty, !malformed {
       Terminal.writeOut("\(paint("✔", "32")) Test run with \(counted) passed after \(time) seconds.\n")
     } else {

@@ -71,7 +71,8 @@ import Yams
     let steps = try #require(runs["steps"] as? [[String: Any]])
     var scripts = 0
     for step in steps {
-      let body = (step["run"] as? String ?? "") + ((step["env"] as? [String: Any])?.values.map { "\($0)" }.joined() ?? "")
+      let body =
+        (step["run"] as? String ?? "") + ((step["env"] as? [String: Any])?.values.map { "\($0)" }.joined() ?? "")
         + (step["if"] as? String ?? "")
       if step["uses"] == nil { #expect(step["shell"] as? String == "bash", "a run step names its shell") }
       for match in body.matches(of: /\$GITHUB_ACTION_PATH\/([A-Za-z\/._-]+)/) {

@@ -16,7 +16,9 @@ import Testing
       try generated.write(toFile: path, atomically: true, encoding: .utf8)
     }
     let page = try String(contentsOfFile: path, encoding: .utf8)
-    #expect(page == generated, "docs/\(topic.rawValue).md is stale: run `rbic help \(topic.rawValue) > docs/\(topic.rawValue).md`")
+    #expect(
+      page == generated,
+      "docs/\(topic.rawValue).md is stale: run `rbic help \(topic.rawValue) > docs/\(topic.rawValue).md`")
     let registry = Registry.standard
     let names = topic == .builtins ? Array(registry.builtins.keys) : Array(registry.actions.keys)
     for name in names { #expect(page.contains("\n## `\(name)`\n"), "\(name) is on the page") }

@@ -92,6 +92,9 @@ import Testing
       """)
     let r = try CLI.run(["test", "scripts"], in: dir)
     #expect(r.status == 1)
-    #expect(r.stdout.contains(":5:7: the world is not a valid sim state: canisters.6iu47-dyaaa-aaaaf-qgeza-cai.cycles is `lots`"), "\(r.stdout)")
+    #expect(
+      r.stdout.contains(
+        ":5:7: the world is not a valid sim state: canisters.6iu47-dyaaa-aaaaf-qgeza-cai.cycles is `lots`"),
+      "\(r.stdout)")
   }
 }

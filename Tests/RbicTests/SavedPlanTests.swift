@@ -10,7 +10,9 @@ import Testing
   struct Workspace {
     let dir: String
     var state: String { dir + "/state.json" }
-    let params = ["--param", "canister=6iu47-dyaaa-aaaaf-qgeza-cai", "--param", "wasm=demo/user_service_with_metadata.wasm"]
+    let params = [
+      "--param", "canister=6iu47-dyaaa-aaaaf-qgeza-cai", "--param", "wasm=demo/user_service_with_metadata.wasm",
+    ]
 
     init(_ edit: (inout SimulatedIC.State) -> Void = { _ in }) throws {
       dir = try CLI.temporaryDirectory()
@@ -54,7 +56,8 @@ import Testing
     let journal = try #require(
       try FileManager.default.contentsOfDirectory(atPath: w.dir + "/.rbic/runs").first { $0.hasSuffix(".jsonl") })
     let start = try String(contentsOfFile: w.dir + "/.rbic/runs/" + journal, encoding: .utf8)
-    #expect(start.contains("\"plan\":\"\(SavedPlan.id(of: FileManager.default.contents(atPath: w.dir + "/plan.json")!))\""))
+    #expect(
+      start.contains("\"plan\":\"\(SavedPlan.id(of: FileManager.default.contents(atPath: w.dir + "/plan.json")!))\""))
 
     // Now nothing is pending; the old plan is stale, and applying it changes nothing.
     #expect(try w.plan(["--exit-code"]).status == 0)
@@ -160,7 +163,8 @@ import Testing
     }
     #expect(run.result.exitCode == 4)
     #expect(run.result.failure?.diagnostic.message.contains("is not in the plan test-plan") == true)
-    #expect(run.result.failure?.diagnostic.message.contains("send 1T") == true, "\(String(describing: run.result.failure))")
+    #expect(
+      run.result.failure?.diagnostic.message.contains("send 1T") == true, "\(String(describing: run.result.failure))")
     #expect(run.state.moduleHash == Harness.wasmHash, "the approved upgrade before it ran")
     #expect(run.state.cycles < 1_000_000_000_000, "the unapproved send did not")
   }
