@@ -52,17 +52,24 @@ let package = Package(
         .product(name: "SystemPackage", package: "swift-system"),
       ],
       path: "Sources/Builtins"),
+    // `rbic lsp`: the Language Server Protocol over stdio, on Codable.
+    .target(
+      name: "RbicLanguageServer",
+      dependencies: ["RbicBuiltins", "RbicRuntime", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics"],
+      path: "Sources/LanguageServer"),
     .executableTarget(
       name: "rbic",
       dependencies: [
         "RbicBuiltins", "RbicRuntime", "RbicLexer", "RbicDiagnostics", "RbicParser", "RbicCandid", "LineEditor",
+        "RbicLanguageServer",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Sources/rbic"),
     .executableTarget(
       name: "rbic-test-double", dependencies: ["RbicBuiltins", "RbicRuntime", "RbicCandid"], path: "Sources/TestDouble"),
     .executableTarget(
-      name: "rbic-bench", dependencies: ["RbicBuiltins", "RbicRuntime", "RbicCandid"], path: "benchmarks/rbic-bench"),
+      name: "rbic-bench", dependencies: ["RbicBuiltins", "RbicRuntime", "RbicCandid", "RbicLanguageServer"],
+      path: "benchmarks/rbic-bench"),
     .testTarget(
       name: "RbicTests",
       dependencies: [

@@ -114,3 +114,12 @@ extension TokenKind {
     }
   }
 }
+
+extension Keyword {
+  /// What completion offers as keywords: the reserved words and the contextual ones (`version`,
+  /// `network`, `limit`, `failure`, `until`, …).
+  package static let completionWords =
+    Keyword.allCases.map(\.rawValue) + [
+      "version", "network", "identity", "limit", "failure", "wait", "until", "timeout",
+    ]
+}

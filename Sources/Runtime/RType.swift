@@ -1,3 +1,4 @@
+import RbicCandid
 import RbicLexer
 
 /// The static types of the language (DESIGN §2.2).
@@ -136,5 +137,23 @@ public indirect enum RType: Hashable, Sendable, CustomStringConvertible {
     if self == .none { return .optional(other) }
     if other == .none { return .optional(self) }
     return nil
+  }
+}
+
+extension RType {
+  /// What may follow `x.` for a value of this type: a canister's properties (a wallet's `balance`
+  /// too) and, when it speaks a known interface, its methods; a record's fields; `count` of a list
+  /// or a text. The REPL's and the language server's completion.
+  package func members(interfaces: [String: CandidEnvironment]) -> [String] {
+    let properties = CanisterProperty.allCases.filter { $0 != .balance }.map(\.rawValue)
+    switch self {
+    case .wallet: return properties + ["balance"]
+    case .canister: return properties
+    case .service(let name): return properties + (interfaces[name]?.methods.map(\.name) ?? [])
+    case .record(let fields): return fields.map(\.name)
+    case .list, .text: return ["count"]
+    case .optional(let inner): return inner.members(interfaces: interfaces)
+    default: return []
+    }
   }
 }

@@ -233,15 +233,7 @@ package final class ReplSession {
     guard !checked.diagnostics.hasErrors, checked.fragment.count == 1,
       case .expression(let e) = checked.fragment[0].kind, let type = checked.program.types[e.id]
     else { return nil }
-    let properties = CanisterProperty.allCases.filter { $0 != .balance }.map(\.rawValue)
-    switch type {
-    case .wallet: return properties + ["balance"]
-    case .canister: return properties
-    case .service(let name): return properties + (checked.program.interfaces[name]?.methods.map(\.name) ?? [])
-    case .record(let fields): return fields.map(\.name)
-    case .list, .text: return ["count"]
-    default: return []
-    }
+    return type.members(interfaces: checked.program.interfaces)
   }
 
   /// The params a runbook requires (no default, not optional) that the session has no value for,

@@ -277,10 +277,7 @@ struct Repl {
     return 0
   }
 
-  static let keywords =
-    Keyword.allCases.map(\.rawValue) + [
-      "version", "network", "identity", "limit", "failure", "wait", "until", "timeout",
-    ]
+  static let keywords = Keyword.completionWords
   static let meta = [
     ":help", ":type", ":plan", ":read-only", ":load", ":param", ":save", ":journal", ":watch", ":quit",
   ]

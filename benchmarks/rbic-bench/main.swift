@@ -5,16 +5,18 @@
 //     swift run -c release rbic-bench [target-bytes] [runs]
 //     swift run -c release rbic-bench fleet      (100 canisters, 200 ms per call, limit 10)
 //     swift run -c release rbic-bench candid [FILE.did]   (1 MB reply decode; a .did parse)
+//     swift run -c release rbic-bench lsp        (didChange → published diagnostics, 2,000 lines)
 import Foundation
 import RbicBuiltins
 import RbicCandid
 import RbicDiagnostics
+import RbicLanguageServer
 import RbicLexer
 import RbicParser
 import RbicRuntime
 
 var arguments = CommandLine.arguments
-let mode = arguments.count > 1 && ["fleet", "candid"].contains(arguments[1]) ? arguments[1] : "frontend"
+let mode = arguments.count > 1 && ["fleet", "candid", "lsp"].contains(arguments[1]) ? arguments[1] : "frontend"
 if mode != "frontend" { arguments.remove(at: 1) }
 let targetBytes = arguments.count > 1 ? Int(arguments[1]) ?? 1_000_000 : 1_000_000
 let runs = arguments.count > 2 ? Int(arguments[2]) ?? 7 : 7
@@ -194,19 +196,105 @@ func candid(didPath: String?) {
       )
     }
     parts.append(
-      "service : {" + (0..<20).map { "m\($0) : (T\($0)) -> (variant { Ok : T\($0 + 20); Err : text })" }.joined(separator: "; ")
+      "service : {"
+        + (0..<20).map { "m\($0) : (T\($0)) -> (variant { Ok : T\($0 + 20); Err : text })" }.joined(separator: "; ")
         + " }")
     didText = parts.joined(separator: "\n")
   }
   var methods = 0
   let parseTime = measure {
     var files = SourceFiles()
-    methods = (try? CandidEnvironment.parse(didText, path: didPath ?? "generated.did", into: &files))?.methods.count ?? -1
+    methods =
+      (try? CandidEnvironment.parse(didText, path: didPath ?? "generated.did", into: &files))?.methods.count ?? -1
   }
   print(
     String(
       format: "%@: %d bytes, %d methods: parse + check median %.2f ms", didPath ?? "generated ledger-sized .did",
       didText.utf8.count, methods, parseTime * 1000))
+}
+
+/// The language server in this process, over two pipes, driven as an editor drives it: the time
+/// from writing a `didChange` of a 2,000-line runbook to reading its `publishDiagnostics`, next to
+/// the time `Engine.compile` takes on the same text (what the server does in between).
+func lsp() {
+  var source = generate(bytes: 1)
+  while source.split(separator: "\n", omittingEmptySubsequences: false).count < 2000 {
+    source = generate(bytes: source.utf8.count + 2000)
+  }
+  let lineCount = source.split(separator: "\n", omittingEmptySubsequences: false).count
+  var toServer: [Int32] = [0, 0]
+  var fromServer: [Int32] = [0, 0]
+  guard pipe(&toServer) == 0, pipe(&fromServer) == 0 else { return }
+  let (input, output) = (toServer[0], fromServer[1])
+  let thread = Thread { _ = LanguageServer(input: input, output: output, version: "bench").run() }
+  thread.stackSize = 64 << 20
+  thread.start()
+  let writer = MessageWriter(fd: toServer[1])
+  let reader = MessageReader(fd: fromServer[0])
+  func send(_ method: String, _ params: JSONValue, id: Int? = nil) {
+    writer.send(RPCMessage(id: id.map { .number(Double($0)) }, method: method, params: params))
+  }
+  func waitFor(_ method: String?, id: Int? = nil) -> JSONValue? {
+    while case .message(let data) = reader.next() {
+      guard let m = try? JSONDecoder().decode(RPCMessage.self, from: data) else { continue }
+      if let method, m.method == method { return m.params }
+      if let id, m.id?.int == id { return m.result }
+    }
+    return nil
+  }
+  let uri = "file:///tmp/bench.rb.ic"
+  send(
+    "initialize", .object(["processId": .null, "rootUri": .string("file:///tmp"), "capabilities": .object([:])]), id: 1)
+  _ = waitFor(nil, id: 1)
+  send("initialized", .object([:]))
+  send(
+    "textDocument/didOpen",
+    .object([
+      "textDocument": .object([
+        "uri": .string(uri), "languageId": .string("rbic"), "version": .number(1), "text": .string(source),
+      ])
+    ]))
+  _ = waitFor("textDocument/publishDiagnostics")
+  var times: [Double] = []
+  var diagnostics = 0
+  for version in 2..<52 {
+    // Change one threshold literal on line 40 (the first step's), as a keystroke does.
+    let text = version % 2 == 0 ? "101B" : "102B"
+    let started = DispatchTime.now().uptimeNanoseconds
+    send(
+      "textDocument/didChange",
+      .object([
+        "textDocument": .object(["uri": .string(uri), "version": .number(Double(version))]),
+        "contentChanges": .array([
+          .object(["text": .string(source.replacingOccurrences(of: "= 100B", with: "= " + text))])
+        ]),
+      ]))
+    let published = waitFor("textDocument/publishDiagnostics")
+    times.append(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6)
+    if case .array(let list)? = published?["diagnostics"] { diagnostics = list.count }
+  }
+  let engine = Engine(registry: .standard)
+  var compileTimes: [Double] = []
+  for _ in 0..<21 {
+    let started = DispatchTime.now().uptimeNanoseconds
+    _ = engine.compile(source: Array(source.utf8), path: "/tmp/bench.rb.ic", options: .init(projectDirectory: "/tmp"))
+    compileTimes.append(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6)
+  }
+  let sorted = times.sorted()
+  print(
+    String(
+      format:
+        "lsp: %d lines, %d bytes, %d diagnostics: didChange → publishDiagnostics median %.2f ms, p90 %.2f ms, max %.2f ms (50 changes); Engine.compile alone median %.2f ms",
+      lineCount, source.utf8.count, diagnostics, median(times), sorted[sorted.count * 9 / 10], sorted.last ?? 0,
+      median(compileTimes)))
+  send("shutdown", .null, id: 2)
+  _ = waitFor(nil, id: 2)
+  send("exit", .null)
+}
+
+if mode == "lsp" {
+  lsp()
+  exit(0)
 }
 
 if mode == "candid" {
