@@ -198,7 +198,7 @@ extension Interpreter {
       let m = ValueFormat.display(try eval(message, &ctx))
       throw .failed(failure(.failed, m, at: stmt.range))
     case .print(let e):
-      pipeline.print(ValueFormat.display(try eval(e, &ctx), fullHashes: true), label: ctx.label)
+      pipeline.print(ValueFormat.display(try eval(e, &ctx), exact: true), label: ctx.label)
     case .if(let condition, let then, let otherwise):
       if try holds(condition, &ctx) {
         try execute(then, &ctx)

@@ -273,7 +273,7 @@ final class Interpreter: @unchecked Sendable {
             secret = true
             text += s.reveal
           } else {
-            text += ValueFormat.display(v)
+            text += ValueFormat.display(v, exact: true)
           }
         }
       }

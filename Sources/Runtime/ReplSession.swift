@@ -154,7 +154,7 @@ package final class ReplSession {
     if let value = outcome.value, case .expression(let e) = checked.fragment[0].kind {
       let type = checked.program.types[e.id] ?? .error
       if type != .void, !type.isError {
-        reply.value = "\(TerminalText.escaped(ValueFormat.display(value, fullHashes: true))) : \(type)"
+        reply.value = "\(TerminalText.escaped(ValueFormat.display(value, exact: true))) : \(type)"
         // `_` is the last value, as in ic-repl (an unknown one, from plan, is not kept).
         if !value.isUnknown {
           var registry = engine.registry

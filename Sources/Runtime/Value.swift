@@ -66,13 +66,21 @@ public enum Value: Hashable, Sendable {
 
 /// How values read to operators (`1.024T`, `0x9e32…4533`) and exactly (journal, JSON).
 public enum ValueFormat {
-  /// `1.024T`, `38.8B`, `961.2B`, `500`: the largest suffix, up to three decimals.
-  public static func cycles(_ v: Int128) -> String {
+  /// `1.024T`, `38.8B`, `961.2B`, `500`: the largest suffix, up to three decimals (for progress
+  /// lines). `exact`: every digit that is there (`38.812345678B`), still a valid rbic literal.
+  public static func cycles(_ v: Int128, exact: Bool = false) -> String {
     let negative = v < 0
     let magnitude = v.magnitude  // UInt128: no overflow for Int128.min
     let units: [(UInt128, String)] = [(1_000_000_000_000, "T"), (1_000_000_000, "B"), (1_000_000, "M"), (1_000, "K")]
     for (size, suffix) in units where magnitude >= size {
       let whole = magnitude / size
+      if exact {
+        var fraction = String(magnitude % size)
+        let digits = String(size).count - 1
+        fraction = String(repeating: "0", count: max(0, digits - fraction.count)) + fraction
+        while fraction.last == "0" { fraction.removeLast() }
+        return (negative ? "-" : "") + "\(whole)" + (fraction.isEmpty ? "" : "." + fraction) + suffix
+      }
       let thousandths = (magnitude % size) * 1000 / size
       var text = "\(whole)"
       if thousandths > 0 {
@@ -168,23 +176,24 @@ public enum ValueFormat {
   }
 
   /// For people: units, abbreviated hashes; secrets never.
-  /// `fullHashes`: a hash in full (what `print` and a REPL value show, so it can be compared with
-  /// `sha256sum`); otherwise abbreviated (`0x9e32…4533`, in change lines and recaps).
-  public static func display(_ v: Value, fullHashes: Bool = false) -> String {
+  /// `exact`: a hash in full and cycles to the last digit (what `print`, string interpolation and
+  /// a REPL value show, so a hash can be compared with `sha256sum`); otherwise abbreviated
+  /// (`0x9ef26765…98e9f7`, `38.812B`, in progress and change lines, whose journal entries are exact).
+  public static func display(_ v: Value, exact: Bool = false) -> String {
     func inner(_ v: Value) -> String {
       if case .text(let t) = v { return "\"\(t)\"" }
-      return display(v, fullHashes: fullHashes)
+      return display(v, exact: exact)
     }
     return switch v {
     case .bool(let b): "\(b)"
     case .int(let i): "\(i)"
     case .text(let t): t
-    case .cycles(let c): cycles(c)
+    case .cycles(let c): cycles(c, exact: exact)
     case .icp(let e): icp(e)
     case .duration(let d): duration(d)
     case .bytes(let b): bytesText(b)
     case .principal(let p): p.text
-    case .hash(let h): fullHashes ? hex(h) : shortHash(h)
+    case .hash(let h): exact ? hex(h) : shortHash(h)
     case .path(let p): p
     case .status(let s): s.rawValue
     case .secret: "<secret>"

@@ -442,3 +442,27 @@ enum Harness {
     #expect(text.contains("\"event\":\"run_end\""))
   }
 }
+
+/// Exact values where exactness matters: `print` and string interpolation show hashes in full
+/// and cycles to the last digit; progress lines abbreviate.
+@Suite struct ExactValueTests {
+  @Test func printAndInterpolationAreExact() {
+    let r = Harness.run(
+      """
+      runbook "exact" version 1
+      let amount: cycles = 38_812_345_678
+      let h = 0x9ef26765a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5ae98e9f7
+      print amount
+      print "balance {amount}, module {h}"
+      print 1T + 500B
+      """)
+    #expect(r.result.exitCode == 0)
+    #expect(r.output.contains("38.812345678B"), "\(r.output)")
+    #expect(
+      r.output.contains("balance 38.812345678B, module 0x9ef26765a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5ae98e9f7"))
+    #expect(r.output.contains("1.5T"))
+    #expect(ValueFormat.cycles(38_812_345_678) == "38.812B", "progress lines abbreviate")
+    #expect(ValueFormat.cycles(1_000_000_000_001, exact: true) == "1.000000000001T")
+    #expect(ValueFormat.cycles(-2_500, exact: true) == "-2.5K")
+  }
+}
