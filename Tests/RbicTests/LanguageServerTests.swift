@@ -122,6 +122,15 @@ struct LSPTimeout: Error {}
     return try client.diagnostics(for: uri(path))
   }
 
+  /// The line (from 0) of the first line containing `marker`, and `needle`'s column on it in
+  /// UTF-16 units.
+  static func find(_ needle: String, onLineWith marker: String, in text: String) throws -> (Int, Int) {
+    let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    let n = try #require(lines.firstIndex { $0.contains(marker) })
+    let found = try #require(lines[n].range(of: needle))
+    return (n, lines[n].utf16.distance(from: lines[n].startIndex, to: found.lowerBound))
+  }
+
   static func at(_ path: String, _ line: Int, _ character: Int) -> [String: Any] {
     ["textDocument": ["uri": uri(path)], "position": ["line": line, "character": character]]
   }
@@ -141,7 +150,7 @@ struct LSPTimeout: Error {}
 
     // Replace `wallet wdhec-…` with `install "demo/user_service_with_metadata.wasm"`, as an editor sends it.
     let line = text.split(separator: "\n")[2]
-    let start = line.distance(from: line.startIndex, to: line.range(of: "wallet")!.lowerBound)
+    let (_, start) = try Self.find("wallet", onLineWith: "via wallet", in: text)
     try client.notify(
       "textDocument/didChange",
       [
@@ -162,10 +171,8 @@ struct LSPTimeout: Error {}
     let path = dir + "/scripts/canister-prod-activation.rb.ic"
     let text = try String(contentsOfFile: path, encoding: .utf8)
     _ = try Self.open(client, path, text)
-    let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     func hover(_ needle: String, in lineMatching: String, offset: Int = 0) throws -> String {
-      let n = try #require(lines.firstIndex { $0.contains(lineMatching) })
-      let column = lines[n].utf16.distance(from: lines[n].startIndex, to: lines[n].range(of: needle)!.lowerBound)
+      let (n, column) = try Self.find(needle, onLineWith: lineMatching, in: text)
       let reply = try client.request("textDocument/hover", Self.at(path, n, column + offset))
       return ((reply["result"] as? [String: Any])?["contents"] as? [String: Any])?["value"] as? String ?? ""
     }
@@ -211,8 +218,7 @@ struct LSPTimeout: Error {}
     let text = try String(contentsOfFile: path, encoding: .utf8)
     _ = try Self.open(client, path, text)
     let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-    let n = try #require(lines.firstIndex { $0.contains("[ci] + founders") })
-    let column = lines[n].utf16.distance(from: lines[n].startIndex, to: lines[n].range(of: "founders")!.lowerBound)
+    let (n, column) = try Self.find("founders", onLineWith: "[ci] + founders", in: text)
     let definition = try #require(
       try client.request("textDocument/definition", Self.at(path, n, column + 2))["result"] as? [String: Any])
     #expect((definition["uri"] as? String)?.hasSuffix("scripts/lib/fleet.rb.ic") == true, "\(definition)")

@@ -68,7 +68,8 @@ enum Harness {
     let first = Harness.run(Harness.activation, params: Harness.activationParams)
     #expect(first.result.exitCode == 0, "\(first.result.failure?.diagnostic.message ?? "")")
     #expect(Harness.verified(first.state))
-    #expect(first.result.steps.map(\.outcome) == [.skipped, .skipped, .changed, .changed, .changed, .skipped, .ok, .ok])
+    #expect(
+      first.result.steps.map(\.outcome) == [.skipped, .skipped, .changed, .changed, .changed, .skipped, .ok, .ok])
     let wallet = try! first.sim.status(Principal(text: "wdhec-2yaaa-aaaao-a6dgq-cai")!)
     #expect(
       wallet.cycles == 11_165_000_000_000 - (1_000_000_000_000 - 38_800_000_000 + 10_000_000_000),
@@ -158,7 +159,10 @@ enum Harness {
     let before = SimulatedIC.demoWorld
     let run = Harness.run(Harness.activation, params: Harness.activationParams, mode: .plan)
     #expect(run.result.exitCode == 0)
-    #expect(run.result.steps.map(\.outcome) == [.skipped, .skipped, .wouldChange, .wouldChange, .wouldChange, .skipped, .ok, .ok])
+    #expect(
+      run.result.steps.map(\.outcome) == [
+        .skipped, .skipped, .wouldChange, .wouldChange, .wouldChange, .skipped, .ok, .ok,
+      ])
     #expect(run.sim.snapshot == before, "plan never mutates the backend")
     #expect(
       run.result.steps[3].changes.map(\.text) == [
@@ -284,7 +288,9 @@ enum Harness {
   }
 
   @Test func missingParamIsAUsageErrorBeforeAnythingRuns() {
-    let r = Harness.run("runbook \"p\" version 1\nparam canister: canister\nstep \"s\" on canister {\n  require cycles > 0\n}\n", params: [:])
+    let r = Harness.run(
+      "runbook \"p\" version 1\nparam canister: canister\nstep \"s\" on canister {\n  require cycles > 0\n}\n",
+      params: [:])
     #expect(r.result.exitCode == 2)
     #expect(r.result.failure!.diagnostic.message.contains("missing required param `canister`"))
     #expect(r.result.steps.isEmpty)
@@ -401,7 +407,10 @@ enum Harness {
     let r = Harness.run(source, state: state, registry: registry)
     #expect(r.result.exitCode == 0, "\(r.result.failure?.diagnostic.message ?? "")")
     #expect(r.result.steps.first?.title == "Back up for INC-42")
-    #expect(r.result.steps.first?.changes.map(\.text) == ["status: stopped → running via restart (6iu47-dyaaa-aaaaf-qgeza-cai)"])
+    #expect(
+      r.result.steps.first?.changes.map(\.text) == [
+        "status: stopped → running via restart (6iu47-dyaaa-aaaaf-qgeza-cai)"
+      ])
     #expect(r.state.status == .running)
   }
 }
@@ -459,7 +468,8 @@ enum Harness {
     #expect(r.result.exitCode == 0)
     #expect(r.output.contains("38.812345678B"), "\(r.output)")
     #expect(
-      r.output.contains("balance 38.812345678B, module 0x9ef26765a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5ae98e9f7"))
+      r.output.contains(
+        "balance 38.812345678B, module 0x9ef26765a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5ae98e9f7"))
     #expect(r.output.contains("1.5T"))
     #expect(ValueFormat.cycles(38_812_345_678) == "38.812B", "progress lines abbreviate")
     #expect(ValueFormat.cycles(1_000_000_000_001, exact: true) == "1.000000000001T")
