@@ -21,6 +21,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     // WasmParser only: a module's custom sections (`candid:service` metadata).
     .package(url: "https://github.com/swiftwasm/WasmKit", from: "0.4.2"),
+    // `rbic mcp`, and its tests' client.
+    .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
   ],
   targets: [
     .target(name: "RbicDiagnostics", path: "Sources/Diagnostics"),
@@ -61,7 +63,7 @@ let package = Package(
       name: "rbic",
       dependencies: [
         "RbicBuiltins", "RbicRuntime", "RbicLexer", "RbicDiagnostics", "RbicParser", "RbicCandid", "LineEditor",
-        "RbicLanguageServer",
+        "RbicLanguageServer", .product(name: "MCP", package: "swift-sdk"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Sources/rbic"),
@@ -74,7 +76,8 @@ let package = Package(
       name: "RbicTests",
       dependencies: [
         "RbicBuiltins", "RbicRuntime", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics", "rbic",
-        "rbic-test-double", .product(name: "Yams", package: "Yams"),
+        "rbic-test-double", .product(name: "Yams", package: "Yams"), .product(name: "MCP", package: "swift-sdk"),
+        .product(name: "SystemPackage", package: "swift-system"),
       ],
       path: "Tests/RbicTests",
       exclude: ["Corpus", "Candid"]),

@@ -54,6 +54,14 @@ extension Interpreter {
           ("principal", principal.map(ValueFormat.jsonQuote) ?? "null"),
           ("plan", options.approval.map { ValueFormat.jsonQuote($0.id) } ?? "null"),
           (
+            "origin",
+            "{"
+              + options.origin.sorted { $0.key < $1.key }.map {
+                "\(ValueFormat.jsonQuote($0.key)):\(ValueFormat.jsonQuote($0.value))"
+              }
+              .joined(separator: ",") + "}"
+          ),
+          (
             "params",
             "{"
               + program.params.map { p in

@@ -215,6 +215,8 @@ public struct RunOptions: Sendable {
   public var progress: @Sendable (String) -> Void = { _ in }
   /// Where the JSON-lines journal goes; nil for none.
   public var journal: Journal?
+  /// Where the run came from, journaled with its start (`{"via": "mcp", "client": "…"}`).
+  public var origin: [String: String] = [:]
   /// Applying a saved plan: only the effects it holds are admitted.
   public var approval: PlanApproval?
   /// Set from a signal handler (Ctrl-C, SIGTERM): the run stops at the next statement, exit 130.

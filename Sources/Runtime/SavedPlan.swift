@@ -97,6 +97,20 @@ public struct SavedPlan: Codable, Sendable, Equatable {
     public var outcome: String
     public var reason: String?
     public var changes: [PlannedChange]
+
+    public init(title: String, outcome: String, reason: String?, changes: [PlannedChange]) {
+      self.title = title
+      self.outcome = outcome
+      self.reason = reason
+      self.changes = changes
+    }
+
+    /// A step as a run recorded it.
+    public init(_ s: StepRecord) {
+      self.init(
+        title: s.title, outcome: s.outcome.rawValue, reason: s.skipReason ?? s.failure,
+        changes: s.changes.map(PlannedChange.init))
+    }
   }
 
   public struct PlannedChange: Codable, Sendable, Equatable {
@@ -368,10 +382,40 @@ extension SavedPlan {
     effects = result.record.effects.map(PlannedEffect.init)
     createdCanisters = result.record.created.map(\.text)
     withheld = result.record.withheld
-    steps = result.steps.map { s in
-      Step(
-        title: s.title, outcome: s.outcome.rawValue, reason: s.skipReason ?? s.failure,
-        changes: s.changes.map(PlannedChange.init))
+    steps = result.steps.map(Step.init)
+  }
+}
+
+extension Engine {
+  /// Why `plan` may not be applied now, empty when it may: the program is planned again, quietly,
+  /// with the plan's params against `backend`, and compared (`SavedPlan.differences`); a plan that
+  /// would move more cycles than the ceiling is refused too. The caller then runs with
+  /// `RunOptions.approval` set, so only the plan's effects are admitted.
+  public func reasonsToRefuse(
+    _ plan: SavedPlan, program: CheckedProgram, backend: Backend, options: RunOptions, file: String, network: String,
+    identity: String, backendName: String
+  ) -> [String] {
+    var quiet = options
+    quiet.mode = .plan
+    quiet.params = plan.params
+    quiet.print = { _ in }
+    quiet.progress = { _ in }
+    quiet.journal = nil
+    quiet.approval = nil
+    let fresh = run(program, backend: backend, options: quiet)
+    let now = SavedPlan(
+      program: program, result: fresh, file: file, params: plan.params, network: network, identity: identity,
+      backend: backendName)
+    var reasons = plan.differences(from: now)
+    if let failure = fresh.failure, fresh.exitCode != 0 {
+      reasons.append("planning again fails: \(failure.diagnostic.message)")
     }
+    let total = plan.effects.reduce(Int128(0)) { $0 + $1.amountValue }
+    if total > options.cyclesCeiling {
+      reasons.append(
+        "the plan moves \(ValueFormat.cycles(total)), above this run's ceiling of \(ValueFormat.cycles(options.cyclesCeiling))"
+      )
+    }
+    return reasons
   }
 }

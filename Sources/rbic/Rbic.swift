@@ -20,7 +20,7 @@ struct Rbic: ParsableCommand {
     version: "rbic \(Rbic.version)",
     subcommands: [
       CheckCommand.self, FormatCommand.self, RunCommand.self, PlanCommand.self, ReportCommand.self, DocCommand.self,
-      DiffCommand.self, ReplCommand.self, CandidCommand.self, TestCommand.self, LspCommand.self,
+      DiffCommand.self, ReplCommand.self, CandidCommand.self, TestCommand.self, LspCommand.self, McpCommand.self,
     ])
 
   /// The release, printed by `rbic --version`.

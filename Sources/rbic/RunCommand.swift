@@ -242,19 +242,9 @@ enum Execution {
 
     // Applying a saved plan: plan again, quietly, and refuse when anything it depends on differs.
     if let saved {
-      var quiet = run
-      quiet.mode = .plan
-      quiet.print = { _ in }
-      quiet.progress = { _ in }
-      quiet.journal = nil
-      let fresh = engine.run(program, backend: backend, options: quiet)
-      let now = SavedPlan(
-        program: program, result: fresh, file: file, params: run.params,
-        network: options.network ?? program.network ?? "local", identity: identity, backend: backendName)
-      var reasons = saved.plan.differences(from: now)
-      if let failure = fresh.failure, fresh.exitCode != 0 {
-        reasons.append("planning again fails: \(failure.diagnostic.message)")
-      }
+      let reasons = engine.reasonsToRefuse(
+        saved.plan, program: program, backend: backend, options: run, file: file,
+        network: options.network ?? program.network ?? "local", identity: identity, backendName: backendName)
       guard reasons.isEmpty else {
         Terminal.writeError(
           "error: the plan \(saved.id) is stale; nothing was changed. Since it was made (\(saved.plan.created)):\n"
@@ -552,7 +542,11 @@ final class TickCounter: Sendable {
 /// An exclusive lock on a sim state file (`STATE.lock` beside it, holding the owner's pid), kept
 /// until the process exits. A second run says who holds it and waits.
 enum StateLock {
+  /// Paths this process holds (a long-lived `rbic mcp` applies many plans to one state file).
+  static let held = Mutex<Set<String>>([])
+
   static func acquire(for path: String) -> Bool {
+    if held.withLock({ $0.contains(path) }) { return true }
     let lockPath = path + ".lock"
     let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
     guard fd >= 0 else {
@@ -571,6 +565,7 @@ enum StateLock {
     _ = ftruncate(fd, 0)
     let pid = Array("\(getpid())\n".utf8)
     _ = pwrite(fd, pid, pid.count, 0)
+    held.withLock { _ = $0.insert(path) }
     return true  // the descriptor stays open (and locked) until the process exits
   }
 }

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+
+/// `rbic mcp`: the Model Context Protocol server, on standard input and output.
+struct McpCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "mcp",
+    abstract:
+      "Serve AI assistants over the Model Context Protocol (stdio): check, describe, plan, run by plan id, inspect, report.",
+    discussion: """
+      The server is read-only unless started with --allow-mutations; even then every confirmation is \
+      asked of the human through MCP elicitation, and a plan is applied by its id only. See docs/assistants.md.
+      """)
+
+  @Flag(
+    help: "Apply plans (`run`); without it the server refuses every run. Confirmations are still asked of the human.")
+  var allowMutations = false
+
+  @OptionGroup var options: ExecutionOptions
+
+  func validate() throws {
+    if options.yes {
+      throw ValidationError("rbic mcp asks every confirmation of the human; --yes is not accepted")
+    }
+    if !options.params.isEmpty { throw ValidationError("params are given per plan, not to the server") }
+    if options.readOnly, allowMutations {
+      throw ValidationError("--read-only and --allow-mutations contradict each other")
+    }
+  }
+
+  func run() throws {
+    let server = McpServer(
+      options: options, allowMutations: allowMutations && !options.readOnly,
+      directory: FileManager.default.currentDirectoryPath)
+    let done = DispatchSemaphore(value: 0)
+    let failure = FailureBox()
+    Task {
+      do { try await server.serve() } catch { failure.set("\(error)") }
+      done.signal()
+    }
+    done.wait()
+    if let message = failure.get() {
+      Terminal.writeError("error: \(message)\n")
+      throw ExitCode(3)
+    }
+  }
+}
+
+final class FailureBox: @unchecked Sendable {
+  private let lock = NSLock()
+  private var message: String?
+  func set(_ m: String) { lock.withLock { message = m } }
+  func get() -> String? { lock.withLock { message } }
+}

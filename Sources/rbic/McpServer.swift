@@ -1,0 +1,588 @@
+import Foundation
+import MCP
+import RbicBuiltins
+import RbicDiagnostics
+import RbicParser
+import RbicRuntime
+import Synchronization
+
+/// `rbic mcp`: AI assistants operate canisters only through checked, gated runbooks.
+///
+/// Tools: `check`, `describe`, `plan` (a saved plan with an id), `run` (a plan, by id only),
+/// `inspect` (read-only expressions), `report`. The gates stay here, never with the model: every
+/// confirmation a run needs is asked of the human through MCP elicitation (no answer: refused);
+/// the server is read-only unless the human started it with `--allow-mutations`; no flag the model
+/// can set confirms anything. The journal records that a run came through MCP, and which client.
+final class McpServer: @unchecked Sendable {
+  // @unchecked: every field is immutable but the mutexes; `options` is a copied value.
+  let options: ExecutionOptions
+  let allowMutations: Bool
+  let directory: String
+  let server: Server
+  let client = Mutex<String>("unknown client")
+  /// Plans made this session, by id (they are also saved under `.rbic/plans/`).
+  let plans = Mutex<[String: SavedPlan]>([:])
+
+  init(options: ExecutionOptions, allowMutations: Bool, directory: String) {
+    self.options = options
+    self.allowMutations = allowMutations
+    self.directory = directory
+    server = Server(
+      name: "rbic", version: Rbic.version,
+      instructions: """
+        rbic runs checked, gated runbooks (*.rb.ic) against Internet Computer canisters. Check and \
+        describe runbooks, plan them (a plan changes nothing and gets an id), and ask the human to \
+        review the plan; `run` applies a plan by its id only. Every confirmation goes to the human. \
+        Use `inspect` for read-only questions (a canister's cycles, module hash, controllers).
+        """,
+      capabilities: .init(resources: .init(subscribe: false, listChanged: false), tools: .init(listChanged: false)))
+  }
+
+  func serve() async throws {
+    await server.withMethodHandler(ListTools.self) { [self] _ in .init(tools: tools) }
+    await server.withMethodHandler(CallTool.self) { [self] params in await call(params) }
+    await server.withMethodHandler(ListResources.self) { [self] _ in .init(resources: resources(), nextCursor: nil) }
+    await server.withMethodHandler(ReadResource.self) { [self] params in try read(params.uri) }
+    try await server.start(transport: StdioTransport()) { [self] info, _ in
+      client.withLock { $0 = "\(info.name) \(info.version)" }
+    }
+    await server.waitUntilCompleted()
+  }
+
+  // MARK: - Tools
+
+  var tools: [Tool] {
+    func schema(_ properties: [String: MCP.Value], required: [String]) -> MCP.Value {
+      .object(["type": "object", "properties": .object(properties), "required": .array(required.map { .string($0) })])
+    }
+    let file: MCP.Value = .object([
+      "type": "string", "description": "a runbook (*.rb.ic), relative to the working directory",
+    ])
+    return [
+      Tool(
+        name: "check", title: "Check a runbook",
+        description:
+          "Parse and type-check a runbook (a file, or source text); returns every diagnostic with its location. Runs nothing.",
+        inputSchema: schema(
+          [
+            "file": file,
+            "source": .object(["type": "string", "description": "runbook source text, instead of a file"]),
+          ],
+          required: []),
+        annotations: .init(readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false)),
+      Tool(
+        name: "describe", title: "Describe a runbook",
+        description: "A runbook's params (types, defaults, docs), steps, network, identity, and its document.",
+        inputSchema: schema(["file": file], required: ["file"]),
+        annotations: .init(readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false)),
+      Tool(
+        name: "plan", title: "Plan a runbook",
+        description:
+          "What running the runbook would change, predicted past each change; changes nothing. Saves the plan and returns its id, for a human to review and for `run`.",
+        inputSchema: schema(
+          [
+            "file": file,
+            "params": .object([
+              "type": "object", "description": "the runbook's params, NAME: VALUE as text",
+              "additionalProperties": .object(["type": "string"]),
+            ]),
+          ], required: ["file"]),
+        annotations: .init(readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true)),
+      Tool(
+        name: "run", title: "Apply a saved plan",
+        description:
+          "Applies a plan made by `plan`, by its id only; refused when the plan is stale, was made for another network or identity, or exceeds the cycles ceiling, and when the server is read-only. Every confirmation is asked of the human.",
+        inputSchema: schema(
+          ["plan_id": .object(["type": "string", "description": "the id `plan` returned"])], required: ["plan_id"]),
+        annotations: .init(readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true)),
+      Tool(
+        name: "inspect", title: "Inspect live state",
+        description:
+          "Evaluates a read-only rbic expression against live state: `6iu47-dyaaa-aaaaf-qgeza-cai.cycles`, `.hash`, `.controllers`, `.status`, query calls. Nothing is changed.",
+        inputSchema: schema(
+          ["expression": .object(["type": "string", "description": "an rbic expression"])], required: ["expression"]),
+        annotations: .init(readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true)),
+      Tool(
+        name: "report", title: "Report a run",
+        description: "A journaled run as Markdown: `last`, or a journal's file name.",
+        inputSchema: schema(
+          ["run": .object(["type": "string", "description": "`last` or a journal file name", "default": "last"])],
+          required: []),
+        annotations: .init(readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false)),
+    ]
+  }
+
+  /// A tool's answer: its data as structured content and as text (for clients that show text).
+  static func answer<T: Codable>(_ data: T, text: String, isError: Bool = false) -> CallTool.Result {
+    // snake_case keys, as the tools' arguments are written (`plan_id`).
+    let encoder = JSONEncoder()
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    let structured = (try? encoder.encode(data)).flatMap { try? JSONDecoder().decode(MCP.Value.self, from: $0) }
+    return CallTool.Result(
+      content: [.text(text: text, annotations: nil, _meta: nil)], structuredContent: structured, isError: isError)
+  }
+
+  static func failure(_ message: String) -> CallTool.Result {
+    CallTool.Result(content: [.text(text: message, annotations: nil, _meta: nil)], isError: true)
+  }
+
+  func call(_ params: CallTool.Parameters) async -> CallTool.Result {
+    let arguments = params.arguments ?? [:]
+    switch params.name {
+    case "check": return await check(arguments)
+    case "describe": return await describe(arguments)
+    case "plan": return await plan(arguments)
+    case "run": return await run(arguments, progress: params._meta?.progressToken)
+    case "inspect": return await inspect(arguments)
+    case "report": return report(arguments)
+    default:
+      return Self.failure("unknown tool `\(params.name)`; the tools are check, describe, plan, run, inspect, report")
+    }
+  }
+
+  /// A runbook path inside the working directory (no escaping it), or why not.
+  func runbookPath(_ arguments: [String: MCP.Value]) -> Result<String, McpRefusal> {
+    guard let file = arguments["file"]?.stringValue, !file.isEmpty else {
+      return .failure(McpRefusal("give `file`: a runbook path relative to the working directory"))
+    }
+    let full = URL(fileURLWithPath: file, relativeTo: URL(fileURLWithPath: directory)).standardizedFileURL.path
+    let root = URL(fileURLWithPath: directory).standardizedFileURL.path
+    guard full == root || full.hasPrefix(root + "/") else {
+      return .failure(McpRefusal("`\(file)` is outside the working directory"))
+    }
+    return .success(file)
+  }
+
+  struct DiagnosticData: Codable {
+    var file: String
+    var line: Int
+    var column: Int
+    var severity: String
+    var code: String
+    var message: String
+  }
+
+  static func diagnostics(_ program: CheckedProgram) -> [DiagnosticData] {
+    program.diagnostics.compactMap { d in
+      guard d.range.file.raw >= 0, d.range.file.raw < program.files.files.count else { return nil }
+      let f = program.files[d.range.file]
+      let (line, column) = f.location(of: d.range.start)
+      let notes = d.notes.map { "\n\($0.kind.rawValue): \($0.message)" }.joined()
+      return DiagnosticData(
+        file: f.path, line: line, column: column, severity: d.severity.rawValue, code: d.code.rawValue,
+        message: d.message + notes)
+    }
+  }
+
+  func compile(_ file: String) -> CheckedProgram? {
+    try? Engine(registry: .standard).compile(path: file, options: .init(projectDirectory: directory))
+  }
+
+  func check(_ arguments: [String: MCP.Value]) async -> CallTool.Result {
+    struct Checked: Codable {
+      var ok: Bool
+      var diagnostics: [DiagnosticData]
+    }
+    let program: CheckedProgram
+    if let source = arguments["source"]?.stringValue {
+      program = Engine(registry: .standard).compile(
+        source: Array(source.utf8), path: (directory as NSString).appendingPathComponent("source.rb.ic"),
+        options: .init(projectDirectory: directory))
+    } else {
+      switch runbookPath(arguments) {
+      case .failure(let refusal): return Self.failure(refusal.message)
+      case .success(let file):
+        guard let p = compile(file) else { return Self.failure("cannot read `\(file)`") }
+        program = p
+      }
+    }
+    let list = Self.diagnostics(program)
+    let text =
+      list.isEmpty
+      ? "no diagnostics"
+      : list.map { "\($0.file):\($0.line):\($0.column): \($0.severity)[\($0.code)]: \($0.message)" }.joined(
+        separator: "\n")
+    return Self.answer(Checked(ok: !program.hasErrors, diagnostics: list), text: text, isError: program.hasErrors)
+  }
+
+  func describe(_ arguments: [String: MCP.Value]) async -> CallTool.Result {
+    struct Param: Codable {
+      var name: String
+      var type: String
+      var required: Bool
+      var doc: String
+    }
+    struct Description: Codable {
+      var runbook: String
+      var version: Int64
+      var network: String?
+      var identity: String?
+      var params: [Param]
+      var steps: [String]
+      var document: String
+    }
+    let file: String
+    switch runbookPath(arguments) {
+    case .failure(let refusal): return Self.failure(refusal.message)
+    case .success(let f): file = f
+    }
+    guard let program = compile(file) else { return Self.failure("cannot read `\(file)`") }
+    if program.hasErrors { return await check(arguments) }
+    var steps: [String] = []
+    SyntaxWalk.statements(program.main.statements) { s, _ in
+      if case .step(let title, _, _) = s.kind { steps.append(program.main.file.text(title.range)) }
+    }
+    let d = Description(
+      runbook: program.main.header?.name ?? file, version: program.main.header?.version ?? 0,
+      network: program.network, identity: program.identity,
+      params: program.params.map {
+        Param(
+          name: $0.name, type: "\($0.type)", required: $0.defaultValue == nil && !$0.type.isOptional,
+          doc: $0.doc.joined(separator: "\n"))
+      }, steps: steps, document: RunbookDocument.markdown(program.main))
+    return Self.answer(d, text: d.document)
+  }
+
+  // MARK: - Plans and runs
+
+  struct PlanData: Codable {
+    var planId: String
+    var path: String
+    var runbook: String
+    var version: Int64
+    var network: String
+    var identity: String
+    var backend: String
+    var changes: [SavedPlan.PlannedChange]
+    var steps: [SavedPlan.Step]
+    var withheld: [String]
+    var exit: Int32
+  }
+
+  /// The run options for one tool call: the server's flags, never `--yes`; confirmations go to
+  /// the human through elicitation.
+  func runOptions(mode: RunOptions.Mode, params: [String: String]) -> RunOptions? {
+    var options = self.options
+    options.params = params.map { "\($0.key)=\($0.value)" }
+    guard var run = options.runOptions(mode: mode) else { return nil }
+    run.projectDirectory = directory
+    run.yes = false
+    run.origin = ["via": "mcp", "client": client.withLock { $0 }]
+    return run
+  }
+
+  func plan(_ arguments: [String: MCP.Value]) async -> CallTool.Result {
+    let file: String
+    switch runbookPath(arguments) {
+    case .failure(let refusal): return Self.failure(refusal.message)
+    case .success(let f): file = f
+    }
+    var params: [String: String] = [:]
+    for (k, v) in arguments["params"]?.objectValue ?? [:] {
+      guard let text = v.stringValue ?? v.intValue.map({ "\($0)" }) ?? v.boolValue.map({ "\($0)" }) else {
+        return Self.failure("param `\(k)` must be given as text")
+      }
+      params[k] = text
+    }
+    guard let program = compile(file) else { return Self.failure("cannot read `\(file)`") }
+    if program.hasErrors { return await check(arguments) }
+    guard var run = runOptions(mode: .plan, params: params) else {
+      return Self.failure("the server's options are invalid")
+    }
+    let lines = Lines()
+    run.print = { lines.add($0) }
+    run.progress = { lines.add($0) }
+    let (planning, given) = (run, params)
+    let made: (RunResult, SavedPlan, String)? = await Self.offPool { [self] in
+      guard let (backend, _) = Execution.makeBackend(options, identity: program.identity, network: program.network)
+      else {
+        return nil
+      }
+      let result = Engine(registry: .standard).run(program, backend: backend, options: planning)
+      let plan = SavedPlan(
+        program: program, result: result, file: file, params: given,
+        network: options.network ?? program.network ?? "local", identity: backend.identityName,
+        backend: (options.backend ?? .sim).rawValue)
+      return (result, plan, backend.identityName)
+    }
+    guard let (result, plan, _) = made else { return Self.failure("the backend cannot be used (see the server's log)") }
+    guard result.exitCode == 0 else {
+      return Self.failure(
+        "the plan did not complete (exit \(result.exitCode)): \(result.failure?.diagnostic.message ?? "")\n"
+          + lines.text)
+    }
+    let data = plan.encoded()
+    let id = SavedPlan.id(of: data)
+    let dir = (directory as NSString).appendingPathComponent(".rbic/plans")
+    let path = (dir as NSString).appendingPathComponent("\(id).json")
+    do {
+      try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+      try FileWriting.replace(path, with: data)
+    } catch {
+      return Self.failure("cannot save the plan: \(error)")
+    }
+    plans.withLock { $0[id] = plan }
+    let d = PlanData(
+      planId: id, path: ".rbic/plans/\(id).json", runbook: plan.runbook, version: plan.version, network: plan.network,
+      identity: plan.identity, backend: plan.backend, changes: plan.steps.flatMap(\.changes), steps: plan.steps,
+      withheld: plan.withheld, exit: result.exitCode)
+    return Self.answer(
+      d,
+      text: lines.text
+        + "\nPlan \(id): \(plan.changeCount) change\(plan.changeCount == 1 ? "" : "s"). Show it to the human; `run` applies it by this id."
+    )
+  }
+
+  /// A plan by id: made this session, or saved under `.rbic/plans/` (its content must hash to its
+  /// id, so a file edited after it was made is not taken).
+  func storedPlan(_ id: String) -> SavedPlan? {
+    if let plan = plans.withLock({ $0[id] }) { return plan }
+    guard id.count == 12, id.allSatisfy(\.isHexDigit) else { return nil }
+    let path = (directory as NSString).appendingPathComponent(".rbic/plans/\(id).json")
+    guard let data = FileManager.default.contents(atPath: path), SavedPlan.id(of: data) == id else { return nil }
+    return try? SavedPlan.decode(data, path: path)
+  }
+
+  struct RunData: Codable {
+    var planId: String
+    var exit: Int32
+    var steps: [SavedPlan.Step]
+    var journal: String?
+    var error: String?
+  }
+
+  func run(_ arguments: [String: MCP.Value], progress token: ProgressToken?) async -> CallTool.Result {
+    guard let id = arguments["plan_id"]?.stringValue else { return Self.failure("give `plan_id`, from `plan`") }
+    guard allowMutations else {
+      return Self.failure(
+        "refused: this server is read-only. It applies plans only when a human starts it with `rbic mcp --allow-mutations`; ask the human to run plan \(id) (`rbic run --plan .rbic/plans/\(id).json`) or to restart the server"
+      )
+    }
+    guard let plan = storedPlan(id) else { return Self.failure("no plan with id `\(id)`; make one with `plan`") }
+    guard let program = compile(plan.file), !program.hasErrors else {
+      return Self.failure("refused: the plan's runbook `\(plan.file)` no longer checks; make a new plan")
+    }
+    guard var run = runOptions(mode: .run, params: plan.params) else {
+      return Self.failure("the server's options are invalid")
+    }
+    let lines = Lines()
+    let cancellation = run.cancellation
+    // Every question goes to the human; no answer (or no elicitation support) is a refusal.
+    run.interactive = true
+    run.confirm = { [server] question in
+      let answer = Mutex<Bool>(false)
+      let done = DispatchSemaphore(value: 0)
+      Task {
+        let schema = Elicitation.RequestSchema(
+          title: "rbic asks", description: question,
+          properties: ["confirm": .object(["type": "boolean", "description": "yes: do it"])], required: ["confirm"])
+        let result = try? await server.requestElicitation(message: "rbic asks: \(question)", requestedSchema: schema)
+        answer.withLock { $0 = result?.action == .accept && result?.content?["confirm"]?.boolValue == true }
+        done.signal()
+      }
+      while done.wait(timeout: .now() + 0.1) == .timedOut {
+        if cancellation.isCancelled { return false }
+      }
+      return answer.withLock { $0 }
+    }
+    let steps = Mutex(0)
+    run.print = { lines.add($0) }
+    run.progress = { [server] line in
+      lines.add(line)
+      guard let token, line.hasPrefix("▸ ") else { return }
+      let n = steps.withLock { count in
+        count += 1
+        return count
+      }
+      let title = String(line.dropFirst(2))
+      Task {
+        try? await server.notify(
+          ProgressNotification.message(.init(progressToken: token, progress: Double(n), total: nil, message: title)))
+      }
+    }
+    let applying = run
+    let outcome: Result<RunResult, McpRefusal> = await withTaskCancellationHandler {
+      await Self.offPool { [self] in
+        var run = applying
+        guard
+          let (backend, sim) = Execution.makeBackend(
+            options, identity: program.identity, network: program.network, writesState: true)
+        else { return .failure(McpRefusal("the backend cannot be used (see the server's log)")) }
+        let reasons = Engine(registry: .standard).reasonsToRefuse(
+          plan, program: program, backend: backend, options: run, file: plan.file,
+          network: options.network ?? program.network ?? "local", identity: backend.identityName,
+          backendName: (options.backend ?? .sim).rawValue)
+        guard reasons.isEmpty else {
+          return .failure(
+            McpRefusal(
+              "refused: the plan \(id) is stale; nothing was changed:\n"
+                + reasons.map { "- \($0)" }.joined(separator: "\n")
+                + "\nmake a new plan and have the human review it"))
+        }
+        // The journal is made only for a run that will happen (a stale plan leaves none).
+        do {
+          run.journal = try Journal(
+            directory: (directory as NSString).appendingPathComponent(options.journal),
+            runbook: program.main.header?.name ?? "runbook")
+        } catch {
+          return .failure(McpRefusal("cannot create a journal: \(error)"))
+        }
+        run.approval = PlanApproval(plan: plan, id: id)
+        let result = Engine(registry: .standard).run(program, backend: backend, options: run)
+        if let path = options.simState, let sim { try? sim.save(path: path) }
+        return .success(result)
+      }
+    } onCancel: {
+      cancellation.cancel()
+    }
+    switch outcome {
+    case .failure(let refusal): return Self.failure(refusal.message)
+    case .success(let result):
+      let data = RunData(
+        planId: id, exit: result.exitCode,
+        steps: result.steps.map(SavedPlan.Step.init), journal: result.journalPath,
+        error: result.failure?.diagnostic.message)
+      let recap = result.recap
+      return Self.answer(
+        data,
+        text: lines.text
+          + "\nRecap: \(recap.changed) changed, \(recap.ok) ok, \(recap.skipped) skipped, \(recap.failed) failed (exit \(result.exitCode))"
+          + (result.failure.map { "\nerror: \($0.diagnostic.message)" } ?? ""),
+        isError: result.exitCode != 0)
+    }
+  }
+
+  func inspect(_ arguments: [String: MCP.Value]) async -> CallTool.Result {
+    struct Inspected: Codable {
+      var value: String?
+      var error: String?
+    }
+    guard let expression = arguments["expression"]?.stringValue else { return Self.failure("give `expression`") }
+    guard var run = runOptions(mode: .run, params: [:]) else { return Self.failure("the server's options are invalid") }
+    run.readOnly = true
+    run.allowLocalEffects = false
+    run.journal = nil
+    run.network = options.network ?? "local"
+    let reading = run
+    let reply: ReplSession.Reply? = await Self.offPool { [self] in
+      guard let (backend, _) = Execution.makeBackend(options, identity: nil, network: nil) else { return nil }
+      let session = ReplSession(engine: Engine(registry: .standard), backend: backend, options: reading)
+      return session.evaluate(expression)
+    }
+    guard let reply else { return Self.failure("the backend cannot be used") }
+    let error = [reply.diagnostics, reply.failure ?? ""].joined().trimmingCharacters(in: .whitespacesAndNewlines)
+    let data = Inspected(value: reply.value, error: error.isEmpty ? nil : error)
+    return Self.answer(data, text: reply.value ?? error, isError: !error.isEmpty)
+  }
+
+  func report(_ arguments: [String: MCP.Value]) -> CallTool.Result {
+    let which = arguments["run"]?.stringValue ?? "last"
+    let journals = (directory as NSString).appendingPathComponent(options.journal)
+    let names = ((try? FileManager.default.contentsOfDirectory(atPath: journals)) ?? []).filter {
+      $0.hasSuffix(".jsonl")
+    }.sorted()
+    let name = which == "last" ? names.last : names.first { $0 == which || $0 == which + ".jsonl" }
+    guard let name else { return Self.failure("no journal `\(which)` in \(options.journal)") }
+    do {
+      let markdown = try RunReport.markdown(journalPath: (journals as NSString).appendingPathComponent(name))
+      return CallTool.Result(content: [.text(text: markdown, annotations: nil, _meta: nil)], isError: false)
+    } catch {
+      return Self.failure(error.description)
+    }
+  }
+
+  // MARK: - Resources
+
+  func resources() -> [Resource] {
+    var out: [Resource] = []
+    let fm = FileManager.default
+    let runbooks = (fm.enumerator(atPath: directory)?.allObjects as? [String] ?? []).filter { path in
+      path.hasSuffix(".rb.ic") && !path.split(separator: "/").contains { $0.hasPrefix(".") || $0 == "node_modules" }
+    }
+    for path in runbooks.sorted() {
+      out.append(Resource(name: path, uri: "rbic://runbooks/\(path)", description: "a runbook", mimeType: "text/plain"))
+    }
+    let journals = (directory as NSString).appendingPathComponent(options.journal)
+    for name in ((try? fm.contentsOfDirectory(atPath: journals)) ?? []).filter({ $0.hasSuffix(".jsonl") }).sorted() {
+      out.append(
+        Resource(
+          name: name, uri: "rbic://journals/\(name)", description: "a journaled run, as Markdown",
+          mimeType: "text/markdown"))
+    }
+    for topic in Reference.Topic.allCases {
+      out.append(
+        Resource(
+          name: "rbic \(topic.rawValue)", uri: "rbic://reference/\(topic.rawValue)",
+          description: "the reference of rbic's \(topic.rawValue), from the registry", mimeType: "text/markdown"))
+    }
+    if languageReference() != nil {
+      out.append(
+        Resource(
+          name: "rbic language", uri: "rbic://reference/language", description: "the rbic language",
+          mimeType: "text/markdown"))
+    }
+    return out
+  }
+
+  /// docs/language.md: in the working directory, or in the checkout the binary was built in (a
+  /// directory above it).
+  func languageReference() -> String? {
+    var ancestors: [String] = []
+    var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+    for _ in 0..<5 {
+      url = url.deletingLastPathComponent()
+      ancestors.append(url.path)
+    }
+    for base in [directory] + ancestors {
+      if let data = FileManager.default.contents(atPath: (base as NSString).appendingPathComponent("docs/language.md"))
+      {
+        return String(decoding: data, as: UTF8.self)
+      }
+    }
+    return nil
+  }
+
+  func read(_ uri: String) throws -> ReadResource.Result {
+    guard resources().contains(where: { $0.uri == uri }) else { throw MCPError.invalidParams("no resource `\(uri)`") }
+    let text: String
+    if uri.hasPrefix("rbic://runbooks/") {
+      let path = (directory as NSString).appendingPathComponent(String(uri.dropFirst("rbic://runbooks/".count)))
+      text = FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    } else if uri.hasPrefix("rbic://journals/") {
+      let journals = (directory as NSString).appendingPathComponent(options.journal)
+      text =
+        (try? RunReport.markdown(
+          journalPath: (journals as NSString).appendingPathComponent(String(uri.dropFirst("rbic://journals/".count)))))
+        ?? ""
+    } else if uri == "rbic://reference/language" {
+      text = languageReference() ?? ""
+    } else {
+      let topic = Reference.Topic(rawValue: String(uri.dropFirst("rbic://reference/".count))) ?? .builtins
+      text = Reference.markdown(topic, registry: .standard)
+    }
+    return .init(contents: [.text(text, uri: uri)])
+  }
+
+  // MARK: - Helpers
+
+  /// Runs blocking work (a run, which may wait on a human) on its own thread, never on the
+  /// cooperative pool that serves the protocol.
+  static func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+      let thread = Thread { continuation.resume(returning: body()) }
+      thread.stackSize = 16 << 20
+      thread.start()
+    }
+  }
+
+  final class Lines: Sendable {
+    private let lines = Mutex<[String]>([])
+    func add(_ line: String) { lines.withLock { $0.append(TerminalText.escaped(line)) } }
+    var text: String { lines.withLock { $0.joined(separator: "\n") } }
+  }
+}
+
+struct McpRefusal: Error {
+  var message: String
+  init(_ message: String) { self.message = message }
+}

@@ -1,0 +1,267 @@
+import Foundation
+import MCP
+import RbicBuiltins
+import RbicRuntime
+import Synchronization
+import SystemPackage
+import Testing
+
+/// `rbic mcp` driven by the MCP SDK's own client over a pipe, as an assistant's host drives it.
+final class McpSession: Sendable {
+  let process: Process
+  let client: Client
+  /// Kept for the session: the transport holds their descriptors, which close with them.
+  let pipes: [Pipe]
+  let directory: String
+  /// The questions the server asked the human, and how the human answers.
+  let asked = Mutex<[String]>([])
+  let accept = Mutex(true)
+  let progress = Mutex<[String]>([])
+
+  init(_ arguments: [String], in directory: String) async throws {
+    self.directory = directory
+    let toServer = Pipe()
+    let fromServer = Pipe()
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: CLI.binary)
+    process.arguments = ["mcp"] + arguments
+    process.currentDirectoryURL = URL(fileURLWithPath: directory)
+    process.standardInput = toServer
+    process.standardOutput = fromServer
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    self.process = process
+    pipes = [toServer, fromServer]
+    let transport = StdioTransport(
+      input: FileDescriptor(rawValue: fromServer.fileHandleForReading.fileDescriptor),
+      output: FileDescriptor(rawValue: toServer.fileHandleForWriting.fileDescriptor))
+    client = Client(name: "rbic-tests", version: "1", capabilities: .init(elicitation: .init()))
+    await client.withElicitationHandler { [self] parameters in
+      guard case .form(let form) = parameters else { return .init(action: .decline) }
+      asked.withLock { $0.append(form.message) }
+      return accept.withLock { $0 } ? .init(action: .accept, content: ["confirm": true]) : .init(action: .decline)
+    }
+    await client.onNotification(ProgressNotification.self) { [self] message in
+      progress.withLock { $0.append(message.params.message ?? "") }
+    }
+    try await client.connect(transport: transport)
+  }
+
+  /// Calls a tool; the whole result (structured content included).
+  func call(_ name: String, _ arguments: [String: MCP.Value] = [:], meta: Metadata? = nil) async throws
+    -> CallTool.Result
+  {
+    try await client.send(CallTool.request(.init(name: name, arguments: arguments, meta: meta))).value
+  }
+
+  /// Ends the session as a host does: closes the server's input, which ends it (exit 0).
+  func close() async {
+    await client.disconnect()
+    try? pipes[0].fileHandleForWriting.close()
+    let deadline = Date().addingTimeInterval(10)
+    while process.isRunning, Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    #expect(!process.isRunning || process.terminationStatus == 0, "the server ends when its input does")
+  }
+
+  static func text(_ result: CallTool.Result) -> String {
+    result.content.compactMap { if case .text(let t, _, _) = $0 { t } else { nil } }.joined()
+  }
+
+  /// A working directory with the repository's runbooks and demo module, and a sim state file.
+  static func workspace(_ edit: (inout SimulatedIC.State) -> Void = { _ in }) throws -> String {
+    let dir = try CLI.temporaryDirectory()
+    for item in ["scripts", "demo", "canister_ids.json"] {
+      try FileManager.default.copyItem(atPath: Corpus.repository + "/" + item, toPath: dir + "/" + item)
+    }
+    var world = SimulatedIC.demoWorld
+    edit(&world)
+    try SimulatedIC(state: world).save(path: dir + "/state.json")
+    return dir
+  }
+
+  static let activation: [String: MCP.Value] = [
+    "file": "scripts/canister-prod-activation.rb.ic",
+    "params": ["canister": "6iu47-dyaaa-aaaaf-qgeza-cai", "wasm": "demo/user_service_with_metadata.wasm"],
+  ]
+}
+
+@Suite(.serialized) struct McpTests {
+  @Test func toolsHaveSchemasAnnotationsAndTheReadOnlyOnesSayGo() async throws {
+    let s = try await McpSession(["--sim-state", "state.json"], in: try McpSession.workspace())
+    let (tools, _) = try await s.client.listTools()
+    #expect(Set(tools.map(\.name)) == ["check", "describe", "plan", "run", "inspect", "report"])
+    let run = try #require(tools.first { $0.name == "run" })
+    #expect(run.annotations.destructiveHint == true && run.annotations.readOnlyHint == false)
+    #expect(run.inputSchema.objectValue?["required"]?.arrayValue == ["plan_id"])
+    for name in ["check", "describe", "plan", "inspect", "report"] {
+      #expect(tools.first { $0.name == name }?.annotations.readOnlyHint == true, "\(name)")
+    }
+    let described = try await s.call("describe", ["file": "scripts/canister-prod-activation.rb.ic"])
+    let params = described.structuredContent?.objectValue?["params"]?.arrayValue ?? []
+    #expect(params.contains { $0.objectValue?["name"]?.stringValue == "canister" })
+    #expect(described.structuredContent?.objectValue?["steps"]?.arrayValue?.count == 8)
+    let outside = try await s.call("describe", ["file": "../../etc/passwd"])
+    #expect(outside.isError == true && McpSession.text(outside).contains("outside the working directory"))
+    await s.close()
+  }
+
+  @Test func checkReportsABadRunbookWithLocations() async throws {
+    let s = try await McpSession([], in: try McpSession.workspace())
+    let result = try await s.call("check", ["source": "runbook \"bad\" version 1\nprint nope\n"])
+    #expect(result.isError == true)
+    let diagnostics = try #require(result.structuredContent?.objectValue?["diagnostics"]?.arrayValue)
+    let first = try #require(diagnostics.first?.objectValue)
+    #expect(first["line"]?.intValue == 2 && first["column"]?.intValue == 7 && first["severity"]?.stringValue == "error")
+    #expect(first["code"]?.stringValue == "unknown-name")
+    await s.close()
+  }
+
+  /// Plan the activation runbook on the sim, apply it by id with the human answering yes to each
+  /// question; the same plan again is stale; the journal says the run came through MCP.
+  @Test func planThenRunByIdWithTheHumanConfirmingThenStale() async throws {
+    let dir = try McpSession.workspace()
+    let s = try await McpSession(["--sim-state", "state.json", "--allow-mutations"], in: dir)
+    let planned = try await s.call("plan", McpSession.activation)
+    #expect(planned.isError != true, "\(McpSession.text(planned))")
+    let plan = try #require(planned.structuredContent?.objectValue)
+    let id = try #require(plan["plan_id"]?.stringValue)
+    #expect(plan["changes"]?.arrayValue?.count == 3 && plan["network"]?.stringValue == "ic")
+    #expect(FileManager.default.fileExists(atPath: dir + "/.rbic/plans/\(id).json"))
+    let before = try SimulatedIC.load(path: dir + "/state.json")
+    #expect(before.canisters["6iu47-dyaaa-aaaaf-qgeza-cai"]?.cycles == "38800000000", "planning changed nothing")
+
+    let ran = try await s.call("run", ["plan_id": MCP.Value.string(id)])
+    #expect(ran.isError != true, "\(McpSession.text(ran))")
+    #expect(ran.structuredContent?.objectValue?["exit"]?.intValue == 0)
+    let asked = s.asked.withLock { $0 }
+    #expect(asked.count == 3, "\(asked)")
+    #expect(
+      asked.contains {
+        $0.contains("send 971.2B from wallet wdhec-2yaaa-aaaao-a6dgq-cai to 6iu47-dyaaa-aaaaf-qgeza-cai on ic")
+      }, "the question names the canister, the action and the amount: \(asked)")
+    let after = try SimulatedIC.load(path: dir + "/state.json")
+    #expect(after.canisters["6iu47-dyaaa-aaaaf-qgeza-cai"]?.controllers.count == 4)
+    let journal = try #require(ran.structuredContent?.objectValue?["journal"]?.stringValue)
+    let start = try String(contentsOfFile: journal, encoding: .utf8)
+    #expect(start.contains("\"origin\":{\"client\":\"rbic-tests 1\",\"via\":\"mcp\"}"), "\(start.prefix(600))")
+    #expect(start.contains("\"plan\":\"\(id)\""))
+
+    let stale = try await s.call("run", ["plan_id": MCP.Value.string(id)])
+    #expect(stale.isError == true && McpSession.text(stale).contains("is stale; nothing was changed"))
+    #expect(try SimulatedIC.load(path: dir + "/state.json") == after)
+    let report = try await s.call("report", ["run": "last"])
+    #expect(McpSession.text(report).contains("# Run report: canister-production-activation"))
+    await s.close()
+  }
+
+  /// A plan made on `ic` is refused by a server on another network, and one that moves more than
+  /// the server's ceiling is refused before anything runs.
+  @Test func anotherNetworkOrTheCeilingRefusesThePlan() async throws {
+    let dir = try McpSession.workspace()
+    let planner = try await McpSession(["--sim-state", "state.json"], in: dir)
+    let planned = try await planner.call("plan", McpSession.activation)
+    let id = try #require(planned.structuredContent?.objectValue?["plan_id"]?.stringValue)
+    await planner.close()
+    let before = try SimulatedIC.load(path: dir + "/state.json")
+
+    let local = try await McpSession(["--sim-state", "state.json", "--allow-mutations", "--network", "local"], in: dir)
+    let elsewhere = try await local.call("run", ["plan_id": MCP.Value.string(id)])
+    #expect(
+      elsewhere.isError == true && McpSession.text(elsewhere).contains("made for network `ic`; this run is on `local`"))
+    await local.close()
+
+    let tight = try await McpSession(
+      ["--sim-state", "state.json", "--allow-mutations", "--cycles-ceiling", "100B"], in: dir)
+    let over = try await tight.call("run", ["plan_id": MCP.Value.string(id)])
+    #expect(
+      over.isError == true && McpSession.text(over).contains("above this run's ceiling of 100B"),
+      "\(McpSession.text(over))")
+    #expect(tight.asked.withLock { $0.isEmpty }, "nothing was asked: nothing was going to run")
+    await tight.close()
+    #expect(try SimulatedIC.load(path: dir + "/state.json") == before)
+  }
+
+  @Test func aDeclinedConfirmationRefusesTheRun() async throws {
+    let dir = try McpSession.workspace()
+    let s = try await McpSession(["--sim-state", "state.json", "--allow-mutations"], in: dir)
+    s.accept.withLock { $0 = false }
+    let planned = try await s.call("plan", McpSession.activation)
+    let id = try #require(planned.structuredContent?.objectValue?["plan_id"]?.stringValue)
+    let before = try SimulatedIC.load(path: dir + "/state.json")
+    let ran = try await s.call("run", ["plan_id": MCP.Value.string(id)])
+    #expect(ran.isError == true && ran.structuredContent?.objectValue?["exit"]?.intValue == 4)
+    #expect(McpSession.text(ran).contains("declined"), "\(McpSession.text(ran))")
+    #expect(try SimulatedIC.load(path: dir + "/state.json") == before)
+    await s.close()
+  }
+
+  /// Started without --allow-mutations, the server plans and inspects but applies nothing, on
+  /// `ic` or anywhere; no flag the model can pass changes that.
+  @Test func aReadOnlyServerRefusesRunButInspects() async throws {
+    let dir = try McpSession.workspace()
+    let s = try await McpSession(["--sim-state", "state.json"], in: dir)
+    let planned = try await s.call("plan", McpSession.activation)
+    let id = try #require(planned.structuredContent?.objectValue?["plan_id"]?.stringValue)
+    let ran = try await s.call(
+      "run", ["plan_id": MCP.Value.string(id), "yes": MCP.Value.bool(true), "allow_mutations": MCP.Value.bool(true)])
+    #expect(ran.isError == true && McpSession.text(ran).contains("this server is read-only"))
+    #expect(s.asked.withLock { $0.isEmpty })
+    let inspected = try await s.call("inspect", ["expression": "6iu47-dyaaa-aaaaf-qgeza-cai.cycles"])
+    #expect(
+      inspected.structuredContent?.objectValue?["value"]?.stringValue == "38.8B : cycles",
+      "\(McpSession.text(inspected))")
+    await s.close()
+    let yes = try CLI.run(["mcp", "--yes"], in: dir)
+    #expect(yes.status == 2 && yes.stderr.contains("--yes is not accepted"))
+  }
+
+  /// A cancelled run stops at the next statement; the journal records the interruption.
+  @Test func cancellationStopsTheRunAndIsJournaled() async throws {
+    let dir = try McpSession.workspace { $0.latency_ms = 300 }
+    let s = try await McpSession(["--sim-state", "state.json", "--allow-mutations"], in: dir)
+    let planned = try await s.call("plan", McpSession.activation)
+    let id = try #require(planned.structuredContent?.objectValue?["plan_id"]?.stringValue)
+    let token = ProgressToken.unique()
+    let context = try await s.client.send(
+      CallTool.request(
+        .init(name: "run", arguments: ["plan_id": MCP.Value.string(id)], meta: Metadata(progressToken: token))))
+    // Cancel once the run has reported its first step.
+    let deadline = Date().addingTimeInterval(20)
+    while s.progress.withLock({ $0.isEmpty }), Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+    #expect(s.progress.withLock { $0.first } == "Create the production canister")
+    try await s.client.cancelRequest(context.requestID, reason: "the human changed their mind")
+    await #expect(throws: (any Error).self) { _ = try await context.value }
+    // The journal ends with the interruption, whatever was in flight.
+    var events: [String] = []
+    while Date() < deadline {
+      let runs = dir + "/.rbic/runs"
+      if let name = try FileManager.default.contentsOfDirectory(atPath: runs).sorted().last {
+        events = try String(contentsOfFile: runs + "/" + name, encoding: .utf8).split(separator: "\n").compactMap {
+          (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["event"] as? String
+        }
+        if events.last == "run_end" { break }
+      }
+      try await Task.sleep(for: .milliseconds(50))
+    }
+    #expect(events.contains("interrupted"), "\(events)")
+    #expect(events.last == "run_end")
+    let after = try SimulatedIC.load(path: dir + "/state.json")
+    #expect(after.canisters["6iu47-dyaaa-aaaaf-qgeza-cai"]?.controllers.count == 1, "stopped before the last step")
+    await s.close()
+  }
+
+  @Test func resourcesAreTheRunbooksJournalsAndReference() async throws {
+    let s = try await McpSession([], in: try McpSession.workspace())
+    let (resources, _) = try await s.client.listResources()
+    let uris = resources.map(\.uri)
+    #expect(uris.contains("rbic://runbooks/scripts/canister-prod-activation.rb.ic"))
+    #expect(uris.contains("rbic://reference/actions") && uris.contains("rbic://reference/language"))
+    let actions = try await s.client.readResource(uri: "rbic://reference/actions")
+    #expect(actions.first?.text == Reference.markdown(.actions, registry: .standard))
+    await #expect(throws: (any Error).self) {
+      _ = try await s.client.readResource(uri: "rbic://runbooks/../../etc/passwd")
+    }
+    await s.close()
+  }
+}
