@@ -84,6 +84,12 @@ public struct Diagnostic: Hashable, Sendable {
     Diagnostic(.warning, code, message, at: range, labels: labels, notes: notes)
   }
 
+  /// The message with its notes and help, one per line (`note: …`, `help: …`): for tools that
+  /// show a diagnostic as one text (an editor's hover, an assistant).
+  public var messageWithNotes: String {
+    message + notes.map { "\n\($0.kind.rawValue): \($0.message)" }.joined()
+  }
+
   public func note(_ message: String) -> Diagnostic {
     var d = self
     d.notes.append(Note(.note, message))

@@ -225,7 +225,6 @@ public final class LanguageServer {
       return Location(uri: Self.uri(of: f.path), range: LineTable(f.bytes).range(r))
     }
     let table = LineTable(files[d.range.file].bytes)
-    let notes = d.notes.map { "\n\($0.kind.rawValue): \($0.message)" }.joined()
     let related = d.labels.compactMap { l in
       location(l.range).map { LSPDiagnostic.Related(location: $0, message: l.text) }
     }
@@ -236,7 +235,7 @@ public final class LanguageServer {
       default: 3
       }
     return LSPDiagnostic(
-      range: table.range(d.range), severity: severity, code: d.code.rawValue, message: d.message + notes,
+      range: table.range(d.range), severity: severity, code: d.code.rawValue, message: d.messageWithNotes,
       relatedInformation: related.isEmpty ? nil : related)
   }
 }

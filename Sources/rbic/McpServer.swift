@@ -167,10 +167,9 @@ final class McpServer: @unchecked Sendable {
       guard d.range.file.raw >= 0, d.range.file.raw < program.files.files.count else { return nil }
       let f = program.files[d.range.file]
       let (line, column) = f.location(of: d.range.start)
-      let notes = d.notes.map { "\n\($0.kind.rawValue): \($0.message)" }.joined()
       return DiagnosticData(
         file: f.path, line: line, column: column, severity: d.severity.rawValue, code: d.code.rawValue,
-        message: d.message + notes)
+        message: d.messageWithNotes)
     }
   }
 

@@ -75,7 +75,8 @@ import Yams
         (step["run"] as? String ?? "") + ((step["env"] as? [String: Any])?.values.map { "\($0)" }.joined() ?? "")
         + (step["if"] as? String ?? "")
       if step["uses"] == nil { #expect(step["shell"] as? String == "bash", "a run step names its shell") }
-      for match in body.matches(of: /\$GITHUB_ACTION_PATH\/([A-Za-z\/._-]+)/) {
+      // The scripts it runs from this repository (not what it builds, under .build/).
+      for match in body.matches(of: /\$GITHUB_ACTION_PATH\/(scripts\/[A-Za-z._-]+)/) {
         let path = Corpus.repository + "/" + match.1
         #expect(FileManager.default.isExecutableFile(atPath: path), "\(match.1) exists and runs")
         scripts += 1
