@@ -322,3 +322,52 @@ struct LSPTimeout: Error {}
     #expect(text.contains("cmd = { \"rbic\", \"lsp\" }") && text.contains("%.rb%.ic"))
   }
 }
+
+/// Whatever an editor (or anything else on the pipe) sends, the server answers or ignores it and
+/// keeps serving: random frames, random methods, random positions, random edits.
+@Suite struct LanguageServerRobustnessTests {
+  @Test func randomTrafficNeverStopsTheServer() throws {
+    let (client, dir) = try LanguageServerTests.session()
+    let path = dir + "/scripts/canister-prod-activation.rb.ic"
+    let text = try String(contentsOfFile: path, encoding: .utf8)
+    _ = try LanguageServerTests.open(client, path, text)
+    var rng = SplitMix(seed: 0x5EED)
+    let methods = [
+      "textDocument/hover", "textDocument/completion", "textDocument/definition", "textDocument/documentSymbol",
+      "textDocument/formatting",
+    ]
+    for i in 0..<300 {
+      let position: [String: Any] = [
+        "line": Int(rng.next() % 200) - 20, "character": Int(rng.next() % 300) - 20,
+      ]
+      switch rng.next() % 4 {
+      case 0:
+        let garbage = (0..<Int(rng.next() % 40)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        client.input.fileHandleForWriting.write(
+          Data("Content-Length: \(garbage.count)\r\n\r\n".utf8) + Data(garbage))
+      case 1:
+        try client.notify(
+          "textDocument/didChange",
+          [
+            "textDocument": ["uri": LanguageServerTests.uri(path), "version": i],
+            "contentChanges": [
+              [
+                "range": ["start": position, "end": position],
+                "text": ["{", "}", "\"", "x.", "ensure ", "\n"][Int(rng.next() % 6)],
+              ]
+            ],
+          ])
+      default:
+        try client.send([
+          "id": 10_000 + i, "method": methods[Int(rng.next() % UInt64(methods.count))],
+          "params": ["textDocument": ["uri": LanguageServerTests.uri(path)], "position": position],
+        ])
+      }
+    }
+    // Still serving: a symbols request is answered.
+    let symbols = try client.request(
+      "textDocument/documentSymbol", ["textDocument": ["uri": LanguageServerTests.uri(path)]])
+    #expect(symbols["result"] != nil)
+    #expect(try client.close() == 0)
+  }
+}

@@ -98,3 +98,27 @@ import Testing
       "\(r.stdout)")
   }
 }
+
+/// Hostile test files: nesting past libyaml's limit is a located error, never a stack overflow.
+@Suite struct HostileTestFileTests {
+  @Test func deepNestingIsALocatedError() throws {
+    let dir = try RunbookTestsTests.workspace(
+      "tests:\n  - name: x\n    world: " + String(repeating: "[", count: 100_000)
+        + String(repeating: "]", count: 100_000)
+        + "\n    expect: {}\n")
+    let r = try CLI.run(["test", "scripts/canister-prod-activation.test.yaml"], in: dir)
+    #expect(r.status == 2 && r.stderr.contains(":3:13: error: not YAML: Maximum nesting level reached"), "\(r.stderr)")
+  }
+
+  @Test func anAliasBombIsBoundedNotExpanded() throws {
+    var yaml = "tests:\n  - name: x\n    world:\n      a0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n"
+    for i in 1..<12 {
+      yaml += "      a\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 10).joined(separator: ", ") + "]\n"
+    }
+    yaml += "    expect: {}\n"
+    let dir = try RunbookTestsTests.workspace(yaml)
+    let r = try CLI.run(["test", "scripts/canister-prod-activation.test.yaml"], in: dir)
+    #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
+    #expect(r.stdout.contains(":4:7: `world:` is a mapping patched onto the demo world"), "\(r.stdout)")
+  }
+}
