@@ -90,6 +90,27 @@ package final class EffectPipeline: Sendable {
     self.backend = backend
     self.network = network
     self.budget = budget ?? CyclesBudget(ceiling: options.cyclesCeiling)
+    let now = Self.now()
+    cache.withLock { c in for s in options.primedStates { c[s.id] = (s, now) } }
+    observedStates.withLock { o in for s in options.primedStates { o[s.id] = s } }
+  }
+
+  /// Journals the primed states as reads (after `run_start`): the journal has every state the run
+  /// acted on.
+  package func journalPrimedStates() {
+    for s in options.primedStates { journalRead(s, seconds: 0, source: "the saved plan's check") }
+  }
+
+  private func journalRead(_ s: CanisterState, seconds: Double, source: String? = nil) {
+    let hash: String = s.moduleHash.map { ValueFormat.jsonQuote(ValueFormat.hex($0)) } ?? "null"
+    let controllers: String = "[" + s.controllers.map { ValueFormat.jsonQuote($0.text) }.joined(separator: ",") + "]"
+    var fields: [(String, String)] = [
+      ("canister", ValueFormat.jsonQuote(s.id.text)), ("cycles", "\(s.cycles)"), ("hash", hash),
+      ("status", ValueFormat.jsonQuote(s.status.rawValue)), ("controllers", controllers),
+      ("seconds", String(format: "%.3f", seconds)),
+    ]
+    if let source { fields.append(("source", ValueFormat.jsonQuote(source))) }
+    journal(.read, fields)
   }
 
   package var isPlan: Bool { options.mode == .plan }
@@ -153,15 +174,7 @@ package final class EffectPipeline: Sendable {
       if !touched.withLock({ $0.contains(canister) }) {
         observedStates.withLock { if $0[canister] == nil { $0[canister] = s } }
       }
-      journal(
-        .read,
-        [
-          ("canister", ValueFormat.jsonQuote(canister.text)), ("cycles", "\(s.cycles)"),
-          ("hash", s.moduleHash.map { ValueFormat.jsonQuote(ValueFormat.hex($0)) } ?? "null"),
-          ("status", ValueFormat.jsonQuote(s.status.rawValue)),
-          ("controllers", "[" + s.controllers.map { ValueFormat.jsonQuote($0.text) }.joined(separator: ",") + "]"),
-          ("seconds", String(format: "%.3f", Date().timeIntervalSince(started))),
-        ])
+      journalRead(s, seconds: Date().timeIntervalSince(started))
       return s
     } catch {
       journal(

@@ -70,6 +70,7 @@ extension Interpreter {
               .joined(separator: ",") + "}"
           ),
         ])
+      pipeline.journalPrimedStates()
       announcePending()
       for tree in program.trees {
         for stmt in tree.statements { try executeTopLevel(stmt, &ctx) }

@@ -217,6 +217,9 @@ public struct RunOptions: Sendable {
   public var journal: Journal?
   /// Where the run came from, journaled with its start (`{"via": "mcp", "client": "…"}`).
   public var origin: [String: String] = [:]
+  /// Canister states read moments ago (applying a saved plan checks them first): the run starts
+  /// with them in its state cache instead of reading them again, and journals them as reads.
+  public var primedStates: [CanisterState] = []
   /// Applying a saved plan: only the effects it holds are admitted.
   public var approval: PlanApproval?
   /// Set from a signal handler (Ctrl-C, SIGTERM): the run stops at the next statement, exit 130.

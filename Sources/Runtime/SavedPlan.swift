@@ -387,14 +387,15 @@ extension SavedPlan {
 }
 
 extension Engine {
-  /// Why `plan` may not be applied now, empty when it may: the program is planned again, quietly,
-  /// with the plan's params against `backend`, and compared (`SavedPlan.differences`); a plan that
-  /// would move more cycles than the ceiling is refused too. The caller then runs with
-  /// `RunOptions.approval` set, so only the plan's effects are admitted.
-  public func reasonsToRefuse(
+  /// Checks `plan` against now: the program is planned again, quietly, with the plan's params
+  /// against `backend`, and compared (`SavedPlan.differences`); a plan that would move more cycles
+  /// than the ceiling is refused too. With no reasons, the caller runs with `RunOptions.approval`
+  /// set (only the plan's effects are admitted) and `RunOptions.primedStates` set to the states
+  /// just read (so the run does not read them again).
+  public func check(
     _ plan: SavedPlan, program: CheckedProgram, backend: Backend, options: RunOptions, file: String, network: String,
     identity: String, backendName: String
-  ) -> [String] {
+  ) -> (reasons: [String], observed: [CanisterState]) {
     var quiet = options
     quiet.mode = .plan
     quiet.params = plan.params
@@ -416,6 +417,6 @@ extension Engine {
         "the plan moves \(ValueFormat.cycles(total)), above this run's ceiling of \(ValueFormat.cycles(options.cyclesCeiling))"
       )
     }
-    return reasons
+    return (reasons, fresh.record.observed)
   }
 }

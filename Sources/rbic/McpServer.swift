@@ -407,7 +407,7 @@ final class McpServer: @unchecked Sendable {
           let (backend, sim) = Execution.makeBackend(
             options, identity: program.identity, network: program.network, writesState: true)
         else { return .failure(McpRefusal("the backend cannot be used (see the server's log)")) }
-        let reasons = Engine(registry: .standard).reasonsToRefuse(
+        let (reasons, observed) = Engine(registry: .standard).check(
           plan, program: program, backend: backend, options: run, file: plan.file,
           network: options.network ?? program.network ?? "local", identity: backend.identityName,
           backendName: (options.backend ?? .sim).rawValue)
@@ -427,6 +427,7 @@ final class McpServer: @unchecked Sendable {
           return .failure(McpRefusal("cannot create a journal: \(error)"))
         }
         run.approval = PlanApproval(plan: plan, id: id)
+        run.primedStates = observed
         let result = Engine(registry: .standard).run(program, backend: backend, options: run)
         if let path = options.simState, let sim { try? sim.save(path: path) }
         return .success(result)

@@ -242,7 +242,7 @@ enum Execution {
 
     // Applying a saved plan: plan again, quietly, and refuse when anything it depends on differs.
     if let saved {
-      let reasons = engine.reasonsToRefuse(
+      let (reasons, observed) = engine.check(
         saved.plan, program: program, backend: backend, options: run, file: file,
         network: options.network ?? program.network ?? "local", identity: identity, backendName: backendName)
       guard reasons.isEmpty else {
@@ -253,6 +253,7 @@ enum Execution {
         return 4
       }
       run.approval = PlanApproval(plan: saved.plan, id: saved.id)
+      run.primedStates = observed
     }
 
     let json = options.format == .json
