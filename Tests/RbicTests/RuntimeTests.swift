@@ -476,3 +476,18 @@ enum Harness {
     #expect(ValueFormat.cycles(-2_500, exact: true) == "-2.5K")
   }
 }
+
+@Suite struct InterfaceParamTests {
+  /// A param typed with an imported interface takes a canister id on the command line.
+  @Test func aParamTypedWithAnInterfaceTakesACanisterID() {
+    let r = Harness.run(
+      """
+      runbook "typed" version 1
+      import "user_service.did" as UserService
+      param c: UserService
+      print c.cycles
+      """, params: ["c": "6iu47-dyaaa-aaaaf-qgeza-cai"])
+    #expect(r.result.exitCode == 0, "\(r.result.failure?.diagnostic.message ?? "")")
+    #expect(r.output.contains("38.8B"))
+  }
+}
