@@ -167,10 +167,30 @@ public struct SavedPlan: Codable, Sendable, Equatable {
       throw .malformed(path, "no `format` field")
     }
     guard header.format <= currentFormat else { throw .newerFormat(path, header.format) }
-    do { return try decoder.decode(SavedPlan.self, from: data) } catch {
+    let plan: SavedPlan
+    do { plan = try decoder.decode(SavedPlan.self, from: data) } catch {
       throw .malformed(path, Self.reasonText(error))
     }
+    // Amounts are decimal text: each must be a whole number of cycles in range, so nothing computed
+    // from a plan file (sums, differences) can overflow.
+    let amounts =
+      plan.observed.flatMap {
+        [
+          ("observed.\($0.canister).cycles", $0.cycles),
+          ("observed.\($0.canister).reserved_cycles_limit", $0.reservedCyclesLimit),
+        ]
+      }
+      + plan.effects.enumerated().map { ("effects[\($0.offset)].amount", $0.element.amount) }
+    for (field, text) in amounts {
+      guard let n = Int128(text), n >= 0, n <= maxAmount else {
+        throw .malformed(path, "`\(field)` is `\(text.prefix(40))`, not a whole number of cycles")
+      }
+    }
+    return plan
   }
+
+  /// The largest amount a plan may hold (the lexer's largest cycles literal).
+  static let maxAmount = Int128(UInt64.max) * 1_000_000_000_000
 
   /// A decoding error as one line: which field, what was wrong.
   package static func reasonText(_ error: Error) -> String {
@@ -411,7 +431,10 @@ extension Engine {
     if let failure = fresh.failure, fresh.exitCode != 0 {
       reasons.append("planning again fails: \(failure.diagnostic.message)")
     }
-    let total = plan.effects.reduce(Int128(0)) { $0 + $1.amountValue }
+    let total = plan.effects.reduce(Int128(0)) { sum, e in
+      let (next, overflow) = sum.addingReportingOverflow(e.amountValue)
+      return overflow ? Int128.max : next
+    }
     if total > options.cyclesCeiling {
       reasons.append(
         "the plan moves \(ValueFormat.cycles(total)), above this run's ceiling of \(ValueFormat.cycles(options.cyclesCeiling))"

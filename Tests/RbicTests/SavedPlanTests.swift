@@ -98,6 +98,16 @@ import Testing
     try "{\"format\": 1, \"runbook\": 3}".write(toFile: w.dir + "/bad.json", atomically: true, encoding: .utf8)
     let bad = try w.rbic(["run", "--plan", "bad.json"])
     #expect(bad.status == 2 && bad.stderr.contains("is not an rbic plan"), "\(bad.stderr)")
+    // Amounts that would overflow what is computed from them are refused when the plan is read.
+    let real = try String(contentsOfFile: w.dir + "/plan.json", encoding: .utf8)
+    for amount in ["-1", "170141183460469231731687303715884105727", "1T"] {
+      let hostile = real.replacingOccurrences(of: "\"amount\" : \"971200000000\"", with: "\"amount\" : \"\(amount)\"")
+      #expect(hostile != real)
+      try hostile.write(toFile: w.dir + "/hostile.json", atomically: true, encoding: .utf8)
+      let refused = try w.rbic(["run", "--plan", "hostile.json"])
+      #expect(
+        refused.status == 2 && refused.stderr.contains("not a whole number of cycles"), "\(amount): \(refused.stderr)")
+    }
     let backend = try w.rbic(["plan", "scripts/fleet-cycles-topup.rb.ic", "--backend", "foo"])
     #expect(backend.status == 2 && backend.stderr.contains("'sim', 'icp', 'dfx' or 'auto'"), "\(backend.stderr)")
   }
