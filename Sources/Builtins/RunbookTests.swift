@@ -352,7 +352,9 @@ struct RunSpec {
   static func parse(_ node: Located, _ fail: (Located?, String) -> RunbookTests.FileError, first: Bool)
     throws(RunbookTests.FileError) -> RunSpec
   {
-    for (key, value) in node.keys where !keys.contains(key) || (!first && ["name", "then", "world"].contains(key)) {
+    // A later run continues the first one's world, as the first one's identity.
+    for (key, value) in node.keys
+    where !keys.contains(key) || (!first && ["name", "then", "world", "identity"].contains(key)) {
       throw fail(value, "unknown key `\(key)` here (a test has: \(keys.sorted().joined(separator: ", ")))")
     }
     guard let expect = node["expect"], case .mapping = expect.node else {

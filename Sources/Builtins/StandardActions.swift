@@ -112,7 +112,9 @@ enum StandardActions {
     guard case .principal(let wallet)? = request.value else { throw .message(.failed, "`wallet` needs a wallet") }
     let send = "send \(ValueFormat.cycles(amount)) from wallet \(wallet.text) to \(request.canister.text)"
     return try context.act(
-      Effect("wallet_send", target: .canisters([request.canister, wallet]), description: send, cycles: amount),
+      Effect(
+        "wallet_send", target: .canisters([request.canister, wallet]), description: send, cycles: amount,
+        detail: "send from wallet \(wallet.text) to \(request.canister.text)"),
       summary: "wallet \(wallet.text) (\(context.verb)send \(ValueFormat.cycles(amount)))"
     ) { (b) throws(BackendError) in try b.walletSend(wallet: wallet, to: request.canister, amount: amount) }
   }
@@ -123,7 +125,7 @@ enum StandardActions {
       Effect(
         "top_up", target: .canisters([request.canister]),
         description: "top up \(request.canister.text) with \(ValueFormat.cycles(amount)) from the cycles ledger",
-        cycles: amount),
+        cycles: amount, detail: "top up \(request.canister.text) from the cycles ledger"),
       summary: "top_up (\(context.verb)mint \(ValueFormat.cycles(amount)))"
     ) { (b) throws(BackendError) in try b.topUp(request.canister, amount: amount) }
   }
@@ -161,8 +163,11 @@ enum StandardActions {
       mode == .reinstall
       ? Effect(
         "install", target: .canisters([canister]),
-        description: "REINSTALL \(canister.text) (wipes its state) with \(path)", alwaysConfirm: true)
-      : Effect("install", target: .canisters([canister]), description: "\(mode.rawValue) \(path) on \(canister.text)")
+        description: "REINSTALL \(canister.text) (wipes its state) with \(path)", alwaysConfirm: true,
+        detail: "reinstall \(canister.text) with module sha256 \(ValueFormat.hex(hash))")
+      : Effect(
+        "install", target: .canisters([canister]), description: "\(mode.rawValue) \(path) on \(canister.text)",
+        detail: "\(mode.rawValue) \(canister.text) with module sha256 \(ValueFormat.hex(hash))")
     return try context.act(effect, summary: "\(context.verb)\(mode.rawValue) \(path)") { (b) throws(BackendError) in
       try b.install(canister, wasm: bytes, mode: mode)
     }

@@ -228,11 +228,16 @@ extension LanguageServer {
     let tokens = condition.split(whereSeparator: { $0 == " " }).map(String.init)
     var property: CanisterProperty?
     var kind: Convergence.ComparisonKind?
+    var other: String?
     for (i, t) in tokens.enumerated() {
       let name = t.split(separator: ".").last.map(String.init) ?? t
       guard let p = CanisterProperty(rawValue: name) else { continue }
       property = p == .balance ? .cycles : p
-      let op = i + 1 < tokens.count ? tokens[i + 1] : (i > 0 ? Self.flipped(tokens[i - 1]) : "")
+      let (op, rest) =
+        i + 1 < tokens.count
+        ? (tokens[i + 1], i + 2 < tokens.count ? tokens[i + 2] : nil)
+        : (i > 0 ? Self.flipped(tokens[i - 1]) : "", i > 1 ? tokens[i - 2] : nil)
+      other = rest
       kind =
         switch op {
         case ">=", ">": .atLeast
@@ -243,16 +248,23 @@ extension LanguageServer {
       break
     }
     var items: [CompletionItem] = []
-    for sig in registry.actions.values.sorted(by: { $0.name < $1.name }) {
-      let fits = sig.converges.contains { c in
-        guard case .comparison(let p, let k) = c else { return false }
-        return property == nil || (p == property && (kind == nil || k == kind))
+    // Only what the checker accepts: the property and the comparison (an action that cannot make
+    // `cycles < 1T` true is not offered), and the status an action makes (`start` for running).
+    if property == nil || kind != nil {
+      for sig in registry.actions.values.sorted(by: { $0.name < $1.name }) {
+        let fits = sig.converges.contains { c in
+          guard case .comparison(let p, let k) = c else { return false }
+          return property == nil || (p == property && k == kind)
+        }
+        if !fits { continue }
+        if let status = sig.requiredStatus, let other, CanisterStatus(rawValue: other) != nil, other != status {
+          continue
+        }
+        items.append(
+          CompletionItem(
+            label: sig.name, kind: 3, detail: sig.converges.map(\.description).joined(separator: ", "),
+            documentation: MarkupContent(value: sig.summary)))
       }
-      guard fits else { continue }
-      items.append(
-        CompletionItem(
-          label: sig.name, kind: 3, detail: sig.converges.map(\.description).joined(separator: ", "),
-          documentation: MarkupContent(value: sig.summary)))
     }
     for f in program?.functions ?? [] {
       items.append(CompletionItem(label: f.declaration.name.name, kind: 3, detail: "fn", sortText: "z"))

@@ -185,7 +185,8 @@ public final class LanguageServer {
     return uri
   }
 
-  static func uri(of path: String) -> String { URL(fileURLWithPath: path).absoluteString }
+  /// A file's URI, its path normalised (`lib/./x.rb.ic`, `sub/../x.rb.ic`), as editors name it.
+  static func uri(of path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.absoluteString }
 
   // MARK: - Checking and diagnostics
 
@@ -200,14 +201,18 @@ public final class LanguageServer {
     documents[uri] = doc
 
     var byURI: [String: [LSPDiagnostic]] = [uri: []]
+    // An imported file open in the editor has its own buffer and its own check: this check (which
+    // read the file from disk) does not speak for it.
+    let open = Set(documents.keys.map { Self.uri(of: Self.path(of: $0)) })
     for d in program.diagnostics {
       guard d.range.file.raw >= 0, d.range.file.raw < program.files.files.count else { continue }
       let source = program.files[d.range.file]
       let target = source.path == doc.path ? uri : Self.uri(of: source.path)
+      if target != uri, open.contains(target) { continue }
       byURI[target, default: []].append(lsp(d, program.files))
     }
     let others = Set(byURI.keys).subtracting([uri])
-    for stale in (published[uri] ?? []).subtracting(others) { byURI[stale] = [] }
+    for stale in (published[uri] ?? []).subtracting(others) where !open.contains(stale) { byURI[stale] = [] }
     published[uri] = others
     for (target, list) in byURI.sorted(by: { $0.key < $1.key }) {
       publish(PublishDiagnosticsParams(uri: target, version: target == uri ? doc.version : nil, diagnostics: list))

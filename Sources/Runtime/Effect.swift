@@ -29,10 +29,14 @@ public struct Effect: Sendable {
   /// Whether `plan` may run the body against the predictor. An update call's reply cannot be
   /// predicted: in `plan` it is shown, not sent.
   public var predictable: Bool
+  /// Exactly what it does, but the cycles it moves (compared on their own): a saved plan admits
+  /// an effect only when this is what was planned — the module's sha256 for an install, the
+  /// arguments of a call, the settings. The description, unless an effect says more or less.
+  public var detail: String
 
   public init(
     _ operation: String, target: Target, description: String, cycles: Int128 = 0, alwaysConfirm: Bool = false,
-    predictable: Bool = true
+    predictable: Bool = true, detail: String? = nil
   ) {
     self.operation = operation
     self.target = target
@@ -40,6 +44,7 @@ public struct Effect: Sendable {
     self.cycles = cycles
     self.alwaysConfirm = alwaysConfirm
     self.predictable = predictable
+    self.detail = detail ?? description
   }
 
   /// The canisters the effect changes (none for a local effect).

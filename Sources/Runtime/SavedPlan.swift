@@ -81,12 +81,15 @@ public struct SavedPlan: Codable, Sendable, Equatable {
     /// Cycles it moves, decimal ("0" for none).
     public var amount: String
     public var description: String
+    /// Exactly what it does but the amount (`Effect.detail`): what applying the plan must match.
+    public var detail: String
 
     public init(_ e: Effect) {
       operation = e.operation
       canisters = e.canisters.map(\.text)
       amount = "\(e.cycles)"
       description = e.description
+      detail = e.detail
     }
 
     var amountValue: Int128 { Int128(amount) ?? 0 }
@@ -295,14 +298,13 @@ public struct SavedPlan: Codable, Sendable, Equatable {
   }
 
   private func effectDifferences(_ now: SavedPlan) -> [String] {
-    let planned = effects.map { e in (e, e.canisters.map { normal($0, createdCanisters) }) }
-    var remaining = now.effects.map { e in (e, e.canisters.map { normal($0, now.createdCanisters) }) }
+    let planned = effects.map { e in (e, Self.key(e, createdCanisters)) }
+    var remaining = now.effects.map { e in (e, Self.key(e, now.createdCanisters)) }
     var out: [String] = []
-    for (e, canisters) in planned {
+    for (e, key) in planned {
       guard
         let i = remaining.firstIndex(where: { r in
-          r.0.operation == e.operation && r.1 == canisters
-            && Self.admissible(r.0.amountValue, planned: e.amountValue, drift: e.amountValue / 100)
+          r.1 == key && Self.admissible(r.0.amountValue, planned: e.amountValue, drift: e.amountValue / 100)
         })
       else {
         out.append("the plan would \(e.description); it would not now")
@@ -311,12 +313,29 @@ public struct SavedPlan: Codable, Sendable, Equatable {
       remaining.remove(at: i)
     }
     for (e, _) in remaining { out.append("it would now \(e.description), which the plan did not") }
+    // A local command the plan showed and did not run is part of what was reviewed.
+    let before = withheld.map { Self.normal(text: $0, createdCanisters) }
+    let after = now.withheld.map { Self.normal(text: $0, now.createdCanisters) }
+    if before != after {
+      for w in after where !before.contains(w) { out.append("it would now \(w), which the plan did not show") }
+      for w in before where !after.contains(w) { out.append("the plan showed \(w); it would not now") }
+    }
     return out
   }
 
-  /// A created canister's place in the order of creation stands for its (predicted) id.
-  private func normal(_ canister: String, _ created: [String]) -> String {
-    created.firstIndex(of: canister).map { "created#\($0)" } ?? canister
+  /// What an effect must match, created canisters standing for their place in the order of
+  /// creation (their ids are predicted in a plan): operation, canisters and detail.
+  static func key(_ e: PlannedEffect, _ created: [String]) -> [String] {
+    [e.operation, normal(text: e.detail, created)] + e.canisters.map { normal(text: $0, created) }
+  }
+
+  /// `text` with each created canister's id replaced by `created#N`.
+  static func normal(text: String, _ created: [String]) -> String {
+    var out = text
+    for (i, id) in created.enumerated() where !id.isEmpty {
+      out = out.replacingOccurrences(of: id, with: "created#\(i)")
+    }
+    return out
   }
 
   /// An amount matches the planned one when equal, or larger by no more than `drift` (what the
@@ -347,11 +366,8 @@ public final class PlanApproval: Sendable {
   /// nil when the plan holds `effect` (it is then used up), else why not. `current` gives the
   /// run's latest read of a canister, for what it burnt since the plan.
   func admit(_ effect: Effect, current: (Principal) -> CanisterState?) -> String? {
-    let createdNow = created.withLock { $0 }
-    let canisters = effect.canisters.map { p -> String in
-      createdNow.firstIndex(of: p).flatMap { i in i < plan.createdCanisters.count ? plan.createdCanisters[i] : nil }
-        ?? p.text
-    }
+    let createdNow = created.withLock { $0 }.map(\.text)
+    let key = SavedPlan.key(SavedPlan.PlannedEffect(effect), createdNow)
     var drift: Int128 = 0
     for p in effect.canisters {
       guard let then = observed[p.text], let now = current(p) else { continue }
@@ -361,7 +377,7 @@ public final class PlanApproval: Sendable {
     return remaining.withLock { list -> String? in
       guard
         let i = list.firstIndex(where: {
-          $0.operation == effect.operation && $0.canisters == canisters
+          SavedPlan.key($0, plan.createdCanisters) == key
             && SavedPlan.admissible(effect.cycles, planned: $0.amountValue, drift: drift)
         })
       else {

@@ -26,6 +26,10 @@ struct McpCommand: ParsableCommand {
     if options.readOnly, allowMutations {
       throw ValidationError("--read-only and --allow-mutations contradict each other")
     }
+    if options.allowLocalEffects {
+      throw ValidationError(
+        "rbic mcp never runs local commands in plan or inspect; --allow-local-effects is not accepted")
+    }
   }
 
   func run() throws {

@@ -22,6 +22,11 @@ final class McpServer: @unchecked Sendable {
   let client = Mutex<String>("unknown client")
   /// Plans made this session, by id (they are also saved under `.rbic/plans/`).
   let plans = Mutex<[String: SavedPlan]>([:])
+  /// One run at a time (the human answers one run's questions; two runs must not both pass the
+  /// same check), and each plan applied once: the plan being run, and those applied, by id.
+  let applying = Mutex<(running: String?, applied: Set<String>)>((nil, []))
+  /// How long a question waits for the human before it counts as declined.
+  static let answerTimeout: TimeInterval = 600
 
   init(options: ExecutionOptions, allowMutations: Bool, directory: String) {
     self.options = options
@@ -145,8 +150,10 @@ final class McpServer: @unchecked Sendable {
     guard let file = arguments["file"]?.stringValue, !file.isEmpty else {
       return .failure(McpRefusal("give `file`: a runbook path relative to the working directory"))
     }
-    let full = URL(fileURLWithPath: file, relativeTo: URL(fileURLWithPath: directory)).standardizedFileURL.path
-    let root = URL(fileURLWithPath: directory).standardizedFileURL.path
+    // Symbolic links resolved: a link inside the directory does not lead outside it.
+    let full = URL(fileURLWithPath: file, relativeTo: URL(fileURLWithPath: directory)).standardizedFileURL
+      .resolvingSymlinksInPath().path
+    let root = URL(fileURLWithPath: directory).standardizedFileURL.resolvingSymlinksInPath().path
     guard full == root || full.hasPrefix(root + "/") else {
       return .failure(McpRefusal("`\(file)` is outside the working directory"))
     }
@@ -288,6 +295,7 @@ final class McpServer: @unchecked Sendable {
     guard var run = runOptions(mode: .plan, params: params) else {
       return Self.failure("the server's options are invalid")
     }
+    run.allowLocalEffects = false  // a plan the model asks for never runs a command
     let lines = Lines()
     run.print = { lines.add($0) }
     run.progress = { lines.add($0) }
@@ -358,6 +366,20 @@ final class McpServer: @unchecked Sendable {
       )
     }
     guard let plan = storedPlan(id) else { return Self.failure("no plan with id `\(id)`; make one with `plan`") }
+    let busy = applying.withLock { state -> String? in
+      if let running = state.running { return "refused: plan \(running) is being applied; one run at a time" }
+      if state.applied.contains(id) { return "refused: plan \(id) was applied already; make a new plan" }
+      state.running = id
+      return nil
+    }
+    if let busy { return Self.failure(busy) }
+    var finished = false
+    defer {
+      applying.withLock { state in
+        state.running = nil
+        if finished { state.applied.insert(id) }
+      }
+    }
     guard let program = compile(plan.file), !program.hasErrors else {
       return Self.failure("refused: the plan's runbook `\(plan.file)` no longer checks; make a new plan")
     }
@@ -379,8 +401,9 @@ final class McpServer: @unchecked Sendable {
         answer.withLock { $0 = result?.action == .accept && result?.content?["confirm"]?.boolValue == true }
         done.signal()
       }
+      let deadline = Date().addingTimeInterval(Self.answerTimeout)
       while done.wait(timeout: .now() + 0.1) == .timedOut {
-        if cancellation.isCancelled { return false }
+        if cancellation.isCancelled || Date() > deadline { return false }  // no answer: declined
       }
       return answer.withLock { $0 }
     }
@@ -438,6 +461,7 @@ final class McpServer: @unchecked Sendable {
     switch outcome {
     case .failure(let refusal): return Self.failure(refusal.message)
     case .success(let result):
+      finished = true  // it ran (whatever its outcome): applying it again needs a new plan
       let data = RunData(
         planId: id, exit: result.exitCode,
         steps: result.steps.map(SavedPlan.Step.init), journal: result.journalPath,
@@ -496,8 +520,17 @@ final class McpServer: @unchecked Sendable {
   func resources() -> [Resource] {
     var out: [Resource] = []
     let fm = FileManager.default
-    let runbooks = (fm.enumerator(atPath: directory)?.allObjects as? [String] ?? []).filter { path in
-      path.hasSuffix(".rb.ic") && !path.split(separator: "/").contains { $0.hasPrefix(".") || $0 == "node_modules" }
+    var runbooks: [String] = []
+    let root = URL(fileURLWithPath: directory).standardizedFileURL
+    // Hidden directories (.git, .build, .rbic) and node_modules are not walked into.
+    let walk = fm.enumerator(at: root, includingPropertiesForKeys: [.isDirectoryKey], options: [.skipsHiddenFiles])
+    while let url = walk?.nextObject() as? URL {
+      if url.lastPathComponent == "node_modules" {
+        walk?.skipDescendants()
+        continue
+      }
+      guard url.lastPathComponent.hasSuffix(".rb.ic"), runbooks.count < 10_000 else { continue }
+      runbooks.append(String(url.standardizedFileURL.path.dropFirst(root.path.count + 1)))
     }
     for path in runbooks.sorted() {
       out.append(Resource(name: path, uri: "rbic://runbooks/\(path)", description: "a runbook", mimeType: "text/plain"))

@@ -547,7 +547,16 @@ enum StateLock {
   static let held = Mutex<Set<String>>([])
 
   static func acquire(for path: String) -> Bool {
-    if held.withLock({ $0.contains(path) }) { return true }
+    // Checked and taken under one lock: two callers in this process never open two descriptors.
+    held.withLock { held in
+      if held.contains(path) { return true }
+      guard take(path) else { return false }
+      held.insert(path)
+      return true
+    }
+  }
+
+  private static func take(_ path: String) -> Bool {
     let lockPath = path + ".lock"
     let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
     guard fd >= 0 else {
@@ -566,7 +575,6 @@ enum StateLock {
     _ = ftruncate(fd, 0)
     let pid = Array("\(getpid())\n".utf8)
     _ = pwrite(fd, pid, pid.count, 0)
-    held.withLock { _ = $0.insert(path) }
     return true  // the descriptor stays open (and locked) until the process exits
   }
 }

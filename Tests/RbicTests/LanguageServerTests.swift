@@ -193,7 +193,8 @@ struct LSPTimeout: Error {}
     let (client, dir) = try Self.session()
     let path = dir + "/scripts/canister-prod-activation.rb.ic"
     var text = try String(contentsOfFile: path, encoding: .utf8)
-    text += "step \"extra\" on prod {\n  ensure hash == build_hash via \n  print prod.\n  print canister_ids(\"\n}\n"
+    text +=
+      "step \"extra\" on prod {\n  ensure status == stopped via \n  ensure cycles < 1T via \n  ensure hash == build_hash via \n  print prod.\n  print canister_ids(\"\n}\n"
     _ = try Self.open(client, path, text)
     let count = text.split(separator: "\n", omittingEmptySubsequences: false).count
     func labels(_ line: Int, _ character: Int) throws -> [String] {
@@ -201,6 +202,10 @@ struct LSPTimeout: Error {}
       return ((reply["result"] as? [String: Any])?["items"] as? [[String: Any]])?.compactMap { $0["label"] as? String }
         ?? []
     }
+    let status = try labels(count - 7, 31)
+    #expect(status.contains("stop") && !status.contains("start"), "\(status)")
+    let below = try labels(count - 6, 26)
+    #expect(!below.contains("wallet") && !below.contains("top_up"), "nothing makes `cycles < 1T` true: \(below)")
     let actions = try labels(count - 5, 32)
     #expect(actions.contains("install") && !actions.contains("wallet") && !actions.contains("top_up"), "\(actions)")
     let members = try labels(count - 4, 13)

@@ -147,11 +147,30 @@ final class McpSession: Sendable {
     #expect(start.contains("\"origin\":{\"client\":\"rbic-tests 1\",\"via\":\"mcp\"}"), "\(start.prefix(600))")
     #expect(start.contains("\"plan\":\"\(id)\""))
 
-    let stale = try await s.call("run", ["plan_id": MCP.Value.string(id)])
-    #expect(stale.isError == true && McpSession.text(stale).contains("is stale; nothing was changed"))
+    let again = try await s.call("run", ["plan_id": MCP.Value.string(id)])
+    #expect(again.isError == true && McpSession.text(again).contains("was applied already"))
     #expect(try SimulatedIC.load(path: dir + "/state.json") == after)
     let report = try await s.call("report", ["run": "last"])
     #expect(McpSession.text(report).contains("# Run report: canister-production-activation"))
+    await s.close()
+  }
+
+  /// A plan whose canister changed after it was made (a human ran something meanwhile) is stale.
+  @Test func aPlanMadeBeforeTheStateChangedIsStale() async throws {
+    let dir = try McpSession.workspace()
+    let s = try await McpSession(["--sim-state", "state.json", "--allow-mutations"], in: dir)
+    let planned = try await s.call("plan", McpSession.activation)
+    let id = try #require(planned.structuredContent?.objectValue?["plan_id"]?.stringValue)
+    let meanwhile = try CLI.run(
+      ["run", "scripts/controller-management.rb.ic", "--sim-state", "state.json", "--yes", "--journal", "j"], in: dir)
+    #expect(meanwhile.status == 0, "\(meanwhile.stderr)")
+    let changed = try SimulatedIC.load(path: dir + "/state.json")
+    let stale = try await s.call("run", ["plan_id": MCP.Value.string(id)])
+    #expect(stale.isError == true && McpSession.text(stale).contains("is stale; nothing was changed"))
+    #expect(
+      McpSession.text(stale).contains("6iu47-dyaaa-aaaaf-qgeza-cai: controllers was"), "\(McpSession.text(stale))")
+    #expect(s.asked.withLock { $0.isEmpty }, "nothing asked: nothing was going to run")
+    #expect(try SimulatedIC.load(path: dir + "/state.json") == changed)
     await s.close()
   }
 

@@ -85,6 +85,22 @@ import Testing
     #expect(w.stateBytes == before)
   }
 
+  /// The reviewer approved a module by its hash: a different module at the same path (a rebuild)
+  /// makes the plan stale, though the operation, the canister and the amount are the same.
+  @Test func aDifferentModuleAtTheSamePathMakesThePlanStale() throws {
+    let w = try Workspace()
+    #expect(try w.plan(["--out", "plan.json"]).status == 0)
+    let module = w.dir + "/demo/user_service_with_metadata.wasm"
+    var bytes = try #require(FileManager.default.contents(atPath: module))
+    bytes.append(contentsOf: [0x00, 0x03, 0x01, 0x78, 0x79])  // a custom section `x`: another module
+    try bytes.write(to: URL(fileURLWithPath: module))
+    let before = w.stateBytes
+    let stale = try w.rbic(["run", "--plan", "plan.json", "--sim-state", w.state, "--yes"])
+    #expect(stale.status == 4, "\(stale.stdout)\(stale.stderr)")
+    #expect(stale.stderr.contains("the plan would upgrade demo/user_service_with_metadata.wasm"), "\(stale.stderr)")
+    #expect(w.stateBytes == before)
+  }
+
   @Test func usageAroundPlansIsExitTwo() throws {
     let w = try Workspace()
     #expect(try w.plan(["--out", "plan.json"]).status == 0)
