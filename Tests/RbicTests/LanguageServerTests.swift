@@ -66,9 +66,9 @@ final class LSPClient: @unchecked Sendable {
     return try wait { ($0["id"] as? Int) == id && $0["method"] == nil }
   }
 
-  /// The first message (taken off the queue) that `matches`, within 10 s.
-  func wait(_ matches: ([String: Any]) -> Bool) throws -> [String: Any] {
-    let deadline = Date().addingTimeInterval(10)
+  /// The first message (taken off the queue) that `matches`, within `timeout` seconds.
+  func wait(timeout: TimeInterval = 10, _ matches: ([String: Any]) -> Bool) throws -> [String: Any] {
+    let deadline = Date().addingTimeInterval(timeout)
     lock.lock()
     defer { lock.unlock() }
     while true {
@@ -373,6 +373,30 @@ struct LSPTimeout: Error {}
     let symbols = try client.request(
       "textDocument/documentSymbol", ["textDocument": ["uri": LanguageServerTests.uri(path)]])
     #expect(symbols["result"] != nil)
+    #expect(try client.close() == 0)
+  }
+}
+
+@Suite(.serialized) struct LanguageServerImportTests {
+  /// An imported file open in the editor keeps its own diagnostics: a check of the file that
+  /// imports it (which reads the import from disk) does not overwrite them.
+  @Test func anOpenImportKeepsItsOwnDiagnostics() throws {
+    let (client, dir) = try LanguageServerTests.session()
+    let lib = dir + "/scripts/lib/fleet.rb.ic"
+    let main = dir + "/scripts/controller-management.rb.ic"
+    // The file on disk has an error the editor's buffer (being fixed, not saved) does not.
+    let good = try String(contentsOfFile: lib, encoding: .utf8)
+    try (good + "let oops = nope\n").write(toFile: lib, atomically: true, encoding: .utf8)
+    #expect(try LanguageServerTests.open(client, lib, good).allSatisfy { $0["severity"] as? Int != 1 })
+    _ = try LanguageServerTests.open(client, main, try String(contentsOfFile: main, encoding: .utf8))
+    // A request after both checks: every notification before it has arrived.
+    _ = try client.request("textDocument/documentSymbol", ["textDocument": ["uri": LanguageServerTests.uri(main)]])
+    #expect(throws: LSPTimeout.self) {
+      _ = try client.wait(timeout: 0.3) {
+        $0["method"] as? String == "textDocument/publishDiagnostics"
+          && ($0["params"] as? [String: Any])?["uri"] as? String == LanguageServerTests.uri(lib)
+      }
+    }
     #expect(try client.close() == 0)
   }
 }
