@@ -117,20 +117,27 @@ enum LifecycleBuiltins {
           guard case .principal(let c) = args[0] else { return .void }
           return .list(try context.read { (b) throws(BackendError) in try b.snapshots(c) }.map(value))
         }))
-    for (name, verb, operation) in [
-      ("restore_snapshot", "restore", "restore"), ("delete_snapshot", "delete", "delete_snapshot"),
+    typealias SnapshotCall = @Sendable (Backend, Principal, String) throws(BackendError) -> Void
+    let restore: SnapshotCall = { (b, c, id) throws(BackendError) in try b.restoreSnapshot(c, id: id) }
+    let delete: SnapshotCall = { (b, c, id) throws(BackendError) in try b.deleteSnapshot(c, id: id) }
+    // A restore puts the snapshot's module back: the canister may publish another interface.
+    for (name, verb, operation, summary, replacesModule, call) in [
+      (
+        "restore_snapshot", "restore", "restore", "loads a snapshot into a stopped canister (module and memory)", true,
+        restore
+      ),
+      ("delete_snapshot", "delete", "delete_snapshot", "deletes a snapshot", false, delete),
     ] {
       r.register(
         BuiltinSignature(
           name, [BuiltinParameter("canister", .canister), BuiltinParameter("id", .text)], result: .void,
-          summary: name == "restore_snapshot"
-            ? "loads a snapshot into a stopped canister (module and memory)" : "deletes a snapshot",
+          summary: summary,
           body: { args, context throws(RuntimeError) in
             guard case .principal(let c) = args[0], case .text(let id) = args[1] else { return .void }
-            let effect = Effect(operation, target: .canisters([c]), description: "\(verb) snapshot \(id) of \(c.text)")
-            try act(context, effect) { (b) throws(BackendError) in
-              if operation == "restore" { try b.restoreSnapshot(c, id: id) } else { try b.deleteSnapshot(c, id: id) }
-            }
+            let effect = Effect(
+              operation, target: .canisters([c]), description: "\(verb) snapshot \(id) of \(c.text)",
+              replacesModule: replacesModule)
+            try act(context, effect) { (b) throws(BackendError) in try call(b, c, id) }
             return .void
           }))
     }

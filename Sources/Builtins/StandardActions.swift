@@ -164,10 +164,10 @@ enum StandardActions {
       ? Effect(
         "install", target: .canisters([canister]),
         description: "REINSTALL \(canister.text) (wipes its state) with \(path)", alwaysConfirm: true,
-        detail: "reinstall \(canister.text) with module sha256 \(ValueFormat.hex(hash))")
+        detail: "reinstall \(canister.text) with module sha256 \(ValueFormat.hex(hash))", replacesModule: true)
       : Effect(
         "install", target: .canisters([canister]), description: "\(mode.rawValue) \(path) on \(canister.text)",
-        detail: "\(mode.rawValue) \(canister.text) with module sha256 \(ValueFormat.hex(hash))")
+        detail: "\(mode.rawValue) \(canister.text) with module sha256 \(ValueFormat.hex(hash))", replacesModule: true)
     return try context.act(effect, summary: "\(context.verb)\(mode.rawValue) \(path)") { (b) throws(BackendError) in
       try b.install(canister, wasm: bytes, mode: mode)
     }

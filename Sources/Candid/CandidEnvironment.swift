@@ -11,6 +11,8 @@ public struct CandidEnvironment: Sendable {
   public private(set) var methods: [(name: String, function: CandidFunction)] = []
   public private(set) var constructorArguments: [CandidType]?
   public private(set) var hasService = false
+  /// Where each definition was written (the imported files' too), to check them all.
+  private var boundRanges: [(name: String, range: SourceRange)] = []
 
   public func method(_ name: String) -> CandidFunction? { methods.first { $0.name == name }?.function }
 
@@ -62,14 +64,14 @@ public struct CandidEnvironment: Sendable {
     let parsed = try DidParser.parse(file)
     var seen: Set<String> = []
     try env.bind(parsed, directory: (path as NSString).deletingLastPathComponent, seen: &seen, files: &files)
-    try env.check((file, parsed))
+    try env.check(parsed)
     return env
   }
 
   private mutating func read(
     _ path: String, importedFrom: SourceRange?, seen: inout Set<String>, files: inout SourceFiles,
     display: String? = nil
-  ) throws(CandidFailure) -> (SourceFile, DidFile)? {
+  ) throws(CandidFailure) -> DidFile? {
     let full = URL(fileURLWithPath: path).standardizedFileURL.path
     guard !seen.contains(full) else { return nil }
     seen.insert(full)
@@ -81,7 +83,7 @@ public struct CandidEnvironment: Sendable {
     let file = files.add(path: display ?? path, bytes: Array(data))
     let parsed = try DidParser.parse(file)
     try bind(parsed, directory: (path as NSString).deletingLastPathComponent, seen: &seen, files: &files)
-    return (file, parsed)
+    return parsed
   }
 
   /// Adds a file's definitions and its imports' (an imported service's methods too).
@@ -90,7 +92,7 @@ public struct CandidEnvironment: Sendable {
   ) throws(CandidFailure) {
     for i in parsed.imports {
       let target = i.path.hasPrefix("/") ? i.path : (directory as NSString).appendingPathComponent(i.path)
-      guard let (_, imported) = try read(target, importedFrom: i.range, seen: &seen, files: &files) else { continue }
+      guard let imported = try read(target, importedFrom: i.range, seen: &seen, files: &files) else { continue }
       guard i.isService else { continue }
       guard let actor = imported.actor else {
         throw CandidFailure(
@@ -114,14 +116,16 @@ public struct CandidEnvironment: Sendable {
         throw CandidFailure(diagnostic: .error(.candidType, "duplicate binding for \(d.name)", at: d.range))
       }
       definitions[d.name] = d.type
+      boundRanges.append((d.name, d.range))
     }
   }
 
-  private mutating func check(_ main: (SourceFile, DidFile)) throws(CandidFailure) {
-    let (_, parsed) = main
-    for d in parsed.definitions {
-      try wellFormed(d.type, at: d.range)
-      try acyclic(d.name, at: d.range)
+  private mutating func check(_ parsed: DidFile) throws(CandidFailure) {
+    // Every definition, the imported files' too, where it was written.
+    for (name, range) in boundRanges {
+      guard let type = definitions[name] else { continue }
+      try wellFormed(type, at: range)
+      try acyclic(name, at: range)
     }
     guard let actor = parsed.actor else { return }
     hasService = true
@@ -159,6 +163,15 @@ public struct CandidEnvironment: Sendable {
   }
 
   /// A name followed to what it means (through chains of names).
+  /// Whether a value of `type` may be left out (a record field, a trailing argument or result):
+  /// `opt`, `null` and `reserved` read a missing value as `null`.
+  public func mayBeAbsent(_ type: CandidType) -> Bool {
+    switch try? resolve(type) {
+    case .opt?, .null?, .reserved?: true
+    default: false
+    }
+  }
+
   public func resolve(_ type: CandidType, at range: SourceRange? = nil) throws(CandidFailure) -> CandidType {
     var t = type
     var hops = 0

@@ -8,7 +8,11 @@
 public final class CandidSubtyping {
   let left: CandidEnvironment
   let right: CandidEnvironment
+  /// Pairs assumed to hold while one question is being answered (coinduction on recursive
+  /// types). Every rule is a conjunction, so an assumption inside a failing branch only feeds a
+  /// `false` answer; the set starts empty for each question.
   private var assumed: Set<Pair> = []
+  private var depth = 0
 
   struct Pair: Hashable {
     var left: CandidType
@@ -22,24 +26,23 @@ public final class CandidSubtyping {
 
   /// `a` (in the left environment) `<:` `b` (in the right one).
   public func isSubtype(_ a: CandidType, _ b: CandidType) -> Bool {
+    if depth == 0 { assumed = [] }
+    depth += 1
+    defer { depth -= 1 }
     let pair = Pair(left: a, right: b)
     if assumed.contains(pair) { return true }
     guard let ra = try? left.resolve(a), let rb = try? right.resolve(b) else { return false }
     assumed.insert(pair)
     switch (ra, rb) {
     case (_, .reserved), (.empty, _), (.nat, .int): return true
-    case (.null, .opt), (_, .opt): return true  // the opt rule: a misfit reads as `null`
+    case (_, .opt): return true  // the opt rule: a misfit reads as `null`
     case (.vec(let x), .vec(let y)): return isSubtype(x, y)
     case (.record(let fa), .record(let fb)):
       for f in fb {
         if let g = fa.first(where: { $0.label.hash == f.label.hash }) {
           guard isSubtype(g.type, f.type) else { return false }
-        } else {
-          guard let t = try? right.resolve(f.type) else { return false }
-          switch t {
-          case .opt, .null, .reserved: continue
-          default: return false
-          }
+        } else if !right.mayBeAbsent(f.type) {
+          return false
         }
       }
       return true
@@ -64,29 +67,23 @@ public final class CandidSubtyping {
 
   /// A method `f` (left) usable as `g` (right): arguments contravariant, results covariant.
   public func isSubtype(_ f: CandidFunction, _ g: CandidFunction) -> Bool {
-    guard Set(f.modes.map(\.rawValue)) == Set(g.modes.map(\.rawValue)) else { return false }
+    guard Set(f.modes) == Set(g.modes) else { return false }
     let flipped = CandidSubtyping(right, left)
     flipped.assumed = Set(assumed.map { Pair(left: $0.right, right: $0.left) })
+    flipped.depth = depth  // one question: it keeps what this one assumed
     // What the runbook sends (g's arguments) must be readable as f's; missing trailing arguments
     // must be optional on the receiving side.
     for (i, a) in f.arguments.enumerated() {
       if i < g.arguments.count {
         guard flipped.isSubtype(g.arguments[i], a) else { return false }
-      } else {
-        guard let t = try? left.resolve(a) else { return false }
-        switch t {
-        case .opt, .null, .reserved: continue
-        default: return false
-        }
+      } else if !left.mayBeAbsent(a) {
+        return false
       }
     }
     for (i, r) in g.results.enumerated() {
       guard i < f.results.count else {
-        guard let t = try? right.resolve(r) else { return false }
-        switch t {
-        case .opt, .null, .reserved: continue
-        default: return false
-        }
+        if right.mayBeAbsent(r) { continue }
+        return false
       }
       guard isSubtype(f.results[i], r) else { return false }
     }

@@ -2,20 +2,6 @@ import RbicDiagnostics
 
 /// Candid text literals: decoding with the spec's escapes, and quoting for output.
 public enum CandidText {
-  /// Decodes the string starting at `at` (the opening quote); leaves `at` after the closing one.
-  /// Escapes: `\n \r \t \\ \" \'`, `\HH` (a byte), `\u{HEX}` (a scalar; surrogates refused).
-  /// The decoded bytes must be UTF-8.
-  static func decodeString(_ bytes: [UInt8], _ at: inout Int, file: SourceFile) throws(DidParser.Failure) -> String {
-    let start = at
-    let decoded = try decodeBytes(bytes, &at, file: file)
-    guard let s = String(validating: decoded, as: UTF8.self) else {
-      throw DidParser.Failure(
-        diagnostic: .error(
-          .candidSyntax, "the text is not valid UTF-8", at: SourceRange(file: file.id, start: start, end: start + 1)))
-    }
-    return s
-  }
-
   /// The bytes a string literal stands for (a `blob "\de\ad"` need not be UTF-8).
   static func decodeBytes(_ bytes: [UInt8], _ at: inout Int, file: SourceFile) throws(DidParser.Failure) -> [UInt8] {
     let start = at

@@ -68,9 +68,9 @@ public struct DidParser {
 
   func range(_ start: Int, _ end: Int) -> SourceRange { SourceRange(file: file.id, start: start, end: max(start, end)) }
 
-  func fail(_ message: String, at start: Int? = nil, _ code: DiagnosticCode = .candidSyntax) -> Failure {
+  func fail(_ message: String, at start: Int? = nil) -> Failure {
     let s = start ?? tokenStart
-    return Failure(diagnostic: .error(code, message, at: range(s, max(s + 1, start == nil ? at : s + 1))))
+    return Failure(diagnostic: .error(.candidSyntax, message, at: range(s, max(s + 1, start == nil ? at : s + 1))))
   }
 
   var shown: String {
@@ -343,7 +343,6 @@ public struct DidParser {
           guard variant else { throw fail("expected `:` after the label", at: start) }
           field = CandidField(.id(UInt32(n)), .null)
         }
-        position = UInt32(n) &+ 1
       case .bigNumber(let digits):
         throw fail("the label \(digits) is beyond 2^32-1", at: start)
       case .text(let t):

@@ -137,14 +137,21 @@ package enum CandidReply {
     package var message: String
   }
 
+  /// The range of a method's reply when it is one natural number (`nat`, `nat64`, …): what a
+  /// runbook may read as cycles; nil otherwise.
+  package static func naturalRange(_ results: [CandidType], in env: CandidEnvironment) -> ClosedRange<Int128>? {
+    guard results.count == 1, let range = (try? env.resolve(results[0])).flatMap(CandidEncoding.range(of:)),
+      range.lowerBound == 0
+    else { return nil }
+    return range
+  }
+
   /// A single natural-number reply (`nat`, `nat64`, …) as an `Int128` (for cycles); nil when the
   /// method does not return one.
   package static func natural(_ reply: String, _ results: [CandidType], in env: CandidEnvironment) throws(Mismatch)
     -> Int128?
   {
-    guard results.count == 1, let range = (try? env.resolve(results[0])).flatMap(CandidEncoding.range(of:)),
-      range.lowerBound == 0
-    else { return nil }
+    guard let range = naturalRange(results, in: env) else { return nil }
     let values: [CandidValue]
     do throws(CandidFailure) { values = try CandidValue.parseArguments(reply) } catch {
       throw Mismatch(message: "the reply is not Candid (\(error.diagnostic.message))")
@@ -223,7 +230,7 @@ package enum CandidReply {
         keys.append(fieldName(f.label))
         if let g = given.first(where: { $0.label.hash == f.label.hash }) {
           out.append(try decode(g.value, f.type, in: env, depth: depth + 1))
-        } else if case .opt? = try? env.resolve(f.type) {
+        } else if env.mayBeAbsent(f.type) {
           out.append(.none)
         } else {
           throw Mismatch(message: "the reply's record has no field `\(f.label)`")

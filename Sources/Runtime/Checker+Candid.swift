@@ -111,10 +111,7 @@ extension Checker {
       }
       for cf in candid {
         guard let f = fields.first(where: { CandidLabel.idlHash($0.name) == cf.label.hash }) else {
-          let optional = (try? env.resolve(cf.type)).map {
-            if case .opt = $0 { true } else { $0 == .null || $0 == .reserved }
-          }
-          if optional == true { continue }
+          if env.mayBeAbsent(cf.type) { continue }
           return "the field `\(cf.label)` (\(cf.type)) is missing"
         }
         var fieldLiteral: Expr?

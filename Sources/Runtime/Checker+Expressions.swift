@@ -45,11 +45,7 @@ extension Checker {
       }
       let replyType = CandidReply.type(of: f.results, in: env)
       // A `nat` reply read as cycles where the runbook says so (`let b: cycles = call w.balance()`).
-      if want == .cycles, replyType == .int, f.results.count == 1,
-        let range = (try? env.resolve(f.results[0])).flatMap(CandidEncoding.range(of:)), range.lowerBound == 0
-      {
-        return .cycles
-      }
+      if want == .cycles, replyType == .int, CandidReply.naturalRange(f.results, in: env) != nil { return .cycles }
       return replyType
     case .integer(let value):
       switch want {

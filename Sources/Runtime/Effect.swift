@@ -33,11 +33,15 @@ public struct Effect: Sendable {
   /// an effect only when this is what was planned — the module's sha256 for an install, the
   /// arguments of a call, the settings. The description, unless an effect says more or less.
   public var detail: String
+  /// It may put another module on its canisters (an install, a snapshot restore): what they
+  /// publish — their Candid interface — is read again afterwards.
+  public var replacesModule: Bool
 
   public init(
     _ operation: String, target: Target, description: String, cycles: Int128 = 0, alwaysConfirm: Bool = false,
-    predictable: Bool = true, detail: String? = nil
+    predictable: Bool = true, detail: String? = nil, replacesModule: Bool = false
   ) {
+    self.replacesModule = replacesModule
     self.operation = operation
     self.target = target
     self.description = description

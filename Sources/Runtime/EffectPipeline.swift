@@ -37,11 +37,12 @@ package final class EffectPipeline: Sendable {
   /// Earlier runs' unknown outcomes, read from the journal directory on first need (a run that
   /// mutates nothing, or a REPL input, never scans it).
   private let pending = Mutex<[PendingOutcome]?>(nil)
-  /// Interfaces read from canisters' `candid:service` metadata, once per canister per run (nil:
-  /// none, or it could not be read).
+  /// Interfaces read from canisters' `candid:service` metadata, once per canister until an effect
+  /// replaces its module (nil: none, or it could not be read).
   private let fetchedInterfaces = Mutex<[Principal: CandidEnvironment?]>([:])
 
-  /// The interface a canister's module publishes, read once per run; nil when there is none.
+  /// The interface a canister's module publishes, read once until its module is replaced; nil when
+  /// there is none.
   package func interface(of canister: Principal) -> CandidEnvironment? {
     if let known = fetchedInterfaces.withLock({ $0[canister] }) { return known }
     var env: CandidEnvironment?
@@ -204,6 +205,9 @@ package final class EffectPipeline: Sendable {
     publicCache.withLock { c in
       if let canisters { for p in canisters { c[p] = nil } } else { c.removeAll() }
     }
+    // Time passed (a person read a question, a `fn` ran): anything may have been upgraded. An
+    // effect that replaces a module drops its canisters' interfaces itself.
+    if canisters == nil { fetchedInterfaces.withLock { $0.removeAll() } }
   }
 
   // MARK: - Effects
@@ -269,7 +273,10 @@ package final class EffectPipeline: Sendable {
       }
       say("  → \(isPlan ? "would " : "")\(effect.description)", label: label)
       let started = Date()
-      defer { invalidate(targets) }
+      defer {
+        invalidate(targets)
+        if effect.replacesModule { fetchedInterfaces.withLock { c in for p in targets { c[p] = nil } } }
+      }
       do throws(BackendError) {
         let value = try body(backend)
         journal(

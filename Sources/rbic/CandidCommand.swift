@@ -17,7 +17,8 @@ struct CandidCommand: ParsableCommand {
     do throws(CandidFailure) {
       let env = try CandidEnvironment.load(path: file, into: &files)
       if let arguments = env.constructorArguments {
-        Terminal.writeOut("service : (\(arguments.map(\.description).joined(separator: ", ")))\n")
+        Terminal.writeOut(
+          TerminalText.escaped("service : (\(arguments.map(\.description).joined(separator: ", ")))") + "\n")
       }
       for m in env.methods { Terminal.writeOut(TerminalText.escaped("\(m.name) : \(m.function)") + "\n") }
       if !env.hasService {
