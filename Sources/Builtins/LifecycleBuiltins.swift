@@ -28,8 +28,7 @@ enum LifecycleBuiltins {
           "a module's IC metadata section (`candid:service`, public or private) as text, or `none` when it has none",
         body: { args, context throws(RuntimeError) in
           guard case .path(let path) = args[0], case .text(let name) = args[1] else { return .none }
-          let full = path.hasPrefix("/") ? path : (context.projectDirectory as NSString).appendingPathComponent(path)
-          guard let data = FileManager.default.contents(atPath: full) else {
+          guard let data = context.contents(of: path) else {
             throw .message(.environment, "cannot read the module `\(path)`")
           }
           do throws(ModuleMetadata.Failure) {
@@ -214,7 +213,7 @@ enum LifecycleBuiltins {
 
   /// Nanoseconds since 1970 as RFC 3339.
   static func time(_ ns: UInt64) -> String {
-    ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(ns) / 1e9))
+    ToolOutput.rfc3339.string(from: Date(timeIntervalSince1970: Double(ns) / 1e9))
   }
 
   static let create: BuiltinBody = { args, context throws(RuntimeError) in
@@ -261,7 +260,7 @@ enum LifecycleBuiltins {
       do throws(FileWriting.Failure) {
         try FileWriting.replace(path, with: Data(text.utf8))
       } catch {
-        throw .message(.environment, "cannot write `\(path)`: \(error)")
+        throw .message(.environment, "\(error)")  // it names the file and why
       }
     }
     if written != nil { context.changed(Change(effect.description, action: effect.operation)) }

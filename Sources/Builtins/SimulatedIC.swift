@@ -30,7 +30,8 @@ import RbicRuntime
 /// `echo` (a call replies with its own argument: a canister that echoes what it was sent),
 /// `exit` (the tool exits non-zero), `garbled` (unparseable output), `silent_forward` (success
 /// reported, nothing delivered: the seed's wdhec bug). Operations: `status`, `install`,
-/// `update_settings`, `wallet_send`, `top_up`, `start`, `stop`, `call`, `identity`. A fault
+/// `update_settings`, `wallet_send`, `top_up`, `start`, `stop`, `call`, `identity`, `create`,
+/// `delete`, `snapshot`, `snapshots`, `restore`, `delete_snapshot`, `logs`, `icp_balance`, `mint`. A fault
 /// without `times` fires every time; `canister` limits it to one canister.
 ///
 /// `@unchecked Sendable`: every field that changes (`state`, the counters, `cancellation`) is read
@@ -333,7 +334,6 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     }
   }
 
-  /// Fires a matching fault, if any: returns the error to throw, or "silent" for a silent forward.
   /// What a matching fault does to one operation.
   private enum Firing {
     case error(BackendError)
@@ -382,6 +382,25 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
       throw .environment("no identity found with name `\(identityName)`")
     }
     return p
+  }
+
+  /// In plan mode, what the source has that a status read does not carry, read the first time it
+  /// is needed: a canister's snapshots (their modules are not listed, so a predicted restore keeps
+  /// the module), the identity's ICP.
+  private func snapshotsFromSource(_ r: inout CanisterRecord, _ canister: Principal) throws(BackendError) {
+    guard r.snapshots == nil, let source else { return }
+    r.snapshots = try source.snapshots(canister).map {
+      SnapshotRecord(id: $0.id, taken_at: $0.takenAt, module_hash: nil, memory: $0.size)
+    }
+    state.canisters[canister.text] = r
+  }
+
+  private func icpFromSource() throws(BackendError) -> Int64 {
+    _ = try callerPrincipal()
+    if let source, state.identities[identityName]?.icp_e8s == nil {
+      state.identities[identityName]?.icp_e8s = String(try source.icpBalance())
+    }
+    return Int64(state.identities[identityName]?.icp_e8s ?? "0") ?? 0
   }
 
   /// The record of a canister, read from the source in plan mode the first time.
@@ -843,6 +862,7 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     var taken: SnapshotRecord?
     try mutate("snapshot", canister) { () throws(BackendError) in
       var r = try stopped(canister, "taking")
+      try snapshotsFromSource(&r, canister)
       var list = r.snapshots ?? []
       if let replacing {
         guard let i = list.firstIndex(where: { $0.id == replacing }) else {
@@ -861,7 +881,7 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
       // An id is the canister's id, then a counter: hex, as the tools print it.
       let counter = (list.map { UInt64($0.id.suffix(16), radix: 16) ?? 0 }.max() ?? 0) &+ 1
       let id =
-        canister.bytes.map { String(format: "%02x", $0) }.joined() + String(format: "%016llx", counter)
+        String(ValueFormat.hex(canister.bytes).dropFirst(2)) + String(format: "%016llx", counter)
       let snapshot = SnapshotRecord(id: id, taken_at: now, module_hash: r.module_hash, memory: r.memory)
       list.append(snapshot)
       r.snapshots = list
@@ -877,7 +897,9 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     lock.lock()
     defer { lock.unlock() }
     try readFault("snapshots", canister)
-    return (try controlled(canister).snapshots ?? []).map {
+    var r = try controlled(canister)
+    try snapshotsFromSource(&r, canister)
+    return (r.snapshots ?? []).map {
       CanisterSnapshot(id: $0.id, takenAt: $0.taken_at, size: $0.memory)
     }
   }
@@ -885,10 +907,11 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
   public func restoreSnapshot(_ canister: Principal, id: String) throws(BackendError) {
     try mutate("restore", canister) { () throws(BackendError) in
       var r = try stopped(canister, "restoring")
+      try snapshotsFromSource(&r, canister)
       guard let snapshot = r.snapshots?.first(where: { $0.id == id }) else {
         throw .reject(code: "IC0408", message: "Could not find the snapshot ID \(id) for canister \(canister.text)")
       }
-      r.module_hash = snapshot.module_hash
+      if source == nil || snapshot.module_hash != nil { r.module_hash = snapshot.module_hash }
       r.memory = snapshot.memory
       state.canisters[canister.text] = r
     }
@@ -897,6 +920,7 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
   public func deleteSnapshot(_ canister: Principal, id: String) throws(BackendError) {
     try mutate("delete_snapshot", canister) { () throws(BackendError) in
       var r = try controlled(canister)
+      try snapshotsFromSource(&r, canister)
       guard let i = r.snapshots?.firstIndex(where: { $0.id == id }) else {
         throw .reject(code: "IC0408", message: "Could not find the snapshot ID \(id) for canister \(canister.text)")
       }
@@ -910,6 +934,12 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     lock.lock()
     defer { lock.unlock() }
     try readFault("logs", canister)
+    // Logs change with no effect of the plan's: the source's, but for a canister the plan creates.
+    if let source {
+      do { return try source.logs(canister) } catch {
+        guard case .notFound = error else { throw error }
+      }
+    }
     let r = try record(canister)
     if r.log_visibility != .public {
       let me = try callerPrincipal()
@@ -921,9 +951,9 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
   public func icpBalance() throws(BackendError) -> Int64 {
     lock.lock()
     defer { lock.unlock() }
+    deliverDue()
     try readFault("icp_balance", nil)
-    _ = try callerPrincipal()
-    return Int64(state.identities[identityName]?.icp_e8s ?? "0") ?? 0
+    return try icpFromSource()
   }
 
   /// The ICP transfer to the cycles minting canister and its notification, as one request: the
@@ -931,8 +961,7 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
   public func mintCycles(icp e8s: Int64) throws(BackendError) -> Int128 {
     var minted: Int128 = 0
     try mutate("mint", nil) { () throws(BackendError) in
-      _ = try callerPrincipal()
-      let balance = Int64(state.identities[identityName]?.icp_e8s ?? "0") ?? 0
+      let balance = try icpFromSource()
       let (needed, overflow) = e8s.addingReportingOverflow(Self.icpFee)
       guard !overflow, balance >= needed else {
         throw .insufficientFunds(

@@ -137,8 +137,7 @@ enum StandardActions {
 
   static let install: ActionBody = { request, context throws(RuntimeError) in
     guard case .path(let path)? = request.value else { throw .message(.failed, "`install` needs the module's path") }
-    let full = path.hasPrefix("/") ? path : (context.projectDirectory as NSString).appendingPathComponent(path)
-    guard let data = FileManager.default.contents(atPath: full) else {
+    guard let data = context.contents(of: path) else {
       throw .message(.environment, "cannot read the module `\(path)`")
     }
     let bytes = Array(data)

@@ -19,8 +19,7 @@ extension Registry {
         "sha256", [BuiltinParameter("file", .path)], result: .hash, summary: "the sha256 of a file's bytes",
         body: { args, context throws(RuntimeError) in
           guard case .path(let path) = args[0] else { return .none }
-          let full = path.hasPrefix("/") ? path : (context.projectDirectory as NSString).appendingPathComponent(path)
-          guard let data = FileManager.default.contents(atPath: full) else {
+          guard let data = context.contents(of: path) else {
             throw .message(.environment, "cannot read `\(path)` to hash it")
           }
           return .hash(Hashing.sha256(Array(data)))

@@ -31,6 +31,10 @@ public final class ToolBackend: Backend, @unchecked Sendable {
   /// The status each canister was last seen in through this backend, and when: a dfx upgrade
   /// uses it to decide whether to stop and restart the canister, without reading it again.
   private var lastStatus: [Principal: (status: CanisterStatus, at: Date)] = [:]
+  /// Seconds a status this backend read or set is trusted for the stop/start around a dfx upgrade
+  /// (the run's own cache lives in the effect pipeline; this saves the tool call the upgrade
+  /// would otherwise make right after the ensure's read).
+  static let statusReuse: TimeInterval = 60
 
   /// Refuses what the tool would refuse or get wrong, before any call: a URL network on icp
   /// without a root key, and `local` on icp outside an icp project (icp has no `local` network
@@ -201,9 +205,11 @@ public final class ToolBackend: Backend, @unchecked Sendable {
     if mode == .upgrade, (try? ModuleMetadata.sections(wasm))?["enhanced-orthogonal-persistence"] != nil {
       arguments += ["--wasm-memory-persistence", "keep"]
     }
-    let seen = lock.withLock { lastStatus[canister] }.flatMap { $0.at.timeIntervalSinceNow > -60 ? $0.status : nil }
-    var current = seen
-    if current == nil { current = try status(canister).status }
+    let recent = lock.withLock { lastStatus[canister] }.flatMap {
+      $0.at.timeIntervalSinceNow > -Self.statusReuse ? $0.status : nil
+    }
+    let current: CanisterStatus
+    if let recent { current = recent } else { current = try status(canister).status }
     let running = current == .running
     if running {
       do { try stop(canister) } catch .unknownOutcome(let why) {
@@ -292,7 +298,6 @@ public final class ToolBackend: Backend, @unchecked Sendable {
     try canisterCall(canister, method, argument, query: true)
   }
 
-
   /// `canister metadata ID NAME`: the section's text, or nil when the module has none (icp says
   /// `Metadata section '…' not found`; any failure the tool explained means none to use).
   public func metadata(_ canister: Principal, name: String) throws(BackendError) -> String? {
@@ -355,8 +360,12 @@ public final class ToolBackend: Backend, @unchecked Sendable {
       arguments += ["--freezing-threshold", String(t)]
       // dfx refuses these without its confirmation flags; rbic asked the operator already
       // (an extreme threshold is always confirmed).
-      if tool == .dfx, t > 50_000_000 { arguments.append("--confirm-very-long-freezing-threshold") }
-      if tool == .dfx, t < 604_800 { arguments.append("--confirm-very-short-freezing-threshold") }
+      if tool == .dfx, t > StandardActions.longFreezingThreshold {
+        arguments.append("--confirm-very-long-freezing-threshold")
+      }
+      if tool == .dfx, t < StandardActions.shortFreezingThreshold {
+        arguments.append("--confirm-very-short-freezing-threshold")
+      }
     }
     if let m = settings.memoryAllocation { arguments += ["--memory-allocation", String(m)] }
     if let l = settings.reservedCyclesLimit { arguments += ["--reserved-cycles-limit", String(l)] }
@@ -377,7 +386,10 @@ public final class ToolBackend: Backend, @unchecked Sendable {
         ["canister", "snapshot", "create", canister.text] + replace + common, canister: canister, mutating: true)
       // dfx says so on stderr (some releases on stdout); its time and size come from the list.
       let id = try ToolOutput.dfxSnapshotID(out.stderr + "\n" + out.stdout)
-      return try snapshots(canister).first { $0.id == id } ?? CanisterSnapshot(id: id, takenAt: 0, size: 0)
+      guard let taken = try snapshots(canister).first(where: { $0.id == id }) else {
+        throw .environment("dfx reported snapshot \(id) of \(canister.text) but does not list it")
+      }
+      return taken
     }
   }
 

@@ -7,6 +7,10 @@ import RbicRuntime
 /// reject codes. Output that matches no known shape is an environment error quoting it, never a
 /// guess.
 package enum ToolOutput {
+  /// RFC 3339 times (log lines, snapshot times): one formatter, not one per line. It is used only
+  /// for parsing and printing after it is made, which Foundation allows from any thread.
+  nonisolated(unsafe) static let rfc3339 = ISO8601DateFormatter()
+
   /// `1_234_567` → 1234567.
   package static func number(_ text: String) -> Int128? {
     let digits = text.trimmingCharacters(in: .whitespaces).filter { $0 != "_" }
@@ -373,7 +377,7 @@ extension ToolOutput {
     var out: [CanisterLogRecord] = []
     for line in stdout.split(separator: "\n").map(String.init) {
       guard let m = line.firstMatch(of: /^\[(\d+)\. (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?Z\]: (.*)$/),
-        let index = UInt64(m.1), let seconds = ISO8601DateFormatter().date(from: String(m.2) + "Z")
+        let index = UInt64(m.1), let seconds = rfc3339.date(from: String(m.2) + "Z")
       else {
         // A message with a newline continues on the next line.
         if !out.isEmpty {

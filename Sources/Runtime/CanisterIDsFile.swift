@@ -63,8 +63,6 @@ public struct CanisterIDsFile: Sendable {
     guard scanner.at == bytes.count else { throw scanner.error("unexpected text after the file's object") }
   }
 
-  public var text: String { String(decoding: bytes, as: UTF8.self) }
-
   /// The ids by canister name and key (values that are not strings are left out).
   public var ids: [String: [String: String]] {
     var result: [String: [String: String]] = [:]
@@ -92,11 +90,13 @@ public struct CanisterIDsFile: Sendable {
       }
       let inner = indentation(of: entry.pairs.first?.valueRange.lowerBound, fallback: depthIndent(2))
       return insert(
-        "\(ValueFormat.jsonQuote(key)): \(quotedID)", before: entry.close, afterLast: entry.pairs.last?.valueRange.upperBound,
+        "\(ValueFormat.jsonQuote(key)): \(quotedID)", before: entry.close,
+        afterLast: entry.pairs.last?.valueRange.upperBound,
         indent: inner, closingIndent: depthIndent(1))
     }
     let outer = depthIndent(1)
-    let member = "\(ValueFormat.jsonQuote(name)): {\n\(outer)\(outer)\(ValueFormat.jsonQuote(key)): \(quotedID)\n\(outer)}"
+    let member =
+      "\(ValueFormat.jsonQuote(name)): {\n\(outer)\(outer)\(ValueFormat.jsonQuote(key)): \(quotedID)\n\(outer)}"
     return insert(member, before: close, afterLast: entries.last?.end, indent: outer, closingIndent: "")
   }
 

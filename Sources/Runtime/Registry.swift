@@ -1,3 +1,4 @@
+import Foundation
 import RbicParser
 
 /// What the checker knows about builtins and actions: typed signatures, registered by name.
@@ -134,6 +135,13 @@ public struct BuiltinContext: Sendable {
   /// later reads in this run see it.
   public func rememberCanisterID(name: String, key: String, _ id: Principal) {
     pipeline.writtenCanisterIDs.withLock { $0[name, default: [:]][key] = id.text }
+  }
+
+  /// A file the runbook names (a `path`: relative to the project directory), or nil when it cannot
+  /// be read. `sha256`, `install` and `wasm_metadata` read modules through it.
+  public func contents(of path: String) -> Data? {
+    let full = path.hasPrefix("/") ? path : (projectDirectory as NSString).appendingPathComponent(path)
+    return FileManager.default.contents(atPath: full)
   }
 
   /// Tells the run a canister was created (in `plan`, its predicted id): a saved plan matches

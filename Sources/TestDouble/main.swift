@@ -255,14 +255,13 @@ do throws(BackendError) {
     // icp stops a running canister around an upgrade or reinstall, and restarts it even when the
     // install failed; dfx does not.
     let running = isDfx || mode == .install ? false : try sim.status(c).status == .running
-    let guarded = running
-    if guarded { try sim.stop(c) }
+    if running { try sim.stop(c) }
     do { try sim.install(c, wasm: Array(wasm), mode: mode) } catch {
-      if guarded { try sim.start(c) }
+      if running { try sim.start(c) }
       save()
       throw error
     }
-    if guarded { try sim.start(c) }
+    if running { try sim.start(c) }
     save()
     let verb =
       ["install": "Installed", "upgrade": "Upgraded", "reinstall": "Reinstalled"][mode.rawValue] ?? "Installed"

@@ -160,7 +160,7 @@ import Testing
 }
 
 /// A small deterministic generator, so a failing fuzz input is reproducible.
-struct SplitMix {
+struct SplitMix: RandomNumberGenerator {
   var state: UInt64
   init(seed: UInt64) { state = seed }
   mutating func next() -> UInt64 {
@@ -234,7 +234,10 @@ struct SplitMix {
     #expect(object["mode"] as? String == "run")
     #expect(object["exit"] as? Int == 0)
     let steps = try #require(object["steps"] as? [[String: Any]])
-    #expect(steps.map { $0["outcome"] as? String } == ["skipped", "skipped", "changed", "changed", "changed", "skipped", "ok", "ok"])
+    #expect(
+      steps.map { $0["outcome"] as? String } == [
+        "skipped", "skipped", "changed", "changed", "changed", "skipped", "ok", "ok",
+      ])
     #expect((object["recap"] as? [String: Int])?["changed"] == 3)
   }
 

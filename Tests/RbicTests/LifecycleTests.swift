@@ -101,9 +101,8 @@ import Testing
     let compact = try CanisterIDsFile(text: "{\"a\": {\"ic\": \"x\"}}")
     // Any file takes any entry and still parses, with the entry set and the rest kept: random
     // files (compact or pretty, any indentation, objects and other values), every name and key.
-    var generator = SystemRandomNumberGenerator()
+    var generator = SplitMix(seed: 0xC0FFEE)  // reproducible: a failure names a file that fails again
     let names = ["a", "b", "ic", "user_service", "é\"q"]
-    var parsed = 0
     for _ in 0..<500 {
       let indent = ["", "  ", "    ", "\t"].randomElement(using: &generator)!
       let newline = indent.isEmpty ? "" : "\n"
@@ -124,10 +123,13 @@ import Testing
       }
       let text = "{" + entries.joined(separator: ",") + newline + "}" + (Bool.random(using: &generator) ? "\n" : "")
       let file = try CanisterIDsFile(text: text)
-      parsed += 1
       for name in names {
         for key in names {
-          guard let edited = try? file.setting(name: name, key: key, to: "p") else { continue }
+          // Only an entry that is not an object (not among `ids`) refuses an edit.
+          guard let edited = try? file.setting(name: name, key: key, to: "p") else {
+            #expect(file.ids[name] == nil, "\(text): setting \(name).\(key) failed")
+            continue
+          }
           let again = try CanisterIDsFile(text: edited)
           #expect(again.ids[name]?[key] == "p", "\(text) → \(edited)")
           for (other, keys) in file.ids where other != name { #expect(again.ids[other] == keys, "\(text) → \(edited)") }
@@ -135,7 +137,6 @@ import Testing
         }
       }
     }
-    #expect(parsed == 500)
     #expect(try compact.setting(name: "a", key: "ic", to: "y") == "{\"a\": {\"ic\": \"y\"}}")
     let two = try CanisterIDsFile(text: "{\n  \"a\": {\n    \"ic\": \"x\"\n  }\n}")
     #expect(
@@ -406,9 +407,11 @@ import Testing
     return (run, dir)
   }
 
-  @Test(arguments: Start.allCases, [true, false])
+  /// Every starting state, by name and by id (but a canister that does not exist yet has no id).
+  @Test(
+    arguments: Start.allCases.flatMap { s in [true, false].filter { s != .noProductionCanister || $0 }.map { (s, $0) } }
+  )
   func convergesFromEveryStartingState(_ start: Start, byName: Bool) throws {
-    if start == .noProductionCanister, !byName { return }  // an explicit id names a canister that exists
     let (first, dir) = try Self.activate(start, byName: byName)
     #expect(first.result.exitCode == 0, "\(start): \(first.result.failure?.diagnostic.message ?? "")")
     let ids = try CanisterIDsFile(text: String(contentsOfFile: dir + "/canister_ids.json", encoding: .utf8)).ids

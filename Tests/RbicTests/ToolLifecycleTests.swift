@@ -34,6 +34,33 @@ import Testing
     return (try ToolBackend(tool, runner: runner, network: "ic", identity: "github-ci"), setup)
   }
 
+  /// `plan` on a tool: the predictor reads snapshots, logs and the identity's ICP from the tool the
+  /// first time they are needed (a status read does not carry them), and changes nothing there.
+  @Test(arguments: [ToolBackend.Tool.icp, .dfx])
+  func planReadsSnapshotsLogsAndICPThroughTheTool(_ tool: ToolBackend.Tool) async throws {
+    try await Self.offPool {
+      let (b, setup) = try Self.backend(tool) {
+        $0.canisters[Self.user.text]!.status = .stopped
+        $0.canisters[Self.user.text]!.snapshots = [
+          .init(
+            id: "0000000000f0000101010000000000000001", taken_at: 1_700_000_000_000_000_000, module_hash: nil,
+            memory: 4096)
+        ]
+        $0.canisters[Self.user.text]!.logs = [.init(index: 7, timestamp: 1_700_000_000_000_000_000, content: "hello")]
+        $0.identities["github-ci"]!.icp_e8s = "200000000"
+      }
+      let before = setup.world
+      let predictor = SimulatedIC.predicting(from: b)
+      #expect(try predictor.snapshots(Self.user).map(\.id) == ["0000000000f0000101010000000000000001"])
+      #expect(try predictor.logs(Self.user).map(\.content) == ["hello"])
+      #expect(try predictor.icpBalance() == 200_000_000)
+      #expect(try predictor.mintCycles(icp: 100_000_000) > 0, "the ICP is there to convert")
+      try predictor.deleteSnapshot(Self.user, id: "0000000000f0000101010000000000000001")
+      #expect(try predictor.snapshots(Self.user).isEmpty, "predicted")
+      #expect(setup.world == before, "nothing changed on the tool's side")
+    }
+  }
+
   @Test(arguments: [ToolBackend.Tool.icp, .dfx])
   func settingsAndTheStatusFiguresRoundTrip(_ tool: ToolBackend.Tool) async throws {
     try await Self.offPool {
