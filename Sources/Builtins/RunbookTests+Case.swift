@@ -101,16 +101,9 @@ struct Case {
         let encoded = try JSONEncoder().encode(world)
         guard let base = try JSONSerialization.jsonObject(with: encoded) as? [String: Any] else { return nil }
         let merged = Self.mergePatch(base, Self.amounts(changes))
-        let data = try JSONSerialization.data(withJSONObject: merged)
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rbic-world-\(UUID().uuidString).json")
-          .path
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        try data.write(to: URL(fileURLWithPath: path))
-        world = try SimulatedIC.load(path: path)
+        world = try SimulatedIC.decode(try JSONSerialization.data(withJSONObject: merged))
       } catch let error as SimulatedIC.StateError {
-        let message = error.description.replacingOccurrences(
-          of: #"^`[^`]*`: "#, with: "", options: .regularExpression)
-        issue(patch, "the world is not a valid sim state: \(message)")
+        issue(patch, "the world is not a valid sim state: \(error.description)")
         return nil
       } catch {
         issue(patch, "the world is not a valid sim state: \(SavedPlan.reasonText(error))")

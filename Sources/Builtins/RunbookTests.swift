@@ -115,9 +115,16 @@ public enum RunbookTests {
         let test = String(path.dropLast(".rb.ic".count)) + ".test.yaml"
         if fm.fileExists(atPath: test) { files.append(test) } else { missing.append(path) }
       } else if fm.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-        let found = (fm.enumerator(atPath: path)?.allObjects as? [String] ?? []).filter { relative in
-          relative.hasSuffix(".test.yaml")
-            && !relative.split(separator: "/").contains { $0.hasPrefix(".") || $0 == "node_modules" }
+        // Hidden directories (.build, .git) and node_modules are not walked into.
+        var found: [String] = []
+        let root = URL(fileURLWithPath: path).standardizedFileURL
+        let walk = fm.enumerator(at: root, includingPropertiesForKeys: nil, options: [.skipsHiddenFiles])
+        while let url = walk?.nextObject() as? URL {
+          if url.lastPathComponent == "node_modules" {
+            walk?.skipDescendants()
+          } else if url.lastPathComponent.hasSuffix(".test.yaml") {
+            found.append(String(url.standardizedFileURL.path.dropFirst(root.path.count + 1)))
+          }
         }
         files += found.sorted().map { path == "." ? $0 : (path as NSString).appendingPathComponent($0) }
       } else if fm.fileExists(atPath: path) {

@@ -204,9 +204,16 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
   /// its field, never a silent 0.
   public static func load(path: String) throws -> State {
     let data = try Data(contentsOf: URL(fileURLWithPath: path))
+    do { return try decode(data) } catch let error as StateError {
+      throw StateError(description: "`\(path)`: \(error.description)")
+    }
+  }
+
+  /// A state from its JSON, every value checked (a `rbic test` world is one, patched).
+  public static func decode(_ data: Data) throws -> State {
     let state = try JSONDecoder().decode(State.self, from: data)
     func fail(_ field: String, _ value: String, _ what: String) -> StateError {
-      StateError(description: "`\(path)`: \(field) is `\(value.prefix(80))`, not \(what)")
+      StateError(description: "\(field) is `\(value.prefix(80))`, not \(what)")
     }
     for (id, c) in state.canisters.sorted(by: { $0.key < $1.key }) {
       guard Principal(text: id) != nil else { throw fail("the canister id", id, "a principal") }

@@ -79,7 +79,6 @@ package final class EffectPipeline: Sendable {
   package func noteCreated(_ canister: Principal) {
     createdCanisters.withLock { $0.append(canister) }
     touched.withLock { _ = $0.insert(canister) }
-    options.approval?.noteCreated(canister)
   }
 
   /// Set when a journal line could not be written: no mutation may follow.
@@ -225,7 +224,8 @@ package final class EffectPipeline: Sendable {
       throw .message(.refused, "refused by --read-only: \(effect.description)")
     }
     if options.mode == .run, let approval = options.approval,
-      let why = approval.admit(effect, current: { p in cache.withLock { $0[p]?.state } })
+      let why = approval.admit(
+        effect, created: createdCanisters.withLock { $0 }, current: { p in cache.withLock { $0[p]?.state } })
     {
       throw .message(
         .refused,

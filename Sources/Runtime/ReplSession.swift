@@ -104,12 +104,15 @@ package final class ReplSession {
 
   /// Checks and runs one input. A lone `call` prints its reply, with its type, as an expression
   /// does.
-  package func evaluate(_ input: String) -> Reply {
+  /// `recorded: false` (a `:watch` tick) leaves no trace: no journal step, nothing in the
+  /// transcript `:save` writes, `_` unchanged.
+  package func evaluate(_ input: String, recorded: Bool = true) -> Reply {
     var reply = Reply()
     var checked = check(input)
     if !checked.diagnostics.hasErrors, checked.fragment.count == 1, case .call = checked.fragment[0].kind {
       let asValue = check("(" + input.trimmingCharacters(in: .whitespacesAndNewlines) + ")")
-      if !asValue.diagnostics.hasErrors, asValue.fragment.count == 1, case .expression(let e) = asValue.fragment[0].kind,
+      if !asValue.diagnostics.hasErrors, asValue.fragment.count == 1,
+        case .expression(let e) = asValue.fragment[0].kind,
         asValue.program.types[e.id] != .void
       {
         checked = asValue
@@ -128,10 +131,12 @@ package final class ReplSession {
         "error: this session is on `\(sessionNetwork)`; `use network \(name.name)` would switch it. Start `rbic repl --network \(name.name)` to act on `\(name.name)`\n"
       return reply
     }
-    inputs += 1
-    startJournal()
-    let title = String(input.trimmingCharacters(in: .whitespacesAndNewlines).prefix(200))
-    journal(.stepStart, [("step", "\(inputs)"), ("title", ValueFormat.jsonQuote(title))])
+    if recorded {
+      inputs += 1
+      startJournal()
+      let title = String(input.trimmingCharacters(in: .whitespacesAndNewlines).prefix(200))
+      journal(.stepStart, [("step", "\(inputs)"), ("title", ValueFormat.jsonQuote(title))])
+    }
     // In plan mode nothing reaches the backend's mutations: the input runs on a copy or predictor.
     let target = options.mode == .plan ? backend.predictor() : backend
     let interpreter = Interpreter(
@@ -142,10 +147,12 @@ package final class ReplSession {
     let outcome = interpreter.runFragment(checked.fragment)
     globals = interpreter.globals
     let failed = outcome.failure.map { interpreter.pipeline.redactor.scrub($0.diagnostic.message) }
-    var end = [("step", "\(inputs)"), ("outcome", failed == nil ? "\"ok\"" : "\"failed\"")]
-    if let failed { end.append(("reason", ValueFormat.jsonQuote(failed))) }
-    journal(.stepEnd, end)
-    if failed == nil { recap.ok += 1 } else { recap.failed += 1 }
+    if recorded {
+      var end = [("step", "\(inputs)"), ("outcome", failed == nil ? "\"ok\"" : "\"failed\"")]
+      if let failed { end.append(("reason", ValueFormat.jsonQuote(failed))) }
+      journal(.stepEnd, end)
+      if failed == nil { recap.ok += 1 } else { recap.failed += 1 }
+    }
     if let failure = outcome.failure {
       reply.failure = render([failure.diagnostic].filter { $0.range.file == checked.program.main.file.id }, checked)
       if reply.failure?.isEmpty != false { reply.failure = "error: \(failure.diagnostic.message)\n" }
@@ -156,13 +163,14 @@ package final class ReplSession {
       if type != .void, !type.isError {
         reply.value = "\(TerminalText.escaped(ValueFormat.display(value, exact: true))) : \(type)"
         // `_` is the last value, as in ic-repl (an unknown one, from plan, is not kept).
-        if !value.isUnknown {
+        if recorded, !value.isUnknown {
           var registry = engine.registry
           registry.register(constant: "_", type: type, value: value)
           engine = Engine(registry: registry)
         }
       }
     }
+    guard recorded else { return reply }
     let entry = input.trimmingCharacters(in: .whitespacesAndNewlines)
     if checked.fragment.allSatisfy(Self.isDeclaration) {
       prelude.append(entry)
@@ -189,7 +197,8 @@ package final class ReplSession {
       [
         ("runbook", "\"repl-session\""), ("version", "0"), ("source_sha256", "null"),
         ("mode", ValueFormat.jsonQuote(options.mode.rawValue)),
-        ("network", ValueFormat.jsonQuote(options.network ?? "local")), ("backend", ValueFormat.jsonQuote(backend.name)),
+        ("network", ValueFormat.jsonQuote(options.network ?? "local")),
+        ("backend", ValueFormat.jsonQuote(backend.name)),
         ("identity", ValueFormat.jsonQuote(backend.identityName)),
         ("principal", principal.map(ValueFormat.jsonQuote) ?? "null"), ("params", "{}"),
       ])
@@ -294,8 +303,6 @@ package final class ReplSession {
     return reply
   }
 
-  /// `:save FILE`: the successful inputs as a runbook that checks and is formatted. Declarations
-  /// stay at the top level; everything else goes into one step.
   /// `:save FILE`: what the session did, as a runbook that checks and is formatted — on the
   /// session's network, as its identity; declarations where they were made; each input that ran
   /// as a step of its own, in order (a bare expression printed); an input that ran in plan mode

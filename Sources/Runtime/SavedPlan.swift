@@ -156,9 +156,10 @@ public struct SavedPlan: Codable, Sendable, Equatable {
     }
   }
 
-  public static func load(path: String) throws(Failure) -> SavedPlan {
+  /// A plan file and its id (`id(of:)` its bytes).
+  public static func load(path: String) throws(Failure) -> (plan: SavedPlan, id: String) {
     guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(path) }
-    return try decode(data, path: path)
+    return (try decode(data, path: path), id(of: data))
   }
 
   public static func decode(_ data: Data, path: String) throws(Failure) -> SavedPlan {
@@ -299,20 +300,15 @@ public struct SavedPlan: Codable, Sendable, Equatable {
 
   private func effectDifferences(_ now: SavedPlan) -> [String] {
     let planned = effects.map { e in (e, Self.key(e, createdCanisters)) }
-    var remaining = now.effects.map { e in (e, Self.key(e, now.createdCanisters)) }
+    var remaining = now.effects.map { e in (effect: e, key: Self.key(e, now.createdCanisters)) }
     var out: [String] = []
     for (e, key) in planned {
-      guard
-        let i = remaining.firstIndex(where: { r in
-          r.1 == key && Self.admissible(r.0.amountValue, planned: e.amountValue, drift: e.amountValue / 100)
-        })
-      else {
-        out.append("the plan would \(e.description); it would not now")
-        continue
+      let found = Self.take(from: &remaining, key: key) {
+        Self.admissible($0.amountValue, planned: e.amountValue, drift: e.amountValue / 100)
       }
-      remaining.remove(at: i)
+      if found == nil { out.append("the plan would \(e.description); it would not now") }
     }
-    for (e, _) in remaining { out.append("it would now \(e.description), which the plan did not") }
+    for r in remaining { out.append("it would now \(r.effect.description), which the plan did not") }
     // A local command the plan showed and did not run is part of what was reviewed.
     let before = withheld.map { Self.normal(text: $0, createdCanisters) }
     let after = now.withheld.map { Self.normal(text: $0, now.createdCanisters) }
@@ -321,6 +317,14 @@ public struct SavedPlan: Codable, Sendable, Equatable {
       for w in before where !after.contains(w) { out.append("the plan showed \(w); it would not now") }
     }
     return out
+  }
+
+  /// Takes out of `list` the first effect with `key` that `fits`; nil when there is none.
+  static func take(
+    from list: inout [(effect: PlannedEffect, key: [String])], key: [String], where fits: (PlannedEffect) -> Bool
+  ) -> PlannedEffect? {
+    guard let i = list.firstIndex(where: { $0.key == key && fits($0.effect) }) else { return nil }
+    return list.remove(at: i).effect
   }
 
   /// What an effect must match, created canisters standing for their place in the order of
@@ -352,47 +356,38 @@ public final class PlanApproval: Sendable {
   public let plan: SavedPlan
   /// The plan file's id (`SavedPlan.id(of:)`), journaled with the run.
   public let id: String
-  private let remaining: Mutex<[SavedPlan.PlannedEffect]>
-  private let created = Mutex<[Principal]>([])
+  /// The plan's effects not yet done, each with its key (`SavedPlan.key`).
+  private let remaining: Mutex<[(effect: SavedPlan.PlannedEffect, key: [String])]>
   private let observed: [String: SavedPlan.Observed]
 
   public init(plan: SavedPlan, id: String) {
     self.plan = plan
     self.id = id
-    remaining = Mutex(plan.effects)
+    remaining = Mutex(plan.effects.map { ($0, SavedPlan.key($0, plan.createdCanisters)) })
     observed = Dictionary(plan.observed.map { ($0.canister, $0) }, uniquingKeysWith: { a, _ in a })
   }
 
-  /// nil when the plan holds `effect` (it is then used up), else why not. `current` gives the
-  /// run's latest read of a canister, for what it burnt since the plan.
-  func admit(_ effect: Effect, current: (Principal) -> CanisterState?) -> String? {
-    let createdNow = created.withLock { $0 }.map(\.text)
-    let key = SavedPlan.key(SavedPlan.PlannedEffect(effect), createdNow)
+  /// nil when the plan holds `effect` (it is then used up), else why not. `created` are the
+  /// canisters this run created, in order (they stand for the plan's predicted ones); `current`
+  /// gives the run's latest read of a canister, for what it burnt since the plan.
+  func admit(_ effect: Effect, created: [Principal], current: (Principal) -> CanisterState?) -> String? {
+    let key = SavedPlan.key(SavedPlan.PlannedEffect(effect), created.map(\.text))
     var drift: Int128 = 0
     for p in effect.canisters {
       guard let then = observed[p.text], let now = current(p) else { continue }
       let burnt = then.cyclesValue - now.cycles
       if burnt > 0, burnt <= then.cyclesValue / 100 { drift += burnt }
     }
-    return remaining.withLock { list -> String? in
-      guard
-        let i = list.firstIndex(where: {
-          SavedPlan.key($0, plan.createdCanisters) == key
-            && SavedPlan.admissible(effect.cycles, planned: $0.amountValue, drift: drift)
-        })
-      else {
-        return "\(effect.description) is not in the plan \(id)"
+    let found = remaining.withLock { list in
+      SavedPlan.take(from: &list, key: key) {
+        SavedPlan.admissible(effect.cycles, planned: $0.amountValue, drift: drift)
       }
-      list.remove(at: i)
-      return nil
     }
+    return found == nil ? "\(effect.description) is not in the plan \(id)" : nil
   }
 
-  /// A canister this run created: it stands for the plan's next predicted one.
-  func noteCreated(_ canister: Principal) { created.withLock { $0.append(canister) } }
-
   /// Effects the plan holds that the run has not done (a run that stopped early).
-  public var unapplied: [SavedPlan.PlannedEffect] { remaining.withLock { $0 } }
+  public var unapplied: [SavedPlan.PlannedEffect] { remaining.withLock { $0.map(\.effect) } }
 }
 
 extension SavedPlan {
@@ -425,13 +420,13 @@ extension SavedPlan {
 extension Engine {
   /// Checks `plan` against now: the program is planned again, quietly, with the plan's params
   /// against `backend`, and compared (`SavedPlan.differences`); a plan that would move more cycles
-  /// than the ceiling is refused too. With no reasons, the caller runs with `RunOptions.approval`
-  /// set (only the plan's effects are admitted) and `RunOptions.primedStates` set to the states
-  /// just read (so the run does not read them again).
+  /// than the ceiling is refused too. With no reasons, the caller runs with the returned options:
+  /// the plan's params, `approval` set (only the plan's effects are admitted) and `primedStates`
+  /// set to the states just read (so the run does not read them again).
   public func check(
-    _ plan: SavedPlan, program: CheckedProgram, backend: Backend, options: RunOptions, file: String, network: String,
-    identity: String, backendName: String
-  ) -> (reasons: [String], observed: [CanisterState]) {
+    _ plan: SavedPlan, id: String, program: CheckedProgram, backend: Backend, options: RunOptions, file: String,
+    network: String, identity: String, backendName: String
+  ) -> (reasons: [String], run: RunOptions) {
     var quiet = options
     quiet.mode = .plan
     quiet.params = plan.params
@@ -456,6 +451,10 @@ extension Engine {
         "the plan moves \(ValueFormat.cycles(total)), above this run's ceiling of \(ValueFormat.cycles(options.cyclesCeiling))"
       )
     }
-    return (reasons, fresh.record.observed)
+    var run = options
+    run.params = plan.params
+    run.approval = PlanApproval(plan: plan, id: id)
+    run.primedStates = fresh.record.observed
+    return (reasons, run)
   }
 }

@@ -346,8 +346,8 @@ final class McpServer: @unchecked Sendable {
     if let plan = plans.withLock({ $0[id] }) { return plan }
     guard id.count == 12, id.allSatisfy(\.isHexDigit) else { return nil }
     let path = (directory as NSString).appendingPathComponent(".rbic/plans/\(id).json")
-    guard let data = FileManager.default.contents(atPath: path), SavedPlan.id(of: data) == id else { return nil }
-    return try? SavedPlan.decode(data, path: path)
+    guard let (plan, hashed) = try? SavedPlan.load(path: path), hashed == id else { return nil }
+    return plan
   }
 
   struct RunData: Codable {
@@ -430,8 +430,8 @@ final class McpServer: @unchecked Sendable {
           let (backend, sim) = Execution.makeBackend(
             options, identity: program.identity, network: program.network, writesState: true)
         else { return .failure(McpRefusal("the backend cannot be used (see the server's log)")) }
-        let (reasons, observed) = Engine(registry: .standard).check(
-          plan, program: program, backend: backend, options: run, file: plan.file,
+        let (reasons, checked) = Engine(registry: .standard).check(
+          plan, id: id, program: program, backend: backend, options: run, file: plan.file,
           network: options.network ?? program.network ?? "local", identity: backend.identityName,
           backendName: (options.backend ?? .sim).rawValue)
         guard reasons.isEmpty else {
@@ -441,6 +441,7 @@ final class McpServer: @unchecked Sendable {
                 + reasons.map { "- \($0)" }.joined(separator: "\n")
                 + "\nmake a new plan and have the human review it"))
         }
+        run = checked
         // The journal is made only for a run that will happen (a stale plan leaves none).
         do {
           run.journal = try Journal(
@@ -449,8 +450,6 @@ final class McpServer: @unchecked Sendable {
         } catch {
           return .failure(McpRefusal("cannot create a journal: \(error)"))
         }
-        run.approval = PlanApproval(plan: plan, id: id)
-        run.primedStates = observed
         let result = Engine(registry: .standard).run(program, backend: backend, options: run)
         if let path = options.simState, let sim { try? sim.save(path: path) }
         return .success(result)

@@ -211,7 +211,7 @@ struct Repl {
     let clock = DateFormatter()
     clock.dateFormat = "HH:mm:ss"
     while !cancellation.isCancelled {
-      let reply = session.evaluate(expression)
+      let reply = session.evaluate(expression, recorded: false)  // a tick is not an input
       if let value = reply.value {
         Terminal.writeOut("\(clock.string(from: Date()))  \(value)\n")
       } else {

@@ -216,7 +216,6 @@ enum Execution {
       return 2
     }
     guard var run = options.runOptions(mode: mode) else { return 2 }
-    if let saved { run.params = saved.plan.params }
 
     // `--network` overrides `use network`, so it is validated against the same project files.
     if let network = options.network {
@@ -242,8 +241,8 @@ enum Execution {
 
     // Applying a saved plan: plan again, quietly, and refuse when anything it depends on differs.
     if let saved {
-      let (reasons, observed) = engine.check(
-        saved.plan, program: program, backend: backend, options: run, file: file,
+      let (reasons, checked) = engine.check(
+        saved.plan, id: saved.id, program: program, backend: backend, options: run, file: file,
         network: options.network ?? program.network ?? "local", identity: identity, backendName: backendName)
       guard reasons.isEmpty else {
         Terminal.writeError(
@@ -252,8 +251,7 @@ enum Execution {
             + "  make a new plan (`rbic plan \(file) --out PLAN`), review it, and apply that\n")
         return 4
       }
-      run.approval = PlanApproval(plan: saved.plan, id: saved.id)
-      run.primedStates = observed
+      run = checked
     }
 
     let json = options.format == .json
@@ -358,11 +356,9 @@ enum Execution {
   /// (an option that names others makes the plan stale), checked against the state now.
   static func apply(plan path: String, file: String?, options: ExecutionOptions) -> Int32 {
     let plan: SavedPlan
-    let data: Data
+    let id: String
     do throws(SavedPlan.Failure) {
-      guard let bytes = FileManager.default.contents(atPath: path) else { throw .unreadable(path) }
-      data = bytes
-      plan = try SavedPlan.decode(bytes, path: path)
+      (plan, id) = try SavedPlan.load(path: path)
     } catch {
       Terminal.writeError("error: \(error)\n")
       return 2
@@ -381,7 +377,7 @@ enum Execution {
       }
       options.backend = backend
     }
-    return perform(file: plan.file, options: options, mode: .run, applying: (plan, SavedPlan.id(of: data)))
+    return perform(file: plan.file, options: options, mode: .run, applying: (plan, id))
   }
 
   /// The backend the options name: the simulated IC (default), or `icp` on PATH (`icp`, or `auto`

@@ -51,7 +51,7 @@ import Yams
     #expect(markdown.contains("cycles >= 1T → cycles >= 2T"), "the semantic diff: \(markdown)")
     #expect(markdown.contains("Plan: 3 changes"), "the plan: \(markdown)")
     #expect(try String(contentsOfFile: outputs, encoding: .utf8).contains("changed=2"))
-    let plan = try SavedPlan.load(path: dir + "/plans/canister-prod-activation.plan.json")
+    let plan = try SavedPlan.load(path: dir + "/plans/canister-prod-activation.plan.json").plan
     #expect(plan.version == 3 && plan.params["canister"] == "6iu47-dyaaa-aaaaf-qgeza-cai")
 
     // The reviewed plan is the one applied.

@@ -38,7 +38,7 @@ import Testing
     let planned = try w.plan(["--out", "plan.json", "--exit-code"])
     #expect(planned.status == 5, "changes pending: \(planned.stderr)")
     #expect(planned.stdout.contains("Saved plan ") && planned.stdout.contains("3 changes"), "\(planned.stdout)")
-    let plan = try SavedPlan.load(path: w.dir + "/plan.json")
+    let plan = try SavedPlan.load(path: w.dir + "/plan.json").plan
     #expect(plan.network == "ic" && plan.identity == "github-ci" && plan.backend == "sim")
     #expect(plan.principal != nil && plan.params["canister"] == "6iu47-dyaaa-aaaaf-qgeza-cai")
     #expect(plan.sources.contains { $0.path.hasSuffix("canister-prod-activation.rb.ic") && $0.sha256.count == 64 })
@@ -161,7 +161,7 @@ import Testing
         "plan.json",
       ], in: s.dir, environment: s.environment)
     #expect(planned.status == 0, "\(planned.stdout)\(planned.stderr)")
-    let plan = try SavedPlan.load(path: s.dir + "/plan.json")
+    let plan = try SavedPlan.load(path: s.dir + "/plan.json").plan
     #expect(plan.createdCanisters.count == 1 && plan.effects.first?.operation == "create")
     let applied = try CLI.run(
       ["run", "--plan", "plan.json", "--yes", "--journal", s.dir + "/runs"], in: s.dir, environment: s.environment)
