@@ -106,11 +106,9 @@ public struct RPCError: Codable, Sendable, Error {
     self.message = message
   }
   public static let parseError = -32700
-  public static let invalidRequest = -32600
   public static let methodNotFound = -32601
   public static let invalidParams = -32602
   public static let serverNotInitialized = -32002
-  public static let requestCancelled = -32800
 }
 
 /// The base protocol's framing: `Content-Length: N\r\n\r\n` then N bytes of JSON. Reads from a

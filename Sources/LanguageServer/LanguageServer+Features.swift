@@ -15,7 +15,7 @@ extension LanguageServer {
     let tree = program.main
     // An action name in an ensure: what it does and converges.
     var actionHover: Hover?
-    SyntaxWalk.statements(tree.statements) { s, _ in
+    SyntaxWalk.statements(tree.statements) { s in
       guard case .ensure(_, let actions) = s.kind else { return }
       for action in actions where action.name.range.start <= offset && offset <= action.name.range.end {
         if let sig = registry.actions[action.name.name] {
@@ -28,7 +28,7 @@ extension LanguageServer {
       }
     }
     if let actionHover { return actionHover }
-    guard let (e, _) = SyntaxWalk.expression(at: offset, in: tree.statements) else { return nil }
+    guard let e = SyntaxWalk.expression(at: offset, in: tree.statements) else { return nil }
     let type = e.id < program.types.count ? program.types[e.id] : nil
     var lines: [String] = []
     switch e.kind {
@@ -90,7 +90,7 @@ extension LanguageServer {
   func docComment(at range: SourceRange, _ program: CheckedProgram) -> String? {
     for tree in program.trees where tree.file.id == range.file {
       var found: [String]?
-      SyntaxWalk.statements(tree.statements) { s, _ in
+      SyntaxWalk.statements(tree.statements) { s in
         switch s.kind {
         case .let(let name, _, _) where name.range == range: found = s.doc
         case .param(let name, _, _) where name.range == range: found = s.doc
@@ -288,7 +288,7 @@ extension LanguageServer {
     for tree in program.trees {
       // A use of a name carries the type the checker gave it: the declared one (`let prod:
       // UserService = …`), and locals' and `for` variables' too.
-      SyntaxWalk.statements(tree.statements) { s, _ in
+      SyntaxWalk.statements(tree.statements) { s in
         func visit(_ e: Expr) {
           if case .name(let n) = e.kind, out[n] == nil, registry.builtins[n] == nil,
             let t = e.id < program.types.count ? program.types[e.id] : nil, !t.isError
@@ -302,7 +302,7 @@ extension LanguageServer {
     }
     for p in program.params { out[p.name] = p.type }
     for tree in program.trees {
-      SyntaxWalk.statements(tree.statements) { s, _ in
+      SyntaxWalk.statements(tree.statements) { s in
         switch s.kind {
         case .let(let name, _, let value):
           if out[name.name] == nil, let t = value.id < program.types.count ? program.types[value.id] : nil {
@@ -330,22 +330,22 @@ extension LanguageServer {
     let offset = a.table.offset(p.position)
     let program = a.program
     // An import's path: the file it names.
-    if let (s, _) = SyntaxWalk.statement(at: offset, in: program.main.statements) {
+    if let s = SyntaxWalk.statement(at: offset, in: program.main.statements) {
       switch s.kind {
       case .import(let path, let range), .importInterface(let path, let range, _):
         guard range.start <= offset, offset <= range.end else { break }
-        let directory = (doc.path as NSString).deletingLastPathComponent
-        let candidates =
-          [(directory as NSString).appendingPathComponent(path)]
-          + (root.map { [($0 as NSString).appendingPathComponent(path)] } ?? [])
-        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else { return nil }
+        // As the checker resolves it: against the importing file's directory.
+        let found =
+          path.hasPrefix("/")
+          ? path : ((doc.path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(path)
+        guard FileManager.default.fileExists(atPath: found) else { return nil }
         return Location(
           uri: Self.uri(of: found),
           range: LSPRange(start: .init(line: 0, character: 0), end: .init(line: 0, character: 0)))
       default: break
       }
     }
-    guard let (e, _) = SyntaxWalk.expression(at: offset, in: program.main.statements), case .name = e.kind,
+    guard let e = SyntaxWalk.expression(at: offset, in: program.main.statements), case .name = e.kind,
       let target = declaration(of: e, program), target.file.raw >= 0, target.file.raw < program.files.files.count
     else { return nil }
     let file = program.files[target.file]
@@ -405,7 +405,7 @@ extension LanguageServer {
         case .step(let title, _, let body):
           out.append(
             DocumentSymbol(
-              name: Self.titleText(title, a.file), detail: "step", kind: 24, range: t.range(s.range),
+              name: SyntaxTree.plainText(title, in: tree), detail: "step", kind: 24, range: t.range(s.range),
               selectionRange: t.range(title.range),
               children: symbols(body.statements)))
         case .import(let path, let range), .importInterface(let path, let range, _):
@@ -420,13 +420,6 @@ extension LanguageServer {
       return out
     }
     return symbols(tree.statements)
-  }
-
-  /// A step title as written, without its quotes (`Top up {c}`).
-  static func titleText(_ title: Expr, _ file: SourceFile) -> String {
-    var text = file.text(title.range)
-    if text.hasPrefix("\""), text.hasSuffix("\""), text.count >= 2 { text = String(text.dropFirst().dropLast()) }
-    return text.isEmpty ? "step" : text
   }
 
   func formatting(_ uri: String) -> [TextEdit] {

@@ -186,6 +186,10 @@ public final class LanguageServer {
   }
 
   /// A file's URI, its path normalised (`lib/./x.rb.ic`, `sub/../x.rb.ic`), as editors name it.
+  static func realPath(_ path: String) -> String {
+    URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+  }
+
   static func uri(of path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.absoluteString }
 
   // MARK: - Checking and diagnostics
@@ -193,8 +197,13 @@ public final class LanguageServer {
   func check(_ uri: String) {
     guard var doc = documents[uri] else { return }
     let directory = root ?? (doc.path as NSString).deletingLastPathComponent
+    // Imports are read from the editor's buffers when they are open (unsaved edits count).
+    let buffers = Dictionary(
+      documents.values.map { (Self.realPath($0.path), $0.bytes) }, uniquingKeysWith: { a, _ in a })
     let program = Engine(registry: registry).compile(
-      source: doc.bytes, path: doc.path, options: .init(projectDirectory: directory))
+      source: doc.bytes, path: doc.path,
+      options: .init(
+        projectDirectory: directory, loader: { path in buffers[Self.realPath(path)] ?? Engine.readFile(path) }))
     let file =
       program.files.files.first { $0.path == doc.path } ?? SourceFile(id: FileID(0), path: doc.path, bytes: doc.bytes)
     doc.analysis = Analysis(program: program, table: LineTable(doc.bytes), file: file)
@@ -204,12 +213,13 @@ public final class LanguageServer {
     // An imported file open in the editor has its own buffer and its own check: this check (which
     // read the file from disk) does not speak for it.
     let open = Set(documents.keys.map { Self.uri(of: Self.path(of: $0)) })
+    var tables: [FileID: LineTable] = [:]
     for d in program.diagnostics {
       guard d.range.file.raw >= 0, d.range.file.raw < program.files.files.count else { continue }
       let source = program.files[d.range.file]
       let target = source.path == doc.path ? uri : Self.uri(of: source.path)
       if target != uri, open.contains(target) { continue }
-      byURI[target, default: []].append(lsp(d, program.files))
+      byURI[target, default: []].append(lsp(d, program.files, &tables))
     }
     let others = Set(byURI.keys).subtracting([uri])
     for stale in (published[uri] ?? []).subtracting(others) where !open.contains(stale) { byURI[stale] = [] }
@@ -223,13 +233,19 @@ public final class LanguageServer {
     writer.send(RPCMessage(method: "textDocument/publishDiagnostics", params: JSONValue.from(p)))
   }
 
-  func lsp(_ d: Diagnostic, _ files: SourceFiles) -> LSPDiagnostic {
+  /// A diagnostic as the protocol's; `tables` keeps each file's line table for the whole check.
+  func lsp(_ d: Diagnostic, _ files: SourceFiles, _ tables: inout [FileID: LineTable]) -> LSPDiagnostic {
+    func table(_ id: FileID) -> LineTable {
+      if let t = tables[id] { return t }
+      let t = LineTable(files[id].bytes)
+      tables[id] = t
+      return t
+    }
     func location(_ r: SourceRange) -> Location? {
       guard r.file.raw >= 0, r.file.raw < files.files.count else { return nil }
-      let f = files[r.file]
-      return Location(uri: Self.uri(of: f.path), range: LineTable(f.bytes).range(r))
+      return Location(uri: Self.uri(of: files[r.file].path), range: table(r.file).range(r))
     }
-    let table = LineTable(files[d.range.file].bytes)
+    let table = table(d.range.file)
     let related = d.labels.compactMap { l in
       location(l.range).map { LSPDiagnostic.Related(location: $0, message: l.text) }
     }

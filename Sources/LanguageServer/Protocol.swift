@@ -105,7 +105,7 @@ struct TextEdit: Codable {
 struct DocumentSymbol: Codable {
   var name: String
   var detail: String?
-  /// 12 function, 13 variable, 14 constant, 2 module, 7 property, 5 class, 23 event.
+  /// 12 function, 13 variable, 14 constant, 2 module, 7 property, 5 class, 24 event.
   var kind: Int
   var range: LSPRange
   var selectionRange: LSPRange

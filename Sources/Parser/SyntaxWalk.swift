@@ -50,37 +50,36 @@ package enum SyntaxWalk {
     }
   }
 
-  /// Every statement, outermost first, with the statements enclosing it.
-  package static func statements(_ list: [Stmt], enclosing: [Stmt] = [], _ visit: (Stmt, [Stmt]) -> Void) {
+  /// Every statement, outermost first (nested blocks included).
+  package static func statements(_ list: [Stmt], _ visit: (Stmt) -> Void) {
     for s in list {
-      visit(s, enclosing)
-      for b in blocks(of: s) { statements(b.statements, enclosing: enclosing + [s], visit) }
+      visit(s)
+      for b in blocks(of: s) { statements(b.statements, visit) }
     }
   }
 
   /// The innermost expression whose range holds `offset` (an end boundary counts, so a cursor
-  /// right after a name is on it), with the statements enclosing it.
-  package static func expression(at offset: Int, in list: [Stmt]) -> (Expr, [Stmt])? {
-    var best: (Expr, [Stmt])?
-    func consider(_ e: Expr, _ chain: [Stmt]) {
+  /// right after a name is on it). Only statements that hold the offset are descended into.
+  package static func expression(at offset: Int, in list: [Stmt]) -> Expr? {
+    var best: Expr?
+    func consider(_ e: Expr) {
       guard e.range.start <= offset, offset <= e.range.end else { return }
-      let width = e.range.end - e.range.start
-      if let (b, _) = best, b.range.end - b.range.start < width {} else { best = (e, chain) }
-      for c in children(of: e) { consider(c, chain) }
+      if let b = best, b.range.end - b.range.start < e.range.end - e.range.start {} else { best = e }
+      for c in children(of: e) { consider(c) }
     }
-    statements(list) { s, enclosing in
-      guard s.range.start <= offset, offset <= s.range.end else { return }
-      for e in expressions(of: s) { consider(e, enclosing + [s]) }
+    for s in list where s.range.start <= offset && offset <= s.range.end {
+      for e in expressions(of: s) { consider(e) }
+      for b in blocks(of: s) { if let inner = expression(at: offset, in: b.statements) { consider(inner) } }
     }
     return best
   }
 
-  /// The innermost statement holding `offset`, with its enclosing chain.
-  package static func statement(at offset: Int, in list: [Stmt]) -> (Stmt, [Stmt])? {
-    var best: (Stmt, [Stmt])?
-    statements(list) { s, enclosing in
-      if s.range.start <= offset, offset <= s.range.end { best = (s, enclosing) }
+  /// The innermost statement holding `offset`.
+  package static func statement(at offset: Int, in list: [Stmt]) -> Stmt? {
+    for s in list where s.range.start <= offset && offset <= s.range.end {
+      for b in blocks(of: s) { if let inner = statement(at: offset, in: b.statements) { return inner } }
+      return s
     }
-    return best
+    return nil
   }
 }

@@ -15,14 +15,18 @@ public final class Engine: Sendable {
     /// Directories imports may also resolve into, beyond the project directory and the main
     /// runbook's directory.
     public var importRoots: [String]
+    /// How imported runbooks are read (by their resolved path): the disk by default; an editor
+    /// passes one that reads its open buffers first.
+    public var loader: @Sendable (String) -> [UInt8]?
 
     public init(
       projectDirectory: String = FileManager.default.currentDirectoryPath, requireHeader: Bool = true,
-      importRoots: [String] = []
+      importRoots: [String] = [], loader: @escaping @Sendable (String) -> [UInt8]? = Engine.readFile
     ) {
       self.projectDirectory = projectDirectory
       self.requireHeader = requireHeader
       self.importRoots = importRoots
+      self.loader = loader
     }
   }
 
@@ -49,7 +53,7 @@ public final class Engine: Sendable {
   public func compile(source: [UInt8], path: String, options: Options = Options()) -> CheckedProgram {
     let project = ProjectFiles(directory: options.projectDirectory)
     let checker = Checker(
-      registry: registry, project: project, requireHeader: options.requireHeader, loader: Engine.readFile)
+      registry: registry, project: project, requireHeader: options.requireHeader, loader: options.loader)
     checker.importRoots = options.importRoots
     return checker.checkMain(path: path, bytes: source)
   }
@@ -71,7 +75,8 @@ public final class Engine: Sendable {
     return interpreter.run()
   }
 
-  @Sendable static func readFile(_ path: String) -> [UInt8]? {
+  /// A file's bytes, or nil when it is missing or a directory.
+  @Sendable public static func readFile(_ path: String) -> [UInt8]? {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
       return nil

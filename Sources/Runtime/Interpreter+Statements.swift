@@ -311,6 +311,7 @@ extension Interpreter {
       return r.count - 1
     }
     say("▸ \(name)", ctx)
+    options.stepStarted(pipeline.redactor.scrub(EffectPipeline.labelled(name, ctx.label)))
     journal(.stepStart, [("step", "\(index + 1)"), ("title", ValueFormat.jsonQuote(name))])
     let saved = (ctx.subject, ctx.step)
     ctx.subject = subjectPrincipal

@@ -213,6 +213,9 @@ public struct RunOptions: Sendable {
   public var confirm: @Sendable (String) -> Bool = { _ in false }
   /// Progress for people: step starts, actions, results.
   public var progress: @Sendable (String) -> Void = { _ in }
+  /// A step starts (its title, with its `parallel for` item): for hosts that report progress as
+  /// data (an MCP client's progress notifications), rather than parsing `progress` lines.
+  public var stepStarted: @Sendable (String) -> Void = { _ in }
   /// Where the JSON-lines journal goes; nil for none.
   public var journal: Journal?
   /// Where the run came from, journaled with its start (`{"via": "mcp", "client": "…"}`).

@@ -432,6 +432,7 @@ extension Engine {
     quiet.params = plan.params
     quiet.print = { _ in }
     quiet.progress = { _ in }
+    quiet.stepStarted = { _ in }
     quiet.journal = nil
     quiet.approval = nil
     let fresh = run(program, backend: backend, options: quiet)

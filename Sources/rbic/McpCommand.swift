@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 
 /// `rbic mcp`: the Model Context Protocol server, on standard input and output.
 struct McpCommand: ParsableCommand {
@@ -33,26 +34,20 @@ struct McpCommand: ParsableCommand {
   }
 
   func run() throws {
+    guard Execution.networkIsKnown(options.network) else { throw ExitCode(2) }
     let server = McpServer(
       options: options, allowMutations: allowMutations && !options.readOnly,
       directory: FileManager.default.currentDirectoryPath)
     let done = DispatchSemaphore(value: 0)
-    let failure = FailureBox()
+    let failure = Mutex<String?>(nil)
     Task {
-      do { try await server.serve() } catch { failure.set("\(error)") }
+      do { try await server.serve() } catch { failure.withLock { $0 = "\(error)" } }
       done.signal()
     }
     done.wait()
-    if let message = failure.get() {
+    if let message = failure.withLock({ $0 }) {
       Terminal.writeError("error: \(message)\n")
       throw ExitCode(3)
     }
   }
-}
-
-final class FailureBox: @unchecked Sendable {
-  private let lock = NSLock()
-  private var message: String?
-  func set(_ m: String) { lock.withLock { message = m } }
-  func get() -> String? { lock.withLock { message } }
 }

@@ -160,34 +160,15 @@ final class McpServer: @unchecked Sendable {
     return .success(file)
   }
 
-  struct DiagnosticData: Codable {
-    var file: String
-    var line: Int
-    var column: Int
-    var severity: String
-    var code: String
-    var message: String
-  }
-
-  static func diagnostics(_ program: CheckedProgram) -> [DiagnosticData] {
-    program.diagnostics.compactMap { d in
-      guard d.range.file.raw >= 0, d.range.file.raw < program.files.files.count else { return nil }
-      let f = program.files[d.range.file]
-      let (line, column) = f.location(of: d.range.start)
-      return DiagnosticData(
-        file: f.path, line: line, column: column, severity: d.severity.rawValue, code: d.code.rawValue,
-        message: d.messageWithNotes)
-    }
-  }
-
   func compile(_ file: String) -> CheckedProgram? {
     try? Engine(registry: .standard).compile(path: file, options: .init(projectDirectory: directory))
   }
 
+  /// Diagnostics as `rbic check --format json` gives them (structured) and as `--format tool` text.
   func check(_ arguments: [String: MCP.Value]) async -> CallTool.Result {
     struct Checked: Codable {
       var ok: Bool
-      var diagnostics: [DiagnosticData]
+      var diagnostics: MCP.Value
     }
     let program: CheckedProgram
     if let source = arguments["source"]?.stringValue {
@@ -202,13 +183,12 @@ final class McpServer: @unchecked Sendable {
         program = p
       }
     }
-    let list = Self.diagnostics(program)
-    let text =
-      list.isEmpty
-      ? "no diagnostics"
-      : list.map { "\($0.file):\($0.line):\($0.column): \($0.severity)[\($0.code)]: \($0.message)" }.joined(
-        separator: "\n")
-    return Self.answer(Checked(ok: !program.hasErrors, diagnostics: list), text: text, isError: program.hasErrors)
+    let json = DiagnosticRenderer(files: program.files, style: .tool).renderJSON(program.diagnostics)
+    let list = (try? JSONDecoder().decode(MCP.Value.self, from: Data(json.utf8))) ?? .array([])
+    let text = DiagnosticRenderer(files: program.files, style: .tool).render(program.diagnostics)
+    return Self.answer(
+      Checked(ok: !program.hasErrors, diagnostics: list), text: text.isEmpty ? "no diagnostics" : text,
+      isError: program.hasErrors)
   }
 
   func describe(_ arguments: [String: MCP.Value]) async -> CallTool.Result {
@@ -235,8 +215,8 @@ final class McpServer: @unchecked Sendable {
     guard let program = compile(file) else { return Self.failure("cannot read `\(file)`") }
     if program.hasErrors { return await check(arguments) }
     var steps: [String] = []
-    SyntaxWalk.statements(program.main.statements) { s, _ in
-      if case .step(let title, _, _) = s.kind { steps.append(program.main.file.text(title.range)) }
+    SyntaxWalk.statements(program.main.statements) { s in
+      if case .step(let title, _, _) = s.kind { steps.append(SyntaxTree.plainText(title, in: program.main)) }
     }
     let d = Description(
       runbook: program.main.header?.name ?? file, version: program.main.header?.version ?? 0,
@@ -409,14 +389,13 @@ final class McpServer: @unchecked Sendable {
     }
     let steps = Mutex(0)
     run.print = { lines.add($0) }
-    run.progress = { [server] line in
-      lines.add(line)
-      guard let token, line.hasPrefix("▸ ") else { return }
+    run.progress = { lines.add($0) }
+    run.stepStarted = { [server] title in
+      guard let token else { return }
       let n = steps.withLock { count in
         count += 1
         return count
       }
-      let title = String(line.dropFirst(2))
       Task {
         try? await server.notify(
           ProgressNotification.message(.init(progressToken: token, progress: Double(n), total: nil, message: title)))
@@ -574,23 +553,33 @@ final class McpServer: @unchecked Sendable {
     return nil
   }
 
+  /// A resource by its URI, checked as its kind requires (no tree walk): a runbook inside the
+  /// working directory, a journal by its name in the journal directory, a reference topic.
   func read(_ uri: String) throws -> ReadResource.Result {
-    guard resources().contains(where: { $0.uri == uri }) else { throw MCPError.invalidParams("no resource `\(uri)`") }
+    let missing = MCPError.invalidParams("no resource `\(uri)`")
     let text: String
     if uri.hasPrefix("rbic://runbooks/") {
-      let path = (directory as NSString).appendingPathComponent(String(uri.dropFirst("rbic://runbooks/".count)))
-      text = FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) } ?? ""
+      let relative = String(uri.dropFirst("rbic://runbooks/".count))
+      guard relative.hasSuffix(".rb.ic"), case .success(let file) = runbookPath(["file": .string(relative)]),
+        let data = FileManager.default.contents(atPath: (directory as NSString).appendingPathComponent(file))
+      else { throw missing }
+      text = String(decoding: data, as: UTF8.self)
     } else if uri.hasPrefix("rbic://journals/") {
+      let name = String(uri.dropFirst("rbic://journals/".count))
       let journals = (directory as NSString).appendingPathComponent(options.journal)
-      text =
-        (try? RunReport.markdown(
-          journalPath: (journals as NSString).appendingPathComponent(String(uri.dropFirst("rbic://journals/".count)))))
-        ?? ""
+      guard name.hasSuffix(".jsonl"), !name.contains("/"),
+        let report = try? RunReport.markdown(journalPath: (journals as NSString).appendingPathComponent(name))
+      else { throw missing }
+      text = report
     } else if uri == "rbic://reference/language" {
-      text = languageReference() ?? ""
-    } else {
-      let topic = Reference.Topic(rawValue: String(uri.dropFirst("rbic://reference/".count))) ?? .builtins
+      guard let language = languageReference() else { throw missing }
+      text = language
+    } else if uri.hasPrefix("rbic://reference/"),
+      let topic = Reference.Topic(rawValue: String(uri.dropFirst("rbic://reference/".count)))
+    {
       text = Reference.markdown(topic, registry: .standard)
+    } else {
+      throw missing
     }
     return .init(contents: [.text(text, uri: uri)])
   }

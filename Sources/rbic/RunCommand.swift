@@ -217,19 +217,7 @@ enum Execution {
     }
     guard var run = options.runOptions(mode: mode) else { return 2 }
 
-    // `--network` overrides `use network`, so it is validated against the same project files.
-    if let network = options.network {
-      let project = ProjectFiles(directory: FileManager.default.currentDirectoryPath)
-      guard project.isKnownNetwork(network) else {
-        let url =
-          network.hasPrefix("http://") || network.hasPrefix("https://")
-          ? " (a URL is not a network name: define the network in icp.yaml, with its root key, or in dfx.json)" : ""
-        Terminal.writeError(
-          "error: unknown network `\(network)`\(url); known networks: \(project.networkNames.map { "`\($0)`" }.joined(separator: ", "))\n"
-        )
-        return 2
-      }
-    }
+    guard networkIsKnown(options.network) else { return 2 }
     guard
       let (backend, sim) = makeBackend(
         options, identity: program.identity, network: program.network, writesState: mode == .run && !options.readOnly)
@@ -378,6 +366,21 @@ enum Execution {
       options.backend = backend
     }
     return perform(file: plan.file, options: options, mode: .run, applying: (plan, id))
+  }
+
+  /// `--network` overrides `use network`, so it is validated against the same project files;
+  /// false after saying why (a usage error). `run`, `plan` and `mcp` check it before anything.
+  static func networkIsKnown(_ network: String?) -> Bool {
+    guard let network else { return true }
+    let project = ProjectFiles(directory: FileManager.default.currentDirectoryPath)
+    if project.isKnownNetwork(network) { return true }
+    let url =
+      network.hasPrefix("http://") || network.hasPrefix("https://")
+      ? " (a URL is not a network name: define the network in icp.yaml, with its root key, or in dfx.json)" : ""
+    Terminal.writeError(
+      "error: unknown network `\(network)`\(url); known networks: \(project.networkNames.map { "`\($0)`" }.joined(separator: ", "))\n"
+    )
+    return false
   }
 
   /// The backend the options name: the simulated IC (default), or `icp` on PATH (`icp`, or `auto`

@@ -199,8 +199,8 @@ struct LSPTimeout: Error {}
     let count = text.split(separator: "\n", omittingEmptySubsequences: false).count
     func labels(_ line: Int, _ character: Int) throws -> [String] {
       let reply = try client.request("textDocument/completion", Self.at(path, line, character))
-      return ((reply["result"] as? [String: Any])?["items"] as? [[String: Any]])?.compactMap { $0["label"] as? String }
-        ?? []
+      let items = try #require((reply["result"] as? [String: Any])?["items"] as? [[String: Any]], "a completion list")
+      return items.compactMap { $0["label"] as? String }
     }
     let status = try labels(count - 7, 31)
     #expect(status.contains("stop") && !status.contains("start"), "\(status)")
@@ -378,6 +378,19 @@ struct LSPTimeout: Error {}
 }
 
 @Suite(.serialized) struct LanguageServerImportTests {
+  /// A runbook that imports an open file is checked against the editor's buffer, unsaved edits
+  /// included.
+  @Test func anImportIsReadFromItsOpenBuffer() throws {
+    let (client, dir) = try LanguageServerTests.session()
+    let lib = dir + "/scripts/lib/fleet.rb.ic"
+    let main = dir + "/scripts/controller-management.rb.ic"
+    _ = try LanguageServerTests.open(client, lib, try String(contentsOfFile: lib, encoding: .utf8) + "let extra = 1\n")
+    let diagnostics = try LanguageServerTests.open(
+      client, main, try String(contentsOfFile: main, encoding: .utf8) + "print extra\n")
+    #expect(!diagnostics.contains { ($0["message"] as? String)?.contains("extra") == true }, "\(diagnostics)")
+    #expect(try client.close() == 0)
+  }
+
   /// An imported file open in the editor keeps its own diagnostics: a check of the file that
   /// imports it (which reads the import from disk) does not overwrite them.
   @Test func anOpenImportKeepsItsOwnDiagnostics() throws {

@@ -257,16 +257,27 @@ func lsp() {
   _ = waitFor("textDocument/publishDiagnostics")
   var times: [Double] = []
   var diagnostics = 0
+  // Where `= 100B` (the first step's threshold) is: its line and the column of `100B`.
+  let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+  guard let row = lines.firstIndex(where: { $0.contains("= 100B") }), let at = lines[row].range(of: "100B") else {
+    return
+  }
+  let edit = (line: row, character: lines[row].utf16.distance(from: lines[row].startIndex, to: at.lowerBound))
   for version in 2..<52 {
-    // Change one threshold literal on line 40 (the first step's), as a keystroke does.
+    // Replace the first step's threshold literal (4 characters) by range, as an editor sends a
+    // keystroke's edit.
     let text = version % 2 == 0 ? "101B" : "102B"
+    let position: JSONValue = .object([
+      "line": .number(Double(edit.line)), "character": .number(Double(edit.character)),
+    ])
+    let end: JSONValue = .object(["line": .number(Double(edit.line)), "character": .number(Double(edit.character + 4))])
     let started = DispatchTime.now().uptimeNanoseconds
     send(
       "textDocument/didChange",
       .object([
         "textDocument": .object(["uri": .string(uri), "version": .number(Double(version))]),
         "contentChanges": .array([
-          .object(["text": .string(source.replacingOccurrences(of: "= 100B", with: "= " + text))])
+          .object(["range": .object(["start": position, "end": end]), "text": .string(text)])
         ]),
       ]))
     let published = waitFor("textDocument/publishDiagnostics")
