@@ -19,13 +19,19 @@ public struct CandidEnvironment: Sendable {
   /// Loads `path` and everything it imports (paths relative to the importing file); every file
   /// read is added to `files`, so a diagnostic can be rendered.
   /// `displayPath` is how diagnostics name the main file (default: `path`).
-  public static func load(path: String, displayPath: String? = nil, into files: inout SourceFiles) throws(CandidFailure)
-    -> CandidEnvironment
-  {
+  /// `mayRead` decides which files its imports may read (by canonical path): a runbook's import
+  /// passes the checker's import roots, so a nested import stays in the project too.
+  public static func load(
+    path: String, displayPath: String? = nil, into files: inout SourceFiles,
+    mayRead: (String) -> Bool = { _ in true }
+  ) throws(CandidFailure) -> CandidEnvironment {
     if path.hasSuffix(".wasm") { return try module(path: path, displayPath: displayPath ?? path, into: &files) }
     var env = CandidEnvironment()
     var seen: Set<String> = []
-    guard let main = try env.read(path, importedFrom: nil, seen: &seen, files: &files, display: displayPath) else {
+    guard
+      let main = try env.read(
+        path, importedFrom: nil, seen: &seen, files: &files, display: displayPath, mayRead: mayRead)
+    else {
       let file = files.add(path: path, bytes: [])
       throw CandidFailure(
         diagnostic: .error(.candidImport, "cannot read `\(path)`", at: SourceRange(file: file.id, start: 0, end: 0)))
@@ -55,22 +61,25 @@ public struct CandidEnvironment: Sendable {
       String(decoding: candid.bytes, as: UTF8.self), path: displayPath + " (candid:service)", into: &files)
   }
 
-  /// Checks a `.did` text held in memory (imports resolve against `path`'s directory).
-  public static func parse(_ text: String, path: String = "<candid>", into files: inout SourceFiles)
-    throws(CandidFailure) -> CandidEnvironment
-  {
+  /// Checks a `.did` text held in memory (imports resolve against `path`'s directory; `mayRead`
+  /// decides which files they may read — none, by default: a canister's published interface
+  /// never makes rbic read a local file).
+  public static func parse(
+    _ text: String, path: String = "<candid>", into files: inout SourceFiles, mayRead: (String) -> Bool = { _ in false }
+  ) throws(CandidFailure) -> CandidEnvironment {
     var env = CandidEnvironment()
     let file = files.add(path: path, bytes: Array(text.utf8))
     let parsed = try DidParser.parse(file)
     var seen: Set<String> = []
-    try env.bind(parsed, directory: (path as NSString).deletingLastPathComponent, seen: &seen, files: &files)
+    try env.bind(
+      parsed, directory: (path as NSString).deletingLastPathComponent, seen: &seen, files: &files, mayRead: mayRead)
     try env.check(parsed)
     return env
   }
 
   private mutating func read(
     _ path: String, importedFrom: SourceRange?, seen: inout Set<String>, files: inout SourceFiles,
-    display: String? = nil
+    display: String? = nil, mayRead: (String) -> Bool
   ) throws(CandidFailure) -> DidFile? {
     let full = URL(fileURLWithPath: path).standardizedFileURL.path
     guard !seen.contains(full) else { return nil }
@@ -82,17 +91,26 @@ public struct CandidEnvironment: Sendable {
     }
     let file = files.add(path: display ?? path, bytes: Array(data))
     let parsed = try DidParser.parse(file)
-    try bind(parsed, directory: (path as NSString).deletingLastPathComponent, seen: &seen, files: &files)
+    try bind(
+      parsed, directory: (path as NSString).deletingLastPathComponent, seen: &seen, files: &files, mayRead: mayRead)
     return parsed
   }
 
   /// Adds a file's definitions and its imports' (an imported service's methods too).
   private mutating func bind(
-    _ parsed: DidFile, directory: String, seen: inout Set<String>, files: inout SourceFiles
+    _ parsed: DidFile, directory: String, seen: inout Set<String>, files: inout SourceFiles,
+    mayRead: (String) -> Bool
   ) throws(CandidFailure) {
     for i in parsed.imports {
       let target = i.path.hasPrefix("/") ? i.path : (directory as NSString).appendingPathComponent(i.path)
-      guard let imported = try read(target, importedFrom: i.range, seen: &seen, files: &files) else { continue }
+      guard mayRead(URL(fileURLWithPath: target).standardizedFileURL.resolvingSymlinksInPath().path) else {
+        throw CandidFailure(
+          diagnostic: .error(
+            .candidImport, "cannot import \"\(i.path)\": outside what this interface may read", at: i.range))
+      }
+      guard let imported = try read(target, importedFrom: i.range, seen: &seen, files: &files, mayRead: mayRead) else {
+        continue
+      }
       guard i.isService else { continue }
       guard let actor = imported.actor else {
         throw CandidFailure(

@@ -10,13 +10,9 @@ import RbicParser
 extension Checker {
   /// Loads the `.did` file (resolved like a runbook import, inside the project) and names it.
   func importInterface(_ path: String, at range: SourceRange, as name: Identifier, from file: SourceFile) {
-    let base = URL(fileURLWithPath: file.path).deletingLastPathComponent()
-    let resolved = path.hasPrefix("/") ? path : base.appendingPathComponent(path).path
-    let key = canonical(resolved)
-    guard importRoots.contains(where: { key == $0 || key.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }) else {
-      error(
-        .importOutsideProject, "`\(path)` is outside the project", range,
-        help: "imports resolve inside the project directory or the runbook's own directory (symlinks resolved)")
+    let (resolved, key, display, base) = importTarget(path, from: file)
+    guard mayImport(key) else {
+      outsideProject(path, range)
       brokenInterfaces.insert(name.name)
       return
     }
@@ -28,13 +24,14 @@ extension Checker {
     guard FileManager.default.isReadableFile(atPath: resolved) else {
       error(
         .importNotFound, "cannot read the interface `\(path)`", range,
-        note: "paths resolve against the importing file's directory: \(base.path)")
+        note: "paths resolve against the importing file's directory: \(base)")
       brokenInterfaces.insert(name.name)
       return
     }
     do throws(CandidFailure) {
-      let display = file.path.contains("/") ? (base.relativePath == "." ? path : base.relativePath + "/" + path) : path
-      interfaces[name.name] = try CandidEnvironment.load(path: resolved, displayPath: display, into: &files)
+      // Its own imports stay in the project too.
+      interfaces[name.name] = try CandidEnvironment.load(
+        path: resolved, displayPath: display, into: &files, mayRead: { [self] in mayImport($0) })
     } catch {
       // Reported where the interface is wrong; its name still checks as anything after.
       diagnostics.append(error.diagnostic.note("imported as `\(name.name)` by \(file.path)"))

@@ -225,11 +225,32 @@ final class Checker {
     return exported
   }
 
-  /// Loads, parses and checks an imported file once; reports cycles and missing files.
-  func importFile(_ path: String, at range: SourceRange, from file: SourceFile) -> [Int] {
+  /// An import's file: resolved against the importing file's directory, its canonical path (the
+  /// key), and how diagnostics name it.
+  func importTarget(_ path: String, from file: SourceFile) -> (
+    resolved: String, key: String, display: String, base: String
+  ) {
     let base = URL(fileURLWithPath: file.path).deletingLastPathComponent()
     let resolved = path.hasPrefix("/") ? path : base.appendingPathComponent(path).path
-    let key = canonical(resolved)
+    let display = file.path.contains("/") ? (base.relativePath == "." ? path : base.relativePath + "/" + path) : path
+    return (resolved, canonical(resolved), display, base.path)
+  }
+
+  /// Whether a canonical path is inside an import root (imports stay in the project: no
+  /// `../../etc/passwd`, no absolute path or symlink out of it).
+  func mayImport(_ key: String) -> Bool {
+    importRoots.contains(where: { key == $0 || key.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") })
+  }
+
+  func outsideProject(_ path: String, _ range: SourceRange) {
+    error(
+      .importOutsideProject, "`\(path)` is outside the project", range,
+      help: "imports resolve inside the project directory or the runbook's own directory (symlinks resolved)")
+  }
+
+  /// Loads, parses and checks an imported file once; reports cycles and missing files.
+  func importFile(_ path: String, at range: SourceRange, from file: SourceFile) -> [Int] {
+    let (resolved, key, displayPath, base) = importTarget(path, from: file)
     if let index = loading.firstIndex(of: key) {
       let cycle = (loading[index...] + [key]).map { URL(fileURLWithPath: $0).lastPathComponent }
       error(
@@ -238,21 +259,16 @@ final class Checker {
       return []
     }
     if let cached = exports[key] { return cached }
-    // Imports stay in the project: no `../../etc/passwd`, no absolute path or symlink out of it.
-    guard importRoots.contains(where: { key == $0 || key.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }) else {
-      error(
-        .importOutsideProject, "`\(path)` is outside the project", range,
-        help: "imports resolve inside the project directory or the runbook's own directory (symlinks resolved)")
+    guard mayImport(key) else {
+      outsideProject(path, range)
       return []
     }
     guard let bytes = loader(resolved) else {
       error(
         .importNotFound, "cannot read imported file `\(path)`", range,
-        note: "paths resolve against the importing file's directory: \(base.path)")
+        note: "paths resolve against the importing file's directory: \(base)")
       return []
     }
-    let displayPath =
-      file.path.contains("/") ? (base.relativePath == "." ? path : base.relativePath + "/" + path) : path
     let imported = files.add(path: displayPath, bytes: bytes)
     let tree = Parser.parse(imported, requireHeader: true, firstNodeID: nextNodeID)
     reserveNodes(tree.nodeCount)

@@ -571,6 +571,25 @@ import Testing
     #expect(r.result.steps.map(\.outcome) == [.changed, .changed, .ok])
   }
 
+  /// An interface's own imports stay in the project, like a runbook's; a canister's published
+  /// interface reads no local file at all.
+  @Test func nestedCandidImportsStayInTheProject() throws {
+    let outside = try CLI.temporaryDirectory()
+    try "type Secret = text;".write(toFile: outside + "/secret.did", atomically: true, encoding: .utf8)
+    let dir = try CLI.temporaryDirectory()
+    try "import \"\(outside)/secret.did\";\nservice : { f : () -> () }".write(
+      toFile: dir + "/api.did", atomically: true, encoding: .utf8)
+    try "runbook \"n\" version 1\nimport \"api.did\" as Api\n".write(
+      toFile: dir + "/n.rb.ic", atomically: true, encoding: .utf8)
+    let r = try CLI.run(["check", "n.rb.ic"], in: dir)
+    #expect(r.status == 2)
+    #expect(r.stderr.contains("outside what this interface may read"), "\(r.stderr)")
+    var files = SourceFiles()
+    #expect(throws: CandidFailure.self) {
+      _ = try CandidEnvironment.parse("import \"\(outside)/secret.did\"; service : {}", into: &files)
+    }
+  }
+
   /// The sim's management canister answers its common methods, typed by the interface it publishes.
   @Test func simulatedManagementCanister() throws {
     let r = Harness.run(
