@@ -333,11 +333,8 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
       calls += 1
       return (state.latency_ms ?? 0, self.cancellation)
     }
-    var left = Double(ms) / 1000
-    while left > 0 {
-      if cancellation?.isCancelled == true { throw .unknownOutcome("interrupted while waiting for the IC") }
-      Thread.sleep(forTimeInterval: min(left, 0.02))
-      left -= 0.02
+    guard (cancellation ?? Cancellation()).sleep(Double(ms) / 1000, slice: 0.02) else {
+      throw .unknownOutcome("interrupted while waiting for the IC")
     }
   }
 

@@ -1,3 +1,5 @@
+import RbicDiagnostics
+
 /// Candid values as the tools print them: on one line when that fits in 80 columns, otherwise
 /// each container broken over lines (two spaces a level, `;` or `,` after every item), numbers
 /// grouped with `_`, a number with its type when it has one (`1_000 : nat64`: what rbic sends is
@@ -74,23 +76,13 @@ extension CandidValue {
   static func label(_ l: CandidLabel) -> String {
     switch l {
     case .named(let n): CandidLabel.isIdentifier(n) ? n : CandidText.quote(n)
-    case .id(let n), .unnamed(let n): grouped(String(n))
+    case .id(let n), .unnamed(let n): groupedDigits(String(n))
     }
   }
 
   static func number(_ n: Int128, _ type: CandidType?) -> String {
-    let text = (n < 0 ? "-" : "") + grouped(String(n.magnitude))
+    let text = (n < 0 ? "-" : "") + groupedDigits(String(n.magnitude))
     return type.map { "\(text) : \($0)" } ?? text
-  }
-
-  /// `1234567` → `1_234_567`.
-  static func grouped(_ digits: String) -> String {
-    var out = ""
-    for (i, c) in digits.enumerated() {
-      if i > 0, (digits.count - i) % 3 == 0 { out.append("_") }
-      out.append(c)
-    }
-    return out
   }
 
   /// Printable ASCII as itself, every other byte as `\xx`.

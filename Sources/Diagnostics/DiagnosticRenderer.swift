@@ -261,3 +261,14 @@ public func quotedLiteral(_ s: String, control: (UInt32) -> String?) -> String {
   }
   return out + "\""
 }
+
+/// Decimal digits grouped by `_` in threes (`1234567` → `1_234_567`), as `icp`/`dfx` and Candid
+/// print numbers: one rule for cycles and Candid values.
+public func groupedDigits(_ digits: String) -> String {
+  var out = ""
+  for (i, c) in digits.enumerated() {
+    if i > 0, (digits.count - i) % 3 == 0 { out.append("_") }
+    out.append(c)
+  }
+  return out
+}

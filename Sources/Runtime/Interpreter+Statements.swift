@@ -417,14 +417,8 @@ extension Interpreter {
         throw .failed(RuntimeError(.failed, d))
       }
       say("  … waiting until \(conditionText) (\(Int(left.rounded(.up))) s left)", ctx)
-      var slept = 0.0
-      let nap = min(pause, left)
-      while slept < nap {
-        if options.cancellation.isCancelled {
-          throw .failed(failure(.interrupted, "interrupted while waiting until \(conditionText)", at: stmt.range))
-        }
-        Thread.sleep(forTimeInterval: min(0.05, nap - slept))
-        slept += 0.05
+      guard options.cancellation.sleep(min(pause, left)) else {
+        throw .failed(failure(.interrupted, "interrupted while waiting until \(conditionText)", at: stmt.range))
       }
       pause = min(pause * 2, 30)
     }

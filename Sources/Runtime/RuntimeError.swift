@@ -240,4 +240,15 @@ public final class Cancellation: Sendable {
   public init() {}
   public var isCancelled: Bool { flag.load(ordering: .acquiring) }
   public func cancel() { flag.store(true, ordering: .releasing) }
+
+  /// Sleeps `seconds` in short slices; false as soon as the flag is set (the wait is cut short).
+  public func sleep(_ seconds: Double, slice: Double = 0.05) -> Bool {
+    var left = seconds
+    while left > 0 {
+      if isCancelled { return false }
+      Thread.sleep(forTimeInterval: min(slice, left))
+      left -= slice
+    }
+    return !isCancelled
+  }
 }

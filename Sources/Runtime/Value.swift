@@ -95,15 +95,7 @@ public enum ValueFormat {
   }
 
   /// Digits grouped by `_`, as `icp`/`dfx` print cycles.
-  public static func grouped(_ v: Int128) -> String {
-    let digits = Array(String(v.magnitude))
-    var out = ""
-    for (i, d) in digits.enumerated() {
-      if i > 0, (digits.count - i) % 3 == 0 { out += "_" }
-      out.append(d)
-    }
-    return (v < 0 ? "-" : "") + out
-  }
+  public static func grouped(_ v: Int128) -> String { (v < 0 ? "-" : "") + groupedDigits(String(v.magnitude)) }
 
   public static func hex(_ bytes: [UInt8]) -> String {
     let digits = Array("0123456789abcdef")

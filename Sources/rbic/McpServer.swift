@@ -405,6 +405,8 @@ final class McpServer: @unchecked Sendable {
     let outcome: Result<RunResult, McpRefusal> = await withTaskCancellationHandler {
       await Self.offPool { [self] in
         var run = applying
+        // The state file is locked for this run only: between runs a person may use it.
+        defer { if let path = options.simState { StateLock.release(path) } }
         guard
           let (backend, sim) = Execution.makeBackend(
             options, identity: program.identity, network: program.network, writesState: true)

@@ -218,11 +218,7 @@ struct Repl {
         show(reply)
         return
       }
-      var waited: Int64 = 0
-      while waited < ns, !cancellation.isCancelled {
-        Thread.sleep(forTimeInterval: 0.05)
-        waited += 50_000_000
-      }
+      _ = cancellation.sleep(Double(ns) / 1e9)
     }
     Terminal.writeOut("watch ended\n")
   }

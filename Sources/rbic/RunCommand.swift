@@ -542,25 +542,33 @@ final class TickCounter: Sendable {
 /// An exclusive lock on a sim state file (`STATE.lock` beside it, holding the owner's pid), kept
 /// until the process exits. A second run says who holds it and waits.
 enum StateLock {
-  /// Paths this process holds (a long-lived `rbic mcp` applies many plans to one state file).
-  static let held = Mutex<Set<String>>([])
+  /// The locks this process holds, by path, with their descriptors.
+  static let held = Mutex<[String: Int32]>([:])
 
   static func acquire(for path: String) -> Bool {
     // Checked and taken under one lock: two callers in this process never open two descriptors.
     held.withLock { held in
-      if held.contains(path) { return true }
-      guard take(path) else { return false }
-      held.insert(path)
+      if held[path] != nil { return true }
+      guard let fd = take(path) else { return false }
+      held[path] = fd
       return true
     }
   }
 
-  private static func take(_ path: String) -> Bool {
+  /// Gives the lock back (`rbic mcp` after each run, so a person's `rbic run` on the same state
+  /// file is not held up while the server idles). `rbic run` keeps it until it exits.
+  static func release(_ path: String) {
+    held.withLock { held in
+      if let fd = held.removeValue(forKey: path) { close(fd) }
+    }
+  }
+
+  private static func take(_ path: String) -> Int32? {
     let lockPath = path + ".lock"
     let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
     guard fd >= 0 else {
       Terminal.writeError("error: cannot lock the sim state `\(path)` (\(String(cString: strerror(errno))))\n")
-      return false
+      return nil
     }
     if flock(fd, LOCK_EX | LOCK_NB) != 0 {
       var buffer = [UInt8](repeating: 0, count: 32)
@@ -569,11 +577,14 @@ enum StateLock {
         in: .whitespacesAndNewlines)
       Terminal.writeError(
         "waiting: another rbic (pid \(owner.isEmpty ? "?" : owner)) is using the sim state `\(path)`\n")
-      guard flock(fd, LOCK_EX) == 0 else { return false }
+      guard flock(fd, LOCK_EX) == 0 else {
+        close(fd)
+        return nil
+      }
     }
     _ = ftruncate(fd, 0)
     let pid = Array("\(getpid())\n".utf8)
     _ = pwrite(fd, pid, pid.count, 0)
-    return true  // the descriptor stays open (and locked) until the process exits
+    return fd  // open (and locked) until released or the process exits
   }
 }

@@ -149,6 +149,11 @@ final class McpSession: Sendable {
     #expect(start.contains("\"origin\":{\"client\":\"rbic-tests 1\",\"via\":\"mcp\"}"), "\(start.prefix(600))")
     #expect(start.contains("\"plan\":\"\(id)\""))
 
+    // Between runs the server holds no lock on the state file: a person's `rbic run` may use it.
+    let lock = open(dir + "/state.json.lock", O_RDWR)
+    #expect(lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) == 0, "the state file's lock is free")
+    if lock >= 0 { close(lock) }
+
     let again = try await s.call("run", ["plan_id": MCP.Value.string(id)])
     #expect(again.isError == true && McpSession.text(again).contains("was applied already"))
     #expect(try SimulatedIC.load(path: dir + "/state.json") == after)
