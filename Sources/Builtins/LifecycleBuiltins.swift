@@ -173,7 +173,7 @@ enum LifecycleBuiltins {
           let me = try context.identityPrincipal()
           let effect = Effect(
             "mint", target: .canisters([me]),
-            description: "convert \(ValueFormat.icp(e8s)) of \(context.identityName) into cycles")
+            description: "convert \(ValueFormat.icp(e8s)) of \(context.identityName) into cycles", observable: false)
           let minted = try act(context, effect, { "minted \(ValueFormat.cycles($0)) from \(ValueFormat.icp(e8s))" }) {
             (b) throws(BackendError) in try b.mintCycles(icp: e8s)
           }
@@ -229,7 +229,7 @@ enum LifecycleBuiltins {
       description:
         "create a canister with \(ValueFormat.cycles(amount)) from \(context.identityName)'s cycles ledger (controllers: \(owners))"
         + (lockedOut ? "; \(context.identityName) will NOT control it" : ""),
-      cycles: amount, alwaysConfirm: lockedOut)
+      cycles: amount, alwaysConfirm: lockedOut, observable: false)
     let id = try act(context, effect, { "created canister \($0.text)\(context.isPlan ? " (its id predicted)" : "")" }) {
       (b) throws(BackendError) in try b.createCanister(cycles: amount, controllers: controllers)
     }

@@ -347,6 +347,9 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     case late(Int)
     /// A call replies with its own argument.
     case echo
+    /// The request lands, then the tool fails in a way that proves nothing (a transport error
+    /// after submission, a shim's exit code for a signal).
+    case afterSend(BackendError)
   }
 
   /// The first fault matching the operation and canister, with one of its `times` consumed.
@@ -367,6 +370,10 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     case "exit": return .error(.environment("the tool exited with status 255 during `\(operation)`"))
     case "garbled": return .error(.environment("unexpected output from `\(operation)`: `\u{FFFD}\u{FFFD}garbled`"))
     case "silent_forward": return .silent
+    case "after_send":
+      return .afterSend(.environment(f.message ?? "agent error: The request timed out."))
+    case "after_send_signal":
+      return .afterSend(.environment("the tool exited with status 130 (a launcher's code for a signal) after sending"))
     default: return .error(.environment("unknown sim fault kind `\(f.kind)`"))
     }
   }
@@ -383,7 +390,7 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
       state.identities[identityName] = IdentityRecord(principal: p.text, cycles_ledger: String(balance))
     }
     guard let record = state.identities[identityName], let p = Principal(text: record.principal) else {
-      throw .environment("no identity found with name `\(identityName)`")
+      throw .notSent("no identity found with name `\(identityName)`")
     }
     return p
   }
@@ -482,6 +489,10 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
       try body()
       try persistLocked()
       return firing
+    case .afterSend(let error)?:
+      try body()
+      try persistLocked()
+      throw error
     }
   }
 

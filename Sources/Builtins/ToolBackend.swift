@@ -52,7 +52,7 @@ public final class ToolBackend: Backend, @unchecked Sendable {
       // A network or environment from the environment conflicts with `--network`.
       runner.environment["ICP_NETWORK"] = nil
       runner.environment["ICP_ENVIRONMENT"] = nil
-      if Self.isURL(network), rootKey == nil {
+      if ProjectFiles.Network.isURL(network), rootKey == nil {
         throw .environment(
           "icp needs a root key for the network `\(network)` given as a URL: pass --root-key (`fetch` for a local or test network, `mainnet` for mainnet gateways)"
         )
@@ -69,8 +69,6 @@ public final class ToolBackend: Backend, @unchecked Sendable {
     self.identityName = identity
     self.rootKey = rootKey
   }
-
-  static func isURL(_ network: String) -> Bool { network.hasPrefix("http://") || network.hasPrefix("https://") }
 
   static func hasIcpProject(above directory: String) -> Bool {
     var dir = URL(fileURLWithPath: directory).standardizedFileURL
@@ -110,7 +108,8 @@ public final class ToolBackend: Backend, @unchecked Sendable {
   }
 
   private var common: [String] {
-    ["--network", network] + (tool == .icp && Self.isURL(network) ? ["--root-key", rootKey ?? "fetch"] : [])
+    ["--network", network]
+      + (tool == .icp && ProjectFiles.Network.isURL(network) ? ["--root-key", rootKey ?? "fetch"] : [])
       + ["--identity", identityName]
   }
 
@@ -187,12 +186,8 @@ public final class ToolBackend: Backend, @unchecked Sendable {
   }
 
   public func install(_ canister: Principal, wasm: [UInt8], mode: InstallMode) throws(BackendError) {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("rbic-module-\(UUID().uuidString).wasm")
-      .path
-    guard FileManager.default.createFile(atPath: path, contents: Data(wasm)) else {
-      throw .environment("cannot write the module to a temporary file")
-    }
-    defer { try? FileManager.default.removeItem(atPath: path) }
+    let path = try ScratchFile.write(wasm, suffix: ".wasm")
+    defer { unlink(path) }
     var arguments = ["canister", "install", canister.text, "--wasm", path, "--mode", mode.rawValue, "--yes"]
     guard tool == .dfx, mode != .install else {
       // icp stops a running canister around an upgrade or reinstall and restarts it afterwards,
@@ -310,18 +305,12 @@ public final class ToolBackend: Backend, @unchecked Sendable {
   }
 
   /// Candid arguments go in a file readable only by this user, never on the command line (where
-  /// any process could read them), and the file is removed after the call.
+  /// any process could read them), and the file is removed after the call (`ScratchFile`).
   private func withArgumentFile<T>(_ candid: String, _ body: (String) throws(BackendError) -> T) throws(BackendError)
     -> T
   {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("rbic-args-\(UUID().uuidString).did").path
-    let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-    guard fd >= 0 else { throw .environment("cannot write the call's arguments to a temporary file") }
-    let bytes = Array(candid.utf8)
-    let written = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
-    close(fd)
+    let path = try ScratchFile.write(Array(candid.utf8), suffix: ".did")
     defer { unlink(path) }
-    guard written == bytes.count else { throw .environment("cannot write the call's arguments to a temporary file") }
     return try body(path)
   }
 

@@ -137,6 +137,24 @@ package enum ToolOutput {
     "Insufficient cycles balance", "Insufficient cycles.",
   ]
 
+  /// The messages with which a tool stops before it sends anything (its chain's heads; a usage
+  /// error, exit 2, is one too): a mutation that fails with one of these definitely did not happen.
+  /// Every other failure of a mutation leaves its outcome unknown (DESIGN §3.1).
+  static let notSent: [String: [String]] = [
+    "icp": [
+      "failed to load identity", "no identity found with name", "`--root-key` is required", "failed to load project",
+      "failed to load the project", "Failed to read", "Invalid argument",
+    ],
+    "dfx": [
+      "Identity must exist", "The specified identity must exist", "Failed to create AgentEnvironment",
+      "Network not found", "Failed to load project", "Cannot find dfx configuration file",
+    ],
+  ]
+
+  /// Heads that mean the request went out and a later part of the operation failed (icp's mint
+  /// moves the ICP, then notifies the CMC): unknown, whatever reject code follows.
+  static let afterSubmission = ["Failed to notify", "failed to notify", "agent error", "The request timed out"]
+
   /// A failed call, mapped to a typed error that keeps the text.
   package static func failure(_ output: ToolRunner.Output, tool: String, canister: Principal?, identity: String)
     -> BackendError
@@ -147,7 +165,14 @@ package enum ToolOutput {
       if usage.hasPrefix("unrecognized subcommand") || usage.hasPrefix("unexpected argument") {
         return .unsupported("`\(tool)` does not support this operation: \(usage.prefix(200))")
       }
-      return .environment("`\(tool)` rejected its arguments: \(usage.prefix(200))")
+      return .notSent("`\(tool)` rejected its arguments: \(usage.prefix(200))")
+    }
+    if f.starts(with: afterSubmission) {
+      return .unknownOutcome(
+        "`\(tool)` failed after sending the request (exit \(output.status)): \(f.message.prefix(400))")
+    }
+    if f.starts(with: notSent[tool] ?? []) {
+      return .notSent("`\(tool)` failed before sending anything: \(f.message.prefix(400))")
     }
     guard !f.chain.isEmpty else {
       let shown = output.stderr.trimmingCharacters(in: .whitespacesAndNewlines)

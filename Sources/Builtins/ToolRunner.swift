@@ -111,7 +111,7 @@ public struct ToolRunner: Sendable {
           // Not started at all, or started and then lost (its output over the cap): only the
           // first proves the command did nothing.
           guard FileManager.default.isExecutableFile(atPath: executable) else {
-            return .finished(.failure(.environment("cannot run `\(executable)`: \(error)")))
+            return .finished(.failure(.notSent("cannot run `\(executable)`: \(error)")))
           }
           return .finished(.failure(.unknownOutcome("`\(shown)` could not be followed to its end: \(error)")))
         }

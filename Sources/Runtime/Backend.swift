@@ -143,6 +143,20 @@ public enum BackendError: Error, Sendable, Equatable, CustomStringConvertible {
   case environment(String)
   /// The tool does not know the operation (a usage error: nothing ran).
   case unsupported(String)
+  /// The tool stopped before it sent anything (its arguments refused, an identity or project that
+  /// would not load, a local validation; each tool's list is in its dialect): nothing happened.
+  case notSent(String)
+
+  /// Whether the error proves that a mutation did not happen: the tool stopped before sending, or
+  /// the IC answered that it did not execute it. Anything else — a timeout, a transport error
+  /// after submission, a signal, output that cannot be read — leaves the outcome unknown (DESIGN
+  /// §3.1): the effect pipeline decides on this alone.
+  public var provesNothingHappened: Bool {
+    switch self {
+    case .notController, .notFound, .reject, .insufficientFunds, .unsupported, .notSent: true
+    case .unknownOutcome, .environment: false
+    }
+  }
 
   public var description: String {
     switch self {
@@ -154,6 +168,7 @@ public enum BackendError: Error, Sendable, Equatable, CustomStringConvertible {
     case .unknownOutcome(let m): "outcome unknown: \(m)"
     case .environment(let m): m
     case .unsupported(let m): m
+    case .notSent(let m): m
     }
   }
 }

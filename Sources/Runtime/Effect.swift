@@ -36,12 +36,17 @@ public struct Effect: Sendable {
   /// It may put another module on its canisters (an install, a snapshot restore): what they
   /// publish — their Candid interface — is read again afterwards.
   public var replacesModule: Bool
+  /// A re-read of its canisters shows whether it happened (a send raises the target's cycles).
+  /// Creating a canister or converting ICP is not observable that way: an unknown outcome of one
+  /// is released only by an operator, never by the settle window (DESIGN §3.1).
+  public var observable: Bool
 
   public init(
     _ operation: String, target: Target, description: String, cycles: Int128 = 0, alwaysConfirm: Bool = false,
-    predictable: Bool = true, detail: String? = nil, replacesModule: Bool = false
+    predictable: Bool = true, detail: String? = nil, replacesModule: Bool = false, observable: Bool = true
   ) {
     self.replacesModule = replacesModule
+    self.observable = observable
     self.operation = operation
     self.target = target
     self.description = description

@@ -23,7 +23,8 @@ import Synchronization
 package final class EffectPipeline: Sendable {
   package let options: RunOptions
   package let backend: Backend
-  package let network: String
+  /// The network this run acts on, resolved once (`isMainnet` decides the gate).
+  package let network: ProjectFiles.Network
   package let budget: CyclesBudget
   package let locks = ResourceLocks()
   /// Every secret seen this run; every text leaving the run goes through it.
@@ -85,7 +86,7 @@ package final class EffectPipeline: Sendable {
   private let journalBroken = Atomic<Bool>(false)
 
   /// `budget` is shared when several runs count as one (a REPL session's inputs).
-  package init(options: RunOptions, backend: Backend, network: String, budget: CyclesBudget? = nil) {
+  package init(options: RunOptions, backend: Backend, network: ProjectFiles.Network, budget: CyclesBudget? = nil) {
     self.options = options
     self.backend = backend
     self.network = network
@@ -246,8 +247,9 @@ package final class EffectPipeline: Sendable {
       budget.commit(reserved)
       reserved = 0
     }
-    if network == "ic" || effect.alwaysConfirm {
-      try confirm("\(effect.description) on \(network)?", label: label, mutation: true, always: effect.alwaysConfirm)
+    if network.isMainnet || effect.alwaysConfirm {
+      try confirm(
+        "\(effect.description) on \(network.name)?", label: label, mutation: true, always: effect.alwaysConfirm)
     }
     touched.withLock { $0.formUnion(effect.canisters) }
     performedEffects.withLock { $0.append(effect) }
@@ -257,8 +259,13 @@ package final class EffectPipeline: Sendable {
       return .withheld
     }
     let targets = effect.canisters
+    // One id for the request from its start: an `action_start` no `action_end` follows (rbic was
+    // killed while the tool ran) is pending for the next run, exactly like an unknown outcome.
+    let request = UUID().uuidString.lowercased()
     let fields: [(String, String)] =
       [
+        ("request", ValueFormat.jsonQuote(request)), ("network", ValueFormat.jsonQuote(network.name)),
+        ("observable", effect.observable ? "true" : "false"),
         ("operation", ValueFormat.jsonQuote(effect.operation)),
         ("canister", ValueFormat.jsonQuote(targets.first?.text ?? "")),
         ("canisters", "[" + targets.map { ValueFormat.jsonQuote($0.text) }.joined(separator: ",") + "]"),
@@ -286,31 +293,20 @@ package final class EffectPipeline: Sendable {
         return .done(value)
       } catch {
         journal(.actionEnd, fields + [("result", ValueFormat.jsonQuote(error.description))])
-        switch error {
-        case .unknownOutcome(let message):
-          keep()
-          let id = UUID().uuidString.lowercased()
-          journal(
-            .outcomeUnknown,
-            fields + [
-              ("request", ValueFormat.jsonQuote(id)), ("network", ValueFormat.jsonQuote(network)),
-              ("message", ValueFormat.jsonQuote(message)),
-            ])
-          if options.cancellation.isCancelled {
-            journal(.interrupted, [("during", ValueFormat.jsonQuote(effect.operation))])
-            throw .message(
-              .interrupted,
-              "interrupted during \(effect.description): the outcome is unknown. Check \(targets.map(\.text).joined(separator: " and ")) before running again; a re-run on `\(network)` will not repeat it until an operator confirms or \(settleText) have passed"
-            )
-          }
-          return .unknown(message)
-        case .reject, .insufficientFunds, .notController, .notFound, .unsupported:
-          return .failed(error)
-        case .environment:
-          // The tool failed in a way that does not prove nothing happened: keep the reservation.
-          keep()
-          return .failed(error)
+        // Definite only when the error proves nothing happened; anything else may have landed.
+        if error.provesNothingHappened { return .failed(error) }
+        keep()
+        let message: String
+        if case .unknownOutcome(let m) = error { message = m } else { message = error.description }
+        journal(.outcomeUnknown, fields + [("message", ValueFormat.jsonQuote(message))])
+        if options.cancellation.isCancelled {
+          journal(.interrupted, [("during", ValueFormat.jsonQuote(effect.operation))])
+          throw .message(
+            .interrupted,
+            "interrupted during \(effect.description): the outcome is unknown. Check \(targets.map(\.text).joined(separator: " and ")) before running again; a re-run on `\(network.name)` will not repeat it until an operator confirms or \(settleText) have passed"
+          )
         }
+        return .unknown(message)
       }
     }
   }
@@ -348,7 +344,10 @@ package final class EffectPipeline: Sendable {
       return
     }
     guard options.interactive else {
-      let why = mutation ? "mutations on `\(network)` need confirmation" : "`confirm` needs an answer"
+      let why =
+        mutation
+        ? "mutations on `\(network.name)`\(network.name == "ic" ? "" : " (mainnet)") need confirmation"
+        : "`confirm` needs an answer"
       throw .message(
         .refused,
         "refused: \(why); no terminal to ask \"\(question)\"\(always ? "" : " (pass --yes to confirm)")")
@@ -373,7 +372,7 @@ package final class EffectPipeline: Sendable {
       var found: [PendingOutcome] = []
       if options.mode == .run, let journal = options.journal {
         found = PendingOutcome.scan(
-          directory: journal.directory, network: network, excluding: journal.path,
+          directory: journal.directory, network: network.name, excluding: journal.path,
           within: max(options.settleWindow, PendingOutcome.horizon))
       }
       list = found
@@ -388,18 +387,21 @@ package final class EffectPipeline: Sendable {
     let open = pendingOutcomes.filter { !touched.isDisjoint(with: $0.canisters) }
     for p in open {
       let age = Date().timeIntervalSince(p.time)
-      if age >= options.settleWindow {
+      // Time releases only what a re-read can see: a create or a conversion that landed late
+      // shows nowhere the run looks, so only an operator releases it.
+      if age >= options.settleWindow, p.observable {
         reconcile(p, "the settle window of \(settleText) has passed")
         continue
       }
       let earlier =
-        "an earlier run's \(p.operation) on \(p.canisters.map(\.text).joined(separator: ", ")) (\(Int(age)) s ago, journal \(p.journal)) has an unknown outcome and may still land"
+        "an earlier run's \(p.operation) on \(p.canisters.map(\.text).joined(separator: ", ")) (\(Int(age)) s ago, journal \(p.journal)) \(p.started ? "was started and never ended" : "has an unknown outcome") and may still land"
       guard options.interactive else {
         let left = ValueFormat.duration(Int64((options.settleWindow - age).rounded(.up)) * 1_000_000_000)
-        throw .message(
-          .refused,
-          "refused: \(earlier). rbic will not \(effect.description) until it settles (in \(left); see --settle) or an operator confirms at a terminal"
-        )
+        let until =
+          p.observable
+          ? "until it settles (in \(left); see --settle) or an operator confirms at a terminal"
+          : "until an operator has checked and confirms at a terminal (a \(p.operation) is not seen by a re-read, so time does not release it)"
+        throw .message(.refused, "refused: \(earlier). rbic will not \(effect.description) \(until)")
       }
       try confirm("\(earlier); \(effect.description) anyway?", label: label, mutation: true, always: true)
       reconcile(p, "an operator confirmed acting again")

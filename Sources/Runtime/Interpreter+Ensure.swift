@@ -146,7 +146,7 @@ extension Interpreter {
         throw .failed(
           failure(
             .environment,
-            "the outcome of `\(action.name)` on \(canister?.text ?? "the canister") is unknown (\(unknown)); the state does not show it yet, and it is not sent again blindly: check \(canister?.text ?? "the canister") and the journal, then run again (a re-run on `\(network)` waits until it settles or an operator confirms)",
+            "the outcome of `\(action.name)` on \(canister?.text ?? "the canister") is unknown (\(unknown)); the state does not show it yet, and it is not sent again blindly: check \(canister?.text ?? "the canister") and the journal, then run again (a re-run on `\(network.name)` waits until it settles or an operator confirms)",
             at: action.range))
       }
       if let unknown {

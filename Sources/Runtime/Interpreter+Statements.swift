@@ -49,7 +49,8 @@ extension Interpreter {
         [
           ("runbook", ValueFormat.jsonQuote(result.runbook)), ("version", "\(result.version)"),
           ("source_sha256", ValueFormat.jsonQuote(ValueFormat.hex(Hashing.sha256(main.file.bytes)))),
-          ("mode", ValueFormat.jsonQuote(options.mode.rawValue)), ("network", ValueFormat.jsonQuote(network)),
+          ("mode", ValueFormat.jsonQuote(options.mode.rawValue)), ("network", ValueFormat.jsonQuote(network.name)),
+          ("mainnet", network.isMainnet ? "true" : "false"),
           ("backend", ValueFormat.jsonQuote(backend.name)), ("identity", ValueFormat.jsonQuote(backend.identityName)),
           ("principal", principal.map(ValueFormat.jsonQuote) ?? "null"),
           ("plan", options.approval.map { ValueFormat.jsonQuote($0.id) } ?? "null"),
@@ -285,7 +286,7 @@ extension Interpreter {
     for p in pipeline.pendingOutcomes {
       let age = Int(Date().timeIntervalSince(p.time))
       pipeline.say(
-        "! pending: \(p.operation) on \(p.canisters.map(\.text).joined(separator: ", ")) from \(p.journal) (\(age) s ago) has an unknown outcome; its canister's state will be re-read, and nothing is sent to it again until it settles or you confirm",
+        "! pending: \(p.operation) on \(p.canisters.map(\.text).joined(separator: ", ")) from \(p.journal) (\(age) s ago) \(p.started ? "was started and never ended (rbic stopped while it ran)" : "has an unknown outcome"); its canister's state will be re-read, and nothing is sent to it again until \(p.observable ? "it settles or you confirm" : "you confirm")",
         label: nil
       )
       journal(
@@ -506,12 +507,27 @@ extension Interpreter {
       }
     }
     let started = Date()
-    let outcome: EffectOutcome<String>
+    let outcome: EffectOutcome<(text: String, value: Value)>
     let transfer = CyclesTransfer.find(method: method.name, values)
+    // The reply is read inside the effect: a call that was sent and whose reply cannot be read has
+    // an unknown outcome (journaled, held on re-run), never a plain failure.
+    let read = { (answer: String) throws(BackendError) -> (text: String, value: Value) in
+      // Only an interface known when checked gives the reply a type; otherwise it is its text.
+      guard let (f, env) = checked else { return (answer, .text(answer)) }
+      do throws(CandidReply.Mismatch) {
+        // A `nat` the runbook reads as cycles (its checked type says so).
+        if case .cycles? = outerType, let n = try CandidReply.natural(answer, f.results, in: env) {
+          return (answer, .cycles(n))
+        }
+        return (answer, try CandidReply.decode(answer, f.results, in: env))
+      } catch {
+        throw .environment("the reply of \(method.name) does not match its interface: \(error.message)")
+      }
+    }
     if let (f, _) = signature, f.isQuery {
       shown = shown.replacingOccurrences(of: "call ", with: "query ", options: .anchored)
       do {
-        outcome = .done(try pipeline.backend.query(canister, method: method.name, argument: candid))
+        outcome = .done(try read(try pipeline.backend.query(canister, method: method.name, argument: candid)))
       } catch {
         outcome = .failed(error)
       }
@@ -521,7 +537,7 @@ extension Interpreter {
         cycles: transfer?.amount ?? 0, predictable: false)
       do {
         outcome = try pipeline.perform(effect, held: ctx.held, label: ctx.label) { (b) throws(BackendError) in
-          try b.call(canister, method: method.name, argument: candid)
+          try read(try b.call(canister, method: method.name, argument: candid))
         }
       } catch {
         throw .failed(located(error, at: e.range))
@@ -531,7 +547,7 @@ extension Interpreter {
     case .withheld:
       recordChange(Change(shown, canister: canister, action: "call", amount: transfer?.amount), &ctx)
       return .unknown(shown)
-    case .done(let answer):
+    case .done(let (answer, value)):
       // A reply to a call that carried a secret may echo it, or something made from it.
       let reply = values.contains(where: \.containsSecret) ? "<reply withheld: the call carried a secret>" : answer
       journal(
@@ -546,17 +562,7 @@ extension Interpreter {
       } else {
         recordChange(Change("\(shown) → \(reply)", canister: canister, action: "call", amount: transfer?.amount), &ctx)
       }
-      // Only an interface known when checked gives the reply a type; otherwise it is its text.
-      guard let (f, env) = checked else { return .text(answer) }
-      do throws(CandidReply.Mismatch) {
-        // A `nat` the runbook reads as cycles (its checked type says so).
-        if case .cycles? = outerType, let n = try CandidReply.natural(answer, f.results, in: env) { return .cycles(n) }
-        return try CandidReply.decode(answer, f.results, in: env)
-      } catch {
-        throw .failed(
-          failure(
-            .environment, "the reply of \(method.name) does not match its interface: \(error.message)", at: e.range))
-      }
+      return value
     case .failed(let error):
       journal(
         .callFailed,

@@ -21,7 +21,7 @@ final class Interpreter: @unchecked Sendable {
   let program: CheckedProgram
   let registry: Registry
   let options: RunOptions
-  var network: String { pipeline.network }
+  var network: ProjectFiles.Network { pipeline.network }
   let pipeline: EffectPipeline
   var backend: Backend { pipeline.backend }
   var globals: [Value?]
@@ -36,17 +36,9 @@ final class Interpreter: @unchecked Sendable {
   let stepCount = Atomic<Int>(0)
   /// Threads `parallel for` may still start, for all levels together (`RunOptions.maxThreads`).
   let workerSlots: Atomic<Int>
-  private let projectFiles = Mutex<ProjectFiles?>(nil)
-
-  /// The project files, read on first use (by `canister_ids`) and then kept for the run.
-  var project: ProjectFiles {
-    projectFiles.withLock { p in
-      if let p { return p }
-      let read = ProjectFiles(directory: options.projectDirectory)
-      p = read
-      return read
-    }
-  }
+  /// The project files, read once when the run starts: they resolve the network, and
+  /// `canister_ids` reads them.
+  let project: ProjectFiles
 
   init(
     program: CheckedProgram, registry: Registry, backend: Backend, options: RunOptions, globals: [Value?] = [],
@@ -55,8 +47,12 @@ final class Interpreter: @unchecked Sendable {
     self.program = program
     self.registry = registry
     self.options = options
+    let project = ProjectFiles(directory: options.projectDirectory)
+    self.project = project
     self.pipeline = EffectPipeline(
-      options: options, backend: backend, network: options.network ?? program.network ?? "local", budget: budget)
+      options: options, backend: backend,
+      network: project.network(named: options.network ?? program.network ?? "local"),
+      budget: budget)
     self.globals = globals + Array(repeating: nil, count: max(0, program.globalCount - globals.count))
     self.workerSlots = Atomic(max(0, options.maxThreads - 1))
     self.functionTable = program.functions.map {

@@ -11,6 +11,10 @@ package struct PendingOutcome: Sendable, Equatable {
   package var time: Date
   /// The journal file that recorded it.
   package var journal: String
+  /// A re-read shows whether it happened (false for a create or a conversion).
+  package var observable = true
+  /// Only its `action_start` was journaled: rbic ended while the tool ran.
+  package var started = false
 
   /// How far back a run looks for unknown outcomes (or further, with a longer settle window):
   /// an older one has settled, so a run's start-up cost does not grow with the journal
@@ -19,7 +23,9 @@ package struct PendingOutcome: Sendable, Equatable {
 
   /// The events that matter here, as bytes: a journal without either is skipped unparsed (most
   /// are), and only the lines that hold one are parsed as JSON.
-  private static let markers = ["\"outcome_unknown\"", "\"reconciled\""].map { Data($0.utf8) }
+  private static let markers = ["\"outcome_unknown\"", "\"reconciled\"", "\"action_start\"", "\"action_end\""].map {
+    Data($0.utf8)
+  }
   private static func mayMatter(_ bytes: Data) -> Bool {
     markers.contains { bytes.range(of: $0) != nil }
   }
@@ -39,6 +45,7 @@ package struct PendingOutcome: Sendable, Equatable {
       return (modified ?? .distantFuture) >= cutoff
     }
     var open: [PendingOutcome] = []
+    var unended: [String: PendingOutcome] = [:]
     var closed: Set<String> = []
     let dates = ISO8601DateFormatter()
     dates.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
@@ -51,20 +58,27 @@ package struct PendingOutcome: Sendable, Equatable {
         guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
           let event = (object["event"] as? String).flatMap(JournalEvent.init(rawValue:))
         else { continue }
+        func outcome(started: Bool) -> PendingOutcome? {
+          guard let id = object["request"] as? String, object["network"] as? String == network else { return nil }
+          let canisters = (object["canisters"] as? [String] ?? []).compactMap(Principal.init(text:))
+          return PendingOutcome(
+            id: id, operation: object["operation"] as? String ?? "a mutation", canisters: canisters,
+            time: (object["t"] as? String).flatMap(dates.date(from:)) ?? .distantPast, journal: name,
+            observable: object["observable"] as? Bool ?? true, started: started)
+        }
         switch event {
         case .reconciled:
           if let id = object["request"] as? String { closed.insert(id) }
+        case .actionStart:
+          if let p = outcome(started: true) { unended[p.id] = p }
+        case .actionEnd:
+          if let id = object["request"] as? String { unended[id] = nil }
         case .outcomeUnknown:
-          guard let id = object["request"] as? String, object["network"] as? String == network else { continue }
-          let canisters = (object["canisters"] as? [String] ?? []).compactMap(Principal.init(text:))
-          open.append(
-            PendingOutcome(
-              id: id, operation: object["operation"] as? String ?? "a mutation", canisters: canisters,
-              time: (object["t"] as? String).flatMap(dates.date(from:)) ?? .distantPast, journal: name))
+          if let p = outcome(started: false) { open.append(p) }
         default: continue
         }
       }
     }
-    return open.filter { !closed.contains($0.id) }
+    return (open + unended.values.sorted { $0.time < $1.time }).filter { !closed.contains($0.id) }
   }
 }

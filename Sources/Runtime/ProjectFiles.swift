@@ -5,11 +5,62 @@ import Yams
 /// networks from `dfx.json` (`networks`), `networks.json` and `icp.yaml` (`networks` and
 /// `environments`), and canister ids from `canister_ids.json`.
 public struct ProjectFiles: Sendable {
-  /// A network name and the file that defines it.
+  /// A network, resolved: its name, the file that defines it, and where it points. Whether it is
+  /// mainnet is decided on where it points, never on its name alone (a `prod` network whose
+  /// provider is `https://icp0.io` is mainnet), and computed once, here; every gate, default and
+  /// header uses `isMainnet`.
   public struct Network: Hashable, Sendable {
     public var name: String
     public var source: String
+    /// The URLs it points at (dfx `providers`, icp `url`), or the network an icp environment uses.
+    public var providers: [String]
+    /// It is the Internet Computer's mainnet: named `ic`/`mainnet`, an icp environment on such a
+    /// network, a provider on a mainnet host (`ic0.app`, `icp0.io`, `icp-api.io` or a subdomain),
+    /// or a network that trusts mainnet's root key.
+    public var isMainnet: Bool
+
+    public init(name: String, source: String, providers: [String] = [], mainnetRootKey: Bool = false) {
+      self.name = name
+      self.source = source
+      self.providers = providers
+      self.isMainnet =
+        Self.mainnetNames.contains(name) || mainnetRootKey || providers.contains(where: Self.isMainnetURL)
+    }
+
+    static let mainnetNames: Set<String> = ["ic", "mainnet"]
+    static let mainnetHosts = ["ic0.app", "icp0.io", "icp-api.io"]
+
+    /// Whether a URL's host is a mainnet boundary node or gateway (or a subdomain of one). A URL
+    /// that cannot be parsed counts as mainnet: the gate asks rather than guesses.
+    public static func isMainnetURL(_ text: String) -> Bool {
+      guard let host = URL(string: text.trimmingCharacters(in: .whitespaces))?.host?.lowercased() else {
+        return true
+      }
+      let bare = host.hasSuffix(".") ? String(host.dropLast()) : host
+      return mainnetHosts.contains { bare == $0 || bare.hasSuffix("." + $0) }
+    }
+
+    public static func isURL(_ text: String) -> Bool { text.hasPrefix("http://") || text.hasPrefix("https://") }
   }
+
+  /// The network a run acts on, resolved from its name (or a URL): what the project files say it
+  /// points at. An unknown name is resolved by its name alone (the checker and the command line
+  /// refuse unknown networks before anything runs).
+  public func network(named name: String) -> Network {
+    if let known = networks.first(where: { $0.name == name }) {
+      guard let environment = environments[name], environment != name else { return known }
+      // An icp environment acts on its network: mainnet when that network is.
+      let target = networks.first { $0.name == environment }
+      return Network(
+        name: name, source: known.source, providers: [environment] + (target?.providers ?? []),
+        mainnetRootKey: target?.isMainnet ?? Network.mainnetNames.contains(environment))
+    }
+    if Network.isURL(name) { return Network(name: name, source: "a URL", providers: [name]) }
+    return Network(name: name, source: "unknown")
+  }
+
+  /// icp environments by name → the network each uses (`local` when it names none).
+  private var environments: [String: String] = [:]
 
   public var directory: String
   /// `local` and `ic` first, then the project's own.
@@ -37,8 +88,20 @@ public struct ProjectFiles: Sendable {
     FileManager.default.contents(atPath: (directory as NSString).appendingPathComponent(name))
   }
 
-  private mutating func add(_ name: String, from source: String) {
-    if !isKnownNetwork(name) { networks.append(Network(name: name, source: source)) }
+  private mutating func add(_ name: String, from source: String, providers: [String] = [], mainnetRootKey: Bool = false)
+  {
+    let network = Network(name: name, source: source, providers: providers, mainnetRootKey: mainnetRootKey)
+    if let i = networks.firstIndex(where: { $0.name == name }) {
+      // Defined twice (dfx.json and icp.yaml): mainnet if either definition points there.
+      if network.isMainnet, !networks[i].isMainnet, networks[i].source != "built in" { networks[i] = network }
+    } else {
+      networks.append(network)
+    }
+  }
+
+  /// A dfx network entry's providers (`{"providers": [...]}`); a `bind` entry is local.
+  private static func providers(_ entry: Any?) -> [String] {
+    ((entry as? [String: Any])?["providers"] as? [Any] ?? []).compactMap { $0 as? String }
   }
 
   private enum Read {
@@ -60,7 +123,9 @@ public struct ProjectFiles: Sendable {
     case .invalid(let message): problems.append(("dfx.json", message))
     case .object(let object):
       if let networks = object["networks"] as? [String: Any] {
-        for name in networks.keys.sorted() { add(name, from: "dfx.json") }
+        for name in networks.keys.sorted() {
+          add(name, from: "dfx.json", providers: Self.providers(networks[name]))
+        }
       }
     }
   }
@@ -70,7 +135,7 @@ public struct ProjectFiles: Sendable {
     case .missing: return
     case .invalid(let message): problems.append(("networks.json", message))
     case .object(let object):
-      for name in object.keys.sorted() { add(name, from: "networks.json") }
+      for name in object.keys.sorted() { add(name, from: "networks.json", providers: Self.providers(object[name])) }
     }
   }
 
@@ -81,10 +146,15 @@ public struct ProjectFiles: Sendable {
         problems.append(("icp.yaml", "the top level is not a mapping"))
         return
       }
-      for key in ["networks", "environments"] {
-        for entry in root[key] as? [Any] ?? [] {
-          if let name = (entry as? [String: Any])?["name"] as? String { add(name, from: "icp.yaml") }
-        }
+      for entry in root["networks"] as? [Any] ?? [] {
+        guard let fields = entry as? [String: Any], let name = fields["name"] as? String else { continue }
+        let url = (fields["url"] as? String).map { [$0] } ?? []
+        add(name, from: "icp.yaml", providers: url, mainnetRootKey: (fields["root-key"] as? String) == "mainnet")
+      }
+      for entry in root["environments"] as? [Any] ?? [] {
+        guard let fields = entry as? [String: Any], let name = fields["name"] as? String else { continue }
+        environments[name] = fields["network"] as? String ?? "local"
+        add(name, from: "icp.yaml")
       }
     } catch {
       problems.append(("icp.yaml", "it is not valid YAML"))

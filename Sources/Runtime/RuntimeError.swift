@@ -44,7 +44,7 @@ public struct RuntimeError: Error, Sendable {
   /// A backend failure: the tool or the environment (exit 3), or the IC refused (exit 1).
   public static func backend(_ error: BackendError) -> RuntimeError {
     switch error {
-    case .environment, .unknownOutcome, .unsupported: .message(.environment, error.description)
+    case .environment, .unknownOutcome, .unsupported, .notSent: .message(.environment, error.description)
     default: .message(.failed, error.description)
     }
   }

@@ -94,7 +94,9 @@ func report(_ error: BackendError, _ context: String) -> Never {
     exit(0)
   case .environment(let m) where m.contains("255"):
     exit(255)
-  case .environment(let m) where m.contains("no identity found"):
+  case .environment(let m) where m.contains("status 130"):
+    exit(130)
+  case .notSent(let m) where m.contains("no identity found"):
     fail("failed to load identity\n\nCaused by:\n    no identity found with name `\(identity)`")
   case .unknownOutcome:
     // A `late` request is recorded in the state (it lands later); keep that before hanging.

@@ -40,12 +40,8 @@ struct ReplCommand: ParsableCommand {
     // cancellation), not after the next Enter.
     let current = CurrentCancellation()
     runOptions.confirm = { question in
-      Terminal.writeOut("\(question) [y/N] ")
-      guard let answer = Terminal.readAnswer(until: current.token) else {
-        Terminal.writeOut("\n")
-        return false
-      }
-      return ["y", "yes"].contains(answer.lowercased())
+      spinner.clear()
+      return Terminal.ask(question, on: STDOUT_FILENO, until: current.token)
     }
     runOptions.journal = try? Journal(directory: options.journal, runbook: "repl")
     let session = ReplSession(engine: Engine(registry: .standard), backend: backend, options: runOptions)
@@ -347,7 +343,7 @@ final class Spinner: Sendable {
         return "\r\u{1B}[K\(frame) running… \(Int(seconds)) s (Ctrl-C stops it)"
       }
       guard let text else { return }
-      if !text.isEmpty { Terminal.writeOut(text) }
+      if !text.isEmpty { Terminal.drawProgress(text, on: STDOUT_FILENO) }
       tick(generation)
     }
   }
@@ -359,7 +355,7 @@ final class Spinner: Sendable {
       defer { s.visible = false }
       return s.visible
     }
-    if visible { Terminal.writeOut("\r\u{1B}[K") }
+    if visible { Terminal.drawProgress("\r\u{1B}[K", on: STDOUT_FILENO) }
   }
 
   func stop() {

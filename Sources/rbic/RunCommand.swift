@@ -254,14 +254,7 @@ enum Execution {
     run.print = out
     run.progress = out
     let runCancellation = run.cancellation
-    run.confirm = { question in
-      Terminal.writeError("\(question) [y/N] ")
-      guard let answer = Terminal.readAnswer(until: runCancellation) else {
-        Terminal.writeError("\n")
-        return false
-      }
-      return ["y", "yes"].contains(answer.lowercased())
-    }
+    run.confirm = { question in Terminal.ask(question, on: STDERR_FILENO, until: runCancellation) }
     if mode == .run {
       do {
         run.journal = try Journal(directory: options.journal, runbook: program.main.header?.name ?? "runbook")
@@ -282,7 +275,12 @@ enum Execution {
     defer { signalSources.forEach { $0.cancel() } }
     let network = options.network ?? program.network ?? "local"
     // Defaults are resolved and said: nothing is left to a tool's own default.
-    let networkNote = options.network == nil && program.network == nil ? " (the runbook names no network)" : ""
+    let resolved = ProjectFiles(directory: run.projectDirectory).network(named: network)
+    let networkNote =
+      options.network == nil && program.network == nil
+      ? " (the runbook names no network)"
+      : resolved.isMainnet && resolved.name != "ic"
+        ? " (mainnet: \(resolved.providers.joined(separator: ", ")))" : ""
     let identityNote =
       options.identity == nil && program.identity == nil
       ? " (\(sim == nil ? "the tool's" : "the sim's") default identity; the runbook names none)" : ""
@@ -375,7 +373,7 @@ enum Execution {
     let project = ProjectFiles(directory: FileManager.default.currentDirectoryPath)
     if project.isKnownNetwork(network) { return true }
     let url =
-      network.hasPrefix("http://") || network.hasPrefix("https://")
+      ProjectFiles.Network.isURL(network)
       ? " (a URL is not a network name: define the network in icp.yaml, with its root key, or in dfx.json)" : ""
     Terminal.writeError(
       "error: unknown network `\(network)`\(url); known networks: \(project.networkNames.map { "`\($0)`" }.joined(separator: ", "))\n"
@@ -521,9 +519,10 @@ enum Progress {
       let counter = TickCounter()
       runner.waiting = { command, seconds in
         let frame = frames[counter.next() % frames.count]
-        Terminal.writeError("\r\u{1B}[K\(frame) \(command) … \(String(format: "%.1f", seconds))s")
+        Terminal.drawProgress(
+          "\r\u{1B}[K\(frame) \(command) … \(String(format: "%.1f", seconds))s", on: STDERR_FILENO)
       }
-      runner.record = { _, _, _ in Terminal.writeError("\r\u{1B}[K") }
+      runner.record = { _, _, _ in Terminal.drawProgress("\r\u{1B}[K", on: STDERR_FILENO) }
     } else {
       runner.record = { argv, status, seconds in
         let command = ([URL(fileURLWithPath: argv[0]).lastPathComponent] + argv.dropFirst().prefix(3)).joined(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RbicRuntime
+import Synchronization
 
 /// What the process is attached to: colour only on a TTY and never with `NO_COLOR`.
 enum Terminal {
@@ -38,6 +39,34 @@ enum Terminal {
       if line.count < 4096 { line.append(byte) }
     }
     return nil
+  }
+
+  /// Whether a `[y/N]` question is on the terminal. Progress lines (the REPL's spinner, a tool
+  /// call's) are drawn only through `drawProgress`, which draws nothing while one is: a question
+  /// is never overwritten by a line that would leave the operator answering what they cannot see.
+  private static let questionShowing = Mutex<Bool>(false)
+
+  /// Draws a transient progress line (it starts with `\r`) unless a question is on the terminal.
+  static func drawProgress(_ text: String, on descriptor: Int32) {
+    questionShowing.withLock { showing in
+      if !showing { write(descriptor, text) }
+    }
+  }
+
+  /// Asks `question` on `descriptor` and reads the answer from standard input: yes only for `y` or
+  /// `yes`; no at end of input or once `cancellation` is set. Any progress line on the terminal is
+  /// erased first, and none is drawn until the question is answered.
+  static func ask(_ question: String, on descriptor: Int32, until cancellation: Cancellation) -> Bool {
+    questionShowing.withLock { showing in
+      showing = true
+      write(descriptor, "\r\u{1B}[K\(question) [y/N] ")
+    }
+    defer { questionShowing.withLock { $0 = false } }
+    guard let answer = readAnswer(until: cancellation) else {
+      write(descriptor, "\n")
+      return false
+    }
+    return ["y", "yes"].contains(answer.lowercased())
   }
 
   private static func write(_ descriptor: Int32, _ text: String) {

@@ -470,6 +470,25 @@ import Testing
     try t.wait(for: "still here")
   }
 
+  /// A mainnet question asked while the statement's progress line is due stays on the screen
+  /// until it is answered: the progress line never overwrites it, and the answer typed is the
+  /// answer to the question the operator sees.
+  @Test func aQuestionStaysVisibleWhileTheStatementRuns() throws {
+    let dir = try CLI.temporaryDirectory()
+    var state = SimulatedIC.demoWorld
+    state.latency_ms = 600  // the read before the question; the progress line is due at 1 s
+    try SimulatedIC(state: state).save(path: dir + "/state.json")
+    let t = try Terminal("--network ic --sim-state \(dir)/state.json")
+    try t.keys("ensure 6iu47-dyaaa-aaaaf-qgeza-cai.cycles >= 1T via top_up", "Enter")
+    try t.wait(for: "[y/N]")
+    Thread.sleep(forTimeInterval: 2)
+    let screen = try t.screen()
+    #expect(screen.contains("on ic? [y/N]"), "the question is still on the screen:\n\(screen)")
+    #expect(!screen.contains("running…"), "no progress line over the question:\n\(screen)")
+    try t.keys("n", "Enter")
+    try t.wait(for: "declined")
+  }
+
   /// Ctrl-C at a `[y/N]` question ends it at once, as an interruption (not "declined" after the
   /// next Enter), and nothing is done.
   @Test func controlCAtAQuestionInterruptsAtOnce() throws {

@@ -1,0 +1,167 @@
+import Foundation
+import Testing
+
+@testable import RbicBuiltins
+@testable import RbicRuntime
+
+/// The safety rules of DESIGN §3.1, each tested the way it fails on mainnet.
+@Suite struct SafetyStructureTests {
+  /// Runs `source` on the demo world from a project directory holding `files`, with no `--yes`
+  /// and no terminal.
+  static func runInProject(_ files: [String: String], _ source: String) throws -> Harness.Outcome {
+    let dir = try CLI.temporaryDirectory()
+    for (name, text) in files { try text.write(toFile: dir + "/" + name, atomically: true, encoding: .utf8) }
+    let engine = Engine(registry: .standard)
+    let program = engine.compile(
+      source: Array(source.utf8), path: dir + "/t.rb.ic", options: .init(projectDirectory: dir))
+    #expect(!program.hasErrors, "\(program.diagnostics.map(\.message))")
+    let sim = SimulatedIC(state: SimulatedIC.demoWorld)
+    let lines = Harness.Lines()
+    var options = RunOptions(projectDirectory: dir, environment: [:])
+    options.print = { lines.add($0) }
+    options.progress = { lines.add($0) }
+    let result = engine.run(program, backend: sim, options: options)
+    return Harness.Outcome(result: result, sim: sim, output: lines.lines)
+  }
+
+  static func topUp(on network: String) -> String {
+    """
+    runbook "t" version 1
+    use network \(network)
+    let c: canister = 6iu47-dyaaa-aaaaf-qgeza-cai
+    step "Top up" on c {
+      ensure cycles >= 1T via top_up
+    }
+    """
+  }
+
+  static let mainnetProjects: [(network: String, file: String, text: String)] = [
+    ("prod", "dfx.json", #"{"networks": {"prod": {"providers": ["https://icp0.io"], "type": "persistent"}}}"#),
+    ("edge", "dfx.json", #"{"networks": {"edge": {"providers": ["https://boundary.IC0.app/"]}}}"#),
+    (
+      "prod", "icp.yaml",
+      "networks:\n  - name: prod\n    mode: connected\n    url: https://icp-api.io\n    root-key: mainnet\n"
+    ),
+    ("production", "icp.yaml", "environments:\n  - name: production\n    network: ic\n"),
+  ]
+
+  /// A network is mainnet by where it points, not by its name: a `prod` network whose provider is
+  /// mainnet asks exactly as `ic` does (here: no terminal and no `--yes`, so it is refused and
+  /// nothing moves).
+  @Test(arguments: 0..<mainnetProjects.count)
+  func theMainnetGateFollowsWhereTheNetworkPoints(_ index: Int) throws {
+    let p = Self.mainnetProjects[index]
+    let run = try Self.runInProject([p.file: p.text], Self.topUp(on: p.network))
+    #expect(run.result.exitCode == 4, "\(run.result.failure?.diagnostic.message ?? "ran")")
+    #expect(run.result.failure?.diagnostic.message.contains("need confirmation") == true)
+    #expect(try run.sim.status(Harness.userService).cycles == 38_800_000_000, "nothing moved")
+  }
+
+  /// A network that points elsewhere is not asked (the gate is not simply always on).
+  @Test func aLocalProviderIsNotMainnet() throws {
+    let run = try Self.runInProject(
+      ["dfx.json": #"{"networks": {"staging": {"providers": ["http://127.0.0.1:4943"]}}}"#], Self.topUp(on: "staging"))
+    #expect(run.result.exitCode == 0, "\(run.result.failure?.diagnostic.message ?? "")")
+    #expect(try run.sim.status(Harness.userService).cycles >= 1_000_000_000_000)
+  }
+
+  @Test func mainnetHostsAreRecognisedByTheirComponents() {
+    #expect(ProjectFiles.Network.isMainnetURL("https://icp0.io"))
+    #expect(ProjectFiles.Network.isMainnetURL("https://a.b.ic0.app/api"))
+    #expect(!ProjectFiles.Network.isMainnetURL("https://icp0.io.example.com"))
+    #expect(!ProjectFiles.Network.isMainnetURL("https://notic0.app"))
+    #expect(ProjectFiles.Network.isMainnetURL("not a url"), "an unreadable provider is asked about")
+  }
+
+  // MARK: - An outcome is unknown unless proven definite
+
+  /// A failure that proves nothing (a transport error after submission, a launcher's exit code for
+  /// a signal) leaves the outcome unknown: the run stops saying so, and the next run holds the
+  /// effect instead of creating, converting or sending a second time.
+  @Test(arguments: ["after_send", "after_send_signal"])
+  func aFailureAfterSendingIsNotRepeated(_ kind: String) throws {
+    let mint = "step \"m\" {\n  print mint_cycles(icp: 1ICP)\n}\n"
+    let send = """
+      use network ic
+      let wdhec: wallet = wdhec-2yaaa-aaaao-a6dgq-cai
+      step "Top up" on 6iu47-dyaaa-aaaaf-qgeza-cai {
+        ensure cycles >= 1T via wallet wdhec
+      }
+      """
+    // A send is observable: the ensure's re-read sees it landed, so the run goes on and the next
+    // run has nothing to send. A create or a conversion is not: the run stops, the next one holds.
+    let cases: [(operation: String, source: String, observable: Bool, once: (SimulatedIC.State) -> Bool)] = [
+      (
+        "create", LifecycleTests.createOrFind, false,
+        { $0.canisters.count == SimulatedIC.demoWorld.canisters.count + 1 }
+      ),
+      ("mint", mint, false, { $0.identities["github-ci"]?.icp_e8s == "399990000" }),
+      (
+        "wallet_send", send, true,
+        { Int128($0.canisters["6iu47-dyaaa-aaaaf-qgeza-cai"]?.cycles ?? "") ?? 0 < 2_000_000_000_000 }
+      ),
+    ]
+    for c in cases {
+      let dir = try LifecycleTests.project(nil)
+      let world = Harness.world {
+        $0.identities["github-ci"]!.icp_e8s = "500000000"
+        $0.faults = [.init(operation: c.operation, kind: kind, times: 1)]
+      }
+      let first = LifecycleTests.run(c.source, in: dir, state: world) {
+        $0.yes = true
+        $0.journal = try? Journal(directory: dir, runbook: "t")
+      }
+      #expect(c.once(first.sim.snapshot), "\(c.operation): the request landed once")
+      let journal = try String(contentsOfFile: first.result.journalPath ?? "", encoding: .utf8)
+      #expect(journal.contains("\"event\":\"outcome_unknown\""), "\(c.operation): journaled as unknown")
+      let again = LifecycleTests.run(c.source, in: dir, state: first.sim.snapshot) {
+        $0.yes = true
+        $0.journal = try? Journal(directory: dir, runbook: "t")
+      }
+      #expect(c.once(again.sim.snapshot), "\(c.operation): not applied a second time")
+      if c.observable {
+        #expect(first.result.exitCode == 0, "\(c.operation): \(first.result.failure?.diagnostic.message ?? "")")
+        #expect(again.result.exitCode == 0, "\(c.operation): \(again.result.failure?.diagnostic.message ?? "")")
+        continue
+      }
+      #expect(first.result.exitCode == 3, "\(c.operation): \(first.result.failure?.diagnostic.message ?? "")")
+      #expect(
+        first.result.failure?.diagnostic.message.contains("unknown") == true,
+        "\(c.operation): \(first.result.failure?.diagnostic.message ?? "")")
+      #expect(again.result.exitCode == 4, "\(c.operation): \(again.result.failure?.diagnostic.message ?? "")")
+      #expect(again.result.failure?.diagnostic.message.contains("an earlier run's") == true, "\(c.operation)")
+    }
+  }
+
+  /// An update call that was sent and whose reply cannot be read (it does not match the
+  /// interface) has an unknown outcome: a re-run does not rotate the key a second time.
+  @Test func anUnreadableReplyToAnUpdateIsAnUnknownOutcome() throws {
+    let dir = try CLI.temporaryDirectory()
+    try "service : { rotate : () -> (text) }".write(toFile: dir + "/api.did", atomically: true, encoding: .utf8)
+    let source =
+      "runbook \"r\" version 1\nimport \"api.did\" as Api\nlet c: Api = \(Harness.userService.text)\n"
+      + "step \"rotate\" on c {\n  let k = call c.rotate()\n  print k\n}\n"
+    let engine = Engine(registry: .standard)
+    let program = engine.compile(
+      source: Array(source.utf8), path: dir + "/r.rb.ic", options: .init(projectDirectory: dir))
+    #expect(!program.hasErrors)
+    let world = Harness.world {
+      $0.canisters[Harness.userService.text]!.replies = ["rotate": "(42 : nat)"]
+      $0.canisters[Harness.userService.text]!.candid_service = nil
+    }
+    let sim = SimulatedIC(state: world)
+    func run() -> RunResult {
+      var options = RunOptions(projectDirectory: dir, environment: [:])
+      options.print = { _ in }
+      options.progress = { _ in }
+      options.journal = try? Journal(directory: dir + "/runs", runbook: "r")
+      return engine.run(program, backend: sim, options: options)
+    }
+    let first = run()
+    #expect(first.exitCode == 3)
+    #expect(first.failure?.diagnostic.message.contains("unknown") == true, "\(first.failure?.diagnostic.message ?? "")")
+    let second = run()
+    #expect(second.exitCode == 4, "\(second.failure?.diagnostic.message ?? "")")
+    #expect(second.failure?.diagnostic.message.contains("an earlier run's call") == true)
+  }
+}
