@@ -11,7 +11,7 @@ enum ScratchFile {
 
   /// Writes `bytes` to a new file and returns its path; nothing is sent when it cannot be written.
   static func write(_ bytes: [UInt8], suffix: String) throws(BackendError) -> String {
-    _ = swept
+    sweepOrphans()
     let directory = FileManager.default.temporaryDirectory.path
     let path = (directory as NSString).appendingPathComponent("\(prefix)\(getpid())-\(UUID().uuidString)\(suffix)")
     let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
@@ -31,7 +31,10 @@ enum ScratchFile {
     return path
   }
 
-  /// Once per process: removes scratch files whose writer is no longer running.
+  /// Removes scratch files whose writer is no longer running (once per process; a backend that
+  /// runs a tool calls it when it is made).
+  static func sweepOrphans() { _ = swept }
+
   private static let swept: Void = {
     let directory = FileManager.default.temporaryDirectory.path
     for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix(prefix) {

@@ -63,6 +63,7 @@ public final class ToolBackend: Backend, @unchecked Sendable {
         )
       }
     }
+    ScratchFile.sweepOrphans()
     self.tool = tool
     self.runner = runner
     self.network = network

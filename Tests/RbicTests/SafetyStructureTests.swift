@@ -164,4 +164,101 @@ import Testing
     #expect(second.exitCode == 4, "\(second.failure?.diagnostic.message ?? "")")
     #expect(second.failure?.diagnostic.message.contains("an earlier run's call") == true)
   }
+
+  // MARK: - A request started and never ended is pending
+
+  /// rbic is killed (SIGKILL) while the tool sends cycles; the request is still in flight and
+  /// lands later. An immediate re-run announces the send that was started and never ended and
+  /// holds it: one send, not two. The argument file the killed run wrote is swept by the re-run.
+  @Test(arguments: ["icp", "dfx"])
+  func aKilledRunsRequestIsPendingForTheNextRun(_ tool: String) throws {
+    let s = try ToolBackendTests.Setup(tool) {
+      $0.faults = [.init(operation: "wallet_send", kind: "late", times: 1, delay_ms: 60_000)]
+    }
+    let scratch = s.dir + "/tmp"
+    try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+    var environment = ProcessInfo.processInfo.environment.merging(s.environment) { $1 }
+    environment["TMPDIR"] = scratch
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: CLI.binary)
+    process.arguments = [
+      "run", "scripts/canister-prod-activation.rb.ic", "--backend", tool, "--identity", "github-ci", "--yes",
+      "--journal", s.dir + "/runs", "--param", "canister=6iu47-dyaaa-aaaaf-qgeza-cai", "--param",
+      "wasm=demo/user_service_with_metadata.wasm",
+    ]
+    process.currentDirectoryURL = URL(fileURLWithPath: Corpus.repository)
+    process.environment = environment
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    defer { Self.killTools(using: s.state) }
+    // Kill rbic once the send has started (its `action_start` is on disk) and the tool runs.
+    let deadline = Date().addingTimeInterval(30)
+    var started = false
+    while Date() < deadline, !started {
+      Thread.sleep(forTimeInterval: 0.05)
+      let runs = (try? FileManager.default.contentsOfDirectory(atPath: s.dir + "/runs")) ?? []
+      started = runs.contains { name in
+        let text = (try? String(contentsOfFile: s.dir + "/runs/" + name, encoding: .utf8)) ?? ""
+        return text.contains("\"event\":\"action_start\"") && text.contains("\"operation\":\"wallet_send\"")
+      }
+    }
+    try #require(started, "the send started")
+    Thread.sleep(forTimeInterval: 0.5)
+    kill(process.processIdentifier, SIGKILL)
+    process.waitUntilExit()
+    #expect(s.world.deliveries?.count == 1, "the killed run's send is in flight")
+    let left = try FileManager.default.contentsOfDirectory(atPath: scratch).filter { $0.hasPrefix("rbic-tmp-") }
+    let again = try CLI.run(
+      [
+        "run", "scripts/canister-prod-activation.rb.ic", "--backend", tool, "--identity", "github-ci", "--yes",
+        "--journal", s.dir + "/runs", "--param", "canister=6iu47-dyaaa-aaaaf-qgeza-cai", "--param",
+        "wasm=demo/user_service_with_metadata.wasm",
+      ], in: Corpus.repository, environment: environment.merging(["TMPDIR": scratch]) { $1 })
+    #expect(again.status == 4, "\(again.stdout)\n\(again.stderr)")
+    #expect(again.stdout.contains("was started and never ended"), "\(again.stdout)")
+    #expect(again.stderr.contains("an earlier run's wallet_send"), "\(again.stderr)")
+    let world = s.world
+    #expect(world.deliveries?.count == 1, "no second send")
+    #expect(world.canisters["wdhec-2yaaa-aaaao-a6dgq-cai"]?.cycles == "11165000000000", "the send has not landed yet")
+    #expect(tool == "dfx" || !left.isEmpty, "icp's call read an argument file, left by the kill")
+    let after = try FileManager.default.contentsOfDirectory(atPath: scratch).filter { $0.hasPrefix("rbic-tmp-") }
+    #expect(after.isEmpty, "swept: \(after)")
+  }
+
+  /// Ends the test double processes still running over `state` (a killed rbic's tool hangs).
+  static func killTools(using state: String) {
+    for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+      guard let pid = Int32(entry), pid != getpid(),
+        let environ = FileManager.default.contents(atPath: "/proc/\(entry)/environ"),
+        environ.range(of: Data("RBIC_SIM_STATE=\(state)\u{0}".utf8)) != nil
+      else { continue }
+      kill(pid, SIGKILL)
+    }
+  }
+
+  /// Time does not release what a re-read cannot see: after the settle window, a create whose
+  /// outcome is unknown is still held (a second canister otherwise); an operator releases it.
+  @Test func theSettleWindowDoesNotReleaseACreate() throws {
+    let dir = try LifecycleTests.project(nil)
+    let world = Harness.world { $0.faults = [.init(operation: "create", kind: "late", times: 1, delay_ms: 60_000)] }
+    let first = LifecycleTests.run(LifecycleTests.createOrFind, in: dir, state: world) {
+      $0.journal = try? Journal(directory: dir, runbook: "create")
+    }
+    #expect(first.result.exitCode == 3)
+    let settled = LifecycleTests.run(LifecycleTests.createOrFind, in: dir, state: first.sim.snapshot) {
+      $0.journal = try? Journal(directory: dir, runbook: "create")
+      $0.settleWindow = 0
+    }
+    #expect(settled.result.exitCode == 4, "\(settled.result.failure?.diagnostic.message ?? "")")
+    #expect(settled.result.failure?.diagnostic.message.contains("time does not release it") == true)
+    #expect(settled.sim.snapshot.deliveries?.count == 1, "the first create is in flight, and no second one")
+    let confirmed = LifecycleTests.run(LifecycleTests.createOrFind, in: dir, state: first.sim.snapshot) {
+      $0.journal = try? Journal(directory: dir, runbook: "create")
+      $0.settleWindow = 0
+      $0.interactive = true
+      $0.confirm = { _ in true }
+    }
+    #expect(confirmed.result.exitCode == 0, "\(confirmed.result.failure?.diagnostic.message ?? "")")
+  }
 }
