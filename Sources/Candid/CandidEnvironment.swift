@@ -19,7 +19,8 @@ public struct CandidEnvironment: Sendable {
   /// Loads `path` and everything it imports (paths relative to the importing file); every file
   /// read is added to `files`, so a diagnostic can be rendered.
   /// `displayPath` is how diagnostics name the main file (default: `path`).
-  /// `mayRead` decides which files its imports may read (by canonical path): a runbook's import
+  /// `mayRead` decides which files its imports may read (given each path as written, joined to the
+  /// importing file's directory; the caller resolves it): a runbook's import
   /// passes the checker's import roots, so a nested import stays in the project too.
   public static func load(
     path: String, displayPath: String? = nil, into files: inout SourceFiles,
@@ -103,7 +104,8 @@ public struct CandidEnvironment: Sendable {
   ) throws(CandidFailure) {
     for i in parsed.imports {
       let target = i.path.hasPrefix("/") ? i.path : (directory as NSString).appendingPathComponent(i.path)
-      guard mayRead(URL(fileURLWithPath: target).standardizedFileURL.resolvingSymlinksInPath().path) else {
+      // As written, joined to the importing file's directory: `mayRead` resolves it (one rule).
+      guard mayRead(target) else {
         throw CandidFailure(
           diagnostic: .error(
             .candidImport, "cannot import \"\(i.path)\": outside what this interface may read", at: i.range))

@@ -31,7 +31,7 @@ extension Checker {
     do throws(CandidFailure) {
       // Its own imports stay in the project too.
       interfaces[name.name] = try CandidEnvironment.load(
-        path: resolved, displayPath: display, into: &files, mayRead: { [self] in mayImport($0) })
+        path: resolved, displayPath: display, into: &files, mayRead: { [self] in mayImport(canonical($0)) })
     } catch {
       // Reported where the interface is wrong; its name still checks as anything after.
       diagnostics.append(error.diagnostic.note("imported as `\(name.name)` by \(file.path)"))

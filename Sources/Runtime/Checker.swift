@@ -119,8 +119,9 @@ final class Checker {
     resolutions += repeatElement(nil, count: max(0, count - resolutions.count))
   }
 
+  /// A path as the operating system resolves it (`PathScope`, the one containment rule).
   func canonical(_ path: String) -> String {
-    URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+    PathScope.resolve(path, from: FileManager.default.currentDirectoryPath) ?? path
   }
 
   func error(_ code: DiagnosticCode, _ message: String, _ range: SourceRange, help: String? = nil, note: String? = nil)
@@ -239,7 +240,7 @@ final class Checker {
   /// Whether a canonical path is inside an import root (imports stay in the project: no
   /// `../../etc/passwd`, no absolute path or symlink out of it).
   func mayImport(_ key: String) -> Bool {
-    importRoots.contains(where: { key == $0 || key.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") })
+    PathScope(roots: importRoots).contains(resolved: key)
   }
 
   func outsideProject(_ path: String, _ range: SourceRange) {

@@ -139,7 +139,12 @@ public struct BuiltinContext: Sendable {
 
   /// A file the runbook names (a `path`: relative to the project directory), or nil when it cannot
   /// be read. `sha256`, `install` and `wasm_metadata` read modules through it.
+  /// A confined run (`RunOptions.fileRoots`) reads nothing outside its roots.
   public func contents(of path: String) -> Data? {
+    if let roots = pipeline.options.fileRoots {
+      guard let inside = PathScope(roots: roots).resolveInside(path, from: projectDirectory) else { return nil }
+      return FileManager.default.contents(atPath: inside)
+    }
     let full = path.hasPrefix("/") ? path : (projectDirectory as NSString).appendingPathComponent(path)
     return FileManager.default.contents(atPath: full)
   }

@@ -205,6 +205,10 @@ public struct RunOptions: Sendable {
   public var interactive = false
   public var projectDirectory: String
   public var environment: [String: String]
+  /// When set, the files a runbook reads (`sha256`, `install`, `wasm_metadata`) must lie inside
+  /// these directories, resolved as the OS opens them (a host serving one directory, like
+  /// `rbic mcp`); nil reads any file the runbook names.
+  public var fileRoots: [String]?
   /// Re-checks of an ensure condition after its action, for eventual consistency.
   public var recheckAttempts = 3
   public var recheckDelay = 0.0

@@ -103,7 +103,7 @@ final class McpSession: Sendable {
     let params = described.structuredContent?.objectValue?["params"]?.arrayValue ?? []
     #expect(params.contains { $0.objectValue?["name"]?.stringValue == "canister" })
     #expect(described.structuredContent?.objectValue?["steps"]?.arrayValue?.count == 8)
-    let outside = try await s.call("describe", ["file": "../../etc/passwd"])
+    let outside = try await s.call("describe", ["file": "../../etc/passwd.rb.ic"])
     #expect(outside.isError == true && McpSession.text(outside).contains("outside the working directory"))
     await s.close()
   }
@@ -240,6 +240,38 @@ final class McpSession: Sendable {
     await s.close()
     let yes = try CLI.run(["mcp", "--yes"], in: dir)
     #expect(yes.status == 2 && yes.stderr.contains("--yes is not accepted"))
+  }
+
+  /// One containment rule: a path is resolved as the OS opens it and compared component by
+  /// component (`scripts//../../outside/…` is outside); only runbooks are read (an identity PEM is
+  /// not checked, so none of its lines reach the model); the model's expression sees neither the
+  /// server's environment nor files outside the directory; outside text comes back as data.
+  @Test func containmentIsOneRuleAndOutsideTextIsData() async throws {
+    let dir = try McpSession.workspace()
+    let outside = "outside-\(UUID().uuidString.prefix(8))"
+    try FileManager.default.createDirectory(atPath: dir + "/../" + outside, withIntermediateDirectories: true)
+    try "runbook \"evil\" version 1\nprint \"escaped\"\n".write(
+      toFile: dir + "/../\(outside)/evil.rb.ic", atomically: true, encoding: .utf8)
+    let pem = "-----BEGIN EC PRIVATE KEY-----\nMHQCAQEEICJxApEbuZznKFpV8VKACRK3\n-----END EC PRIVATE KEY-----\n"
+    try pem.write(toFile: dir + "/identity.pem", atomically: true, encoding: .utf8)
+    let s = try await McpSession(["--sim-state", "state.json"], in: dir)
+    for spelling in ["scripts//../../\(outside)/evil.rb.ic", "scripts/./../../\(outside)/evil.rb.ic"] {
+      for tool in ["check", "describe", "plan"] {
+        let r = try await s.call(tool, ["file": .string(spelling)])
+        #expect(r.isError == true, "\(tool) \(spelling): \(McpSession.text(r))")
+        #expect(McpSession.text(r).contains("outside the working directory"), "\(tool) \(spelling)")
+      }
+    }
+    let key = try await s.call("check", ["file": "identity.pem"])
+    #expect(key.isError == true && !McpSession.text(key).contains("MHQCAQEE"), "\(McpSession.text(key))")
+    let home = ProcessInfo.processInfo.environment["HOME"] ?? "/root"
+    let env = try await s.call("inspect", ["expression": "env(\"HOME\")"])
+    #expect(!McpSession.text(env).contains(home), "\(McpSession.text(env))")
+    let file = try await s.call("inspect", ["expression": "sha256(\"/etc/passwd\")"])
+    #expect(file.isError == true, "\(McpSession.text(file))")
+    let cycles = try await s.call("inspect", ["expression": "6iu47-dyaaa-aaaaf-qgeza-cai.cycles"])
+    #expect(McpSession.text(cycles).hasPrefix("<untrusted-data source=\"live state\">\n38.8B : cycles\n"))
+    await s.close()
   }
 
   /// A cancelled run stops at the next statement; the journal records the interruption.
