@@ -66,21 +66,41 @@ extension Registry {
         }))
     r.register(
       BuiltinSignature(
-        "run", [BuiltinParameter("program", .text)], variadic: .text,
+        "run", [BuiltinParameter("program", .text), BuiltinParameter("stdin", .optional(.secret), default: "none")],
+        variadic: .text,
         result: .record([.init("status", .int), .init("stdout", .text), .init("stderr", .text)]),
-        summary: "runs a local command from an argv (no shell), journaled; not in plan or --read-only",
+        summary:
+          "runs a local command from an argv (no shell), journaled; a secret goes in by `stdin:`, never in argv; not in plan or --read-only",
         typeRule: { types in
-          for t in types where ![.text, .path, .secret].contains(t.unwrapped) {
+          // In parameter order: program, stdin, then the argv.
+          let argv = [types[0]] + types.dropFirst(2)
+          if argv.contains(where: \.containsSecret) {
             return .failure(
-              TypeRuleError("arguments are `text`, `path` or `secret` (or optionals of them), not `\(t)`"))
+              TypeRuleError(
+                "a secret never goes on a command line, where any process on the machine can read it; pass it on standard input: `run(\"tool\", \"--password-stdin\", stdin: secret)`"
+              ))
+          }
+          for t in argv where ![.text, .path].contains(t.unwrapped) {
+            return .failure(TypeRuleError("arguments are `text` or `path` (or optionals of them), not `\(t)`"))
+          }
+          guard [.text, .secret, .none].contains(types[1].unwrapped) else {
+            return .failure(TypeRuleError("`stdin` is a `text` or a `secret`, not `\(types[1])`"))
           }
           return .success(.record([.init("status", .int), .init("stdout", .text), .init("stderr", .text)]))
         },
         body: { args, context throws(RuntimeError) in
-          let shown = args.map { ValueFormat.display($0) }  // a secret displays as `<secret>`
-          let effect = Effect("run", target: .local, description: "run `\(shown.joined(separator: " "))`")
-          return try context.performLocal(effect) { () throws(RuntimeError) in try runCommand(args, shown, context) }
-            ?? .unknown("run \(shown.joined(separator: " "))")
+          let input = args[1]
+          let argv = [args[0]] + args.dropFirst(2)
+          let shown = argv.map { ValueFormat.display($0) }
+          // The exact argv (no secret can be in it): what a saved plan admits.
+          let exact = "[" + shown.map(ValueFormat.jsonQuote).joined(separator: ",") + "]"
+          let effect = Effect(
+            "run", target: .local,
+            description: "run `\(shown.joined(separator: " "))`\(input == .none ? "" : " (with standard input)")",
+            detail: exact)
+          return try context.performLocal(effect) { () throws(RuntimeError) in
+            try runCommand(argv, input: input, shown, context)
+          } ?? .unknown("run \(shown.joined(separator: " "))")
         }))
     r.register(
       BuiltinSignature(
@@ -191,11 +211,13 @@ private func total(_ list: Value) throws(RuntimeError) -> Value {
 /// host cannot starve it), and stops the child (SIGTERM, then SIGKILL) on Ctrl-C, after
 /// `RunOptions.commandTimeout`, or when its output passes the same 64 MiB cap as tool calls.
 /// Journaled with secrets shown as `<secret>`; when any argument is a secret, its output is secret.
-private func runCommand(_ args: [Value], _ shown: [String], _ context: BuiltinContext) throws(RuntimeError) -> Value {
+private func runCommand(_ args: [Value], input: Value, _ shown: [String], _ context: BuiltinContext)
+  throws(RuntimeError) -> Value
+{
+  // The checker refuses a secret in the argv; a secret goes in on standard input only.
   let argv = args.map { v -> String in
     switch v {
     case .text(let t), .path(let t): t
-    case .secret(let s): s.reveal
     default: ValueFormat.display(v)
     }
   }
@@ -203,7 +225,7 @@ private func runCommand(_ args: [Value], _ shown: [String], _ context: BuiltinCo
   if let i = args.firstIndex(of: .none) {
     throw .message(.failed, "`run`: argument \(i + 1) is `none` (an unset `env` or `secret_env`)")
   }
-  let tainted = args.contains(where: \.containsSecret)
+  let tainted = input.containsSecret
   guard let program = argv.first, !program.isEmpty else { throw .message(.failed, "`run` needs a program") }
   let process = Process()
   if program.contains("/") {
@@ -223,7 +245,9 @@ private func runCommand(_ args: [Value], _ shown: [String], _ context: BuiltinCo
         output: tainted ? "<output withheld: the command was given a secret>" : output))
   }
   do {
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    // Readable by this user only: it holds the command's input and output.
+    try FileManager.default.createDirectory(
+      at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     defer { try? FileManager.default.removeItem(at: directory) }
     let outURL = directory.appendingPathComponent("out")
     let errURL = directory.appendingPathComponent("err")
@@ -233,7 +257,20 @@ private func runCommand(_ args: [Value], _ shown: [String], _ context: BuiltinCo
     let err = try FileHandle(forWritingTo: errURL)
     process.standardOutput = out
     process.standardError = err
-    process.standardInput = FileHandle.nullDevice
+    let stdinText: String? =
+      switch input {
+      case .text(let t): t
+      case .secret(let secret): secret.reveal
+      default: nil
+      }
+    switch stdinText {
+    case let t?:
+      let inURL = directory.appendingPathComponent("in")
+      FileManager.default.createFile(atPath: inURL.path, contents: Data(t.utf8), attributes: [.posixPermissions: 0o600])
+      process.standardInput = try FileHandle(forReadingFrom: inURL)
+    default:
+      process.standardInput = FileHandle.nullDevice
+    }
     try process.run()
     func size(_ url: URL) -> Int {
       ((try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? NSNumber)?.intValue ?? 0

@@ -385,6 +385,7 @@ extension Checker {
         guard let signature = registry.builtins[b] else { return .error }
         let argTypes = checkArguments(
           arguments, parameters: signature.parameters, variadic: signature.variadic, callee: b, at: e.range,
+          positional: signature.positionalCount,
           generic: signature.typeRule != nil)
         guard let rule = signature.typeRule else { return signature.result }
         if argTypes.contains(where: \.isError) { return .error }
@@ -418,8 +419,9 @@ extension Checker {
   /// Returns the argument types in parameter order (for generic builtins).
   func checkArguments(
     _ arguments: [Argument], parameters: [BuiltinParameter], variadic: RType?, callee: String, at range: SourceRange,
-    generic: Bool = false
+    positional: Int? = nil, generic: Bool = false
   ) -> [RType] {
+    let positional = positional ?? parameters.count
     var filled = [RType?](repeating: nil, count: parameters.count)
     var extra: [RType] = []
     var position = 0
@@ -440,7 +442,7 @@ extension Checker {
         filled[i] = checkArgument(argument.value, parameters[i], callee: callee, generic: generic)
         continue
       }
-      if position < parameters.count {
+      if position < positional {
         filled[position] = checkArgument(argument.value, parameters[position], callee: callee, generic: generic)
         position += 1
       } else if let variadic {
@@ -459,7 +461,9 @@ extension Checker {
       error(.argumentCount, "`\(callee)` is missing its `\(parameter.name)` argument (a `\(parameter.type)`)", range)
       filled[i] = .error
     }
-    return filled.compactMap { $0 } + extra
+    // In parameter order, a defaulted parameter left out as its declared type (a type rule reads
+    // each by its place).
+    return filled.enumerated().map { i, t in t ?? parameters[i].type } + extra
   }
 
   private func checkArgument(_ value: Expr, _ parameter: BuiltinParameter, callee: String, generic: Bool) -> RType {

@@ -416,7 +416,7 @@ final class Interpreter: @unchecked Sendable {
       }
       let values = try arrange(
         arguments, names: signature.parameters.map(\.name),
-        defaults: signature.parameters.map(\.defaultValue), &ctx, at: e.range)
+        defaults: signature.parameters.map(\.defaultValue), positional: signature.positionalCount, &ctx, at: e.range)
       if let unknown = values.first(where: \.isUnknown) { return unknown }
       let result: Value
       do {
@@ -451,7 +451,8 @@ final class Interpreter: @unchecked Sendable {
   /// Positional then labelled arguments, in parameter order, defaults filled in; extra
   /// positional arguments (variadic) follow.
   func arrange(
-    _ arguments: [Argument], names: [String], defaults: [Value?], _ ctx: inout Context, at range: SourceRange
+    _ arguments: [Argument], names: [String], defaults: [Value?], positional: Int? = nil, _ ctx: inout Context,
+    at range: SourceRange
   )
     throws(Unwind) -> [Value]
   {
@@ -462,7 +463,7 @@ final class Interpreter: @unchecked Sendable {
       let v = try eval(argument.value, &ctx)
       if let label = argument.label, let i = names.firstIndex(of: label.name) {
         slots[i] = v
-      } else if position < names.count {
+      } else if position < (positional ?? names.count) {
         slots[position] = v
         position += 1
       } else {

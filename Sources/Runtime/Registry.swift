@@ -226,8 +226,16 @@ public typealias ActionBody = @Sendable (ActionRequest, BuiltinContext) throws(R
 public struct BuiltinSignature: Sendable {
   public var name: String
   public var parameters: [BuiltinParameter]
-  /// For variadic builtins (`run(argv…)`): the type of every extra argument.
+  /// For variadic builtins (`run(argv…)`): the type of every extra argument. Positional arguments
+  /// of a variadic builtin fill its parameters without a default, then the variadic ones: a
+  /// parameter with a default is given by label (`run("gpg", "--passphrase-fd", "0", stdin: key)`).
   public var variadic: RType?
+
+  /// How many parameters positional arguments fill.
+  public var positionalCount: Int {
+    guard variadic != nil else { return parameters.count }
+    return parameters.prefix { $0.defaultDescription == nil }.count
+  }
   public var result: RType
   /// For generic builtins: the result type from the argument types, or a message saying what is wrong.
   public var typeRule: (@Sendable ([RType]) -> Result<RType, TypeRuleError>)?

@@ -261,4 +261,44 @@ import Testing
     }
     #expect(confirmed.result.exitCode == 0, "\(confirmed.result.failure?.diagnostic.message ?? "")")
   }
+
+  // MARK: - Secrets never on a command line
+
+  /// A secret in a local command's argv is refused when checked, however it is spelled (any
+  /// process on the machine can read an argv); it goes in on standard input instead.
+  @Test(arguments: [
+    #"run("tool", s)"#, #"run("tool", "--key", s)"#, #"run(s)"#, #"run("tool", x)"#,
+  ])
+  func aSecretInAnArgvIsRefusedWhenChecked(_ call: String) {
+    let source = """
+      runbook "s" version 1
+      let s = secret_env("RBIC_TEST_SECRET")
+      let x = s
+      step "x" {
+        let r = \(call)
+      }
+      """
+    let program = Engine(registry: .standard).compile(
+      source: Array(source.utf8), path: Harness.repository + "/scripts/s.rb.ic",
+      options: .init(projectDirectory: Harness.repository))
+    let messages = program.diagnostics.map(\.message)
+    #expect(messages.contains { $0.contains("a secret never goes on a command line") }, "\(messages)")
+  }
+
+  @Test func aSecretGoesInOnStandardInput() throws {
+    let source = """
+      runbook "s" version 1
+      step "x" {
+        let echoed = run("/bin/cat", stdin: "hello")
+        require echoed.stdout == "hello"
+        let r = run("/bin/sh", "-c", "test \\"$(cat)\\" = hunter2", stdin: secret_env("RBIC_TEST_SECRET"))
+        require r.status == 0
+      }
+      """
+    let dir = try CLI.temporaryDirectory()
+    let run = Harness.run(source) { $0.journal = try? Journal(directory: dir, runbook: "s") }
+    #expect(run.result.exitCode == 0, "\(run.result.failure?.diagnostic.message ?? "")")
+    let journal = try String(contentsOfFile: run.result.journalPath ?? "", encoding: .utf8)
+    #expect(!journal.contains("hunter2"))
+  }
 }
