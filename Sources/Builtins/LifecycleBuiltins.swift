@@ -227,7 +227,7 @@ enum LifecycleBuiltins {
     let effect = Effect(
       "create", target: .canisters([me]),
       description:
-        "create a canister with \(ValueFormat.cycles(amount)) from \(context.identityName)'s cycles ledger (controllers: \(owners))"
+        "create a canister with \(ValueFormat.cycles(amount, exact: true)) from \(context.identityName)'s cycles ledger (controllers: \(owners))"
         + (lockedOut ? "; \(context.identityName) will NOT control it" : ""),
       cycles: amount, alwaysConfirm: lockedOut, observable: false)
     let id = try act(context, effect, { "created canister \($0.text)\(context.isPlan ? " (its id predicted)" : "")" }) {

@@ -110,11 +110,11 @@ enum StandardActions {
   static let wallet: ActionBody = { request, context throws(RuntimeError) in
     let amount = try amount(request, context)
     guard case .principal(let wallet)? = request.value else { throw .message(.failed, "`wallet` needs a wallet") }
-    let send = "send \(ValueFormat.cycles(amount)) from wallet \(wallet.text) to \(request.canister.text)"
+    let send = "send \(ValueFormat.cycles(amount, exact: true)) from wallet \(wallet.text) to \(request.canister.text)"
     return try context.act(
       Effect(
         "wallet_send", target: .canisters([request.canister, wallet]), description: send, cycles: amount,
-        detail: "send from wallet \(wallet.text) to \(request.canister.text)"),
+        detail: "send from wallet \(wallet.text) to \(request.canister.text)", recipient: request.canister),
       summary: "wallet \(wallet.text) (\(context.verb)send \(ValueFormat.cycles(amount)))"
     ) { (b) throws(BackendError) in try b.walletSend(wallet: wallet, to: request.canister, amount: amount) }
   }
@@ -124,8 +124,9 @@ enum StandardActions {
     return try context.act(
       Effect(
         "top_up", target: .canisters([request.canister]),
-        description: "top up \(request.canister.text) with \(ValueFormat.cycles(amount)) from the cycles ledger",
-        cycles: amount, detail: "top up \(request.canister.text) from the cycles ledger"),
+        description:
+          "top up \(request.canister.text) with \(ValueFormat.cycles(amount, exact: true)) from the cycles ledger",
+        cycles: amount, detail: "top up \(request.canister.text) from the cycles ledger", recipient: request.canister),
       summary: "top_up (\(context.verb)mint \(ValueFormat.cycles(amount)))"
     ) { (b) throws(BackendError) in try b.topUp(request.canister, amount: amount) }
   }

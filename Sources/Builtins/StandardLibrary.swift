@@ -66,7 +66,11 @@ extension Registry {
         }))
     r.register(
       BuiltinSignature(
-        "run", [BuiltinParameter("program", .text), BuiltinParameter("stdin", .optional(.secret), default: "none")],
+        "run",
+        [
+          BuiltinParameter("program", .text),
+          BuiltinParameter("stdin", .optional(.secret), default: "none", value: Value.none),
+        ],
         variadic: .text,
         result: .record([.init("status", .int), .init("stdout", .text), .init("stderr", .text)]),
         summary:

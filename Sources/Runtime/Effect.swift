@@ -40,11 +40,16 @@ public struct Effect: Sendable {
   /// Creating a canister or converting ICP is not observable that way: an unknown outcome of one
   /// is released only by an operator, never by the settle window (DESIGN §3.1).
   public var observable: Bool
+  /// The canister whose cycles it raises (a send's or a top-up's target): under a saved plan, the
+  /// amount may grow by what this canister burnt since the plan, and by nothing else.
+  public var recipient: Principal?
 
   public init(
     _ operation: String, target: Target, description: String, cycles: Int128 = 0, alwaysConfirm: Bool = false,
-    predictable: Bool = true, detail: String? = nil, replacesModule: Bool = false, observable: Bool = true
+    predictable: Bool = true, detail: String? = nil, replacesModule: Bool = false, observable: Bool = true,
+    recipient: Principal? = nil
   ) {
+    self.recipient = recipient
     self.replacesModule = replacesModule
     self.observable = observable
     self.operation = operation

@@ -66,7 +66,7 @@ package final class EffectPipeline: Sendable {
   private let performedEffects = Mutex<[Effect]>([])
   private let createdCanisters = Mutex<[Principal]>([])
   /// Local effects shown and not run (`plan`, `--read-only`).
-  private let withheldLocal = Mutex<[String]>([])
+  private let withheldLocal = Mutex<[Effect]>([])
 
   /// What this run observed and intended, in the order it happened.
   package var record: RunRecord {
@@ -218,8 +218,16 @@ package final class EffectPipeline: Sendable {
     _ effect: Effect, held: Set<Principal>, label: String?, _ body: (Backend) throws(BackendError) -> T
   ) throws(RuntimeError) -> EffectOutcome<T> {
     if case .local = effect.target {
-      guard allowsLocal(effect, label: label) else { return .withheld }
-      do { return .done(try body(backend)) } catch { return .failed(error) }
+      var failure: BackendError?
+      let ran = try performLocal(effect, label: label) { () -> T? in
+        do throws(BackendError) { return try body(backend) } catch {
+          failure = error
+          return nil
+        }
+      }
+      if let failure { return .failed(failure) }
+      guard let value = ran ?? nil else { return .withheld }
+      return .done(value)
     }
     if options.mode == .run, options.readOnly {
       throw .message(.refused, "refused by --read-only: \(effect.description)")
@@ -311,12 +319,50 @@ package final class EffectPipeline: Sendable {
     }
   }
 
+  /// A local effect (`run`, `http_get`, a project-file write): withheld in `plan` and
+  /// `--read-only` unless the operator allowed local effects; under a saved plan, admitted only if
+  /// the plan showed exactly it; journaled from start to end like any effect, and never run when
+  /// the journal cannot record it. nil when withheld.
+  package func performLocal<T>(_ effect: Effect, label: String?, _ body: () throws(RuntimeError) -> T)
+    throws(RuntimeError) -> T?
+  {
+    guard allowsLocal(effect, label: label) else { return nil }
+    if options.mode == .run, let approval = options.approval,
+      let why = approval.admitLocal(effect, created: createdCanisters.withLock { $0 })
+    {
+      throw .message(
+        .refused, "refused: \(why): the plan did not show it; nothing more is done (make a new plan)")
+    }
+    let fields: [(String, String)] = [
+      ("request", ValueFormat.jsonQuote(UUID().uuidString.lowercased())),
+      ("network", ValueFormat.jsonQuote(network.name)), ("operation", ValueFormat.jsonQuote(effect.operation)),
+      ("local", "true"), ("description", ValueFormat.jsonQuote(effect.description)),
+    ]
+    if journalBroken.load(ordering: .relaxed) || !journal(.actionStart, fields) {
+      throw .message(
+        .environment,
+        "the journal cannot be written (\(options.journal?.path ?? "")); stopping before \(effect.description), so that nothing goes unrecorded"
+      )
+    }
+    let started = Date()
+    do throws(RuntimeError) {
+      let value = try body()
+      journal(
+        .actionEnd,
+        fields + [("result", "\"ok\""), ("seconds", String(format: "%.3f", Date().timeIntervalSince(started)))])
+      return value
+    } catch {
+      journal(.actionEnd, fields + [("result", ValueFormat.jsonQuote(error.diagnostic.message))])
+      throw error
+    }
+  }
+
   /// Whether a local effect may run: always in `run`; in `plan` and `--read-only` only when the
   /// operator allowed local effects. A withheld one is shown and journaled.
   package func allowsLocal(_ effect: Effect, label: String?) -> Bool {
     if !(isPlan || options.readOnly) || options.allowLocalEffects { return true }
     say("  ? would \(effect.description) (not run in \(isPlan ? "plan" : "--read-only"))", label: label)
-    withheldLocal.withLock { $0.append(effect.description) }
+    withheldLocal.withLock { $0.append(effect) }
     journal(
       .withheld,
       [

@@ -534,7 +534,7 @@ extension Interpreter {
     } else {
       let effect = Effect(
         "call", target: .canisters([canister] + (transfer?.recipient.map { [$0] } ?? [])), description: shown,
-        cycles: transfer?.amount ?? 0, predictable: false)
+        cycles: transfer?.amount ?? 0, predictable: false, recipient: transfer?.recipient)
       do {
         outcome = try pipeline.perform(effect, held: ctx.held, label: ctx.label) { (b) throws(BackendError) in
           try read(try b.call(canister, method: method.name, argument: candid))

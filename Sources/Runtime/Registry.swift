@@ -170,8 +170,7 @@ public struct BuiltinContext: Sendable {
   /// A local effect (`run`, `http_get`, a file write): `body` runs unless the effect is withheld
   /// (`plan`, `--read-only`), in which case the result is nil and the effect is shown instead.
   public func performLocal<T>(_ effect: Effect, _ body: () throws(RuntimeError) -> T) throws(RuntimeError) -> T? {
-    guard pipeline.allowsLocal(effect, label: label) else { return nil }
-    return try body()
+    try pipeline.performLocal(effect, label: label, body)
   }
 
   /// An action's effect: `perform`, with the outcome as the action's result. A reject or a lack of

@@ -149,15 +149,17 @@ public struct RunRecord: Sendable {
   public var effects: [Effect] = []
   /// Canisters created (in `plan`, their predicted ids).
   public var created: [Principal] = []
-  /// Local effects shown and not run.
-  public var withheld: [String] = []
+  /// Local effects shown and not run (`plan`, `--read-only`).
+  public var withheldEffects: [Effect] = []
+  /// What they do, as shown.
+  public var withheld: [String] { withheldEffects.map(\.description) }
   public init(
-    observed: [CanisterState] = [], effects: [Effect] = [], created: [Principal] = [], withheld: [String] = []
+    observed: [CanisterState] = [], effects: [Effect] = [], created: [Principal] = [], withheld: [Effect] = []
   ) {
     self.observed = observed
     self.effects = effects
     self.created = created
-    self.withheld = withheld
+    self.withheldEffects = withheld
   }
 }
 

@@ -11,9 +11,11 @@ import Synchronization
 /// nothing changed) when the inputs, an observed state or the intended effects differ; while it
 /// runs, the effect pipeline admits only effects the plan holds (`PlanApproval`).
 ///
-/// One difference is tolerated, because it is how canisters live: a canister's cycles may have
-/// fallen since the plan (it burns them) by at most 1% (the margin rbic's top-ups add), and an
-/// effect's amount may then be larger than planned by what its canisters burnt since.
+/// One difference is tolerated, by one rule used by the staleness check and by admission alike,
+/// because it is how canisters live: a canister's cycles may have fallen since the plan by what it
+/// burns idle over the time elapsed (`burnAllowance`), and an effect that sends cycles may then be
+/// larger than planned by exactly what its recipient burnt — never another canister's spend (a
+/// wallet's own send is not its target's burn).
 public struct SavedPlan: Codable, Sendable, Equatable {
   /// The file format; a newer rbic reads older formats, an older one refuses newer.
   public static let currentFormat = 1
@@ -39,6 +41,10 @@ public struct SavedPlan: Codable, Sendable, Equatable {
   public var createdCanisters: [String]
   /// Local effects (`run`, `http_get`, file writes) the plan showed and did not run.
   public var withheld: [String]
+  /// The same, with exactly what each does (a command's argv): applying the plan runs a local
+  /// effect only when it is one of these (nil in a plan from an rbic that did not record them: it
+  /// runs none).
+  public var local: [PlannedEffect]?
   public var steps: [Step]
 
   public struct Source: Codable, Sendable, Equatable {
@@ -59,8 +65,11 @@ public struct SavedPlan: Codable, Sendable, Equatable {
     public var memoryAllocation: Int64
     public var reservedCyclesLimit: String
     public var logVisibility: String
+    /// What it burns a day at rest, decimal: the tolerance for its cycles (nil: 0).
+    public var idleBurnPerDay: String?
 
     public init(_ s: CanisterState) {
+      idleBurnPerDay = "\(s.idleBurnPerDay)"
       canister = s.id.text
       status = s.status.rawValue
       cycles = "\(s.cycles)"
@@ -72,7 +81,8 @@ public struct SavedPlan: Codable, Sendable, Equatable {
       logVisibility = s.logVisibility.rawValue
     }
 
-    var cyclesValue: Int128 { Int128(cycles) ?? 0 }
+    package var cyclesValue: Int128 { Int128(cycles) ?? 0 }
+    var idleBurnValue: Int128 { idleBurnPerDay.flatMap { Int128($0) } ?? 0 }
   }
 
   public struct PlannedEffect: Codable, Sendable, Equatable {
@@ -83,6 +93,8 @@ public struct SavedPlan: Codable, Sendable, Equatable {
     public var description: String
     /// Exactly what it does but the amount (`Effect.detail`): what applying the plan must match.
     public var detail: String
+    /// The canister whose cycles it raises (`Effect.recipient`): its own burn may grow the amount.
+    public var recipient: String?
 
     public init(_ e: Effect) {
       operation = e.operation
@@ -90,6 +102,7 @@ public struct SavedPlan: Codable, Sendable, Equatable {
       amount = "\(e.cycles)"
       description = e.description
       detail = e.detail
+      recipient = e.recipient?.text
     }
 
     var amountValue: Int128 { Int128(amount) ?? 0 }
@@ -255,12 +268,13 @@ public struct SavedPlan: Codable, Sendable, Equatable {
       out.append(
         "identity `\(identity)` was principal \(principal ?? "?") when planned, is \(now.principal ?? "?") now")
     }
-    out += observedDifferences(now.observed)
-    out += effectDifferences(now)
+    let at = Self.date(now.created) ?? Date()
+    out += observedDifferences(now.observed, at: at)
+    out += effectDifferences(now, at: at)
     return out
   }
 
-  private func observedDifferences(_ now: [Observed]) -> [String] {
+  private func observedDifferences(_ now: [Observed], at nowDate: Date) -> [String] {
     var out: [String] = []
     let current = Dictionary(now.map { ($0.canister, $0) }, uniquingKeysWith: { a, _ in a })
     for then in observed {
@@ -269,7 +283,9 @@ public struct SavedPlan: Codable, Sendable, Equatable {
         continue
       }
       let c = then.canister
-      if let why = Self.cyclesDrift(then.cyclesValue, n.cyclesValue) { out.append("\(c): \(why)") }
+      if let why = Self.cyclesDrift(then.cyclesValue, n.cyclesValue, allowance: burnAllowance(then, at: nowDate)) {
+        out.append("\(c): \(why)")
+      }
       let fields: [(String, String, String)] = [
         ("status", then.status, n.status), ("module hash", then.hash ?? "none", n.hash ?? "none"),
         ("controllers", then.controllers.joined(separator: ", "), n.controllers.joined(separator: ", ")),
@@ -287,34 +303,63 @@ public struct SavedPlan: Codable, Sendable, Equatable {
     return out
   }
 
-  /// nil when `now` is `then` or what burning explains: lower by at most 1%.
-  package static func cyclesDrift(_ then: Int128, _ now: Int128) -> String? {
+  /// When the plan was made.
+  var createdDate: Date? { Self.date(created) }
+
+  static func date(_ text: String) -> Date? { ISO8601DateFormatter().date(from: text) }
+
+  /// The one tolerance: what `canister` may have burnt since the plan was made, at the idle burn
+  /// the plan read, by `now` (rounded up; a canister that burns nothing may lose nothing).
+  package func burnAllowance(_ canister: Observed, at now: Date) -> Int128 {
+    let elapsed = max(0, now.timeIntervalSince(createdDate ?? now))
+    let (product, overflow) = canister.idleBurnValue.multipliedReportingOverflow(by: Int128(elapsed.rounded(.up)))
+    return overflow ? Int128.max : (product + 86_399) / 86_400
+  }
+
+  /// What an effect may move beyond the plan's amount: what its recipient burnt since the plan
+  /// (its cycles then, less `nowCycles`), when that is within the recipient's allowance; else 0.
+  package func allowedIncrease(recipient: String?, nowCycles: Int128?, at now: Date) -> Int128 {
+    guard let recipient, let nowCycles, let then = observed.first(where: { $0.canister == recipient }) else {
+      return 0
+    }
+    let burnt = then.cyclesValue - nowCycles
+    return burnt > 0 && burnt <= burnAllowance(then, at: now) ? burnt : 0
+  }
+
+  /// nil when `now` is `then` or lower by no more than the canister's burn `allowance`.
+  package static func cyclesDrift(_ then: Int128, _ now: Int128, allowance: Int128) -> String? {
     if now == then { return nil }
     if now > then {
       return "cycles rose from \(ValueFormat.grouped(then)) to \(ValueFormat.grouped(now)) (someone topped it up)"
     }
-    if then - now <= then / 100 { return nil }
+    if then - now <= allowance { return nil }
     return
-      "cycles fell from \(ValueFormat.grouped(then)) to \(ValueFormat.grouped(now)), more than the 1% burning explains"
+      "cycles fell from \(ValueFormat.grouped(then)) to \(ValueFormat.grouped(now)), more than its idle burn since the plan explains (\(ValueFormat.grouped(allowance)))"
   }
 
-  private func effectDifferences(_ now: SavedPlan) -> [String] {
+  private func effectDifferences(_ now: SavedPlan, at date: Date) -> [String] {
     let planned = effects.map { e in (e, Self.key(e, createdCanisters)) }
     var remaining = now.effects.map { e in (effect: e, key: Self.key(e, now.createdCanisters)) }
+    let current = Dictionary(now.observed.map { ($0.canister, $0.cyclesValue) }, uniquingKeysWith: { a, _ in a })
     var out: [String] = []
     for (e, key) in planned {
+      let drift = allowedIncrease(recipient: e.recipient, nowCycles: e.recipient.flatMap { current[$0] }, at: date)
       let found = Self.take(from: &remaining, key: key) {
-        Self.admissible($0.amountValue, planned: e.amountValue, drift: e.amountValue / 100)
+        Self.admissible($0.amountValue, planned: e.amountValue, drift: drift)
       }
       if found == nil { out.append("the plan would \(e.description); it would not now") }
     }
     for r in remaining { out.append("it would now \(r.effect.description), which the plan did not") }
-    // A local command the plan showed and did not run is part of what was reviewed.
-    let before = withheld.map { Self.normal(text: $0, createdCanisters) }
-    let after = now.withheld.map { Self.normal(text: $0, now.createdCanisters) }
+    // A local effect the plan showed and did not run is part of what was reviewed: exactly it.
+    let before = (local ?? []).map { Self.key($0, createdCanisters) }
+    let after = (now.local ?? []).map { Self.key($0, now.createdCanisters) }
     if before != after {
-      for w in after where !before.contains(w) { out.append("it would now \(w), which the plan did not show") }
-      for w in before where !after.contains(w) { out.append("the plan showed \(w); it would not now") }
+      for (w, k) in zip(now.local ?? [], after) where !before.contains(k) {
+        out.append("it would now \(w.description), which the plan did not show")
+      }
+      for (w, k) in zip(local ?? [], before) where !after.contains(k) {
+        out.append("the plan showed \(w.description); it would not now")
+      }
     }
     return out
   }
@@ -358,13 +403,21 @@ public final class PlanApproval: Sendable {
   public let id: String
   /// The plan's effects not yet done, each with its key (`SavedPlan.key`).
   private let remaining: Mutex<[(effect: SavedPlan.PlannedEffect, key: [String])]>
-  private let observed: [String: SavedPlan.Observed]
+  /// The local effects the plan showed, not yet run.
+  private let remainingLocal: Mutex<[(effect: SavedPlan.PlannedEffect, key: [String])]>
 
   public init(plan: SavedPlan, id: String) {
     self.plan = plan
     self.id = id
     remaining = Mutex(plan.effects.map { ($0, SavedPlan.key($0, plan.createdCanisters)) })
-    observed = Dictionary(plan.observed.map { ($0.canister, $0) }, uniquingKeysWith: { a, _ in a })
+    remainingLocal = Mutex((plan.local ?? []).map { ($0, SavedPlan.key($0, plan.createdCanisters)) })
+  }
+
+  /// nil when the plan showed exactly this local effect (it is then used up), else why not.
+  func admitLocal(_ effect: Effect, created: [Principal]) -> String? {
+    let key = SavedPlan.key(SavedPlan.PlannedEffect(effect), created.map(\.text))
+    let found = remainingLocal.withLock { list in SavedPlan.take(from: &list, key: key) { _ in true } }
+    return found == nil ? "\(effect.description) is not in the plan \(id)" : nil
   }
 
   /// nil when the plan holds `effect` (it is then used up), else why not. `created` are the
@@ -372,12 +425,8 @@ public final class PlanApproval: Sendable {
   /// gives the run's latest read of a canister, for what it burnt since the plan.
   func admit(_ effect: Effect, created: [Principal], current: (Principal) -> CanisterState?) -> String? {
     let key = SavedPlan.key(SavedPlan.PlannedEffect(effect), created.map(\.text))
-    var drift: Int128 = 0
-    for p in effect.canisters {
-      guard let then = observed[p.text], let now = current(p) else { continue }
-      let burnt = then.cyclesValue - now.cycles
-      if burnt > 0, burnt <= then.cyclesValue / 100 { drift += burnt }
-    }
+    let drift = plan.allowedIncrease(
+      recipient: effect.recipient?.text, nowCycles: effect.recipient.flatMap(current)?.cycles, at: Date())
     let found = remaining.withLock { list in
       SavedPlan.take(from: &list, key: key) {
         SavedPlan.admissible(effect.cycles, planned: $0.amountValue, drift: drift)
@@ -413,6 +462,7 @@ extension SavedPlan {
     effects = result.record.effects.map(PlannedEffect.init)
     createdCanisters = result.record.created.map(\.text)
     withheld = result.record.withheld
+    local = result.record.withheldEffects.map(PlannedEffect.init)
     steps = result.steps.map(Step.init)
   }
 }

@@ -154,7 +154,7 @@ import Testing
     let c: canister = 6iu47-dyaaa-aaaaf-qgeza-cai
     step "Leak attempts" on c {
       call c.set_config({keys: [token], note: "rotated"})
-      let r = run("/bin/echo", token)
+      let r = run("/bin/cat", stdin: token)
       print r.stdout
       print "out: {r.stdout}"
       call c.echo(token)

@@ -301,4 +301,57 @@ import Testing
     let journal = try String(contentsOfFile: run.result.journalPath ?? "", encoding: .utf8)
     #expect(!journal.contains("hunter2"))
   }
+
+  // MARK: - A saved plan admits only what it showed
+
+  /// Applying a saved plan runs a local command only when the plan showed exactly it: one whose
+  /// argv depended on another command's output (unknown while planning) stops the apply with
+  /// exit 4 before it runs; the one the plan showed runs. Both are journaled from start to end.
+  @Test func aSavedPlanRunsOnlyTheLocalCommandsItShowed() throws {
+    let dir = try CLI.temporaryDirectory()
+    let source = """
+      runbook "local" version 1
+      step "shown" {
+        let r = run("/usr/bin/touch", "\(dir)/shown")
+      }
+      step "not shown" {
+        let name = run("/bin/echo", "-n", "hidden")
+        let s = run("/usr/bin/touch", "\(dir)/{name.stdout}")
+      }
+      """
+    let engine = Engine(registry: .standard)
+    let program = engine.compile(
+      source: Array(source.utf8), path: Harness.repository + "/scripts/test.rb.ic",
+      options: .init(projectDirectory: Harness.repository))
+    #expect(!program.hasErrors, "\(program.diagnostics.map(\.message))")
+    let planned = Harness.run(source, mode: .plan)
+    let plan = SavedPlan(
+      program: program, result: planned.result, file: "scripts/test.rb.ic", params: [:], network: "local",
+      identity: "github-ci", backend: "sim")
+    #expect(plan.local?.map(\.description) == ["run `/usr/bin/touch \(dir)/shown`", "run `/bin/echo -n hidden`"])
+    let applied = Harness.run(source) {
+      $0.approval = PlanApproval(plan: plan, id: "p")
+      $0.journal = try? Journal(directory: dir + "/runs", runbook: "local")
+    }
+    #expect(applied.result.exitCode == 4, "\(applied.result.failure?.diagnostic.message ?? "")")
+    #expect(
+      applied.result.failure?.diagnostic.message.contains("run `/usr/bin/touch \(dir)/hidden` is not in the plan p")
+        == true, "\(applied.result.failure?.diagnostic.message ?? "")")
+    #expect(FileManager.default.fileExists(atPath: dir + "/shown"), "the command the plan showed ran")
+    #expect(!FileManager.default.fileExists(atPath: dir + "/hidden"), "the one it could not show did not")
+    let journal = try String(contentsOfFile: applied.result.journalPath ?? "", encoding: .utf8)
+    #expect(journal.components(separatedBy: "\"local\":true").count - 1 == 4, "two started and ended")
+  }
+
+  /// A local effect is never run when the journal cannot record it.
+  @Test func aLocalCommandNeedsAWritableJournal() throws {
+    let dir = try CLI.temporaryDirectory()
+    let full = open("/dev/full", O_WRONLY)
+    defer { close(full) }
+    let run = Harness.run("runbook \"l\" version 1\nlet r = run(\"/usr/bin/touch\", \"\(dir)/ran\")\n") {
+      $0.journal = Journal(path: "/dev/full", descriptor: dup(full))
+    }
+    #expect(run.result.exitCode == 3, "\(run.result.failure?.diagnostic.message ?? "")")
+    #expect(!FileManager.default.fileExists(atPath: dir + "/ran"))
+  }
 }

@@ -195,14 +195,38 @@ import Testing
     #expect(run.state.cycles < 1_000_000_000_000, "the unapproved send did not")
   }
 
-  @Test func cyclesMayFallByWhatBurningExplainsOnly() {
-    #expect(SavedPlan.cyclesDrift(1_000_000_000_000, 1_000_000_000_000) == nil)
-    #expect(SavedPlan.cyclesDrift(1_000_000_000_000, 995_000_000_000) == nil, "0.5% burnt")
-    #expect(SavedPlan.cyclesDrift(1_000_000_000_000, 980_000_000_000)?.contains("more than the 1%") == true)
-    #expect(SavedPlan.cyclesDrift(1_000_000_000_000, 1_000_000_000_001)?.contains("rose") == true)
-    #expect(SavedPlan.admissible(100, planned: 100, drift: 0))
+  /// One tolerance for the staleness check and for admission: what the canister burns idle over
+  /// the time since the plan, and an amount may grow by what its recipient burnt — not by what
+  /// another canister (the wallet that sends) spent.
+  @Test func cyclesMayFallByTheCanistersOwnIdleBurnOnly() throws {
+    let engine = Engine(registry: .standard)
+    let program = engine.compile(
+      source: Array(Harness.activation.utf8), path: Harness.repository + "/scripts/test.rb.ic",
+      options: .init(projectDirectory: Harness.repository))
+    let burning = Harness.world {
+      $0.canisters[Harness.userService.text]?.idle_cycles_burned_per_day = "86400000000000"  // 1B a second
+    }
+    let planned = Harness.run(Harness.activation, state: burning, params: Harness.activationParams, mode: .plan)
+    let plan = SavedPlan(
+      program: program, result: planned.result, file: "scripts/test.rb.ic", params: Harness.activationParams,
+      network: "ic", identity: "github-ci", backend: "sim", created: Date().addingTimeInterval(-10))
+    let user = try #require(plan.observed.first { $0.canister == Harness.userService.text })
+    let now = Date()
+    let allowance = plan.burnAllowance(user, at: now)
+    #expect(allowance >= 10_000_000_000 && allowance <= 11_000_000_000, "\(allowance)")
+    let then = user.cyclesValue
+    #expect(SavedPlan.cyclesDrift(then, then - 9_000_000_000, allowance: allowance) == nil, "9 s of burn")
+    #expect(SavedPlan.cyclesDrift(then, then - 20_000_000_000, allowance: allowance)?.contains("idle burn") == true)
+    #expect(SavedPlan.cyclesDrift(then, then + 1, allowance: allowance)?.contains("rose") == true)
+    #expect(
+      plan.allowedIncrease(recipient: user.canister, nowCycles: then - 9_000_000_000, at: now) == 9_000_000_000)
+    #expect(plan.allowedIncrease(recipient: user.canister, nowCycles: then - 20_000_000_000, at: now) == 0)
+    // Only the recipient's own burn counts: the sending wallet's spend allows nothing.
+    #expect(plan.allowedIncrease(recipient: "wdhec-2yaaa-aaaao-a6dgq-cai", nowCycles: 0, at: now) == 0)
+    #expect(plan.allowedIncrease(recipient: nil, nowCycles: 0, at: now) == 0)
     #expect(SavedPlan.admissible(105, planned: 100, drift: 5))
     #expect(!SavedPlan.admissible(106, planned: 100, drift: 5))
     #expect(!SavedPlan.admissible(99, planned: 100, drift: 5))
   }
+
 }
