@@ -103,14 +103,12 @@ package final class EffectPipeline: Sendable {
   }
 
   private func journalRead(_ s: CanisterState, seconds: Double, source: String? = nil) {
-    let hash: String = s.moduleHash.map { ValueFormat.jsonQuote(ValueFormat.hex($0)) } ?? "null"
-    let controllers: String = "[" + s.controllers.map { ValueFormat.jsonQuote($0.text) }.joined(separator: ",") + "]"
-    var fields: [(String, String)] = [
-      ("canister", ValueFormat.jsonQuote(s.id.text)), ("cycles", "\(s.cycles)"), ("hash", hash),
-      ("status", ValueFormat.jsonQuote(s.status.rawValue)), ("controllers", controllers),
-      ("seconds", String(format: "%.3f", seconds)),
+    var fields: [(String, JournalValue)] = [
+      ("canister", .text(s.id.text)), ("cycles", .integer(s.cycles)),
+      ("hash", .optional(s.moduleHash.map(ValueFormat.hex))), ("status", .text(s.status.rawValue)),
+      ("controllers", .texts(s.controllers.map(\.text))), ("seconds", .seconds(seconds)),
     ]
-    if let source { fields.append(("source", ValueFormat.jsonQuote(source))) }
+    if let source { fields.append(("source", .text(source))) }
     journal(.read, fields)
   }
 
@@ -123,9 +121,11 @@ package final class EffectPipeline: Sendable {
 
   /// Writes one journal line; false (and no further mutation allowed) if it could not be written.
   @discardableResult
-  package func journal(_ event: JournalEvent, _ fields: [(String, String)]) -> Bool {
+  package func journal(_ event: JournalEvent, _ fields: [(String, JournalValue)], sync: Bool = true) -> Bool {
     guard let journal = options.journal else { return true }
-    if journal.write(event.rawValue, fields.map { ($0.0, redactor.scrub($0.1)) }) { return true }
+    // Secrets are removed from the values, before anything is encoded.
+    let entry = JournalEntry(event, fields).mappingTexts(redactor.scrub)
+    if journal.write(entry, sync: sync) { return true }
     journalBroken.store(true, ordering: .relaxed)
     return false
   }
@@ -154,9 +154,8 @@ package final class EffectPipeline: Sendable {
     journal(
       .command,
       [
-        ("argv", "[" + command.argv.map(ValueFormat.jsonQuote).joined(separator: ",") + "]"),
-        ("exit", "\(command.status)"), ("seconds", String(format: "%.3f", command.seconds)),
-        ("output", ValueFormat.jsonQuote(String(command.output.prefix(4000)))),
+        ("argv", .texts(command.argv)), ("exit", .init(command.status)), ("seconds", .seconds(command.seconds)),
+        ("output", .text(String(command.output.prefix(4000)))),
       ])
   }
 
@@ -180,7 +179,7 @@ package final class EffectPipeline: Sendable {
     } catch {
       journal(
         .readFailed,
-        [("canister", ValueFormat.jsonQuote(canister.text)), ("error", ValueFormat.jsonQuote(error.description))])
+        [("canister", .text(canister.text)), ("error", .text(error.description))])
       if case .notController = error { refused.withLock { _ = $0.insert(canister) } }
       throw error
     }
@@ -270,15 +269,15 @@ package final class EffectPipeline: Sendable {
     // One id for the request from its start: an `action_start` no `action_end` follows (rbic was
     // killed while the tool ran) is pending for the next run, exactly like an unknown outcome.
     let request = UUID().uuidString.lowercased()
-    let fields: [(String, String)] =
+    let fields: [(String, JournalValue)] =
       [
-        ("request", ValueFormat.jsonQuote(request)), ("network", ValueFormat.jsonQuote(network.name)),
-        ("observable", effect.observable ? "true" : "false"),
-        ("operation", ValueFormat.jsonQuote(effect.operation)),
-        ("canister", ValueFormat.jsonQuote(targets.first?.text ?? "")),
-        ("canisters", "[" + targets.map { ValueFormat.jsonQuote($0.text) }.joined(separator: ",") + "]"),
-        ("description", ValueFormat.jsonQuote(effect.description)),
-      ] + (effect.cycles > 0 ? [("amount", "\(effect.cycles)")] : [])
+        ("request", .text(request)), ("network", .text(network.name)),
+        ("observable", .bool(effect.observable)),
+        ("operation", .text(effect.operation)),
+        ("canister", .text(targets.first?.text ?? "")),
+        ("canisters", .texts(targets.map(\.text))),
+        ("description", .text(effect.description)),
+      ] + (effect.cycles > 0 ? [("amount", .integer(effect.cycles))] : [])
     return try locks.holding(Set(targets), held: held) { () throws(RuntimeError) -> EffectOutcome<T> in
       if journalBroken.load(ordering: .relaxed) || !journal(.actionStart, fields) {
         throw .message(
@@ -296,19 +295,19 @@ package final class EffectPipeline: Sendable {
         let value = try body(backend)
         journal(
           .actionEnd,
-          fields + [("result", "\"ok\""), ("seconds", String(format: "%.3f", Date().timeIntervalSince(started)))])
+          fields + [("result", "ok"), ("seconds", .seconds(Date().timeIntervalSince(started)))])
         keep()
         return .done(value)
       } catch {
-        journal(.actionEnd, fields + [("result", ValueFormat.jsonQuote(error.description))])
+        journal(.actionEnd, fields + [("result", .text(error.description))])
         // Definite only when the error proves nothing happened; anything else may have landed.
         if error.provesNothingHappened { return .failed(error) }
         keep()
         let message: String
         if case .unknownOutcome(let m) = error { message = m } else { message = error.description }
-        journal(.outcomeUnknown, fields + [("message", ValueFormat.jsonQuote(message))])
+        journal(.outcomeUnknown, fields + [("message", .text(message))])
         if options.cancellation.isCancelled {
-          journal(.interrupted, [("during", ValueFormat.jsonQuote(effect.operation))])
+          journal(.interrupted, [("during", .text(effect.operation))])
           throw .message(
             .interrupted,
             "interrupted during \(effect.description): the outcome is unknown. Check \(targets.map(\.text).joined(separator: " and ")) before running again; a re-run on `\(network.name)` will not repeat it until an operator confirms or \(settleText) have passed"
@@ -333,10 +332,10 @@ package final class EffectPipeline: Sendable {
       throw .message(
         .refused, "refused: \(why): the plan did not show it; nothing more is done (make a new plan)")
     }
-    let fields: [(String, String)] = [
-      ("request", ValueFormat.jsonQuote(UUID().uuidString.lowercased())),
-      ("network", ValueFormat.jsonQuote(network.name)), ("operation", ValueFormat.jsonQuote(effect.operation)),
-      ("local", "true"), ("description", ValueFormat.jsonQuote(effect.description)),
+    let fields: [(String, JournalValue)] = [
+      ("request", .text(UUID().uuidString.lowercased())),
+      ("network", .text(network.name)), ("operation", .text(effect.operation)),
+      ("local", true), ("description", .text(effect.description)),
     ]
     if journalBroken.load(ordering: .relaxed) || !journal(.actionStart, fields) {
       throw .message(
@@ -349,10 +348,10 @@ package final class EffectPipeline: Sendable {
       let value = try body()
       journal(
         .actionEnd,
-        fields + [("result", "\"ok\""), ("seconds", String(format: "%.3f", Date().timeIntervalSince(started)))])
+        fields + [("result", "ok"), ("seconds", .seconds(Date().timeIntervalSince(started)))])
       return value
     } catch {
-      journal(.actionEnd, fields + [("result", ValueFormat.jsonQuote(error.diagnostic.message))])
+      journal(.actionEnd, fields + [("result", .text(error.diagnostic.message))])
       throw error
     }
   }
@@ -366,8 +365,8 @@ package final class EffectPipeline: Sendable {
     journal(
       .withheld,
       [
-        ("operation", ValueFormat.jsonQuote(effect.operation)),
-        ("description", ValueFormat.jsonQuote(effect.description)),
+        ("operation", .text(effect.operation)),
+        ("description", .text(effect.description)),
       ])
     return false
   }
@@ -386,7 +385,7 @@ package final class EffectPipeline: Sendable {
     }
     if options.cancellation.isCancelled { throw .message(.interrupted, "interrupted") }
     if options.yes, !always {
-      journal(.confirm, [("question", ValueFormat.jsonQuote(question)), ("answer", "\"yes (--yes)\"")])
+      journal(.confirm, [("question", .text(question)), ("answer", "yes (--yes)")])
       return
     }
     guard options.interactive else {
@@ -401,10 +400,10 @@ package final class EffectPipeline: Sendable {
     let answer = prompts.withLock { _ in options.confirm(question) }
     invalidate()  // time passed while a person read the question
     if options.cancellation.isCancelled {
-      journal(.interrupted, [("during", ValueFormat.jsonQuote(question))])
+      journal(.interrupted, [("during", .text(question))])
       throw .message(.interrupted, "interrupted at the question: \(question)")
     }
-    journal(.confirm, [("question", ValueFormat.jsonQuote(question)), ("answer", answer ? "\"yes\"" : "\"no\"")])
+    journal(.confirm, [("question", .text(question)), ("answer", .text(answer ? "yes" : "no"))])
     if !answer { throw .message(.refused, "declined: \(question)") }
   }
 
@@ -456,6 +455,6 @@ package final class EffectPipeline: Sendable {
 
   private func reconcile(_ p: PendingOutcome, _ why: String) {
     pending.withLock { list in list?.removeAll { $0.id == p.id } }
-    journal(.reconciled, [("request", ValueFormat.jsonQuote(p.id)), ("reason", ValueFormat.jsonQuote(why))])
+    journal(.reconciled, [("request", .text(p.id)), ("reason", .text(why))])
   }
 }

@@ -73,7 +73,7 @@ extension Interpreter {
     let conditionText = text(condition)
     if try holds(condition, &ctx) {
       check("ensure " + conditionText, true, &ctx)
-      journal(.ensure, [("condition", ValueFormat.jsonQuote(conditionText)), ("outcome", "\"ok\"")])
+      journal(.ensure, [("condition", .text(conditionText)), ("outcome", "ok")])
       return
     }
     func current() throws(Unwind) -> Value? {
@@ -123,7 +123,7 @@ extension Interpreter {
         reasons.append(reason)
         say("  · \(action.name) cannot apply: \(reason)", ctx)
         journal(
-          .actionSkipped, [("action", ValueFormat.jsonQuote(action.name)), ("reason", ValueFormat.jsonQuote(reason))])
+          .actionSkipped, [("action", .text(action.name)), ("reason", .text(reason))])
         continue
       case .applied(let text): description = text
       case .unknown(let message):
@@ -171,10 +171,10 @@ extension Interpreter {
         journal(
           .ensure,
           [
-            ("condition", ValueFormat.jsonQuote(conditionText)),
-            ("outcome", ValueFormat.jsonQuote(options.mode == .plan ? "would_change" : "changed")),
-            ("before", before.map(ValueFormat.json) ?? "null"), ("after", after.map(ValueFormat.json) ?? "null"),
-            ("via", ValueFormat.jsonQuote(description)),
+            ("condition", .text(conditionText)),
+            ("outcome", .text(options.mode == .plan ? "would_change" : "changed")),
+            ("before", before.map(JournalValue.init) ?? .null), ("after", after.map(JournalValue.init) ?? .null),
+            ("via", .text(description)),
           ])
         return
       }
@@ -183,7 +183,7 @@ extension Interpreter {
       warn(warning, &ctx)
       journal(
         .ensureNoEffect,
-        [("action", ValueFormat.jsonQuote(description)), ("condition", ValueFormat.jsonQuote(conditionText))])
+        [("action", .text(description)), ("condition", .text(conditionText))])
       reasons.append(warning)
     }
     let after = try current()
@@ -202,7 +202,7 @@ extension Interpreter {
     }
     for r in reasons { d = d.note(r) }
     check("ensure " + conditionText, false, &ctx)
-    journal(.ensure, [("condition", ValueFormat.jsonQuote(conditionText)), ("outcome", "\"failed\"")])
+    journal(.ensure, [("condition", .text(conditionText)), ("outcome", "failed")])
     throw .failed(RuntimeError(.failed, d))
   }
 }

@@ -47,28 +47,19 @@ extension Interpreter {
       journal(
         .runStart,
         [
-          ("runbook", ValueFormat.jsonQuote(result.runbook)), ("version", "\(result.version)"),
-          ("source_sha256", ValueFormat.jsonQuote(ValueFormat.hex(Hashing.sha256(main.file.bytes)))),
-          ("mode", ValueFormat.jsonQuote(options.mode.rawValue)), ("network", ValueFormat.jsonQuote(network.name)),
-          ("mainnet", network.isMainnet ? "true" : "false"),
-          ("backend", ValueFormat.jsonQuote(backend.name)), ("identity", ValueFormat.jsonQuote(backend.identityName)),
-          ("principal", principal.map(ValueFormat.jsonQuote) ?? "null"),
-          ("plan", options.approval.map { ValueFormat.jsonQuote($0.id) } ?? "null"),
-          (
-            "origin",
-            "{"
-              + options.origin.sorted { $0.key < $1.key }.map {
-                "\(ValueFormat.jsonQuote($0.key)):\(ValueFormat.jsonQuote($0.value))"
-              }
-              .joined(separator: ",") + "}"
-          ),
+          ("runbook", .text(result.runbook)), ("version", .init(result.version)),
+          ("source_sha256", .text(ValueFormat.hex(Hashing.sha256(main.file.bytes)))),
+          ("mode", .text(options.mode.rawValue)), ("network", .text(network.name)),
+          ("mainnet", .bool(network.isMainnet)), ("backend", .text(backend.name)),
+          ("identity", .text(backend.identityName)), ("principal", .optional(principal)),
+          ("plan", .optional(options.approval?.id)), ("origin", .object(options.origin.mapValues(JournalValue.text))),
           (
             "params",
-            "{"
-              + program.params.map { p in
-                "\(ValueFormat.jsonQuote(p.name)):\(ValueFormat.json(globals[p.slot] ?? .none))"
-              }
-              .joined(separator: ",") + "}"
+            .object(
+              Dictionary(
+                program.params.map { ($0.name, JournalValue(globals[$0.slot] ?? .none)) },
+                uniquingKeysWith: { a, _ in a })
+            )
           ),
         ])
       pipeline.journalPrimedStates()
@@ -104,12 +95,15 @@ extension Interpreter {
     journal(
       .runEnd,
       [
-        ("exit", "\(result.exitCode)"),
+        ("exit", .init(result.exitCode)),
         (
           "recap",
-          "{\"ok\":\(recap.ok),\"changed\":\(recap.changed),\"skipped\":\(recap.skipped),\"failed\":\(recap.failed)}"
+          .object([
+            "ok": .init(recap.ok), "changed": .init(recap.changed), "skipped": .init(recap.skipped),
+            "failed": .init(recap.failed),
+          ])
         ),
-        ("failure", result.failure.map { ValueFormat.jsonQuote($0.diagnostic.message) } ?? "null"),
+        ("failure", .optional(result.failure?.diagnostic.message)),
       ])
     return result
   }
@@ -196,7 +190,7 @@ extension Interpreter {
       var d = try assertionDiagnostic("expect", condition, message, &ctx)
       d.severity = .warning
       warn(d.message, &ctx)
-      journal(.expectFailed, [("message", ValueFormat.jsonQuote(d.message))])
+      journal(.expectFailed, [("message", .text(d.message))])
     case .confirm(let question):
       let q = ValueFormat.display(try concrete(try eval(question, &ctx), at: question.range))
       do { try pipeline.confirm(q, label: ctx.label, mutation: false) } catch {
@@ -292,8 +286,8 @@ extension Interpreter {
       journal(
         .pending,
         [
-          ("request", ValueFormat.jsonQuote(p.id)), ("operation", ValueFormat.jsonQuote(p.operation)),
-          ("journal", ValueFormat.jsonQuote(p.journal)),
+          ("request", .text(p.id)), ("operation", .text(p.operation)),
+          ("journal", .text(p.journal)),
         ])
     }
   }
@@ -313,7 +307,7 @@ extension Interpreter {
     }
     say("▸ \(name)", ctx)
     options.stepStarted(pipeline.redactor.scrub(EffectPipeline.labelled(name, ctx.label)))
-    journal(.stepStart, [("step", "\(index + 1)"), ("title", ValueFormat.jsonQuote(name))])
+    journal(.stepStart, [("step", .init(index + 1)), ("title", .text(name))])
     let saved = (ctx.subject, ctx.step)
     ctx.subject = subjectPrincipal
     ctx.step = index
@@ -352,8 +346,8 @@ extension Interpreter {
       r[index].outcome = outcome
       return r[index].skipReason ?? r[index].failure
     }
-    var endFields = [("step", "\(index + 1)"), ("outcome", ValueFormat.jsonQuote(outcome.rawValue))]
-    if let reason { endFields.append(("reason", ValueFormat.jsonQuote(reason))) }
+    var endFields: [(String, JournalValue)] = [("step", .init(index + 1)), ("outcome", .text(outcome.rawValue))]
+    if let reason { endFields.append(("reason", .text(reason))) }
     journal(.stepEnd, endFields)
     if let thrown { throw thrown }
   }
@@ -375,7 +369,7 @@ extension Interpreter {
     }
     for handler in handlers.reversed() {
       say("  ↺ on failure", ctx)
-      journal(.onFailure, [("step", "\(step + 1)")])
+      journal(.onFailure, [("step", .init(step + 1))])
       var inner = Context(frame: handler.frame, subject: ctx.subject, step: step, label: handler.label)
       do { try execute(handler.block, &inner) } catch {
         let why: String
@@ -553,9 +547,9 @@ extension Interpreter {
       journal(
         .call,
         [
-          ("canister", ValueFormat.jsonQuote(canister.text)), ("method", ValueFormat.jsonQuote(method.name)),
-          ("argument", ValueFormat.jsonQuote(Candid.redacted(values))), ("reply", ValueFormat.jsonQuote(reply)),
-          ("seconds", String(format: "%.3f", Date().timeIntervalSince(started))),
+          ("canister", .text(canister.text)), ("method", .text(method.name)),
+          ("argument", .text(Candid.redacted(values))), ("reply", .text(reply)),
+          ("seconds", .seconds(Date().timeIntervalSince(started))),
         ])
       if shown.hasPrefix("query ") {
         say("  · \(shown) → \(reply)", ctx)
@@ -567,8 +561,8 @@ extension Interpreter {
       journal(
         .callFailed,
         [
-          ("canister", ValueFormat.jsonQuote(canister.text)), ("method", ValueFormat.jsonQuote(method.name)),
-          ("error", ValueFormat.jsonQuote(error.description)),
+          ("canister", .text(canister.text)), ("method", .text(method.name)),
+          ("error", .text(error.description)),
         ])
       throw .failed(backendFailure(error, at: e.range))
     case .unknown(let message):

@@ -89,7 +89,7 @@ final class Interpreter: @unchecked Sendable {
 
   var stepRecords: [StepRecord] { records.withLock { $0 } }
 
-  func journal(_ event: JournalEvent, _ fields: [(String, String)]) {
+  func journal(_ event: JournalEvent, _ fields: [(String, JournalValue)]) {
     pipeline.journal(event, fields)
   }
 
@@ -106,7 +106,7 @@ final class Interpreter: @unchecked Sendable {
 
   func backendFailure(_ error: BackendError, at range: SourceRange) -> RuntimeError {
     if options.cancellation.isCancelled {
-      journal(.interrupted, [("during", ValueFormat.jsonQuote(error.description))])
+      journal(.interrupted, [("during", .text(error.description))])
       return failure(.interrupted, "interrupted", at: range)
     }
     return located(.backend(error), at: range)

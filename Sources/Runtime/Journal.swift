@@ -3,7 +3,7 @@ import Synchronization
 
 /// The audit trail: one JSON-lines file per run. Each line is written with `write(2)` and synced
 /// before the next action starts, so a crash or Ctrl-C loses nothing already done. Secrets never
-/// reach it: values are rendered with `ValueFormat.json`, which redacts them. A line that cannot be
+/// reach it: each entry's texts pass the run's redactor before the entry is encoded. A line that cannot be
 /// written is reported (`write` returns false) rather than trapping; the effect pipeline then
 /// refuses every further mutation.
 public final class Journal: Sendable {
@@ -49,17 +49,13 @@ public final class Journal: Sendable {
     return Mutex(f)
   }()
 
-  /// Appends one event: `{"t": time, "event": name, …fields}`; field values are JSON already.
-  /// Returns false when the line could not be written whole.
+  /// Appends one entry as a line of JSON. Returns false when the line could not be written whole.
   /// `sync: false` leaves the line to the operating system without waiting for the disk: for
   /// lines that record no action (a REPL input's step lines), so a quick input stays quick.
   @discardableResult
-  public func write(_ event: String, _ fields: [(String, String)], sync: Bool = true) -> Bool {
-    var line = "{\"t\":\(ValueFormat.jsonQuote(Journal.timestamp())),\"event\":\(ValueFormat.jsonQuote(event))"
-    for (k, v) in fields { line += ",\(ValueFormat.jsonQuote(k)):\(v)" }
-    line += "}\n"
+  package func write(_ entry: JournalEntry, sync: Bool = true) -> Bool {
+    let bytes = Array((entry.encoded() + "\n").utf8)
     return descriptor.withLock { descriptor in
-      let bytes = Array(line.utf8)
       var written = 0
       while written < bytes.count {
         let n = bytes[written...].withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
@@ -76,7 +72,7 @@ public final class Journal: Sendable {
 
 /// The journal's events: written by the runtime, read back by `rbic report` and by the scan for
 /// pending unknown outcomes.
-public enum JournalEvent: String, Sendable, CaseIterable {
+public enum JournalEvent: String, Sendable, CaseIterable, Codable {
   case runStart = "run_start"
   case runEnd = "run_end"
   case stepStart = "step_start"

@@ -54,25 +54,24 @@ package struct PendingOutcome: Sendable, Equatable {
       guard path != current, let data = FileManager.default.contents(atPath: path), Self.mayMatter(data) else {
         continue
       }
+      let decoder = JSONDecoder()
       for line in data.split(separator: UInt8(ascii: "\n")) where Self.mayMatter(line) {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-          let event = (object["event"] as? String).flatMap(JournalEvent.init(rawValue:))
-        else { continue }
+        guard let entry = try? decoder.decode(JournalEntry.self, from: line) else { continue }
         func outcome(started: Bool) -> PendingOutcome? {
-          guard let id = object["request"] as? String, object["network"] as? String == network else { return nil }
-          let canisters = (object["canisters"] as? [String] ?? []).compactMap(Principal.init(text:))
+          guard let id = entry["request"]?.text, entry["network"]?.text == network else { return nil }
+          let canisters = (entry["canisters"]?.list ?? []).compactMap { $0.text.flatMap(Principal.init(text:)) }
           return PendingOutcome(
-            id: id, operation: object["operation"] as? String ?? "a mutation", canisters: canisters,
-            time: (object["t"] as? String).flatMap(dates.date(from:)) ?? .distantPast, journal: name,
-            observable: object["observable"] as? Bool ?? true, started: started)
+            id: id, operation: entry["operation"]?.text ?? "a mutation", canisters: canisters,
+            time: dates.date(from: entry.time) ?? .distantPast, journal: name,
+            observable: entry["observable"]?.bool ?? true, started: started)
         }
-        switch event {
+        switch entry.event {
         case .reconciled:
-          if let id = object["request"] as? String { closed.insert(id) }
+          if let id = entry["request"]?.text { closed.insert(id) }
         case .actionStart:
           if let p = outcome(started: true) { unended[p.id] = p }
         case .actionEnd:
-          if let id = object["request"] as? String { unended[id] = nil }
+          if let id = entry["request"]?.text { unended[id] = nil }
         case .outcomeUnknown:
           if let p = outcome(started: false) { open.append(p) }
         default: continue

@@ -1,11 +1,12 @@
+import RbicCandid
 import RbicDiagnostics
 import Synchronization
 
 /// Secrets as taint, enforced at the edge: every secret a run has seen (each `secret` value a
 /// builtin typed to return one produced) is remembered, and every output channel — the terminal, `print`, the
-/// journal, JSON, the recap, diagnostics, confirmation questions — passes its text through
-/// `scrub`, which replaces each secret, raw or in its JSON or Candid escaped forms, with
-/// `<secret>`. So a secret that travels inside a list, a record, a command's output or a
+/// journal, JSON, the recap, diagnostics, confirmation questions — passes its texts through
+/// `scrub` before they are encoded (the journal scrubs each value of an entry, never its JSON),
+/// which replaces each secret, raw or in its JSON or Candid escaped forms, with `<secret>`. So a secret that travels inside a list, a record, a command's output or a
 /// canister's reply is still never shown, whatever path it took.
 package final class Redactor: Sendable {
   /// Texts to replace, longest first (so a secret containing another is replaced whole).
@@ -25,8 +26,10 @@ package final class Redactor: Sendable {
     var forms: [String] = []
     for s in found where s.count >= Self.minimumLength {
       forms.append(s)
-      // How the secret reads inside a JSON or Candid string literal.
+      // How the secret reads inside a JSON string literal, and inside a Candid one (a tool's
+      // output quotes the arguments it was given, and a canister's reply may echo them).
       forms.append(String(jsonString(s).dropFirst().dropLast()))
+      forms.append(String(CandidText.quote(s).dropFirst().dropLast()))
     }
     secrets.withLock { list in
       for f in forms where !list.contains(f) { list.append(f) }

@@ -135,7 +135,7 @@ package final class ReplSession {
       inputs += 1
       startJournal()
       let title = String(input.trimmingCharacters(in: .whitespacesAndNewlines).prefix(200))
-      journal(.stepStart, [("step", "\(inputs)"), ("title", ValueFormat.jsonQuote(title))])
+      journal(.stepStart, [("step", .init(inputs)), ("title", .text(title))])
     }
     // In plan mode nothing reaches the backend's mutations: the input runs on a copy or predictor.
     let target = options.mode == .plan ? backend.predictor() : backend
@@ -148,8 +148,10 @@ package final class ReplSession {
     globals = interpreter.globals
     let failed = outcome.failure.map { interpreter.pipeline.redactor.scrub($0.diagnostic.message) }
     if recorded {
-      var end = [("step", "\(inputs)"), ("outcome", failed == nil ? "\"ok\"" : "\"failed\"")]
-      if let failed { end.append(("reason", ValueFormat.jsonQuote(failed))) }
+      var end: [(String, JournalValue)] = [
+        ("step", .init(inputs)), ("outcome", .text(failed == nil ? "ok" : "failed")),
+      ]
+      if let failed { end.append(("reason", .text(failed))) }
       journal(.stepEnd, end)
       if failed == nil { recap.ok += 1 } else { recap.failed += 1 }
     }
@@ -183,8 +185,8 @@ package final class ReplSession {
 
   /// A session's own lines (its start, each input's step) record no action: written, not waited
   /// for; every action inside an input is synced by the effect pipeline as in a run.
-  private func journal(_ event: JournalEvent, _ fields: [(String, String)]) {
-    options.journal?.write(event.rawValue, fields, sync: false)
+  private func journal(_ event: JournalEvent, _ fields: [(String, JournalValue)]) {
+    options.journal?.write(JournalEntry(event, fields), sync: false)
   }
 
   /// The session's `run_start`, before its first input runs.
@@ -195,12 +197,12 @@ package final class ReplSession {
     journal(
       .runStart,
       [
-        ("runbook", "\"repl-session\""), ("version", "0"), ("source_sha256", "null"),
-        ("mode", ValueFormat.jsonQuote(options.mode.rawValue)),
-        ("network", ValueFormat.jsonQuote(options.network ?? "local")),
-        ("backend", ValueFormat.jsonQuote(backend.name)),
-        ("identity", ValueFormat.jsonQuote(backend.identityName)),
-        ("principal", principal.map(ValueFormat.jsonQuote) ?? "null"), ("params", "{}"),
+        ("runbook", "repl-session"), ("version", .integer(0)), ("source_sha256", .null),
+        ("mode", .text(options.mode.rawValue)),
+        ("network", .text(options.network ?? "local")),
+        ("backend", .text(backend.name)),
+        ("identity", .text(backend.identityName)),
+        ("principal", .optional(principal)), ("params", .object([:])),
       ])
   }
 
@@ -210,9 +212,14 @@ package final class ReplSession {
     journal(
       .runEnd,
       [
-        ("exit", recap.failed == 0 ? "0" : "1"),
-        ("recap", "{\"ok\":\(recap.ok),\"changed\":0,\"skipped\":0,\"failed\":\(recap.failed)}"),
-        ("failure", "null"),
+        ("exit", .integer(recap.failed == 0 ? 0 : 1)),
+        (
+          "recap",
+          .object([
+            "ok": .init(recap.ok), "changed": .integer(0), "skipped": .integer(0), "failed": .init(recap.failed),
+          ])
+        ),
+        ("failure", .null),
       ])
     journalStarted = false
   }

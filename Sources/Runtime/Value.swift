@@ -200,26 +200,7 @@ public enum ValueFormat {
 
   /// Exact and machine-readable (journal, `--format json`): cycles as integers, full hashes;
   /// secrets redacted.
-  public static func json(_ v: Value) -> String {
-    switch v {
-    case .bool(let b): "\(b)"
-    case .int(let i): "\(i)"
-    case .text(let t), .path(let t): jsonQuote(t)
-    case .cycles(let c): "\(c)"
-    case .icp(let e): "{\"e8s\":\(e)}"
-    case .duration(let d): "{\"ns\":\(d)}"
-    case .bytes(let b): "\(b)"
-    case .principal(let p): jsonQuote(p.text)
-    case .hash(let h): jsonQuote(hex(h))
-    case .status(let s): jsonQuote(s.rawValue)
-    case .secret: "\"<redacted>\""
-    case .list(let items): "[" + items.map(json).joined(separator: ",") + "]"
-    case .record(let keys, let values):
-      "{" + zip(keys, values).map { "\(jsonQuote($0)):\(json($1))" }.joined(separator: ",") + "}"
-    case .none, .void: "null"
-    case .unknown(let what): "{\"unknown\":\(jsonQuote(what))}"
-    }
-  }
+  public static func json(_ v: Value) -> String { JournalValue(v).json }
 
   public static func jsonQuote(_ s: String) -> String { jsonString(s) }
 }

@@ -238,11 +238,9 @@ import Testing
     let dir = try CLI.temporaryDirectory()
     let journal = try Journal(directory: dir, runbook: "old")
     journal.write(
-      JournalEvent.outcomeUnknown.rawValue,
-      [
-        ("request", "\"r1\""), ("network", "\"ic\""), ("operation", "\"wallet_send\""),
-        ("canisters", "[\"\(Self.user)\"]"),
-      ])
+      JournalEntry(
+        .outcomeUnknown,
+        [("request", "r1"), ("network", "ic"), ("operation", "wallet_send"), ("canisters", .texts([Self.user]))]))
     #expect(PendingOutcome.scan(directory: dir, network: "ic", excluding: nil, within: 3600).map(\.id) == ["r1"])
     try FileManager.default.setAttributes(
       [.modificationDate: Date().addingTimeInterval(-7200)], ofItemAtPath: journal.path)

@@ -48,7 +48,9 @@ import Testing
   }
 
   @Test(
-    arguments: Keyword.allCases.map(\.rawValue) + ["version", "network", "identity", "limit", "failure", "wait", "until", "timeout"])
+    arguments: Keyword.allCases.map(\.rawValue) + [
+      "version", "network", "identity", "limit", "failure", "wait", "until", "timeout",
+    ])
   func everyKeywordHasAScope(_ word: String) {
     let s = scope(of: word)
     #expect(s?.hasPrefix("keyword.") == true || s == "constant.language.rbic", "\(word) → \(s ?? "nothing")")

@@ -354,4 +354,38 @@ import Testing
     #expect(run.result.exitCode == 3, "\(run.result.failure?.diagnostic.message ?? "")")
     #expect(!FileManager.default.fileExists(atPath: dir + "/ran"))
   }
+
+  // MARK: - Secrets are redacted as values
+
+  /// A secret holding a quote, a backslash and a newline, sent to a canister through the tool
+  /// (which echoes it, Candid-escaped, in its output): no journal line and no output holds any
+  /// form of it. The journal removes secrets from values before it encodes them.
+  @Test(arguments: ["icp", "dfx"])
+  func aSecretWithEscapesNeverReachesTheJournal(_ tool: String) throws {
+    let s = try ToolBackendTests.Setup(tool) { $0.faults = [.init(operation: "call", kind: "echo")] }
+    let runbook = s.dir + "/secret.rb.ic"
+    try """
+    runbook "secret" version 1
+    use network ic
+    let token = secret_env("RBIC_TEST_TOKEN")
+    let c: canister = 6iu47-dyaaa-aaaaf-qgeza-cai
+    step "Send" on c {
+      call c.set_note(token)
+    }
+    """.write(toFile: runbook, atomically: true, encoding: .utf8)
+    var environment = s.environment
+    environment["RBIC_TEST_TOKEN"] = "q\"b\\c\nzz-SECRET-9876"
+    let r = try CLI.run(
+      ["run", runbook, "--backend", tool, "--identity", "github-ci", "--yes", "--journal", s.dir + "/runs"],
+      in: Corpus.repository, environment: environment)
+    #expect(r.status == 0, "\(r.stderr)")
+    let names = try FileManager.default.contentsOfDirectory(atPath: s.dir + "/runs")
+    let journal = try String(contentsOfFile: s.dir + "/runs/" + names[0], encoding: .utf8)
+    #expect(journal.contains("\"event\":\"command\""), "the tool's output is journaled")
+    #expect(!journal.contains("SECRET-9876"), "\(journal)")
+    #expect(!r.stdout.contains("SECRET-9876") && !r.stderr.contains("SECRET-9876"))
+    // Every line is one entry of the journal's type.
+    let lines = journal.split(separator: "\n")
+    #expect(JournalEntry.entries(Data(journal.utf8)).count == lines.count)
+  }
 }
