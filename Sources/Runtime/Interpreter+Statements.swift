@@ -502,7 +502,7 @@ extension Interpreter {
     }
     let started = Date()
     let outcome: EffectOutcome<(text: String, value: Value)>
-    let transfer = CyclesTransfer.find(method: method.name, values)
+    let transfer = CyclesTransfer.find(canister: canister, method: method.name, values)
     // The reply is read inside the effect: a call that was sent and whose reply cannot be read has
     // an unknown outcome (journaled, held on re-run), never a plain failure.
     let read = { (answer: String) throws(BackendError) -> (text: String, value: Value) in
@@ -527,8 +527,10 @@ extension Interpreter {
       }
     } else {
       let effect = Effect(
-        "call", target: .canisters([canister] + (transfer?.recipient.map { [$0] } ?? [])), description: shown,
-        cycles: transfer?.amount ?? 0, predictable: false, recipient: transfer?.recipient)
+        "call", target: .canisters([canister] + (transfer?.recipient.map { [$0] } ?? [])),
+        description: shown + (transfer?.unknownAmount == true ? " (it moves cycles: an amount rbic cannot read)" : ""),
+        cycles: transfer?.amount ?? 0, alwaysConfirm: transfer?.unknownAmount == true, predictable: false,
+        recipient: transfer?.recipient)
       do {
         outcome = try pipeline.perform(effect, held: ctx.held, label: ctx.label) { (b) throws(BackendError) in
           try read(try b.call(canister, method: method.name, argument: candid))
@@ -640,30 +642,6 @@ extension Interpreter {
     default: break
     }
     return ValueFormat.display(item)
-  }
-}
-
-/// Update calls known to move cycles out of the caller's funds (the cycles wallet's interface):
-/// their `amount` is reserved against the ceiling, and their recipient is locked.
-enum CyclesTransfer {
-  static let methods: Set<String> = ["wallet_send", "wallet_send128"]
-
-  static func find(method: String, _ arguments: [Value]) -> (amount: Int128, recipient: Principal?)? {
-    guard methods.contains(method) else { return nil }
-    for case .record(let keys, let values) in arguments {
-      var amount: Int128?
-      var recipient: Principal?
-      for (key, value) in zip(keys, values) {
-        switch (key, value) {
-        case ("amount", .cycles(let c)): amount = c
-        case ("amount", .int(let i)): amount = Int128(i)
-        case ("canister", .principal(let p)): recipient = p
-        default: break
-        }
-      }
-      if let amount { return (amount, recipient) }
-    }
-    return nil
   }
 }
 

@@ -388,4 +388,31 @@ import Testing
     let lines = journal.split(separator: "\n")
     #expect(JournalEntry.entries(Data(journal.utf8)).count == lines.count)
   }
+
+  // MARK: - The ceiling counts every known way to move cycles
+
+  /// A wallet's `wallet_create_canister`, the cycles ledger's `withdraw` and `icrc1_transfer` are
+  /// held to `--cycles-ceiling` like a send: refused before they are sent.
+  @Test(arguments: [
+    "call wdhec-2yaaa-aaaao-a6dgq-cai.wallet_create_canister({cycles: 5T, settings: {controllers: none}})",
+    "call um5iw-rqaaa-aaaaq-qaaba-cai.withdraw({to: 6iu47-dyaaa-aaaaf-qgeza-cai, amount: 5T})",
+    "call um5iw-rqaaa-aaaaq-qaaba-cai.icrc1_transfer({to: {owner: 6iu47-dyaaa-aaaaf-qgeza-cai}, amount: 5T})",
+  ])
+  func theCeilingCountsEveryCyclesMovingMethod(_ call: String) {
+    let run = Harness.run("runbook \"c\" version 1\nstep \"move\" {\n  \(call)\n}\n") {
+      $0.yes = true
+      $0.cyclesCeiling = 1_000_000_000_000
+    }
+    #expect(run.result.exitCode == 4, "\(run.result.failure?.diagnostic.message ?? "")")
+    #expect(run.result.failure?.diagnostic.message.contains("above the ceiling") == true)
+  }
+
+  /// A call of such a method whose amount rbic cannot read is asked, even with `--yes`.
+  @Test func aCyclesMovingCallWithAnUnreadableAmountIsAsked() {
+    let run = Harness.run(
+      "runbook \"c\" version 1\nstep \"move\" {\n  call um5iw-rqaaa-aaaaq-qaaba-cai.withdraw(\"all of it\")\n}\n"
+    ) { $0.yes = true }
+    #expect(run.result.exitCode == 4, "\(run.result.failure?.diagnostic.message ?? "")")
+    #expect(run.result.failure?.diagnostic.message.contains("an amount rbic cannot read") == true)
+  }
 }
