@@ -210,10 +210,23 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
   }
 
   /// A state from its JSON, every value checked (a `rbic test` world is one, patched).
+  /// The longest wait a world may ask for on each call, and the latest a late request may land.
+  public static let maxLatencyMs = 60_000
+  public static let maxDelayMs = 86_400_000
+
   public static func decode(_ data: Data) throws -> State {
     let state = try JSONDecoder().decode(State.self, from: data)
     func fail(_ field: String, _ value: String, _ what: String) -> StateError {
       StateError(description: "\(field) is `\(value.prefix(80))`, not \(what)")
+    }
+    // A world is input (a test file in a pull request): its waits are bounded, never a hang.
+    if let ms = state.latency_ms, !(0...maxLatencyMs).contains(ms) {
+      throw fail("latency_ms", "\(ms)", "a number of milliseconds from 0 to \(maxLatencyMs)")
+    }
+    for f in state.faults ?? [] {
+      if let ms = f.delay_ms, !(0...maxDelayMs).contains(ms) {
+        throw fail("a fault's delay_ms", "\(ms)", "a number of milliseconds from 0 to \(maxDelayMs)")
+      }
     }
     for (id, c) in state.canisters.sorted(by: { $0.key < $1.key }) {
       guard Principal(text: id) != nil else { throw fail("the canister id", id, "a principal") }

@@ -44,14 +44,18 @@ struct TestCommand: ParsableCommand {
       do {
         let result = try RunbookTests.run(path: file, projectDirectory: project, filter: filter) { c in
           let time = String(format: "%.3f", c.seconds)
+          // A test's name and file come from a file in a pull request: shown, never obeyed.
+          let name = TerminalText.escaped(c.name)
           if c.passed {
-            Terminal.writeOut("\(paint("✔", "32")) Test \"\(c.name)\" passed after \(time) seconds.\n")
+            Terminal.writeOut("\(paint("✔", "32")) Test \"\(name)\" passed after \(time) seconds.\n")
           } else {
             Terminal.writeOut(
-              "\(paint("✘", "31")) Test \"\(c.name)\" failed after \(time) seconds with \(c.issues.count) issue\(c.issues.count == 1 ? "" : "s").\n"
+              "\(paint("✘", "31")) Test \"\(name)\" failed after \(time) seconds with \(c.issues.count) issue\(c.issues.count == 1 ? "" : "s").\n"
             )
             for issue in c.issues {
-              Terminal.writeOut("    \(c.file):\(issue.line):\(issue.column): \(TerminalText.escaped(issue.message))\n")
+              Terminal.writeOut(
+                "    \(TerminalText.escaped(c.file)):\(issue.line):\(issue.column): \(TerminalText.escaped(issue.message))\n"
+              )
             }
           }
         }

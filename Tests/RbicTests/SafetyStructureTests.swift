@@ -415,4 +415,37 @@ import Testing
     #expect(run.result.exitCode == 4, "\(run.result.failure?.diagnostic.message ?? "")")
     #expect(run.result.failure?.diagnostic.message.contains("an amount rbic cannot read") == true)
   }
+
+  // MARK: - Test files are input
+
+  /// A test file from a pull request cannot write escape sequences to the terminal or CI log
+  /// through a test's name, nor hang the run through its world's latency.
+  @Test func aHostileTestFileIsShownNotObeyedAndCannotHang() throws {
+    let dir = try RunbookTestsTests.workspace(
+      """
+      params: { wasm: demo/user_service_with_metadata.wasm, canister: 6iu47-dyaaa-aaaaf-qgeza-cai }
+      tests:
+        - name: "evil \\e]2;pwned\\a\\e[2J"
+          expect: { recap: { changed: 3 } }
+      """)
+    let named = try CLI.run(["test", "scripts/canister-prod-activation.test.yaml"], in: dir)
+    #expect(named.status == 0, "\(named.stdout)\(named.stderr)")
+    #expect(!named.stdout.contains("\u{1B}") && !named.stdout.contains("\u{07}"), "\(named.stdout)")
+    #expect(named.stdout.contains("evil"))
+    let slow = try RunbookTestsTests.workspace(
+      """
+      params: { wasm: demo/user_service_with_metadata.wasm, canister: 6iu47-dyaaa-aaaaf-qgeza-cai }
+      tests:
+        - name: slow
+          world: { latency_ms: 1000000000 }
+          expect: { exit: 0 }
+      """)
+    let started = Date()
+    let hung = try CLI.run(["test", "scripts/canister-prod-activation.test.yaml"], in: slow)
+    #expect(Date().timeIntervalSince(started) < 30)
+    #expect(hung.status == 1, "\(hung.stdout)\(hung.stderr)")
+    #expect(
+      hung.stdout.contains("latency_ms is `1000000000`, not a number of milliseconds from 0 to 60000"), "\(hung.stdout)"
+    )
+  }
 }
