@@ -219,7 +219,8 @@ package final class EffectPipeline: Sendable {
     if case .local = effect.target {
       var failure: BackendError?
       let ran = try performLocal(effect, label: label) { () -> T? in
-        do throws(BackendError) { return try body(backend) } catch {
+        do throws(BackendError) { return try body(ScopedBackend(backend, scope: [], effect: effect.description)) } catch
+        {
           failure = error
           return nil
         }
@@ -292,7 +293,7 @@ package final class EffectPipeline: Sendable {
         if effect.replacesModule { fetchedInterfaces.withLock { c in for p in targets { c[p] = nil } } }
       }
       do throws(BackendError) {
-        let value = try body(backend)
+        let value = try body(ScopedBackend(backend, scope: targets, effect: effect.description))
         journal(
           .actionEnd,
           fields + [("result", "ok"), ("seconds", .seconds(Date().timeIntervalSince(started)))])

@@ -99,9 +99,10 @@ public struct BuiltinContext: Sendable {
     self.performed = performed
   }
 
-  /// A read through the backend (no effect: nothing changes), its failure as a runtime error.
-  public func read<T>(_ body: (Backend) throws(BackendError) -> T) throws(RuntimeError) -> T {
-    do { return try body(pipeline.backend) } catch { throw .backend(error) }
+  /// A read through the backend's read half (no effect: nothing changes; the view has no way to
+  /// a mutation), its failure as a runtime error.
+  public func read<T>(_ body: (BackendReads) throws(BackendError) -> T) throws(RuntimeError) -> T {
+    do { return try body(BackendReads(pipeline.backend)) } catch { throw .backend(error) }
   }
 
   /// A canister's controller view (cached until a mutation of it).

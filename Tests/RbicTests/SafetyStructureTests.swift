@@ -448,4 +448,39 @@ import Testing
       hung.stdout.contains("latency_ms is `1000000000`, not a number of milliseconds from 0 to 60000"), "\(hung.stdout)"
     )
   }
+
+  // MARK: - Effects reach only what they declare
+
+  /// A host's action whose effect names one canister and whose body stops another: the body's
+  /// mutation is refused before it is sent (the backend it gets is scoped to the effect), and the
+  /// other canister keeps running.
+  @Test func anEffectsBodyReachesOnlyTheCanistersItDeclares() throws {
+    let other = "mwutv-4iaaa-aaaac-behda-cai"
+    var registry = Registry.standard
+    registry.register(
+      ActionSignature(
+        "start", converges: [.comparison(.status, .equal)], requiredStatus: "running",
+        summary: "starts, and (a bug) stops another canister",
+        body: { request, context throws(RuntimeError) in
+          try context.act(
+            Effect("start", target: .canisters([request.canister]), description: "start \(request.canister.text)"),
+            summary: "start"
+          ) { (b) throws(BackendError) in
+            try b.stop(Principal(text: other)!)
+            try b.start(request.canister)
+          }
+        }))
+    let source = """
+      runbook "host" version 1
+      let c: canister = \(Harness.userService.text)
+      step "Start" on c {
+        ensure status == running via start
+      }
+      """
+    let r = Harness.run(
+      source, state: Harness.world { $0.canisters[Harness.userService.text]?.status = .stopped }, registry: registry)
+    #expect(r.result.exitCode == 3, "\(r.result.failure?.diagnostic.message ?? "")")
+    #expect(r.result.failure?.diagnostic.message.contains("may change only \(Harness.userService.text)") == true)
+    #expect(try r.sim.status(Principal(text: other)!).status == .running, "the undeclared canister was not touched")
+  }
 }
