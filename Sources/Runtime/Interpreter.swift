@@ -51,7 +51,7 @@ final class Interpreter: @unchecked Sendable {
     self.project = project
     self.pipeline = EffectPipeline(
       options: options, backend: backend,
-      network: project.network(named: options.network ?? program.network ?? "local"),
+      network: project.network(named: options.networkName(for: program)),
       budget: budget)
     self.globals = globals + Array(repeating: nil, count: max(0, program.globalCount - globals.count))
     self.workerSlots = Atomic(max(0, options.maxThreads - 1))

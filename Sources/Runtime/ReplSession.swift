@@ -124,7 +124,7 @@ package final class ReplSession {
     }
     // A session acts on the network it was started on: a `use network` naming another (typed, or
     // in a `:load`ed file) is refused, never a silent switch.
-    let sessionNetwork = options.network ?? "local"
+    let sessionNetwork = options.networkName(for: nil)
     for stmt in checked.fragment {
       guard case .useNetwork(let name) = stmt.kind, name.name != sessionNetwork else { continue }
       reply.failure =
@@ -199,7 +199,7 @@ package final class ReplSession {
       [
         ("runbook", "repl-session"), ("version", .integer(0)), ("source_sha256", .null),
         ("mode", .text(options.mode.rawValue)),
-        ("network", .text(options.network ?? "local")),
+        ("network", .text(options.networkName(for: nil))),
         ("backend", .text(backend.name)),
         ("identity", .text(backend.identityName)),
         ("principal", .optional(principal)), ("params", .object([:])),
@@ -316,7 +316,7 @@ package final class ReplSession {
   /// as a comment saying so, since nothing happened.
   package func save(path: String, name: String = "repl-session") throws {
     var lines = [
-      "runbook \"\(name)\" version 1", "", "use network \(options.network ?? "local")",
+      "runbook \"\(name)\" version 1", "", "use network \(options.networkName(for: nil))",
       "use identity \(ValueFormat.jsonQuote(backend.identityName))", "",
     ]
     for (index, input) in transcript.enumerated() {

@@ -238,6 +238,16 @@ public struct RunOptions: Sendable {
     self.projectDirectory = projectDirectory
     self.environment = environment
   }
+
+  /// The network a run of `program` acts on, by name: `network` (`--network`), else the
+  /// runbook's `use network`, else `local`. The one rule every caller uses.
+  public func networkName(for program: CheckedProgram?) -> String { network ?? program?.network ?? "local" }
+
+  /// That network, resolved from the project files (`ProjectFiles.network(named:)`): where it
+  /// points, and whether that is mainnet.
+  public func resolvedNetwork(for program: CheckedProgram?) -> ProjectFiles.Network {
+    ProjectFiles(directory: projectDirectory).network(named: networkName(for: program))
+  }
 }
 
 /// A flag a host sets from any thread (a signal handler's queue) to stop a run.

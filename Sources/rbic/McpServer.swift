@@ -304,7 +304,7 @@ final class McpServer: @unchecked Sendable {
       let result = Engine(registry: .standard).run(program, backend: backend, options: planning)
       let plan = SavedPlan(
         program: program, result: result, file: file, params: given,
-        network: options.network ?? program.network ?? "local", identity: backend.identityName,
+        network: planning.networkName(for: program), identity: backend.identityName,
         backend: (options.backend ?? .sim).rawValue)
       return (result, plan, backend.identityName)
     }
@@ -433,7 +433,7 @@ final class McpServer: @unchecked Sendable {
         else { return .failure(McpRefusal("the backend cannot be used (see the server's log)")) }
         let (reasons, checked) = Engine(registry: .standard).check(
           plan, id: id, program: program, backend: backend, options: run, file: plan.file,
-          network: options.network ?? program.network ?? "local", identity: backend.identityName,
+          network: run.networkName(for: program), identity: backend.identityName,
           backendName: (options.backend ?? .sim).rawValue)
         guard reasons.isEmpty else {
           return .failure(
@@ -488,7 +488,7 @@ final class McpServer: @unchecked Sendable {
     run.journal = nil
     // The model's expression sees none of the server's environment (`env`, `secret_env`).
     run.environment = [:]
-    run.network = options.network ?? "local"
+    run.network = run.networkName(for: nil)
     let reading = run
     let reply: ReplSession.Reply? = await Self.offPool { [self] in
       guard let (backend, _) = Execution.makeBackend(options, identity: nil, network: nil) else { return nil }

@@ -243,7 +243,7 @@ struct Repl {
     let editor = LineEditor(historyPath: path) { prefix, line in Repl.completions(prefix, line, session) }
     editor.interruptFlag.onRaise = { [current] in current.cancel() }
     Terminal.writeOut(
-      "rbic REPL on `\(session.options.network ?? "local")` as `\(backend.identityName)` (\(backend.name)). :help for commands.\n"
+      "rbic REPL on `\(session.options.networkName(for: nil))` as `\(backend.identityName)` (\(backend.name)). :help for commands.\n"
     )
     var buffer = ""
     var depth = 0

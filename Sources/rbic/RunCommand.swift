@@ -231,7 +231,7 @@ enum Execution {
     if let saved {
       let (reasons, checked) = engine.check(
         saved.plan, id: saved.id, program: program, backend: backend, options: run, file: file,
-        network: options.network ?? program.network ?? "local", identity: identity, backendName: backendName)
+        network: run.networkName(for: program), identity: identity, backendName: backendName)
       guard reasons.isEmpty else {
         Terminal.writeError(
           "error: the plan \(saved.id) is stale; nothing was changed. Since it was made (\(saved.plan.created)):\n"
@@ -273,9 +273,9 @@ enum Execution {
       return source
     }
     defer { signalSources.forEach { $0.cancel() } }
-    let network = options.network ?? program.network ?? "local"
+    let network = run.networkName(for: program)
     // Defaults are resolved and said: nothing is left to a tool's own default.
-    let resolved = ProjectFiles(directory: run.projectDirectory).network(named: network)
+    let resolved = run.resolvedNetwork(for: program)
     let networkNote =
       options.network == nil && program.network == nil
       ? " (the runbook names no network)"
