@@ -10,7 +10,8 @@ let package = Package(
   platforms: [.macOS(.v15)],
   products: [
     .library(
-      name: "Rbic", targets: ["RbicBuiltins", "RbicRuntime", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics"]),
+      name: "Rbic",
+      targets: ["RbicBuiltins", "RbicRuntime", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics"]),
     .executable(name: "rbic", targets: ["rbic"]),
   ],
   dependencies: [
@@ -23,6 +24,8 @@ let package = Package(
     .package(url: "https://github.com/swiftwasm/WasmKit", from: "0.4.2"),
     // `rbic mcp`, and its tests' client.
     .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
+    // The MCP SDK's logging API (rbic mcp's own transport conforms to its `Transport`).
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
   ],
   targets: [
     .target(name: "RbicDiagnostics", path: "Sources/Diagnostics"),
@@ -64,6 +67,7 @@ let package = Package(
       dependencies: [
         "RbicBuiltins", "RbicRuntime", "RbicLexer", "RbicDiagnostics", "RbicParser", "RbicCandid", "LineEditor",
         "RbicLanguageServer", .product(name: "MCP", package: "swift-sdk"),
+        .product(name: "Logging", package: "swift-log"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Sources/rbic"),

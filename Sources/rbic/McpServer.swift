@@ -50,7 +50,7 @@ final class McpServer: @unchecked Sendable {
     await server.withMethodHandler(CallTool.self) { [self] params in await call(params) }
     await server.withMethodHandler(ListResources.self) { [self] _ in .init(resources: resources(), nextCursor: nil) }
     await server.withMethodHandler(ReadResource.self) { [self] params in try read(params.uri) }
-    try await server.start(transport: StdioTransport()) { [self] info, _ in
+    try await server.start(transport: McpLineTransport()) { [self] info, _ in
       client.withLock { $0 = "\(info.name) \(info.version)" }
     }
     await server.waitUntilCompleted()

@@ -274,6 +274,44 @@ final class McpSession: Sendable {
     await s.close()
   }
 
+  /// Requests are read in linear time with a size limit: an 8 MiB line is skipped and answered
+  /// with a JSON-RPC error, and the next request is answered at once.
+  @Test func anOversizedRequestIsRefusedAndTheServerGoesOn() throws {
+    let dir = try McpSession.workspace()
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: CLI.binary)
+    process.arguments = ["mcp"]
+    process.currentDirectoryURL = URL(fileURLWithPath: dir)
+    let toServer = Pipe()
+    let fromServer = Pipe()
+    process.standardInput = toServer
+    process.standardOutput = fromServer
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+    let started = Date()
+    let huge =
+      "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":{\"x\":\"" + String(repeating: "a", count: 8 << 20)
+      + "\"}}\n"
+    let ping = "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}\n"
+    let writer = Thread {
+      toServer.fileHandleForWriting.write(Data((huge + ping).utf8))
+    }
+    writer.start()
+    var received = Data()
+    while Date().timeIntervalSince(started) < 30, received.split(separator: UInt8(ascii: "\n")).count < 2 {
+      let chunk = fromServer.fileHandleForReading.availableData
+      if chunk.isEmpty { break }
+      received.append(chunk)
+    }
+    let lines = received.split(separator: UInt8(ascii: "\n")).map { String(decoding: $0, as: UTF8.self) }
+    #expect(Date().timeIntervalSince(started) < 20, "answered in \(Date().timeIntervalSince(started)) s")
+    #expect(lines.first?.contains("\"code\":-32600") == true, "\(lines)")
+    #expect(lines.contains { $0.contains("\"id\":2") && $0.contains("\"result\"") }, "\(lines)")
+    try toServer.fileHandleForWriting.close()
+    process.waitUntilExit()
+  }
+
   /// A cancelled run stops at the next statement; the journal records the interruption.
   @Test func cancellationStopsTheRunAndIsJournaled() async throws {
     let dir = try McpSession.workspace { $0.latency_ms = 300 }
