@@ -194,16 +194,21 @@ struct Case {
     let lines = Lines()
     options.print = { lines.add($0) }
     options.progress = { lines.add($0) }
-    do {
-      options.journal = try Journal(
+    let session = RunSession(engine: engine, program: program, backend: sim, file: "test", backendName: "sim")
+    let outcome = session.run(options) {
+      try Journal(
         directory: (scratch as NSString).appendingPathComponent(".rbic/runs"),
         runbook: program.main.header?.name ?? "runbook")
-    } catch {
-      issue(nil, "cannot create a journal: \(error)")
+    }
+    switch outcome {
+    case .ran(let result, _): return Outcome(result: result, output: lines.lines.withLock { $0 })
+    case .noJournal(let why):
+      issue(nil, "cannot create a journal: \(why)")
+      return nil
+    case .stale(let id, _):
+      issue(nil, "the plan \(id) is stale")
       return nil
     }
-    let result = engine.run(program, backend: sim, options: options)
-    return Outcome(result: result, output: lines.lines.withLock { $0 })
   }
 
   // MARK: - Expectations

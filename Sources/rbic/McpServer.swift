@@ -431,27 +431,26 @@ final class McpServer: @unchecked Sendable {
           let (backend, sim) = Execution.makeBackend(
             options, identity: program.identity, network: program.network, writesState: true)
         else { return .failure(McpRefusal("the backend cannot be used (see the server's log)")) }
-        let (reasons, checked) = Engine(registry: .standard).check(
-          plan, id: id, program: program, backend: backend, options: run, file: plan.file,
-          network: run.networkName(for: program), identity: backend.identityName,
+        let session = RunSession(
+          engine: Engine(registry: .standard), program: program, backend: backend, file: plan.file,
           backendName: (options.backend ?? .sim).rawValue)
-        guard reasons.isEmpty else {
+        let outcome = session.run(run, applying: (plan, id)) {
+          // The journal is made only for a run that will happen (a stale plan leaves none).
+          try Journal(
+            directory: (directory as NSString).appendingPathComponent(options.journal),
+            runbook: program.main.header?.name ?? "runbook")
+        }
+        let result: RunResult
+        switch outcome {
+        case .stale(_, let reasons):
           return .failure(
             McpRefusal(
               "refused: the plan \(id) is stale; nothing was changed:\n"
                 + reasons.map { "- \($0)" }.joined(separator: "\n")
                 + "\nmake a new plan and have the human review it"))
+        case .noJournal(let why): return .failure(McpRefusal("cannot create a journal: \(why)"))
+        case .ran(let r, _): result = r
         }
-        run = checked
-        // The journal is made only for a run that will happen (a stale plan leaves none).
-        do {
-          run.journal = try Journal(
-            directory: (directory as NSString).appendingPathComponent(options.journal),
-            runbook: program.main.header?.name ?? "runbook")
-        } catch {
-          return .failure(McpRefusal("cannot create a journal: \(error)"))
-        }
-        let result = Engine(registry: .standard).run(program, backend: backend, options: run)
         if let path = options.simState, let sim { try? sim.save(path: path) }
         return .success(result)
       }

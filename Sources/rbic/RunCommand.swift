@@ -227,21 +227,6 @@ enum Execution {
     let identity = backend.identityName
     let backendName = (options.backend ?? .sim).rawValue
 
-    // Applying a saved plan: plan again, quietly, and refuse when anything it depends on differs.
-    if let saved {
-      let (reasons, checked) = engine.check(
-        saved.plan, id: saved.id, program: program, backend: backend, options: run, file: file,
-        network: run.networkName(for: program), identity: identity, backendName: backendName)
-      guard reasons.isEmpty else {
-        Terminal.writeError(
-          "error: the plan \(saved.id) is stale; nothing was changed. Since it was made (\(saved.plan.created)):\n"
-            + reasons.map { "  - \(TerminalText.escaped($0))\n" }.joined()
-            + "  make a new plan (`rbic plan \(file) --out PLAN`), review it, and apply that\n")
-        return 4
-      }
-      run = checked
-    }
-
     let json = options.format == .json
     let out: @Sendable (String) -> Void
     // Run output quotes replies, tool output and command output: control characters are escaped.
@@ -255,14 +240,6 @@ enum Execution {
     run.progress = out
     let runCancellation = run.cancellation
     run.confirm = { question in Terminal.ask(question, on: STDERR_FILENO, until: runCancellation) }
-    if mode == .run {
-      do {
-        run.journal = try Journal(directory: options.journal, runbook: program.main.header?.name ?? "runbook")
-      } catch {
-        Terminal.writeError("error: cannot create a journal in `\(options.journal)`: \(error)\n")
-        return 3
-      }
-    }
     // Ctrl-C and SIGTERM stop the run at the next statement; the journal records it (exit 130).
     let cancellation = run.cancellation
     let signalSources = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
@@ -284,10 +261,28 @@ enum Execution {
     let identityNote =
       options.identity == nil && program.identity == nil
       ? " (\(sim == nil ? "the tool's" : "the sim's") default identity; the runbook names none)" : ""
-    out(
+    let header =
       "\(mode == .plan ? "Plan" : "Run"): \(program.main.header?.name ?? file) v\(program.main.header?.version ?? 0) on `\(network)`\(networkNote) as `\(identity)`\(identityNote) (backend: \(backend.name)\(sim == nil ? "" : options.simState.map { ", state \($0)" } ?? ", demo world"))"
-    )
-    let result = engine.run(program, backend: backend, options: run)
+    let session = RunSession(engine: engine, program: program, backend: backend, file: file, backendName: backendName)
+    let outcome = session.run(
+      run, applying: saved,
+      journal: { try Journal(directory: options.journal, runbook: program.main.header?.name ?? "runbook") },
+      starting: { _ in out(header) })
+    let result: RunResult
+    switch outcome {
+    case .stale(let id, let reasons):
+      Terminal.writeError(
+        "error: the plan \(id) is stale; nothing was changed. Since it was made (\(saved?.plan.created ?? "?")):\n"
+          + reasons.map { "  - \(TerminalText.escaped($0))\n" }.joined()
+          + "  make a new plan (`rbic plan \(file) --out PLAN`), review it, and apply that\n")
+      return 4
+    case .noJournal(let why):
+      Terminal.writeError("error: cannot create a journal in `\(options.journal)`: \(why)\n")
+      return 3
+    case .ran(let r, let final):
+      result = r
+      run = final
+    }
 
     if let failure = result.failure {
       let d = failure.diagnostic

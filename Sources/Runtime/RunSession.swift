@@ -1,0 +1,59 @@
+import Foundation
+
+/// One run as every host drives it — `rbic run`/`plan`/`run --plan`, `rbic mcp`, `rbic test` — so
+/// that a rule about the order of things holds for all of them (DESIGN §3.1):
+///
+/// 1. applying a saved plan, the plan is checked against now (`Engine.check`): a stale one is
+///    refused with nothing done and no journal written; otherwise the run starts from the check's
+///    options (only the plan's effects admitted, the states just read);
+/// 2. in `run` mode the journal is opened, and a run whose journal cannot be opened does not start
+///    (nothing may act unrecorded);
+/// 3. the host's last word (`starting`: its header, its signal handlers), then the run.
+///
+/// The REPL drives its inputs through the same interpreter and pipeline, one input at a time.
+package struct RunSession {
+  package enum Outcome {
+    /// The saved plan no longer matches now: nothing was done.
+    case stale(id: String, reasons: [String])
+    /// The journal could not be opened: nothing was done.
+    case noJournal(String)
+    case ran(RunResult, options: RunOptions)
+  }
+
+  package var engine: Engine
+  package var program: CheckedProgram
+  package var backend: Backend
+  /// The runbook as the host names it (saved plans record it).
+  package var file: String
+  /// The backend's kind as `--backend` names it (`sim`, `icp`, `dfx`, `auto`).
+  package var backendName: String
+
+  package init(engine: Engine, program: CheckedProgram, backend: Backend, file: String, backendName: String) {
+    self.engine = engine
+    self.program = program
+    self.backend = backend
+    self.file = file
+    self.backendName = backendName
+  }
+
+  /// Runs with `options`, applying `saved` when given; `journal` opens the run's journal (called in
+  /// `run` mode only, after the plan check); `starting` sees the final options just before the run.
+  package func run(
+    _ options: RunOptions, applying saved: (plan: SavedPlan, id: String)? = nil, journal: () throws -> Journal,
+    starting: (RunOptions) -> Void = { _ in }
+  ) -> Outcome {
+    var run = options
+    if let saved {
+      let (reasons, checked) = engine.check(
+        saved.plan, id: saved.id, program: program, backend: backend, options: run, file: file,
+        network: run.networkName(for: program), identity: backend.identityName, backendName: backendName)
+      guard reasons.isEmpty else { return .stale(id: saved.id, reasons: reasons) }
+      run = checked
+    }
+    if run.mode == .run {
+      do { run.journal = try journal() } catch { return .noJournal("\(error)") }
+    }
+    starting(run)
+    return .ran(engine.run(program, backend: backend, options: run), options: run)
+  }
+}
