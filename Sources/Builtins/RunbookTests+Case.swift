@@ -202,6 +202,8 @@ struct Case {
     }
     switch outcome {
     case .ran(let result, _): return Outcome(result: result, output: lines.lines.withLock { $0 })
+    case .usage(let error):
+      return Outcome(result: .notStarted(program, mode: options.mode, error), output: lines.lines.withLock { $0 })
     case .noJournal(let why):
       issue(nil, "cannot create a journal: \(why)")
       return nil

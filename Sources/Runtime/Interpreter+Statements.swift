@@ -114,17 +114,13 @@ extension Interpreter {
   /// params as it goes, so it is not).
   func bindParams(strict: Bool = true) throws(Unwind) {
     var ctx = Context(frame: [])
-    for name in options.params.keys.sorted() where strict && !program.params.contains(where: { $0.name == name }) {
-      let known = program.params.map { "`\($0.name)`" }.joined(separator: ", ")
-      throw .failed(
-        failure(
-          .usage, "unknown param `\(name)`; this runbook takes \(known.isEmpty ? "no params" : known)",
-          at: program.main.header?.range ?? SourceRange(file: program.main.file.id, start: 0, end: 0)))
-    }
+    // The same check a run session makes before it starts (for a host that runs a program itself).
+    if strict, let problem = program.paramProblem(options.params) { throw .failed(problem) }
     for p in program.params where globals[p.slot] == nil {
       if let text = options.params[p.name] {
         guard let value = ParamParser.parse(text, as: p.type) else {
-          throw .failed(failure(.usage, "`--param \(p.name)=\(text)` is not a valid `\(p.type)`", at: p.range))
+          let why = ParamParser.problem(text, as: p.type).map { ": \($0)" } ?? ""
+          throw .failed(failure(.usage, "`--param \(p.name)=\(text)` is not a valid `\(p.type)`\(why)", at: p.range))
         }
         globals[p.slot] = value
       } else if let d = p.defaultValue {

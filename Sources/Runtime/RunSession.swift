@@ -3,7 +3,8 @@ import Foundation
 /// One run as every host drives it — `rbic run`/`plan`/`run --plan`, `rbic mcp`, `rbic test` — so
 /// that a rule about the order of things holds for all of them (DESIGN §3.1):
 ///
-/// 1. applying a saved plan, the plan is checked against now (`Engine.check`): a stale one is
+/// 1. the params are checked (a usage error starts nothing, prints no header, writes no journal);
+///    applying a saved plan, the plan is checked against now (`Engine.check`): a stale one is
 ///    refused with nothing done and no journal written; otherwise the run starts from the check's
 ///    options (only the plan's effects admitted, the states just read);
 /// 2. in `run` mode the journal is opened, and a run whose journal cannot be opened does not start
@@ -13,6 +14,8 @@ import Foundation
 /// The REPL drives its inputs through the same interpreter and pipeline, one input at a time.
 package struct RunSession {
   package enum Outcome {
+    /// The params cannot run the program (a usage error): nothing was started or written.
+    case usage(RuntimeError)
     /// The saved plan no longer matches now: nothing was done.
     case stale(id: String, reasons: [String])
     /// The journal could not be opened: nothing was done.
@@ -43,6 +46,7 @@ package struct RunSession {
     starting: (RunOptions) -> Void = { _ in }
   ) -> Outcome {
     var run = options
+    if let problem = program.paramProblem(saved?.plan.params ?? run.params) { return .usage(problem) }
     if let saved {
       let (reasons, checked) = engine.check(
         saved.plan, id: saved.id, program: program, backend: backend, options: run, file: file,
@@ -55,5 +59,14 @@ package struct RunSession {
     }
     starting(run)
     return .ran(engine.run(program, backend: backend, options: run), options: run)
+  }
+}
+
+extension RunResult {
+  /// A run that did not start: `error` (a usage error) ended it before anything happened.
+  package static func notStarted(_ program: CheckedProgram, mode: RunOptions.Mode, _ error: RuntimeError) -> RunResult {
+    RunResult(
+      runbook: program.main.header?.name ?? "runbook", version: program.main.header?.version ?? 0, mode: mode,
+      steps: [], exitCode: error.kind.exitCode, failure: error, journalPath: nil)
   }
 }

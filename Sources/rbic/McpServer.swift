@@ -442,6 +442,7 @@ final class McpServer: @unchecked Sendable {
         }
         let result: RunResult
         switch outcome {
+        case .usage(let error): return .failure(McpRefusal("refused: \(error.diagnostic.message)"))
         case .stale(_, let reasons):
           return .failure(
             McpRefusal(

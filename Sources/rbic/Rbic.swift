@@ -14,8 +14,8 @@ struct Rbic: ParsableCommand {
     commandName: "rbic",
     abstract: "A typed runbook language for Internet Computer operations.",
     discussion: """
-      The reference: `rbic help builtins` and `rbic help actions` (generated from the registry), and       docs/language.md. Shell completion: `rbic --generate-completion-script bash|zsh|fish`.
-      Exit codes: 0 success; 1 the runbook failed (or `fmt --check` found unformatted files); 2 a static       error or bad usage; 3 an environment or tool error; 4 refused by a safety gate (or a stale saved       plan); 5 `plan --exit-code` with changes pending; 130 interrupted.
+      The reference: `rbic help builtins` and `rbic help actions` (generated from the registry), and docs/language.md. Shell completion: `rbic --generate-completion-script bash|zsh|fish`.
+      Exit codes: 0 success; 1 the runbook failed (or `fmt --check` found unformatted files); 2 a static error or bad usage; 3 an environment or tool error; 4 refused by a safety gate (or a stale saved plan); 5 `plan --exit-code` with changes pending; 130 interrupted.
       """,
     version: "rbic \(Rbic.version)",
     subcommands: [

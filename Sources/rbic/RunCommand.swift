@@ -270,6 +270,13 @@ enum Execution {
       starting: { _ in out(header) })
     let result: RunResult
     switch outcome {
+    case .usage(let error):
+      // Before anything started: no header, no journal, nothing to report but the error.
+      Terminal.writeError(renderer.render(error.diagnostic))
+      if options.format == .json {
+        Terminal.writeOut(jsonSummary(.notStarted(program, mode: mode, error), plan: saved?.id) + "\n")
+      }
+      return 2
     case .stale(let id, let reasons):
       Terminal.writeError(
         "error: the plan \(id) is stale; nothing was changed. Since it was made (\(saved?.plan.created ?? "?")):\n"
