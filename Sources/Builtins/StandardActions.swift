@@ -127,7 +127,7 @@ enum StandardActions {
         description:
           "top up \(request.canister.text) with \(ValueFormat.cycles(amount, exact: true)) from the cycles ledger",
         cycles: amount, detail: "top up \(request.canister.text) from the cycles ledger", recipient: request.canister),
-      summary: "top_up (\(context.verb)mint \(ValueFormat.cycles(amount)))"
+      summary: "top_up (\(context.verb)transfer \(ValueFormat.cycles(amount)) from the cycles ledger)"
     ) { (b) throws(BackendError) in try b.topUp(request.canister, amount: amount) }
   }
 

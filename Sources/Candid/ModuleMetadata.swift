@@ -10,6 +10,7 @@ public enum ModuleMetadata {
 
   /// Every IC metadata section, by name without its visibility prefix.
   public static func sections(_ bytes: [UInt8]) throws(Failure) -> [String: (isPublic: Bool, bytes: [UInt8])] {
+    if let why = notWasm(bytes) { throw Failure(description: why) }
     var parser = WasmParser.Parser(bytes: bytes)
     var found: [String: (isPublic: Bool, bytes: [UInt8])] = [:]
     do {
@@ -21,8 +22,32 @@ public enum ModuleMetadata {
         }
       }
     } catch {
-      throw Failure(description: "not a valid Wasm module: \(error)")
+      throw Failure(description: "not a valid Wasm module: \(readable(error))")
     }
     return found
+  }
+
+  /// Why `bytes` are not a Wasm module at all, as the rest of "`FILE` is …" (nil: they start
+  /// like one).
+  static func notWasm(_ bytes: [UInt8]) -> String? {
+    if bytes.starts(with: [0x1F, 0x8B]) {
+      return "not a Wasm module: it is gzip-compressed (a `.wasm.gz`); give the uncompressed `.wasm`"
+    }
+    guard bytes.starts(with: [0x00, 0x61, 0x73, 0x6D]) else {
+      let shown = bytes.prefix(8).map { $0 >= 0x20 && $0 < 0x7F ? String(UnicodeScalar($0)) : "." }.joined()
+      return "not a Wasm module: it does not start with the Wasm magic `\\0asm` (it starts with `\(shown)`)"
+    }
+    guard bytes.count >= 8, bytes[4..<8].elementsEqual([1, 0, 0, 0]) else {
+      return "not a Wasm module of version 1"
+    }
+    return nil
+  }
+
+  /// WasmKit's error as a sentence: its message and offset, without the Swift debug form
+  /// (`"Message(text: \"…\")" at offset 0xa`).
+  static func readable(_ error: Error) -> String {
+    let text = "\(error)"
+    guard let m = text.firstMatch(of: /text: "(.*)"\)"? at offset (0x[0-9a-fA-F]+)/) else { return text }
+    return "\(m.1) (at byte \(m.2))"
   }
 }

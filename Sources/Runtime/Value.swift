@@ -128,20 +128,31 @@ public enum ValueFormat {
     return String(full.prefix(10)) + "…" + String(full.suffix(6))
   }
 
+  /// A duration as operators read it: a whole number of its largest unit as that literal
+  /// (`30d`, `10min`), else its two largest units (`75y 184d`, `27d 3h`, `2h 5min`), else to a
+  /// tenth of a second. Exact nanoseconds are in the JSON form.
   public static func duration(_ ns: Int64) -> String {
     let table: [(Int64, String)] = [
-      (86_400_000_000_000, "d"), (3_600_000_000_000, "h"), (60_000_000_000, "min"), (1_000_000_000, "s"),
-      (1_000_000, "ms"),
+      (365 * 86_400_000_000_000, "y"), (86_400_000_000_000, "d"), (3_600_000_000_000, "h"), (60_000_000_000, "min"),
+      (1_000_000_000, "s"), (1_000_000, "ms"),
     ]
     if ns == 0 { return "0s" }
     if ns == Int64.max { return "never" }  // `freeze_in` of a canister that burns nothing idle
-    for (size, suffix) in table where ns % size == 0 { return "\(ns / size)\(suffix)" }
-    // Not a whole number of any unit: to a tenth of the largest unit it has, as people read it.
-    for (size, suffix) in table.prefix(3) where ns.magnitude >= size {
-      let tenths = Int64((Int128(ns) * 10 / Int128(size)))
-      return "≈\(tenths / 10).\(tenths.magnitude % 10)\(suffix)"
+    let sign = ns < 0 ? "-" : ""
+    let n = ns.magnitude
+    guard let i = table.firstIndex(where: { n >= UInt64($0.0) }) else { return "\(ns)ns" }
+    let (size, suffix) = (UInt64(table[i].0), table[i].1)
+    if n % size == 0, suffix != "y" || n / size < 1000 { return "\(sign)\(n / size)\(suffix)" }
+    // Seconds and below: to a tenth of a second (or a whole number of milliseconds).
+    if size <= 1_000_000_000 {
+      if size == 1_000_000 { return "\(sign)≈\(n / size)ms" }
+      let tenths = n / 100_000_000
+      return "\(sign)≈\(tenths / 10).\(tenths % 10)s"
     }
-    return "\(ns)ns"
+    let (smaller, next) = (UInt64(table[i + 1].0), table[i + 1].1)
+    let rest = (n % size) / smaller
+    let approximate = (n % size) % smaller == 0 ? "" : "≈"
+    return "\(sign)\(approximate)\(n / size)\(suffix)\(rest == 0 ? "" : " \(rest)\(next)")"
   }
 
   public static func bytesText(_ n: Int64) -> String {

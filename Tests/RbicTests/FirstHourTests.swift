@@ -38,4 +38,39 @@ import Testing
     let help = try CLI.run(["--help"])
     #expect(help.stdout.contains("and docs/language.md") && help.stdout.contains("a static error"), "\(help.stdout)")
   }
+
+  /// A module that is not Wasm is said in words, never as a Swift debug description.
+  @Test func aModuleThatIsNotWasmIsSaidInWords() throws {
+    let dir = try CLI.temporaryDirectory()
+    try Data("hello, not wasm".utf8).write(to: URL(fileURLWithPath: dir + "/text.wasm"))
+    try Data([0x00, 0x61, 0x73, 0x6D, 1, 0, 0, 0, 0x68, 0x7A]).write(to: URL(fileURLWithPath: dir + "/bad.wasm"))
+    try Data([0x1F, 0x8B, 8, 0]).write(to: URL(fileURLWithPath: dir + "/gz.wasm"))
+    let expected = [
+      "text.wasm": "is not a Wasm module: it does not start with the Wasm magic `\\0asm` (it starts with `hello, n`)",
+      "bad.wasm": "is not a valid Wasm module: malformed section id: 104 (at byte 0xa)",
+      "gz.wasm": "is not a Wasm module: it is gzip-compressed",
+    ]
+    for (file, message) in expected {
+      try "runbook \"w\" version 1\nprint wasm_metadata(\"\(dir)/\(file)\", \"candid:service\")\n".write(
+        toFile: dir + "/w.rb.ic", atomically: true, encoding: .utf8)
+      let r = try CLI.run(["run", dir + "/w.rb.ic", "--journal", dir + "/runs"])
+      #expect(r.status == 3)
+      #expect(r.stderr.contains(message), "\(r.stderr)")
+      #expect(!r.stderr.contains("Message(text:"), "\(r.stderr)")
+    }
+  }
+
+  /// Durations read as operators read them: a whole unit as its literal, else the two largest
+  /// units.
+  @Test func durationsReadAsOperatorsReadThem() {
+    let day: Int64 = 86_400_000_000_000
+    #expect(ValueFormat.duration(30 * day) == "30d")
+    #expect(ValueFormat.duration(10 * 60_000_000_000) == "10min")
+    #expect(ValueFormat.duration(90 * 60_000_000_000) == "1h 30min")
+    #expect(ValueFormat.duration(27 * day + 3 * 3_600_000_000_000) == "27d 3h")
+    #expect(ValueFormat.duration(2_382_661_283 * 1_000_000_000) == "≈75y 202d")
+    #expect(ValueFormat.duration(1_500_000_000) == "≈1.5s")
+    #expect(ValueFormat.duration(Int64.max) == "never")
+    #expect(ValueFormat.duration(-90 * 60_000_000_000) == "-1h 30min")
+  }
 }
