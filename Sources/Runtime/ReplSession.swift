@@ -326,12 +326,14 @@ package final class ReplSession {
       }) {
         continue  // the session's own are written above
       }
-      if checked.fragment.allSatisfy({
-        Self.isDeclaration($0) || { if case .step = $0.kind { true } else { false } }($0)
-      }) {
+      if checked.fragment.allSatisfy(Self.isDeclaration) {
         lines.append(input)
       } else if planned.contains(index) {
+        // Typed under `:plan on`, however many lines it spans (a whole `step` too): nothing
+        // happened, so the runbook must not do it.
         lines += input.split(separator: "\n", omittingEmptySubsequences: false).map { "# (planned, not run) \($0)" }
+      } else if checked.fragment.allSatisfy({ if case .step = $0.kind { true } else { false } }) {
+        lines.append(input)
       } else {
         var body = input
         if checked.fragment.count == 1, case .expression(let e) = checked.fragment[0].kind,
