@@ -252,7 +252,10 @@ extension Interpreter {
   func check(_ text: String, _ passed: Bool, _ ctx: inout Context) {
     guard let step = ctx.step else { return }
     let text = pipeline.redactor.scrub(EffectPipeline.labelled(text, ctx.label))
-    records.withLock { $0[step].checks.append(StepRecord.Check(text: text, passed: passed)) }
+    records.withLock { r in
+      r[step].checks.append(
+        StepRecord.Check(text: text, passed: passed, canister: ctx.subject, changesBefore: r[step].changes.count))
+    }
   }
 
   func recordChange(_ change: Change, _ ctx: inout Context) { recordChange(change, step: ctx.step, label: ctx.label) }

@@ -112,6 +112,10 @@ public struct StepRecord: Sendable {
   public struct Check: Sendable {
     public var text: String
     public var passed: Bool
+    /// The canister it was about (the step's subject), and how many changes its step had made
+    /// when it ran: what changed afterwards is said beside it in the checklist.
+    public var canister: Principal?
+    public var changesBefore: Int = 0
   }
 }
 

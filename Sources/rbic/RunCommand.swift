@@ -476,10 +476,12 @@ enum Execution {
         for c in step.changes { out("    ~ \(c.text)") }
       }
     }
-    let checks = result.steps.flatMap { s in s.checks.map { (s.title, $0) } }
-    if !checks.isEmpty, mode == .run {
+    let checklist = result.checklist
+    if !checklist.isEmpty, mode == .run {
       out("Verification checklist:")
-      for (_, c) in checks { out("  [\(c.passed ? "x" : " ")] \(c.text)") }
+      for c in checklist {
+        out("  [\(c.passed ? "x" : " ")] \(c.text)\(c.changedAfter.map { " (checked before \($0))" } ?? "")")
+      }
     }
     let warnings = result.steps.flatMap(\.warnings)
     if !warnings.isEmpty {

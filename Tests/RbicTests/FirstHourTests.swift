@@ -73,4 +73,25 @@ import Testing
     #expect(ValueFormat.duration(Int64.max) == "never")
     #expect(ValueFormat.duration(-90 * 60_000_000_000) == "-1h 30min")
   }
+
+  /// An expectation checked before an action says so in the checklist: it was about the state
+  /// before the change, not after.
+  @Test func aCheckBeforeAChangeSaysWhenItWasChecked() {
+    let source = """
+      runbook "t" version 1
+      let wdhec: wallet = wdhec-2yaaa-aaaao-a6dgq-cai
+      step "Top up" on 6iu47-dyaaa-aaaaf-qgeza-cai {
+        expect cycles >= 500B
+        ensure cycles >= 1T via wallet wdhec
+        require cycles >= 1T
+      }
+      """
+    let run = Harness.run(source)
+    let lines = run.result.checklist
+    #expect(lines.map(\.text) == ["expect cycles >= 500B", "ensure cycles >= 1T", "require cycles >= 1T"])
+    #expect(lines[0].passed == false)
+    #expect(lines[0].changedAfter?.hasPrefix("cycles: 38.8B → ") == true, "\(lines[0])")
+    #expect(lines[0].changedAfter?.hasSuffix("in \"Top up\"") == true)
+    #expect(lines[2].changedAfter == nil, "checked after the change")
+  }
 }
