@@ -13,8 +13,25 @@ public struct CandidEnvironment: Sendable {
   public private(set) var hasService = false
   /// Where each definition was written (the imported files' too), to check them all.
   private var boundRanges: [(name: String, range: SourceRange)] = []
+  /// Each method's index in `methods`, by name, and the method names by their label hash (two
+  /// names with one hash are a duplicate): a service of N methods is checked in O(N), not O(N²).
+  private var methodIndex: [String: Int] = [:]
+  private var methodHashes: [UInt32: String] = [:]
+  /// What each definition means past its chain of names (`type a = b; type b = record {…}`),
+  /// computed once by `check`: a chain of N names costs O(N) to resolve, not O(N) per name.
+  private var resolved: [String: CandidType] = [:]
 
-  public func method(_ name: String) -> CandidFunction? { methods.first { $0.name == name }?.function }
+  public func method(_ name: String) -> CandidFunction? { methodIndex[name].map { methods[$0].function } }
+
+  /// Adds a method, unless one with the same label hash is already there (returns false).
+  private mutating func addMethod(_ name: String, _ function: CandidFunction) -> Bool {
+    let hash = CandidLabel.idlHash(name)
+    guard methodHashes[hash] == nil else { return false }
+    methodHashes[hash] = name
+    methodIndex[name] = methods.count
+    methods.append((name, function))
+    return true
+  }
 
   /// Loads `path` and everything it imports (paths relative to the importing file); every file
   /// read is added to `files`, so a diagnostic can be rendered.
@@ -124,11 +141,10 @@ public struct CandidEnvironment: Sendable {
             .candidImport, "imported service file \"\(i.path)\" has a service constructor", at: i.range))
       }
       for m in try serviceMethods(actor.type, at: i.range) {
-        guard !methods.contains(where: { CandidLabel.idlHash($0.name) == CandidLabel.idlHash(m.name) }) else {
+        guard addMethod(m.name, try function(m.type, method: m.name, at: i.range)) else {
           throw CandidFailure(
             diagnostic: .error(.candidImport, "duplicate imported method name `\(m.name)`", at: i.range))
         }
-        methods.append((m.name, try function(m.type, method: m.name, at: i.range)))
       }
     }
     for d in parsed.definitions {
@@ -141,6 +157,7 @@ public struct CandidEnvironment: Sendable {
   }
 
   private mutating func check(_ parsed: DidFile) throws(CandidFailure) {
+    resolveDefinitions()
     // Every definition, the imported files' too, where it was written.
     for (name, range) in boundRanges {
       guard let type = definitions[name] else { continue }
@@ -153,12 +170,40 @@ public struct CandidEnvironment: Sendable {
     for t in actor.arguments ?? [] { try wellFormed(t, at: actor.range) }
     for m in try serviceMethods(actor.type, at: actor.range) {
       let at = parsed.methodRanges[m.name] ?? actor.range
-      guard !methods.contains(where: { CandidLabel.idlHash($0.name) == CandidLabel.idlHash(m.name) }) else {
+      guard methodHashes[CandidLabel.idlHash(m.name)] == nil else {
         throw CandidFailure(diagnostic: .error(.candidType, "duplicate method name `\(m.name)`", at: at))
       }
       try wellFormed(m.type, at: at)
-      methods.append((m.name, try function(m.type, method: m.name, at: at)))
+      _ = addMethod(m.name, try function(m.type, method: m.name, at: at))
     }
+  }
+
+  /// Fills `resolved`: each definition followed through its chain of names, every name on a
+  /// chain answered by the one walk. Chains that end unbound or loop are left out; `resolve`
+  /// walks those and reports them.
+  private mutating func resolveDefinitions() {
+    var table: [String: CandidType] = [:]
+    for name in definitions.keys where table[name] == nil {
+      var chain: [String] = []
+      var onChain: Set<String> = []
+      var t = CandidType.named(name)
+      var end: CandidType?
+      while true {
+        guard case .named(let n) = t else {
+          end = t
+          break
+        }
+        if let known = table[n] {
+          end = known
+          break
+        }
+        guard let next = definitions[n], onChain.insert(n).inserted else { break }
+        chain.append(n)
+        t = next
+      }
+      if let end { for n in chain { table[n] = end } }
+    }
+    resolved = table
   }
 
   /// The methods of a service type (written out, or a name for one).
@@ -182,7 +227,6 @@ public struct CandidEnvironment: Sendable {
     return f
   }
 
-  /// A name followed to what it means (through chains of names).
   /// Whether a value of `type` may be left out (a record field, a trailing argument or result):
   /// `opt`, `null` and `reserved` read a missing value as `null`.
   public func mayBeAbsent(_ type: CandidType) -> Bool {
@@ -192,7 +236,9 @@ public struct CandidEnvironment: Sendable {
     }
   }
 
+  /// A name followed to what it means (through chains of names).
   public func resolve(_ type: CandidType, at range: SourceRange? = nil) throws(CandidFailure) -> CandidType {
+    if case .named(let name) = type, let known = resolved[name] { return known }
     var t = type
     var hops = 0
     while case .named(let name) = t {

@@ -8,55 +8,73 @@
 public final class CandidSubtyping {
   let left: CandidEnvironment
   let right: CandidEnvironment
-  /// Pairs assumed to hold while one question is being answered (coinduction on recursive
-  /// types). Every rule is a conjunction, so an assumption inside a failing branch only feeds a
-  /// `false` answer; the set starts empty for each question.
-  private var assumed: Set<Pair> = []
-  private var depth = 0
+  /// The pairs assumed to hold while one question is being answered (coinduction on recursive
+  /// types), shared with the checker that asks the reverse question for function arguments: a
+  /// pair records which way it was asked. Every rule is a conjunction, so an assumption inside a
+  /// failing branch only feeds a `false` answer; the set starts empty for each question. Shared,
+  /// not copied per function, so a service of N methods is compared in O(N), not O(N²).
+  private let assumptions: Assumptions
+  /// Whether this checker asks the reverse question (its `left` is the outer checker's `right`).
+  private let reversed: Bool
+  /// The checker for the reverse question, made once.
+  private lazy var flipped = CandidSubtyping(right, left, assumptions, reversed: !reversed)
+
+  final class Assumptions {
+    var pairs: Set<Pair> = []
+    var depth = 0
+  }
 
   struct Pair: Hashable {
     var left: CandidType
     var right: CandidType
+    var reversed: Bool
   }
 
-  public init(_ left: CandidEnvironment, _ right: CandidEnvironment) {
+  public convenience init(_ left: CandidEnvironment, _ right: CandidEnvironment) {
+    self.init(left, right, Assumptions(), reversed: false)
+  }
+
+  private init(_ left: CandidEnvironment, _ right: CandidEnvironment, _ assumptions: Assumptions, reversed: Bool) {
     self.left = left
     self.right = right
+    self.assumptions = assumptions
+    self.reversed = reversed
   }
 
   /// `a` (in the left environment) `<:` `b` (in the right one).
   public func isSubtype(_ a: CandidType, _ b: CandidType) -> Bool {
-    if depth == 0 { assumed = [] }
-    depth += 1
-    defer { depth -= 1 }
-    let pair = Pair(left: a, right: b)
-    if assumed.contains(pair) { return true }
+    if assumptions.depth == 0 { assumptions.pairs = [] }
+    assumptions.depth += 1
+    defer { assumptions.depth -= 1 }
+    let pair = Pair(left: a, right: b, reversed: reversed)
+    if assumptions.pairs.contains(pair) { return true }
     guard let ra = try? left.resolve(a), let rb = try? right.resolve(b) else { return false }
-    assumed.insert(pair)
+    assumptions.pairs.insert(pair)
     switch (ra, rb) {
     case (_, .reserved), (.empty, _), (.nat, .int): return true
     case (_, .opt): return true  // the opt rule: a misfit reads as `null`
     case (.vec(let x), .vec(let y)): return isSubtype(x, y)
     case (.record(let fa), .record(let fb)):
+      let byHash = Dictionary(fa.map { ($0.label.hash, $0.type) }, uniquingKeysWith: { first, _ in first })
       for f in fb {
-        if let g = fa.first(where: { $0.label.hash == f.label.hash }) {
-          guard isSubtype(g.type, f.type) else { return false }
+        if let g = byHash[f.label.hash] {
+          guard isSubtype(g, f.type) else { return false }
         } else if !right.mayBeAbsent(f.type) {
           return false
         }
       }
       return true
     case (.variant(let fa), .variant(let fb)):
+      let byHash = Dictionary(fb.map { ($0.label.hash, $0.type) }, uniquingKeysWith: { first, _ in first })
       for f in fa {
-        guard let g = fb.first(where: { $0.label.hash == f.label.hash }), isSubtype(f.type, g.type) else {
-          return false
-        }
+        guard let g = byHash[f.label.hash], isSubtype(f.type, g) else { return false }
       }
       return true
     case (.function(let f), .function(let g)): return isSubtype(f, g)
     case (.service(let ma), .service(let mb)):
+      let byName = Dictionary(ma.map { ($0.name, $0.type) }, uniquingKeysWith: { first, _ in first })
       for m in mb {
-        guard let n = ma.first(where: { $0.name == m.name }), isSubtype(n.type, m.type) else { return false }
+        guard let n = byName[m.name], isSubtype(n, m.type) else { return false }
       }
       return true
     default:
@@ -67,10 +85,10 @@ public final class CandidSubtyping {
 
   /// A method `f` (left) usable as `g` (right): arguments contravariant, results covariant.
   public func isSubtype(_ f: CandidFunction, _ g: CandidFunction) -> Bool {
+    if assumptions.depth == 0 { assumptions.pairs = [] }
+    assumptions.depth += 1
+    defer { assumptions.depth -= 1 }
     guard Set(f.modes) == Set(g.modes) else { return false }
-    let flipped = CandidSubtyping(right, left)
-    flipped.assumed = Set(assumed.map { Pair(left: $0.right, right: $0.left) })
-    flipped.depth = depth  // one question: it keeps what this one assumed
     // What the runbook sends (g's arguments) must be readable as f's; missing trailing arguments
     // must be optional on the receiving side.
     for (i, a) in f.arguments.enumerated() {

@@ -17,6 +17,8 @@ public enum DiagnosticCode: String, CaseIterable, Sendable, Codable {
   case hashLength = "hash-length"
   case principalChecksum = "principal-checksum"
   case principalInvalid = "principal-invalid"
+  /// A source over `Lexer.maxSourceBytes`: reported instead of reading it.
+  case sourceTooLarge = "source-too-large"
 
   // Parser
   case expectedToken = "expected-token"
@@ -78,12 +80,16 @@ public enum DiagnosticCode: String, CaseIterable, Sendable, Codable {
 
   /// Codes that only the runtime or the command line produce; the static corpus does not cover them.
   /// `version-not-increased` needs a git history; the command-line tests cover it.
+  /// `source-too-large` needs a file over 4 MiB, which the corpus does not keep; the hardening
+  /// tests cover it.
   // Candid (`.did` files; exercised by the Candid tests, not by runbooks)
   case candidSyntax = "candid-syntax"
   case candidType = "candid-type"
   case candidImport = "candid-import"
 
-  public static let notStatic: Set<DiagnosticCode> = [.runtimeError, .assertionFailed, .ioError, .versionNotIncreased]
+  public static let notStatic: Set<DiagnosticCode> = [
+    .runtimeError, .assertionFailed, .ioError, .versionNotIncreased, .sourceTooLarge,
+  ]
   /// Reported on `.did` files.
   public static let candid: Set<DiagnosticCode> = [.candidSyntax, .candidType, .candidImport]
 }

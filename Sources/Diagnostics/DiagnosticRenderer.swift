@@ -65,15 +65,14 @@ public struct DiagnosticRenderer: Sendable {
     for n in lines {
       if let p = previousLine, n > p + 1 { out += paint("...", .blue, bold: true) + "\n" }
       previousLine = n
-      let text = file.lineText(n)
       let number = String(n)
       let onLine = marks.filter { file.line(of: $0.range.start) == n }.sorted { $0.range.start < $1.range.start }
       let window = excerptWindow(
-        text, file: file, line: n, around: onLine.first { $0.primary }?.range.start ?? onLine[0].range.start)
+        file: file, line: n, around: onLine.first { $0.primary }?.range.start ?? onLine[0].range.start)
       out += paint(String(repeating: " ", count: gutter.count - number.count) + number + " |", .blue, bold: true)
       out += " \(TerminalText.replacingControls(window.text))\n"  // same width: carets still line up
       out += caretLines(
-        for: onLine, in: file, line: n, text: text, window: window, gutter: gutter, paint: paint, color: severityColor)
+        for: onLine, in: file, window: window, gutter: gutter, paint: paint, color: severityColor)
     }
     for label in d.labels where label.range.file != d.range.file {
       out += "\(gutter) \(paint("=", .blue, bold: true)) \(label.text) at \(position(label.range))\n"
@@ -86,42 +85,52 @@ public struct DiagnosticRenderer: Sendable {
   }
 
   /// The part of a long line shown in an excerpt: at most `maxExcerpt` characters around the mark.
+  /// Its work is bounded by the excerpt, not the line: a long line's columns come from the file's
+  /// checkpoints, and only the shown bytes are decoded.
   struct Window {
     var text: String
-    /// Characters dropped from the start, and what was printed in their place.
-    var dropped: Int
+    /// The bytes shown: `[start, end)` of the file.
+    var start: Int
+    var end: Int
+    /// What was printed before the first shown character (1 for `…`, else 0).
     var shift: Int
+    /// Characters shown.
     var count: Int
   }
 
   static let maxExcerpt = 160
 
-  private func excerptWindow(_ text: String, file: SourceFile, line: Int, around offset: Int) -> Window {
-    let chars = Array(text)
-    guard chars.count > DiagnosticRenderer.maxExcerpt else {
-      return Window(text: text, dropped: 0, shift: 0, count: chars.count)
-    }
+  private func excerptWindow(file: SourceFile, line: Int, around offset: Int) -> Window {
     let lineStart = file.lineStarts[line - 1]
-    let clamped = min(max(offset, lineStart), lineStart + text.utf8.count)
-    let markColumn = String(decoding: file.bytes[lineStart..<clamped], as: UTF8.self).count
-    let start = max(0, min(markColumn - 40, chars.count - DiagnosticRenderer.maxExcerpt))
-    let end = min(chars.count, start + DiagnosticRenderer.maxExcerpt)
-    let shown = (start > 0 ? "…" : "") + String(chars[start..<end]) + (end < chars.count ? "…" : "")
-    return Window(text: shown, dropped: start, shift: start > 0 ? 1 : 0, count: end - start)
+    let lineEnd = file.lineEnd(line)
+    let total = file.column(of: lineEnd, onLine: line)
+    guard total > DiagnosticRenderer.maxExcerpt else {
+      return Window(
+        text: String(decoding: file.bytes[lineStart..<lineEnd], as: UTF8.self), start: lineStart, end: lineEnd,
+        shift: 0, count: total)
+    }
+    let markColumn = file.column(of: min(max(offset, lineStart), lineEnd), onLine: line)
+    let start = max(0, min(markColumn - 40, total - DiagnosticRenderer.maxExcerpt))
+    let end = min(total, start + DiagnosticRenderer.maxExcerpt)
+    let startOffset = file.offset(ofColumn: start, onLine: line)
+    let endOffset = file.offset(ofColumn: end, onLine: line)
+    let shown =
+      (start > 0 ? "…" : "") + String(decoding: file.bytes[startOffset..<endOffset], as: UTF8.self)
+      + (end < total ? "…" : "")
+    return Window(text: shown, start: startOffset, end: endOffset, shift: start > 0 ? 1 : 0, count: end - start)
   }
 
   /// The caret line under a source line, then one line per extra label text (power-assert style).
   private func caretLines(
-    for marks: [(range: SourceRange, text: String, primary: Bool)], in file: SourceFile, line: Int, text: String,
-    window: Window, gutter: String, paint: Painter, color: Painter.Color
+    for marks: [(range: SourceRange, text: String, primary: Bool)], in file: SourceFile, window: Window,
+    gutter: String, paint: Painter, color: Painter.Color
   ) -> String {
-    let lineStart = file.lineStarts[line - 1]
     let chars = Array(window.text)
     // Column (in characters of the shown text) of a byte offset on this line.
     func column(_ offset: Int) -> Int {
-      let clamped = min(max(offset, lineStart), lineStart + text.utf8.count)
-      let raw = String(decoding: file.bytes[lineStart..<clamped], as: UTF8.self).count
-      return min(max(0, raw - window.dropped), window.count) + window.shift
+      let clamped = min(max(offset, window.start), window.end)
+      let raw = String(decoding: file.bytes[window.start..<clamped], as: UTF8.self).count
+      return min(raw, window.count) + window.shift
     }
     func pad(_ upTo: Int, from: Int) -> String {
       (from..<max(from, upTo)).map { $0 < chars.count && chars[$0] == "\t" ? "\t" : " " }.joined()
@@ -132,7 +141,7 @@ public struct DiagnosticRenderer: Sendable {
     var lastHasText = false
     for mark in marks {
       let start = column(mark.range.start)
-      let end = max(start + 1, column(min(mark.range.end, lineStart + text.utf8.count)))
+      let end = max(start + 1, column(mark.range.end))
       if start < width { continue }
       row += pad(start, from: width)
       let underline = "^" + String(repeating: "~", count: max(0, end - start - 1))

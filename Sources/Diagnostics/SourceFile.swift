@@ -31,7 +31,11 @@ public struct SourceRange: Hashable, Sendable {
   public var isEmpty: Bool { start == end }
 }
 
-/// One source file's bytes, with a lazily built line table.
+/// One source file's bytes, with its line table and what makes a column cheap to find: which
+/// lines are ASCII (a column is then a byte count), and, on long lines that are not, the column
+/// at a character boundary every `checkpointStride` bytes. Finding the column of an offset costs
+/// at most one stride of counting, however long the line, so rendering many diagnostics on one
+/// very long line stays linear.
 public final class SourceFile: Sendable {
   public let id: FileID
   /// The path as the user wrote it (shown in diagnostics).
@@ -39,14 +43,71 @@ public final class SourceFile: Sendable {
   public let bytes: [UInt8]
   /// Byte offset of the first byte of each line.
   public let lineStarts: [Int]
+  /// Per line (0-based): whether every byte of it is ASCII.
+  private let asciiLines: [Bool]
+  /// Per long non-ASCII line (0-based): (byte offset, 0-based column) pairs in increasing order,
+  /// each at a character boundary.
+  private let checkpoints: [Int: [(offset: Int, column: Int)]]
+  /// Bytes between checkpoints; lines up to this long have none.
+  static let checkpointStride = 1024
 
   public init(id: FileID, path: String, bytes: [UInt8]) {
     self.id = id
     self.path = path
     self.bytes = bytes
     var starts = [0]
-    for (i, b) in bytes.enumerated() where b == UInt8(ascii: "\n") { starts.append(i + 1) }
+    var ascii: [Bool] = []
+    var lineIsASCII = true
+    for (i, b) in bytes.enumerated() {
+      if b == UInt8(ascii: "\n") {
+        starts.append(i + 1)
+        ascii.append(lineIsASCII)
+        lineIsASCII = true
+      } else if b >= 0x80 {
+        lineIsASCII = false
+      }
+    }
+    ascii.append(lineIsASCII)
+    var checkpoints: [Int: [(offset: Int, column: Int)]] = [:]
+    for (line, isASCII) in ascii.enumerated() where !isASCII {
+      let start = starts[line]
+      let end = line + 1 < starts.count ? starts[line + 1] : bytes.count
+      guard end - start > Self.checkpointStride else { continue }
+      checkpoints[line] = Self.checkpoints(bytes[start..<end], from: start)
+    }
     self.lineStarts = starts
+    self.asciiLines = ascii
+    self.checkpoints = checkpoints
+  }
+
+  /// Character boundaries of one line about every `checkpointStride` bytes, with their columns.
+  /// A line that is not valid UTF-8 counts scalars' lead bytes (its columns are approximate
+  /// anyway: the invalid bytes show as replacement characters).
+  private static func checkpoints(_ line: ArraySlice<UInt8>, from start: Int) -> [(offset: Int, column: Int)] {
+    var out: [(offset: Int, column: Int)] = [(start, 0)]
+    var next = start + checkpointStride
+    if let text = String(validating: line, as: UTF8.self) {
+      var column = 0
+      var offset = start
+      for character in text {
+        if offset >= next {
+          out.append((offset, column))
+          next = offset + checkpointStride
+        }
+        column += 1
+        offset += character.utf8.count
+      }
+    } else {
+      var column = 0
+      for (k, b) in line.enumerated() where b & 0xC0 != 0x80 {
+        if start + k >= next {
+          out.append((start + k, column))
+          next = start + k + checkpointStride
+        }
+        column += 1
+      }
+    }
+    return out
   }
 
   public convenience init(id: FileID, path: String, text: String) {
@@ -68,17 +129,66 @@ public final class SourceFile: Sendable {
   public func location(of offset: Int) -> (line: Int, column: Int) {
     let clamped = min(max(0, offset), bytes.count)
     let line = self.line(of: clamped)
-    let prefix = bytes[lineStarts[line - 1]..<clamped]
-    return (line, String(decoding: prefix, as: UTF8.self).count + 1)
+    return (line, column(of: clamped, onLine: line) + 1)
+  }
+
+  /// Characters from the start of 1-based `line` to `offset` (an offset on that line).
+  package func column(of offset: Int, onLine line: Int) -> Int {
+    let start = lineStarts[line - 1]
+    let offset = min(max(start, offset), bytes.count)
+    if asciiLines[line - 1] { return offset - start }
+    var from = (offset: start, column: 0)
+    if let marks = checkpoints[line - 1] {
+      var lo = 0
+      var hi = marks.count - 1
+      while lo < hi {
+        let mid = (lo + hi + 1) / 2
+        if marks[mid].offset <= offset { lo = mid } else { hi = mid - 1 }
+      }
+      from = marks[lo]
+    }
+    return from.column + String(decoding: bytes[from.offset..<offset], as: UTF8.self).count
+  }
+
+  /// The byte offset of the character at 0-based `column` on 1-based `line` (the line's end when
+  /// it is shorter).
+  package func offset(ofColumn column: Int, onLine line: Int) -> Int {
+    let start = lineStarts[line - 1]
+    let end = lineEnd(line)
+    if asciiLines[line - 1] { return min(start + max(0, column), end) }
+    var from = (offset: start, column: 0)
+    if let marks = checkpoints[line - 1] {
+      var lo = 0
+      var hi = marks.count - 1
+      while lo < hi {
+        let mid = (lo + hi + 1) / 2
+        if marks[mid].column <= column { lo = mid } else { hi = mid - 1 }
+      }
+      from = marks[lo]
+    }
+    let rest = String(decoding: bytes[from.offset..<end], as: UTF8.self)
+    var index = rest.startIndex
+    var k = from.column
+    while k < column, index < rest.endIndex {
+      rest.formIndex(after: &index)
+      k += 1
+    }
+    // Offsets in `rest` are the file's when the line is valid UTF-8; otherwise count its bytes.
+    return min(end, from.offset + rest.utf8.distance(from: rest.startIndex, to: index))
+  }
+
+  /// The offset just past the last character of 1-based `line` (before its line terminator).
+  package func lineEnd(_ n: Int) -> Int {
+    let start = lineStarts[n - 1]
+    var end = n < lineStarts.count ? lineStarts[n] : bytes.count
+    while end > start, bytes[end - 1] == UInt8(ascii: "\n") || bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+    return end
   }
 
   /// The text of the 1-based line `n`, without its line terminator.
   public func lineText(_ n: Int) -> String {
     guard n >= 1, n <= lineStarts.count else { return "" }
-    let start = lineStarts[n - 1]
-    var end = n < lineStarts.count ? lineStarts[n] : bytes.count
-    while end > start, bytes[end - 1] == UInt8(ascii: "\n") || bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-    return String(decoding: bytes[start..<end], as: UTF8.self)
+    return String(decoding: bytes[lineStarts[n - 1]..<lineEnd(n)], as: UTF8.self)
   }
 
   /// The source text of a range, decoded leniently.

@@ -113,12 +113,19 @@ public struct RPCError: Codable, Sendable, Error {
 
 /// The base protocol's framing: `Content-Length: N\r\n\r\n` then N bytes of JSON. Reads from a
 /// file descriptor; a message over the limit, or a header that does not parse, is reported and
-/// skipped, never a crash.
+/// skipped, never a crash. After a header without a valid `Content-Length` the length of what
+/// follows is unknown, so the reader resynchronises: it drops bytes up to the next
+/// `Content-Length:` (in any case), where the next message's header starts, and reads on from there.
 public final class MessageReader {
   private let fd: Int32
   private var buffer: [UInt8] = []
   private var eof = false
+  /// Set after a malformed header: the next `Content-Length:` starts the next message.
+  private var resynchronizing = false
   public static let maxMessage = 64 << 20
+  /// A header block is at most this long (a real one is a few dozen bytes).
+  static let maxHeader = 64 << 10
+  private static let contentLength = Array("content-length:".utf8)
 
   public init(fd: Int32) { self.fd = fd }
 
@@ -130,6 +137,17 @@ public final class MessageReader {
 
   public func next() -> Event {
     while true {
+      if resynchronizing {
+        if let at = findContentLength() {
+          buffer.removeSubrange(0..<at)
+          resynchronizing = false
+        } else {
+          // Keep a tail that may be the start of a split `Content-Length:`.
+          buffer.removeSubrange(0..<max(0, buffer.count - Self.contentLength.count))
+          guard fill() else { return .end }
+          continue
+        }
+      }
       if let headerEnd = find([13, 10, 13, 10]) {
         let header = String(decoding: buffer[0..<headerEnd], as: UTF8.self)
         var length: Int?
@@ -141,6 +159,7 @@ public final class MessageReader {
         }
         guard let length, length >= 0, length <= Self.maxMessage else {
           buffer.removeSubrange(0..<(headerEnd + 4))
+          resynchronizing = true
           return .malformed("a message header without a valid Content-Length: \(header.prefix(200))")
         }
         let start = headerEnd + 4
@@ -151,8 +170,9 @@ public final class MessageReader {
         buffer.removeSubrange(0..<(start + length))
         return .message(body)
       }
-      if buffer.count > 64 << 10 {  // a header this long is not a header
+      if buffer.count > Self.maxHeader {  // a header this long is not a header
         buffer.removeAll()
+        resynchronizing = true
         return .malformed("a header over 64 KiB")
       }
       guard fill() else { return .end }
@@ -162,7 +182,20 @@ public final class MessageReader {
   private func find(_ pattern: [UInt8]) -> Int? {
     guard buffer.count >= pattern.count else { return nil }
     for i in 0...(buffer.count - pattern.count) where buffer[i] == pattern[0] {
-      if Array(buffer[i..<(i + pattern.count)]) == pattern { return i }
+      if buffer[i..<(i + pattern.count)].elementsEqual(pattern) { return i }
+    }
+    return nil
+  }
+
+  /// Where `Content-Length:` (in any case) starts in the buffer.
+  private func findContentLength() -> Int? {
+    let pattern = Self.contentLength
+    guard buffer.count >= pattern.count else { return nil }
+    for i in 0...(buffer.count - pattern.count) {
+      var k = 0
+      // ASCII lowercase: set bit 5 of letters only (the pattern's other bytes are `-` and `:`).
+      while k < pattern.count, buffer[i + k] | (pattern[k] >= 0x61 ? 0x20 : 0) == pattern[k] { k += 1 }
+      if k == pattern.count { return i }
     }
     return nil
   }

@@ -381,12 +381,13 @@ extension LanguageServer {
     guard let doc = documents[uri], let a = doc.analysis else { return [] }
     let tree = a.program.main
     let t = a.table
+    let paramTypes = Dictionary(a.program.params.map { ($0.name, $0.type) }, uniquingKeysWith: { first, _ in first })
     func symbols(_ list: [Stmt]) -> [DocumentSymbol] {
       var out: [DocumentSymbol] = []
       for s in list {
         switch s.kind {
         case .param(let name, _, _):
-          let type = a.program.params.first { $0.name == name.name }.map { "\($0.type)" }
+          let type = paramTypes[name.name].map { "\($0)" }
           out.append(
             DocumentSymbol(
               name: name.name, detail: "param" + (type.map { ": \($0)" } ?? ""), kind: 13, range: t.range(s.range),
@@ -423,7 +424,7 @@ extension LanguageServer {
   }
 
   func formatting(_ uri: String) -> [TextEdit] {
-    guard let doc = documents[uri] else { return [] }
+    guard let doc = documents[uri], doc.bytes.count <= Self.maxDocumentBytes else { return [] }
     var files = SourceFiles()
     let tree = Parser.parse(files.add(path: doc.path, bytes: doc.bytes))
     guard let formatted = Formatter.format(tree), Array(formatted.utf8) != doc.bytes else { return [] }

@@ -194,8 +194,28 @@ public final class LanguageServer {
 
   // MARK: - Checking and diagnostics
 
+  /// The largest document the server checks: the front end's limit on a runbook. A larger one
+  /// gets one diagnostic saying so, and no analysis (no symbols, hover or completion from it).
+  static let maxDocumentBytes = Lexer.maxSourceBytes
+
   func check(_ uri: String) {
     guard var doc = documents[uri] else { return }
+    guard doc.bytes.count <= Self.maxDocumentBytes else {
+      doc.analysis = nil
+      documents[uri] = doc
+      let start = Position(line: 0, character: 0)
+      let message =
+        "a runbook is at most \(Self.maxDocumentBytes >> 20) MiB; this document has \(doc.bytes.count) bytes, so rbic does not check it"
+      publish(
+        PublishDiagnosticsParams(
+          uri: uri, version: doc.version,
+          diagnostics: [
+            LSPDiagnostic(
+              range: LSPRange(start: start, end: start), severity: 1, code: DiagnosticCode.sourceTooLarge.rawValue,
+              message: message)
+          ]))
+      return
+    }
     let directory = root ?? (doc.path as NSString).deletingLastPathComponent
     // Imports are read from the editor's buffers when they are open (unsaved edits count).
     let buffers = Dictionary(

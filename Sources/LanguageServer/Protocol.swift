@@ -112,16 +112,52 @@ struct DocumentSymbol: Codable {
   var children: [DocumentSymbol]?
 }
 
-/// Byte offsets ↔ LSP positions (lines, UTF-16 units) over a file's bytes.
+/// Byte offsets ↔ LSP positions (lines, UTF-16 units) over a file's bytes. A position costs at
+/// most a stride of decoding however long its line: an ASCII line's units are its bytes, and a
+/// long line that is not ASCII keeps its unit count at a scalar boundary every `stride` bytes.
 struct LineTable {
   let bytes: [UInt8]
   let starts: [Int]
+  /// Per line: whether every byte of it is ASCII.
+  let ascii: [Bool]
+  /// Per long non-ASCII line: (byte offset, UTF-16 units from the line's start), increasing.
+  let checkpoints: [Int: [(offset: Int, units: Int)]]
+  static let stride = 1024
 
   init(_ bytes: [UInt8]) {
     self.bytes = bytes
     var starts = [0]
-    for (i, b) in bytes.enumerated() where b == UInt8(ascii: "\n") { starts.append(i + 1) }
+    var ascii: [Bool] = []
+    var lineIsASCII = true
+    for (i, b) in bytes.enumerated() {
+      if b == UInt8(ascii: "\n") {
+        starts.append(i + 1)
+        ascii.append(lineIsASCII)
+        lineIsASCII = true
+      } else if b >= 0x80 {
+        lineIsASCII = false
+      }
+    }
+    ascii.append(lineIsASCII)
+    var checkpoints: [Int: [(offset: Int, units: Int)]] = [:]
+    for (line, isASCII) in ascii.enumerated() where !isASCII {
+      let start = starts[line]
+      let end = line + 1 < starts.count ? starts[line + 1] : bytes.count
+      guard end - start > Self.stride else { continue }
+      var marks: [(offset: Int, units: Int)] = [(start, 0)]
+      var at = start
+      while at + Self.stride < end {
+        var next = at + Self.stride
+        while next < end, bytes[next] & 0xC0 == 0x80 { next += 1 }  // a scalar boundary
+        marks.append(
+          (next, marks[marks.count - 1].units + String(decoding: bytes[at..<next], as: UTF8.self).utf16.count))
+        at = next
+      }
+      checkpoints[line] = marks
+    }
     self.starts = starts
+    self.ascii = ascii
+    self.checkpoints = checkpoints
   }
 
   func position(_ offset: Int) -> Position {
@@ -132,8 +168,19 @@ struct LineTable {
       let mid = (lo + hi + 1) / 2
       if starts[mid] <= offset { lo = mid } else { hi = mid - 1 }
     }
-    let prefix = String(decoding: bytes[starts[lo]..<offset], as: UTF8.self)
-    return Position(line: lo, character: prefix.utf16.count)
+    if ascii[lo] { return Position(line: lo, character: offset - starts[lo]) }
+    var from = (offset: starts[lo], units: 0)
+    if let marks = checkpoints[lo] {
+      var a = 0
+      var b = marks.count - 1
+      while a < b {
+        let mid = (a + b + 1) / 2
+        if marks[mid].offset <= offset { a = mid } else { b = mid - 1 }
+      }
+      from = marks[a]
+    }
+    let rest = String(decoding: bytes[from.offset..<offset], as: UTF8.self)
+    return Position(line: lo, character: from.units + rest.utf16.count)
   }
 
   func offset(_ p: Position) -> Int {
@@ -141,9 +188,12 @@ struct LineTable {
     guard p.line < starts.count else { return bytes.count }
     let start = starts[p.line]
     let end = p.line + 1 < starts.count ? starts[p.line + 1] : bytes.count
+    // `character` units span at most 4 bytes each: decode no more of the line than that.
+    let wanted = max(0, p.character)
+    let limit = wanted >= end - start ? end : min(end, start + 4 * (wanted + 1))
     var units = 0
     var i = start
-    let line = String(decoding: bytes[start..<end], as: UTF8.self)
+    let line = String(decoding: bytes[start..<limit], as: UTF8.self)
     for scalar in line.unicodeScalars {
       if units >= p.character || scalar == "\n" || scalar == "\r" { break }
       units += scalar.utf16.count

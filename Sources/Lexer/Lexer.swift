@@ -22,6 +22,9 @@ package struct Lexer {
   private var comments: [Comment] = []
   private var diagnostics: [Diagnostic] = []
   private var newlineBefore = true
+  /// Offsets before this one cannot start a principal: a chain of groups that failed to be one
+  /// fails the same way from each of its later groups, so it is scanned once, not once per group.
+  private var noPrincipalBefore = 0
 
   private init(file: SourceFile, range: Range<Int>) {
     self.file = file
@@ -30,8 +33,25 @@ package struct Lexer {
     self.end = range.upperBound
   }
 
-  /// Lexes a whole file, reporting invalid UTF-8 first.
+  /// The largest source the front end reads. A runbook is a page or two; a file past this is a
+  /// mistake or hostile, and the time and memory of every later phase grow with it (a 10 MB file
+  /// took 21 s to check), so it is one located error instead.
+  package static let maxSourceBytes = 4 << 20
+
+  /// Lexes a whole file, reporting invalid UTF-8 first. A file over `maxSourceBytes` is not read:
+  /// its tokens are only `.eof`, and its one diagnostic (`sourceTooLarge`) sits where the limit
+  /// falls.
   package static func lex(_ file: SourceFile) -> Result {
+    guard file.bytes.count <= maxSourceBytes else {
+      let at = SourceRange(file: file.id, start: maxSourceBytes, end: maxSourceBytes)
+      let d = Diagnostic.error(
+        .sourceTooLarge,
+        "a runbook is at most \(maxSourceBytes >> 20) MiB; this file has \(file.bytes.count) bytes", at: at
+      ).help("split it into files joined with `import`")
+      return Result(
+        tokens: [Token(kind: .eof, start: file.bytes.count, end: file.bytes.count, newlineBefore: true)], comments: [],
+        diagnostics: [d])
+    }
     var lexer = Lexer(file: file, range: 0..<file.bytes.count)
     lexer.validateUTF8()
     lexer.run()
@@ -54,7 +74,7 @@ package struct Lexer {
       guard pos < end else { break }
       let start = pos
       let c = bytes[pos]
-      if PrincipalText.isBase32(c), let principalEnd = principalCandidateEnd(from: pos) {
+      if pos >= noPrincipalBefore, PrincipalText.isBase32(c), let principalEnd = principalCandidateEnd(from: pos) {
         lexPrincipal(start: start, end: principalEnd)
       } else if isIdentifierStart(c) {
         lexIdentifier()
@@ -186,21 +206,31 @@ package struct Lexer {
 
   /// A principal candidate is groups of lowercase base32 joined by single dashes, every group but
   /// the last exactly five long, at least two groups, not followed by an identifier character.
-  private func principalCandidateEnd(from start: Int) -> Int? {
+  ///
+  /// When the chain is not a candidate, every later group of it is not either (it ends at the
+  /// same group, in the same way): `noPrincipalBefore` records where, so the groups the lexer then
+  /// reads one by one (`aaaaa`, `-`, `aaaaa`, …) are not scanned again. Linear in the chain.
+  private mutating func principalCandidateEnd(from start: Int) -> Int? {
     var i = start
     var groups = 0
     while true {
       let groupStart = i
       while i < end, PrincipalText.isBase32(bytes[i]) { i += 1 }
       let length = i - groupStart
-      guard length >= 1, length <= 5 else { return nil }
+      guard length >= 1, length <= 5 else {
+        noPrincipalBefore = i
+        return nil
+      }
       groups += 1
       if length == 5, i + 1 < end, bytes[i] == UInt8(ascii: "-"), PrincipalText.isBase32(bytes[i + 1]) {
         i += 1
         continue
       }
-      if i < end, isIdentifierContinue(bytes[i]) { return nil }
-      return groups >= 2 ? i : nil
+      if groups < 2 || (i < end && isIdentifierContinue(bytes[i])) {
+        noPrincipalBefore = i
+        return nil
+      }
+      return i
     }
   }
 

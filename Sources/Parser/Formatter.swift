@@ -150,14 +150,14 @@ package struct Formatter {
   /// `{`, the statements, `}`; or `{ statement }` when the author kept it on one line.
   private mutating func block(_ b: Block) {
     if let only = b.statements.first, b.statements.count == 1, isOneLine(b), isSimple(only),
-      !comments.contains(where: { $0.start > b.range.start && $0.start < b.range.end })
+      !hasComment(inside: b.range)
     {
       write("{ ")
       statement(only)
       write(" }")
       return
     }
-    if b.statements.isEmpty, !comments.contains(where: { $0.start > b.range.start && $0.start < b.range.end }) {
+    if b.statements.isEmpty, !hasComment(inside: b.range) {
       write("{}")
       return
     }
@@ -169,6 +169,19 @@ package struct Formatter {
     flushComments(before: b.range.end - 1)
     indent -= 1
     write("}")
+  }
+
+  /// Whether a comment (from the `first`th on) starts strictly inside `range`: a binary search
+  /// over the comments (they are in source order), so checking every block and bracket is not a
+  /// scan of every comment.
+  private func hasComment(inside range: SourceRange, from first: Int = 0) -> Bool {
+    var lo = first
+    var hi = comments.count
+    while lo < hi {
+      let mid = (lo + hi) / 2
+      if comments[mid].start > range.start { hi = mid } else { lo = mid + 1 }
+    }
+    return lo < comments.count && comments[lo].start < range.end
   }
 
   private func isOneLine(_ b: Block) -> Bool {
@@ -382,7 +395,7 @@ package struct Formatter {
     _ items: [(inout Formatter) -> Void], starts: [Int], range: SourceRange, open: String, close: String,
     firstStart: Int? = nil
   ) {
-    let hasComments = comments[nextComment...].contains { $0.start > range.start && $0.start < range.end }
+    let hasComments = hasComment(inside: range, from: nextComment)
     let breaksAfterOpen = starts.first.map { newlines(from: range.start, to: $0) > 0 } ?? false
     guard !items.isEmpty, hasComments || breaksAfterOpen else {
       write(open)

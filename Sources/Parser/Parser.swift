@@ -47,6 +47,11 @@ package struct Parser {
     let lexed = Lexer.lex(file)
     var parser = Parser(tokens: lexed.tokens, comments: lexed.comments, file: file, nextID: firstNodeID)
     parser.diagnostics = lexed.diagnostics
+    // A file the lexer would not read has no statements, and no missing header to report either.
+    if lexed.diagnostics.contains(where: { $0.code == .sourceTooLarge }) {
+      return SyntaxTree(
+        file: file, header: nil, statements: [], comments: [], diagnostics: lexed.diagnostics, nodeCount: firstNodeID)
+    }
     let header = parser.parseHeader(required: requireHeader)
     let statements = parser.parseStatements(topLevel: true)
     return SyntaxTree(

@@ -47,7 +47,7 @@ extension Checker {
     }
     guard let f = env.method(method.name) else {
       var d = Diagnostic.error(.unknownMethod, "`\(interface)` has no method `\(method.name)`", at: method.range)
-      if let guess = closestMatch(to: method.name, in: env.methods.map(\.name)) {
+      if let guess = suggestion(for: method.name, in: { env.methods.map(\.name) }) {
         d = d.help("did you mean `\(guess)`?")
       } else {
         d = d.note("methods: " + env.methods.map { "`\($0.name)`" }.joined(separator: ", "))

@@ -157,7 +157,7 @@ extension Checker {
       d = d.note(
         "`\(name)` is declared later, on line \(files[later.file].line(of: later.start)); declarations are visible after they appear"
       )
-    } else if let guess = closestMatch(to: name, in: visibleNames()) {
+    } else if let guess = suggestion(for: name, in: visibleNames) {
       d = d.help("did you mean `\(guess)`?")
     }
     diagnostics.append(d)
@@ -336,7 +336,7 @@ extension Checker {
 
   private func unknownMember(_ name: Identifier, of type: RType, candidates: [String]) -> RType {
     var d = Diagnostic.error(.unknownProperty, "`\(type)` has no property `\(name.name)`", at: name.range)
-    if let guess = closestMatch(to: name.name, in: candidates) {
+    if let guess = suggestion(for: name.name, in: { candidates }) {
       d = d.help("did you mean `\(guess)`?")
     } else if !candidates.isEmpty {
       d = d.note("properties: \(candidates.map { "`\($0)`" }.joined(separator: ", "))")
@@ -429,7 +429,7 @@ extension Checker {
       if let label = argument.label {
         guard let i = parameters.firstIndex(where: { $0.name == label.name }) else {
           var d = Diagnostic.error(.argumentLabel, "`\(callee)` has no parameter `\(label.name)`", at: label.range)
-          if let guess = closestMatch(to: label.name, in: parameters.map(\.name)) {
+          if let guess = suggestion(for: label.name, in: { parameters.map(\.name) }) {
             d = d.help("did you mean `\(guess)`?")
           }
           diagnostics.append(d)

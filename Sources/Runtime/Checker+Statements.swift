@@ -260,8 +260,11 @@ extension Checker {
         resolved.append(ResolvedAction(callee: .function(f), name: name, range: action.range, slots: slots))
       } else {
         var d = Diagnostic.error(.unknownAction, "unknown action `\(name)`", at: action.name.range)
-        let candidates = registry.actions.keys.sorted() + functions.map(\.declaration.name.name)
-        if let guess = closestMatch(to: name, in: candidates) { d = d.help("did you mean `\(guess)`?") }
+        if let guess = suggestion(
+          for: name, in: { registry.actions.keys.sorted() + functions.map(\.declaration.name.name) })
+        {
+          d = d.help("did you mean `\(guess)`?")
+        }
         d = d.note("actions: \(registry.actions.keys.sorted().map { "`\($0)`" }.joined(separator: ", "))")
         diagnostics.append(d)
         for argument in action.arguments { _ = check(argument.value, expected: nil) }
@@ -330,7 +333,7 @@ extension Checker {
       }
       guard let parameter = signature.labeled.first(where: { $0.name == label.name }) else {
         var d = Diagnostic.error(.actionArgument, "`\(signature.name)` has no `\(label.name)`", at: label.range)
-        if let guess = closestMatch(to: label.name, in: signature.labeled.map(\.name)) {
+        if let guess = suggestion(for: label.name, in: { signature.labeled.map(\.name) }) {
           d = d.help("did you mean `\(guess)`?")
         }
         diagnostics.append(d)

@@ -369,6 +369,21 @@ final class Checker {
     scopes.flatMap { $0.names.keys }
   }
 
+  /// How many more candidates "did you mean" may measure. Each search takes the edit distance to
+  /// every candidate (every name in scope, every method of an interface), so without a budget N
+  /// misspellings among N declarations cost O(N²). The budget covers a file's shown diagnostics
+  /// (`Diagnostic.perFileLimit`) among a thousand names; past it, errors come without a guess.
+  var suggestionBudget = 100 * 1_000
+
+  /// The closest candidate to `name` (`closestMatch`) while the budget lasts, then nil.
+  func suggestion(for name: String, in candidates: () -> [String]) -> String? {
+    guard suggestionBudget > 0 else { return nil }
+    let list = candidates()
+    suggestionBudget -= list.count
+    guard suggestionBudget >= 0 else { return nil }
+    return closestMatch(to: name, in: list)
+  }
+
   // MARK: - Types
 
   func resolveType(_ t: TypeExpr) -> RType {
@@ -378,7 +393,7 @@ final class Checker {
       if interfaces[name] != nil { return .service(name) }
       if brokenInterfaces.contains(name) { return .error }
       var d = Diagnostic.error(.unknownType, "unknown type `\(name)`", at: t.range)
-      if let guess = closestMatch(to: name, in: RType.named.keys.sorted()) { d = d.help("did you mean `\(guess)`?") }
+      if let guess = suggestion(for: name, in: { RType.named.keys.sorted() }) { d = d.help("did you mean `\(guess)`?") }
       diagnostics.append(d)
       return .error
     case .list(let element): return .list(resolveType(element))
@@ -470,7 +485,7 @@ final class Checker {
       d = d.help(
         "use `use network ic` and pass the canister explicitly, e.g. `canister_ids(\"\(keyed[0])\", key: \"\(name.name)\")`"
       )
-    } else if let guess = closestMatch(to: name.name, in: project.networkNames) {
+    } else if let guess = suggestion(for: name.name, in: { project.networkNames }) {
       d = d.help("did you mean `\(guess)`?")
     }
     diagnostics.append(d)

@@ -45,7 +45,9 @@ struct DiffCommand: ParsableCommand {
     let new = Parser.parse(files.add(path: newName, bytes: newSource))
     for tree in [old, new] where tree.diagnostics.hasErrors {
       let renderer = DiagnosticRenderer(files: files, style: .human(colors: Terminal.colorsOnStderr))
-      Terminal.writeError(tree.diagnostics.filter { $0.severity == .error }.map { renderer.render($0) + "\n" }.joined())
+      Terminal.writeError(
+        tree.diagnostics.filter { $0.severity == .error }.sortedBySource().capped().map { renderer.render($0) + "\n" }
+          .joined())
       throw DiffCommand.fail("`\(tree.file.path)` has syntax errors; no semantic diff")
     }
     let diff = RunbookDiff(old: old, new: new)

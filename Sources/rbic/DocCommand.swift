@@ -20,7 +20,7 @@ struct DocCommand: ParsableCommand {
     let tree = Parser.parse(files.add(path: file, bytes: Array(data)))
     if tree.diagnostics.hasErrors {
       let renderer = DiagnosticRenderer(files: files, style: .human(colors: Terminal.colorsOnStderr))
-      Terminal.writeError(tree.diagnostics.map { renderer.render($0) + "\n" }.joined())
+      Terminal.writeError(tree.diagnostics.sortedBySource().capped().map { renderer.render($0) + "\n" }.joined())
       throw ExitCode(2)
     }
     Terminal.writeOut(RunbookDocument.markdown(tree))

@@ -29,7 +29,7 @@ struct FormatCommand: ParsableCommand {
       let tree = Parser.parse(file)
       guard let formatted = Formatter.format(tree) else {
         let renderer = DiagnosticRenderer(files: sources, style: .human(colors: Terminal.colorsOnStderr))
-        Terminal.writeError(tree.diagnostics.map { renderer.render($0) + "\n" }.joined())
+        Terminal.writeError(tree.diagnostics.sortedBySource().capped().map { renderer.render($0) + "\n" }.joined())
         Terminal.writeError("error: `\(path)` has syntax errors; it was not formatted\n")
         broken = true
         continue

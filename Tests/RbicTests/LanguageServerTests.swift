@@ -271,6 +271,65 @@ struct LSPTimeout: Error {}
     #expect(malformed["id"] is NSNull)
     #expect(try client.close() == 0)
   }
+
+  /// A header block without `Content-Length` leaves the length of what follows unknown: the
+  /// server answers a parse error, skips to the next header and answers that request. (Before,
+  /// it read every later message's body as the next header and never answered again.)
+  @Test func aFrameWithoutContentLengthIsSkippedAndTheNextAnswered() throws {
+    let client = try LSPClient(root: try CLI.temporaryDirectory())
+    _ = try client.request("initialize", ["processId": NSNull(), "capabilities": [:]])
+    client.input.fileHandleForWriting.write(
+      Data("Content-Type: application/json\r\n\r\n{\"jsonrpc\":\"2.0\",\"id\":77,\"method\":\"shutdown\"}".utf8))
+    let malformed = try client.wait { ($0["error"] as? [String: Any])?["code"] as? Int == -32700 }
+    #expect(malformed["id"] is NSNull)
+    for _ in 0..<3 {
+      let answer = try client.request("textDocument/hover", Self.at("/nowhere.rb.ic", 0, 0))
+      #expect(answer["result"] is NSNull)
+    }
+    #expect(try client.close() == 0)
+  }
+
+  /// A document over the front end's limit gets one diagnostic saying so, and no work: its
+  /// symbols answer at once. (Before, a 10 MB document's symbols took minutes and 2.7 GB.)
+  @Test func aDocumentOverTheLimitIsOneDiagnostic() throws {
+    let (client, dir) = try Self.session()
+    let path = dir + "/huge.rb.ic"
+    let text =
+      "runbook \"huge\" version 1\n" + String(repeating: "let a = 1  # padding padding padding\n", count: 150_000)
+    let diagnostics = try Self.open(client, path, text)
+    #expect(diagnostics.count == 1)
+    #expect((diagnostics.first?["message"] as? String)?.contains("a runbook is at most 4 MiB") == true)
+    #expect(diagnostics.first?["code"] as? String == "source-too-large")
+    let symbols = try client.request("textDocument/documentSymbol", ["textDocument": ["uri": Self.uri(path)]])
+    #expect((symbols["result"] as? [Any])?.isEmpty == true)
+    let formatting = try client.request("textDocument/formatting", ["textDocument": ["uri": Self.uri(path)]])
+    #expect((formatting["result"] as? [Any])?.isEmpty == true)
+    #expect(try client.close() == 0)
+  }
+
+  /// Document symbols are linear in the document: each `param`'s type was found by a scan of
+  /// every param (O(N²) string comparisons: minutes for 40 000 params on a debug build). The
+  /// bound is generous for a loaded machine; the linear code answers in a few seconds.
+  @Test func symbolsOfALargeDocumentAreLinear() throws {
+    let (client, dir) = try Self.session()
+    let path = dir + "/params.rb.ic"
+    let n = 40_000
+    let text = "runbook \"params\" version 1\n" + (0..<n).map { "param p\($0): int = \($0)\n" }.joined()
+    try client.notify(
+      "textDocument/didOpen",
+      ["textDocument": ["uri": Self.uri(path), "languageId": "rbic", "version": 1, "text": text]])
+    _ = try client.wait(timeout: 60) { $0["method"] as? String == "textDocument/publishDiagnostics" }
+    let start = Date()
+    try client.send([
+      "id": 4_242, "method": "textDocument/documentSymbol", "params": ["textDocument": ["uri": Self.uri(path)]],
+    ])
+    let symbols = try client.wait(timeout: 60) { ($0["id"] as? Int) == 4_242 }
+    let list = try #require(symbols["result"] as? [[String: Any]])
+    #expect(list.count == n)
+    #expect(list.last?["detail"] as? String == "param: int")
+    #expect(Date().timeIntervalSince(start) < 30)
+    #expect(try client.close() == 0)
+  }
 }
 
 /// The editor configurations in editors/ are well-formed and start `rbic lsp` for `*.rb.ic`.
