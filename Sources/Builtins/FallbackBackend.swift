@@ -14,6 +14,8 @@ public final class FallbackBackend: Backend, Sendable {
   }
 
   public var name: String { "\(primary.name)+\(secondary.name)" }
+  /// A delete goes to the primary first.
+  public var deletedCycles: DeletedCycles { primary.deletedCycles }
   public var identityName: String { primary.identityName }
 
   private func either<T>(_ body: (Backend) throws(BackendError) -> T) throws(BackendError) -> T {

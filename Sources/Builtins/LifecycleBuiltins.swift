@@ -71,7 +71,8 @@ enum LifecycleBuiltins {
     r.register(
       BuiltinSignature(
         "delete_canister", [BuiltinParameter("canister", .canister)], result: .void,
-        summary: "deletes a stopped canister (always asked, even with --yes); its cycles go back to the identity",
+        summary:
+          "deletes a stopped canister (always asked, even with --yes); its cycles go back to the identity (burned on icp 1.0)",
         body: { args, context throws(RuntimeError) in
           guard case .principal(let c) = args[0] else { return .void }
           // One rule on every backend (icp would stop it itself; dfx would ask): stopped first.
@@ -82,9 +83,10 @@ enum LifecycleBuiltins {
               "canister \(c.text) is \(status.rawValue); it must be stopped before it is deleted (`ensure status == stopped via stop` first)"
             )
           }
+          let cycles = try context.read { (b) throws(BackendError) in b.deletedCycles }
           let effect = Effect(
             "delete", target: .canisters([c]),
-            description: "DELETE canister \(c.text) (its module, memory and snapshots are lost)",
+            description: "DELETE canister \(c.text) (its module, memory and snapshots are lost; \(cycles.phrase))",
             alwaysConfirm: true)
           try act(context, effect) { (b) throws(BackendError) in try b.deleteCanister(c) }
           return .void

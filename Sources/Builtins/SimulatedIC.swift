@@ -26,7 +26,8 @@ import RbicRuntime
 ///     }
 ///
 /// Fault kinds: `timeout` (outcome unknown; nothing applied), `late` (outcome unknown; the request
-/// lands `delay_ms` later, recorded under `deliveries`), `reject` (an IC error `code`),
+/// lands `delay_ms` later, recorded under `deliveries`), `reject` (an IC error `code`), `refund`
+/// (`mint`: the cycles minting canister refunds the ICP with `message`),
 /// `echo` (a call replies with its own argument: a canister that echoes what it was sent),
 /// `exit` (the tool exits non-zero), `garbled` (unparseable output), `silent_forward` (success
 /// reported, nothing delivered: the seed's wdhec bug). Operations: `status`, `install`,
@@ -51,6 +52,8 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     public var reserved_cycles: String?
     public var reserved_cycles_limit: String?
     public var log_visibility: LogVisibility?
+    /// With `allowed_viewers`: the principals that may read the logs besides the controllers.
+    public var log_viewers: [String]?
     /// Overrides the idle burn the sim computes from the memory.
     public var idle_cycles_burned_per_day: String?
     public var snapshots: [SnapshotRecord]?
@@ -168,6 +171,9 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
   }
 
   /// A predictor for `plan`: starts empty and reads what it needs from `source` once.
+  /// As the backend it predicts deletes (the sim itself returns them to the identity).
+  public var deletedCycles: DeletedCycles { source?.deletedCycles ?? .toIdentity }
+
   public static func predicting(from source: Backend) -> SimulatedIC {
     let empty = State(
       identity: source.identityName, identities: [:], canisters: [:], faults: nil, latency_ms: nil, deliveries: nil)
@@ -380,6 +386,9 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     case "late": return .late(f.delay_ms ?? 1000)
     case "echo": return .echo
     case "reject": return .error(.reject(code: f.code ?? "IC0503", message: f.message ?? "the canister trapped"))
+    case "refund":
+      // The cycles minting canister refunds a mint (the sim does not charge the two ledger fees).
+      return .error(.reject(code: ToolOutput.refundCode, message: f.message ?? "the transaction was refunded"))
     case "exit": return .error(.environment("the tool exited with status 255 during `\(operation)`"))
     case "garbled": return .error(.environment("unexpected output from `\(operation)`: `\u{FFFD}\u{FFFD}garbled`"))
     case "silent_forward": return .silent
@@ -872,7 +881,10 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
         r.memory_allocation = m
       }
       if let l = settings.reservedCyclesLimit { r.reserved_cycles_limit = String(l) }
-      if let v = settings.logVisibility { r.log_visibility = v }
+      if let v = settings.logVisibility {
+        r.log_visibility = v
+        r.log_viewers = nil
+      }
       state.canisters[canister.text] = r
     }
   }
@@ -971,7 +983,10 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     let r = try record(canister)
     if r.log_visibility != .public {
       let me = try callerPrincipal()
-      guard r.controllers.contains(me.text) else { throw .notController(canister: canister, identity: identityName) }
+      let viewers = r.log_visibility == .allowedViewers ? r.log_viewers ?? [] : []
+      guard r.controllers.contains(me.text) || viewers.contains(me.text) else {
+        throw .notController(canister: canister, identity: identityName)
+      }
     }
     return r.logs ?? []
   }

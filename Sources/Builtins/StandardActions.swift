@@ -243,8 +243,12 @@ enum StandardActions {
       settings.reservedCyclesLimit = c
       shown = "reserved cycles limit \(ValueFormat.cycles(c))"
     case (.logVisibility, .text(let word)):
-      guard let v = LogVisibility(rawValue: word) else {
-        throw .message(.failed, "log visibility is `controllers` or `public`, not `\(word)`")
+      guard let v = LogVisibility(rawValue: word), v != .allowedViewers else {
+        throw .message(
+          .failed,
+          word == LogVisibility.allowedViewers.rawValue
+            ? "`update_settings` sets log visibility to `controllers` or `public`; a list of allowed viewers is set with the tool"
+            : "log visibility is `controllers` or `public`, not `\(word)`")
       }
       settings.logVisibility = v
       shown = "log visibility \(word)"

@@ -15,11 +15,47 @@ public final class ToolBackend: Backend, @unchecked Sendable {
   public enum Tool: String, Sendable {
     case icp, dfx
 
-    /// The oldest supported release (`major`, `minor`): icp-cli 1.0; dfx 0.25 (status with units).
-    var minimum: (Int, Int) { self == .icp ? (1, 0) : (0, 25) }
+    /// The oldest supported release: icp-cli 1.0; dfx 0.25 (status with units).
+    var minimum: Version { self == .icp ? Version(1, 0, 0) : Version(0, 25, 0) }
+
+    /// The release each feature arrived in; a feature not listed is in every supported release.
+    /// The driver asks `supports`, never compares versions itself.
+    var gates: [Feature: Version] {
+      switch self {
+      // icp 1.1.0: `canister delete` sends the remaining cycles to the caller (1.0 burns them);
+      // `--root-key` takes `mainnet` and `fetch` (1.0: a hex key only).
+      case .icp: [.deleteReturnsCycles: Version(1, 1, 0), .rootKeyWords: Version(1, 1, 0)]
+      case .dfx: [:]
+      }
+    }
+  }
+
+  /// What arrived in some release of a tool (`Tool.gates`).
+  enum Feature: Hashable {
+    case deleteReturnsCycles, rootKeyWords
+  }
+
+  /// A release, `major.minor.patch` (a pre-release suffix is ignored).
+  public struct Version: Comparable, Sendable, CustomStringConvertible {
+    public var major, minor, patch: Int
+    public init(_ major: Int, _ minor: Int, _ patch: Int) {
+      (self.major, self.minor, self.patch) = (major, minor, patch)
+    }
+    /// `1.3.0`, `0.32.0-beta.1`; nil unless it starts with two numbers.
+    public init?(_ text: String) {
+      let parts = text.split(separator: "-").first.map { $0.split(separator: ".").map { Int($0) } } ?? []
+      guard parts.count >= 2, let major = parts[0], let minor = parts[1] else { return nil }
+      self.init(major, minor, parts.count > 2 ? parts[2] ?? 0 : 0)
+    }
+    public static func < (a: Version, b: Version) -> Bool {
+      (a.major, a.minor, a.patch) < (b.major, b.minor, b.patch)
+    }
+    public var description: String { "\(major).\(minor).\(patch)" }
   }
 
   public let tool: Tool
+  /// The release `verify` found; nil (a host that did not ask) is taken as the newest.
+  public let version: Version?
   public var name: String { tool.rawValue }
   public let identityName: String
   public let network: String
@@ -37,12 +73,16 @@ public final class ToolBackend: Backend, @unchecked Sendable {
   static let statusReuse: TimeInterval = 60
 
   /// Refuses what the tool would refuse or get wrong, before any call: a URL network on icp
-  /// without a root key, and `local` on icp outside an icp project (icp has no `local` network
-  /// there).
+  /// without a root key, `local` on icp outside an icp project (icp has no `local` network
+  /// there), an identity whose key is password-protected (the tools ask for the password on a
+  /// terminal, and rbic runs them without one), and on dfx a plaintext identity on mainnet
+  /// (`IdentityStorage`).
   public init(
     _ tool: Tool, runner: ToolRunner, network: String, identity: String, rootKey: String? = nil,
-    projectDirectory: String? = nil
+    projectDirectory: String? = nil, version: Version? = nil
   ) throws(BackendError) {
+    self.tool = tool
+    self.version = version
     var runner = runner
     if tool == .dfx {
       // The deprecation notice only; security warnings stay as the operator set them.
@@ -57,14 +97,38 @@ public final class ToolBackend: Backend, @unchecked Sendable {
           "icp needs a root key for the network `\(network)` given as a URL: pass --root-key (`fetch` for a local or test network, `mainnet` for mainnet gateways)"
         )
       }
+      if let key = rootKey, ["fetch", "mainnet"].contains(key), let version,
+        let since = tool.gates[.rootKeyWords], version < since
+      {
+        throw .environment(
+          "icp \(version) takes --root-key as a hex key only; `\(key)` arrived in icp \(since): pass the network's root key in hex, or upgrade icp"
+        )
+      }
       if network == "local", let dir = projectDirectory, !Self.hasIcpProject(above: dir) {
         throw .environment(
           "icp has no `local` network outside an icp project (no icp.yaml here or above); name the network with `use network` or --network, or run from the project"
         )
       }
     }
+    switch tool == .icp
+      ? IdentityStorage.icp(identity, environment: runner.environment)
+      : IdentityStorage.dfx(identity, environment: runner.environment)
+    {
+    case .passwordProtected?:
+      throw .environment(
+        "identity `\(identity)` is password-protected in \(tool.rawValue)'s identity store: \(tool.rawValue) would ask for the password on a terminal, and rbic runs it without one (rbic does not pass passwords); use an identity kept in the OS keyring (`\(tool.rawValue) identity new NAME --storage\(tool == .icp ? "" : "-mode") keyring`) or a plaintext one for automation"
+      )
+    case .plaintext? where tool == .dfx:
+      let net = ProjectFiles(directory: projectDirectory ?? FileManager.default.currentDirectoryPath).network(
+        named: network)
+      if IdentityStorage.dfxIsMainnet(net),
+        !IdentityStorage.dfxWarningDisabled("mainnet_plaintext_identity", environment: runner.environment)
+      {
+        throw .environment(IdentityStorage.dfxPlaintextRefusal(identity))
+      }
+    default: break
+    }
     ScratchFile.sweepOrphans()
-    self.tool = tool
     self.runner = runner
     self.network = network
     self.identityName = identity
@@ -93,18 +157,38 @@ public final class ToolBackend: Backend, @unchecked Sendable {
   }
 
   /// `TOOL --version`: a missing tool or one older than supported is an environment error before
-  /// anything runs.
-  public static func verify(_ tool: Tool, _ runner: ToolRunner) throws(BackendError) {
+  /// anything runs. Returns the release, for the feature gates.
+  @discardableResult
+  public static func verify(_ tool: Tool, _ runner: ToolRunner) throws(BackendError) -> Version {
     let out = try runner.run(["--version"])
     let words = out.stdout.split(separator: " ")
-    let version = (words.last ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-    let parts = version.split(separator: ".").compactMap { Int($0) }
-    guard out.status == 0, words.first.map(String.init) == tool.rawValue, parts.count >= 2 else {
+    let text = (words.last ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+    guard out.status == 0, words.first.map(String.init) == tool.rawValue, let version = Version(text) else {
       throw .environment("`\(tool.rawValue) --version` printed `\(out.stdout.prefix(80))`, not a version")
     }
-    let (major, minor) = tool.minimum
-    guard (parts[0], parts[1]) >= (major, minor) else {
-      throw .environment("\(tool.rawValue) \(version) is older than the supported \(major).\(minor); upgrade it")
+    let minimum = tool.minimum
+    guard version >= minimum else {
+      throw .environment(
+        "\(tool.rawValue) \(text) is older than the supported \(minimum.major).\(minimum.minor); upgrade it")
+    }
+    return version
+  }
+
+  /// Whether this tool's release has `feature` (`Tool.gates`).
+  func supports(_ feature: Feature) -> Bool {
+    guard let version, let since = tool.gates[feature] else { return true }
+    return version >= since
+  }
+
+  public var deletedCycles: DeletedCycles {
+    switch tool {
+    case .icp:
+      supports(.deleteReturnsCycles)
+        ? .toIdentity
+        : .burned(
+          "icp \(version.map(String.init(describing:)) ?? "") deletes without withdrawing them (icp 1.1.0 sends them to the caller)"
+        )
+    case .dfx: .toWalletOrIdentity
     }
   }
 
@@ -295,14 +379,16 @@ public final class ToolBackend: Backend, @unchecked Sendable {
   }
 
   /// `canister metadata ID NAME`: the section's text, or nil when the module has none (icp says
-  /// `Metadata section '…' not found`; any failure the tool explained means none to use).
+  /// `Metadata section '…' not found`; any failure the tool explained means none to use). icp
+  /// prints the section with a newline added, which is dropped; dfx writes the section's bytes as
+  /// they are, so a section's own trailing newline is kept.
   public func metadata(_ canister: Principal, name: String) throws(BackendError) -> String? {
     let out = try runner.run(["canister", "metadata", canister.text, name] + common)
     guard out.status == 0 else {
       if out.signaled { throw .environment("`\(tool.rawValue) canister metadata` was interrupted") }
       return nil
     }
-    return out.stdout.hasSuffix("\n") ? String(out.stdout.dropLast()) : out.stdout
+    return tool == .icp && out.stdout.hasSuffix("\n") ? String(out.stdout.dropLast()) : out.stdout
   }
 
   /// Candid arguments go in a file readable only by this user, never on the command line (where
@@ -335,8 +421,10 @@ public final class ToolBackend: Backend, @unchecked Sendable {
   }
 
   public func deleteCanister(_ canister: Principal) throws(BackendError) {
-    // icp recovers the cycles to the identity's cycles ledger; dfx withdraws them there too
-    // (it needs a dfx.json, and asks about a running canister unless `-y`).
+    // Where the cycles go is `deletedCycles`: icp 1.1+ sends them to the identity's cycles
+    // ledger (1.0 burns them); dfx withdraws them to the identity's cycles wallet when one is
+    // configured for the network, else to its cycles ledger (it needs a dfx.json, and asks about a
+    // running canister unless `-y`).
     let arguments =
       tool == .icp ? ["canister", "delete", canister.text] : ["canister", "delete", canister.text, "--yes"]
     _ = try call(arguments + common, canister: canister, mutating: true)
@@ -374,7 +462,7 @@ public final class ToolBackend: Backend, @unchecked Sendable {
     case .dfx:
       let out = try output(
         ["canister", "snapshot", "create", canister.text] + replace + common, canister: canister, mutating: true)
-      // dfx says so on stderr (some releases on stdout); its time and size come from the list.
+      // dfx says so on stderr (`info!`); its time and size come from the list.
       let id = try ToolOutput.dfxSnapshotID(out.stderr + "\n" + out.stdout)
       guard let taken = try snapshots(canister).first(where: { $0.id == id }) else {
         throw .environment("dfx reported snapshot \(id) of \(canister.text) but does not list it")
@@ -389,6 +477,7 @@ public final class ToolBackend: Backend, @unchecked Sendable {
       let out = try call(["canister", "snapshot", "list", canister.text, "--json"] + common, canister: canister)
       return try ToolOutput.icpSnapshots(out)
     case .dfx:
+      // 0.32 prints the list on stdout, 0.25–0.31 on stderr; `No snapshots found` is on stderr.
       let out = try output(["canister", "snapshot", "list", canister.text] + common, canister: canister)
       return try ToolOutput.dfxSnapshots(out.stderr + "\n" + out.stdout)
     }
@@ -405,8 +494,8 @@ public final class ToolBackend: Backend, @unchecked Sendable {
   }
 
   public func logs(_ canister: Principal) throws(BackendError) -> [CanisterLogRecord] {
-    // icp 1.3.0 prints JSON by default and lines with --json; later releases swapped them back.
-    // Without the flag, the output says which it is.
+    // icp 1.0–1.3 print JSON by default and lines with --json; the release after 1.3.0 swaps
+    // them back. Without the flag, the output says which it is.
     try ToolOutput.logs(
       try call(["canister", "logs", canister.text] + common, canister: canister), tool: tool.rawValue)
   }

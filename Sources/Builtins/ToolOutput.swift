@@ -47,8 +47,14 @@ package enum ToolOutput {
       guard let text = value as? String, let n = number(text) else { throw unexpected(what, stdout) }
       return n
     }
-    var visibility = LogVisibility.controllers
-    if let v = settings["log_visibility"] as? [String: Any], v["type"] as? String == "Public" { visibility = .public }
+    // `{"type":"Controllers"}`, `{"type":"Public"}`, `{"type":"AllowedViewers","value":[…]}`.
+    let visibility: LogVisibility
+    switch (settings["log_visibility"] as? [String: Any])?["type"] as? String {
+    case "Controllers"?, nil: visibility = .controllers
+    case "Public"?: visibility = .public
+    case "AllowedViewers"?: visibility = .allowedViewers
+    case let other?: throw unexpected("\(what) (log visibility `\(other)`)", stdout)
+    }
     return CanisterState(
       id: canister, status: status, cycles: cycles, moduleHash: info.moduleHash, controllers: info.controllers,
       memory: Int64(clamping: memory), freezingThreshold: Int64(clamping: freezing),
@@ -118,7 +124,16 @@ package enum ToolOutput {
         }
       }
       let joined = chain.joined(separator: "\n")
-      if let m = joined.firstMatch(of: /error code Some\("(IC\d{4})"\)/) { rejectCode = String(m.1) }
+      if let m = joined.firstMatch(of: /error code Some\("(IC\d{4})"\)/) {
+        rejectCode = String(m.1)
+      } else if let m = chain.lazy.compactMap({
+        $0.firstMatch(of: #/^Error looking up canister \S+: Some\("(IC\d{4})"\) - /#)
+      })
+      .first {
+        // icp's `canister status` on a reject other than IC0301/IC0512: the error code's Debug
+        // form, then the reject message.
+        rejectCode = String(m.1)
+      }
     }
 
     /// The message a person reads: the chain, one cause after another.
@@ -131,10 +146,13 @@ package enum ToolOutput {
   }
 
   /// The messages that mean a ledger or wallet had too little: `icp canister top-up`,
-  /// `icp cycles mint`, `icp canister create`, and dfx's diagnosis for a create.
+  /// `icp cycles mint`, `icp canister create`; dfx's diagnosis for a create, the cycles ledger's
+  /// `withdraw` error of `dfx cycles top-up` (`send error: InsufficientFunds { balance: Nat(…) }`,
+  /// the error's Debug form) and dfx's diagnosis of an ICP transfer (`dfx cycles convert`).
   static let insufficientFunds = [
     "failed to top up: Insufficient cycles", "Insufficient funds:", "failed to create canister: Insufficient cycles",
-    "Insufficient cycles balance", "Insufficient cycles.",
+    "Insufficient cycles balance", "Insufficient cycles.", "send error: InsufficientFunds",
+    "Insufficient ICP balance",
   ]
 
   /// The messages with which a tool stops before it sends anything (its chain's heads; a usage
@@ -155,6 +173,10 @@ package enum ToolOutput {
   /// moves the ICP, then notifies the CMC): unknown, whatever reject code follows.
   static let afterSubmission = ["Failed to notify", "failed to notify", "agent error", "The request timed out"]
 
+  /// Heads that mean the cycles minting canister answered a mint with a refund (icp prints the
+  /// CMC's error in its Debug form): definite, though the ICP went out and came back.
+  static let refunded = ["Failed to notify mint cycles: Refunded"]
+
   /// A failed call, mapped to a typed error that keeps the text.
   package static func failure(_ output: ToolRunner.Output, tool: String, canister: Principal?, identity: String)
     -> BackendError
@@ -166,6 +188,12 @@ package enum ToolOutput {
         return .unsupported("`\(tool)` does not support this operation: \(usage.prefix(200))")
       }
       return .notSent("`\(tool)` rejected its arguments: \(usage.prefix(200))")
+    }
+    if f.starts(with: refunded) {
+      return .reject(
+        code: refundCode,
+        message:
+          "\(f.message.prefix(400)); no cycles were minted, and the ICP came back less the ledger fee")
     }
     if f.starts(with: afterSubmission) {
       return .unknownOutcome(
@@ -192,8 +220,10 @@ package enum ToolOutput {
       if f.chain.first?.hasPrefix("Each canister has a set of controllers.") == true {
         return .notController(canister: c, identity: identity)
       }
+      // icp `Canister P was not found.`; dfx `canister info` `Canister P does not exist.`
       if f.chain.contains(where: {
         $0 == "Canister \(c.text) was not found." || $0.hasPrefix("Canister \(c.text) not found")
+          || $0 == "Canister \(c.text) does not exist."
       }) {
         return .notFound(c)
       }
@@ -249,7 +279,18 @@ extension ToolOutput {
       idleBurnPerDay: value("Idle cycles burned per day", unit: "Cycles") ?? 0,
       memoryAllocation: Int64(clamping: value("Memory allocation", unit: "Bytes") ?? 0),
       reservedCyclesLimit: value("Reserved cycles limit", unit: "Cycles") ?? 5_000_000_000_000,
-      logVisibility: fields["Log visibility"] == "public" ? .public : .controllers)
+      logVisibility: try dfxLogVisibility(fields["Log visibility"], stdout))
+  }
+
+  /// dfx's `Log visibility:` line: `controllers`, `public`, `allowed viewers: a, b` or `allowed
+  /// viewers list is empty` (absent before 0.21: controllers).
+  static func dfxLogVisibility(_ text: String?, _ stdout: String) throws(BackendError) -> LogVisibility {
+    switch text {
+    case nil, "controllers"?: return .controllers
+    case "public"?: return .public
+    case let t? where t.hasPrefix("allowed viewers"): return .allowedViewers
+    case let t?: throw unexpected("`dfx canister status` (log visibility `\(t)`)", stdout)
+    }
   }
 
   /// `dfx cycles balance --precise`: `1234 cycles.`
@@ -437,21 +478,49 @@ extension ToolOutput {
     return e8s
   }
 
-  /// `1.23456780` or `0` as e8s.
+  /// `1.23456780`, `0`, or the exponent form icp prints for dust (`1E-8`, `9.9E-7`: its decimal
+  /// library switches to it past five zeros after the point), as e8s, exactly: the digits are
+  /// shifted as text, never through a floating-point number. An amount finer than an e8 is nil.
   package static func e8s(_ text: String) -> Int64? {
-    let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-    guard parts.count <= 2, let whole = Int64(parts[0]) else { return nil }
-    var fraction = parts.count == 2 ? String(parts[1]) : ""
-    guard fraction.count <= 8, fraction.allSatisfy(\.isNumber) else { return nil }
-    fraction += String(repeating: "0", count: 8 - fraction.count)
-    let (scaled, o1) = whole.multipliedReportingOverflow(by: 100_000_000)
-    let (total, o2) = scaled.addingReportingOverflow(Int64(fraction) ?? 0)
-    return o1 || o2 ? nil : total
+    var mantissa = Substring(text)
+    var exponent = 0
+    if let e = text.firstIndex(where: { $0 == "E" || $0 == "e" }) {
+      mantissa = text[..<e]
+      guard let x = Int(text[text.index(after: e)...]), (-40...40).contains(x) else { return nil }
+      exponent = x
+    }
+    let parts = mantissa.split(separator: ".", omittingEmptySubsequences: false)
+    let fraction = parts.count == 2 ? parts[1] : ""
+    guard parts.count <= 2, !parts[0].isEmpty, (parts[0] + fraction).allSatisfy({ $0.isASCII && $0.isNumber })
+    else { return nil }
+    var digits = String(parts[0] + fraction)
+    // The value is digits × 10^(exponent − fraction digits); e8s are that × 10^8.
+    let shift = 8 + exponent - fraction.count
+    if shift >= 0 {
+      digits += String(repeating: "0", count: shift)
+    } else {
+      guard digits.suffix(-shift).allSatisfy({ $0 == "0" }) else { return nil }
+      digits.removeLast(min(-shift, digits.count))
+    }
+    let significant = digits.drop { $0 == "0" }
+    return significant.isEmpty ? 0 : Int64(significant)
   }
 
+  /// The reject code of a mint the cycles minting canister refunded: a definite answer (no
+  /// cycles were minted; the ICP came back less the ledger fee), not an unknown outcome.
+  package static let refundCode = "CMC refund"
+
   /// The cycles minted: icp `Minted N cycles to your account, new balance: M cycles.`, dfx
-  /// `Account was topped up with N cycles! New balance is M cycles.`
+  /// `Account was topped up with N cycles! New balance is M cycles.` dfx reports a refund on
+  /// stdout with exit 0 (`Refunded at block height N with message: …`, or without the height).
   static func minted(_ stdout: String, tool: String) throws(BackendError) -> Int128 {
+    if let refund = stdout.firstMatch(of: /(?m)^Refunded (at block height [0-9_]+ )?with message: (.*)$/) {
+      throw .reject(
+        code: refundCode,
+        message:
+          "the cycles minting canister refunded the ICP\(refund.1.map { " " + $0.dropLast() } ?? ""): \(refund.2); no cycles were minted, and the ICP came back less the ledger fee"
+      )
+    }
     let match =
       stdout.firstMatch(of: /Minted ([0-9_]+) cycles to your account/).map { String($0.1) }
       ?? stdout.firstMatch(of: /topped up with ([0-9_]+) cycles!/).map { String($0.1) }

@@ -149,7 +149,7 @@ extension LanguageServer {
     case .freezeIn: "how long until the canister freezes at its idle burn (`never` when it burns nothing)"
     case .memoryAllocation: "bytes reserved for the canister (0: best effort)"
     case .reservedCyclesLimit: "the most cycles the canister may reserve"
-    case .logVisibility: "who may read the canister's logs: `controllers` or `public`"
+    case .logVisibility: "who may read the canister's logs: `controllers`, `public` or `allowed_viewers`"
     case .balance: "a wallet's own cycles: what it can send"
     }
   }

@@ -62,9 +62,32 @@ public struct CanisterState: Sendable, Hashable {
   }
 }
 
-/// Who may read a canister's logs.
+/// Where a deleted canister's remaining cycles go, as a backend deletes it.
+public enum DeletedCycles: Sendable, Equatable {
+  /// To the identity's cycles ledger (the sim; icp 1.1+).
+  case toIdentity
+  /// To the identity's cycles wallet when the tool has one configured for it, else to its cycles
+  /// ledger (dfx).
+  case toWalletOrIdentity
+  /// Burned with the canister; the text says why.
+  case burned(String)
+
+  /// For a delete's question and description.
+  public var phrase: String {
+    switch self {
+    case .toIdentity: "its cycles go back to the identity's cycles ledger"
+    case .toWalletOrIdentity:
+      "its cycles go back to the identity's cycles wallet, or its cycles ledger when it has none"
+    case .burned(let why): "ITS CYCLES ARE BURNED: \(why)"
+    }
+  }
+}
+
+/// Who may read a canister's logs: its controllers, anyone, or its controllers and a list of
+/// principals (`allowed_viewers`; the list is set with the tools, not by rbic).
 public enum LogVisibility: String, Sendable, Hashable, Codable, CaseIterable {
   case controllers, `public`
+  case allowedViewers = "allowed_viewers"
 }
 
 /// Settings `update_settings` changes; nil leaves a setting as it is.
@@ -231,8 +254,10 @@ public protocol Backend: AnyObject, Sendable {
   /// A new canister with `cycles` from the identity's cycles ledger and these controllers (the
   /// identity when empty); returns its id.
   func createCanister(cycles: Int128, controllers: [Principal]) throws(BackendError) -> Principal
-  /// Deletes a stopped canister; its remaining cycles go back to the identity's cycles ledger.
+  /// Deletes a stopped canister; its remaining cycles go where `deletedCycles` says.
   func deleteCanister(_ canister: Principal) throws(BackendError)
+  /// Where `deleteCanister` sends the canister's remaining cycles.
+  var deletedCycles: DeletedCycles { get }
   func updateSettings(_ canister: Principal, _ settings: CanisterSettings) throws(BackendError)
   /// Takes a snapshot of a stopped canister, replacing `replacing` when given.
   func takeSnapshot(_ canister: Principal, replacing: String?) throws(BackendError) -> CanisterSnapshot
@@ -262,6 +287,7 @@ extension Backend {
     throw lacks("create canisters")
   }
   public func deleteCanister(_ canister: Principal) throws(BackendError) { throw lacks("delete canisters") }
+  public var deletedCycles: DeletedCycles { .toIdentity }
   public func updateSettings(_ canister: Principal, _ settings: CanisterSettings) throws(BackendError) {
     throw lacks("update settings")
   }

@@ -11,6 +11,7 @@ public struct BackendReads: Sendable {
 
   public var name: String { backend.name }
   public var identityName: String { backend.identityName }
+  public var deletedCycles: DeletedCycles { backend.deletedCycles }
   public func identityPrincipal() throws(BackendError) -> Principal { try backend.identityPrincipal() }
   public func status(_ canister: Principal) throws(BackendError) -> CanisterState { try backend.status(canister) }
   public func publicInfo(_ canister: Principal) throws(BackendError) -> PublicCanisterInfo {
@@ -55,6 +56,7 @@ final class ScopedBackend: Backend {
 
   var name: String { backend.name }
   var identityName: String { backend.identityName }
+  var deletedCycles: DeletedCycles { backend.deletedCycles }
   func identityPrincipal() throws(BackendError) -> Principal { try backend.identityPrincipal() }
   func status(_ canister: Principal) throws(BackendError) -> CanisterState { try backend.status(canister) }
   func publicInfo(_ canister: Principal) throws(BackendError) -> PublicCanisterInfo { try backend.publicInfo(canister) }

@@ -86,8 +86,43 @@ guard let state = try? SimulatedIC.load(path: statePath) else { fail("cannot rea
 let identity = flags["--identity"]?.last ?? state.identity
 let sim = SimulatedIC(state: state, identity: identity)
 
+// dfx 0.25+ refuses a plaintext identity (an `identity.pem` with no `encryption`, keyring or HSM
+// in `identity.json`) on mainnet for every command that builds an agent, unless DFX_WARNING has
+// `-mainnet_plaintext_identity`. The double reads only $DFX_CONFIG_ROOT (never the real home).
+if isDfx, let root = ProcessInfo.processInfo.environment["DFX_CONFIG_ROOT"], flags["--network"]?.last == "ic",
+  ["canister", "cycles", "ledger", "wallet"].contains(positional.first ?? ""),
+  !(ProcessInfo.processInfo.environment["DFX_WARNING"] ?? "").split(separator: ",").contains(
+    "-mainnet_plaintext_identity")
+{
+  let directory = root + "/.config/dfx/identity/" + identity
+  let config = FileManager.default.contents(atPath: directory + "/identity.json").map {
+    String(decoding: $0, as: UTF8.self)
+  }
+  let secured = ["\"encryption\"", "\"keyring_identity_suffix\"", "\"hsm\""].contains {
+    config?.contains($0) == true
+  }
+  if !secured, FileManager.default.fileExists(atPath: directory + "/identity.pem") {
+    fail(
+      """
+      Failed to create AgentEnvironment.
+
+      Caused by:
+          Failed to create AgentEnvironment for network 'ic'.
+
+      Caused by:
+          The \(identity) identity is not stored securely. Do not use it to control a lot of cycles/ICP.
+      - For enhanced security, create a new identity using the command:\u{20}
+          dfx identity new
+        Then, specify the new identity in mainnet-facing commands with the `--identity` flag.
+      - If you understand the risks and still wish to use the insecure plaintext identity, you can suppress this warning by running:
+          export DFX_WARNING=-mainnet_plaintext_identity
+        After setting this environment variable, re-run the command.
+      """)
+  }
+}
+
 /// Prints a sim error the way icp does and exits.
-func report(_ error: BackendError, _ context: String) -> Never {
+@MainActor func report(_ error: BackendError, _ context: String) -> Never {
   switch error {
   case .environment(let m) where m.contains("garbled"):
     out("\u{FFFD}\u{FFFD} garbled \u{1}\n")
@@ -119,7 +154,19 @@ func report(_ error: BackendError, _ context: String) -> Never {
     fail(
       "\(context)\n\nCaused by:\n    The replica returned a rejection error: reject code CanisterError, reject message Only controllers of canister \(c.text) can call this method, error code Some(\"IC0512\")"
     )
-  case .notFound(let c): fail("Canister \(c.text) was not found.")
+  case .notFound(let c) where command == "canister info" && isDfx:
+    // dfx reads the state tree and finds no controllers.
+    fail("Canister \(c.text) does not exist.")
+  case .notFound(let c) where command == "canister status" && !isDfx:
+    fail("Canister \(c.text) was not found.")
+  case .notFound(let c):
+    // Elsewhere the replica's reject says so.
+    fail(
+      "\(context)\n\nCaused by:\n    The replica returned a rejection error: reject code DestinationInvalid, reject message Canister \(c.text) not found, error code Some(\"IC0301\")"
+    )
+  case .reject(let code, let message) where command == "canister status" && !isDfx:
+    // icp's status names the error code in its Debug form, then the reject message.
+    fail("Error looking up canister \(positional.dropFirst(2).first ?? ""): Some(\"\(code)\") - \(message)")
   case .reject(let code, let message):
     fail(
       "\(context)\n\nCaused by:\n    The replica returned a rejection error: reject code CanisterError, reject message \(message), error code Some(\"\(code)\")"
@@ -172,8 +219,11 @@ do throws(BackendError) {
   case "cycles top-up" where isDfx:
     let c = principal(positional.dropFirst(2).first)
     guard let amount = positional.dropFirst(3).first.flatMap(ToolOutput.number) else { fail("invalid amount", code: 2) }
-    do { try sim.topUp(c, amount: amount) } catch .insufficientFunds(let m) {
-      fail("Failed to top up.\n\nCaused by:\n    \(m)")
+    do { try sim.topUp(c, amount: amount) } catch .insufficientFunds {
+      // The cycles ledger's `withdraw` error in its Debug form, after dfx's retry hint (0.32).
+      let balance = (try? sim.cyclesBalance()) ?? 0
+      err("WARN: If you retry this operation, use --created-at-time 1755530000000000000\n")
+      fail("send error: InsufficientFunds { balance: Nat(\(balance)) }")
     }
     save()
     out("Transfer sent at block index 1_234\n")
@@ -202,7 +252,7 @@ do throws(BackendError) {
       Instructions spent in queries: 0
       Total query request payload size: 0 Bytes
       Total query response payload size: 0 Bytes
-      Log visibility: \(s.logVisibility.rawValue)
+      Log visibility: \(dfxLogVisibility(c))
 
       """)
   case "canister update-settings" where isDfx:
@@ -230,7 +280,7 @@ do throws(BackendError) {
         "{\"id\":\(q(c.text)),\"status\":\(q(s.status.rawValue.capitalized)),\"settings\":{\"controllers\":[\(controllers)],"
           + "\"compute_allocation\":\"0\",\"memory_allocation\":\(q(grouped(Int128(s.memoryAllocation)))),\"freezing_threshold\":\(q(grouped(Int128(s.freezingThreshold)))),"
           + "\"reserved_cycles_limit\":\(q(grouped(s.reservedCyclesLimit))),\"wasm_memory_limit\":\"3_221_225_472\",\"wasm_memory_threshold\":\"0\","
-          + "\"log_memory_limit\":\"4_096\",\"log_visibility\":{\"type\":\(q(s.logVisibility == .public ? "Public" : "Controllers"))},\"environment_variables\":[]},"
+          + "\"log_memory_limit\":\"4_096\",\"log_visibility\":\(icpLogVisibility(c)),\"environment_variables\":[]},"
           + "\"module_hash\":\(s.moduleHash.map { q(ValueFormat.hex($0)) } ?? "null"),\"memory_size\":\(q(grouped(Int128(s.memory)))),"
           + "\"cycles\":\(q(grouped(s.cycles))),\"reserved_cycles\":\(q(grouped(s.reservedCycles))),\"idle_cycles_burned_per_day\":\(q(grouped(s.idleBurnPerDay))),"
           + "\"query_stats\":{\"num_calls_total\":\"0\",\"num_instructions_total\":\"0\",\"request_payload_bytes_total\":\"0\","
@@ -335,8 +385,15 @@ do throws(BackendError) {
       fail("Cannot find dfx configuration file in the current working directory. Did you forget to create one?")
     }
     if !isDfx { try sim.stop(c) }  // icp stops it itself
+    let ledger = try sim.cyclesBalance()
     try sim.deleteCanister(c)
     save()
+    if !isDfx, let version = ProcessInfo.processInfo.environment["RBIC_DOUBLE_VERSION"], version.hasPrefix("1.0.") {
+      // icp 1.0 deletes without withdrawing: the cycles burn with the canister.
+      var world = sim.snapshot
+      world.identities[identity]?.cycles_ledger = String(ledger)
+      do { try SimulatedIC(state: world).save(path: statePath) } catch { fail("cannot write the sim state: \(error)") }
+    }
     err(isDfx ? "Deleting canister \(c.text), with canister_id \(c.text)\n" : "")
   case "canister snapshot":
     let verb = positional.dropFirst(2).first ?? ""
@@ -368,12 +425,27 @@ do throws(BackendError) {
         time.locale = Locale(identifier: "en_US_POSIX")
         time.timeZone = TimeZone(identifier: "UTC")
         time.dateFormat = "yyyy-MM-dd HH:mm:ss 'UTC'"
-        err(
-          list.isEmpty
-            ? "No snapshots found in canister \(name)\n"
-            : list.map {
-              "\($0.id): \($0.size) B, taken at \(time.string(from: Date(timeIntervalSince1970: Double($0.takenAt) / 1e9)))"
-            }.joined(separator: "\n") + "\n")
+        // The list goes to stdout from 0.32 (stderr before); `No snapshots found` always to
+        // stderr. Sizes as indicatif's HumanBytes prints them (binary units, two decimals).
+        func human(_ bytes: Int64) -> String {
+          var value = Double(bytes)
+          var unit = 0
+          while value >= 1024, unit < 4 {
+            value /= 1024
+            unit += 1
+          }
+          return unit == 0 ? "\(bytes) B" : String(format: "%.2f %@", value, ["B", "KiB", "MiB", "GiB", "TiB"][unit])
+        }
+        if list.isEmpty {
+          err("No snapshots found in canister \(name)\n")
+        } else {
+          let text =
+            list.map {
+              "\($0.id): \(human($0.size)), taken at \(time.string(from: Date(timeIntervalSince1970: Double($0.takenAt) / 1e9)))"
+            }.joined(separator: "\n") + "\n"
+          let version = ToolBackend.Version(ProcessInfo.processInfo.environment["RBIC_DOUBLE_VERSION"] ?? "0.32.0")
+          if let version, version < ToolBackend.Version(0, 32, 0) { err(text) } else { out(text) }
+        }
       } else {
         out(
           "{\"snapshots\":["
@@ -407,7 +479,8 @@ do throws(BackendError) {
     guard let value = try sim.metadata(c, name: name) else {
       fail("Metadata section '\(name)' not found in canister \(c.text)")
     }
-    out(value + "\n")
+    // icp prints the section with println (a newline added); dfx writes its bytes as they are.
+    out(isDfx ? value : value + "\n")
   case "canister logs":
     let c = principal(positional.dropFirst(2).first)
     let records = try sim.logs(c)
@@ -418,12 +491,12 @@ do throws(BackendError) {
       let time = nanos == 0 ? seconds : seconds.dropLast() + String(format: ".%09lluZ", nanos)
       return "[\(r.index). \(time)]: \(r.content)"
     }
+    let version = ToolBackend.Version(ProcessInfo.processInfo.environment["RBIC_DOUBLE_VERSION"] ?? "1.3.0")
     if isDfx {
-      out(lines.isEmpty ? "No logs\n" : lines.joined(separator: "\n") + "\n")
-    } else if ProcessInfo.processInfo.environment["RBIC_DOUBLE_VERSION"] == "1.3.0"
-      || ProcessInfo.processInfo.environment["RBIC_DOUBLE_VERSION"] == nil
-    {
-      // icp 1.3.0 prints JSON without --json (the formats were swapped until the next release).
+      // One line per record; none prints an empty line.
+      out(lines.joined(separator: "\n") + "\n")
+    } else if let version, version < ToolBackend.Version(1, 4, 0) {
+      // icp 1.0–1.3 print JSON without --json (the formats were swapped until after 1.3.0).
       out(
         "{\"log_records\":["
           + records.map {
@@ -434,7 +507,15 @@ do throws(BackendError) {
     }
   case "token balance" where !isDfx, "ledger balance" where isDfx:
     let e8s = try sim.icpBalance()
-    let amount = !isDfx && e8s == 0 ? "0" : ValueFormat.icpDecimal(e8s)
+    var amount = ValueFormat.icpDecimal(e8s)
+    if !isDfx, e8s == 0 {
+      amount = "0"
+    } else if !isDfx, e8s < 100 {
+      // icp's decimal library (bigdecimal 0.4) prints more than five zeros after the point in
+      // exponent form: 1 e8s is `1E-8`, 10 is `1.0E-7`, 99 is `9.9E-7`.
+      let digits = String(e8s)
+      amount = "\(digits.prefix(1))\(digits.count > 1 ? "." + digits.dropFirst() : "")E-\(9 - digits.count)"
+    }
     out(isDfx ? "\(amount) ICP\n" : "Balance: \(amount) ICP\n")
   case "cycles mint" where !isDfx, "cycles convert" where isDfx:
     guard let text = flags[isDfx ? "--amount" : "--icp"]?.last, let e8s = ToolOutput.e8s(text) else {
@@ -448,10 +529,21 @@ do throws(BackendError) {
         isDfx
           ? "Transfer sent at block height 21126101\nUsing transfer at block height 21126101\nAccount was topped up with \(grouped(minted)) cycles! New balance is \(grouped(balance)) cycles.\n"
           : "Minted \(grouped(minted)) cycles to your account, new balance: \(grouped(balance)) cycles.\n")
+    } catch .reject(ToolOutput.refundCode, let reason) {
+      // The CMC refunded the ICP: dfx says so on stdout and exits 0; icp fails with the CMC's
+      // error in its Debug form.
+      if isDfx {
+        out(
+          "Transfer sent at block height 21126101\nUsing transfer at block height 21126101\nRefunded at block height 21126102 with message: \(reason)\n"
+        )
+        exit(0)
+      }
+      fail("Failed to notify mint cycles: Refunded { reason: \"\(reason)\", block_index: Some(21126102) }")
     } catch .insufficientFunds(let m) {
+      // dfx diagnoses the ledger's InsufficientFunds: the explanation and the remedy, no chain.
       fail(
         isDfx
-          ? "Failed to transfer funds.\nCaused by: the debit account doesn't have enough funds to complete the transaction"
+          ? "Insufficient ICP balance to finish the transfer transaction.\nTo fix: Please top up your ICP balance."
           : m)
     }
   default:
@@ -506,10 +598,36 @@ do throws(BackendError) {
     settings.reservedCyclesLimit = limit
   }
   if let v = flags["--log-visibility"]?.last {
-    guard let visibility = LogVisibility(rawValue: v) else { fail("Must be `controllers` or `public`.", code: 2) }
+    guard let visibility = LogVisibility(rawValue: v), visibility != .allowedViewers else {
+      fail("Must be `controllers` or `public`.", code: 2)
+    }
     settings.logVisibility = visibility
   }
   if settings != CanisterSettings() { try sim.updateSettings(c, settings) }
+}
+
+/// dfx's `Log visibility:` value: the viewers sorted and joined by `, `.
+@MainActor func dfxLogVisibility(_ c: Principal) -> String {
+  let record = sim.snapshot.canisters[c.text]
+  switch record?.log_visibility ?? .controllers {
+  case .controllers: return "controllers"
+  case .public: return "public"
+  case .allowedViewers:
+    let viewers = (record?.log_viewers ?? []).sorted()
+    return viewers.isEmpty ? "allowed viewers list is empty" : "allowed viewers: " + viewers.joined(separator: ", ")
+  }
+}
+
+/// icp's `log_visibility` JSON (serde, tag `type`, content `value`).
+@MainActor func icpLogVisibility(_ c: Principal) -> String {
+  let record = sim.snapshot.canisters[c.text]
+  switch record?.log_visibility ?? .controllers {
+  case .controllers: return #"{"type":"Controllers"}"#
+  case .public: return #"{"type":"Public"}"#
+  case .allowedViewers:
+    let viewers = (record?.log_viewers ?? []).map(ValueFormat.jsonQuote).joined(separator: ",")
+    return #"{"type":"AllowedViewers","value":["# + viewers + "]}"
+  }
 }
 
 /// A reply as a tool prints it: labels by name when it has the canister's interface, by hash when

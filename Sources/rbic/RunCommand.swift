@@ -431,14 +431,14 @@ enum Execution {
         var runner = ToolRunner(executable: path, timeout: options.timeout)
         Progress.attach(to: &runner)
         do {
-          try ToolBackend.verify(tool, runner)
+          let version = try ToolBackend.verify(tool, runner)
           // Never the tool's defaults: the identity is named on every command, resolved here
           // when neither the runbook nor --identity names one.
           let who = try options.identity ?? identity ?? ToolBackend.defaultIdentity(tool, runner)
           backends.append(
             try ToolBackend(
               tool, runner: runner, network: net, identity: who,
-              projectDirectory: FileManager.default.currentDirectoryPath))
+              projectDirectory: FileManager.default.currentDirectoryPath, version: version))
         } catch {
           Terminal.writeError("error: \(error)\n")
           return nil

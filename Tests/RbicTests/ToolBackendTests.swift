@@ -30,6 +30,8 @@ import Testing
       environment = [
         "PATH": dir + "/bin:" + (ProcessInfo.processInfo.environment["PATH"] ?? ""), "RBIC_SIM_STATE": state,
         "ICP_NETWORK": "should-be-scrubbed",
+        // The tools' identity stores: empty unless a test writes one (never the real home's).
+        "DFX_CONFIG_ROOT": dir, "ICP_HOME": dir + "/icp",
       ]
     }
 
@@ -227,6 +229,103 @@ import Testing
     #expect(r.stderr.contains("$ icp canister top-up") && r.stderr.contains("(exit 2"))
     #expect(r.stderr.contains("$ dfx cycles top-up"))
     #expect(ToolOutput.number(s.world.canisters["6iu47-dyaaa-aaaaf-qgeza-cai"]!.cycles)! >= 1_000_000_000_000)
+  }
+
+  /// A ledger with too little is insufficient funds on both tools (dfx prints the cycles ledger's
+  /// `send error: InsufficientFunds { balance: Nat(…) }`), so the next action is tried.
+  @Test(arguments: ["icp", "dfx"])
+  func anEmptyCyclesLedgerFallsBackToTheWallet(_ tool: String) throws {
+    let s = try Setup(tool) { $0.identities["github-ci"]?.cycles_ledger = "1000" }
+    let runbook = s.dir + "/fund.rb.ic"
+    try """
+    runbook "fund" version 1
+    use network ic
+    let wdhec: wallet = wdhec-2yaaa-aaaao-a6dgq-cai
+    step "Fund" on 6iu47-dyaaa-aaaaf-qgeza-cai {
+      ensure cycles >= 1T via top_up or wallet wdhec
+    }
+    """.write(toFile: runbook, atomically: true, encoding: .utf8)
+    let r = try CLI.run(
+      ["run", runbook, "--backend", tool, "--identity", "github-ci", "--yes", "--journal", s.dir + "/runs"],
+      in: Corpus.repository, environment: s.environment)
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stderr.contains(tool == "dfx" ? "$ dfx cycles top-up" : "$ icp canister top-up"))
+    #expect(ToolOutput.number(s.world.canisters["6iu47-dyaaa-aaaaf-qgeza-cai"]!.cycles)! >= 1_000_000_000_000)
+    #expect(s.world.identities["github-ci"]?.cycles_ledger == "1000", "the ledger was not charged")
+  }
+
+  /// A list of allowed log viewers (icp `{"type":"AllowedViewers",…}`, dfx `allowed viewers: a, b`)
+  /// is not `controllers`: the ensure acts.
+  @Test(arguments: ["icp", "dfx"])
+  func allowedLogViewersAreNotControllers(_ tool: String) throws {
+    let s = try Setup(tool) {
+      $0.canisters["6iu47-dyaaa-aaaaf-qgeza-cai"]?.log_visibility = .allowedViewers
+      $0.canisters["6iu47-dyaaa-aaaaf-qgeza-cai"]?.log_viewers = ["2vxsx-fae", "aaaaa-aa"]
+    }
+    let runbook = s.dir + "/logs.rb.ic"
+    try """
+    runbook "logs" version 1
+    use network ic
+    step "Logs" on 6iu47-dyaaa-aaaaf-qgeza-cai {
+      ensure log_visibility == "controllers" via update_settings
+    }
+    """.write(toFile: runbook, atomically: true, encoding: .utf8)
+    let r = try CLI.run(
+      ["run", runbook, "--backend", tool, "--identity", "github-ci", "--yes", "--journal", s.dir + "/runs"],
+      in: Corpus.repository, environment: s.environment)
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("1 changed"), "\(r.stdout)")
+    #expect(s.world.canisters["6iu47-dyaaa-aaaaf-qgeza-cai"]?.log_visibility == .controllers)
+  }
+
+  /// dfx refuses a plaintext identity on mainnet at its first canister command; rbic reads dfx's
+  /// identity store and refuses before the run starts, with dfx's whole remedy, which works.
+  @Test func aPlaintextDfxIdentityOnMainnetIsRefusedUpFrontWithTheRemedy() throws {
+    let s = try Setup("dfx")
+    let key = s.dir + "/.config/dfx/identity/github-ci"
+    try FileManager.default.createDirectory(atPath: key, withIntermediateDirectories: true)
+    try "-----BEGIN EC PRIVATE KEY-----\n".write(toFile: key + "/identity.pem", atomically: true, encoding: .utf8)
+    let refused = try s.run()
+    #expect(refused.status == 3)
+    #expect(!refused.stdout.contains("Run:"), "refused before the run header")
+    #expect(!refused.stderr.contains("$ dfx canister"), "no canister command ran")
+    #expect(refused.stderr.contains("export DFX_WARNING=-mainnet_plaintext_identity"), "\(refused.stderr)")
+    #expect(refused.stderr.contains("After setting this environment variable, re-run the command."))
+    var environment = s.environment
+    environment["DFX_WARNING"] = "-mainnet_plaintext_identity"
+    let accepted = try CLI.run(
+      [
+        "run", "scripts/canister-prod-activation.rb.ic", "--backend", "dfx", "--identity", "github-ci", "--yes",
+        "--journal", s.dir + "/runs", "--param", "canister=6iu47-dyaaa-aaaaf-qgeza-cai",
+        "--param", "wasm=demo/user_service_with_metadata.wasm",
+      ], in: Corpus.repository, environment: environment)
+    #expect(accepted.status == 0, "\(accepted.stderr)")
+    // An identity in the keyring is not plaintext.
+    try #"{"keyring_identity_suffix":"github-ci"}"#.write(
+      toFile: key + "/identity.json", atomically: true, encoding: .utf8)
+    #expect(try s.run().status == 0)
+  }
+
+  /// A password-protected identity cannot be unlocked without a terminal: refused up front, with
+  /// the reason, on both tools.
+  @Test(arguments: ["icp", "dfx"])
+  func aPasswordProtectedIdentityIsRefusedUpFront(_ tool: String) throws {
+    let s = try Setup(tool)
+    if tool == "dfx" {
+      let key = s.dir + "/.config/dfx/identity/github-ci"
+      try FileManager.default.createDirectory(atPath: key, withIntermediateDirectories: true)
+      try #"{"encryption":{"pw_salt":"x","file_nonce":[1]}}"#.write(
+        toFile: key + "/identity.json", atomically: true, encoding: .utf8)
+    } else {
+      try FileManager.default.createDirectory(atPath: s.dir + "/icp/identity", withIntermediateDirectories: true)
+      try
+        #"{"v":1,"identities":{"github-ci":{"kind":"pem","format":"pbes2","algorithm":"secp256k1","principal":"2vxsx-fae"}}}"#
+        .write(toFile: s.dir + "/icp/identity/identity_list.json", atomically: true, encoding: .utf8)
+    }
+    let r = try s.run()
+    #expect(r.status == 3)
+    #expect(r.stderr.contains("identity `github-ci` is password-protected"), "\(r.stderr)")
+    #expect(!r.stderr.contains("$ \(tool) canister"))
   }
 
   @Test func unknownNetworkOverrideIsAUsageError() throws {

@@ -31,6 +31,8 @@ import Testing
     let setup = try ToolBackendTests.Setup(tool.rawValue, edit)
     var runner = ToolRunner(executable: setup.dir + "/bin/" + tool.rawValue, timeout: 30)
     runner.environment["RBIC_SIM_STATE"] = setup.state
+    runner.environment["DFX_CONFIG_ROOT"] = setup.environment["DFX_CONFIG_ROOT"]
+    runner.environment["ICP_HOME"] = setup.environment["ICP_HOME"]
     return (try ToolBackend(tool, runner: runner, network: "ic", identity: "github-ci"), setup)
   }
 
@@ -131,6 +133,95 @@ import Testing
     }
   }
 
+  /// icp 1.0 deletes a canister with its cycles (1.1.0 sends them to the caller): the delete
+  /// says so before it is confirmed, and `--root-key fetch` is refused before anything runs.
+  @Test func icp10BurnsADeletedCanistersCyclesAndSaysSo() async throws {
+    try await Self.offPool {
+      let (icp, setup) = try Self.backend(.icp)
+      var runner = icp.runner
+      runner.environment["RBIC_DOUBLE_VERSION"] = "1.0.2"
+      let version = try ToolBackend.verify(.icp, runner)
+      let old = try ToolBackend(.icp, runner: runner, network: "ic", identity: "github-ci", version: version)
+      guard case .burned(let why) = old.deletedCycles else {
+        Issue.record("icp 1.0.2 was taken to return a deleted canister's cycles")
+        return
+      }
+      #expect(why.contains("icp 1.0.2") && why.contains("1.1.0"))
+      #expect(
+        try ToolBackend(
+          .icp, runner: icp.runner, network: "ic", identity: "github-ci", version: ToolBackend.Version("1.1.0")
+        )
+        .deletedCycles == .toIdentity)
+      #expect(
+        try ToolBackend(.dfx, runner: icp.runner, network: "ic", identity: "x").deletedCycles == .toWalletOrIdentity)
+      let before = setup.world.identities["github-ci"]!.cycles_ledger
+      let id = try old.createCanister(cycles: 1_000_000_000_000, controllers: [])
+      let afterCreate = setup.world.identities["github-ci"]!.cycles_ledger
+      #expect(afterCreate != before)
+      try old.deleteCanister(id)
+      #expect(setup.world.identities["github-ci"]!.cycles_ledger == afterCreate, "burned, as icp 1.0 does")
+      #expect(throws: BackendError.self) {
+        try ToolBackend(
+          .icp, runner: runner, network: "http://127.0.0.1:4943", identity: "x", rootKey: "fetch", version: version)
+      }
+    }
+    // What the operator is asked: the plan shows where the cycles go.
+    let s = try ToolBackendTests.Setup("icp") { $0.canisters[Self.user.text]!.status = .stopped }
+    let runbook = s.dir + "/delete.rb.ic"
+    try """
+    runbook "delete" version 1
+    use network ic
+    step "Delete" {
+      delete_canister(\(Self.user.text))
+    }
+    """.write(toFile: runbook, atomically: true, encoding: .utf8)
+    var environment = s.environment
+    environment["RBIC_DOUBLE_VERSION"] = "1.0.2"
+    let plan = try CLI.run(
+      ["plan", runbook, "--backend", "icp", "--identity", "github-ci"], in: s.dir, environment: environment)
+    #expect(plan.stdout.contains("ITS CYCLES ARE BURNED: icp 1.0.2"), "\(plan.stdout)\(plan.stderr)")
+  }
+
+  /// A mint the cycles minting canister refunds (dfx: exit 0 and `Refunded at block height …` on
+  /// stdout; icp: the CMC's error) is a definite failure, not an unknown outcome.
+  @Test(arguments: [ToolBackend.Tool.icp, .dfx])
+  func aRefundedMintIsDefinite(_ tool: ToolBackend.Tool) async throws {
+    try await Self.offPool {
+      let (b, _) = try Self.backend(tool) {
+        $0.identities["github-ci"]!.icp_e8s = "250000000"
+        $0.faults = [.init(operation: "mint", kind: "refund", message: "Amount too small")]
+      }
+      #expect {
+        try b.mintCycles(icp: 100_000_000)
+      } throws: { error in
+        guard let e = error as? BackendError, case .reject(ToolOutput.refundCode, let m) = e else { return false }
+        return e.provesNothingHappened && m.contains("Amount too small") && m.contains("no cycles were minted")
+      }
+    }
+  }
+
+  /// icp prints dust in exponent form (`1E-8 ICP`, `9.9E-7 ICP`); it reads exactly, in e8s.
+  @Test(arguments: [Int64(1), 10, 99, 100, 123_456_789])
+  func icpDustBalancesReadExactly(_ e8s: Int64) async throws {
+    try await Self.offPool {
+      let (b, _) = try Self.backend(.icp) { $0.identities["github-ci"]!.icp_e8s = String(e8s) }
+      #expect(try b.icpBalance() == e8s)
+    }
+  }
+
+  @Test func e8sFromEveryFormTheToolsPrint() throws {
+    #expect(ToolOutput.e8s("1E-8") == 1)
+    #expect(ToolOutput.e8s("1.0E-7") == 10)
+    #expect(ToolOutput.e8s("9.9E-7") == 99)
+    #expect(ToolOutput.e8s("1.23E+2") == 12_300_000_000)
+    #expect(ToolOutput.e8s("0.00000100") == 100)
+    #expect(ToolOutput.e8s("87.49990000") == 8_749_990_000)
+    #expect(ToolOutput.e8s("0") == 0)
+    #expect(ToolOutput.e8s("1E-9") == nil, "finer than an e8")
+    #expect(ToolOutput.e8s("1.5E") == nil && ToolOutput.e8s("-1") == nil && ToolOutput.e8s(".5") == nil)
+    #expect(try ToolOutput.icpBalance("Balance: 9.9E-7 ICP\n", tool: "icp") == 99)
+  }
+
   /// icp 1.3.0 printed JSON without `--json`; the release after prints the lines. Both parse.
   @Test func icpLogsInEitherFormat() throws {
     let json = #"{"log_records":[{"timestamp":5,"index":1,"content":"a\nb"}]}"#
@@ -226,6 +317,41 @@ import Testing
     } else {
       Issue.record("a usage error means the operation is not supported")
     }
+  }
+
+  /// Each tool's own words for a missing canister and a status reject keep their class.
+  @Test(arguments: [ToolBackend.Tool.icp, .dfx])
+  func missingCanistersAndStatusRejectsKeepTheirClass(_ tool: ToolBackend.Tool) async throws {
+    try await Self.offPool {
+      let missing = Principal(text: "aaaaa-aa")!
+      let (b, _) = try Self.backend(tool) {
+        $0.faults = [
+          .init(
+            operation: "status", kind: "reject", canister: Self.user.text, code: "IC0504", message: "contract violation"
+          )
+        ]
+      }
+      #expect(throws: BackendError.notFound(missing)) { try b.publicInfo(missing) }
+      #expect {
+        try b.status(Self.user)
+      } throws: { error in
+        guard case .reject("IC0504", _)? = error as? BackendError else { return false }
+        return true
+      }
+    }
+    #expect(
+      ToolOutput.failure(
+        .init(
+          status: 1, stdout: "",
+          stderr: "Error: Error looking up canister \(Self.user.text): Some(\"IC0504\") - contract violation\n",
+          seconds: 0), tool: "icp", canister: Self.user, identity: "ci")
+        == .reject(
+          code: "IC0504", message: "Error looking up canister \(Self.user.text): Some(\"IC0504\") - contract violation")
+    )
+    #expect(
+      ToolOutput.failure(
+        .init(status: 255, stdout: "", stderr: "Error: Canister \(Self.user.text) does not exist.\n", seconds: 0),
+        tool: "dfx", canister: Self.user, identity: "ci") == .notFound(Self.user))
   }
 
   /// Step 0 through the tools: the name form with no production entry creates the canister
