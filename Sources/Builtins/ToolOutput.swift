@@ -423,9 +423,19 @@ extension ToolOutput {
 
   /// Canister logs: icp's JSON `{"log_records":[{"timestamp","index","content"}]}`, or the text
   /// lines both tools print, `[42. 2021-05-06T19:17:10.000000001Z]: message`.
+  /// The most log text read (the IC keeps a few KiB of logs per canister; more is not a log).
+  static let maxLogBytes = 4 << 20
+
   static func logs(_ stdout: String, tool: String) throws(BackendError) -> [CanisterLogRecord] {
-    let text = stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     let what = "`\(tool) canister logs`"
+    // Bounded before anything is parsed: a tool's output is input, and a million records would
+    // take gigabytes as values.
+    guard stdout.utf8.count <= maxLogBytes else {
+      throw .environment(
+        "\(what) printed \(ValueFormat.bytesText(Int64(stdout.utf8.count))) of logs; rbic reads at most \(maxLogBytes >> 20) MiB (the IC keeps a few KiB per canister)"
+      )
+    }
+    let text = stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     if text.isEmpty || text == "No logs" { return [] }
     if text.hasPrefix("{") {
       guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any],

@@ -123,6 +123,9 @@ if isDfx, let root = ProcessInfo.processInfo.environment["DFX_CONFIG_ROOT"], fla
 
 /// Prints a sim error the way icp does and exits.
 @MainActor func report(_ error: BackendError, _ context: String) -> Never {
+  // What happened before the failure stays (a request that landed, then a transport error; a
+  // fault's use): the real IC keeps it whatever the tool prints after.
+  do { try sim.save(path: statePath) } catch {}
   switch error {
   case .environment(let m) where m.contains("garbled"):
     out("\u{FFFD}\u{FFFD} garbled \u{1}\n")

@@ -274,6 +274,27 @@ final class McpSession: Sendable {
     await s.close()
   }
 
+  /// A saved plan whose runbook lies outside the served directory is not applied, even when its
+  /// file sits in the server's plan directory and hashes to its id.
+  @Test func aPlanForARunbookOutsideTheDirectoryIsRefused() async throws {
+    let dir = try McpSession.workspace()
+    let outside = try CLI.temporaryDirectory()
+    try "runbook \"evil\" version 1\nstep \"s\" {\n  print \"escaped\"\n}\n".write(
+      toFile: outside + "/evil.rb.ic", atomically: true, encoding: .utf8)
+    try FileManager.default.createDirectory(atPath: dir + "/.rbic/plans", withIntermediateDirectories: true)
+    let planned = try CLI.run(["plan", outside + "/evil.rb.ic", "--out", dir + "/.rbic/plans/p.json"], in: dir)
+    #expect(planned.status == 0, "\(planned.stderr)")
+    let data = try Data(contentsOf: URL(fileURLWithPath: dir + "/.rbic/plans/p.json"))
+    let id = SavedPlan.id(of: data)
+    try FileManager.default.moveItem(atPath: dir + "/.rbic/plans/p.json", toPath: dir + "/.rbic/plans/\(id).json")
+    let s = try await McpSession(["--allow-mutations"], in: dir)
+    let ran = try await s.call("run", ["plan_id": .string(id)])
+    #expect(ran.isError == true, "\(McpSession.text(ran))")
+    #expect(McpSession.text(ran).contains("outside the working directory"), "\(McpSession.text(ran))")
+    #expect(!McpSession.text(ran).contains("escaped"))
+    await s.close()
+  }
+
   /// Requests are read in linear time with a size limit: an 8 MiB line is skipped and answered
   /// with a JSON-RPC error, and the next request is answered at once.
   @Test func anOversizedRequestIsRefusedAndTheServerGoesOn() throws {

@@ -483,4 +483,40 @@ import Testing
     #expect(r.result.failure?.diagnostic.message.contains("may change only \(Harness.userService.text)") == true)
     #expect(try r.sim.status(Principal(text: other)!).status == .running, "the undeclared canister was not touched")
   }
+
+  /// A tool's output is input: a million log records are refused by size with a clear error
+  /// before anything is parsed (they took 3.1 GB as values).
+  @Test func aMillionLogRecordsAreRefusedBySize() {
+    let record = #"{"index":1,"timestamp":5,"content":"spam spam spam"},"#
+    let json = #"{"log_records":["# + String(repeating: record, count: 1_000_000).dropLast() + "]}"
+    #expect(throws: BackendError.self) { try ToolOutput.logs(json, tool: "icp") }
+    do {
+      _ = try ToolOutput.logs(json, tool: "icp")
+    } catch {
+      #expect(error.description.contains("rbic reads at most 4 MiB"), "\(error)")
+    }
+  }
+
+  /// A failure after the request went out, through the tools as they print it: icp's and dfx's
+  /// `agent error` after a conversion, and a launcher's exit 130 — held on the next run.
+  @Test(arguments: ["icp", "dfx"], ["after_send", "after_send_signal"])
+  func aConversionThatFailedAfterSendingIsHeldThroughTheTools(_ tool: String, _ kind: String) throws {
+    let s = try ToolBackendTests.Setup(tool) {
+      $0.identities["github-ci"]!.icp_e8s = "500000000"
+      $0.faults = [.init(operation: "mint", kind: kind, times: 1)]
+    }
+    let runbook = s.dir + "/mint.rb.ic"
+    try "runbook \"mint\" version 1\nuse network ic\nstep \"m\" {\n  print mint_cycles(icp: 1ICP)\n}\n".write(
+      toFile: runbook, atomically: true, encoding: .utf8)
+    let arguments = [
+      "run", runbook, "--backend", tool, "--identity", "github-ci", "--yes", "--journal", s.dir + "/runs",
+    ]
+    let first = try CLI.run(arguments, in: Corpus.repository, environment: s.environment)
+    #expect(first.status == 3, "\(first.stdout)\(first.stderr)")
+    #expect(first.stderr.contains("unknown"), "\(first.stderr)")
+    let again = try CLI.run(arguments, in: Corpus.repository, environment: s.environment)
+    #expect(again.status == 4, "\(again.stdout)\(again.stderr)")
+    #expect(again.stderr.contains("an earlier run's mint"), "\(again.stderr)")
+    #expect(s.world.identities["github-ci"]?.icp_e8s == "399990000", "one conversion, not two")
+  }
 }
