@@ -25,6 +25,9 @@ public enum CanisterProperty: String, Sendable, CaseIterable {
   /// Wallets only: the cycles the wallet can send (its own cycles balance).
   case balance
 
+  /// What one of its values is per, as people read it (`/day` for a rate), shown after the value.
+  public var per: String? { self == .idleBurn ? "/day" : nil }
+
   public var type: RType {
     switch self {
     case .id: .principal

@@ -11,8 +11,10 @@ package final class ReplSession {
   package struct Reply: Sendable {
     /// Diagnostics rendered against the input alone (carets under what was typed).
     package var diagnostics: String = ""
-    /// `value : type` for an expression input.
+    /// `value : type` for an expression input (a canister: its state at a glance on the next line).
     package var value: String?
+    /// The expression's value itself (`:watch` shows what changed between two).
+    package var raw: Value?
     /// A runtime failure, rendered.
     package var failure: String?
     package var succeeded: Bool { diagnostics.isEmpty && failure == nil }
@@ -163,7 +165,18 @@ package final class ReplSession {
     if let value = outcome.value, case .expression(let e) = checked.fragment[0].kind {
       let type = checked.program.types[e.id] ?? .error
       if type != .void, !type.isError {
-        reply.value = "\(TerminalText.escaped(ValueFormat.display(value, exact: true))) : \(type)"
+        reply.raw = value
+        // A rate reads as one (`36.58M/day`): the property says what its value is per.
+        var per = ""
+        if case .member(_, let name) = e.kind, let property = CanisterProperty(rawValue: name.name) {
+          per = property.per ?? ""
+        }
+        var shown = "\(TerminalText.escaped(ValueFormat.display(value, exact: true)))\(per) : \(type)"
+        // A canister shows its state at a glance (a read, cached as in a run).
+        if case .canister = type, case .principal(let p) = value {
+          shown += "\n" + Self.glance(p, interpreter: interpreter)
+        }
+        reply.value = shown
         // `_` is the last value, as in ic-repl (an unknown one, from plan, is not kept).
         if recorded, !value.isUnknown {
           var registry = engine.registry
@@ -308,6 +321,23 @@ package final class ReplSession {
       reply.diagnostics += "warning: `\(name)` (from --param) is not a param of \(path)\n"
     }
     return reply
+  }
+
+  /// A canister's state in one line: status, cycles and when it freezes, module hash, controllers
+  /// (or why the controller view could not be read).
+  static func glance(_ canister: Principal, interpreter: Interpreter) -> String {
+    do {
+      let s = try interpreter.pipeline.state(of: canister)
+      let freeze =
+        s.secondsUntilFrozen.map { "freezes in \(ValueFormat.duration(Interpreter.nanoseconds($0)))" }
+        ?? "burns nothing idle"
+      let hash = s.moduleHash.map { ValueFormat.hex($0) } ?? "no module"
+      let controllers = s.controllers.map(\.text).joined(separator: ", ")
+      return
+        "  \(s.status.rawValue) · \(ValueFormat.cycles(s.cycles)) cycles (\(freeze); burns \(ValueFormat.cycles(s.idleBurnPerDay))/day) · \(hash) · \(s.controllers.count) controller\(s.controllers.count == 1 ? "" : "s"): \(controllers)"
+    } catch {
+      return "  (its state cannot be read: \(error.description))"
+    }
   }
 
   /// `:save FILE`: what the session did, as a runbook that checks and is formatted — on the

@@ -206,10 +206,13 @@ struct Repl {
     session.options.cancellation = cancellation
     let clock = DateFormatter()
     clock.dateFormat = "HH:mm:ss"
+    var previous: Value?
     while !cancellation.isCancelled {
       let reply = session.evaluate(expression, recorded: false)  // a tick is not an input
       if let value = reply.value {
-        Terminal.writeOut("\(clock.string(from: Date()))  \(value)\n")
+        let change = previous.flatMap { before in reply.raw.map { Self.change(from: before, to: $0) } } ?? ""
+        Terminal.writeOut("\(clock.string(from: Date()))  \(value)\(change)\n")
+        previous = reply.raw
       } else {
         show(reply)
         return
@@ -217,6 +220,24 @@ struct Repl {
       _ = cancellation.sleep(Double(ns) / 1e9)
     }
     Terminal.writeOut("watch ended\n")
+  }
+
+  /// What changed since the last tick: a number's difference (`  (−1.2B)`), `  (changed)`, or
+  /// `  (unchanged)`.
+  static func change(from before: Value, to after: Value) -> String {
+    if before == after { return "  (unchanged)" }
+    switch (before, after) {
+    case (.cycles(let a), .cycles(let b)):
+      let (d, overflow) = b.subtractingReportingOverflow(a)
+      return overflow ? "  (changed)" : "  (\(d > 0 ? "+" : "")\(ValueFormat.cycles(d)))"
+    case (.int(let a), .int(let b)):
+      let (d, overflow) = b.subtractingReportingOverflow(a)
+      return overflow ? "  (changed)" : "  (\(d > 0 ? "+" : "")\(d))"
+    case (.duration(let a), .duration(let b)) where a != Int64.max && b != Int64.max:
+      let (d, overflow) = b.subtractingReportingOverflow(a)
+      return overflow ? "  (changed)" : "  (\(d > 0 ? "+" : "")\(ValueFormat.duration(d)))"
+    default: return "  (changed)"
+    }
   }
 
   /// Standard input without a terminal: no prompt, statements as they complete.

@@ -44,7 +44,13 @@ import Testing
   @Test func canisterIdsAreCanisters() {
     let s = session()
     #expect(s.evaluate("let c = 6iu47-dyaaa-aaaaf-qgeza-cai").succeeded)
-    #expect(s.evaluate("c").value?.hasSuffix(": canister") == true)
+    let shown = s.evaluate("c").value ?? ""
+    #expect(shown.split(separator: "\n").first?.hasSuffix(": canister") == true, "\(shown)")
+    // Its state at a glance: status, cycles and when it freezes, module, controllers.
+    #expect(shown.contains("running · 38.8B cycles (freezes in "), "\(shown)")
+    #expect(shown.contains("1 controller: er24d-"), "\(shown)")
+    // A rate reads as one.
+    #expect(s.evaluate("c.idle_burn").value?.hasSuffix("/day : cycles") == true)
     #expect(s.evaluate("c.controllers.count").value == "1 : int")
     #expect(s.evaluate("let p = hzlpj-e6tp4-utvf2-cllfw-mcuxn-gwpde-hwmyc-zeh33-rv7md-w7rxh-2qe").succeeded)
     let wrong = s.evaluate("p.cycles")
@@ -431,7 +437,8 @@ import Testing
   @Test func watchRepeatsUntilControlC() throws {
     let t = try Terminal()
     try t.keys(":watch 6iu47-dyaaa-aaaaf-qgeza-cai.cycles every 200ms", "Enter")
-    try t.wait(for: "38.8B : cycles", count: 3)
+    let ticks = try t.wait(for: "38.8B : cycles", count: 3)
+    #expect(ticks.contains("38.8B : cycles  (unchanged)"), "each tick says what changed: \(ticks)")
     try t.keys("C-c")
     try t.wait(for: "watch ended")
     try t.keys("print \"after\"", "Enter")
