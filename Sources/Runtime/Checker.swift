@@ -310,7 +310,7 @@ final class Checker {
     if scopes.count == 2, universe.names[name] != nil {
       error(.duplicateDefinition, "`\(name)` is a builtin and cannot be redefined", range, help: "choose another name")
       symbols[index].used = true
-      return
+      // Bound all the same: its uses mean this declaration, so the one mistake is one message.
     }
     if mentionedEarly.remove(name) != nil { symbols[index].used = true }
     scopes[scopes.count - 1].names[name] = index

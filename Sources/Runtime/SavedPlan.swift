@@ -342,12 +342,36 @@ public struct SavedPlan: Codable, Sendable, Equatable {
     var remaining = now.effects.map { e in (effect: e, key: Self.key(e, now.createdCanisters)) }
     let current = Dictionary(now.observed.map { ($0.canister, $0.cyclesValue) }, uniquingKeysWith: { a, _ in a })
     var out: [String] = []
+    var unmatched: [PlannedEffect] = []
     for (e, key) in planned {
       let drift = allowedIncrease(recipient: e.recipient, nowCycles: e.recipient.flatMap { current[$0] }, at: date)
       let found = Self.take(from: &remaining, key: key) {
         Self.admissible($0.amountValue, planned: e.amountValue, drift: drift)
       }
-      if found == nil { out.append("the plan would \(e.description); it would not now") }
+      if found == nil { unmatched.append(e) }
+    }
+    for e in unmatched {
+      // The same operation on the same canisters, done differently now: say what differs (the
+      // module's sha256, the amount), not only that it would not be done.
+      if let i = remaining.firstIndex(where: {
+        $0.effect.operation == e.operation
+          && $0.effect.canisters.map { Self.normal(text: $0, now.createdCanisters) }
+            == e.canisters.map { Self.normal(text: $0, createdCanisters) }
+      }) {
+        let n = remaining.remove(at: i).effect
+        var what: [String] = []
+        if Self.normal(text: n.detail, now.createdCanisters) != Self.normal(text: e.detail, createdCanisters) {
+          what.append("it was \"\(e.detail)\", it is \"\(n.detail)\" now")
+        }
+        if n.amountValue != e.amountValue {
+          what.append(
+            "it moved \(ValueFormat.cycles(e.amountValue, exact: true)), it would move \(ValueFormat.cycles(n.amountValue, exact: true)) now"
+          )
+        }
+        out.append("the plan's \(e.description) changed: \(what.joined(separator: "; "))")
+      } else {
+        out.append("the plan would \(e.description); it would not now")
+      }
     }
     for r in remaining { out.append("it would now \(r.effect.description), which the plan did not") }
     // A local effect the plan showed and did not run is part of what was reviewed: exactly it.

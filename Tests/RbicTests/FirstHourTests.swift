@@ -94,4 +94,18 @@ import Testing
     #expect(lines[0].changedAfter?.hasSuffix("in \"Top up\"") == true)
     #expect(lines[2].changedAfter == nil, "checked after the change")
   }
+
+  /// One mistake, one message: a param named like a builtin, or an unescaped `{` in a string.
+  @Test func oneMistakeIsOneMessage() {
+    for source in [
+      "runbook \"x\" version 1\nparam env: text\nprint env\nprint \"{env}\"\n",
+      "runbook \"x\" version 1\nprint \"a { b\"\nprint \"ok\"\nlet x = 1\n",
+    ] {
+      let program = Engine(registry: .standard).compile(
+        source: Array(source.utf8), path: Harness.repository + "/scripts/x.rb.ic",
+        options: .init(projectDirectory: Harness.repository))
+      let errors = program.diagnostics.filter { $0.severity == .error }
+      #expect(errors.count == 1, "\(errors.map(\.message))")
+    }
+  }
 }

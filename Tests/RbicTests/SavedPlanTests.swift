@@ -97,7 +97,13 @@ import Testing
     let before = w.stateBytes
     let stale = try w.rbic(["run", "--plan", "plan.json", "--sim-state", w.state, "--yes"])
     #expect(stale.status == 4, "\(stale.stdout)\(stale.stderr)")
-    #expect(stale.stderr.contains("the plan would upgrade demo/user_service_with_metadata.wasm"), "\(stale.stderr)")
+    // It says what changed: the module's sha256, then and now.
+    #expect(
+      stale.stderr.contains(
+        "the plan's upgrade demo/user_service_with_metadata.wasm on 6iu47-dyaaa-aaaaf-qgeza-cai changed"),
+      "\(stale.stderr)")
+    #expect(
+      stale.stderr.components(separatedBy: "with module sha256 0x").count - 1 == 2, "both hashes: \(stale.stderr)")
     #expect(w.stateBytes == before)
   }
 
