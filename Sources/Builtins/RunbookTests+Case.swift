@@ -123,7 +123,14 @@ struct Case {
       issue(node, "`faults:` is a list of the sim's faults")
       return nil
     }
-    do { return try JSONDecoder().decode([SimulatedIC.Fault].self, from: data) } catch {
+    do {
+      let faults = try JSONDecoder().decode([SimulatedIC.Fault].self, from: data)
+      try SimulatedIC.check(faults: faults)
+      return faults
+    } catch let error as SimulatedIC.StateError {
+      issue(node, error.description)
+      return nil
+    } catch {
       issue(
         node,
         "a fault is { operation, kind[, canister, times, code, message, delay_ms] }: \(SavedPlan.reasonText(error))")

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import RbicCandid
+import RbicDiagnostics
 import RbicRuntime
 
 /// The simulated Internet Computer: canisters, cycles wallets, identities and a cycles ledger,
@@ -206,6 +207,39 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     public var description: String
   }
 
+  /// Every fault names a kind and an operation the sim knows (with "did you mean").
+  public static func check(faults: [Fault]) throws(StateError) {
+    for (i, f) in faults.enumerated() {
+      for (field, value, known, what) in [
+        ("kind", f.kind, faultKinds, "a fault kind"), ("operation", f.operation, faultOperations, "an operation"),
+      ] where !known.contains(value) {
+        let guess = closestMatch(to: value, in: known).map { " (did you mean `\($0)`?)" } ?? ""
+        throw StateError(
+          description:
+            "faults[\(i)].\(field) is `\(value.prefix(80))`, not \(what)\(guess); the sim knows \(known.joined(separator: ", "))"
+        )
+      }
+    }
+  }
+
+  /// The first key path in `given` that `known` (the same state decoded and encoded again) lacks;
+  /// a key given as `null` is an absent optional, not unknown.
+  static func unknownKey(_ given: Any, _ known: Any, at path: String) -> String? {
+    if let g = given as? [String: Any] {
+      let k = known as? [String: Any] ?? [:]
+      for key in g.keys.sorted() where !(g[key] is NSNull) {
+        let here = path.isEmpty ? key : "\(path).\(key)"
+        guard let next = k[key] else { return here }
+        if let deeper = unknownKey(g[key] as Any, next, at: here) { return deeper }
+      }
+    } else if let g = given as? [Any], let k = known as? [Any] {
+      for (i, item) in g.enumerated() where i < k.count {
+        if let deeper = unknownKey(item, k[i], at: "\(path)[\(i)]") { return deeper }
+      }
+    }
+    return nil
+  }
+
   /// Reads a state file and checks every value: an amount that does not parse is an error naming
   /// its field, never a silent 0.
   public static func load(path: String) throws -> State {
@@ -220,11 +254,30 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
   public static let maxLatencyMs = 60_000
   public static let maxDelayMs = 86_400_000
 
+  /// The faults the sim knows, by kind and by the operation they hit: anything else in a world or
+  /// a test file is an error where it is read, never a fault that silently never fires.
+  public static let faultKinds: [String] = [
+    "timeout", "late", "echo", "reject", "refund", "exit", "garbled", "silent_forward", "after_send",
+    "after_send_signal",
+  ]
+  public static let faultOperations: [String] = [
+    "call", "create", "delete", "delete_snapshot", "icp_balance", "identity", "install", "logs", "mint", "restore",
+    "snapshot", "snapshots", "start", "status", "stop", "top_up", "update_settings", "wallet_send",
+  ]
+
   public static func decode(_ data: Data) throws -> State {
     let state = try JSONDecoder().decode(State.self, from: data)
     func fail(_ field: String, _ value: String, _ what: String) -> StateError {
       StateError(description: "\(field) is `\(value.prefix(80))`, not \(what)")
     }
+    // A key the state does not have (a typo) is an error, not a world that silently stays the demo.
+    if let given = try? JSONSerialization.jsonObject(with: data),
+      let known = try? JSONSerialization.jsonObject(with: JSONEncoder().encode(state)),
+      let path = unknownKey(given, known, at: "")
+    {
+      throw StateError(description: "`\(path)` is not part of the sim's state (a misspelled key?)")
+    }
+    try check(faults: state.faults ?? [])
     // A world is input (a test file in a pull request): its waits are bounded, never a hang.
     if let ms = state.latency_ms, !(0...maxLatencyMs).contains(ms) {
       throw fail("latency_ms", "\(ms)", "a number of milliseconds from 0 to \(maxLatencyMs)")

@@ -108,4 +108,33 @@ import Testing
       #expect(errors.count == 1, "\(errors.map(\.message))")
     }
   }
+
+  /// A test file's world with a misspelled key, or a fault the sim does not know, is an error at
+  /// its line; it never runs on the demo world and passes.
+  @Test(arguments: [
+    (
+      "world: { canisters: { 6iu47-dyaaa-aaaaf-qgeza-cai: { cycels: 1T } } }",
+      "canisters.6iu47-dyaaa-aaaaf-qgeza-cai.cycels` is not part of the sim's state"
+    ),
+    ("world: { latency: 5 }", "`latency` is not part of the sim's state"),
+    (
+      "faults: [{ operation: wallet_send, kind: timout }]",
+      "faults[0].kind is `timout`, not a fault kind (did you mean `timeout`?)"
+    ),
+    ("faults: [{ operation: walet_send, kind: timeout }]", "(did you mean `wallet_send`?)"),
+  ])
+  func aMisspelledWorldOrFaultIsAnError(_ line: String, _ message: String) throws {
+    let dir = try RunbookTestsTests.workspace(
+      """
+      params: { wasm: demo/user_service_with_metadata.wasm, canister: 6iu47-dyaaa-aaaaf-qgeza-cai }
+      tests:
+        - name: misspelled
+          \(line)
+          expect: { recap: { changed: 3 } }
+      """)
+    let r = try CLI.run(["test", "scripts/canister-prod-activation.test.yaml"], in: dir)
+    #expect(r.status != 0, "\(r.stdout)")
+    #expect((r.stdout + r.stderr).contains(message), "\(r.stdout)\(r.stderr)")
+    #expect((r.stdout + r.stderr).contains("canister-prod-activation.test.yaml:4:"), "located")
+  }
 }
