@@ -162,12 +162,13 @@ extension Interpreter {
         contract.target.map { t in "\(t.property.rawValue): \(shown(before)) → \(shown(after)) via \(description)" }
         ?? "\(conditionText) via \(description)"
       if ok {
-        check("ensure " + conditionText, true, &ctx)
         let moved = performed.cycles
         recordChange(
           Change(
             change, canister: canister, property: contract.target?.property.rawValue, before: before, after: after,
             action: action.name, amount: moved > 0 ? moved : nil), &ctx)
+        // Checked after its own change: the verify re-read the state the action made.
+        check("ensure " + conditionText, true, &ctx)
         journal(
           .ensure,
           [
