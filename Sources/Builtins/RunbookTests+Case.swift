@@ -91,7 +91,8 @@ struct Case {
 
   func state(_ issue: (Located?, String) -> Void) -> SimulatedIC.State? {
     var world = SimulatedIC.demoWorld
-    if let patch = test.run.world {
+    // The file's world, then the test's own on top.
+    for patch in [suite.world, test.run.world].compactMap({ $0 }) {
       var budget = TestFile.budget
       guard let changes = patch.json(&budget) as? [String: Any] else {
         issue(patch, "`world:` is a mapping patched onto the demo world (the sim's state format)")
@@ -174,7 +175,9 @@ struct Case {
   }
 
   func execute(_ spec: RunSpec, sim: SimulatedIC, scratch: String, _ issue: (Located?, String) -> Void) -> Outcome? {
-    var options = RunOptions(projectDirectory: scratch, environment: ProcessInfo.processInfo.environment)
+    let environment = ProcessInfo.processInfo.environment.merging(suite.environment) { $1 }
+      .merging(spec.environment) { $1 }
+    var options = RunOptions(projectDirectory: scratch, environment: environment)
     options.mode = spec.mode
     options.params = suite.params.merging(spec.params) { $1 }
     options.yes = true

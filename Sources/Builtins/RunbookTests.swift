@@ -252,6 +252,10 @@ struct TestFile {
   var runbookLine: Int
   var runbookColumn: Int
   var params: [String: String]
+  /// A world patch every test of the file starts from (a test's own `world:` goes on top).
+  var world: Located?
+  /// Environment variables every test's runs see (`PATH` too; a test's own `env:` goes on top).
+  var environment: [String: String] = [:]
   var tests: [TestCase]
 
   static let budget = 100_000
@@ -276,16 +280,17 @@ struct TestFile {
       throw fail(nil, "not YAML: \(error)")
     }
     guard case .mapping = root.node else { throw fail(root, "a test file is a mapping with `tests:`") }
-    let known: Set = ["runbook", "params", "tests"]
+    let known: Set = ["runbook", "params", "world", "env", "tests"]
     for (key, value) in root.keys where !known.contains(key) {
-      throw fail(value, "unknown key `\(key)` (a test file has `runbook`, `params`, `tests`)")
+      throw fail(value, "unknown key `\(key)` (a test file has `runbook`, `params`, `world`, `env`, `tests`)")
     }
     let name = URL(fileURLWithPath: path).lastPathComponent
     let defaultRunbook = name.hasSuffix(".test.yaml") ? String(name.dropLast(".test.yaml".count)) + ".rb.ic" : name
     var file = TestFile(
       path: path, runbook: root["runbook"]?.text ?? defaultRunbook, runbookLine: root["runbook"]?.line ?? 1,
       runbookColumn: root["runbook"]?.column ?? 1,
-      params: try strings(root["params"], fail), tests: [])
+      params: try strings(root["params"], fail), world: root["world"],
+      environment: try strings(root["env"], fail), tests: [])
     guard let tests = root["tests"]?.items, !tests.isEmpty else {
       throw fail(root["tests"] ?? root, "`tests:` is a list of tests, each with a `name` and an `expect`")
     }
@@ -350,10 +355,12 @@ struct RunSpec {
   var options: [String: Located]
   var answers: [String]?
   var expect: Located
+  /// Environment variables for this run, over the file's.
+  var environment: [String: String] = [:]
 
   static let keys: Set = [
     "name", "params", "world", "faults", "canister_ids", "mode", "network", "identity", "yes", "read_only",
-    "cycles_ceiling", "answers", "expect", "then",
+    "cycles_ceiling", "answers", "expect", "then", "env",
   ]
 
   static func parse(_ node: Located, _ fail: (Located?, String) -> RunbookTests.FileError, first: Bool)
@@ -390,6 +397,7 @@ struct RunSpec {
     }
     return RunSpec(
       params: try TestFile.strings(node["params"], fail), world: node["world"], faults: node["faults"],
-      canisterIDs: node["canister_ids"], mode: mode, options: options, answers: answers, expect: expect)
+      canisterIDs: node["canister_ids"], mode: mode, options: options, answers: answers, expect: expect,
+      environment: try TestFile.strings(node["env"], fail))
   }
 }

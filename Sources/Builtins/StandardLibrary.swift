@@ -240,6 +240,9 @@ private func runCommand(_ args: [Value], input: Value, _ shown: [String], _ cont
     process.arguments = argv
   }
   process.currentDirectoryURL = URL(fileURLWithPath: context.projectDirectory)
+  // The run's environment (the host's; `rbic test` sets a test's `env:` and `PATH`), never
+  // another one.
+  process.environment = context.environment
   let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rbic-run-\(UUID().uuidString)")
   let started = Date()
   func record(_ status: Int32, _ output: String) {

@@ -137,4 +137,35 @@ import Testing
     #expect((r.stdout + r.stderr).contains(message), "\(r.stdout)\(r.stderr)")
     #expect((r.stdout + r.stderr).contains("canister-prod-activation.test.yaml:4:"), "located")
   }
+
+  /// A test file can give every test one world and environment (a test's own go on top), and a
+  /// test can set `PATH` for the commands its runbook runs.
+  @Test func aTestFileSharesAWorldAndAnEnvironment() throws {
+    let dir = try CLI.temporaryDirectory()
+    try FileManager.default.createDirectory(atPath: dir + "/bin", withIntermediateDirectories: true)
+    try "#!/bin/sh\necho from-the-test-path\n".write(toFile: dir + "/bin/probe", atomically: true, encoding: .utf8)
+    chmod(dir + "/bin/probe", 0o755)
+    try """
+    runbook "shared" version 1
+    step "Read" on 6iu47-dyaaa-aaaaf-qgeza-cai {
+      print "cycles {cycles}; greeting {env("GREETING") ?? "none"}"
+      let r = run("probe")
+      print r.stdout
+    }
+    """.write(toFile: dir + "/shared.rb.ic", atomically: true, encoding: .utf8)
+    try """
+    world: { canisters: { 6iu47-dyaaa-aaaaf-qgeza-cai: { cycles: 500B } } }
+    env: { GREETING: hello, PATH: "\(dir)/bin:/usr/bin:/bin" }
+    tests:
+      - name: the file's world and environment
+        expect: { exit: 0, output: ["cycles 500B; greeting hello", "from-the-test-path"] }
+      - name: a test's own on top
+        world: { canisters: { 6iu47-dyaaa-aaaaf-qgeza-cai: { cycles: 2T } } }
+        env: { GREETING: hi }
+        expect: { exit: 0, output: ["cycles 2T; greeting hi"] }
+    """.write(toFile: dir + "/shared.test.yaml", atomically: true, encoding: .utf8)
+    let r = try CLI.run(["test", "shared.test.yaml"], in: dir)
+    #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+    #expect(r.stdout.contains("2 tests in 1 file passed"), "\(r.stdout)")
+  }
 }
