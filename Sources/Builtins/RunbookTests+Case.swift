@@ -205,13 +205,26 @@ struct Case {
     options.print = { lines.add($0) }
     options.progress = { lines.add($0) }
     let session = RunSession(engine: engine, program: program, backend: sim, file: "test", backendName: "sim")
-    let outcome = session.run(options) {
-      try Journal(
-        directory: (scratch as NSString).appendingPathComponent(".rbic/runs"),
-        runbook: program.main.header?.name ?? "runbook")
-    }
+    // The output a test sees is the run's as `rbic run` shows it: the header, the steps, the
+    // checklist and the recap.
+    let identityGiven = spec.options["identity"] != nil || program.identity != nil
+    let outcome = session.run(
+      options,
+      journal: {
+        try Journal(
+          directory: (scratch as NSString).appendingPathComponent(".rbic/runs"),
+          runbook: program.main.header?.name ?? "runbook")
+      },
+      starting: { final in
+        lines.add(
+          RunSummary.header(
+            program: program, file: suite.runbook, options: final, identity: sim.identityName,
+            identityGiven: identityGiven, backend: "sim", toolDefaults: false))
+      })
     switch outcome {
-    case .ran(let result, _): return Outcome(result: result, output: lines.lines.withLock { $0 })
+    case .ran(let result, _):
+      for line in RunSummary.lines(result, mode: options.mode) { lines.add(line) }
+      return Outcome(result: result, output: lines.lines.withLock { $0 })
     case .usage(let error):
       return Outcome(result: .notStarted(program, mode: options.mode, error), output: lines.lines.withLock { $0 })
     case .noJournal(let why):

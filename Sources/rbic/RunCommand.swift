@@ -250,19 +250,11 @@ enum Execution {
       return source
     }
     defer { signalSources.forEach { $0.cancel() } }
-    let network = run.networkName(for: program)
-    // Defaults are resolved and said: nothing is left to a tool's own default.
-    let resolved = run.resolvedNetwork(for: program)
-    let networkNote =
-      options.network == nil && program.network == nil
-      ? " (the runbook names no network)"
-      : resolved.isMainnet && resolved.name != "ic"
-        ? " (mainnet: \(resolved.providers.joined(separator: ", ")))" : ""
-    let identityNote =
-      options.identity == nil && program.identity == nil
-      ? " (\(sim == nil ? "the tool's" : "the sim's") default identity; the runbook names none)" : ""
-    let header =
-      "\(mode == .plan ? "Plan" : "Run"): \(program.main.header?.name ?? file) v\(program.main.header?.version ?? 0) on `\(network)`\(networkNote) as `\(identity)`\(identityNote) (backend: \(backend.name)\(sim == nil ? "" : options.simState.map { ", state \($0)" } ?? ", demo world"))"
+    let header = RunSummary.header(
+      program: program, file: file, options: run,
+      identity: identity, identityGiven: options.identity != nil || program.identity != nil,
+      backend: "\(backend.name)\(sim == nil ? "" : options.simState.map { ", state \($0)" } ?? ", demo world")",
+      toolDefaults: sim == nil)
     let session = RunSession(engine: engine, program: program, backend: backend, file: file, backendName: backendName)
     let outcome = session.run(
       run, applying: saved,
@@ -306,12 +298,13 @@ enum Execution {
         exitCode = 3
       }
     }
-    report(result, mode: mode, out: out)
+    for line in RunSummary.lines(result, mode: mode) { out(line) }
     var savedID: String?
     if let planPath {
       if result.exitCode == 0 {
         let plan = SavedPlan(
-          program: program, result: result, file: file, params: run.params, network: network, identity: identity,
+          program: program, result: result, file: file, params: run.params, network: run.networkName(for: program),
+          identity: identity,
           backend: backendName)
         let data = plan.encoded()
         do {
@@ -460,37 +453,6 @@ enum Execution {
       }
       return (FallbackBackend(primary: backends[0], secondary: backends[1]), nil)
     }
-  }
-
-  static func report(_ result: RunResult, mode: RunOptions.Mode, out: (String) -> Void) {
-    let recap = result.recap
-    out("")
-    if mode == .plan {
-      let changes = result.steps.flatMap(\.changes)
-      out(
-        changes.isEmpty
-          ? "Plan: no changes; the canisters already match the runbook."
-          : "Plan: \(changes.count) change\(changes.count == 1 ? "" : "s"):")
-      for step in result.steps where !step.changes.isEmpty {
-        out("  \(step.title)")
-        for c in step.changes { out("    ~ \(c.text)") }
-      }
-    }
-    let checklist = result.checklist
-    if !checklist.isEmpty, mode == .run {
-      out("Verification checklist:")
-      for c in checklist {
-        out("  [\(c.passed ? "x" : " ")] \(c.text)\(c.changedAfter.map { " (checked before \($0))" } ?? "")")
-      }
-    }
-    let warnings = result.steps.flatMap(\.warnings)
-    if !warnings.isEmpty {
-      out("Warnings:")
-      for w in warnings { out("  ! \(w)") }
-    }
-    out(
-      "Recap: \(recap.changed) \(mode == .plan ? "would change" : "changed"), \(recap.ok) ok, \(recap.skipped) skipped, \(recap.failed) failed"
-        + (result.journalPath.map { " — journal \($0)" } ?? ""))
   }
 
   /// The run or plan as one JSON object: each step's outcome, why it was skipped, its changes as

@@ -158,7 +158,9 @@ import Testing
     env: { GREETING: hello, PATH: "\(dir)/bin:/usr/bin:/bin" }
     tests:
       - name: the file's world and environment
-        expect: { exit: 0, output: ["cycles 500B; greeting hello", "from-the-test-path"] }
+        expect:
+          exit: 0
+          output: ["Run: shared v1 on `local`", "cycles 500B; greeting hello", "from-the-test-path", "Recap: 0 changed, 1 ok"]
       - name: a test's own on top
         world: { canisters: { 6iu47-dyaaa-aaaaf-qgeza-cai: { cycles: 2T } } }
         env: { GREETING: hi }
