@@ -69,7 +69,9 @@ package struct PendingOutcome: Sendable, Equatable {
         case .reconciled:
           if let id = entry["request"]?.text { closed.insert(id) }
         case .actionStart:
-          if let p = outcome(started: true) { unended[p.id] = p }
+          // A local effect (a command, a file write) acts on this machine, not the IC: a run
+          // killed during one leaves nothing in flight on the network.
+          if entry["local"]?.bool != true, let p = outcome(started: true) { unended[p.id] = p }
         case .actionEnd:
           if let id = entry["request"]?.text { unended[id] = nil }
         case .outcomeUnknown:
