@@ -27,10 +27,20 @@ extension Registry {
     r.register(
       BuiltinSignature(
         "canister_ids",
-        [BuiltinParameter("name", .text), BuiltinParameter("key", .text, default: "\"ic\"", value: .text("ic"))],
+        [
+          BuiltinParameter("name", .text),
+          BuiltinParameter("key", .text, default: "the run's network", value: Value.none),
+        ],
         result: .canister, summary: "a canister id from canister_ids.json or icp's mapping files",
         body: { args, context throws(RuntimeError) in
-          guard case .text(let name) = args[0], case .text(let key) = args[1] else { return .none }
+          // canister_ids.json is keyed by network, as dfx keys it: by default, the run's own, so a
+          // run on a test network never picks up the production id.
+          guard case .text(let name) = args[0] else { return .none }
+          let key: String
+          switch args[1] {
+          case .text(let given): key = given
+          default: key = context.network.name
+          }
           guard let p = try context.canisterID(name: name, key: key) else {
             throw .message(
               .failed,

@@ -81,6 +81,8 @@ public struct BuiltinContext: Sendable {
   public var isPlan: Bool { pipeline.isPlan }
   /// The identity the backend acts as.
   public var identityName: String { pipeline.backend.identityName }
+  /// The network the run acts on, resolved (`isMainnet` from where it points).
+  public var network: ProjectFiles.Network { pipeline.network }
   /// The effect pipeline, the locks the calling branch holds, and its item (in `parallel for`).
   let pipeline: EffectPipeline
   let held: Set<Principal>

@@ -99,13 +99,21 @@ final class LoopbackServer: @unchecked Sendable {
     try #"{"docs": "mwutv-4iaaa-aaaac-behda-cai"}"#.write(
       toFile: dir + "/.icp/data/mappings/staging.ids.json", atomically: true, encoding: .utf8)
     let source =
-      "runbook \"t\" version 1\nprint canister_ids(\"user-service\")\nprint canister_ids(\"docs\", key: \"staging\")\nprint canister_ids(\"nope\")\n"
+      "runbook \"t\" version 1\nuse network ic\nprint canister_ids(\"user-service\")\nprint canister_ids(\"docs\", key: \"staging\")\nprint canister_ids(\"nope\")\n"
     let r = Harness.run(source) {
       $0.yes = true
       $0.projectDirectory = dir
     }
     #expect(r.output == ["6iu47-dyaaa-aaaaf-qgeza-cai", "mwutv-4iaaa-aaaac-behda-cai"])
     #expect(r.result.failure?.diagnostic.message.contains("no id for canister `nope`") == true)
+    // The key is the run's network by default: a run on another network never reads `ic`'s id.
+    let elsewhere = Harness.run(source.replacingOccurrences(of: "use network ic\n", with: "")) {
+      $0.projectDirectory = dir
+    }
+    #expect(elsewhere.output.isEmpty)
+    #expect(
+      elsewhere.result.failure?.diagnostic.message.contains("no id for canister `user-service` under `local`") == true,
+      "\(elsewhere.result.failure?.diagnostic.message ?? "")")
   }
 
   @Test func listBuiltins() {
