@@ -58,6 +58,9 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     /// Overrides the idle burn the sim computes from the memory.
     public var idle_cycles_burned_per_day: String?
     public var snapshots: [SnapshotRecord]?
+    /// The last snapshot id's counter: ids are never reused, as on the IC (a replaced or deleted
+    /// snapshot's id does not come back).
+    public var snapshot_counter: UInt64?
     public var logs: [CanisterLogRecord]?
     /// Canned replies, by method: the Candid text a call or query answers with.
     public var replies: [String: String]?
@@ -971,8 +974,10 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
             "Canister \(canister.text) has reached the maximum number of snapshots (\(Self.snapshotLimit)); replace or delete one"
         )
       }
-      // An id is the canister's id, then a counter: hex, as the tools print it.
-      let counter = (list.map { UInt64($0.id.suffix(16), radix: 16) ?? 0 }.max() ?? 0) &+ 1
+      // An id is the canister's id, then a counter that only grows: hex, as the tools print it.
+      let highest = (r.snapshots ?? []).map { UInt64($0.id.suffix(16), radix: 16) ?? 0 }.max() ?? 0
+      let counter = max(highest, r.snapshot_counter ?? 0) &+ 1
+      r.snapshot_counter = counter
       let id =
         String(ValueFormat.hex(canister.bytes).dropFirst(2)) + String(format: "%016llx", counter)
       let snapshot = SnapshotRecord(id: id, taken_at: now, module_hash: r.module_hash, memory: r.memory)

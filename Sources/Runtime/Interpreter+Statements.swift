@@ -77,7 +77,7 @@ extension Interpreter {
       result.exitCode = 1
     } catch .unknown(let what, _) {
       // As in a step: what follows cannot be predicted, which is not a failure of the runbook.
-      pipeline.say("– the rest of the runbook \(Self.dependsOn(what, options.mode))", label: nil)
+      pipeline.say("– the rest of the runbook \(dependsOn(what))", label: nil)
     } catch {
       result.exitCode = 1
     }
@@ -267,10 +267,14 @@ extension Interpreter {
     pipeline.say("  \(options.mode == .plan ? "~" : "✓") \(change.text)", label: nil)
   }
 
-  /// Why what follows a withheld local effect is not run: `depends on `run …`, which plan does
-  /// not run (--allow-local-effects runs it)`.
-  static func dependsOn(_ what: String, _ mode: RunOptions.Mode) -> String {
-    "depends on `\(what)`, which \(mode == .plan ? "plan" : "--read-only") does not run (--allow-local-effects runs it)"
+  /// Why what follows a withheld effect is not run: `depends on `run …`, which plan does not run
+  /// (--allow-local-effects runs local commands)`. With local effects allowed, what is still
+  /// unknown is an update call's reply, which no flag sends in plan: the hint says that instead.
+  func dependsOn(_ what: String) -> String {
+    let mode = options.mode == .plan ? "plan" : "--read-only"
+    return options.allowLocalEffects
+      ? "depends on `\(what)`, whose result \(mode) cannot know (an update call is sent only by a run)"
+      : "depends on `\(what)`, which \(mode) does not run (--allow-local-effects runs local commands; an update call is sent only by a run)"
   }
 
   /// Says which earlier unknown outcomes are pending on this network (they hold effects on their
@@ -324,7 +328,7 @@ extension Interpreter {
     } catch .unknown(let what, _) {
       // Plan and --read-only withhold local effects; what depends on them cannot be predicted.
       outcome = .skipped
-      let reason = "the rest of this step \(Self.dependsOn(what, options.mode))"
+      let reason = "the rest of this step \(dependsOn(what))"
       records.withLock { $0[index].skipReason = reason }
       say("  – \(reason)", ctx)
     } catch {
@@ -375,7 +379,7 @@ extension Interpreter {
         switch error {
         case .failed(let e): why = e.diagnostic.message
         case .skipped(let reason): why = reason
-        case .unknown(let what, _): why = Self.dependsOn(what, options.mode)
+        case .unknown(let what, _): why = dependsOn(what)
         case .returned: continue
         }
         warn("an `on failure` block failed too: \(why)", &ctx)

@@ -327,7 +327,11 @@ enum Execution {
       )
     }
     if json { Terminal.writeOut(jsonSummary(result, plan: savedID ?? saved?.id) + "\n") }
-    if detailedExit, exitCode == 0, !result.steps.allSatisfy({ $0.changes.isEmpty }) || !result.record.effects.isEmpty {
+    // Pending: a change, an effect on the IC, or a local effect the plan showed and did not run.
+    if detailedExit, exitCode == 0,
+      !result.steps.allSatisfy({ $0.changes.isEmpty }) || !result.record.effects.isEmpty
+        || !result.record.withheldEffects.isEmpty
+    {
       return changesPending
     }
     return exitCode

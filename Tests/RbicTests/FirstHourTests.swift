@@ -170,4 +170,19 @@ import Testing
     #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
     #expect(r.stdout.contains("2 tests in 1 file passed"), "\(r.stdout)")
   }
+
+  /// `plan --exit-code` counts a local command the plan showed and did not run as pending (5),
+  /// and the hint for what stays unknown names what would make it known.
+  @Test func aPendingLocalCommandIsAPendingChange() throws {
+    let dir = try CLI.temporaryDirectory()
+    try "runbook \"l\" version 1\nstep \"s\" {\n  let r = run(\"/bin/echo\", \"hi\")\n  require r.status == 0\n}\n"
+      .write(
+        toFile: dir + "/l.rb.ic", atomically: true, encoding: .utf8)
+    let r = try CLI.run(["plan", "l.rb.ic", "--exit-code"], in: dir)
+    #expect(r.status == 5, "\(r.stdout)\(r.stderr)")
+    #expect(r.stdout.contains("--allow-local-effects runs local commands"), "\(r.stdout)")
+    let allowed = try CLI.run(["plan", "l.rb.ic", "--exit-code", "--allow-local-effects"], in: dir)
+    #expect(allowed.status == 0, "it ran: nothing pending: \(allowed.stdout)")
+    #expect(!allowed.stdout.contains("--allow-local-effects runs"), "\(allowed.stdout)")
+  }
 }

@@ -166,6 +166,19 @@ import Testing
 
   /// The seed's upgrade, guarded: stop, snapshot, install, verify; a failed verification restores
   /// the snapshot, then restarts the canister (the `on failure` blocks, last first).
+  /// A snapshot id is never reused: taking one that replaces another gets a new id, as does one
+  /// taken after a delete.
+  @Test func snapshotIdsAreNeverReused() throws {
+    let sim = SimulatedIC(state: Harness.world { $0.canisters[Self.user]?.status = .stopped })
+    let c = Principal(text: Self.user)!
+    let a = try sim.takeSnapshot(c, replacing: nil)
+    let b = try sim.takeSnapshot(c, replacing: a.id)
+    #expect(b.id != a.id)
+    try sim.deleteSnapshot(c, id: b.id)
+    let d = try sim.takeSnapshot(c, replacing: nil)
+    #expect(d.id != a.id && d.id != b.id)
+  }
+
   @Test func snapshotGuardedUpgradeRestoresAndRestartsOnFailure() throws {
     let dir = try Self.project(nil)
     let source = """
