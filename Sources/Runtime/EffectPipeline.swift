@@ -384,7 +384,10 @@ package final class EffectPipeline: Sendable {
       say("  ? would ask: \(question)", label: nil)
       return
     }
-    if options.cancellation.isCancelled { throw .message(.interrupted, "interrupted") }
+    if options.cancellation.isCancelled {
+      journal(.interrupted, [("during", .text(question))])
+      throw .message(.interrupted, "interrupted")
+    }
     if options.yes, !always {
       journal(.confirm, [("question", .text(question)), ("answer", "yes (--yes)")])
       return
