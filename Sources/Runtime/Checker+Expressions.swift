@@ -72,7 +72,9 @@ extension Checker {
           error(.typeMismatch, "this expression returns nothing to interpolate", x.range)
         }
       }
-      if want == .path, adoptsType(e) { return .path }
+      // A string written where a path is expected is that path, interpolated or not
+      // (`"target/{name}.wasm"`); a `text` value elsewhere stays text.
+      if want == .path { return .path }
       return .text
     case .bool: return .bool
     case .none:

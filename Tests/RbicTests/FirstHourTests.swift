@@ -185,4 +185,17 @@ import Testing
     #expect(allowed.status == 0, "it ran: nothing pending: \(allowed.stdout)")
     #expect(!allowed.stdout.contains("--allow-local-effects runs"), "\(allowed.stdout)")
   }
+
+  /// A path built from text: an interpolated string where a path is expected is that path.
+  @Test func aPathCanBeBuiltFromText() {
+    let source = """
+      runbook "p" version 1
+      param name: text = "user_service_with_metadata"
+      let module = sha256("demo/{name}.wasm")
+      print module == sha256("demo/user_service_with_metadata.wasm")
+      """
+    let run = Harness.run(source)
+    #expect(run.result.exitCode == 0, "\(run.result.failure?.diagnostic.message ?? "")")
+    #expect(run.output == ["true"])
+  }
 }
