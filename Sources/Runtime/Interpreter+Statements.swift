@@ -219,9 +219,12 @@ extension Interpreter {
         }
         try parallel(items, limit: Int(min(n, 256)), variable, body, &ctx)
       } else {
+        let outer = ctx.item
+        defer { ctx.item = outer }
         for item in items {
           try tick(at: body.range)
           bind(variable, item, &ctx)
+          ctx.item = Self.label(of: item)
           try execute(body, &ctx)
         }
       }
@@ -251,7 +254,7 @@ extension Interpreter {
 
   func check(_ text: String, _ passed: Bool, _ ctx: inout Context) {
     guard let step = ctx.step else { return }
-    let text = pipeline.redactor.scrub(EffectPipeline.labelled(text, ctx.label))
+    let text = pipeline.redactor.scrub(EffectPipeline.labelled(text, ctx.label ?? ctx.item))
     records.withLock { r in
       r[step].checks.append(
         StepRecord.Check(text: text, passed: passed, canister: ctx.subject, changesBefore: r[step].changes.count))

@@ -85,6 +85,8 @@ final class Interpreter: @unchecked Sendable {
     var held: Set<Principal> = []
     /// In a `parallel for` branch: its item, named on every line it prints.
     var label: String?
+    /// In a plain `for`: its item, named in the checklist (nine canisters, nine distinct lines).
+    var item: String?
   }
 
   var stepRecords: [StepRecord] { records.withLock { $0 } }

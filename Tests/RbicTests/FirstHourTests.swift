@@ -198,4 +198,22 @@ import Testing
     #expect(run.result.exitCode == 0, "\(run.result.failure?.diagnostic.message ?? "")")
     #expect(run.output == ["true"])
   }
+
+  /// A loop's checklist lines name their item: two canisters, two distinct lines.
+  @Test func aLoopsChecklistNamesItsItems() {
+    let source = """
+      runbook "l" version 1
+      let fleet: [canister] = [6iu47-dyaaa-aaaaf-qgeza-cai, mwutv-4iaaa-aaaac-behda-cai]
+      for c in fleet {
+        step "Check" on c {
+          require cycles > 0
+        }
+      }
+      """
+    let run = Harness.run(source)
+    #expect(
+      run.result.checklist.map(\.text) == [
+        "[6iu47-dyaaa-aaaaf-qgeza-cai] require cycles > 0", "[mwutv-4iaaa-aaaac-behda-cai] require cycles > 0",
+      ], "\(run.result.checklist.map(\.text))")
+  }
 }
