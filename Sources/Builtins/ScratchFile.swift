@@ -16,15 +16,9 @@ enum ScratchFile {
     let path = (directory as NSString).appendingPathComponent("\(prefix)\(getpid())-\(UUID().uuidString)\(suffix)")
     let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
     guard fd >= 0 else { throw .notSent("cannot write a temporary file for the tool in \(directory)") }
-    var written = 0
-    while written < bytes.count {
-      let n = bytes[written...].withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
-      if n < 0, errno == EINTR { continue }
-      guard n > 0 else { break }
-      written += n
-    }
+    let complete = FileWriting.writeAll(fd, bytes)
     close(fd)
-    guard written == bytes.count else {
+    guard complete else {
       unlink(path)
       throw .notSent("cannot write a temporary file for the tool in \(directory)")
     }

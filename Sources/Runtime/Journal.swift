@@ -56,13 +56,7 @@ public final class Journal: Sendable {
   package func write(_ entry: JournalEntry, sync: Bool = true) -> Bool {
     let bytes = Array((entry.encoded() + "\n").utf8)
     return descriptor.withLock { descriptor in
-      var written = 0
-      while written < bytes.count {
-        let n = bytes[written...].withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
-        if n < 0, errno == EINTR { continue }
-        guard n > 0 else { return false }
-        written += n
-      }
+      guard FileWriting.writeAll(descriptor, bytes) else { return false }
       return !sync || fsync(descriptor) == 0 || errno == EINVAL
     }
   }

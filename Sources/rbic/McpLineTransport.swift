@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MCP
+import RbicRuntime
 import Synchronization
 
 /// `rbic mcp`'s transport: newline-delimited JSON-RPC on standard input and output, read in linear
@@ -46,12 +47,8 @@ actor McpLineTransport: Transport {
   func send(_ data: Data) async throws {
     var bytes = Array(data)
     bytes.append(UInt8(ascii: "\n"))
-    var written = 0
-    while written < bytes.count {
-      let n = bytes[written...].withUnsafeBytes { Foundation.write(output, $0.baseAddress, $0.count) }
-      if n < 0, errno == EINTR { continue }
-      guard n > 0 else { throw MCPError.internalError("cannot write to standard output (errno \(errno))") }
-      written += n
+    guard FileWriting.writeAll(output, bytes) else {
+      throw MCPError.internalError("cannot write to standard output (errno \(errno))")
     }
   }
 

@@ -70,14 +70,7 @@ enum Terminal {
   }
 
   private static func write(_ descriptor: Int32, _ text: String) {
-    let bytes = Array(text.utf8)
-    var written = 0
-    while written < bytes.count {
-      let n = bytes[written...].withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
-      if n < 0, errno == EINTR { continue }
-      guard n > 0 else { return }
-      written += n
-    }
+    FileWriting.writeAll(descriptor, Array(text.utf8))
   }
 }
 
