@@ -1,10 +1,11 @@
 import Foundation
 import RbicDiagnostics
 
-/// One line of the journal: when, which event, and its fields. The one type the writer, `rbic
-/// report`, the scan for pending outcomes and saved plans share: nothing hand-quotes JSON that
+/// One line of the journal: when, which event, and its fields. The one type the writer (`encoded`,
+/// which keeps the fields' order as `JSONEncoder` cannot), `rbic report` and the scan for pending
+/// outcomes (`Decodable`) share: nothing hand-quotes JSON that
 /// another file parses back, and nothing switches on an event's spelling.
-package struct JournalEntry: Codable, Sendable {
+package struct JournalEntry: Decodable, Sendable {
   /// When it was written (ISO 8601, UTC).
   package var time: String
   package var event: JournalEvent
@@ -35,13 +36,6 @@ package struct JournalEntry: Codable, Sendable {
     init?(intValue: Int) { nil }
   }
 
-  package func encode(to encoder: Encoder) throws {
-    var container = encoder.container(keyedBy: Key.self)
-    try container.encode(time, forKey: Key("t"))
-    try container.encode(event, forKey: Key("event"))
-    for (key, value) in fields where key != "t" && key != "event" { try container.encode(value, forKey: Key(key)) }
-  }
-
   package init(from decoder: Decoder) throws {
     let container = try decoder.container(keyedBy: Key.self)
     time = try container.decode(String.self, forKey: Key("t"))
@@ -69,7 +63,7 @@ package struct JournalEntry: Codable, Sendable {
 }
 
 /// A value in a journal entry: JSON, with cycles as exact integers.
-package enum JournalValue: Codable, Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByBooleanLiteral {
+package enum JournalValue: Decodable, Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByBooleanLiteral {
   case text(String)
   case integer(Int128)
   case number(Double)
@@ -148,19 +142,6 @@ package enum JournalValue: Codable, Sendable, Equatable, ExpressibleByStringLite
     case .list(let l): .list(l.map { $0.mappingTexts(transform) })
     case .object(let o): .object(o.mapValues { $0.mappingTexts(transform) })
     case .integer, .number, .bool, .null: self
-    }
-  }
-
-  package func encode(to encoder: Encoder) throws {
-    var c = encoder.singleValueContainer()
-    switch self {
-    case .text(let t): try c.encode(t)
-    case .integer(let n): try c.encode(n)
-    case .number(let d): try c.encode(d)
-    case .bool(let b): try c.encode(b)
-    case .list(let l): try c.encode(l)
-    case .object(let o): try c.encode(o)
-    case .null: try c.encodeNil()
     }
   }
 
