@@ -280,12 +280,7 @@ package final class EffectPipeline: Sendable {
         ("description", .text(effect.description)),
       ] + (effect.cycles > 0 ? [("amount", .integer(effect.cycles))] : [])
     return try locks.holding(Set(targets), held: held) { () throws(RuntimeError) -> EffectOutcome<T> in
-      if journalBroken.load(ordering: .relaxed) || !journal(.actionStart, fields) {
-        throw .message(
-          .environment,
-          "the journal cannot be written (\(options.journal?.path ?? "")); stopping before \(effect.description), so that no mutation goes unrecorded"
-        )
-      }
+      try journalStart(effect, fields)
       say("  → \(isPlan ? "would " : "")\(effect.description)", label: label)
       let started = Date()
       defer {
@@ -338,12 +333,7 @@ package final class EffectPipeline: Sendable {
       ("network", .text(network.name)), ("operation", .text(effect.operation)),
       ("local", true), ("description", .text(effect.description)),
     ]
-    if journalBroken.load(ordering: .relaxed) || !journal(.actionStart, fields) {
-      throw .message(
-        .environment,
-        "the journal cannot be written (\(options.journal?.path ?? "")); stopping before \(effect.description), so that nothing goes unrecorded"
-      )
-    }
+    try journalStart(effect, fields)
     let started = Date()
     do throws(RuntimeError) {
       let value = try body()
@@ -354,6 +344,17 @@ package final class EffectPipeline: Sendable {
     } catch {
       journal(.actionEnd, fields + [("result", .text(error.diagnostic.message))])
       throw error
+    }
+  }
+
+  /// Journals an effect's `action_start`, which must be written before the effect acts: with a
+  /// journal that cannot be written (now or earlier), nothing more is done.
+  private func journalStart(_ effect: Effect, _ fields: [(String, JournalValue)]) throws(RuntimeError) {
+    if journalBroken.load(ordering: .relaxed) || !journal(.actionStart, fields) {
+      throw .message(
+        .environment,
+        "the journal cannot be written (\(options.journal?.path ?? "")); stopping before \(effect.description), so that nothing goes unrecorded"
+      )
     }
   }
 
