@@ -31,83 +31,21 @@ public struct SourceRange: Hashable, Sendable {
   public var isEmpty: Bool { start == end }
 }
 
-/// One source file's bytes, with its line table and what makes a column cheap to find: which
-/// lines are ASCII (a column is then a byte count), and, on long lines that are not, the column
-/// at a character boundary every `checkpointStride` bytes. Finding the column of an offset costs
-/// at most one stride of counting, however long the line, so rendering many diagnostics on one
-/// very long line stays linear.
+/// One source file's bytes, with its line table (`LineIndex`, counting characters).
 public final class SourceFile: Sendable {
   public let id: FileID
   /// The path as the user wrote it (shown in diagnostics).
   public let path: String
   public let bytes: [UInt8]
+  private let index: LineIndex
   /// Byte offset of the first byte of each line.
-  public let lineStarts: [Int]
-  /// Per line (0-based): whether every byte of it is ASCII.
-  private let asciiLines: [Bool]
-  /// Per long non-ASCII line (0-based): (byte offset, 0-based column) pairs in increasing order,
-  /// each at a character boundary.
-  private let checkpoints: [Int: [(offset: Int, column: Int)]]
-  /// Bytes between checkpoints; lines up to this long have none.
-  static let checkpointStride = 1024
+  public var lineStarts: [Int] { index.starts }
 
   public init(id: FileID, path: String, bytes: [UInt8]) {
     self.id = id
     self.path = path
     self.bytes = bytes
-    var starts = [0]
-    var ascii: [Bool] = []
-    var lineIsASCII = true
-    for (i, b) in bytes.enumerated() {
-      if b == UInt8(ascii: "\n") {
-        starts.append(i + 1)
-        ascii.append(lineIsASCII)
-        lineIsASCII = true
-      } else if b >= 0x80 {
-        lineIsASCII = false
-      }
-    }
-    ascii.append(lineIsASCII)
-    var checkpoints: [Int: [(offset: Int, column: Int)]] = [:]
-    for (line, isASCII) in ascii.enumerated() where !isASCII {
-      let start = starts[line]
-      let end = line + 1 < starts.count ? starts[line + 1] : bytes.count
-      guard end - start > Self.checkpointStride else { continue }
-      checkpoints[line] = Self.checkpoints(bytes[start..<end], from: start)
-    }
-    self.lineStarts = starts
-    self.asciiLines = ascii
-    self.checkpoints = checkpoints
-  }
-
-  /// Character boundaries of one line about every `checkpointStride` bytes, with their columns.
-  /// A line that is not valid UTF-8 counts scalars' lead bytes (its columns are approximate
-  /// anyway: the invalid bytes show as replacement characters).
-  private static func checkpoints(_ line: ArraySlice<UInt8>, from start: Int) -> [(offset: Int, column: Int)] {
-    var out: [(offset: Int, column: Int)] = [(start, 0)]
-    var next = start + checkpointStride
-    if let text = String(validating: line, as: UTF8.self) {
-      var column = 0
-      var offset = start
-      for character in text {
-        if offset >= next {
-          out.append((offset, column))
-          next = offset + checkpointStride
-        }
-        column += 1
-        offset += character.utf8.count
-      }
-    } else {
-      var column = 0
-      for (k, b) in line.enumerated() where b & 0xC0 != 0x80 {
-        if start + k >= next {
-          out.append((start + k, column))
-          next = start + k + checkpointStride
-        }
-        column += 1
-      }
-    }
-    return out
+    index = LineIndex(bytes, unit: .characters)
   }
 
   public convenience init(id: FileID, path: String, text: String) {
@@ -115,15 +53,7 @@ public final class SourceFile: Sendable {
   }
 
   /// The 1-based line containing `offset`.
-  public func line(of offset: Int) -> Int {
-    var lo = 0
-    var hi = lineStarts.count - 1
-    while lo < hi {
-      let mid = (lo + hi + 1) / 2
-      if lineStarts[mid] <= offset { lo = mid } else { hi = mid - 1 }
-    }
-    return lo + 1
-  }
+  public func line(of offset: Int) -> Int { index.line(of: offset) + 1 }
 
   /// The 1-based (line, column) of `offset`; the column counts characters, not bytes.
   public func location(of offset: Int) -> (line: Int, column: Int) {
@@ -136,18 +66,9 @@ public final class SourceFile: Sendable {
   package func column(of offset: Int, onLine line: Int) -> Int {
     let start = lineStarts[line - 1]
     let offset = min(max(start, offset), bytes.count)
-    if asciiLines[line - 1] { return offset - start }
-    var from = (offset: start, column: 0)
-    if let marks = checkpoints[line - 1] {
-      var lo = 0
-      var hi = marks.count - 1
-      while lo < hi {
-        let mid = (lo + hi + 1) / 2
-        if marks[mid].offset <= offset { lo = mid } else { hi = mid - 1 }
-      }
-      from = marks[lo]
-    }
-    return from.column + String(decoding: bytes[from.offset..<offset], as: UTF8.self).count
+    if index.isASCII(line - 1) { return offset - start }
+    let from = index.mark(onLine: line - 1, atOrBefore: offset)
+    return from.column + index.count(bytes[from.offset..<offset])
   }
 
   /// The byte offset of the character at 0-based `column` on 1-based `line` (the line's end when
@@ -155,26 +76,17 @@ public final class SourceFile: Sendable {
   package func offset(ofColumn column: Int, onLine line: Int) -> Int {
     let start = lineStarts[line - 1]
     let end = lineEnd(line)
-    if asciiLines[line - 1] { return min(start + max(0, column), end) }
-    var from = (offset: start, column: 0)
-    if let marks = checkpoints[line - 1] {
-      var lo = 0
-      var hi = marks.count - 1
-      while lo < hi {
-        let mid = (lo + hi + 1) / 2
-        if marks[mid].column <= column { lo = mid } else { hi = mid - 1 }
-      }
-      from = marks[lo]
-    }
+    if index.isASCII(line - 1) { return min(start + max(0, column), end) }
+    let from = index.mark(onLine: line - 1, atOrBefore: column, byColumn: true)
     let rest = String(decoding: bytes[from.offset..<end], as: UTF8.self)
-    var index = rest.startIndex
+    var position = rest.startIndex
     var k = from.column
-    while k < column, index < rest.endIndex {
-      rest.formIndex(after: &index)
+    while k < column, position < rest.endIndex {
+      rest.formIndex(after: &position)
       k += 1
     }
     // Offsets in `rest` are the file's when the line is valid UTF-8; otherwise count its bytes.
-    return min(end, from.offset + rest.utf8.distance(from: rest.startIndex, to: index))
+    return min(end, from.offset + rest.utf8.distance(from: rest.startIndex, to: position))
   }
 
   /// The offset just past the last character of 1-based `line` (before its line terminator).

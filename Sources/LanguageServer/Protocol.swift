@@ -112,75 +112,25 @@ struct DocumentSymbol: Codable {
   var children: [DocumentSymbol]?
 }
 
-/// Byte offsets ↔ LSP positions (lines, UTF-16 units) over a file's bytes. A position costs at
-/// most a stride of decoding however long its line: an ASCII line's units are its bytes, and a
-/// long line that is not ASCII keeps its unit count at a scalar boundary every `stride` bytes.
+/// Byte offsets ↔ LSP positions (lines, UTF-16 units) over a file's bytes, on the same line index
+/// as diagnostics' columns (`LineIndex`, counting UTF-16 units): a position costs at most a stride
+/// of decoding however long its line.
 struct LineTable {
   let bytes: [UInt8]
-  let starts: [Int]
-  /// Per line: whether every byte of it is ASCII.
-  let ascii: [Bool]
-  /// Per long non-ASCII line: (byte offset, UTF-16 units from the line's start), increasing.
-  let checkpoints: [Int: [(offset: Int, units: Int)]]
-  static let stride = 1024
+  let index: LineIndex
+  var starts: [Int] { index.starts }
 
   init(_ bytes: [UInt8]) {
     self.bytes = bytes
-    var starts = [0]
-    var ascii: [Bool] = []
-    var lineIsASCII = true
-    for (i, b) in bytes.enumerated() {
-      if b == UInt8(ascii: "\n") {
-        starts.append(i + 1)
-        ascii.append(lineIsASCII)
-        lineIsASCII = true
-      } else if b >= 0x80 {
-        lineIsASCII = false
-      }
-    }
-    ascii.append(lineIsASCII)
-    var checkpoints: [Int: [(offset: Int, units: Int)]] = [:]
-    for (line, isASCII) in ascii.enumerated() where !isASCII {
-      let start = starts[line]
-      let end = line + 1 < starts.count ? starts[line + 1] : bytes.count
-      guard end - start > Self.stride else { continue }
-      var marks: [(offset: Int, units: Int)] = [(start, 0)]
-      var at = start
-      while at + Self.stride < end {
-        var next = at + Self.stride
-        while next < end, bytes[next] & 0xC0 == 0x80 { next += 1 }  // a scalar boundary
-        marks.append(
-          (next, marks[marks.count - 1].units + String(decoding: bytes[at..<next], as: UTF8.self).utf16.count))
-        at = next
-      }
-      checkpoints[line] = marks
-    }
-    self.starts = starts
-    self.ascii = ascii
-    self.checkpoints = checkpoints
+    index = LineIndex(bytes, unit: .utf16)
   }
 
   func position(_ offset: Int) -> Position {
     let offset = min(max(0, offset), bytes.count)
-    var lo = 0
-    var hi = starts.count - 1
-    while lo < hi {
-      let mid = (lo + hi + 1) / 2
-      if starts[mid] <= offset { lo = mid } else { hi = mid - 1 }
-    }
-    if ascii[lo] { return Position(line: lo, character: offset - starts[lo]) }
-    var from = (offset: starts[lo], units: 0)
-    if let marks = checkpoints[lo] {
-      var a = 0
-      var b = marks.count - 1
-      while a < b {
-        let mid = (a + b + 1) / 2
-        if marks[mid].offset <= offset { a = mid } else { b = mid - 1 }
-      }
-      from = marks[a]
-    }
-    let rest = String(decoding: bytes[from.offset..<offset], as: UTF8.self)
-    return Position(line: lo, character: from.units + rest.utf16.count)
+    let line = index.line(of: offset)
+    if index.isASCII(line) { return Position(line: line, character: offset - starts[line]) }
+    let from = index.mark(onLine: line, atOrBefore: offset)
+    return Position(line: line, character: from.column + index.count(bytes[from.offset..<offset]))
   }
 
   func offset(_ p: Position) -> Int {
