@@ -36,23 +36,38 @@ final class Interpreter: @unchecked Sendable {
   let stepCount = Atomic<Int>(0)
   /// Threads `parallel for` may still start, for all levels together (`RunOptions.maxThreads`).
   let workerSlots: Atomic<Int>
-  /// The project files, read once when the run starts: they resolve the network, and
-  /// `canister_ids` reads them.
-  let project: ProjectFiles
+  /// The project files, read once (by the first `canister_ids`, or to resolve the network) and
+  /// then kept for the run.
+  private let projectFiles: Mutex<ProjectFiles?>
 
+  var project: ProjectFiles {
+    projectFiles.withLock { p in
+      if let p { return p }
+      let read = ProjectFiles(directory: options.projectDirectory)
+      p = read
+      return read
+    }
+  }
+
+  /// `network`: the network already resolved by the host (a REPL session resolves it once, not
+  /// for every input); otherwise it is resolved from the project files here.
   init(
     program: CheckedProgram, registry: Registry, backend: Backend, options: RunOptions, globals: [Value?] = [],
-    budget: CyclesBudget? = nil
+    budget: CyclesBudget? = nil, network: ProjectFiles.Network? = nil
   ) {
     self.program = program
     self.registry = registry
     self.options = options
-    let project = ProjectFiles(directory: options.projectDirectory)
-    self.project = project
-    self.pipeline = EffectPipeline(
-      options: options, backend: backend,
-      network: project.network(named: options.networkName(for: program)),
-      budget: budget)
+    var read: ProjectFiles?
+    let resolved =
+      network
+      ?? {
+        let project = ProjectFiles(directory: options.projectDirectory)
+        read = project
+        return project.network(named: options.networkName(for: program))
+      }()
+    self.projectFiles = Mutex(read)
+    self.pipeline = EffectPipeline(options: options, backend: backend, network: resolved, budget: budget)
     self.globals = globals + Array(repeating: nil, count: max(0, program.globalCount - globals.count))
     self.workerSlots = Atomic(max(0, options.maxThreads - 1))
     self.functionTable = program.functions.map {

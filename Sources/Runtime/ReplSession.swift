@@ -39,10 +39,15 @@ package final class ReplSession {
   private var inputs = 0
   private var recap = (ok: 0, failed: 0)
 
+  /// The session's network, resolved once from the project files (a session never switches
+  /// network), not again for every input.
+  private let network: ProjectFiles.Network
+
   package init(engine: Engine, backend: Backend, options: RunOptions) {
     self.engine = engine
     self.backend = backend
     self.options = options
+    network = options.resolvedNetwork(for: nil)
   }
 
   struct Checked {
@@ -143,7 +148,7 @@ package final class ReplSession {
     let target = options.mode == .plan ? backend.predictor() : backend
     let interpreter = Interpreter(
       program: checked.program, registry: engine.registry, backend: target, options: options, globals: globals,
-      budget: options.mode == .run ? budget : nil)
+      budget: options.mode == .run ? budget : nil, network: network)
     interpreter.attach(backend)
     if target !== backend { interpreter.attach(target) }
     let outcome = interpreter.runFragment(checked.fragment)
