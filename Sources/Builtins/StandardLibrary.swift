@@ -7,7 +7,7 @@ import RbicRuntime
 
 /// The standard builtins and actions (DESIGN §2.5–2.6), as signatures the checker uses.
 ///
-/// Builtins: `sha256`, `canister_ids`, `identity`, `now`, `env`, `secret_env`, `run`, `http_get`,
+/// Builtins: `sha256`, `file`, `canister_ids`, `identity`, `now`, `env`, `secret_env`, `run`, `http_get`,
 /// `range`, `len`, `min`, `max`, `sum`. Actions (`StandardActions`): `wallet`, `top_up`, `install`,
 /// `add_controllers`, `set_controllers`, `start`, `stop`. `run` and `http_get` are local effects:
 /// they go through the effect pipeline, which withholds them in `plan` and `--read-only`.
@@ -23,6 +23,25 @@ extension Registry {
             throw .message(.environment, "cannot read `\(path)` to hash it")
           }
           return .hash(Hashing.sha256(Array(data)))
+        }))
+    r.register(
+      BuiltinSignature(
+        "file", [BuiltinParameter("path", .path)], result: .blob,
+        summary: "a file's bytes, to send as a Candid `blob` (at most the IC's 2 MiB message limit)",
+        body: { args, context throws(RuntimeError) in
+          guard case .path(let path) = args[0] else { return .none }
+          let limit = CandidEncoding.messageLimit
+          if let size = context.size(of: path), size > limit {
+            throw .message(
+              .failed,
+              "`\(path)` is \(ValueFormat.bytesText(Int64(size))): over the IC's \(ValueFormat.bytesText(Int64(limit))) message limit, it cannot be sent as an argument"
+            )
+          }
+          guard let data = context.contents(of: path) else { throw .message(.environment, "cannot read `\(path)`") }
+          guard data.count <= limit else {
+            throw .message(.failed, "`\(path)` grew past the IC's 2 MiB message limit while it was read")
+          }
+          return .blob(Array(data))
         }))
     r.register(
       BuiltinSignature(

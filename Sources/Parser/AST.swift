@@ -77,6 +77,8 @@ package struct Expr: Hashable, Sendable {
     case paren(Expr)
     /// `call c.method(args)` used as a value: the reply (the inner expression is the call).
     case reply(Expr)
+    /// `.Tag` or `.Tag(value)`: a Candid variant value.
+    case variant(Identifier, Expr?)
   }
 }
 
@@ -93,6 +95,8 @@ package struct RecordField: Hashable, Sendable {
 package struct Argument: Hashable, Sendable {
   package var label: Identifier?
   package var value: Expr
+  /// An action's word that stands alone (`guarded`): its value is `true`, written by the word.
+  package var isFlag = false
 }
 
 package struct Parameter: Hashable, Sendable {
@@ -103,6 +107,9 @@ package struct Parameter: Hashable, Sendable {
 /// `via NAME [positional] [label value]…`, or the call form `via NAME(args)`.
 /// Both forms keep their arguments in one list: the positional one (unlabelled) first.
 package struct Action: Hashable, Sendable {
+  /// Words that stand alone among an action's values, meaning `true`: `via install m guarded`.
+  package static let flagWords: Set<String> = ["guarded", "breaking"]
+
   package var name: Identifier
   package var arguments: [Argument]
   package var isCallForm: Bool

@@ -304,6 +304,10 @@ package struct Formatter {
     }
     for argument in a.arguments {
       write(" ")
+      if argument.isFlag, let label = argument.label {
+        write(label.name)
+        continue
+      }
       if let label = argument.label { write(label.name + " ") }
       expr(argument.value)
     }
@@ -332,6 +336,13 @@ package struct Formatter {
     case .reply(let x):
       write("call ")
       expr(x)
+    case .variant(let tag, let payload):
+      write("." + tag.name)
+      if let payload {
+        write("(")
+        expr(payload)
+        write(")")
+      }
     case .unary(.negate, let x):
       write("-")
       expr(x)

@@ -243,6 +243,29 @@ extension Parser {
     case .identifier:
       _ = advance()
       return makeExpr(.name(file.text(r)), r)
+    case .dot:
+      // `.Tag` or `.Tag(value)`: a variant, the payload written right after the tag.
+      _ = advance()
+      let tag = try expectIdentifier("a variant tag after `.`, such as `.Upgrade`")
+      guard at(.lParen), current.start == previous.end else {
+        return makeExpr(.variant(tag, nil), range(from: token.start))
+      }
+      let open = advance()
+      try enter()
+      defer { leave() }
+      let payload = try parseExpression()
+      guard accept(.rParen) else {
+        if at(.eof) { throw unclosed(open, "`)`") }
+        if at(.comma) {
+          report(
+            .error(
+              .expectedExpression, "a variant carries one value", at: range(current),
+              notes: [.init(.help, "put several values in a record: `.\(tag.name)({a: 1, b: 2})`")]))
+          throw Failure()
+        }
+        throw fail(expected: "`)` after the variant's value")
+      }
+      return makeExpr(.variant(tag, payload), range(from: token.start))
     case .lParen:
       _ = advance()
       try enter()

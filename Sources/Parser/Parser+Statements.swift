@@ -314,7 +314,13 @@ extension Parser {
       return Action(name: name, arguments: arguments, isCallForm: true, range: range(from: start))
     }
     var values: [Expr] = []
+    var flags: [Argument] = []
     while !current.newlineBefore, startsActionValue(current) {
+      if at(.identifier), Action.flagWords.contains(file.text(range(current))) {
+        let word = try expectIdentifier("a word")
+        flags.append(Argument(label: word, value: makeExpr(.bool(true), word.range), isFlag: true))
+        continue
+      }
       values.append(try parsePostfix(adjacentOnly: true))
     }
     var arguments: [Argument] = []
@@ -330,13 +336,13 @@ extension Parser {
       }
       arguments.append(Argument(label: Identifier(word, label.range), value: value))
     }
-    return Action(name: name, arguments: arguments, isCallForm: false, range: range(from: start))
+    return Action(name: name, arguments: arguments + flags, isCallForm: false, range: range(from: start))
   }
 
   func startsActionValue(_ token: Token) -> Bool {
     switch token.kind {
-    case .identifier, .integer, .unitLiteral, .string, .hash, .principal, .badLiteral, .lParen, .lBracket,
-      .keyword(.true), .keyword(.false), .keyword(.none):
+    case .identifier, .integer, .unitLiteral, .string, .hash, .principal, .badLiteral, .lParen, .lBracket, .lBrace,
+      .dot, .keyword(.true), .keyword(.false), .keyword(.none):
       true
     default: false
     }
@@ -344,7 +350,7 @@ extension Parser {
 
   func startsExpression(_ token: Token) -> Bool {
     switch token.kind {
-    case .lBrace, .minus, .keyword(.not): true
+    case .minus, .keyword(.not): true
     default: startsActionValue(token)
     }
   }

@@ -110,6 +110,7 @@ package enum SyntaxDump {
     case .index(let x, let i): "(index \(expr(x)) \(expr(i)))"
     case .paren(let x): "(paren \(expr(x)))"
     case .reply(let x): "(reply \(expr(x)))"
+    case .variant(let tag, let payload): payload.map { "(variant \(tag.name) \(expr($0)))" } ?? "(variant \(tag.name))"
     }
   }
 }

@@ -46,6 +46,7 @@ package enum SyntaxWalk {
     case .unary(_, let x), .paren(let x), .reply(let x), .member(let x, _): [x]
     case .binary(_, let a, let b), .index(let a, let b): [a, b]
     case .call(let callee, let args): [callee] + args.map(\.value)
+    case .variant(_, let payload): payload.map { [$0] } ?? []
     case .integer, .amount, .bool, .none, .hash, .principal, .invalid, .name: []
     }
   }

@@ -5,6 +5,9 @@ import RbicCandid
 /// interface's order with absent optional fields as `null`. A value that does not fit (a
 /// negative `nat`, a `nat8` over 255) is an error quoting it, never a wrap or a guess.
 package enum CandidEncoding {
+  /// The IC's limit on an ingress message (2 MiB): an argument larger than this cannot be sent.
+  package static let messageLimit = 2 * 1024 * 1024
+
   package struct Misfit: Error {
     package var message: String
   }
@@ -49,7 +52,13 @@ package enum CandidEncoding {
     case (.text(let s), .text), (.path(let s), .text): return .text(s)
     case (.secret(let s), .text): return .text(s.reveal)
     case (.principal(let p), .principal): return .principal(p.text)
-    case (.hash(let bytes), .vec(.nat8)): return .blob(bytes)
+    case (.hash(let bytes), .vec(.nat8)), (.blob(let bytes), .vec(.nat8)): return .blob(bytes)
+    case (.variant(let tag, let payload), .variant(let tags)):
+      guard let t = tags.first(where: { $0.label.hash == CandidLabel.idlHash(tag) }) else {
+        throw Misfit(message: "the variant `\(type)` has no tag `\(tag)`")
+      }
+      let inner: CandidValue = payload == .void ? try encode(.none, as: t.type, in: env) : try encode(payload, as: t.type, in: env)
+      return .variant(CandidValueField(t.label, inner))
     case (.list(let items), .vec(let element)):
       var encoded: [CandidValue] = []
       for item in items { encoded.append(try encode(item, as: element, in: env)) }
@@ -87,8 +96,8 @@ package enum CandidEncoding {
 /// Replies as rbic values (DESIGN §8): what a method's result types become in a runbook, and the
 /// decoding of a reply against them. Numbers become `int`, `opt T` an optional, `vec T` a list,
 /// a record a record (numbered fields as `_0`, `_1`, …), a variant a record with one optional
-/// field per tag (the one that came back is set; a tag without a value is `true`), a blob its
-/// bytes as `0x…` text; what rbic has no type for (floats, functions, services, `null`) its
+/// field per tag (the one that came back is set; a tag without a value is `true`), a blob a
+/// `blob` (shown as `0x…`, equal to a hash of the same bytes); what rbic has no type for (floats, functions, services, `null`) its
 /// Candid text.
 package enum CandidReply {
   static let maxDepth = 16
@@ -116,7 +125,7 @@ package enum CandidReply {
     case .text: return .text
     case .nat, .int, .nat8, .nat16, .nat32, .nat64, .int8, .int16, .int32, .int64: return .int
     case .principal: return .principal
-    case .vec(.nat8): return .text
+    case .vec(.nat8): return .blob
     case .opt(let inner):
       let t = type(inner, in: env, depth: depth + 1)
       return t.isOptional ? t : .optional(t)
@@ -206,14 +215,14 @@ package enum CandidReply {
     case (.principal(let text), .principal):
       guard let p = Principal(text: text) else { throw mismatch() }
       return .principal(p)
-    case (.blob(let bytes), .vec(.nat8)): return .text(ValueFormat.hex(bytes))
+    case (.blob(let bytes), .vec(.nat8)): return .blob(bytes)
     case (.vec(let items), .vec(.nat8)):
       var bytes: [UInt8] = []
       for item in items {
         guard case .integer(let n, _) = item.bare, let b = UInt8(exactly: n) else { throw mismatch() }
         bytes.append(b)
       }
-      return .text(ValueFormat.hex(bytes))
+      return .blob(bytes)
     // The spec's rule for `opt`: a value that does not fit its content type reads as `null`
     // (a newer canister may send what an older interface cannot name), never as an error.
     case (.null, .opt): return .none

@@ -69,56 +69,120 @@ extension Checker {
     for (argument, type) in zip(arguments, f.arguments) {
       let t = check(argument.value, expected: nil)
       if t.isError { continue }
-      if let why = fits(t, type, env, literal: argument.value) {
-        error(.typeMismatch, "this `\(t)` cannot be sent as `\(type)`: \(why)", argument.value.range)
+      if let unfit = fits(t, type, env, literal: argument.value) {
+        reportUnfit(unfit, t, type, at: argument.value.range)
       }
     }
     for argument in arguments.dropFirst(f.arguments.count) { _ = check(argument.value, expected: nil) }
     methodCalls[e.id] = MethodCall(interface: interface, method: method.name)
   }
 
+  /// Why a value cannot be encoded as a Candid type, and where: the innermost literal at fault
+  /// (a record's field, a list's element, a variant's tag) when the value is written out.
+  struct Unfit {
+    var why: String
+    var at: SourceRange?
+    var help: String?
+  }
+
   /// Why a value of rbic type `t` cannot be encoded as Candid `c` (nil when it can). An integer
-  /// literal is checked against the range of a fixed-width type.
-  func fits(_ t: RType, _ c: CandidType, _ env: CandidEnvironment, literal: Expr?) -> String? {
-    guard let c = try? env.resolve(c) else { return "its type is not defined" }
+  /// literal is checked against the range of a fixed-width type; a literal's parts are checked
+  /// where they are written.
+  func fits(_ t: RType, _ c: CandidType, _ env: CandidEnvironment, literal: Expr?) -> Unfit? {
+    guard let c = try? env.resolve(c) else { return Unfit(why: "its type is not defined", at: literal?.range) }
+    func wants() -> Unfit { Unfit(why: "the interface wants `\(c)`, found `\(t)`", at: literal?.range) }
+    var inner = literal
+    while case .paren(let x)? = inner?.kind { inner = x }
     switch (t, c) {
     case (_, .reserved): return nil
     case (.none, .null), (.none, .opt): return nil
-    case (.optional(let inner), .opt(let x)): return fits(inner, x, env, literal: nil)
+    case (.optional(let wrapped), .opt(let x)): return fits(wrapped, x, env, literal: nil)
     case (_, .opt(let x)): return fits(t, x, env, literal: literal)
     case (.text, .text), (.secret, .text), (.path, .text), (.bool, .bool): return nil
     case (.principal, .principal), (.canister, .principal), (.wallet, .principal), (.service, .principal): return nil
-    case (.hash, .vec(.nat8)): return nil
+    case (.hash, .vec(.nat8)), (.blob, .vec(.nat8)): return nil
     case (.int, _), (.cycles, _), (.icp, _), (.duration, _), (.bytes, _):
-      guard let range = CandidEncoding.range(of: c) else { return "the interface wants `\(c)`" }
-      if t != .int, range.lowerBound < 0 { return "a `\(t)` is never negative; use a `nat` type" }
+      guard let range = CandidEncoding.range(of: c) else { return wants() }
+      if t != .int, range.lowerBound < 0 {
+        return Unfit(why: "a `\(t)` is never negative; use a `nat` type", at: literal?.range)
+      }
       if let literal, let n = integerLiteral(literal), !range.contains(n) {
-        return "\(n) is outside \(c)'s range (\(range.lowerBound) to \(range.upperBound))"
+        return Unfit(why: "\(n) is outside \(c)'s range (\(range.lowerBound) to \(range.upperBound))", at: literal.range)
       }
       return nil
     case (.list(let e), .vec(let x)):
-      if case .list(let items) = literal?.kind {
-        for item in items { if let why = fits(e, x, env, literal: item) { return why } }
+      if case .list(let items)? = inner?.kind {
+        for item in items { if let why = fits(types[item.id] ?? e, x, env, literal: item) { return why } }
         return nil
       }
       return fits(e, x, env, literal: nil)
     case (.record(let fields), .record(let candid)):
+      var given: [RecordField] = []
+      if case .record(let g)? = inner?.kind { given = g }
       for f in fields where !candid.contains(where: { $0.label.hash == CandidLabel.idlHash(f.name) }) {
-        return "the interface's record has no field `\(f.name)`"
+        let names = candid.map(\.label.description)
+        let guess = suggestion(for: f.name, in: { names })
+        return Unfit(
+          why: "the interface's record has no field `\(f.name)`",
+          at: given.first { $0.name.name == f.name }?.name.range ?? literal?.range,
+          help: guess.map { "did you mean `\($0)`?" } ?? "its fields: " + names.map { "`\($0)`" }.joined(separator: ", "))
       }
       for cf in candid {
         guard let f = fields.first(where: { CandidLabel.idlHash($0.name) == cf.label.hash }) else {
           if env.mayBeAbsent(cf.type) { continue }
-          return "the field `\(cf.label)` (\(cf.type)) is missing"
+          return Unfit(why: "the field `\(cf.label)` (\(cf.type)) is missing", at: literal?.range)
         }
-        var fieldLiteral: Expr?
-        if case .record(let given) = literal?.kind { fieldLiteral = given.first { $0.name.name == f.name }?.value }
-        if let why = fits(f.type, cf.type, env, literal: fieldLiteral) { return "field `\(f.name)`: \(why)" }
+        let fieldLiteral = given.first { $0.name.name == f.name }?.value
+        if var why = fits(f.type, cf.type, env, literal: fieldLiteral) {
+          why.why = "field `\(f.name)`: \(why.why)"
+          return why
+        }
+      }
+      return nil
+    case (.variant(let tags), .variant(let candid)):
+      var payloadLiteral: Expr?
+      var tagRange = literal?.range
+      if case .variant(let tag, let payload)? = inner?.kind {
+        payloadLiteral = payload
+        tagRange = tag.range
+      }
+      for tag in tags {
+        guard let ct = candid.first(where: { $0.label.hash == CandidLabel.idlHash(tag.name) }) else {
+          let names = candid.map(\.label.description)
+          let guess = suggestion(for: tag.name, in: { names })
+          return Unfit(
+            why: "the variant has no tag `\(tag.name)`", at: tagRange,
+            help: guess.map { "did you mean `.\($0)`?" } ?? "its tags: " + names.map { "`.\($0)`" }.joined(separator: ", "))
+        }
+        let payloadType = (try? env.resolve(ct.type)) ?? .null
+        if tag.type == .void {
+          if payloadType == .null || payloadType == .reserved { continue }
+          if case .opt = payloadType { continue }
+          return Unfit(why: "`.\(tag.name)` carries a `\(ct.type)`: write `.\(tag.name)(value)`", at: tagRange)
+        }
+        if payloadType == .null {
+          return Unfit(why: "`.\(tag.name)` carries no value: write `.\(tag.name)`", at: payloadLiteral?.range ?? tagRange)
+        }
+        if var why = fits(tag.type, ct.type, env, literal: payloadLiteral) {
+          why.why = "`.\(tag.name)`: \(why.why)"
+          return why
+        }
       }
       return nil
     default:
-      return "the interface wants `\(c)`"
+      return wants()
     }
+  }
+
+  /// An argument that does not fit its Candid type: at the value's part at fault when it is
+  /// written out (`field `amount`: …` at the field), else at the whole argument.
+  func reportUnfit(_ unfit: Unfit, _ t: RType, _ type: CandidType, at range: SourceRange) {
+    let whole = unfit.at == nil || unfit.at == range
+    let message = whole ? "this `\(t)` cannot be sent as `\(type)`: \(unfit.why)" : unfit.why
+    var d = Diagnostic.error(.typeMismatch, message, at: unfit.at ?? range)
+    if !whole { d = d.note("in this argument, sent as `\(type)`") }
+    if let help = unfit.help { d = d.help(help) }
+    diagnostics.append(d)
   }
 
   /// The value of an integer literal (`5`, `-5`, `(5)`).

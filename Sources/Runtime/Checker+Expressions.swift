@@ -81,6 +81,15 @@ extension Checker {
       if let expected, expected.isOptional { return expected }
       return .none
     case .hash: return .hash
+    case .variant(let tag, let payload):
+      // The payload adopts the expected tag's type (`.Upgrade({…})` where a variant is expected).
+      var hint: RType?
+      if case .variant(let tags)? = want { hint = tags.first { $0.name == tag.name }?.type }
+      guard let payload else { return .variant([RType.Field(tag.name, .void)]) }
+      let t = check(payload, expected: hint == .void ? nil : hint)
+      if t.isError { return .error }
+      if t == .void { error(.typeMismatch, "this expression returns nothing to carry in `.\(tag.name)`", payload.range) }
+      return .variant([RType.Field(tag.name, t)])
     case .principal(let bytes):
       if let want, want.isCanister { return want }
       // The text says what it is: an opaque id (`…-cai`) names a canister.

@@ -665,7 +665,9 @@ enum Candid {
     case .text(let t), .path(let t): .text(t)
     case .secret(let s): .text(s.reveal)
     case .principal(let p): .principal(p.text)
-    case .hash(let h): .blob(h)
+    case .hash(let h), .blob(let h): .blob(h)
+    case .variant(let tag, .void): .variant(CandidValueField(.named(tag), .null))
+    case .variant(let tag, let payload): .variant(CandidValueField(.named(tag), value(payload)))
     case .status(let s): .variant(CandidValueField(.named(s.rawValue), .null))
     case .list(let items): .vec(items.map(value))
     case .record(let keys, let values): .record(zip(keys, values).map { CandidValueField(.named($0), value($1)) })
@@ -676,12 +678,15 @@ enum Candid {
   /// The argument list sent (one line).
   static func encode(_ values: [Value]) -> String { CandidValue.print(arguments: values.map(value), width: .max) }
 
-  /// The value with every secret, however deep, replaced by the text `<secret>`.
+  /// The value with every secret, however deep, replaced by the text `<secret>`, and a blob longer
+  /// than a hash by the text of its size and sha256 (a module is not for reading).
   static func withoutSecrets(_ v: Value) -> Value {
     switch v {
     case .secret: .text("<secret>")
+    case .blob(let b) where b.count > 32: .text("<blob \(ValueFormat.blob(b))>")
     case .list(let items): .list(items.map(withoutSecrets))
     case .record(let keys, let values): .record(keys, values.map(withoutSecrets))
+    case .variant(let tag, let payload): .variant(tag, withoutSecrets(payload))
     default: v
     }
   }

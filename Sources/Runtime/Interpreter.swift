@@ -296,6 +296,10 @@ final class Interpreter: @unchecked Sendable {
     case .none: return .none
     case .hash(let bytes): return .hash(bytes)
     case .principal(let bytes): return .principal(Principal(bytes: bytes))
+    case .variant(let tag, let payload):
+      guard let payload else { return .variant(tag.name, .void) }
+      let value = try eval(payload, &ctx)
+      return value.isUnknown ? value : .variant(tag.name, value)
     case .invalid:
       throw .failed(failure(.failed, "this expression did not check", at: e.range))
     case .name:
@@ -587,6 +591,10 @@ package enum Arithmetic {
     case (.text(let x), .path(let y)), (.path(let x), .text(let y)): return x == y
     case (.secret(let x), .text(let y)), (.text(let y), .secret(let x)): return x.reveal == y
     case (.list(let x), .list(let y)): return x.count == y.count && zip(x, y).allSatisfy(equal)
+    // A hash is a blob: a reply's `blob` compares with a module hash.
+    case (.hash(let x), .blob(let y)), (.blob(let x), .hash(let y)): return x == y
+    case (.variant(let s, let x), .variant(let t, let y)): return s == t && equal(x, y)
+    case (.record(let k, let x), .record(let l, let y)): return k == l && zip(x, y).allSatisfy(equal)
     default: return a == b
     }
   }

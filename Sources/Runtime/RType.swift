@@ -9,7 +9,12 @@ import RbicLexer
 /// compatible with everything, so one mistake yields one message.
 public indirect enum RType: Hashable, Sendable, CustomStringConvertible {
   case bool, int, text, cycles, icp, duration, bytes, principal, canister, wallet, hash, path, status, secret
+  /// Bytes sent or received as Candid `blob` (`file(PATH)`, a reply's `vec nat8`); a `hash` is one.
+  case blob
   case list(RType)
+  /// A Candid variant written `.Tag` or `.Tag(value)`: its tags and their payloads (`void` for
+  /// none). The type of a literal is its one tag; a list of them joins their tags.
+  case variant([Field])
   case record([Field])
   case optional(RType)
   /// A canister that speaks the Candid interface imported under this name
@@ -34,7 +39,7 @@ public indirect enum RType: Hashable, Sendable, CustomStringConvertible {
   public static let named: [String: RType] = [
     "bool": .bool, "int": .int, "text": .text, "cycles": .cycles, "icp": .icp, "duration": .duration,
     "bytes": .bytes, "principal": .principal, "canister": .canister, "wallet": .wallet, "hash": .hash,
-    "path": .path, "status": .status, "secret": .secret,
+    "path": .path, "status": .status, "secret": .secret, "blob": .blob,
   ]
 
   package static func of(_ unit: Unit) -> RType {
@@ -62,6 +67,8 @@ public indirect enum RType: Hashable, Sendable, CustomStringConvertible {
     case .path: "path"
     case .status: "status"
     case .secret: "secret"
+    case .blob: "blob"
+    case .variant(let tags): tags.map { $0.type == .void ? ".\($0.name)" : ".\($0.name)(\($0.type))" }.joined(separator: " | ")
     case .list(let e): "[\(e)]"
     case .record(let fields): "{" + fields.map { "\($0.name): \($0.type)" }.joined(separator: ", ") + "}"
     case .optional(let w): "\(w)?"
@@ -107,7 +114,7 @@ public indirect enum RType: Hashable, Sendable, CustomStringConvertible {
     switch self {
     case .secret: true
     case .list(let e), .optional(let e): e.containsSecret
-    case .record(let fields): fields.contains { $0.type.containsSecret }
+    case .record(let fields), .variant(let fields): fields.contains { $0.type.containsSecret }
     default: false
     }
   }
@@ -116,7 +123,9 @@ public indirect enum RType: Hashable, Sendable, CustomStringConvertible {
   public func isAssignable(to target: RType) -> Bool {
     if self == target || isError || target.isError { return true }
     switch (self, target) {
-    case (.canister, .principal), (.wallet, .principal), (.wallet, .canister): return true
+    case (.canister, .principal), (.wallet, .principal), (.wallet, .canister), (.hash, .blob): return true
+    case (.variant(let a), .variant(let b)):
+      return a.allSatisfy { tag in b.contains { $0.name == tag.name && tag.type.isAssignable(to: $0.type) } }
     // A canister said to speak an interface is still a canister; a canister may be said to speak one.
     case (.service, .principal), (.service, .canister), (.canister, .service): return true
     case (.none, .optional): return true
@@ -136,6 +145,18 @@ public indirect enum RType: Hashable, Sendable, CustomStringConvertible {
     if isCanister || self == .principal, other.isCanister || other == .principal { return .principal }
     if self == .none { return .optional(other) }
     if other == .none { return .optional(self) }
+    if case .variant(let a) = self, case .variant(let b) = other {
+      var tags = a
+      for tag in b {
+        if let i = tags.firstIndex(where: { $0.name == tag.name }) {
+          guard let joined = tags[i].type.join(tag.type) else { return nil }
+          tags[i].type = joined
+        } else {
+          tags.append(tag)
+        }
+      }
+      return .variant(tags)
+    }
     return nil
   }
 }

@@ -147,12 +147,23 @@ public struct BuiltinContext: Sendable {
   /// be read. `sha256`, `install` and `wasm_metadata` read modules through it.
   /// A confined run (`RunOptions.fileRoots`) reads nothing outside its roots.
   public func contents(of path: String) -> Data? {
+    readablePath(path).flatMap { FileManager.default.contents(atPath: $0) }
+  }
+
+  /// A file's size in bytes, read without reading the file (nil when it cannot be read).
+  public func size(of path: String) -> Int? {
+    guard let full = readablePath(path), let attributes = try? FileManager.default.attributesOfItem(atPath: full)
+    else { return nil }
+    return (attributes[.size] as? NSNumber)?.intValue
+  }
+
+  /// Where a runbook's file path is read from: inside the confined roots (`RunOptions.fileRoots`)
+  /// or nil, else against the project directory.
+  private func readablePath(_ path: String) -> String? {
     if let roots = pipeline.options.fileRoots {
-      guard let inside = PathScope(roots: roots).resolveInside(path, from: projectDirectory) else { return nil }
-      return FileManager.default.contents(atPath: inside)
+      return PathScope(roots: roots).resolveInside(path, from: projectDirectory)
     }
-    let full = path.hasPrefix("/") ? path : (projectDirectory as NSString).appendingPathComponent(path)
-    return FileManager.default.contents(atPath: full)
+    return path.hasPrefix("/") ? path : (projectDirectory as NSString).appendingPathComponent(path)
   }
 
   /// Tells the run a canister was created (in `plan`, its predicted id): a saved plan matches

@@ -48,6 +48,10 @@ public enum Value: Hashable, Sendable {
   /// `principal`, `canister` and `wallet` values.
   case principal(Principal)
   case hash([UInt8])
+  /// A Candid `blob`: a file's bytes (`file(PATH)`) or a reply's `vec nat8`.
+  case blob([UInt8])
+  /// `.Tag` (payload `void`) or `.Tag(value)`.
+  indirect case variant(String, Value)
   case path(String)
   case status(CanisterStatus)
   case secret(Secret)
@@ -163,7 +167,14 @@ public enum ValueFormat {
     return "\(n) bytes"
   }
 
-  public static func icp(_ e8s: Int64) -> String {
+  /// A blob in hex; one longer than a hash by its first bytes, size and sha256
+  /// (`0x0061736d01000000… (1.2MiB, sha256 0x9ef2…e9f7)`): a module is no text to read.
+  public static func blob(_ bytes: [UInt8]) -> String {
+    guard bytes.count > 32 else { return hex(bytes) }
+    return "\(hex(Array(bytes.prefix(8))))… (\(bytesText(Int64(bytes.count))), sha256 \(shortHash(Hashing.sha256(bytes))))"
+  }
+
+    public static func icp(_ e8s: Int64) -> String {
     let whole = e8s.magnitude / 100_000_000
     var fraction = String(e8s.magnitude % 100_000_000)
     fraction = String(repeating: "0", count: 8 - fraction.count) + fraction
@@ -197,6 +208,9 @@ public enum ValueFormat {
     case .bytes(let b): bytesText(b)
     case .principal(let p): p.text
     case .hash(let h): exact ? hex(h) : shortHash(h)
+    case .blob(let b): blob(b)
+    case .variant(let tag, .void): ".\(tag)"
+    case .variant(let tag, let payload): ".\(tag)(\(inner(payload)))"
     case .path(let p): p
     case .status(let s): s.rawValue
     case .secret: "<secret>"

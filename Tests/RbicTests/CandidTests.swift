@@ -270,7 +270,7 @@ import Testing
     let k = try #require(env.method("k"))
     #expect(
       try CandidReply.decode("(blob \"\\01\\ff\", vec { principal \"aaaaa-aa\" })", k.results, in: env)
-        == .record(["_0", "_1"], [.text("0x01ff"), .list([.principal(Principal(text: "aaaaa-aa")!)])]))
+        == .record(["_0", "_1"], [.blob([0x01, 0xff]), .list([.principal(Principal(text: "aaaaa-aa")!)])]))
     // `opt`: what does not fit reads as `none` (the spec's rule), an absent field too.
     #expect(
       try CandidReply.decode(

@@ -1,0 +1,189 @@
+import Foundation
+import RbicCandid
+import RbicDiagnostics
+import RbicParser
+import Testing
+
+@testable import RbicBuiltins
+@testable import RbicRuntime
+
+/// What real deploys need (DESIGN §10): Candid variants and blobs in arguments, install and
+/// upgrade arguments, compatible upgrades.
+@Suite struct DeployTests {
+  static let api = """
+    type Action = variant {
+      Motion : record { text : text };
+      UpgradeSnsControlledCanister : record { canister_id : opt principal; new_canister_wasm : blob; canister_upgrade_arg : opt blob };
+      Unspecified;
+    };
+    type Command = variant { MakeProposal : record { title : text; action : opt Action }; Disburse };
+    service : {
+      manage_neuron : (record { id : opt blob; command : opt Command }) -> ();
+      checksum : () -> (blob) query;
+    }
+    """
+
+  /// A project with the interface and `main.rb.ic` written from `body`.
+  static func project(_ body: String, did: String = api) throws -> (dir: String, path: String) {
+    let dir = try CLI.temporaryDirectory()
+    try did.write(toFile: dir + "/api.did", atomically: true, encoding: .utf8)
+    let source = "runbook \"deploy\" version 1\nimport \"api.did\" as Api\nlet gov: Api = \(Harness.userService.text)\n"
+    try (source + body).write(toFile: dir + "/main.rb.ic", atomically: true, encoding: .utf8)
+    return (dir, dir + "/main.rb.ic")
+  }
+
+  static func compile(_ path: String, _ dir: String) -> CheckedProgram {
+    Engine(registry: .standard).compile(
+      source: Array(FileManager.default.contents(atPath: path) ?? Data()), path: path,
+      options: .init(projectDirectory: dir))
+  }
+
+  static func run(_ program: CheckedProgram, _ dir: String, sim: SimulatedIC) -> RunResult {
+    var options = RunOptions(projectDirectory: dir, environment: [:])
+    options.yes = true
+    options.print = { _ in }
+    options.progress = { _ in }
+    return Engine(registry: .standard).run(program, backend: sim, options: options)
+  }
+
+  static func echoing(_ edit: (inout SimulatedIC.State) -> Void = { _ in }) -> SimulatedIC {
+    SimulatedIC(
+      state: Harness.world {
+        $0.faults = [.init(operation: "call", kind: "echo")]
+        $0.canisters[Harness.userService.text]?.candid_service = nil
+        edit(&$0)
+      })
+  }
+
+  @Test func variantsAndBlobsAreSentWithTheInterfacesTypes() throws {
+    let (dir, path) = try Self.project(
+      """
+      step "propose" on gov {
+        call gov.manage_neuron({
+          id: file("neuron.bin"),
+          command: .MakeProposal({
+            title: "Upgrade",
+            action: .UpgradeSnsControlledCanister({canister_id: gov, new_canister_wasm: file("neuron.bin")}),
+          }),
+        })
+        call gov.manage_neuron({command: .Disburse})
+      }
+      """)
+    try Data([0x01, 0xab]).write(to: URL(fileURLWithPath: dir + "/neuron.bin"))
+    let program = Self.compile(path, dir)
+    #expect(!program.hasErrors, "\(Corpus.render(program))")
+    let r = Self.run(program, dir, sim: Self.echoing())
+    #expect(r.exitCode == 0, "\(String(describing: r.failure?.diagnostic))")
+    let sent = r.steps.first?.changes.map(\.text).joined(separator: "\n") ?? ""
+    #expect(sent.contains("command = opt variant { MakeProposal = record { title = \"Upgrade\";"), "\(sent)")
+    #expect(sent.contains("UpgradeSnsControlledCanister = record {"), "\(sent)")
+    #expect(sent.contains("new_canister_wasm = blob \"\\01\\ab\";"), "\(sent)")
+    #expect(sent.contains("canister_upgrade_arg = null;"), "\(sent)")
+    #expect(sent.contains("command = opt variant { Disburse }"), "\(sent)")
+  }
+
+  @Test func aVariantOrBlobThatDoesNotFitIsLocatedAtTheValue() throws {
+    let (dir, path) = try Self.project(
+      """
+      step "propose" on gov {
+        call gov.manage_neuron({command: .MakePropsal({title: "x"})})
+        call gov.manage_neuron({command: .MakeProposal({title: 5})})
+        call gov.manage_neuron({command: .Disburse(3)})
+        call gov.manage_neuron({command: .MakeProposal})
+        call gov.manage_neuron({id: "not bytes"})
+      }
+      """)
+    let text = Corpus.render(Self.compile(path, dir))
+    let lines = text.split(separator: "\n").map(String.init)
+    func at(_ line: Int, _ message: String) -> Bool {
+      lines.contains { $0.contains("main.rb.ic:\(line):") && $0.contains(message) }
+    }
+    #expect(at(5, "the variant has no tag `MakePropsal`"), "\(text)")
+    #expect(text.contains("did you mean `.MakeProposal`?"), "\(text)")
+    #expect(at(6, "`.MakeProposal`: field `title`: the interface wants `text`, found `int`"), "\(text)")
+    #expect(at(7, "`.Disburse` carries no value: write `.Disburse`"), "\(text)")
+    #expect(at(8, "`.MakeProposal` carries a `record"), "\(text)")
+    #expect(at(9, "field `id`: the interface wants `blob`, found `text`"), "\(text)")
+    // At the value, not the argument: the tag's column.
+    #expect(lines.contains { $0.contains("main.rb.ic:5:37:") }, "\(text)")
+  }
+
+  @Test func aFileOverTheMessageLimitIsRefusedBeforeAnythingIsSent() throws {
+    let (dir, path) = try Self.project(
+      """
+      step "propose" on gov {
+        call gov.manage_neuron({id: file("big.wasm")})
+      }
+      """)
+    try Data(count: CandidEncoding.messageLimit + 1).write(to: URL(fileURLWithPath: dir + "/big.wasm"))
+    let program = Self.compile(path, dir)
+    #expect(!program.hasErrors, "\(Corpus.render(program))")
+    let sim = Self.echoing()
+    let r = Self.run(program, dir, sim: sim)
+    #expect(r.exitCode == 1)
+    #expect(r.failure?.diagnostic.message.contains("over the IC's 2MiB message limit") == true, "\(r.failure?.diagnostic.message ?? "")")
+    #expect(r.steps.first?.changes.isEmpty == true, "nothing was sent")
+  }
+
+  @Test func withoutAnInterfaceVariantsGoAsWritten() throws {
+    let dir = try CLI.temporaryDirectory()
+    let source = """
+      runbook "plain" version 1
+      let c: canister = \(Harness.userService.text)
+      step "s" on c {
+        call c.set_mode(.Maintenance({until: 5}), .Off, 0x\(String(repeating: "ab", count: 32)))
+      }
+      """
+    try source.write(toFile: dir + "/plain.rb.ic", atomically: true, encoding: .utf8)
+    let program = Self.compile(dir + "/plain.rb.ic", dir)
+    #expect(!program.hasErrors, "\(Corpus.render(program))")
+    let r = Self.run(program, dir, sim: Self.echoing())
+    #expect(r.exitCode == 0, "\(r.failure?.diagnostic.message ?? "")")
+    let sent = r.steps.first?.changes.map(\.text).joined(separator: "\n") ?? ""
+    #expect(sent.contains("variant { Maintenance = record { until = 5 : int } }"), "\(sent)")
+    #expect(sent.contains("variant { Off }"), "\(sent)")
+    #expect(sent.contains("blob \"\\ab\\ab"), "\(sent)")
+  }
+
+  @Test func aBlobReplyComparesWithAHash() throws {
+    let hash = String(repeating: "ab", count: 32)
+    let bytes = String(repeating: "\\ab", count: 32)
+    let (dir, path) = try Self.project(
+      """
+      let digest = call gov.checksum()
+      require digest == 0x\(hash) else "checksum {digest}"
+      print "checksum {digest}"
+      """)
+    let program = Self.compile(path, dir)
+    #expect(!program.hasErrors, "\(Corpus.render(program))")
+    let sim = SimulatedIC(
+      state: Harness.world {
+        $0.canisters[Harness.userService.text]?.candid_service = nil
+        $0.canisters[Harness.userService.text]?.replies = ["checksum": "(blob \"\(bytes)\")"]
+      })
+    let r = Self.run(program, dir, sim: sim)
+    #expect(r.exitCode == 0, "\(r.failure?.diagnostic.message ?? "")")
+  }
+
+  @Test func variantsFormatAndParseBack() throws {
+    let dir = try CLI.temporaryDirectory()
+    let source = """
+      runbook "f" version 1
+      let c: canister = \(Harness.userService.text)
+      let cmd = .MakeProposal({title: "t", action: .Motion({text: "m"})})
+      let modes = [.Off, .On(5)]
+      print "{cmd} {modes}"
+      step "s" on c {
+        call c.go(cmd, .Off)
+      }
+
+      """
+    try source.write(toFile: dir + "/f.rb.ic", atomically: true, encoding: .utf8)
+    var files = SourceFiles()
+    let tree = Parser.parse(files.add(path: "f.rb.ic", bytes: Array(source.utf8)))
+    #expect(tree.diagnostics.isEmpty, "\(tree.diagnostics.map(\.message))")
+    #expect(Formatter.format(tree) == source)
+    let program = Self.compile(dir + "/f.rb.ic", dir)
+    #expect(!program.hasErrors, "\(Corpus.render(program))")
+  }
+}
