@@ -38,8 +38,8 @@ public final class FallbackBackend: Backend, Sendable {
   public func cyclesBalance() throws(BackendError) -> Int128 {
     try either { b throws(BackendError) in try b.cyclesBalance() }
   }
-  public func install(_ c: Principal, wasm: [UInt8], mode: InstallMode) throws(BackendError) {
-    try either { b throws(BackendError) in try b.install(c, wasm: wasm, mode: mode) }
+  public func install(_ c: Principal, wasm: [UInt8], mode: InstallMode, argument: String?) throws(BackendError) {
+    try either { b throws(BackendError) in try b.install(c, wasm: wasm, mode: mode, argument: argument) }
   }
   public func updateControllers(_ c: Principal, add: [Principal], remove: [Principal]) throws(BackendError) {
     try either { b throws(BackendError) in try b.updateControllers(c, add: add, remove: remove) }

@@ -66,6 +66,8 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     public var replies: [String: String]?
     /// The module's public `candid:service` metadata.
     public var candid_service: String?
+    /// The Candid argument the installed module was last given (init or upgrade); nil for none.
+    public var install_argument: String?
 
     public init(
       status: CanisterStatus, cycles: String, module_hash: String?, controllers: [String], memory: Int64,
@@ -87,6 +89,8 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     public var taken_at: UInt64
     public var module_hash: String?
     public var memory: Int64
+    /// What the module published then: a restore publishes it again.
+    public var candid_service: String?
   }
 
   public struct IdentityRecord: Codable, Sendable, Equatable {
@@ -664,7 +668,7 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     return Int128(state.identities[identityName]?.cycles_ledger ?? "0") ?? 0
   }
 
-  public func install(_ canister: Principal, wasm: [UInt8], mode: InstallMode) throws(BackendError) {
+  public func install(_ canister: Principal, wasm: [UInt8], mode: InstallMode, argument: String?) throws(BackendError) {
     try mutate("install", canister) { () throws(BackendError) in
       var r = try controlled(canister)
       switch (mode, r.module_hash) {
@@ -678,6 +682,16 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
         throw .reject(code: "IC0537", message: "canister \(canister.text) has no module to upgrade")
       default: break
       }
+      // A module that declares init arguments traps on one it cannot decode; the canister keeps
+      // its old module and state, as on the IC.
+      if let env = InstallArgument.interface(ofModule: wasm), let why = InstallArgument.refusal(argument, for: env) {
+        throw .reject(
+          code: "IC0503",
+          message:
+            "Error from Canister \(canister.text): Canister called `ic0.trap` with message: failed to decode the init argument: \(why)"
+        )
+      }
+      r.install_argument = argument
       r.module_hash = ValueFormat.hex(Array(SHA256.hash(data: wasm)))
       r.memory = 3_500_000 + Int64(wasm.count)
       // The module's public candid:service is what the canister now publishes.
@@ -980,7 +994,8 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
       r.snapshot_counter = counter
       let id =
         String(ValueFormat.hex(canister.bytes).dropFirst(2)) + String(format: "%016llx", counter)
-      let snapshot = SnapshotRecord(id: id, taken_at: now, module_hash: r.module_hash, memory: r.memory)
+      var snapshot = SnapshotRecord(id: id, taken_at: now, module_hash: r.module_hash, memory: r.memory)
+      snapshot.candid_service = r.candid_service
       list.append(snapshot)
       r.snapshots = list
       state.canisters[canister.text] = r
@@ -1009,7 +1024,10 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
       guard let snapshot = r.snapshots?.first(where: { $0.id == id }) else {
         throw .reject(code: "IC0408", message: "Could not find the snapshot ID \(id) for canister \(canister.text)")
       }
-      if source == nil || snapshot.module_hash != nil { r.module_hash = snapshot.module_hash }
+      if source == nil || snapshot.module_hash != nil {
+        r.module_hash = snapshot.module_hash
+        r.candid_service = snapshot.candid_service
+      }
       r.memory = snapshot.memory
       state.canisters[canister.text] = r
     }

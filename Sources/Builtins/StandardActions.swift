@@ -29,9 +29,14 @@ enum StandardActions {
     r.register(
       ActionSignature(
         "install", converges: [.comparison(.hash, .equal)], positional: BuiltinParameter("wasm", .path),
-        positionalRequired: true, labeled: [BuiltinParameter("mode", .text)],
-        words: ["mode": InstallChoice.allCases.map(\.rawValue)],
-        summary: "installs when empty, upgrades when the hash differs; `mode reinstall` only when written",
+        positionalRequired: true,
+        labeled: [
+          BuiltinParameter("mode", .text), BuiltinParameter("arg", .error), BuiltinParameter("breaking", .bool),
+          BuiltinParameter("guarded", .bool), BuiltinParameter("check", .text),
+        ],
+        words: ["mode": InstallChoice.allCases.map(\.rawValue)], candidArgument: "arg",
+        summary:
+          "installs when empty, upgrades when the hash differs (never breaking the interface unless `breaking`); `arg` is the init argument; `guarded` snapshots first and restores on failure; `mode reinstall` only when written",
         body: install))
     r.register(
       ActionSignature(
@@ -159,17 +164,161 @@ enum StandardActions {
       case .auto: request.current == .none ? .install : .upgrade
       }
     let canister = request.canister
+    let interface = InstallArgument.interface(ofModule: bytes)
+    // The argument, typed by the init arguments the new module declares (DESIGN §10).
+    var argument: String?
+    var shown = ""
+    if let value = request.labeled["arg"] {
+      do throws(CandidEncoding.Misfit) {
+        argument = try InstallArgument.encode(value, for: interface)
+      } catch {
+        throw .message(.failed, "cannot \(mode.rawValue) \(path) with this argument: \(error.message)")
+      }
+      // Shown as sent, typed; a secret or a long blob as the redacted natural form instead.
+      let redacted = Candid.withoutSecrets(value)
+      shown =
+        " with argument "
+        + ((redacted == value ? argument : nil) ?? Candid.redacted([value]))
+    }
+    let breaking = request.labeled["breaking"] == .bool(true)
+    var warning = ""
+    var askEverywhere = false
+    if mode == .upgrade {
+      // Upgrades keep their clients: the new interface must serve every method as the canister
+      // publishes it now, or the action must say `breaking` (always asked).
+      switch (context.publishedInterface(of: canister), interface) {
+      case (let old?, let new?):
+        let broken = new.brokenMethods(from: old)
+        if !broken.isEmpty {
+          guard breaking else {
+            throw .message(
+              .refused,
+              "refused: upgrading \(canister.text) to \(path) would break its clients: \(broken.joined(separator: "; ")). Nothing was changed; to upgrade anyway, write `breaking` after the module (always asked)"
+            )
+          }
+          warning = " (BREAKING: \(broken.joined(separator: "; ")))"
+        }
+      case (nil, _):
+        askEverywhere = true
+        warning = " (\(canister.text) publishes no Candid interface to compare the upgrade with)"
+      case (_, nil):
+        askEverywhere = true
+        warning = " (\(path) carries no candid:service metadata to compare with what \(canister.text) serves)"
+      }
+    }
     let effect =
       mode == .reinstall
       ? Effect(
         "install", target: .canisters([canister]),
-        description: "REINSTALL \(canister.text) (wipes its state) with \(path)", alwaysConfirm: true,
-        detail: "reinstall \(canister.text) with module sha256 \(ValueFormat.hex(hash))", replacesModule: true)
+        description: "REINSTALL \(canister.text) (wipes its state) with \(path)\(shown)", alwaysConfirm: true,
+        detail: "reinstall \(canister.text) with module sha256 \(ValueFormat.hex(hash))\(shown)", replacesModule: true)
       : Effect(
-        "install", target: .canisters([canister]), description: "\(mode.rawValue) \(path) on \(canister.text)",
-        detail: "\(mode.rawValue) \(canister.text) with module sha256 \(ValueFormat.hex(hash))", replacesModule: true)
-    return try context.act(effect, summary: "\(context.verb)\(mode.rawValue) \(path)") { (b) throws(BackendError) in
-      try b.install(canister, wasm: bytes, mode: mode)
+        "install", target: .canisters([canister]),
+        description: "\(mode.rawValue) \(path) on \(canister.text)\(shown)\(warning)",
+        alwaysConfirm: !warning.isEmpty && breaking,
+        detail: "\(mode.rawValue) \(canister.text) with module sha256 \(ValueFormat.hex(hash))\(shown)",
+        replacesModule: true, askEverywhere: askEverywhere)
+    let result: ActionResult
+    if request.labeled["guarded"] == .bool(true) {
+      var check: String?
+      if case .text(let method)? = request.labeled["check"] { check = method }
+      result = try guardedInstall(
+        request, context, effect, hash: hash, check: check, summary: "\(context.verb)guarded \(mode.rawValue) \(path)"
+      ) { (b) throws(BackendError) in try b.install(canister, wasm: bytes, mode: mode, argument: argument) }
+    } else {
+      result = try context.act(effect, summary: "\(context.verb)\(mode.rawValue) \(path)") {
+        (b) throws(BackendError) in try b.install(canister, wasm: bytes, mode: mode, argument: argument)
+      }
+    }
+    // What the canister publishes now is known: the next call need not read it back.
+    if !request.isPlan {
+      context.knowPublishedInterface(InstallArgument.interface(ofModule: bytes, published: true), of: canister)
+    }
+    return result
+  }
+
+  /// `install … guarded` (DESIGN §10): stop, snapshot, install, start, verify (the module's hash,
+  /// running again, and the `check` query when given); on any failure after the snapshot, restore
+  /// it and start the canister again. Each step is its own effect, journaled; the canister ends as
+  /// it was found (running or stopped). The snapshot is kept: it is the way back if a problem
+  /// shows later (`delete_snapshot` removes it).
+  static func guardedInstall(
+    _ request: ActionRequest, _ context: BuiltinContext, _ install: Effect, hash: [UInt8], check: String?,
+    summary: String, _ body: (Backend) throws(BackendError) -> Void
+  ) throws(RuntimeError) -> ActionResult {
+    let c = request.canister
+    func effect(_ operation: String, _ description: String, replacesModule: Bool = false) -> Effect {
+      Effect(operation, target: .canisters([c]), description: description, replacesModule: replacesModule)
+    }
+    let wasRunning = try context.state(of: c).status == .running
+    if wasRunning {
+      try LifecycleBuiltins.act(context, effect("stop", "stop \(c.text) for a guarded upgrade")) {
+        (b) throws(BackendError) in try b.stop(c)
+      }
+    }
+    let snapshot = try LifecycleBuiltins.act(
+      context, effect("snapshot", "take a snapshot of \(c.text) to restore if the upgrade fails"),
+      { "took snapshot \($0.id) of \(c.text)" }
+    ) { (b) throws(BackendError) in try b.takeSnapshot(c, replacing: nil) }
+    do throws(RuntimeError) {
+      try LifecycleBuiltins.act(context, install, nil, body)
+      if wasRunning {
+        try LifecycleBuiltins.act(context, effect("start", "start \(c.text) after the upgrade")) {
+          (b) throws(BackendError) in try b.start(c)
+        }
+      }
+      if !request.isPlan { try verifyUpgrade(c, context, hash: hash, running: wasRunning, check: check) }
+    } catch {
+      let why = error.diagnostic.message
+      do throws(RuntimeError) {
+        if try context.state(of: c).status != .stopped {
+          try LifecycleBuiltins.act(context, effect("stop", "stop \(c.text) to restore snapshot \(snapshot.id)")) {
+            (b) throws(BackendError) in try b.stop(c)
+          }
+        }
+        try LifecycleBuiltins.act(
+          context, effect("restore", "restore snapshot \(snapshot.id) of \(c.text)", replacesModule: true)
+        ) { (b) throws(BackendError) in try b.restoreSnapshot(c, id: snapshot.id) }
+        if wasRunning {
+          try LifecycleBuiltins.act(context, effect("start", "start \(c.text) with its restored module")) {
+            (b) throws(BackendError) in try b.start(c)
+          }
+        }
+      } catch {
+        throw .message(
+          .environment,
+          "the guarded upgrade of \(c.text) failed (\(why)), and restoring snapshot \(snapshot.id) failed too: \(error.diagnostic.message). Look at \(c.text) now: it may be stopped, or run the new module"
+        )
+      }
+      throw RuntimeError(
+        error.kind == .refused ? .refused : .failed,
+        .error(
+          .runtimeError,
+          "the guarded upgrade of \(c.text) failed and was rolled back: snapshot \(snapshot.id) is restored\(wasRunning ? " and running" : ""). The failure: \(why)",
+          at: error.diagnostic.range))
+    }
+    return .applied("\(summary) (snapshot \(snapshot.id) kept)")
+  }
+
+  /// After a guarded upgrade: the canister has the new module, runs if it ran, and answers the
+  /// `check` query (a `false` reply fails it).
+  static func verifyUpgrade(_ c: Principal, _ context: BuiltinContext, hash: [UInt8], running: Bool, check: String?)
+    throws(RuntimeError)
+  {
+    let state = try context.state(of: c)
+    guard state.moduleHash == hash else {
+      throw .message(
+        .failed,
+        "after the upgrade \(c.text) has module \(state.moduleHash.map(ValueFormat.shortHash) ?? "none"), not \(ValueFormat.shortHash(hash))"
+      )
+    }
+    if running, state.status != .running {
+      throw .message(.failed, "after the upgrade \(c.text) is \(state.status.rawValue), not running")
+    }
+    guard let check else { return }
+    let reply = try context.read { (b) throws(BackendError) in try b.query(c, method: check, argument: "()") }
+    if reply.filter({ !$0.isWhitespace }) == "(false)" {
+      throw .message(.failed, "after the upgrade \(c.text)'s `\(check)` answered false")
     }
   }
 

@@ -270,10 +270,16 @@ public final class ToolBackend: Backend, @unchecked Sendable {
     }
   }
 
-  public func install(_ canister: Principal, wasm: [UInt8], mode: InstallMode) throws(BackendError) {
+  public func install(_ canister: Principal, wasm: [UInt8], mode: InstallMode, argument: String?) throws(BackendError) {
     let path = try ScratchFile.write(wasm, suffix: ".wasm")
     defer { unlink(path) }
     var arguments = ["canister", "install", canister.text, "--wasm", path, "--mode", mode.rawValue, "--yes"]
+    // The argument goes in a file, as for calls (icp `--args-file`, dfx `--argument-file`).
+    let argumentFile = try argument.map { (text) throws(BackendError) in
+      try ScratchFile.write(Array(text.utf8), suffix: ".did")
+    }
+    defer { if let argumentFile { unlink(argumentFile) } }
+    if let argumentFile { arguments += [tool == .icp ? "--args-file" : "--argument-file", argumentFile] }
     guard tool == .dfx, mode != .install else {
       // icp stops a running canister around an upgrade or reinstall and restarts it afterwards,
       // even when the install failed; it keeps a Motoko heap (enhanced orthogonal persistence)

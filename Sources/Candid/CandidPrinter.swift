@@ -22,6 +22,9 @@ extension CandidValue {
     case .float(let x, let type): "\(x)" + (type.map { " : \($0)" } ?? "")
     case .text(let t): CandidText.quote(t)
     case .blob(let bytes): "blob \(Self.blobText(bytes))"
+    // `opt` takes a value, not an annotated one: `opt (5 : nat64)`, as the tools' parsers read it.
+    case .opt(.integer(let n, let type?)): "opt (\(Self.number(n, type)))"
+    case .opt(.float(let x, let type?)): "opt (\(x) : \(type))"
     case .opt(let v): "opt \(v.flat)"
     case .vec(let items): items.isEmpty ? "vec {}" : "vec { " + items.map(\.flat).joined(separator: "; ") + " }"
     case .record(let fields):

@@ -108,3 +108,21 @@ public final class CandidSubtyping {
     return true
   }
 }
+
+extension CandidEnvironment {
+  /// What an upgrade from `old` to this interface breaks (DESIGN §10): each method of `old` this
+  /// one lacks, or serves with a type its clients cannot use (`self`'s method must be a subtype
+  /// of `old`'s), named with both types. Empty when every client keeps working.
+  public func brokenMethods(from old: CandidEnvironment) -> [String] {
+    let subtyping = CandidSubtyping(self, old)
+    var broken: [String] = []
+    for (name, was) in old.methods {
+      guard let now = method(name) else {
+        broken.append("`\(name)` is gone (it was `\(was)`)")
+        continue
+      }
+      if !subtyping.isSubtype(now, was) { broken.append("`\(name)` changes from `\(was)` to `\(now)`") }
+    }
+    return broken
+  }
+}

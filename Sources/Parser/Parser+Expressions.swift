@@ -119,12 +119,13 @@ extension Parser {
     return makeExpr(.unary(.negate, operand), range(start).joined(operand.range))
   }
 
-  /// With `adjacentOnly` (action arguments, where values sit side by side), `(` and `[` continue
-  /// the value only when written without a space: `f(x)` is a call, `amount (1T + 1B)` is two values.
+  /// With `adjacentOnly` (action arguments, where values sit side by side), `(`, `[` and `.`
+  /// continue the value only when written without a space: `f(x)` is a call, `amount (1T + 1B)` is
+  /// two values, and so is `arg .Init(…)` (a label, then a variant).
   mutating func parsePostfix(adjacentOnly: Bool = false) throws(Failure) -> Expr {
     var expr = try parsePrimary()
     while true {
-      if adjacentOnly, at(.lParen) || at(.lBracket), current.start != previous.end { return expr }
+      if adjacentOnly, at(.lParen) || at(.lBracket) || at(.dot), current.start != previous.end { return expr }
       // A call or an index starts on the line of what it applies to: `[` or `(` at the start of
       // a line begins a new statement (the REPL's `[a, b]`), never `previous[…]`.
       if at(.lParen) || at(.lBracket), current.newlineBefore { return expr }

@@ -237,7 +237,8 @@ public protocol Backend: AnyObject, Sendable {
   func publicInfo(_ canister: Principal) throws(BackendError) -> PublicCanisterInfo
   /// The identity's cycles-ledger balance (what `top_up` spends).
   func cyclesBalance() throws(BackendError) -> Int128
-  func install(_ canister: Principal, wasm: [UInt8], mode: InstallMode) throws(BackendError)
+  /// Installs a module; `argument` is the init (or upgrade) argument as Candid text, `()` when nil.
+  func install(_ canister: Principal, wasm: [UInt8], mode: InstallMode, argument: String?) throws(BackendError)
   func updateControllers(_ canister: Principal, add: [Principal], remove: [Principal]) throws(BackendError)
   /// A cycles wallet's `wallet_send` to `canister`.
   func walletSend(wallet: Principal, to canister: Principal, amount: Int128) throws(BackendError)
@@ -311,5 +312,12 @@ extension Backend {
   }
   public func metadata(_ canister: Principal, name: String) throws(BackendError) -> String? {
     throw lacks("read canister metadata")
+  }
+}
+
+extension Backend {
+  /// An install without an argument.
+  public func install(_ canister: Principal, wasm: [UInt8], mode: InstallMode) throws(BackendError) {
+    try install(canister, wasm: wasm, mode: mode, argument: nil)
   }
 }

@@ -73,9 +73,9 @@ final class ScopedBackend: Backend {
   func predictor() -> Backend { backend.predictor() }
   func begin(_ session: BackendSession) { backend.begin(session) }
 
-  func install(_ canister: Principal, wasm: [UInt8], mode: InstallMode) throws(BackendError) {
+  func install(_ canister: Principal, wasm: [UInt8], mode: InstallMode, argument: String?) throws(BackendError) {
     try allow(canister)
-    try backend.install(canister, wasm: wasm, mode: mode)
+    try backend.install(canister, wasm: wasm, mode: mode, argument: argument)
   }
   func updateControllers(_ canister: Principal, add: [Principal], remove: [Principal]) throws(BackendError) {
     try allow(canister)

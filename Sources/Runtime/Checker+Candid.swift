@@ -107,7 +107,8 @@ extension Checker {
         return Unfit(why: "a `\(t)` is never negative; use a `nat` type", at: literal?.range)
       }
       if let literal, let n = integerLiteral(literal), !range.contains(n) {
-        return Unfit(why: "\(n) is outside \(c)'s range (\(range.lowerBound) to \(range.upperBound))", at: literal.range)
+        return Unfit(
+          why: "\(n) is outside \(c)'s range (\(range.lowerBound) to \(range.upperBound))", at: literal.range)
       }
       return nil
     case (.list(let e), .vec(let x)):
@@ -125,7 +126,8 @@ extension Checker {
         return Unfit(
           why: "the interface's record has no field `\(f.name)`",
           at: given.first { $0.name.name == f.name }?.name.range ?? literal?.range,
-          help: guess.map { "did you mean `\($0)`?" } ?? "its fields: " + names.map { "`\($0)`" }.joined(separator: ", "))
+          help: guess.map { "did you mean `\($0)`?" } ?? "its fields: "
+            + names.map { "`\($0)`" }.joined(separator: ", "))
       }
       for cf in candid {
         guard let f = fields.first(where: { CandidLabel.idlHash($0.name) == cf.label.hash }) else {
@@ -152,7 +154,8 @@ extension Checker {
           let guess = suggestion(for: tag.name, in: { names })
           return Unfit(
             why: "the variant has no tag `\(tag.name)`", at: tagRange,
-            help: guess.map { "did you mean `.\($0)`?" } ?? "its tags: " + names.map { "`.\($0)`" }.joined(separator: ", "))
+            help: guess.map { "did you mean `.\($0)`?" } ?? "its tags: "
+              + names.map { "`.\($0)`" }.joined(separator: ", "))
         }
         let payloadType = (try? env.resolve(ct.type)) ?? .null
         if tag.type == .void {
@@ -161,7 +164,8 @@ extension Checker {
           return Unfit(why: "`.\(tag.name)` carries a `\(ct.type)`: write `.\(tag.name)(value)`", at: tagRange)
         }
         if payloadType == .null {
-          return Unfit(why: "`.\(tag.name)` carries no value: write `.\(tag.name)`", at: payloadLiteral?.range ?? tagRange)
+          return Unfit(
+            why: "`.\(tag.name)` carries no value: write `.\(tag.name)`", at: payloadLiteral?.range ?? tagRange)
         }
         if var why = fits(tag.type, ct.type, env, literal: payloadLiteral) {
           why.why = "`.\(tag.name)`: \(why.why)"
@@ -171,6 +175,37 @@ extension Checker {
       return nil
     default:
       return wants()
+    }
+  }
+
+  /// An install argument against the init arguments of the canister's imported interface
+  /// (`service : (InitArgs) -> {…}`); several arguments are a record `{_0: …, _1: …}`.
+  func checkInitArgument(_ value: Expr, _ t: RType, canister: RType?) {
+    guard !t.isError, case .service(let name)? = canister, let env = interfaces[name],
+      let types = env.constructorArguments
+    else { return }
+    guard !types.isEmpty else {
+      error(.typeMismatch, "`\(name)` declares no init argument", value.range, help: "install without `arg`")
+      return
+    }
+    var parts: [(RType, Expr?)] = [(t, value)]
+    if types.count > 1 {
+      let names = (0..<types.count).map { "_\($0)" }
+      guard case .record(let fields) = t, fields.map(\.name) == names else {
+        error(
+          .typeMismatch,
+          "`\(name)`'s init takes \(types.count) arguments (\(types.map(\.description).joined(separator: ", "))): write them as `{\(names.map { "\($0): …" }.joined(separator: ", "))}`",
+          value.range)
+        return
+      }
+      var given: [RecordField] = []
+      if case .record(let g) = value.kind { given = g }
+      parts = fields.map { f in (f.type, given.first { $0.name.name == f.name }?.value) }
+    }
+    for ((type, literal), candid) in zip(parts, types) {
+      if let unfit = fits(type, candid, env, literal: literal) {
+        reportUnfit(unfit, type, candid, at: literal?.range ?? value.range)
+      }
     }
   }
 

@@ -88,7 +88,9 @@ extension Checker {
       guard let payload else { return .variant([RType.Field(tag.name, .void)]) }
       let t = check(payload, expected: hint == .void ? nil : hint)
       if t.isError { return .error }
-      if t == .void { error(.typeMismatch, "this expression returns nothing to carry in `.\(tag.name)`", payload.range) }
+      if t == .void {
+        error(.typeMismatch, "this expression returns nothing to carry in `.\(tag.name)`", payload.range)
+      }
       return .variant([RType.Field(tag.name, t)])
     case .principal(let bytes):
       if let want, want.isCanister { return want }

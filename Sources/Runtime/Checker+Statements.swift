@@ -50,15 +50,18 @@ extension Checker {
     case .step(let title, let subject, let body):
       checkMessage(title, what: "a step's title")
       var hasSubject = false
+      let savedSubject = subjectType
       if let subject {
         let type = check(subject, expected: .canister)
         expectType(type, .canister, at: subject.range, what: "a step's subject")
         hasSubject = true
+        subjectType = type
       }
       let saved = inStep
       inStep = true
       withScope(subject: hasSubject) { checkBlock(body, newScope: false) }
       inStep = saved
+      subjectType = savedSubject
     case .ensure(let condition, let actions):
       if !inStep, !inFunction, requireHeader {  // the REPL runs an ensure on its own
         misplaced(
@@ -228,7 +231,8 @@ extension Checker {
     for action in actions {
       let name = action.name.name
       if let signature = registry.actions[name] {
-        checkBuiltinAction(action, signature, target: target, condition: condition)
+        let canister = contract.map { $0.canister.flatMap { types[$0.id] } ?? subjectType } ?? nil
+        checkBuiltinAction(action, signature, target: target, condition: condition, canister: canister)
         let labels = signature.labeled.map(\.name)
         var slots = [Expr?](repeating: nil, count: (signature.positional == nil ? 0 : 1) + labels.count)
         for argument in action.arguments {
@@ -273,9 +277,11 @@ extension Checker {
     ensures[condition.id] = EnsureContract(target: contract, actions: resolved)
   }
 
-  func checkBuiltinAction(_ action: Action, _ signature: ActionSignature, target: ConvergenceTarget?, condition: Expr) {
+  func checkBuiltinAction(
+    _ action: Action, _ signature: ActionSignature, target: ConvergenceTarget?, condition: Expr, canister: RType?
+  ) {
     let name = signature.name
-    defer { checkActionArguments(action, signature) }
+    defer { checkActionArguments(action, signature, canister: canister) }
     guard let target else {
       if types[condition.id]?.isError == true { return }
       error(
@@ -312,7 +318,8 @@ extension Checker {
     }
   }
 
-  func checkActionArguments(_ action: Action, _ signature: ActionSignature) {
+  /// `canister`: the type of the canister the ensure is about (its interface types a Candid argument).
+  func checkActionArguments(_ action: Action, _ signature: ActionSignature, canister: RType?) {
     var positionalSeen = false
     var seen: Set<String> = []
     for argument in action.arguments {
@@ -342,6 +349,11 @@ extension Checker {
       }
       if !seen.insert(label.name).inserted {
         error(.actionArgument, "`\(label.name)` is given twice", label.range)
+      }
+      if label.name == signature.candidArgument {
+        let type = check(argument.value, expected: nil)
+        checkInitArgument(argument.value, type, canister: canister)
+        continue
       }
       if let words = signature.words[label.name] {
         if case .name(let word) = argument.value.kind, words.contains(word) {

@@ -58,6 +58,8 @@ final class Checker {
   var returnType: RType?
   var inFunction = false
   var inStep = false
+  /// The type of the enclosing step's subject (`step … on c`), for an ensure on a bare property.
+  var subjectType: RType?
   var nextNodeID = 0
   var loading: [String] = []
   var exports: [String: [Int]] = [:]

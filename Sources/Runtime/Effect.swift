@@ -26,6 +26,8 @@ public struct Effect: Sendable {
   public var cycles: Int128
   /// Ask even off mainnet and even with `--yes` (a reinstall wipes state).
   public var alwaysConfirm: Bool
+  /// Ask off mainnet too; `--yes` answers (an upgrade whose interfaces cannot be compared).
+  public var askEverywhere: Bool
   /// Whether `plan` may run the body against the predictor. An update call's reply cannot be
   /// predicted: in `plan` it is shown, not sent.
   public var predictable: Bool
@@ -47,8 +49,9 @@ public struct Effect: Sendable {
   public init(
     _ operation: String, target: Target, description: String, cycles: Int128 = 0, alwaysConfirm: Bool = false,
     predictable: Bool = true, detail: String? = nil, replacesModule: Bool = false, observable: Bool = true,
-    recipient: Principal? = nil
+    recipient: Principal? = nil, askEverywhere: Bool = false
   ) {
+    self.askEverywhere = askEverywhere
     self.recipient = recipient
     self.replacesModule = replacesModule
     self.observable = observable

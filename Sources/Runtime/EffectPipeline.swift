@@ -42,6 +42,12 @@ package final class EffectPipeline: Sendable {
   /// replaces its module (nil: none, or it could not be read).
   private let fetchedInterfaces = Mutex<[Principal: CandidEnvironment?]>([:])
 
+  /// Records what a canister publishes once an effect put a module there whose interface is known
+  /// (an install): the next call need not read it back.
+  package func knowInterface(_ env: CandidEnvironment?, of canister: Principal) {
+    fetchedInterfaces.withLock { $0[canister] = .some(env) }
+  }
+
   /// The interface a canister's module publishes, read once until its module is replaced; nil when
   /// there is none.
   package func interface(of canister: Principal) -> CandidEnvironment? {
@@ -255,7 +261,7 @@ package final class EffectPipeline: Sendable {
       budget.commit(reserved)
       reserved = 0
     }
-    if network.isMainnet || effect.alwaysConfirm {
+    if network.isMainnet || effect.alwaysConfirm || effect.askEverywhere {
       try confirm(
         "\(effect.description) on \(network.name)?", label: label, mutation: true, always: effect.alwaysConfirm)
     }
@@ -395,9 +401,11 @@ package final class EffectPipeline: Sendable {
     }
     guard options.interactive else {
       let why =
-        mutation
-        ? "mutations on `\(network.name)`\(network.name == "ic" ? "" : " (mainnet)") need confirmation"
-        : "`confirm` needs an answer"
+        !mutation
+        ? "`confirm` needs an answer"
+        : network.isMainnet
+          ? "mutations on `\(network.name)`\(network.name == "ic" ? "" : " (mainnet)") need confirmation"
+          : "this change needs confirmation"
       throw .message(
         .refused,
         "refused: \(why); no terminal to ask \"\(question)\"\(always ? "" : " (pass --yes to confirm)")")

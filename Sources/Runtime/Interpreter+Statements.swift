@@ -653,7 +653,7 @@ extension Interpreter {
 
 /// Candid for `call` arguments when the method's types are not known, built from values (never
 /// by pasting source text) and printed by the one Candid printer.
-enum Candid {
+package enum Candid {
   /// An rbic value as the Candid value sent without an interface: units with the type that holds
   /// them (`cycles` as `nat`), a hash as a blob, a status as its variant, nothing as `null`.
   static func value(_ v: Value) -> CandidValue {
@@ -679,11 +679,11 @@ enum Candid {
   static func encode(_ values: [Value]) -> String { CandidValue.print(arguments: values.map(value), width: .max) }
 
   /// The value with every secret, however deep, replaced by the text `<secret>`, and a blob longer
-  /// than a hash by the text of its size and sha256 (a module is not for reading).
-  static func withoutSecrets(_ v: Value) -> Value {
+  /// than `ValueFormat.blobShownInFull` by the text of its size and sha256 (a module is not for reading).
+  package static func withoutSecrets(_ v: Value) -> Value {
     switch v {
     case .secret: .text("<secret>")
-    case .blob(let b) where b.count > 32: .text("<blob \(ValueFormat.blob(b))>")
+    case .blob(let b) where b.count > ValueFormat.blobShownInFull: .text("<blob \(ValueFormat.blob(b))>")
     case .list(let items): .list(items.map(withoutSecrets))
     case .record(let keys, let values): .record(keys, values.map(withoutSecrets))
     case .variant(let tag, let payload): .variant(tag, withoutSecrets(payload))
@@ -692,7 +692,7 @@ enum Candid {
   }
 
   /// The argument list as shown to people and the journal: secrets hidden, however deep.
-  static func redacted(_ values: [Value]) -> String { encode(values.map(withoutSecrets)) }
+  package static func redacted(_ values: [Value]) -> String { encode(values.map(withoutSecrets)) }
 }
 
 /// `--param NAME=VALUE`: the text is read with the language's literal rules for the param's type.

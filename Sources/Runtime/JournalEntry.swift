@@ -93,8 +93,9 @@ package enum JournalValue: Decodable, Sendable, Equatable, ExpressibleByStringLi
     case .bytes(let b): self = .init(b)
     case .principal(let p): self = .text(p.text)
     case .hash(let h): self = .text(ValueFormat.hex(h))
-    case .blob(let b) where b.count <= 32: self = .text(ValueFormat.hex(b))
-    case .blob(let b): self = .object(["bytes": .init(Int64(b.count)), "sha256": .text(ValueFormat.hex(Hashing.sha256(b)))])
+    case .blob(let b) where b.count <= ValueFormat.blobShownInFull: self = .text(ValueFormat.hex(b))
+    case .blob(let b):
+      self = .object(["bytes": .init(Int64(b.count)), "sha256": .text(ValueFormat.hex(Hashing.sha256(b)))])
     case .variant(let tag, let payload): self = .object([tag: JournalValue(payload)])
     case .status(let s): self = .text(s.rawValue)
     case .secret: self = .text("<redacted>")

@@ -68,7 +68,8 @@ public indirect enum RType: Hashable, Sendable, CustomStringConvertible {
     case .status: "status"
     case .secret: "secret"
     case .blob: "blob"
-    case .variant(let tags): tags.map { $0.type == .void ? ".\($0.name)" : ".\($0.name)(\($0.type))" }.joined(separator: " | ")
+    case .variant(let tags):
+      tags.map { $0.type == .void ? ".\($0.name)" : ".\($0.name)(\($0.type))" }.joined(separator: " | ")
     case .list(let e): "[\(e)]"
     case .record(let fields): "{" + fields.map { "\($0.name): \($0.type)" }.joined(separator: ", ") + "}"
     case .optional(let w): "\(w)?"

@@ -1,3 +1,5 @@
+import RbicParser
+
 /// The reference of a registry's builtins and actions, as Markdown, generated from their
 /// signatures and summaries (`rbic help builtins`, `rbic help actions`; `docs/builtins.md` and
 /// `docs/actions.md` are this output, checked in CI so they never drift). A host documents its own
@@ -53,7 +55,9 @@ public enum Reference {
     for a in registry.actions.values.sorted(by: { $0.name < $1.name }) {
       var form = a.name
       if let p = a.positional { form += a.positionalRequired ? " \(p.name.uppercased())" : " [\(p.name.uppercased())]" }
-      for l in a.labeled { form += " [\(l.name) \(l.name.uppercased())]" }
+      for l in a.labeled {
+        form += Action.flagWords.contains(l.name) ? " [\(l.name)]" : " [\(l.name) \(l.name.uppercased())]"
+      }
       out += "\n## `\(a.name)`\n\n```text\nensure … via \(form)\n```\n\n"
       out += sentence(a.summary) + "\n\n"
       let converges = a.converges.map { c -> String in
@@ -65,8 +69,14 @@ public enum Reference {
         out += "- `\(p.name.uppercased())`: a `\(p.type)`\(a.positionalRequired ? "" : " (optional)")\n"
       }
       for l in a.labeled {
+        if Action.flagWords.contains(l.name) {
+          out += "- `\(l.name)`: a word on its own\n"
+          continue
+        }
         let words = a.words[l.name].map { " — one of " + $0.map { "`\($0)`" }.joined(separator: ", ") } ?? ""
-        out += "- `\(l.name) \(l.name.uppercased())`: a `\(l.type)`\(words)\n"
+        let type =
+          l.name == a.candidArgument ? "Candid value, checked against the canister's init arguments" : "`\(l.type)`"
+        out += "- `\(l.name) \(l.name.uppercased())`: a \(type)\(words)\n"
       }
     }
     return out

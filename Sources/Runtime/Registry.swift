@@ -1,4 +1,5 @@
 import Foundation
+import RbicCandid
 import RbicParser
 
 /// What the checker knows about builtins and actions: typed signatures, registered by name.
@@ -151,6 +152,14 @@ public struct BuiltinContext: Sendable {
   }
 
   /// A file's size in bytes, read without reading the file (nil when it cannot be read).
+  /// The Candid interface the canister's module publishes now (`candid:service`), nil for none.
+  package func publishedInterface(of canister: Principal) -> CandidEnvironment? { pipeline.interface(of: canister) }
+
+  /// Tells the run what a canister publishes after an install of a module whose interface it read.
+  package func knowPublishedInterface(_ env: CandidEnvironment?, of canister: Principal) {
+    pipeline.knowInterface(env, of: canister)
+  }
+
   public func size(of path: String) -> Int? {
     guard let full = readablePath(path), let attributes = try? FileManager.default.attributesOfItem(atPath: full)
     else { return nil }
@@ -310,15 +319,19 @@ public struct ActionSignature: Sendable {
   public var requiredStatus: String?
   /// Words accepted as values of a labelled parameter (`mode reinstall`), by label.
   public var words: [String: [String]]
+  /// The label whose value is the canister's init argument (`install … arg {…}`): checked against
+  /// the init arguments of the canister's imported interface, encoded by the module's.
+  public var candidArgument: String?
   public var summary: String
   /// What the action does at run time (nil: the host checks runbooks but cannot run them).
   public var body: ActionBody?
 
   public init(
     _ name: String, converges: [Convergence], positional: BuiltinParameter? = nil, positionalRequired: Bool = false,
-    labeled: [BuiltinParameter] = [], requiredStatus: String? = nil, words: [String: [String]] = [:], summary: String,
-    body: ActionBody? = nil
+    labeled: [BuiltinParameter] = [], requiredStatus: String? = nil, words: [String: [String]] = [:],
+    candidArgument: String? = nil, summary: String, body: ActionBody? = nil
   ) {
+    self.candidArgument = candidArgument
     self.body = body
     self.name = name
     self.converges = converges

@@ -167,14 +167,19 @@ public enum ValueFormat {
     return "\(n) bytes"
   }
 
-  /// A blob in hex; one longer than a hash by its first bytes, size and sha256
+  /// The longest blob shown, journaled and sent in full in texts (a key, a hash, a short id);
+  /// longer ones (a module) are shown by their size and sha256.
+  public static let blobShownInFull = 1024
+
+  /// A blob in hex; one longer than `blobShownInFull` by its first bytes, size and sha256
   /// (`0x0061736d01000000… (1.2MiB, sha256 0x9ef2…e9f7)`): a module is no text to read.
   public static func blob(_ bytes: [UInt8]) -> String {
-    guard bytes.count > 32 else { return hex(bytes) }
-    return "\(hex(Array(bytes.prefix(8))))… (\(bytesText(Int64(bytes.count))), sha256 \(shortHash(Hashing.sha256(bytes))))"
+    guard bytes.count > blobShownInFull else { return hex(bytes) }
+    return
+      "\(hex(Array(bytes.prefix(8))))… (\(bytesText(Int64(bytes.count))), sha256 \(shortHash(Hashing.sha256(bytes))))"
   }
 
-    public static func icp(_ e8s: Int64) -> String {
+  public static func icp(_ e8s: Int64) -> String {
     let whole = e8s.magnitude / 100_000_000
     var fraction = String(e8s.magnitude % 100_000_000)
     fraction = String(repeating: "0", count: 8 - fraction.count) + fraction

@@ -311,7 +311,12 @@ do throws(BackendError) {
     // install failed; dfx does not.
     let running = isDfx || mode == .install ? false : try sim.status(c).status == .running
     if running { try sim.stop(c) }
-    do { try sim.install(c, wasm: Array(wasm), mode: mode) } catch {
+    var argument: String?
+    if let file = flags[isDfx ? "--argument-file" : "--args-file"]?.last {
+      guard let data = FileManager.default.contents(atPath: file) else { fail("cannot read \(file)", code: 2) }
+      argument = String(decoding: data, as: UTF8.self)
+    }
+    do { try sim.install(c, wasm: Array(wasm), mode: mode, argument: argument) } catch {
       if running { try sim.start(c) }
       save()
       throw error

@@ -121,7 +121,9 @@ import Testing
     let sim = Self.echoing()
     let r = Self.run(program, dir, sim: sim)
     #expect(r.exitCode == 1)
-    #expect(r.failure?.diagnostic.message.contains("over the IC's 2MiB message limit") == true, "\(r.failure?.diagnostic.message ?? "")")
+    #expect(
+      r.failure?.diagnostic.message.contains("over the IC's 2MiB message limit") == true,
+      "\(r.failure?.diagnostic.message ?? "")")
     #expect(r.steps.first?.changes.isEmpty == true, "nothing was sent")
   }
 
@@ -185,5 +187,221 @@ import Testing
     #expect(Formatter.format(tree) == source)
     let program = Self.compile(dir + "/f.rb.ic", dir)
     #expect(!program.hasErrors, "\(Corpus.render(program))")
+  }
+
+  // MARK: - Install arguments, compatible upgrades, guarded upgrades
+
+  static let counterDid = """
+    type InitArgs = record { owner : principal; limit : nat64 };
+    type UpgradeArgs = record { limit : opt nat64 };
+    type CounterArg = variant { Init : InitArgs; Upgrade : opt UpgradeArgs };
+    service : (CounterArg) -> { get : () -> (nat64) query; increment : () -> (); owner : () -> (principal) query }
+    """
+
+  /// A counter project: the demo modules copied in, `main.rb.ic` from `body` (`c` is the canister).
+  static func counter(_ body: String) throws -> (dir: String, program: CheckedProgram) {
+    let dir = try CLI.temporaryDirectory()
+    for name in ["counter-v1.wasm", "counter-v2.wasm", "counter-v3-breaking.wasm"] {
+      try FileManager.default.copyItem(atPath: Harness.repository + "/demo/" + name, toPath: dir + "/" + name)
+    }
+    try counterDid.write(toFile: dir + "/counter.did", atomically: true, encoding: .utf8)
+    let source =
+      "runbook \"counter\" version 1\nimport \"counter.did\" as Counter\nlet c: Counter = \(Harness.userService.text)\n"
+      + body
+    try source.write(toFile: dir + "/main.rb.ic", atomically: true, encoding: .utf8)
+    return (dir, compile(dir + "/main.rb.ic", dir))
+  }
+
+  static func run(
+    _ program: CheckedProgram, _ dir: String, sim: SimulatedIC, configure: (inout RunOptions) -> Void
+  ) -> RunResult {
+    var options = RunOptions(projectDirectory: dir, environment: [:])
+    options.print = { _ in }
+    options.progress = { _ in }
+    configure(&options)
+    return Engine(registry: .standard).run(program, backend: sim, options: options)
+  }
+
+  static func sha(_ name: String) -> String {
+    ValueFormat.hex(Hashing.sha256(Array(FileManager.default.contents(atPath: Harness.repository + "/demo/" + name)!)))
+  }
+
+  /// A world where the canister is empty (or runs `module`, published).
+  static func counterWorld(running module: String? = nil, replies: [String: String]? = nil) -> SimulatedIC {
+    SimulatedIC(
+      state: Harness.world {
+        var r = $0.canisters[Harness.userService.text]!
+        r.module_hash = module.map(sha)
+        r.candid_service = module.flatMap {
+          InstallArgument.interface(
+            ofModule: Array(FileManager.default.contents(atPath: Harness.repository + "/demo/" + $0)!))
+        }.map { _ in counterDid }
+        r.snapshots = []
+        r.replies = replies
+        $0.canisters[Harness.userService.text] = r
+      })
+  }
+
+  @Test func installSendsTheInitArgumentAndUpgradeTheUpgradeArgument() throws {
+    let (dir, program) = try Self.counter(
+      """
+      step "deploy" on c {
+        ensure hash == sha256("counter-v1.wasm") via install "counter-v1.wasm" arg .Init({owner: identity(), limit: 100})
+      }
+      step "upgrade" on c {
+        ensure hash == sha256("counter-v2.wasm") via install "counter-v2.wasm" arg .Upgrade({limit: 200})
+      }
+      """)
+    #expect(!program.hasErrors, "\(Corpus.render(program))")
+    let sim = Self.counterWorld()
+    let lines = Harness.Lines()
+    let r = Self.run(program, dir, sim: sim) {
+      $0.yes = true
+      $0.progress = { lines.add($0) }
+    }
+    #expect(r.exitCode == 0, "\(r.failure?.diagnostic.message ?? "")")
+    let record = try #require(sim.snapshot.canisters[Harness.userService.text])
+    let changes = lines.lines.joined(separator: "\n")
+    #expect(changes.contains("with argument (variant { Init = record {"), "\(changes)")
+    #expect(record.module_hash == Self.sha("counter-v2.wasm"))
+    #expect(record.install_argument == "(variant { Upgrade = opt record { limit = opt (200 : nat64) } })")
+    #expect(
+      changes.contains("with argument (variant { Upgrade = opt record { limit = opt (200 : nat64) } })"), "\(changes)")
+
+  }
+
+  @Test func aModuleThatNeedsAnArgumentTrapsWithoutOneAndNothingChanges() throws {
+    let (dir, program) = try Self.counter(
+      """
+      step "deploy" on c {
+        ensure hash == sha256("counter-v1.wasm") via install "counter-v1.wasm"
+      }
+      """)
+    let sim = Self.counterWorld()
+    let r = Self.run(program, dir, sim: sim) { $0.yes = true }
+    #expect(r.exitCode == 1)
+    let failure = (r.failure.map { [$0.diagnostic.message] + $0.diagnostic.notes.map(\.message) } ?? []).joined(
+      separator: "\n")
+    #expect(failure.contains("failed to decode the init argument"), "\(failure)")
+    #expect(sim.snapshot.canisters[Harness.userService.text]?.module_hash == nil)
+  }
+
+  @Test func anInstallArgumentIsCheckedAgainstTheImportedInitArguments() throws {
+    let (_, program) = try Self.counter(
+      """
+      step "deploy" on c {
+        ensure hash == sha256("counter-v1.wasm") via install "counter-v1.wasm" arg .Init({owner: identity(), limit: "lots"})
+        ensure hash == sha256("counter-v1.wasm") via install "counter-v1.wasm" arg .Upgrad({limit: 2})
+      }
+      """)
+    let text = Corpus.render(program)
+    #expect(
+      text.contains("main.rb.ic:5:111: error: `.Init`: field `limit`: the interface wants `nat64`, found `text`"),
+      "\(text)")
+    #expect(text.contains("main.rb.ic:6:79: error: the variant has no tag `Upgrad`"), "\(text)")
+    #expect(text.contains("did you mean `.Upgrade`?"), "\(text)")
+  }
+
+  static let breakingUpgrade = """
+    step "upgrade" on c {
+      ensure hash == sha256("counter-v3-breaking.wasm") via install "counter-v3-breaking.wasm" arg .Upgrade({limit: 1})
+    }
+    """
+
+  @Test func anUpgradeThatBreaksClientsIsRefusedNamingEachMethod() throws {
+    let (dir, program) = try Self.counter(Self.breakingUpgrade)
+    #expect(!program.hasErrors, "\(Corpus.render(program))")
+    let sim = Self.counterWorld(running: "counter-v1.wasm")
+    let r = Self.run(program, dir, sim: sim) { $0.yes = true }
+    #expect(r.exitCode == 4)
+    let message = r.failure?.diagnostic.message ?? ""
+    #expect(message.contains("would break its clients"), "\(message)")
+    #expect(message.contains("`increment` is gone"), "\(message)")
+    #expect(message.contains("`get` changes from `() -> (nat64) query` to `() -> (text) query`"), "\(message)")
+    #expect(sim.snapshot.canisters[Harness.userService.text]?.module_hash == Self.sha("counter-v1.wasm"))
+  }
+
+  @Test func aBreakingUpgradeIsAlwaysAskedEvenWithYes() throws {
+    let (dir, program) = try Self.counter(
+      Self.breakingUpgrade.replacingOccurrences(
+        of: "arg .Upgrade({limit: 1})", with: "arg .Upgrade({limit: 1}) breaking"))
+    #expect(!program.hasErrors, "\(Corpus.render(program))")
+    let refused = Self.run(program, dir, sim: Self.counterWorld(running: "counter-v1.wasm")) { $0.yes = true }
+    #expect(refused.exitCode == 4)
+    #expect(refused.failure?.diagnostic.message.contains("no terminal to ask") == true)
+    let questions = Harness.Lines()
+    let sim = Self.counterWorld(running: "counter-v1.wasm")
+    let asked = Self.run(program, dir, sim: sim) {
+      $0.yes = true
+      $0.interactive = true
+      $0.confirm = {
+        questions.add($0); return true
+      }
+    }
+    #expect(asked.exitCode == 0, "\(asked.failure?.diagnostic.message ?? "")")
+    #expect(questions.lines.count == 1)
+    #expect(questions.lines.first?.contains("`increment` is gone (it was `() -> ()`)") == true, "\(questions.lines)")
+    #expect(questions.lines.first?.contains("(BREAKING: ") == true, "\(questions.lines)")
+    #expect(sim.snapshot.canisters[Harness.userService.text]?.module_hash == Self.sha("counter-v3-breaking.wasm"))
+  }
+
+  @Test func anUpgradeWhoseInterfaceCannotBeReadIsAsked() throws {
+    let (dir, program) = try Self.counter(
+      """
+      step "upgrade" on c {
+        ensure hash == sha256("counter-v2.wasm") via install "counter-v2.wasm" arg .Upgrade({limit: 1})
+      }
+      """)
+    func world() -> SimulatedIC {
+      SimulatedIC(
+        state: Harness.world {
+          $0.canisters[Harness.userService.text]?.module_hash = Self.sha("counter-v1.wasm")
+          $0.canisters[Harness.userService.text]?.candid_service = nil
+        })
+    }
+    let refused = Self.run(program, dir, sim: world()) { _ in }
+    #expect(refused.exitCode == 4)
+    #expect(
+      refused.failure?.diagnostic.message.contains("this change needs confirmation") == true,
+      "\(refused.failure?.diagnostic.message ?? "")")
+    #expect(refused.failure?.diagnostic.message.contains("publishes no Candid interface") == true)
+    let answered = Self.run(program, dir, sim: world()) { $0.yes = true }
+    #expect(answered.exitCode == 0, "\(answered.failure?.diagnostic.message ?? "")")
+  }
+
+  static let guarded = """
+    step "upgrade" on c {
+      ensure hash == sha256("counter-v2.wasm") via install "counter-v2.wasm" arg .Upgrade({limit: 1}) guarded check "healthy"
+    }
+    """
+
+  @Test func aGuardedUpgradeSnapshotsInstallsStartsAndVerifies() throws {
+    let (dir, program) = try Self.counter(Self.guarded)
+    #expect(!program.hasErrors, "\(Corpus.render(program))")
+    let sim = Self.counterWorld(running: "counter-v1.wasm")
+    let r = Self.run(program, dir, sim: sim) { $0.yes = true }
+    #expect(r.exitCode == 0, "\(r.failure?.diagnostic.message ?? "")")
+    let record = try #require(sim.snapshot.canisters[Harness.userService.text])
+    #expect(record.module_hash == Self.sha("counter-v2.wasm"))
+    #expect(record.status == .running)
+    #expect(record.snapshots?.count == 1)
+    #expect(record.snapshots?.first?.module_hash == Self.sha("counter-v1.wasm"))
+    let changes = r.steps.flatMap(\.changes).map(\.text)
+    #expect(
+      changes.contains { $0.hasPrefix("stop ") } && changes.contains { $0.hasPrefix("took snapshot ") }, "\(changes)")
+  }
+
+  @Test func aGuardedUpgradeWhoseCheckFailsRestoresTheSnapshot() throws {
+    let (dir, program) = try Self.counter(Self.guarded)
+    let sim = Self.counterWorld(running: "counter-v1.wasm", replies: ["healthy": "(false)"])
+    let r = Self.run(program, dir, sim: sim) { $0.yes = true }
+    #expect(r.exitCode == 1)
+    let message = r.failure?.diagnostic.message ?? ""
+    #expect(message.contains("failed and was rolled back"), "\(message)")
+    #expect(message.contains("`healthy` answered false"), "\(message)")
+    let record = try #require(sim.snapshot.canisters[Harness.userService.text])
+    #expect(record.module_hash == Self.sha("counter-v1.wasm"), "the old module is back")
+    #expect(record.status == .running)
+    #expect(record.candid_service == Self.counterDid, "it publishes the old interface again")
   }
 }
