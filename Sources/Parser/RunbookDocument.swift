@@ -109,9 +109,10 @@ package enum RunbookDocument {
         if !meta.isEmpty { line("_\(meta.joined(separator: ", "))_"); line() }
         if !stmt.doc.isEmpty { line(stmt.doc.joined(separator: "\n")); line() }
         for s in body.statements { detail(s, indent: "") }
-      case .for(let v, let seq, let body, let limit):
+      case .for(let v, let seq, let body, let limit, let keepGoing):
         let ctx =
           "for each `\(v.name)` in `\(text(seq.range))`" + (limit.map { ", up to \(text($0.range)) at once" } ?? "")
+          + (keepGoing == nil ? "" : ", every item attempted even when some fail")
         for s in body.statements { statement(s, context: ctx) }
       case .if(let cond, let then, _):
         for s in then.statements { statement(s, context: "only if `\(text(cond.range))`") }
@@ -157,9 +158,9 @@ package enum RunbookDocument {
           detail(s, indent: indent + "  ")
         case .none: break
         }
-      case .for(let v, let seq, let body, let limit):
+      case .for(let v, let seq, let body, let limit, let keepGoing):
         line(
-          "\(indent)- For each `\(v.name)` in `\(text(seq.range))`\(limit.map { " (up to \(text($0.range)) at once)" } ?? ""):"
+          "\(indent)- For each `\(v.name)` in `\(text(seq.range))`\(limit.map { " (up to \(text($0.range)) at once)" } ?? "")\(keepGoing == nil ? "" : ", every item attempted even when some fail"):"
         )
         for s in body.statements { detail(s, indent: indent + "  ") }
       case .expression(let e): line("\(indent)- Runs `\(text(e.range))`")

@@ -92,7 +92,7 @@ extension Checker {
       case .block(let b): checkBlock(b)
       case .elseIf(let s): checkStatement(s)
       }
-    case .for(let variable, let sequence, let body, let limit):
+    case .for(let variable, let sequence, let body, let limit, _):
       let type = check(sequence, expected: nil)
       var element = RType.error
       if case .list(let e) = type {
