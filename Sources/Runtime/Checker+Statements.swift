@@ -285,8 +285,7 @@ extension Checker {
       error(
         .ensureShape,
         "`\(name)` needs a condition on a canister property, such as `\(signature.converges.first?.description ?? "cycles >= X")`",
-        condition.range,
-        help: "inside `step … on CANISTER`, write the property bare (`cycles >= 1T`); elsewhere `c.cycles >= 1T`")
+        condition.range, help: ensureShapeHelp(condition))
       return
     }
     let text = diagnosticsText(condition)
@@ -313,6 +312,22 @@ extension Checker {
       error(
         .actionCannotConverge, "`\(name)` makes the canister `\(required)`, not `\(word)`", action.name.range,
         help: others.isEmpty ? nil : "use \(others.map { "`\($0)`" }.joined(separator: " or "))")
+    }
+  }
+
+  /// What to write instead of a condition no action can converge: one comparison, stated as the
+  /// state wanted.
+  func ensureShapeHelp(_ condition: Expr) -> String {
+    var inner = condition
+    while case .paren(let x) = inner.kind { inner = x }
+    switch inner.kind {
+    case .unary(.not, _):
+      return
+        "an `ensure` converges toward a state, so it cannot take `not`: name the state wanted (`controllers == [P, …] via set_controllers` keeps exactly those and removes the rest), or make a `fn` the action"
+    case .binary(.and, _, _), .binary(.or, _, _):
+      return "an `ensure` converges one comparison: write one `ensure` per condition"
+    default:
+      return "inside `step … on CANISTER`, write the property bare (`cycles >= 1T`); elsewhere `c.cycles >= 1T`"
     }
   }
 

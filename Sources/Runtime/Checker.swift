@@ -542,13 +542,32 @@ final class Checker {
       d = d.help(
         "an `int` variable never converts to `\(expected)` silently; write an amount literal or multiply one: `n * 1T`")
     } else if actual == .principal, expected.isCanister {
-      d = d.help("only a principal literal becomes a `\(expected)`; declare the binding as `\(expected)`")
+      d = d.help(principalHelp(value, expected))
     } else if actual.isOptional, actual.unwrapped.isAssignable(to: expected) {
       d = d.help("the value may be `none`; give a default with `??`\(noneCheckHint(value))")
     } else if actual == .text, expected == .path {
       d = d.help("a string literal is a `path`; a `text` value is not")
     }
     diagnostics.append(d)
+  }
+
+  /// How to get a `canister` where a `principal` value was given: a principal value never becomes
+  /// one (only a literal adopts the type), so the binding it comes from must be declared as one.
+  func principalHelp(_ value: Expr, _ expected: RType) -> String {
+    let never = "a `principal` value never becomes a `\(expected)` (only a principal literal does)"
+    var inner = value
+    while case .paren(let x) = inner.kind { inner = x }
+    guard case .name(let name) = inner.kind, let index = lookup(name) else {
+      return "\(never); write the id here, or take it from a binding declared `\(expected)`"
+    }
+    switch symbols[index].kind {
+    case .param: return "\(never); declare the param as one: `param \(name): \(expected)`"
+    case .global, .local: return "\(never); declare `\(name)` as one where it is bound: `let \(name): \(expected) = …`"
+    case .parameter: return "\(never); declare the `fn` parameter as one: `\(name): \(expected)`"
+    case .loopVariable: return "\(never); declare the list `\(name)` comes from as `[\(expected)]`"
+    case .function, .builtin, .constant, .property:
+      return "\(never); write the id here, or take it from a binding declared `\(expected)`"
+    }
   }
 
   // MARK: - Functions
