@@ -76,7 +76,7 @@ struct KeepGoingTally: Sendable {
     switch error {
     case .failed(var e):
       var notes = [
-        "`keep going` does not go past a refusal, a declined question, an unknown outcome, a run limit or an interruption; it stopped at \(item)"
+        "`keep going` does not go past a refusal, a declined question, an unknown outcome, a run limit, an interruption or a journal that cannot be written; it stopped at \(item)"
       ]
       notes += failures.sorted { $0.index < $1.index }.map { "\($0.item) had failed: \($0.error.diagnostic.message)" }
       for note in notes + skipped { e.diagnostic = e.diagnostic.note(note) }
