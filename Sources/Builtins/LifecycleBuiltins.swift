@@ -194,8 +194,8 @@ enum LifecycleBuiltins {
   }
 
   /// Performs an effect and returns its result, recording what changed in the step; a definite
-  /// failure stops the step as itself, an unknown outcome as an environment error saying what to
-  /// check.
+  /// failure stops the step as itself, an unknown outcome as an `outcomeUnknown` error saying what
+  /// to check.
   @discardableResult
   static func act<T: Sendable>(
     _ context: BuiltinContext, _ effect: Effect, _ summary: ((T) -> String)? = nil,
@@ -211,7 +211,7 @@ enum LifecycleBuiltins {
     case .failed(let error): throw .backend(error)
     case .unknown(let message):
       throw .message(
-        .environment,
+        .outcomeUnknown,
         "the outcome of \"\(effect.description)\" is unknown (\(message)); check before running again: a re-run holds it until an operator confirms or the settle window has passed"
       )
     case .withheld:

@@ -67,6 +67,8 @@ public enum DiagnosticCode: String, CaseIterable, Sendable, Codable {
   case missingReturn = "missing-return"
   case unusedBinding = "unused-binding"
   case unreachableCode = "unreachable-code"
+  /// `x ?? default` where a check before has ruled out `none` (a warning).
+  case redundantDefault = "redundant-default"
   case invalidNetworkFile = "invalid-network-file"
   case secretExposure = "secret-exposure"
   case misplacedStatement = "misplaced-statement"

@@ -1,6 +1,7 @@
 import RbicDiagnostics
 
-/// Reserved words. `version`, `network`, `identity` and `limit` are contextual and lex as identifiers.
+/// Reserved words. `version`, `network`, `identity`, `limit`, `keep` and `going` are contextual and
+/// lex as identifiers.
 package enum Keyword: String, Sendable, CaseIterable {
   case runbook, use, param, `let`, fn, `import`, step, on, ensure, via, or, and, not, require, expect
   case `else`, confirm, skip, fail, `if`, `for`, `in`, parallel, call, print, `return`, `true`, `false`, none
@@ -120,6 +121,6 @@ extension Keyword {
   /// `network`, `limit`, `failure`, `until`, …).
   package static let completionWords =
     Keyword.allCases.map(\.rawValue) + [
-      "version", "network", "identity", "limit", "failure", "wait", "until", "timeout",
+      "version", "network", "identity", "limit", "keep", "going", "failure", "wait", "until", "timeout",
     ]
 }

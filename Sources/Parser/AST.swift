@@ -158,7 +158,9 @@ package struct Stmt: Hashable, Sendable {
     case skip(Expr)
     case fail(Expr)
     case `if`(condition: Expr, then: Block, else: ElseBranch?)
-    case `for`(variable: Identifier, sequence: Expr, body: Block, parallelLimit: Expr?)
+    /// `[parallel] for x in LIST [limit N] [keep going] { … }`. `keepGoing` is the range of the
+    /// words `keep going`: every item is attempted, and the loop fails at the end if any did.
+    case `for`(variable: Identifier, sequence: Expr, body: Block, parallelLimit: Expr?, keepGoing: SourceRange?)
     case call(Expr)
     case print(Expr)
     /// `on failure { … }`: runs if the enclosing step fails after this point (handlers run

@@ -278,7 +278,7 @@ package struct Formatter {
         write(" else ")
         statement(nested)
       }
-    case .for(let variable, let sequence, let body, let limit):
+    case .for(let variable, let sequence, let body, let limit, let keepGoing):
       write(limit == nil ? "for " : "parallel for ")
       write("\(variable.name) in ")
       expr(sequence)
@@ -286,6 +286,7 @@ package struct Formatter {
         write(" limit ")
         expr(limit)
       }
+      if keepGoing != nil { write(" keep going") }
       write(" ")
       block(body)
     }

@@ -176,6 +176,7 @@ extension Parser {
       let variable = try expectIdentifier("a loop variable")
       _ = try expect(.keyword(.in), "`in`")
       let sequence = try parseExpression()
+      var keepGoing = try parseKeepGoing()
       var limit: Expr?
       if parallel {
         guard isContextual("limit") else {
@@ -186,7 +187,9 @@ extension Parser {
         _ = advance()
         limit = try parseExpression()
       }
-      kind = .for(variable: variable, sequence: sequence, body: try parseBlock(), parallelLimit: limit)
+      if keepGoing == nil { keepGoing = try parseKeepGoing() }
+      kind = .for(
+        variable: variable, sequence: sequence, body: try parseBlock(), parallelLimit: limit, keepGoing: keepGoing)
     case .keyword(.call):
       _ = advance()
       let expr = try parseExpression()
@@ -244,6 +247,20 @@ extension Parser {
       kind = .expression(expr)
     }
     return Stmt(range: range(from: start.start), kind: kind, doc: doc)
+  }
+
+  /// `keep going` after a loop's list (or its limit): contextual words, so `keep` and `going` stay
+  /// usable as names. Its range, or nil when the loop does not keep going.
+  mutating func parseKeepGoing() throws(Failure) -> SourceRange? {
+    guard isContextual("keep"), !current.newlineBefore else { return nil }
+    let keep = advance()
+    guard isContextual("going"), !current.newlineBefore else {
+      throw fail(
+        expected: "`going` after `keep`",
+        help: "`keep going` attempts every item even when some fail: `for c in fleet keep going { … }`")
+    }
+    let going = advance()
+    return range(keep).joined(range(going))
   }
 
   /// A network name: a word, words joined by `-` without spaces (`staging-net`), or a string.

@@ -107,10 +107,10 @@ package struct RunbookDiff {
             title: plainTitle, context: context, subject: subject.map { t($0.range) }, dump: dump,
             body: body.statements,
             doc: stmt.doc, tree: tree))
-      case .for(let v, let seq, let body, let limit):
+      case .for(let v, let seq, let body, let limit, let keepGoing):
         let ctx =
           "\(limit == nil ? "for" : "parallel for") \(v.name) in \(t(seq.range))"
-          + (limit.map { " limit \(t($0.range))" } ?? "")
+          + (limit.map { " limit \(t($0.range))" } ?? "") + (keepGoing == nil ? "" : " keep going")
         for s in body.statements { collect(s, tree, context: ctx) }
       case .if(let c, let then, _):
         for s in then.statements { collect(s, tree, context: "if \(t(c.range))") }

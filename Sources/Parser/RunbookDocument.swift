@@ -17,6 +17,8 @@ package enum RunbookDocument {
     var out = ""
     var checklist: [String] = []
     var stepNumber = 0
+    /// Inside a `keep going` loop: a `fail` fails its item, and the loop goes on.
+    var keepGoing = false
 
     init(tree: SyntaxTree) { self.tree = tree }
 
@@ -109,10 +111,14 @@ package enum RunbookDocument {
         if !meta.isEmpty { line("_\(meta.joined(separator: ", "))_"); line() }
         if !stmt.doc.isEmpty { line(stmt.doc.joined(separator: "\n")); line() }
         for s in body.statements { detail(s, indent: "") }
-      case .for(let v, let seq, let body, let limit):
+      case .for(let v, let seq, let body, let limit, let keepGoing):
         let ctx =
           "for each `\(v.name)` in `\(text(seq.range))`" + (limit.map { ", up to \(text($0.range)) at once" } ?? "")
+          + (keepGoing == nil ? "" : ", every item attempted even when some fail")
+        let outer = self.keepGoing
+        self.keepGoing = outer || keepGoing != nil
         for s in body.statements { statement(s, context: ctx) }
+        self.keepGoing = outer
       case .if(let cond, let then, _):
         for s in then.statements { statement(s, context: "only if `\(text(cond.range))`") }
       case .require(let c, let m):
@@ -136,7 +142,8 @@ package enum RunbookDocument {
         line("\(indent)- **Expects** `\(text(c.range))`\(m.map { " (warns: \(plain($0)))" } ?? "")")
       case .confirm(let q): line("\(indent)- **Asks** \"\(plain(q))\"")
       case .skip(let r): line("\(indent)- **Skips the step:** \(plain(r))")
-      case .fail(let m): line("\(indent)- **Stops the runbook:** \(plain(m))")
+      case .fail(let m):
+        line("\(indent)- **\(keepGoing ? "Fails this item" : "Stops the runbook"):** \(plain(m))")
       case .call(let e): line("\(indent)- **Calls** `\(text(e.range))`")
       case .importInterface: break
       case .wait(let c, let t): line("\(indent)- **Waits** until `\(text(c.range))` (at most `\(text(t.range))`)")
@@ -157,11 +164,14 @@ package enum RunbookDocument {
           detail(s, indent: indent + "  ")
         case .none: break
         }
-      case .for(let v, let seq, let body, let limit):
+      case .for(let v, let seq, let body, let limit, let keepGoing):
         line(
-          "\(indent)- For each `\(v.name)` in `\(text(seq.range))`\(limit.map { " (up to \(text($0.range)) at once)" } ?? ""):"
+          "\(indent)- For each `\(v.name)` in `\(text(seq.range))`\(limit.map { " (up to \(text($0.range)) at once)" } ?? "")\(keepGoing == nil ? "" : ", every item attempted even when some fail"):"
         )
+        let outer = self.keepGoing
+        self.keepGoing = outer || keepGoing != nil
         for s in body.statements { detail(s, indent: indent + "  ") }
+        self.keepGoing = outer
       case .expression(let e): line("\(indent)- Runs `\(text(e.range))`")
       case .return, .step, .useNetwork, .useIdentity, .param, .import, .function: break
       }

@@ -64,9 +64,10 @@ package enum SyntaxDump {
       case .block(let b): body += "\(indent)  else\n" + block(b, indent: indent)
       case .elseIf(let s): body += "\(indent)  else\n" + stmt(s, indent: indent + "  ")
       }
-    case .for(let v, let seq, let b, let limit):
+    case .for(let v, let seq, let b, let limit, let keepGoing):
       head =
         "\(limit == nil ? "for" : "parallel-for") \(v.name) \(expr(seq))\(limit.map { " limit " + expr($0) } ?? "")"
+        + (keepGoing == nil ? "" : " keep-going")
       body = block(b, indent: indent)
     }
     return "\(indent)(\(head)\(doc)\(body.isEmpty ? ")\n" : "\n" + body + indent + ")\n")"

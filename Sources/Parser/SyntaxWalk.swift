@@ -8,7 +8,7 @@ package enum SyntaxWalk {
     switch s.kind {
     case .function(let f): [f.body]
     case .step(_, _, let body), .onFailure(let body): [body]
-    case .for(_, _, let body, _): [body]
+    case .for(_, _, let body, _, _): [body]
     case .if(_, let then, let otherwise):
       switch otherwise {
       case .block(let b)?: [then, b]
@@ -31,7 +31,7 @@ package enum SyntaxWalk {
     case .ensure(let c, let actions): [c] + actions.flatMap { $0.arguments.map(\.value) }
     case .require(let e, let m), .expect(let e, let m): [e] + (m.map { [$0] } ?? [])
     case .if(let c, _, _): [c]
-    case .for(_, let seq, _, let limit): [seq] + (limit.map { [$0] } ?? [])
+    case .for(_, let seq, _, let limit, _): [seq] + (limit.map { [$0] } ?? [])
     case .wait(let c, let t): [c, t]
     case .return(let e): e.map { [$0] } ?? []
     case .useNetwork, .function, .import, .importInterface, .onFailure: []

@@ -116,7 +116,7 @@ extension Checker {
       return .record(out)
     case .unary(.not, let x):
       let t = check(x, expected: .bool)
-      expectType(t, .bool, at: x.range, what: "the operand of `not`")
+      expectType(t, .bool, for: x, what: "the operand of `not`")
       return .bool
     case .unary(.negate, let x):
       let t = check(x, expected: expected)
@@ -133,7 +133,7 @@ extension Checker {
     case .index(let target, let index):
       let t = check(target, expected: nil)
       let i = check(index, expected: .int)
-      expectType(i, .int, at: index.range, what: "an index")
+      expectType(i, .int, for: index, what: "an index")
       if t.isError { return .error }
       guard case .list(let element) = t else {
         error(.invalidOperands, "cannot index a `\(t)`", target.range, help: "only lists are indexed: `xs[0]`")
@@ -206,10 +206,11 @@ extension Checker {
   private func inferBinary(_ e: Expr, _ op: BinaryOp, _ lhs: Expr, _ rhs: Expr, expected: RType?) -> RType {
     switch op {
     case .and, .or:
-      for x in [lhs, rhs] {
-        let t = check(x, expected: .bool)
-        expectType(t, .bool, at: x.range, what: "an operand of `\(op.rawValue)`")
-      }
+      let l = check(lhs, expected: .bool)
+      expectType(l, .bool, for: lhs, what: "an operand of `\(op.rawValue)`")
+      // The right side runs only when the left is true (`and`) or false (`or`): it sees what that proves.
+      let r = withNarrowing(narrowings(of: lhs, when: op == .and)) { check(rhs, expected: .bool) }
+      expectType(r, .bool, for: rhs, what: "an operand of `\(op.rawValue)`")
       return .bool
     case .coalesce:
       let l = check(lhs, expected: expected.map { .optional($0.unwrapped) })
@@ -218,6 +219,13 @@ extension Checker {
         return .error
       }
       guard case .optional(let wrapped) = l else {
+        if let name = narrowedName(lhs) {
+          warning(
+            .redundantDefault, "`\(name)` is never `none` here: a check before this rules it out", lhs.range,
+            help: "remove `?? …`")
+          check(rhs, expected: l)
+          return l
+        }
         error(
           .invalidOperands, "the left side of `??` is a `\(l)`, which is never `none`", lhs.range, help: "remove `?? …`"
         )
@@ -225,7 +233,7 @@ extension Checker {
         return l
       }
       let r = check(rhs, expected: wrapped)
-      expectType(r, wrapped, at: rhs.range, what: "the default")
+      expectType(r, wrapped, for: rhs, what: "the default")
       return wrapped
     default:
       break
@@ -261,7 +269,7 @@ extension Checker {
       if l.isOptional || r.isOptional {
         error(
           .optionalNotUnwrapped, "cannot order a value that may be `none` (`\(l.isOptional ? l : r)`)", e.range,
-          help: "give a default with `??`")
+          help: "give a default with `??`\(noneCheckHint(l.isOptional ? lhs : rhs))")
         return .bool
       }
       guard l == r, l.isOrdered else { return invalid(unitHint(l, r)) }
@@ -316,7 +324,7 @@ extension Checker {
     if case .optional = t {
       error(
         .optionalNotUnwrapped, "`\(diagnosticsText(target))` may be `none`", target.range,
-        help: "give a default with `??` first")
+        help: "give a default with `??` first\(noneCheckHint(target))")
       return .error
     }
     switch t {
@@ -460,7 +468,7 @@ extension Checker {
         position += 1
       } else if let variadic {
         let t = check(argument.value, expected: generic ? nil : variadic)
-        if !generic { expectType(t, variadic, at: argument.value.range, what: "an argument of `\(callee)`") }
+        if !generic { expectType(t, variadic, for: argument.value, what: "an argument of `\(callee)`") }
         extra.append(t)
       } else {
         error(
@@ -482,7 +490,7 @@ extension Checker {
   private func checkArgument(_ value: Expr, _ parameter: BuiltinParameter, callee: String, generic: Bool) -> RType {
     if generic { return check(value, expected: nil) }
     let t = check(value, expected: parameter.type)
-    expectType(t, parameter.type, at: value.range, what: "`\(parameter.name)` of `\(callee)`")
+    expectType(t, parameter.type, for: value, what: "`\(parameter.name)` of `\(callee)`")
     return t
   }
 }

@@ -2,8 +2,11 @@ import RbicDiagnostics
 import RbicParser
 
 extension Checker {
-  func checkBlock(_ block: Block, newScope: Bool = true) {
+  /// Checks a block's statements (in a scope of their own unless `newScope` is false), with
+  /// `narrowing` narrowed from its start.
+  func checkBlock(_ block: Block, newScope: Bool = true, narrowing: [Int] = []) {
     let body = {
+      self.narrow(narrowing)
       var reportedUnreachable = false
       var exited = false
       for stmt in block.statements {
@@ -14,8 +17,8 @@ extension Checker {
           reportedUnreachable = true
         }
         self.checkStatement(stmt)
-        if self.exits(stmt) { exited = true }
-        if case .skip = stmt.kind { exited = true }
+        self.narrow(self.narrowingsAfter(stmt))
+        if self.leaves(stmt) { exited = true }
       }
     }
     if newScope { withScope(body) } else { body() }
@@ -23,13 +26,13 @@ extension Checker {
 
   func checkCondition(_ e: Expr) {
     let type = check(e, expected: .bool)
-    expectType(type, .bool, at: e.range, what: "a condition")
+    expectType(type, .bool, for: e, what: "a condition")
   }
 
   func checkMessage(_ e: Expr?, what: String = "a message") {
     guard let e else { return }
     let type = check(e, expected: .text)
-    expectType(type, .text, at: e.range, what: what)
+    expectType(type, .text, for: e, what: what)
   }
 
   func misplaced(_ stmt: Stmt, _ message: String, help: String? = nil) {
@@ -44,7 +47,7 @@ extension Checker {
     case .let(let name, let typeExpr, let value):
       let declared = typeExpr.map(resolveType)
       let actual = check(value, expected: declared)
-      if let declared { expectType(actual, declared, at: value.range, what: "`\(name.name)`") }
+      if let declared { expectType(actual, declared, for: value, what: "`\(name.name)`") }
       checkBindable(actual, at: value.range)
       declareLocal(name, declared ?? actual, kind: .local)
     case .step(let title, let subject, let body):
@@ -53,7 +56,7 @@ extension Checker {
       let savedSubject = subjectType
       if let subject {
         let type = check(subject, expected: .canister)
-        expectType(type, .canister, at: subject.range, what: "a step's subject")
+        expectType(type, .canister, for: subject, what: "a step's subject")
         hasSubject = true
         subjectType = type
       }
@@ -89,13 +92,14 @@ extension Checker {
       }
     case .if(let condition, let then, let otherwise):
       checkCondition(condition)
-      checkBlock(then)
+      checkBlock(then, narrowing: narrowings(of: condition, when: true))
+      let otherwiseNarrowing = narrowings(of: condition, when: false)
       switch otherwise {
       case .none: break
-      case .block(let b): checkBlock(b)
-      case .elseIf(let s): checkStatement(s)
+      case .block(let b): checkBlock(b, narrowing: otherwiseNarrowing)
+      case .elseIf(let s): withNarrowing(otherwiseNarrowing) { checkStatement(s) }
       }
-    case .for(let variable, let sequence, let body, let limit):
+    case .for(let variable, let sequence, let body, let limit, _):
       let type = check(sequence, expected: nil)
       var element = RType.error
       if case .list(let e) = type {
@@ -105,7 +109,7 @@ extension Checker {
       }
       if let limit {
         let t = check(limit, expected: .int)
-        expectType(t, .int, at: limit.range, what: "a parallel limit")
+        expectType(t, .int, for: limit, what: "a parallel limit")
       }
       withScope {
         declareLocal(variable, element, kind: .loopVariable)
@@ -124,7 +128,7 @@ extension Checker {
     case .wait(let condition, let timeout):
       checkCondition(condition)
       let type = check(timeout, expected: .duration)
-      expectType(type, .duration, at: timeout.range, what: "a wait's timeout")
+      expectType(type, .duration, for: timeout, what: "a wait's timeout")
     case .return(let value):
       guard inFunction, let returnType else {
         error(
@@ -139,7 +143,7 @@ extension Checker {
             .typeMismatch, "this `fn` declares no result, so `return` takes no value", value.range,
             help: "add `-> \(type)` to the `fn`")
         } else {
-          expectType(type, returnType, at: value.range, what: "the returned value")
+          expectType(type, returnType, for: value, what: "the returned value")
         }
       } else if returnType != .void, !returnType.isError {
         error(.typeMismatch, "this `fn` must return a `\(returnType)`", stmt.range)
@@ -287,8 +291,7 @@ extension Checker {
       error(
         .ensureShape,
         "`\(name)` needs a condition on a canister property, such as `\(signature.converges.first?.description ?? "cycles >= X")`",
-        condition.range,
-        help: "inside `step … on CANISTER`, write the property bare (`cycles >= 1T`); elsewhere `c.cycles >= 1T`")
+        condition.range, help: ensureShapeHelp(condition))
       return
     }
     let text = diagnosticsText(condition)
@@ -318,6 +321,22 @@ extension Checker {
     }
   }
 
+  /// What to write instead of a condition no action can converge: one comparison, stated as the
+  /// state wanted.
+  func ensureShapeHelp(_ condition: Expr) -> String {
+    var inner = condition
+    while case .paren(let x) = inner.kind { inner = x }
+    switch inner.kind {
+    case .unary(.not, _):
+      return
+        "an `ensure` converges toward a state, so it cannot take `not`: name the state wanted (`controllers == [P, …] via set_controllers` keeps exactly those and removes the rest), or make a `fn` the action"
+    case .binary(.and, _, _), .binary(.or, _, _):
+      return "an `ensure` converges one comparison: write one `ensure` per condition"
+    default:
+      return "inside `step … on CANISTER`, write the property bare (`cycles >= 1T`); elsewhere `c.cycles >= 1T`"
+    }
+  }
+
   /// `canister`: the type of the canister the ensure is about (its interface types a Candid argument).
   func checkActionArguments(_ action: Action, _ signature: ActionSignature, canister: RType?) {
     var positionalSeen = false
@@ -335,7 +354,7 @@ extension Checker {
         }
         positionalSeen = true
         let type = check(argument.value, expected: parameter.type)
-        expectType(type, parameter.type, at: argument.value.range, what: "the \(parameter.name) of `\(signature.name)`")
+        expectType(type, parameter.type, for: argument.value, what: "the \(parameter.name) of `\(signature.name)`")
         continue
       }
       guard let parameter = signature.labeled.first(where: { $0.name == label.name }) else {
@@ -367,7 +386,7 @@ extension Checker {
         continue
       }
       let type = check(argument.value, expected: parameter.type)
-      expectType(type, parameter.type, at: argument.value.range, what: "`\(label.name)`")
+      expectType(type, parameter.type, for: argument.value, what: "`\(label.name)`")
     }
     if signature.positionalRequired, !positionalSeen, let parameter = signature.positional {
       error(

@@ -21,10 +21,16 @@ final class Checker {
     var resolution: Resolution
     var kind: Kind
     var used = false
+    /// For a narrowed binding (`Scope.narrowed`), the symbol it narrows.
+    var narrows: Int?
   }
 
   struct Scope {
     var names: [String: Int] = [:]
+    /// Optional bindings known not to be `none` from here to the scope's end (after
+    /// `if x == none { skip … }`, inside `if x != none { … }`): a symbol of the unwrapped type with
+    /// the same slot. Looked up before `names`; a declaration in the scope ends its name's narrowing.
+    var narrowed: [String: Int] = [:]
     var isSubject = false
   }
 
@@ -212,6 +218,7 @@ final class Checker {
         continue
       }
       checkTopLevel(stmt, isMain: isMain)
+      narrow(narrowingsAfter(stmt))
     }
     if !isMain {
       exported += (firstSymbol..<symbols.count).filter { symbols[$0].kind == .global }
@@ -316,6 +323,7 @@ final class Checker {
     }
     if mentionedEarly.remove(name) != nil { symbols[index].used = true }
     scopes[scopes.count - 1].names[name] = index
+    scopes[scopes.count - 1].narrowed[name] = nil
   }
 
   func declareLocal(_ name: Identifier, _ type: RType, kind: Symbol.Kind) {
@@ -339,7 +347,7 @@ final class Checker {
 
   func lookup(_ name: String) -> Int? {
     for scope in scopes.reversed() {
-      if let index = scope.names[name] { return index }
+      if let index = scope.narrowed[name] ?? scope.names[name] { return index }
     }
     return nil
   }
@@ -454,7 +462,7 @@ final class Checker {
             help: "compute derived values with `let` below the param")
         }
         let actual = check(defaultValue, expected: type)
-        expectType(actual, type, at: defaultValue.range, what: "the default of `\(name.name)`")
+        expectType(actual, type, for: defaultValue, what: "the default of `\(name.name)`")
       }
       let slot = declareGlobal(name, type, kind: .param)
       params.append(
@@ -463,7 +471,7 @@ final class Checker {
     case .let(let name, let typeExpr, let value):
       let declared = typeExpr.map(resolveType)
       let actual = check(value, expected: declared)
-      if let declared { expectType(actual, declared, at: value.range, what: "`\(name.name)`") }
+      if let declared { expectType(actual, declared, for: value, what: "`\(name.name)`") }
       checkBindable(actual, at: value.range)
       _ = declareGlobal(name, declared ?? actual, kind: .global)
     case .import, .importInterface, .function:
@@ -528,20 +536,40 @@ final class Checker {
     if type == .void { error(.typeMismatch, "this expression returns nothing, so it cannot be bound", range) }
   }
 
-  func expectType(_ actual: RType, _ expected: RType, at range: SourceRange, what: String) {
+  /// Reports `value` (of type `actual`) where an `expected` is needed, unless it is assignable.
+  func expectType(_ actual: RType, _ expected: RType, for value: Expr, what: String) {
     guard !actual.isAssignable(to: expected) else { return }
-    var d = Diagnostic.error(.typeMismatch, "\(what) should be `\(expected)`, not `\(actual)`", at: range)
+    var d = Diagnostic.error(.typeMismatch, "\(what) should be `\(expected)`, not `\(actual)`", at: value.range)
     if actual == .int, expected.isUnit {
       d = d.help(
         "an `int` variable never converts to `\(expected)` silently; write an amount literal or multiply one: `n * 1T`")
     } else if actual == .principal, expected.isCanister {
-      d = d.help("only a principal literal becomes a `\(expected)`; declare the binding as `\(expected)`")
+      d = d.help(principalHelp(value, expected))
     } else if actual.isOptional, actual.unwrapped.isAssignable(to: expected) {
-      d = d.help("the value may be `none`; give a default with `??`")
+      d = d.help("the value may be `none`; give a default with `??`\(noneCheckHint(value))")
     } else if actual == .text, expected == .path {
       d = d.help("a string literal is a `path`; a `text` value is not")
     }
     diagnostics.append(d)
+  }
+
+  /// How to get a `canister` where a `principal` value was given: a principal value never becomes
+  /// one (only a literal adopts the type), so the binding it comes from must be declared as one.
+  func principalHelp(_ value: Expr, _ expected: RType) -> String {
+    let never = "a `principal` value never becomes a `\(expected)` (only a principal literal does)"
+    var inner = value
+    while case .paren(let x) = inner.kind { inner = x }
+    guard case .name(let name) = inner.kind, let index = lookup(name) else {
+      return "\(never); write the id here, or take it from a binding declared `\(expected)`"
+    }
+    switch symbols[index].kind {
+    case .param: return "\(never); declare the param as one: `param \(name): \(expected)`"
+    case .global, .local: return "\(never); declare `\(name)` as one where it is bound: `let \(name): \(expected) = …`"
+    case .parameter: return "\(never); declare the `fn` parameter as one: `\(name): \(expected)`"
+    case .loopVariable: return "\(never); declare the list `\(name)` comes from as `[\(expected)]`"
+    case .function, .builtin, .constant, .property:
+      return "\(never); write the id here, or take it from a binding declared `\(expected)`"
+    }
   }
 
   // MARK: - Functions
@@ -549,6 +577,10 @@ final class Checker {
   func checkFunction(_ index: Int) {
     let info = functions[index]
     let saved = (returnType, inFunction, nextSlot, frameSize)
+    // A `fn` may be called before an `if` that narrowed a global, so it never sees the narrowing.
+    let narrowed = scopes.map(\.narrowed)
+    for i in scopes.indices { scopes[i].narrowed = [:] }
+    defer { for (i, n) in zip(scopes.indices, narrowed) { scopes[i].narrowed = n } }
     returnType = info.result
     inFunction = true
     nextSlot = 0
@@ -564,7 +596,7 @@ final class Checker {
       }
       checkBlock(info.declaration.body, newScope: false)
     }
-    if info.result != .void, !info.result.isError, !alwaysExits(info.declaration.body) {
+    if info.result != .void, !info.result.isError, !leaves(info.declaration.body) {
       error(
         .missingReturn, "`\(info.declaration.name.name)` must return `\(info.result)` on every path",
         info.declaration.name.range, help: "end each path with `return VALUE` or `fail \"why\"`")
@@ -573,19 +605,19 @@ final class Checker {
     (returnType, inFunction, nextSlot, frameSize) = saved
   }
 
-  /// A block whose every path ends in `return` or `fail`.
-  func alwaysExits(_ block: Block) -> Bool {
-    block.statements.contains(where: exits)
+  /// A block none of whose paths reaches its end: each ends in `return`, `fail` or `skip`.
+  func leaves(_ block: Block) -> Bool {
+    block.statements.contains(where: leaves)
   }
 
-  func exits(_ stmt: Stmt) -> Bool {
+  func leaves(_ stmt: Stmt) -> Bool {
     switch stmt.kind {
-    case .return, .fail: return true
+    case .return, .fail, .skip: return true
     case .if(_, let then, let otherwise):
       switch otherwise {
       case .none: return false
-      case .block(let b): return alwaysExits(then) && alwaysExits(b)
-      case .elseIf(let s): return alwaysExits(then) && exits(s)
+      case .block(let b): return leaves(then) && leaves(b)
+      case .elseIf(let s): return leaves(then) && leaves(s)
       }
     default: return false
     }

@@ -91,6 +91,10 @@ package final class EffectPipeline: Sendable {
   /// Set when a journal line could not be written: no mutation may follow.
   private let journalBroken = Atomic<Bool>(false)
 
+  /// Whether the journal still records (or there is none): a `keep going` loop stops when it does
+  /// not, since every later effect would be refused the same way.
+  package var journalWritable: Bool { !journalBroken.load(ordering: .relaxed) }
+
   /// `budget` is shared when several runs count as one (a REPL session's inputs).
   package init(options: RunOptions, backend: Backend, network: ProjectFiles.Network, budget: CyclesBudget? = nil) {
     self.options = options

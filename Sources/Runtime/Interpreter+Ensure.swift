@@ -145,7 +145,7 @@ extension Interpreter {
       if let unknown, !ok {
         throw .failed(
           failure(
-            .environment,
+            .outcomeUnknown,
             "the outcome of `\(action.name)` on \(canister?.text ?? "the canister") is unknown (\(unknown)); the state does not show it yet, and it is not sent again blindly: check \(canister?.text ?? "the canister") and the journal, then run again (a re-run on `\(network.name)` waits until it settles or an operator confirms)",
             at: action.range))
       }

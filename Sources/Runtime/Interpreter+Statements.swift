@@ -209,7 +209,7 @@ extension Interpreter {
         case .elseIf(let s): try executeStatement(s, &ctx)
         }
       }
-    case .for(let variable, let sequence, let body, let limit):
+    case .for(let variable, let sequence, let body, let limit, let keepGoing):
       guard case .list(let items) = try concrete(try eval(sequence, &ctx), at: sequence.range) else {
         throw .failed(failure(.failed, "`for` needs a list", at: sequence.range))
       }
@@ -217,7 +217,9 @@ extension Interpreter {
         guard case .int(let n) = try eval(limit, &ctx), n >= 1 else {
           throw .failed(failure(.failed, "a parallel limit must be at least 1", at: limit.range))
         }
-        try parallel(items, limit: Int(min(n, 256)), variable, body, &ctx)
+        try parallel(items, limit: Int(min(n, 256)), variable, body, keepGoing: keepGoing, &ctx)
+      } else if let keepGoing {
+        try self.keepGoing(items, variable, body, at: keepGoing, &ctx)
       } else {
         let outer = ctx.item
         defer { ctx.item = outer }
@@ -576,7 +578,7 @@ extension Interpreter {
     case .unknown(let message):
       throw .failed(
         failure(
-          .environment,
+          .outcomeUnknown,
           "the outcome of \(shown) is unknown (\(message)); it is not sent again blindly: check \(canister.text) and the journal before running again",
           at: e.range))
     }
@@ -586,12 +588,16 @@ extension Interpreter {
 
   /// Runs the body for each item on up to `limit` threads. No branch outlives the loop; the first
   /// failure stops the others from starting new items and is rethrown after all have finished.
+  /// With `keep going`, a failure the rule lets the loop go past (`KeepGoingTally`) is recorded
+  /// instead, and the loop fails once every item has been attempted.
   /// Each branch names its item on every line it prints, in its checks and in its changes.
-  func parallel(_ items: [Value], limit: Int, _ variable: Identifier, _ body: Block, _ ctx: inout Context)
-    throws(Unwind)
-  {
+  func parallel(
+    _ items: [Value], limit: Int, _ variable: Identifier, _ body: Block, keepGoing: SourceRange?,
+    _ ctx: inout Context
+  ) throws(Unwind) {
     let next = Atomic<Int>(0)
-    let firstError = Mutex<Unwind?>(nil)
+    let firstError = Mutex<(error: Unwind, item: String)?>(nil)
+    let tally = Mutex(keepGoing.map { KeepGoingTally(range: $0, total: items.count) })
     let group = DispatchGroup()
     let base = ctx
     let work: @Sendable () -> Void = { [self] in
@@ -599,13 +605,19 @@ extension Interpreter {
       while firstError.withLock({ $0 == nil }) {
         let i = next.add(1, ordering: .relaxed).oldValue
         guard i < items.count else { break }
-        local.label = Self.label(of: items[i])
+        let label = Self.label(of: items[i])
+        local.label = label
         do throws(Unwind) {
           try tick(at: body.range)
           bind(variable, items[i], &local)
           try execute(body, &local)
         } catch {
-          firstError.withLock { if $0 == nil { $0 = error } }
+          let goesOn = tally.withLock { $0?.admit(error, index: i, item: label) ?? false } && pipeline.journalWritable
+          if goesOn {
+            noteItemFailure(error, item: label, step: local.step)
+          } else {
+            firstError.withLock { if $0 == nil { $0 = (error, label) } }
+          }
         }
       }
     }
@@ -625,7 +637,13 @@ extension Interpreter {
     }
     work()
     group.wait()
-    if let error = firstError.withLock({ $0 }) { throw error }
+    let kept = tally.withLock { $0 }
+    if let (error, item) = firstError.withLock({ $0 }) {
+      guard let kept else { throw error }
+      let started = min(next.load(ordering: .relaxed), items.count)
+      throw kept.stopped(by: error, at: item, notAttempted: items[started...].map(Self.label))
+    }
+    if let outcome = kept?.outcome { throw outcome }
   }
 
   /// Takes up to `wanted` worker slots; returns how many it got.

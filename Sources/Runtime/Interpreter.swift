@@ -140,7 +140,7 @@ final class Interpreter: @unchecked Sendable {
   func charge(_ n: Int, at range: SourceRange) throws(Unwind) {
     guard n > 0 else { return }
     if stepCount.add(n, ordering: .relaxed).newValue > options.maxSteps {
-      throw .failed(failure(.failed, "the run exceeded its limit of \(options.maxSteps) steps", at: range))
+      throw .failed(failure(.limit, "the run exceeded its limit of \(options.maxSteps) steps", at: range))
     }
     if n >= 4096 { try checkMemory(at: range) }
   }
@@ -151,7 +151,7 @@ final class Interpreter: @unchecked Sendable {
     guard let limit = options.maxMemoryBytes, let resident = Self.residentBytes(), resident > limit else { return }
     throw .failed(
       failure(
-        .failed,
+        .limit,
         "the run exceeded its memory limit of \(ValueFormat.bytesText(Int64(limit))) (resident: \(ValueFormat.bytesText(Int64(resident))))",
         at: range))
   }
@@ -191,10 +191,10 @@ final class Interpreter: @unchecked Sendable {
     let count = stepCount.add(1, ordering: .relaxed).newValue
     if count & 4095 == 0 { try checkMemory(at: range) }
     if count > options.maxSteps {
-      throw .failed(failure(.failed, "the run exceeded its limit of \(options.maxSteps) steps", at: range))
+      throw .failed(failure(.limit, "the run exceeded its limit of \(options.maxSteps) steps", at: range))
     }
     if let limit = options.timeLimit, Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 > limit {
-      throw .failed(failure(.failed, "the run exceeded its time limit of \(limit) s", at: range))
+      throw .failed(failure(.limit, "the run exceeded its time limit of \(limit) s", at: range))
     }
   }
 

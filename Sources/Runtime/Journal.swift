@@ -87,6 +87,8 @@ public enum JournalEvent: String, Sendable, CaseIterable, Codable {
   /// A local effect not run (plan, --read-only).
   case withheld
   case expectFailed = "expect_failed"
+  /// An item of a `keep going` loop failed (`item`, `error`); the loop went on to the next.
+  case itemFailed = "item_failed"
   /// A failed step's `on failure` block starts.
   case onFailure = "on_failure"
   case confirm

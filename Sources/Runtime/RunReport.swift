@@ -48,6 +48,7 @@ public enum RunReport {
       case .outcomeUnknown:
         out += "- ⚠ **outcome unknown** for `\(s(e["operation"]))` on `\(s(e["canister"]))`: check before re-running\n"
       case .expectFailed: out += "- ⚠ \(s(e["message"]))\n"
+      case .itemFailed: out += "- ✗ item `\(s(e["item"]))` failed: \(s(e["error"])) (the loop went on)\n"
       case .confirm: out += "- confirmed: \(s(e["question"])) → \(s(e["answer"]))\n"
       case .call: out += "- `call \(s(e["canister"])).\(s(e["method"]))\(s(e["argument"]))` → `\(s(e["reply"]))`\n"
       case .command: out += "- command `\(s(e["argv"]))` exited \(s(e["exit"]))\n"

@@ -4,14 +4,20 @@ import Synchronization
 
 /// A failure while running, with the source range it happened at. The kind decides the exit code
 /// (DESIGN §3): the runbook failed (1), the environment or a tool failed (3), a safety gate
-/// refused (4), or the run was interrupted (130).
+/// refused (4), or the run was interrupted (130); and whether a `keep going` loop may go on to its
+/// next item (`isConfinedToItem`).
 public struct RuntimeError: Error, Sendable {
   public enum Kind: Sendable {
-    /// `require`, `ensure`, `fail`, overflow, limits: the runbook failed.
+    /// `require`, `ensure`, `fail`, overflow: the runbook failed.
     case failed
+    /// The run's step, time or memory limit: the runbook failed, and so would anything after it.
+    case limit
     /// A tool, file or the network: the environment failed.
     case environment
-    /// A safety gate refused a mutation.
+    /// An effect that may or may not have happened (a timeout or a transport error after it was
+    /// sent, a reply that cannot be read): journaled, held for an operator on re-run.
+    case outcomeUnknown
+    /// A safety gate refused a mutation, or the operator declined.
     case refused
     case interrupted
     /// Bad params or usage, found before anything ran.
@@ -20,10 +26,20 @@ public struct RuntimeError: Error, Sendable {
     public var exitCode: Int32 {
       switch self {
       case .usage: 2
-      case .failed: 1
-      case .environment: 3
+      case .failed, .limit: 1
+      case .environment, .outcomeUnknown: 3
       case .refused: 4
       case .interrupted: 130
+      }
+    }
+
+    /// Whether the failure belongs to the one item a `keep going` loop was working on, so the loop
+    /// may go on to the next: a definite failure of the runbook or of a tool. A refusal, a declined
+    /// question, an unknown outcome, an interruption or a run-wide limit stops the loop instead.
+    public var isConfinedToItem: Bool {
+      switch self {
+      case .failed, .environment: true
+      case .limit, .outcomeUnknown, .refused, .interrupted, .usage: false
       }
     }
   }

@@ -47,10 +47,7 @@ import Testing
     #expect(count > 20)
   }
 
-  @Test(
-    arguments: Keyword.allCases.map(\.rawValue) + [
-      "version", "network", "identity", "limit", "failure", "wait", "until", "timeout",
-    ])
+  @Test(arguments: Keyword.completionWords)
   func everyKeywordHasAScope(_ word: String) {
     let s = scope(of: word)
     #expect(s?.hasPrefix("keyword.") == true || s == "constant.language.rbic", "\(word) → \(s ?? "nothing")")
