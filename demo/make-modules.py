@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the demo modules of scripts/deploy-counter.rb.ic: empty Wasm modules that carry a
+"""Writes the demo modules of scripts/deploy-counter.rb.ic, and counter.did (v1's interface): empty Wasm modules that carry a
 `candid:service` interface in an `icp:public` custom section, as `ic-wasm … metadata` attaches it.
 The simulated IC and the test double read that interface (init arguments, methods); an empty
 module is a valid Wasm module, so the real tools install these too."""
@@ -57,6 +57,8 @@ def module(service):
 
 if __name__ == "__main__":
     here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "counter.did"), "w") as f:
+        f.write(MODULES["counter-v1.wasm"])
     for name, service in MODULES.items():
         with open(os.path.join(here, name), "wb") as f:
             f.write(module(service))
