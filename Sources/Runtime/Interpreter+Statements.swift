@@ -730,6 +730,7 @@ package enum ParamParser {
       return .list(out)
     case .bool: return text == "true" ? .bool(true) : text == "false" ? .bool(false) : nil
     case .status: return CanisterStatus(rawValue: text).map(Value.status)
+    case .blob: return ValueFormat.hexBytes(text).map(Value.blob)
     case .principal, .canister, .wallet, .service: return Principal(text: text).map(Value.principal)
     default: break
     }

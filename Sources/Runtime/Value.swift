@@ -111,6 +111,24 @@ public enum ValueFormat {
     return s
   }
 
+  /// The bytes of `0x` and an even number of hex digits (a `blob` on the command line), or nil.
+  public static func hexBytes(_ text: String) -> [UInt8]? {
+    guard text.hasPrefix("0x") else { return nil }
+    let digits = Array(text.utf8.dropFirst(2))
+    guard digits.count % 2 == 0 else { return nil }
+    var out: [UInt8] = []
+    out.reserveCapacity(digits.count / 2)
+    var i = 0
+    while i + 1 < digits.count {
+      guard let hi = Character(UnicodeScalar(digits[i])).hexDigitValue,
+        let lo = Character(UnicodeScalar(digits[i + 1])).hexDigitValue
+      else { return nil }
+      out.append(UInt8(hi << 4 | lo))
+      i += 2
+    }
+    return out
+  }
+
   /// The 32 bytes of a `0x` + 64 hex digits hash (as the tools print it), or nil.
   public static func hashBytes(_ text: String) -> [UInt8]? {
     let hex = Array(text.hasPrefix("0x") ? text.dropFirst(2) : Substring(text))
