@@ -17,9 +17,10 @@ MODULES = {
   owner : () -> (principal) query;
 }
 """,
-    # v2 adds a method and keeps every other: a compatible upgrade.
+    # v2 adds two methods and keeps every other: a compatible upgrade.
     "counter-v2.wasm": COMMON + """service : (CounterArg) -> {
   get : () -> (nat64) query;
+  healthy : () -> (bool) query;
   increment : () -> ();
   owner : () -> (principal) query;
   reset : () -> ();

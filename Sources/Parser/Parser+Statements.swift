@@ -331,19 +331,31 @@ extension Parser {
       return Action(name: name, arguments: arguments, isCallForm: true, range: range(from: start))
     }
     var values: [Expr] = []
-    var flags: [Argument] = []
+    // Words that stand alone, with how many values came before each: they keep their place.
+    var flags: [(after: Int, argument: Argument)] = []
     while !current.newlineBefore, startsActionValue(current) {
       if at(.identifier), Action.flagWords.contains(file.text(range(current))) {
         let word = try expectIdentifier("a word")
-        flags.append(Argument(label: word, value: makeExpr(.bool(true), word.range), isFlag: true))
+        flags.append((values.count, Argument(label: word, value: makeExpr(.bool(true), word.range), isFlag: true)))
         continue
       }
       values.append(try parsePostfix(adjacentOnly: true))
     }
     var arguments: [Argument] = []
+    func placeFlags(upTo consumed: Int) {
+      while let first = flags.first, first.after <= consumed {
+        arguments.append(first.argument)
+        flags.removeFirst()
+      }
+    }
     var rest = values[...]
-    if values.count % 2 == 1 { arguments.append(Argument(label: nil, value: rest.removeFirst())) }
+    placeFlags(upTo: 0)
+    if values.count % 2 == 1 {
+      arguments.append(Argument(label: nil, value: rest.removeFirst()))
+      placeFlags(upTo: 1)
+    }
     while let label = rest.popFirst(), let value = rest.popFirst() {
+      defer { placeFlags(upTo: values.count - rest.count) }
       guard case .name(let word) = label.kind else {
         report(
           .error(
@@ -353,7 +365,8 @@ extension Parser {
       }
       arguments.append(Argument(label: Identifier(word, label.range), value: value))
     }
-    return Action(name: name, arguments: arguments + flags, isCallForm: false, range: range(from: start))
+    placeFlags(upTo: values.count)
+    return Action(name: name, arguments: arguments, isCallForm: false, range: range(from: start))
   }
 
   func startsActionValue(_ token: Token) -> Bool {
