@@ -54,6 +54,10 @@ extension Interpreter {
           ("identity", .text(backend.identityName)), ("principal", .optional(principal)),
           ("plan", .optional(options.approval?.id)), ("origin", .object(options.origin.mapValues(JournalValue.text))),
           (
+            "params_file",
+            options.paramsFile.map { .object(["path": .text($0.path), "sha256": .text($0.sha256)]) } ?? .null
+          ),
+          (
             "params",
             .object(
               Dictionary(

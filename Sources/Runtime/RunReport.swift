@@ -29,6 +29,9 @@ public enum RunReport {
       out +=
         "- **Params:** " + params.keys.sorted().map { "`\($0)` = `\(s(params[$0]))`" }.joined(separator: ", ") + "\n"
     }
+    if let file = start["params_file"]?.object {
+      out += "- **Params file:** `\(s(file["path"]))` (sha256 `\(s(file["sha256"]))`)\n"
+    }
     out += "\n## Steps\n"
     var interrupted = false
     for e in entries {
