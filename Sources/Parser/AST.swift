@@ -75,9 +75,19 @@ package struct Expr: Hashable, Sendable {
     case call(Expr, [Argument])
     case index(Expr, Expr)
     case paren(Expr)
-    /// `call c.method(args)` used as a value: the reply (the inner expression is the call).
-    case reply(Expr)
+    /// `call c.method(args) [with cycles N via wallet W]` used as a value: the reply (the inner
+    /// expression is the call).
+    case reply(Expr, cycles: CallCycles?)
   }
+}
+
+/// `with cycles N via wallet W` after a canister call: the call carries N cycles from the wallet
+/// W, which makes it (the callee sees the wallet as its caller).
+package struct CallCycles: Hashable, Sendable {
+  package var amount: Expr
+  package var wallet: Expr
+  /// From `with` to the end of the wallet.
+  package var range: SourceRange
 }
 
 package enum InterpolatedPart: Hashable, Sendable {
@@ -152,7 +162,8 @@ package struct Stmt: Hashable, Sendable {
     case fail(Expr)
     case `if`(condition: Expr, then: Block, else: ElseBranch?)
     case `for`(variable: Identifier, sequence: Expr, body: Block, parallelLimit: Expr?)
-    case call(Expr)
+    /// `call c.method(args) [with cycles N via wallet W]`; the expression is the call.
+    case call(Expr, cycles: CallCycles?)
     case print(Expr)
     /// `on failure { … }`: runs if the enclosing step fails after this point (handlers run
     /// last-registered first), e.g. to restart a canister stopped for an upgrade.

@@ -52,7 +52,9 @@ public enum RunReport {
         out += "- ⚠ **outcome unknown** for `\(s(e["operation"]))` on `\(s(e["canister"]))`: check before re-running\n"
       case .expectFailed: out += "- ⚠ \(s(e["message"]))\n"
       case .confirm: out += "- confirmed: \(s(e["question"])) → \(s(e["answer"]))\n"
-      case .call: out += "- `call \(s(e["canister"])).\(s(e["method"]))\(s(e["argument"]))` → `\(s(e["reply"]))`\n"
+      case .call:
+        let carried = e["wallet"].map { " with \(s(e["cycles"])) cycles via wallet `\(s($0))`" } ?? ""
+        out += "- `call \(s(e["canister"])).\(s(e["method"]))\(s(e["argument"]))`\(carried) → `\(s(e["reply"]))`\n"
       case .command: out += "- command `\(s(e["argv"]))` exited \(s(e["exit"]))\n"
       case .interrupted: interrupted = true
       case .runStart, .runEnd, .read, .readFailed, .actionEnd, .pending, .reconciled, .withheld, .onFailure,

@@ -49,7 +49,7 @@ import Testing
 
   @Test(
     arguments: Keyword.allCases.map(\.rawValue) + [
-      "version", "network", "identity", "limit", "failure", "wait", "until", "timeout",
+      "version", "network", "identity", "limit", "failure", "wait", "until", "timeout", "with",
     ])
   func everyKeywordHasAScope(_ word: String) {
     let s = scope(of: word)
