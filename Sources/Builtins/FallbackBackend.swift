@@ -55,6 +55,13 @@ public final class FallbackBackend: Backend, Sendable {
   public func call(_ c: Principal, method: String, argument: String) throws(BackendError) -> String {
     try either { b throws(BackendError) in try b.call(c, method: method, argument: argument) }
   }
+  public func call(_ c: Principal, method: String, argument: String, cycles: Int128, wallet: Principal)
+    throws(BackendError) -> String
+  {
+    try either { b throws(BackendError) in
+      try b.call(c, method: method, argument: argument, cycles: cycles, wallet: wallet)
+    }
+  }
   public func createCanister(cycles: Int128, controllers: [Principal]) throws(BackendError) -> Principal {
     try either { b throws(BackendError) in try b.createCanister(cycles: cycles, controllers: controllers) }
   }

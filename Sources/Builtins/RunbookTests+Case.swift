@@ -225,7 +225,7 @@ struct Case {
     case .ran(let result, _):
       for line in RunSummary.lines(result, mode: options.mode) { lines.add(line) }
       return Outcome(result: result, output: lines.lines.withLock { $0 })
-    case .usage(let error):
+    case .usage(let error, _):
       return Outcome(result: .notStarted(program, mode: options.mode, error), output: lines.lines.withLock { $0 })
     case .noJournal(let why):
       issue(nil, "cannot create a journal: \(why)")

@@ -18,7 +18,8 @@ import RbicRuntime
 ///         "6iu47-dyaaa-aaaaf-qgeza-cai": {
 ///           "status": "running", "cycles": "38800000000", "module_hash": "0x9ef2…" | null,
 ///           "controllers": ["…"], "memory": 3580000, "freezing_threshold": 2592000,
-///           "wallet": false                              // true: answers wallet_send
+///           "wallet": false                              // true: answers wallet_send, and
+///                                                          // makes calls with its cycles
 ///         }
 ///       },
 ///       "faults": [ { "operation": "wallet_send", "kind": "silent_forward", "times": 1,
@@ -836,6 +837,39 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
     if canister.text == "aaaaa-aa" { return try management(method: method, argument: argument) }
     let firing = try mutate("call", canister) { () throws(BackendError) in
       try answering(canister)
+    }
+    if case .echo? = firing { return argument }
+    return lock.withLock { state.canisters[canister.text]?.replies?[method] } ?? "()"
+  }
+
+  /// A call made by a wallet (`wallet: true`: a cycles wallet, or icp's proxy canister) with
+  /// `amount` of its cycles: the identity must control the wallet (a wallet acts for its
+  /// controllers only), the wallet must hold the cycles, and the callee must answer; then the
+  /// cycles move from the wallet to the callee (which accepts them all) and the call runs as the
+  /// wallet (the sim's canisters answer whoever calls). In plan, seeded from another backend, the
+  /// wallet is taken as one. A call's faults apply (`call` on the callee).
+  public func call(_ canister: Principal, method: String, argument: String, cycles amount: Int128, wallet: Principal)
+    throws(BackendError) -> String
+  {
+    if canister.text == "aaaaa-aa" {
+      throw .reject(code: "IC0536", message: "the sim's management canister takes no cycles with a call")
+    }
+    let firing = try mutate("call", canister) { () throws(BackendError) in
+      var w = try controlled(wallet)
+      if source == nil, w.wallet != true {
+        throw .reject(code: "IC0536", message: "Canister \(wallet.text) has no update method 'wallet_call128'")
+      }
+      guard cycles(w) >= amount else {
+        throw .insufficientFunds(
+          "wallet \(wallet.text) holds \(ValueFormat.cycles(cycles(w))), cannot send \(ValueFormat.cycles(amount)) with the call"
+        )
+      }
+      try answering(canister)
+      w.cycles = String(cycles(w) - amount)
+      state.canisters[wallet.text] = w
+      var target = try record(canister)
+      target.cycles = String(cycles(target) + amount)
+      state.canisters[canister.text] = target
     }
     if case .echo? = firing { return argument }
     return lock.withLock { state.canisters[canister.text]?.replies?[method] } ?? "()"

@@ -7,8 +7,8 @@ import RbicRuntime
 
 /// The standard builtins and actions (DESIGN §2.5–2.6), as signatures the checker uses.
 ///
-/// Builtins: `sha256`, `file`, `canister_ids`, `identity`, `now`, `env`, `secret_env`, `run`, `http_get`,
-/// `range`, `len`, `min`, `max`, `sum`. Actions (`StandardActions`): `wallet`, `top_up`, `install`,
+/// Builtins: `sha256`, `file`, `canister_ids`, `identity`, `network`, `path`, `now`, `env`,
+/// `secret_env`, `run`, `http_get`, `range`, `len`, `min`, `max`, `sum`. Actions (`StandardActions`): `wallet`, `top_up`, `install`,
 /// `add_controllers`, `set_controllers`, `start`, `stop`. `run` and `http_get` are local effects:
 /// they go through the effect pipeline, which withholds them in `plan` and `--read-only`.
 extension Registry {
@@ -73,6 +73,19 @@ extension Registry {
         "identity", [], result: .principal, summary: "the acting identity's principal",
         body: { _, context throws(RuntimeError) in
           .principal(try context.identityPrincipal())
+        }))
+    r.register(
+      BuiltinSignature(
+        "network", [], result: .text,
+        summary: "the name of the network the run acts on (`--network`, else `use network`, else `local`)",
+        body: { _, context in .text(context.network.name) }))
+    r.register(
+      BuiltinSignature(
+        "path", [BuiltinParameter("text", .text)], result: .path,
+        summary: "a text as a `path` (a string literal is already one where a path is expected)",
+        body: { args, _ in
+          guard case .text(let text) = args[0] else { return .none }
+          return .path(text)
         }))
     r.register(
       BuiltinSignature(

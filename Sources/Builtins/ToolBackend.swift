@@ -365,15 +365,29 @@ public final class ToolBackend: Backend, @unchecked Sendable {
     try canisterCall(canister, method, argument, query: false)
   }
 
-  /// `canister call ID METHOD [--query] --args-file F` (icp) or `--argument-file F` (dfx): the
-  /// reply on stdout. A query changes nothing, so its failure is never an unknown outcome.
-  private func canisterCall(_ canister: Principal, _ method: String, _ argument: String, query: Bool)
+  /// Through a wallet, with cycles: dfx's cycles wallet (`--wallet W --with-cycles N`: dfx calls
+  /// the wallet's `wallet_call128`), or icp's proxy canister (`--proxy W --cycles N`: icp calls its
+  /// `proxy` method). Either forwards the call with the cycles from its own balance.
+  public func call(_ canister: Principal, method: String, argument: String, cycles: Int128, wallet: Principal)
     throws(BackendError) -> String
   {
+    let payment =
+      tool == .icp
+      ? ["--proxy", wallet.text, "--cycles", String(cycles)]
+      : ["--wallet", wallet.text, "--with-cycles", String(cycles)]
+    return try canisterCall(canister, method, argument, query: false, payment: payment)
+  }
+
+  /// `canister call ID METHOD [--query] --args-file F` (icp) or `--argument-file F` (dfx), with
+  /// `payment` (a wallet and the cycles it sends) when given: the reply on stdout. A query changes
+  /// nothing, so its failure is never an unknown outcome.
+  private func canisterCall(
+    _ canister: Principal, _ method: String, _ argument: String, query: Bool, payment: [String] = []
+  ) throws(BackendError) -> String {
     try withArgumentFile(argument) { (file) throws(BackendError) in
       try call(
         ["canister", "call", canister.text, method] + (query ? ["--query"] : [])
-          + [tool == .icp ? "--args-file" : "--argument-file", file] + common,
+          + [tool == .icp ? "--args-file" : "--argument-file", file] + payment + common,
         canister: canister, mutating: !query)
     }.trimmingCharacters(in: .whitespacesAndNewlines)
   }

@@ -153,6 +153,9 @@ package enum ToolOutput {
     "failed to top up: Insufficient cycles", "Insufficient funds:", "failed to create canister: Insufficient cycles",
     "Insufficient cycles balance", "Insufficient cycles.", "send error: InsufficientFunds",
     "Insufficient ICP balance",
+    // icp's proxy canister (`--proxy P --cycles N`), before it forwards anything (icp-canister-interfaces
+    // `ProxyError::InsufficientCycles`).
+    "proxy call failed: Proxy canister has insufficient cycles",
   ]
 
   /// The messages with which a tool stops before it sends anything (its chain's heads; a usage
@@ -172,6 +175,10 @@ package enum ToolOutput {
   /// Heads that mean the request went out and a later part of the operation failed (icp's mint
   /// moves the ICP, then notifies the CMC): unknown, whatever reject code follows.
   static let afterSubmission = ["Failed to notify", "failed to notify", "agent error", "The request timed out"]
+
+  /// icp's proxy canister refusing a caller that is not among its controllers, before it
+  /// forwards anything (icp-canister-interfaces `ProxyError::UnauthorizedUser`): definite.
+  static let proxyRefused = ["proxy call failed: Unauthorized"]
 
   /// Heads that mean the cycles minting canister answered a mint with a refund (icp prints the
   /// CMC's error in its Debug form): definite, though the ICP went out and came back.
@@ -195,6 +202,7 @@ package enum ToolOutput {
         message:
           "\(f.message.prefix(400)); no cycles were minted, and the ICP came back less the ledger fee")
     }
+    if f.starts(with: proxyRefused) { return .reject(code: "proxy", message: f.message) }
     if f.starts(with: afterSubmission) {
       return .unknownOutcome(
         "`\(tool)` failed after sending the request (exit \(output.status)): \(f.message.prefix(400))")

@@ -121,6 +121,6 @@ extension Keyword {
   /// `network`, `limit`, `failure`, `until`, …).
   package static let completionWords =
     Keyword.allCases.map(\.rawValue) + [
-      "version", "network", "identity", "limit", "keep", "going", "failure", "wait", "until", "timeout",
+      "version", "network", "identity", "limit", "keep", "going", "failure", "wait", "until", "timeout", "with",
     ]
 }

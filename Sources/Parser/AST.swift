@@ -75,11 +75,21 @@ package struct Expr: Hashable, Sendable {
     case call(Expr, [Argument])
     case index(Expr, Expr)
     case paren(Expr)
-    /// `call c.method(args)` used as a value: the reply (the inner expression is the call).
-    case reply(Expr)
+    /// `call c.method(args) [with cycles N via wallet W]` used as a value: the reply (the inner
+    /// expression is the call).
+    case reply(Expr, cycles: CallCycles?)
     /// `.Tag` or `.Tag(value)`: a Candid variant value.
     case variant(Identifier, Expr?)
   }
+}
+
+/// `with cycles N via wallet W` after a canister call: the call carries N cycles from the wallet
+/// W, which makes it (the callee sees the wallet as its caller).
+package struct CallCycles: Hashable, Sendable {
+  package var amount: Expr
+  package var wallet: Expr
+  /// From `with` to the end of the wallet.
+  package var range: SourceRange
 }
 
 package enum InterpolatedPart: Hashable, Sendable {
@@ -161,7 +171,8 @@ package struct Stmt: Hashable, Sendable {
     /// `[parallel] for x in LIST [limit N] [keep going] { … }`. `keepGoing` is the range of the
     /// words `keep going`: every item is attempted, and the loop fails at the end if any did.
     case `for`(variable: Identifier, sequence: Expr, body: Block, parallelLimit: Expr?, keepGoing: SourceRange?)
-    case call(Expr)
+    /// `call c.method(args) [with cycles N via wallet W]`; the expression is the call.
+    case call(Expr, cycles: CallCycles?)
     case print(Expr)
     /// `on failure { … }`: runs if the enclosing step fails after this point (handlers run
     /// last-registered first), e.g. to restart a canister stopped for an upgrade.

@@ -248,7 +248,9 @@ package struct Formatter {
     case .skip(let e): keyword("skip", e)
     case .fail(let e): keyword("fail", e)
     case .print(let e): keyword("print", e)
-    case .call(let e): keyword("call", e)
+    case .call(let e, let cycles):
+      keyword("call", e)
+      callCycles(cycles)
     case .onFailure(let b):
       write("on failure ")
       block(b)
@@ -297,6 +299,15 @@ package struct Formatter {
     expr(e)
   }
 
+  /// ` with cycles N via wallet W` after a canister call, when it carries cycles.
+  private mutating func callCycles(_ cycles: CallCycles?) {
+    guard let cycles else { return }
+    write(" with cycles ")
+    expr(cycles.amount)
+    write(" via wallet ")
+    expr(cycles.wallet)
+  }
+
   private mutating func action(_ a: Action) {
     write(a.name.name)
     if a.isCallForm {
@@ -334,9 +345,10 @@ package struct Formatter {
       write("(")
       expr(x)
       write(")")
-    case .reply(let x):
+    case .reply(let x, let cycles):
       write("call ")
       expr(x)
+      callCycles(cycles)
     case .variant(let tag, let payload):
       write("." + tag.name)
       if let payload {

@@ -240,7 +240,8 @@ extension Parser {
             at: inner.range))
         return makeExpr(.invalid, r.joined(inner.range))
       }
-      return makeExpr(.reply(inner), r.joined(inner.range))
+      let cycles = try parseCallCycles()
+      return makeExpr(.reply(inner, cycles: cycles), r.joined(cycles?.range ?? inner.range))
     case .identifier:
       _ = advance()
       return makeExpr(.name(file.text(r)), r)

@@ -200,7 +200,7 @@ extension Parser {
             .invalidCallStatement, "`call` needs a canister method call such as `canister.method(args)`",
             at: expr.range))
       }
-      kind = .call(expr)
+      kind = .call(expr, cycles: try parseCallCycles())
     case .keyword(.on):
       _ = advance()
       guard isContextual("failure") else {
@@ -261,6 +261,29 @@ extension Parser {
     }
     let going = advance()
     return range(keep).joined(range(going))
+  }
+
+  /// `with cycles N via wallet W` after a canister call, on its line; nil when the call has none.
+  /// The amount is an expression (it ends at `via`); the wallet a name, a member or a call.
+  mutating func parseCallCycles() throws(Failure) -> CallCycles? {
+    guard isContextual("with"), !current.newlineBefore else { return nil }
+    let start = advance().start
+    guard isContextual("cycles") else {
+      throw fail(
+        expected: "`cycles` after `with`",
+        help: "a call carries cycles from a wallet: `call c.method(args) with cycles 1T via wallet w`")
+    }
+    _ = advance()
+    let amount = try parseExpression()
+    guard at(.via), !current.newlineBefore, nextIsContextual("wallet") else {
+      throw fail(
+        expected: "`via wallet W` after the cycles",
+        help: "cycles are sent from a cycles wallet, which makes the call: `with cycles 1T via wallet w`")
+    }
+    _ = advance()
+    _ = advance()
+    let wallet = try parsePostfix()
+    return CallCycles(amount: amount, wallet: wallet, range: range(from: start))
   }
 
   /// A network name: a word, words joined by `-` without spaces (`staging-net`), or a string.

@@ -144,7 +144,10 @@ package enum RunbookDocument {
       case .skip(let r): line("\(indent)- **Skips the step:** \(plain(r))")
       case .fail(let m):
         line("\(indent)- **\(keepGoing ? "Fails this item" : "Stops the runbook"):** \(plain(m))")
-      case .call(let e): line("\(indent)- **Calls** `\(text(e.range))`")
+      case .call(let e, let cycles):
+        let carried =
+          cycles.map { " with `\(text($0.amount.range))` cycles from wallet `\(text($0.wallet.range))`" } ?? ""
+        line("\(indent)- **Calls** `\(text(e.range))`\(carried)")
       case .importInterface: break
       case .wait(let c, let t): line("\(indent)- **Waits** until `\(text(c.range))` (at most `\(text(t.range))`)")
       case .onFailure(let b):

@@ -49,7 +49,7 @@ package enum SyntaxDump {
     case .skip(let e): head = "skip \(expr(e))"
     case .fail(let e): head = "fail \(expr(e))"
     case .print(let e): head = "print \(expr(e))"
-    case .call(let e): head = "call \(expr(e))"
+    case .call(let e, let cycles): head = "call \(expr(e))\(callCycles(cycles))"
     case .onFailure(let b):
       head = "on-failure"
       body = block(b, indent: indent)
@@ -110,8 +110,13 @@ package enum SyntaxDump {
     case .call(let f, let args): "(call \(expr(f))\(args.map { " " + argument($0) }.joined()))"
     case .index(let x, let i): "(index \(expr(x)) \(expr(i)))"
     case .paren(let x): "(paren \(expr(x)))"
-    case .reply(let x): "(reply \(expr(x)))"
+    case .reply(let x, let c): "(reply \(expr(x))\(callCycles(c)))"
     case .variant(let tag, let payload): payload.map { "(variant \(tag.name) \(expr($0)))" } ?? "(variant \(tag.name))"
     }
+  }
+
+  /// ` with-cycles N via-wallet W`, or nothing.
+  static func callCycles(_ c: CallCycles?) -> String {
+    c.map { " with-cycles \(expr($0.amount)) via-wallet \(expr($0.wallet))" } ?? ""
   }
 }

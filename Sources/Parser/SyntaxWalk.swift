@@ -22,9 +22,9 @@ package enum SyntaxWalk {
   /// The expressions written directly in a statement (not in its nested blocks).
   package static func expressions(of s: Stmt) -> [Expr] {
     switch s.kind {
-    case .useIdentity(let e), .confirm(let e), .skip(let e), .fail(let e), .call(let e), .print(let e),
-      .expression(let e):
+    case .useIdentity(let e), .confirm(let e), .skip(let e), .fail(let e), .print(let e), .expression(let e):
       [e]
+    case .call(let e, let cycles): [e] + (cycles.map { [$0.amount, $0.wallet] } ?? [])
     case .param(_, _, let d): d.map { [$0] } ?? []
     case .let(_, _, let v): [v]
     case .step(let title, let subject, _): [title] + (subject.map { [$0] } ?? [])
@@ -43,7 +43,8 @@ package enum SyntaxWalk {
     case .string(let parts): parts.compactMap { if case .expr(let x) = $0 { x } else { nil } }
     case .list(let items): items
     case .record(let fields): fields.map(\.value)
-    case .unary(_, let x), .paren(let x), .reply(let x), .member(let x, _): [x]
+    case .unary(_, let x), .paren(let x), .member(let x, _): [x]
+    case .reply(let x, let cycles): [x] + (cycles.map { [$0.amount, $0.wallet] } ?? [])
     case .binary(_, let a, let b), .index(let a, let b): [a, b]
     case .call(let callee, let args): [callee] + args.map(\.value)
     case .variant(_, let payload): payload.map { [$0] } ?? []

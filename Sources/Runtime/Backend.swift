@@ -248,6 +248,11 @@ public protocol Backend: AnyObject, Sendable {
   func stop(_ canister: Principal) throws(BackendError)
   /// An update call with a Candid-text argument; returns the Candid-text reply.
   func call(_ canister: Principal, method: String, argument: String) throws(BackendError) -> String
+  /// An update call made by the cycles wallet `wallet`, carrying `cycles` of its balance to the
+  /// callee (which sees the wallet as its caller): dfx `--wallet W --with-cycles N`, icp `--proxy W
+  /// --cycles N`. Returns the Candid-text reply.
+  func call(_ canister: Principal, method: String, argument: String, cycles: Int128, wallet: Principal)
+    throws(BackendError) -> String
   /// A query call (a read: nothing changes); returns the Candid-text reply.
   func query(_ canister: Principal, method: String, argument: String) throws(BackendError) -> String
   /// A public metadata section of the canister's module (`candid:service`); nil when it has none.
@@ -309,6 +314,11 @@ extension Backend {
   public func mintCycles(icp e8s: Int64) throws(BackendError) -> Int128 { throw lacks("convert ICP to cycles") }
   public func query(_ canister: Principal, method: String, argument: String) throws(BackendError) -> String {
     throw lacks("send query calls")
+  }
+  public func call(_ canister: Principal, method: String, argument: String, cycles: Int128, wallet: Principal)
+    throws(BackendError) -> String
+  {
+    throw lacks("send calls with cycles through a wallet")
   }
   public func metadata(_ canister: Principal, name: String) throws(BackendError) -> String? {
     throw lacks("read canister metadata")

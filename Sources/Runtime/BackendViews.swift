@@ -101,6 +101,12 @@ final class ScopedBackend: Backend {
     try allow(canister)
     return try backend.call(canister, method: method, argument: argument)
   }
+  func call(_ canister: Principal, method: String, argument: String, cycles: Int128, wallet: Principal)
+    throws(BackendError) -> String
+  {
+    try allow(canister, wallet)
+    return try backend.call(canister, method: method, argument: argument, cycles: cycles, wallet: wallet)
+  }
   func createCanister(cycles: Int128, controllers: [Principal]) throws(BackendError) -> Principal {
     try allowIdentity()
     return try backend.createCanister(cycles: cycles, controllers: controllers)

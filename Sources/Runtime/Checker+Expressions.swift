@@ -24,15 +24,31 @@ extension Checker {
     }
   }
 
+  /// `with cycles N via wallet W` on a call: N is an amount of `cycles`, W a `wallet`, and the
+  /// method an update (a query carries no cycles: they go with an update call made by the wallet).
+  func checkCallCycles(_ cycles: CallCycles?, call: Expr) {
+    guard let cycles else { return }
+    let amount = check(cycles.amount, expected: .cycles)
+    expectType(amount, .cycles, for: cycles.amount, what: "the cycles a call carries")
+    let wallet = check(cycles.wallet, expected: .wallet)
+    expectType(wallet, .wallet, for: cycles.wallet, what: "the wallet a call's cycles come from")
+    if let typed = methodCalls[call.id], let f = interfaces[typed.interface]?.method(typed.method), f.isQuery {
+      error(
+        .typeMismatch, "`\(typed.method)` is a query, and a query carries no cycles", cycles.range,
+        help: "cycles go with an update call, which the wallet makes")
+    }
+  }
+
   private func infer(_ e: Expr, expected: RType?, methodCall: Bool) -> RType {
     let want = expected?.unwrapped
     switch e.kind {
     case .invalid:
       return .error
-    case .reply(let inner):
+    case .reply(let inner, let cycles):
       // The call is checked as a call; its value is the decoded reply (the Candid text when the
       // canister's interface is not known).
       let callType = check(inner, expected: nil, methodCall: true)
+      checkCallCycles(cycles, call: inner)
       if callType.isError { return .error }
       guard let typed = methodCalls[inner.id], let env = interfaces[typed.interface], let f = env.method(typed.method)
       else {

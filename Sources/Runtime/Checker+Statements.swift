@@ -115,8 +115,9 @@ extension Checker {
         declareLocal(variable, element, kind: .loopVariable)
         checkBlock(body, newScope: false)
       }
-    case .call(let e):
+    case .call(let e, let cycles):
       _ = check(e, expected: nil, methodCall: true)
+      checkCallCycles(cycles, call: e)
     case .onFailure(let body):
       checkBlock(body)
       for s in body.statements {

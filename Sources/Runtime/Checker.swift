@@ -548,7 +548,7 @@ final class Checker {
     } else if actual.isOptional, actual.unwrapped.isAssignable(to: expected) {
       d = d.help("the value may be `none`; give a default with `??`\(noneCheckHint(value))")
     } else if actual == .text, expected == .path {
-      d = d.help("a string literal is a `path`; a `text` value is not")
+      d = d.help("a string literal is a `path`; a `text` value is not: convert it with `path(…)`")
     }
     diagnostics.append(d)
   }

@@ -54,6 +54,10 @@ extension Interpreter {
           ("identity", .text(backend.identityName)), ("principal", .optional(principal)),
           ("plan", .optional(options.approval?.id)), ("origin", .object(options.origin.mapValues(JournalValue.text))),
           (
+            "params_file",
+            options.paramsFile.map { .object(["path": .text($0.path), "sha256": .text($0.sha256)]) } ?? .null
+          ),
+          (
             "params",
             .object(
               Dictionary(
@@ -230,8 +234,8 @@ extension Interpreter {
           try execute(body, &ctx)
         }
       }
-    case .call(let e):
-      try executeCall(e, &ctx)
+    case .call(let e, let cycles):
+      _ = try callCanister(e, carrying: cycles, &ctx)
     case .onFailure(let block):
       guard let step = ctx.step else { return }
       let frame = ctx.frame
@@ -448,22 +452,26 @@ extension Interpreter {
 
   // MARK: - call
 
-  /// `call c.method(args)`: an update call, through the pipeline like any effect. A call that
-  /// moves cycles (a wallet's `wallet_send`) is held to the ceiling like the `wallet` action and
-  /// locks the recipient too. In `plan` it is shown, not sent (its reply cannot be predicted).
-  func executeCall(_ e: Expr, _ ctx: inout Context) throws(Unwind) { _ = try callCanister(e, &ctx) }
-
-  /// A canister call (statement or value). With the canister's interface, the arguments go with
-  /// the method's exact types, a query is sent as a query (a read: no gate, allowed in plan and
-  /// --read-only), and the reply is decoded against the method's results; without one, the reply
-  /// is its Candid text. An update in plan is shown, not sent: its reply is unknown.
-  func callCanister(_ e: Expr, _ ctx: inout Context, as outerType: RType? = nil) throws(Unwind) -> Value {
+  /// A canister call, `call c.method(args)` (statement or value): an update call goes through the
+  /// pipeline like any effect. With the canister's interface, the arguments go with the method's
+  /// exact types, a query is sent as a query (a read: no gate, allowed in plan and --read-only),
+  /// and the reply is decoded against the method's results; without one, the reply is its Candid
+  /// text. An update in plan is shown, not sent: its reply is unknown.
+  ///
+  /// Cycles: a call of a method known to move them (a wallet's `wallet_send`) is held to the
+  /// ceiling like the `wallet` action and locks the recipient too; a call `with cycles N via wallet
+  /// W` is made by the wallet, carrying N of its cycles to the callee: N counts against the ceiling,
+  /// the wallet and the callee are locked, and the callee is the effect's recipient.
+  func callCanister(_ e: Expr, carrying carried: CallCycles? = nil, _ ctx: inout Context, as outerType: RType? = nil)
+    throws(Unwind) -> Value
+  {
     guard case .call(let callee, let arguments) = e.kind, case .member(let target, let method) = callee.kind else {
       throw .failed(failure(.failed, "`call` needs `canister.method(args)`", at: e.range))
     }
     guard case .principal(let canister) = try concrete(try eval(target, &ctx), at: target.range) else {
       throw .failed(failure(.failed, "`call` needs a canister", at: target.range))
     }
+    let payment = try carried.map { (c) throws(Unwind) in try callPayment(c, &ctx) }
     var values: [Value] = []
     for a in arguments { values.append(try concrete(try eval(a.value, &ctx), at: a.value.range)) }
     var candid = Candid.encode(values)
@@ -511,6 +519,17 @@ extension Interpreter {
     let started = Date()
     let outcome: EffectOutcome<(text: String, value: Value)>
     let transfer = CyclesTransfer.find(canister: canister, method: method.name, values)
+    // What the call moves out of the operator's funds: the cycles it carries and those its method
+    // moves (a `wallet_send` made through a wallet), together.
+    let (moved, overflow) = (payment?.amount ?? 0).addingReportingOverflow(transfer?.amount ?? 0)
+    guard !overflow else { throw .failed(failure(.failed, "overflow in the cycles `\(shown)` moves", at: e.range)) }
+    let changed = payment == nil ? transfer?.amount : moved
+    if let payment, let (f, _) = signature, f.isQuery {
+      throw .failed(
+        failure(
+          .failed, "`\(method.name)` is a query on \(canister.text), and a query carries no cycles; nothing was sent",
+          at: e.range))
+    }
     // The reply is read inside the effect: a call that was sent and whose reply cannot be read has
     // an unknown outcome (journaled, held on re-run), never a plain failure.
     let read = { (answer: String) throws(BackendError) -> (text: String, value: Value) in
@@ -526,7 +545,7 @@ extension Interpreter {
         throw .environment("the reply of \(method.name) does not match its interface: \(error.message)")
       }
     }
-    if let (f, _) = signature, f.isQuery {
+    if payment == nil, let (f, _) = signature, f.isQuery {
       shown = shown.replacingOccurrences(of: "call ", with: "query ", options: .anchored)
       do {
         outcome = .done(try read(try pipeline.backend.query(canister, method: method.name, argument: candid)))
@@ -534,14 +553,23 @@ extension Interpreter {
         outcome = .failed(error)
       }
     } else {
+      // The amount is in the description and counted on its own; the detail (what a saved plan
+      // must match exactly) names the wallet and that cycles go with the call.
+      let via = payment.map { " via wallet \($0.wallet.text)" } ?? ""
+      let carrying = payment.map { " with \(ValueFormat.cycles($0.amount, exact: true)) cycles\(via)" } ?? ""
+      let unreadable = transfer?.unknownAmount == true ? " (it moves cycles: an amount rbic cannot read)" : ""
       let effect = Effect(
-        "call", target: .canisters([canister] + (transfer?.recipient.map { [$0] } ?? [])),
-        description: shown + (transfer?.unknownAmount == true ? " (it moves cycles: an amount rbic cannot read)" : ""),
-        cycles: transfer?.amount ?? 0, alwaysConfirm: transfer?.unknownAmount == true, predictable: false,
-        recipient: transfer?.recipient)
+        "call",
+        target: .canisters([canister] + (payment.map { [$0.wallet] } ?? []) + (transfer?.recipient.map { [$0] } ?? [])),
+        description: shown + carrying + unreadable, cycles: moved, alwaysConfirm: transfer?.unknownAmount == true,
+        predictable: false, detail: shown + (payment == nil ? "" : " with cycles\(via)") + unreadable,
+        recipient: payment == nil ? transfer?.recipient : canister)
       do {
         outcome = try pipeline.perform(effect, held: ctx.held, label: ctx.label) { (b) throws(BackendError) in
-          try read(try b.call(canister, method: method.name, argument: candid))
+          guard let payment else { return try read(try b.call(canister, method: method.name, argument: candid)) }
+          return try read(
+            try b.call(
+              canister, method: method.name, argument: candid, cycles: payment.amount, wallet: payment.wallet))
         }
       } catch {
         throw .failed(located(error, at: e.range))
@@ -549,7 +577,7 @@ extension Interpreter {
     }
     switch outcome {
     case .withheld:
-      recordChange(Change(shown, canister: canister, action: "call", amount: transfer?.amount), &ctx)
+      recordChange(Change(shown + shownPayment(payment), canister: canister, action: "call", amount: changed), &ctx)
       return .unknown(shown)
     case .done(let (answer, value)):
       // A reply to a call that carried a secret may echo it, or something made from it.
@@ -560,11 +588,14 @@ extension Interpreter {
           ("canister", .text(canister.text)), ("method", .text(method.name)),
           ("argument", .text(Candid.redacted(values))), ("reply", .text(reply)),
           ("seconds", .seconds(Date().timeIntervalSince(started))),
-        ])
+        ]
+          + (payment.map { [("cycles", .integer($0.amount)), ("wallet", .text($0.wallet.text))] } ?? []))
       if shown.hasPrefix("query ") {
         say("  · \(shown) → \(reply)", ctx)
       } else {
-        recordChange(Change("\(shown) → \(reply)", canister: canister, action: "call", amount: transfer?.amount), &ctx)
+        recordChange(
+          Change("\(shown)\(shownPayment(payment)) → \(reply)", canister: canister, action: "call", amount: changed),
+          &ctx)
       }
       return value
     case .failed(let error):
@@ -582,6 +613,23 @@ extension Interpreter {
           "the outcome of \(shown) is unknown (\(message)); it is not sent again blindly: check \(canister.text) and the journal before running again",
           at: e.range))
     }
+  }
+
+  /// The cycles a call carries and the wallet they come from, evaluated: a whole, non-negative
+  /// amount, and a wallet's principal.
+  func callPayment(_ c: CallCycles, _ ctx: inout Context) throws(Unwind) -> (amount: Int128, wallet: Principal) {
+    guard case .cycles(let amount) = try concrete(try eval(c.amount, &ctx), at: c.amount.range), amount >= 0 else {
+      throw .failed(failure(.failed, "a call carries a whole, non-negative amount of cycles", at: c.amount.range))
+    }
+    guard case .principal(let wallet) = try concrete(try eval(c.wallet, &ctx), at: c.wallet.range) else {
+      throw .failed(failure(.failed, "cycles come from a wallet", at: c.wallet.range))
+    }
+    return (amount, wallet)
+  }
+
+  /// ` with N cycles via wallet W`, as a change shows it (the amount exact).
+  private func shownPayment(_ payment: (amount: Int128, wallet: Principal)?) -> String {
+    payment.map { " with \(ValueFormat.cycles($0.amount, exact: true)) cycles via wallet \($0.wallet.text)" } ?? ""
   }
 
   // MARK: - parallel for

@@ -256,8 +256,8 @@ final class Interpreter: @unchecked Sendable {
 
   func eval(_ e: Expr, _ ctx: inout Context) throws(Unwind) -> Value {
     switch e.kind {
-    case .reply(let inner):
-      return try callCanister(inner, &ctx, as: type(e))
+    case .reply(let inner, let cycles):
+      return try callCanister(inner, carrying: cycles, &ctx, as: type(e))
     case .integer(let v):
       switch type(e) {
       case .cycles: return .cycles(Int128(v))

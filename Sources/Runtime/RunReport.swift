@@ -29,6 +29,9 @@ public enum RunReport {
       out +=
         "- **Params:** " + params.keys.sorted().map { "`\($0)` = `\(s(params[$0]))`" }.joined(separator: ", ") + "\n"
     }
+    if let file = start["params_file"]?.object {
+      out += "- **Params file:** `\(s(file["path"]))` (sha256 `\(s(file["sha256"]))`)\n"
+    }
     out += "\n## Steps\n"
     var interrupted = false
     for e in entries {
@@ -50,7 +53,9 @@ public enum RunReport {
       case .expectFailed: out += "- ⚠ \(s(e["message"]))\n"
       case .itemFailed: out += "- ✗ item `\(s(e["item"]))` failed: \(s(e["error"])) (the loop went on)\n"
       case .confirm: out += "- confirmed: \(s(e["question"])) → \(s(e["answer"]))\n"
-      case .call: out += "- `call \(s(e["canister"])).\(s(e["method"]))\(s(e["argument"]))` → `\(s(e["reply"]))`\n"
+      case .call:
+        let carried = e["wallet"].map { " with \(s(e["cycles"])) cycles via wallet `\(s($0))`" } ?? ""
+        out += "- `call \(s(e["canister"])).\(s(e["method"]))\(s(e["argument"]))`\(carried) → `\(s(e["reply"]))`\n"
       case .command: out += "- command `\(s(e["argv"]))` exited \(s(e["exit"]))\n"
       case .interrupted: interrupted = true
       case .runStart, .runEnd, .read, .readFailed, .actionEnd, .pending, .reconciled, .withheld, .onFailure,

@@ -1,12 +1,15 @@
 import Foundation
+import RbicDiagnostics
 
 /// One run as every host drives it — `rbic run`/`plan`/`run --plan`, `rbic mcp`, `rbic test` — so
 /// that a rule about the order of things holds for all of them (DESIGN §3.1):
 ///
-/// 1. the params are checked (a usage error starts nothing, prints no header, writes no journal);
-///    applying a saved plan, the plan is checked against now (`Engine.check`): a stale one is
-///    refused with nothing done and no journal written; otherwise the run starts from the check's
-///    options (only the plan's effects admitted, the states just read);
+/// 1. the params file is read (`--params`, its values under `--param`'s) and the params are
+///    checked (a usage error starts nothing, prints no header, writes no journal); applying a
+///    saved plan, its params are the plan's, its params file is hashed again, and the plan is
+///    checked against now (`Engine.check`): a stale one is refused with nothing done and no
+///    journal written; otherwise the run starts from the check's options (only the plan's effects
+///    admitted, the states just read);
 /// 2. in `run` mode the journal is opened, and a run whose journal cannot be opened does not start
 ///    (nothing may act unrecorded);
 /// 3. the host's last word (`starting`: its header, its signal handlers), then the run.
@@ -14,8 +17,9 @@ import Foundation
 /// The REPL drives its inputs through the same interpreter and pipeline, one input at a time.
 package struct RunSession {
   package enum Outcome {
-    /// The params cannot run the program (a usage error): nothing was started or written.
-    case usage(RuntimeError)
+    /// The params cannot run the program (a usage error): nothing was started or written. `files`
+    /// render it: the program's, and the params file when the error is in it.
+    case usage(RuntimeError, files: SourceFiles)
     /// The saved plan no longer matches now: nothing was done.
     case stale(id: String, reasons: [String])
     /// The journal could not be opened: nothing was done.
@@ -30,13 +34,19 @@ package struct RunSession {
   package var file: String
   /// The backend's kind as `--backend` names it (`sim`, `icp`, `dfx`, `auto`).
   package var backendName: String
+  /// The params file as the host names it (`--params FILE`), relative to the project directory.
+  package var paramsFile: String?
 
-  package init(engine: Engine, program: CheckedProgram, backend: Backend, file: String, backendName: String) {
+  package init(
+    engine: Engine, program: CheckedProgram, backend: Backend, file: String, backendName: String,
+    paramsFile: String? = nil
+  ) {
     self.engine = engine
     self.program = program
     self.backend = backend
     self.file = file
     self.backendName = backendName
+    self.paramsFile = paramsFile
   }
 
   /// Runs with `options`, applying `saved` when given; `journal` opens the run's journal (called in
@@ -46,7 +56,24 @@ package struct RunSession {
     starting: (RunOptions) -> Void = { _ in }
   ) -> Outcome {
     var run = options
-    if let problem = program.paramProblem(saved?.plan.params ?? run.params) { return .usage(problem) }
+    if let saved {
+      // The plan carries its params; its params file only says whether they still hold.
+      run.paramsFile = saved.plan.paramsFile.flatMap { ParamsFile.record(of: $0.path, options: run) }
+    } else if let paramsFile {
+      do throws(ParamsFile.Failure) {
+        let file = try ParamsFile.load(paramsFile, options: run, files: program.files)
+        if let problem = file.problem(for: program, overridden: Set(run.params.keys)) {
+          return .usage(problem.error, files: problem.files)
+        }
+        run.params = file.values.merging(run.params) { _, given in given }
+        run.paramsFile = file.record
+      } catch {
+        return .usage(error.error, files: error.files)
+      }
+    }
+    if let problem = program.paramProblem(saved?.plan.params ?? run.params) {
+      return .usage(problem, files: program.files)
+    }
     if let saved {
       let (reasons, checked) = engine.check(
         saved.plan, id: saved.id, program: program, backend: backend, options: run, file: file,

@@ -190,6 +190,9 @@ public struct RunOptions: Sendable {
   public var mode: Mode = .run
   /// `--param NAME=VALUE`, as text; parsed with the literal rules of the param's type.
   public var params: [String: String] = [:]
+  /// The params file (`--params FILE`) some of `params` came from, by path and sha256: journaled
+  /// with the run and saved in plans (a run session loads it and merges its values into `params`).
+  package var paramsFile: SavedPlan.Source?
   /// Overrides `use network`.
   public var network: String?
   /// `--yes`: confirm every mutation and `confirm`.

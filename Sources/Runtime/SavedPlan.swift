@@ -27,8 +27,13 @@ public struct SavedPlan: Codable, Sendable, Equatable {
   public var file: String
   /// Every file the program was read from (the main runbook, its imports, Candid interfaces).
   public var sources: [Source]
-  /// `--param` values as given (secrets cannot be params; any secret the run saw is redacted).
+  /// `--param` values as given, a params file's merged under them (secrets cannot be params; any
+  /// secret the run saw is redacted).
   public var params: [String: String]
+  /// The params file (`--params FILE`) the params came from, by path and sha256: applying the
+  /// plan re-reads it, and a file whose bytes changed since makes the plan stale (nil: none, or a
+  /// plan from an rbic that did not record it).
+  public var paramsFile: Source?
   public var network: String
   public var identity: String
   public var principal: String?
@@ -47,6 +52,7 @@ public struct SavedPlan: Codable, Sendable, Equatable {
   public var local: [PlannedEffect]?
   public var steps: [Step]
 
+  /// A file by its path and the sha256 of its bytes (hex).
   public struct Source: Codable, Sendable, Equatable {
     public var path: String
     public var sha256: String
@@ -258,6 +264,9 @@ public struct SavedPlan: Codable, Sendable, Equatable {
         )
       }
     }
+    if paramsFile != now.paramsFile {
+      out.append(Self.paramsFileDifference(paramsFile, now.paramsFile))
+    }
     for (what, a, b) in [
       ("network", network, now.network), ("identity", identity, now.identity), ("backend", backend, now.backend),
     ]
@@ -272,6 +281,24 @@ public struct SavedPlan: Codable, Sendable, Equatable {
     out += observedDifferences(now.observed, at: at)
     out += effectDifferences(now, at: at)
     return out
+  }
+
+  /// Why the params file now is not the plan's: its bytes changed, it cannot be read, or one of
+  /// the two has none.
+  private static func paramsFileDifference(_ then: Source?, _ now: Source?) -> String {
+    switch (then, now) {
+    case (let then?, let now?) where then.path == now.path:
+      return
+        "the params file `\(then.path)` changed since the plan (sha256 \(then.sha256.prefix(12))… then, \(now.sha256.prefix(12))… now)"
+    case (let then?, let now?):
+      return "the plan's params came from `\(then.path)`; this run's from `\(now.path)`"
+    case (let then?, nil):
+      return "the params file `\(then.path)` the plan was made with cannot be read now"
+    case (nil, let now?):
+      return "the plan was made without a params file; this run reads `\(now.path)`"
+    case (nil, nil):
+      return "the params file is unchanged"
+    }
   }
 
   private func observedDifferences(_ now: [Observed], at nowDate: Date) -> [String] {
@@ -466,8 +493,8 @@ public final class PlanApproval: Sendable {
 extension SavedPlan {
   /// The plan a `plan`-mode run of `program` made.
   public init(
-    program: CheckedProgram, result: RunResult, file: String, params: [String: String], network: String,
-    identity: String, backend: String, created: Date = Date()
+    program: CheckedProgram, result: RunResult, file: String, params: [String: String], paramsFile: Source? = nil,
+    network: String, identity: String, backend: String, created: Date = Date()
   ) {
     format = SavedPlan.currentFormat
     runbook = result.runbook
@@ -477,6 +504,7 @@ extension SavedPlan {
       Source(path: $0.path, sha256: String(ValueFormat.hex(Hashing.sha256($0.bytes)).dropFirst(2)))
     }
     self.params = params
+    self.paramsFile = paramsFile
     self.network = network
     self.identity = identity
     principal = result.principal
@@ -493,7 +521,8 @@ extension SavedPlan {
 
 extension Engine {
   /// Checks `plan` against now: the program is planned again, quietly, with the plan's params
-  /// against `backend`, and compared (`SavedPlan.differences`); a plan that would move more cycles
+  /// against `backend`, and compared (`SavedPlan.differences`; `options.paramsFile` is the plan's
+  /// params file as read now); a plan that would move more cycles
   /// than the ceiling is refused too. With no reasons, the caller runs with the returned options:
   /// the plan's params, `approval` set (only the plan's effects are admitted) and `primedStates`
   /// set to the states just read (so the run does not read them again).
@@ -511,8 +540,8 @@ extension Engine {
     quiet.approval = nil
     let fresh = run(program, backend: backend, options: quiet)
     let now = SavedPlan(
-      program: program, result: fresh, file: file, params: plan.params, network: network, identity: identity,
-      backend: backendName)
+      program: program, result: fresh, file: file, params: plan.params, paramsFile: options.paramsFile,
+      network: network, identity: identity, backend: backendName)
     var reasons = plan.differences(from: now)
     if let failure = fresh.failure, fresh.exitCode != 0 {
       reasons.append("planning again fails: \(failure.diagnostic.message)")

@@ -25,6 +25,7 @@ let valueFlags: Set<String> = [
   "--network", "-n", "--identity", "--amount", "--wasm", "--mode", "-m", "--add-controller", "--remove-controller",
   "--cycles", "--controller", "--replace", "--freezing-threshold", "--memory-allocation", "--reserved-cycles-limit",
   "--log-visibility", "--icp", "--args-file", "--argument-file", "--wasm-memory-persistence", "--root-key",
+  "--wallet", "--with-cycles", "--proxy",
 ]
 var arguments = Array(CommandLine.arguments.dropFirst())[...]
 while let a = arguments.popFirst() {
@@ -346,7 +347,43 @@ do throws(BackendError) {
     }
     guard rest.count == 3 else { fail("pass the canister, the method and the arguments", code: 2) }
     let c = principal(rest[0])
-    if rest[1] == "wallet_send" {
+    // Cycles go with a call only from a canister: dfx's cycles wallet, icp's proxy canister.
+    if isDfx, flags["--with-cycles"] != nil, flags["--wallet"] == nil {
+      fail(
+        "It is only possible to send cycles from a canister.\nTo fix: To send the same function call from your wallet (a canister), run the command using 'dfx canister call <other arguments> (--network ic) --wallet <wallet id>'.\nTo figure out the id of your wallet, run 'dfx identity get-wallet (--network ic)'."
+      )
+    }
+    if !isDfx, flags["--cycles"] != nil, flags["--proxy"] == nil {
+      err(
+        "error: the following required arguments were not provided:\n  --proxy <PROXY>\n\nUsage: icp canister call --proxy <PROXY> --cycles <CYCLES> <CANISTER> [METHOD] [ARGS]\n\nFor more information, try '--help'.\n"
+      )
+      exit(2)
+    }
+    if let wallet = flags[isDfx ? "--wallet" : "--proxy"]?.last.map(principal) {
+      let given = flags[isDfx ? "--with-cycles" : "--cycles"]?.last ?? "0"
+      guard let amount = ToolOutput.number(given) else { fail("invalid value '\(given)' for cycles", code: 2) }
+      let reply: String
+      do {
+        reply = try sim.call(c, method: rest[1], argument: rest[2], cycles: amount, wallet: wallet)
+      } catch .insufficientFunds where !isDfx {
+        // The proxy canister's `ProxyError::InsufficientCycles`, as icp prints it (candid `Nat`).
+        let available = sim.snapshot.canisters[wallet.text].flatMap { Int128($0.cycles) } ?? 0
+        fail(
+          "proxy call failed: Proxy canister has insufficient cycles. Available: \(grouped(available)), required: \(grouped(amount))"
+        )
+      } catch .notController(let who, _) where who == wallet {
+        if isDfx {
+          // The cycles wallet traps on a caller that is neither a controller nor a custodian.
+          fail(
+            "Failed to call update function '\(rest[1])' regarding canister '\(c.text)'.\n\nCaused by:\n    Update call using wallet failed.\n\nCaused by:\n    The replica returned a rejection error: reject code CanisterError, reject message Only a controller or custodian can call this method., error code Some(\"IC0503\")"
+          )
+        }
+        fail("proxy call failed: Unauthorized: you are not in the proxy canister's controllers list")
+      }
+      save()
+      let record = sim.snapshot.canisters[c.text]
+      out((record?.replies?[rest[1]] != nil ? printed(reply, named: record?.candid_service != nil) : rest[2]) + "\n")
+    } else if rest[1] == "wallet_send" {
       let arg = rest[2]
       guard let to = arg.firstMatch(of: /principal "([a-z0-9-]+)"/).map({ principal(String($0.1)) }),
         let amount = arg.firstMatch(of: /amount = ([0-9_]+)/).flatMap({ ToolOutput.number(String($0.1)) })

@@ -23,7 +23,9 @@ struct McpCommand: ParsableCommand {
     if options.yes {
       throw ValidationError("rbic mcp asks every confirmation of the human; --yes is not accepted")
     }
-    if !options.params.isEmpty { throw ValidationError("params are given per plan, not to the server") }
+    if !options.params.isEmpty || options.paramsFile != nil {
+      throw ValidationError("params are given per plan (`params`, `params_file`), not to the server")
+    }
     if options.readOnly, allowMutations {
       throw ValidationError("--read-only and --allow-mutations contradict each other")
     }

@@ -90,8 +90,13 @@ final class McpServer: @unchecked Sendable {
           [
             "file": file,
             "params": .object([
-              "type": "object", "description": "the runbook's params, NAME: VALUE as text",
+              "type": "object", "description": "the runbook's params, NAME: VALUE as text; they override `params_file`",
               "additionalProperties": .object(["type": "string"]),
+            ]),
+            "params_file": .object([
+              "type": "string",
+              "description":
+                "a YAML or JSON file of params (NAME: VALUE, values as text), relative to the working directory; the plan records its sha256",
             ]),
           ], required: ["file"]),
         annotations: .init(readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true)),
@@ -286,6 +291,10 @@ final class McpServer: @unchecked Sendable {
       }
       params[k] = text
     }
+    let paramsFile = arguments["params_file"]?.stringValue
+    if arguments["params_file"] != nil, paramsFile == nil {
+      return Self.failure("`params_file` is a path, as text")
+    }
     guard let program = compile(file) else { return Self.failure("cannot read `\(file)`") }
     if program.hasErrors { return await check(arguments) }
     guard var run = runOptions(mode: .plan, params: params) else {
@@ -295,20 +304,34 @@ final class McpServer: @unchecked Sendable {
     let lines = Lines()
     run.print = { lines.add($0) }
     run.progress = { lines.add($0) }
-    let (planning, given) = (run, params)
-    let made: (RunResult, SavedPlan, String)? = await Self.offPool { [self] in
+    let planning = run
+    let made: Result<(RunResult, SavedPlan), McpRefusal> = await Self.offPool { [self] in
       guard let (backend, _) = Execution.makeBackend(options, identity: program.identity, network: program.network)
       else {
-        return nil
+        return .failure(McpRefusal("the backend cannot be used (see the server's log)"))
       }
-      let result = Engine(registry: .standard).run(program, backend: backend, options: planning)
-      let plan = SavedPlan(
-        program: program, result: result, file: file, params: given,
-        network: planning.networkName(for: program), identity: backend.identityName,
-        backend: (options.backend ?? .sim).rawValue)
-      return (result, plan, backend.identityName)
+      let backendName = (options.backend ?? .sim).rawValue
+      let session = RunSession(
+        engine: Engine(registry: .standard), program: program, backend: backend, file: file,
+        backendName: backendName, paramsFile: paramsFile)
+      // A plan writes no journal: `journal` is asked for in `run` mode only.
+      switch session.run(planning, journal: { throw McpRefusal("a plan writes no journal") }) {
+      case .usage(let error, let files):
+        return .failure(McpRefusal(DiagnosticRenderer(files: files, style: .tool).render(error.diagnostic)))
+      case .stale, .noJournal: return .failure(McpRefusal("the plan did not start"))
+      case .ran(let result, let final):
+        let plan = SavedPlan(
+          program: program, result: result, file: file, params: final.params, paramsFile: final.paramsFile,
+          network: final.networkName(for: program), identity: backend.identityName, backend: backendName)
+        return .success((result, plan))
+      }
     }
-    guard let (result, plan, _) = made else { return Self.failure("the backend cannot be used (see the server's log)") }
+    let result: RunResult
+    let plan: SavedPlan
+    switch made {
+    case .failure(let refusal): return Self.failure(refusal.message)
+    case .success(let (r, p)): (result, plan) = (r, p)
+    }
     guard result.exitCode == 0 else {
       return Self.failure(
         "the plan did not complete (exit \(result.exitCode)):\n"
@@ -442,7 +465,9 @@ final class McpServer: @unchecked Sendable {
         }
         let result: RunResult
         switch outcome {
-        case .usage(let error): return .failure(McpRefusal("refused: \(error.diagnostic.message)"))
+        case .usage(let error, let files):
+          return .failure(
+            McpRefusal("refused: \(DiagnosticRenderer(files: files, style: .tool).render(error.diagnostic))"))
         case .stale(_, let reasons):
           return .failure(
             McpRefusal(

@@ -20,6 +20,19 @@ struct ReplCommand: ParsableCommand {
 
   func run() throws {
     guard var runOptions = options.runOptions(mode: .run) else { throw ExitCode(2) }
+    if let path = options.paramsFile {
+      // A session declares its params as it goes: the file's values wait for their `param` (or
+      // `:load`), and are checked against its type there, as `--param` values are.
+      do throws(ParamsFile.Failure) {
+        let file = try ParamsFile.load(path, options: runOptions, files: SourceFiles())
+        runOptions.params = file.values.merging(runOptions.params) { _, given in given }
+        runOptions.paramsFile = file.record
+      } catch {
+        let renderer = DiagnosticRenderer(files: error.files, style: .human(colors: Terminal.colorsOnStderr))
+        Terminal.writeError(renderer.render(error.error.diagnostic))
+        throw ExitCode(2)
+      }
+    }
     guard
       let (backend, sim) = Execution.makeBackend(options, identity: nil, network: nil, writesState: !options.readOnly)
     else { throw ExitCode(3) }

@@ -7,8 +7,17 @@ import Synchronization
 
 /// Options shared by `run` and `plan` (and, later, `repl`).
 struct ExecutionOptions: ParsableArguments {
-  @Option(name: .customLong("param"), help: "A runbook param, as NAME=VALUE (repeatable).")
+  @Option(
+    name: .customLong("param"),
+    help: "A runbook param, as NAME=VALUE (repeatable); it overrides the params file's value for NAME.")
   var params: [String] = []
+
+  @Option(
+    name: .customLong("params"),
+    help: ArgumentHelp(
+      "A YAML or JSON file of params, NAME: VALUE, each value as --param takes it; --param overrides it.",
+      valueName: "file"))
+  var paramsFile: String?
 
   @Option(help: "The network, overriding `use network`.")
   var network: String?
@@ -156,8 +165,10 @@ struct RunCommand: ParsableCommand {
 
   func validate() throws {
     if file == nil, plan == nil { throw ValidationError("give the runbook to run, or --plan PLAN") }
-    if plan != nil, !options.params.isEmpty {
-      throw ValidationError("a saved plan carries its params; leave out --param (make a new plan to change them)")
+    if plan != nil, !options.params.isEmpty || options.paramsFile != nil {
+      throw ValidationError(
+        "a saved plan carries its params (and checks its params file is unchanged); leave out --param and --params (make a new plan to change them)"
+      )
     }
   }
 
@@ -255,16 +266,18 @@ enum Execution {
       identity: identity, identityGiven: options.identity != nil || program.identity != nil,
       backend: "\(backend.name)\(sim == nil ? "" : options.simState.map { ", state \($0)" } ?? ", demo world")",
       toolDefaults: sim == nil)
-    let session = RunSession(engine: engine, program: program, backend: backend, file: file, backendName: backendName)
+    let session = RunSession(
+      engine: engine, program: program, backend: backend, file: file, backendName: backendName,
+      paramsFile: options.paramsFile)
     let outcome = session.run(
       run, applying: saved,
       journal: { try Journal(directory: options.journal, runbook: program.main.header?.name ?? "runbook") },
       starting: { _ in out(header) })
     let result: RunResult
     switch outcome {
-    case .usage(let error):
+    case .usage(let error, let files):
       // Before anything started: no header, no journal, nothing to report but the error.
-      Terminal.writeError(renderer.render(error.diagnostic))
+      Terminal.writeError(DiagnosticRenderer(files: files, style: .human(colors: colors)).render(error.diagnostic))
       if options.format == .json {
         Terminal.writeOut(jsonSummary(.notStarted(program, mode: mode, error), plan: saved?.id) + "\n")
       }
@@ -303,9 +316,8 @@ enum Execution {
     if let planPath {
       if result.exitCode == 0 {
         let plan = SavedPlan(
-          program: program, result: result, file: file, params: run.params, network: run.networkName(for: program),
-          identity: identity,
-          backend: backendName)
+          program: program, result: result, file: file, params: run.params, paramsFile: run.paramsFile,
+          network: run.networkName(for: program), identity: identity, backend: backendName)
         let data = plan.encoded()
         do {
           try FileWriting.replace(planPath, with: data)

@@ -1,5 +1,6 @@
 import Foundation
 import RbicBuiltins
+import RbicDiagnostics
 import Testing
 
 @testable import RbicRuntime
@@ -114,6 +115,30 @@ final class LoopbackServer: @unchecked Sendable {
     #expect(
       elsewhere.result.failure?.diagnostic.message.contains("no id for canister `user-service` under `local`") == true,
       "\(elsewhere.result.failure?.diagnostic.message ?? "")")
+  }
+
+  /// `network()` is the network the run acts on: `--network`, else `use network`, else `local`.
+  @Test func networkIsTheRunsNetwork() {
+    let source = "runbook \"t\" version 1\nuse network ic\nprint network()\nprint \"ids for {network()}\"\n"
+    #expect(Harness.run(source).output == ["ic", "ids for ic"])
+    #expect(Harness.run(source) { $0.network = "local" }.output == ["local", "ids for local"], "--network wins")
+    let bare = Harness.run("runbook \"t\" version 1\nprint network()\n")
+    #expect(bare.output == ["local"])
+  }
+
+  /// `path(TEXT)` turns a `text` value into a `path`; without it, a text value is refused where a
+  /// path is expected, with the conversion named.
+  @Test func pathConvertsATextValue() throws {
+    let wasm = "demo/user_service_with_metadata.wasm"
+    let r = Harness.run("runbook \"t\" version 1\nlet name: text = \"\(wasm)\"\nprint sha256(path(name))\n")
+    #expect(r.result.exitCode == 0, "\(r.result.failure?.diagnostic.message ?? "")")
+    #expect(r.output == [ValueFormat.hex(Harness.wasmHash)])
+    let program = Engine(registry: .standard).compile(
+      source: Array("runbook \"t\" version 1\nlet name: text = \"\(wasm)\"\nprint sha256(name)\n".utf8),
+      path: "t.rb.ic", options: .init(projectDirectory: Harness.repository))
+    let rendered = DiagnosticRenderer(files: program.files, style: .tool).render(program.diagnostics)
+    #expect(rendered.contains("should be `path`, not `text`"), "\(rendered)")
+    #expect(rendered.contains("convert it with `path(…)`"), "\(rendered)")
   }
 
   @Test func listBuiltins() {

@@ -63,7 +63,9 @@ import Testing
     #expect(names.count >= 3)
     for name in names {
       let path = dir + "/" + name
-      let program = try Engine(registry: .standard).compile(path: path, options: .init(projectDirectory: dir))
+      // The project is the repository, as `rbic check scripts/*.rb.ic` sees it from its root.
+      let program = try Engine(registry: .standard).compile(
+        path: path, options: .init(projectDirectory: Corpus.repository))
       #expect(
         program.diagnostics.isEmpty,
         "\(name): \(DiagnosticRenderer(files: program.files, style: .tool).render(program.diagnostics))")

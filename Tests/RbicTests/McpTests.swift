@@ -208,6 +208,48 @@ final class McpSession: Sendable {
     #expect(try SimulatedIC.load(path: dir + "/state.json") == before)
   }
 
+  /// `plan` takes a params file (inside the directory only; `params` override it); the plan
+  /// records its sha256, and `run` refuses the plan once the file changed.
+  @Test func aParamsFileIsRecordedAndItsChangeMakesThePlanStale() async throws {
+    let dir = try McpSession.workspace()
+    let yaml = "canister: 6iu47-dyaaa-aaaaf-qgeza-cai\nwasm: demo/nothing.wasm\n"
+    try yaml.write(toFile: dir + "/prod.yaml", atomically: true, encoding: .utf8)
+    let s = try await McpSession(["--sim-state", "state.json", "--allow-mutations"], in: dir)
+    let unknown = try await s.call(
+      "plan", ["file": "scripts/canister-prod-activation.rb.ic", "params_file": "prod.yaml", "params": ["wasn": "x"]])
+    #expect(unknown.isError == true)
+    #expect(
+      McpSession.text(unknown).contains("unknown param `wasn` (did you mean `wasm`?)"), "\(McpSession.text(unknown))")
+    let typo = "canister: 6iu47-dyaaa-aaaaf-qgeza-cai\nwasn: demo/nothing.wasm\n"
+    try typo.write(toFile: dir + "/typo.yaml", atomically: true, encoding: .utf8)
+    let located = try await s.call(
+      "plan", ["file": "scripts/canister-prod-activation.rb.ic", "params_file": "typo.yaml"])
+    #expect(located.isError == true && McpSession.text(located).contains("typo.yaml:2:1: error: unknown param `wasn`"))
+    let escaped = try await s.call(
+      "plan", ["file": "scripts/canister-prod-activation.rb.ic", "params_file": "../prod.yaml"])
+    #expect(escaped.isError == true && McpSession.text(escaped).contains("cannot read the params file `../prod.yaml`"))
+
+    let planned = try await s.call(
+      "plan",
+      [
+        "file": "scripts/canister-prod-activation.rb.ic", "params_file": "prod.yaml",
+        "params": ["wasm": "demo/user_service_with_metadata.wasm"],
+      ])
+    #expect(planned.isError != true, "\(McpSession.text(planned))")
+    let id = try #require(planned.structuredContent?.objectValue?["plan_id"]?.stringValue)
+    let plan = try SavedPlan.load(path: dir + "/.rbic/plans/\(id).json").plan
+    #expect(plan.paramsFile?.path == "prod.yaml")
+    #expect(plan.params["wasm"] == "demo/user_service_with_metadata.wasm", "`params` override the file")
+    try (yaml + "# edited\n").write(toFile: dir + "/prod.yaml", atomically: true, encoding: .utf8)
+    let before = try SimulatedIC.load(path: dir + "/state.json")
+    let ran = try await s.call("run", ["plan_id": MCP.Value.string(id)])
+    #expect(ran.isError == true)
+    #expect(
+      McpSession.text(ran).contains("the params file `prod.yaml` changed since the plan"), "\(McpSession.text(ran))")
+    #expect(try SimulatedIC.load(path: dir + "/state.json") == before)
+    await s.close()
+  }
+
   @Test func aDeclinedConfirmationRefusesTheRun() async throws {
     let dir = try McpSession.workspace()
     let s = try await McpSession(["--sim-state", "state.json", "--allow-mutations"], in: dir)

@@ -28,6 +28,17 @@ import Testing
     #expect(s.typeOf("c.controllers").value == "[principal]")
   }
 
+  /// `network()` in a session is the session's network.
+  @Test func networkIsTheSessionsNetwork() {
+    #expect(session().evaluate("network()").value == "local : text")
+    var options = RunOptions(projectDirectory: Corpus.repository, environment: [:])
+    options.network = "ic"
+    options.print = { _ in }
+    let onIC = ReplSession(
+      engine: Engine(registry: .standard), backend: SimulatedIC(state: SimulatedIC.demoWorld), options: options)
+    #expect(onIC.evaluate("network()").value == "ic : text")
+  }
+
   @Test func errorsShowCaretsUnderTheInputAndNeverEndTheSession() {
     let s = session()
     _ = s.evaluate("let a = 1")
