@@ -367,9 +367,13 @@ struct RunSpec {
     throws(RunbookTests.FileError) -> RunSpec
   {
     // A later run continues the first one's world, as the first one's identity.
-    for (key, value) in node.keys
-    where !keys.contains(key) || (!first && ["name", "then", "world", "identity"].contains(key)) {
-      throw fail(value, "unknown key `\(key)` here (a test has: \(keys.sorted().joined(separator: ", ")))")
+    let allowed = first ? keys : keys.subtracting(["name", "then", "world", "identity"])
+    for (key, value) in node.keys where !allowed.contains(key) {
+      let why = first || !keys.contains(key) ? "" : " (a later run continues the first one's world, identity and name)"
+      throw fail(
+        value,
+        "unknown key `\(key)` here\(why); \(first ? "a test" : "a run under `then`") has: \(allowed.sorted().joined(separator: ", "))"
+      )
     }
     guard let expect = node["expect"], case .mapping = expect.node else {
       throw fail(node, "a run needs `expect:` (exit, recap, steps, warnings, output, error, canisters, canister_ids)")
