@@ -404,4 +404,65 @@ import Testing
     #expect(record.status == .running)
     #expect(record.candid_service == Self.counterDid, "it publishes the old interface again")
   }
+
+  // MARK: - Through icp and dfx (the test double)
+
+  /// The counter project run through a tool: `main.rb.ic` from `body`, the canister running v1.
+  static func throughTool(_ tool: String, _ body: String, replies: [String: String]? = nil) throws -> (
+    ToolBackendTests.Setup, CLI.Result
+  ) {
+    let v1 = try Self.counter(body)
+    let s = try ToolBackendTests.Setup(tool) {
+      var r = $0.canisters[Harness.userService.text]!
+      r.module_hash = Self.sha("counter-v1.wasm")
+      r.candid_service = Self.counterDid
+      r.replies = replies
+      r.snapshots = []
+      $0.canisters[Harness.userService.text] = r
+    }
+    let r = try CLI.run(
+      [
+        "run", v1.dir + "/main.rb.ic", "--backend", tool, "--network", "ic", "--identity", "github-ci", "--yes",
+        "--journal", s.dir + "/runs",
+      ],
+      in: v1.dir, environment: s.environment)
+    return (s, r)
+  }
+
+  @Test(arguments: ["icp", "dfx"])
+  func theUpgradeArgumentReachesTheToolInAFile(_ tool: String) throws {
+    let (s, r) = try Self.throughTool(
+      tool,
+      """
+      step "upgrade" on c {
+        ensure hash == sha256("counter-v2.wasm") via install "counter-v2.wasm" arg .Upgrade({limit: 7})
+      }
+      """)
+    #expect(r.status == 0, "\(r.stderr)")
+    let record = try #require(s.world.canisters[Harness.userService.text])
+    #expect(record.module_hash == Self.sha("counter-v2.wasm"))
+    #expect(record.install_argument == "(variant { Upgrade = opt record { limit = opt (7 : nat64) } })")
+    // The argument file is named on the command line; its text is not.
+    #expect(!r.stderr.contains("Upgrade = opt record"), "\(r.stderr)")
+  }
+
+  @Test(arguments: ["icp", "dfx"])
+  func aBreakingUpgradeIsRefusedThroughTheTool(_ tool: String) throws {
+    let (s, r) = try Self.throughTool(tool, Self.breakingUpgrade)
+    #expect(r.status == 4, "\(r.stderr)")
+    #expect(r.stderr.contains("`increment` is gone"), "\(r.stderr)")
+    #expect(!r.stderr.contains("canister install"), "nothing was installed: \(r.stderr)")
+    #expect(s.world.canisters[Harness.userService.text]?.module_hash == Self.sha("counter-v1.wasm"))
+  }
+
+  @Test(arguments: ["icp", "dfx"])
+  func aGuardedUpgradeIsRolledBackThroughTheTool(_ tool: String) throws {
+    let (s, r) = try Self.throughTool(tool, Self.guarded, replies: ["healthy": "(false)"])
+    #expect(r.status == 1, "\(r.stderr)")
+    #expect(r.stderr.contains("failed and was rolled back"), "\(r.stderr)")
+    let record = try #require(s.world.canisters[Harness.userService.text])
+    #expect(record.module_hash == Self.sha("counter-v1.wasm"))
+    #expect(record.status == .running)
+    #expect(record.snapshots?.count == 1)
+  }
 }
