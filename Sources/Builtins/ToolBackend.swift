@@ -54,6 +54,8 @@ public final class ToolBackend: Backend, @unchecked Sendable {
   }
 
   public let tool: Tool
+  /// What this tool's commands are and how they print (the table the driver reads).
+  let dialect: ToolDialect
   /// The release `verify` found; nil (a host that did not ask) is taken as the newest.
   public let version: Version?
   public var name: String { tool.rawValue }
@@ -82,6 +84,7 @@ public final class ToolBackend: Backend, @unchecked Sendable {
     projectDirectory: String? = nil, version: Version? = nil
   ) throws(BackendError) {
     self.tool = tool
+    self.dialect = ToolDialect.of(tool)
     self.version = version
     var runner = runner
     if tool == .dfx {
@@ -148,7 +151,7 @@ public final class ToolBackend: Backend, @unchecked Sendable {
   /// The tool's default identity by name (`icp identity default`, `dfx identity whoami`), for a
   /// runbook that names none: rbic then names it on every command and in the run header.
   public static func defaultIdentity(_ tool: Tool, _ runner: ToolRunner) throws(BackendError) -> String {
-    let out = try runner.run(tool == .icp ? ["identity", "default"] : ["identity", "whoami"])
+    let out = try runner.run(try ToolDialect.of(tool).argv(.defaultIdentity))
     let name = out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     guard out.status == 0, !name.isEmpty, !name.contains("\n"), !name.contains(" ") else {
       throw .environment("`\(tool.rawValue)` did not name its default identity: `\(out.stdout.prefix(80))`")
@@ -193,9 +196,23 @@ public final class ToolBackend: Backend, @unchecked Sendable {
   }
 
   private var common: [String] {
-    ["--network", network]
-      + (tool == .icp && ProjectFiles.Network.isURL(network) ? ["--root-key", rootKey ?? "fetch"] : [])
-      + ["--identity", identityName]
+    var flags = ["--network", network]
+    if let flag = dialect.rootKeyFlag, ProjectFiles.Network.isURL(network) { flags += [flag, rootKey ?? "fetch"] }
+    return flags + ["--identity", identityName]
+  }
+
+  /// Runs `operation` on `canister` (or none) with its words filled: the tool's output.
+  private func run(
+    _ operation: ToolDialect.Operation, _ fill: [String: String] = [:], extra: [String] = [],
+    canister: Principal? = nil, mutating: Bool = false
+  ) throws(BackendError) -> String {
+    var fill = fill
+    if let canister, fill["ID"] == nil { fill["ID"] = canister.text }
+    let out = try output(try dialect.argv(operation, fill) + extra + common, canister: canister, mutating: mutating)
+    switch dialect.stream(operation) {
+    case .stdout: return out.stdout
+    case .both: return out.stderr + "\n" + out.stdout
+    }
   }
 
   /// Runs one command. For a mutation, a tool that died on a signal, crashed (exit 101) or failed
@@ -232,64 +249,44 @@ public final class ToolBackend: Backend, @unchecked Sendable {
 
   public func identityPrincipal() throws(BackendError) -> Principal {
     if let p = lock.withLock({ cachedPrincipal }) { return p }
-    let verb = tool == .icp ? "principal" : "get-principal"
     let p = try ToolOutput.principal(
-      try call(["identity", verb, "--identity", identityName], canister: nil), tool: tool.rawValue)
+      try call(try dialect.argv(.principal) + ["--identity", identityName], canister: nil), tool: tool.rawValue)
     lock.withLock { cachedPrincipal = p }
     return p
   }
 
   public func status(_ canister: Principal) throws(BackendError) -> CanisterState {
-    switch tool {
-    case .icp:
-      let out = try call(["canister", "status", canister.text, "--json"] + common, canister: canister)
-      return remember(try ToolOutput.icpStatus(out, canister: canister, identity: identityName))
-    case .dfx:
-      return remember(
-        try ToolOutput.dfxStatus(
-          try call(["canister", "status", canister.text] + common, canister: canister), canister: canister))
-    }
+    remember(try dialect.parseStatus(try run(.status, canister: canister), canister, identityName))
   }
 
   public func publicInfo(_ canister: Principal) throws(BackendError) -> PublicCanisterInfo {
-    switch tool {
-    case .icp:
-      return try ToolOutput.icpPublic(
-        try call(["canister", "status", canister.text, "--public", "--json"] + common, canister: canister))
-    case .dfx:
-      return try ToolOutput.dfxInfo(
-        try call(["canister", "info", canister.text] + common, canister: canister))
-    }
+    try dialect.parsePublic(try run(.publicInfo, canister: canister))
   }
 
   public func cyclesBalance() throws(BackendError) -> Int128 {
-    switch tool {
-    case .icp: return try ToolOutput.cyclesBalance(try call(["cycles", "balance"] + common, canister: nil))
-    case .dfx:
-      return try ToolOutput.dfxCyclesBalance(try call(["cycles", "balance", "--precise"] + common, canister: nil))
-    }
+    try dialect.parseCyclesBalance(try run(.cyclesBalance))
   }
 
   public func install(_ canister: Principal, wasm: [UInt8], mode: InstallMode, argument: String?) throws(BackendError) {
     let path = try ScratchFile.write(wasm, suffix: ".wasm")
     defer { unlink(path) }
-    var arguments = ["canister", "install", canister.text, "--wasm", path, "--mode", mode.rawValue, "--yes"]
+    let fill = ["F": path, "M": mode.rawValue]
     // The argument goes in a file, as for calls (icp `--args-file`, dfx `--argument-file`).
     let argumentFile = try argument.map { (text) throws(BackendError) in
       try ScratchFile.write(Array(text.utf8), suffix: ".did")
     }
     defer { if let argumentFile { unlink(argumentFile) } }
-    if let argumentFile { arguments += [tool == .icp ? "--args-file" : "--argument-file", argumentFile] }
-    guard tool == .dfx, mode != .install else {
+    var extra = argumentFile.map { [dialect.argumentFile, $0] } ?? []
+    guard !dialect.stopsAroundUpgrade, mode != .install else {
       // icp stops a running canister around an upgrade or reinstall and restarts it afterwards,
       // even when the install failed; it keeps a Motoko heap (enhanced orthogonal persistence)
       // by reading the installed canister's metadata.
-      _ = try call(arguments + common, canister: canister, mutating: true)
+      _ = try run(.install, fill, extra: extra, canister: canister, mutating: true)
       return
     }
     // dfx does neither: rbic does both, so the two backends behave the same.
     if mode == .upgrade, (try? ModuleMetadata.sections(wasm))?["enhanced-orthogonal-persistence"] != nil {
-      arguments += ["--wasm-memory-persistence", "keep"]
+      extra += dialect.persistentHeapFlag
     }
     let recent = lock.withLock { lastStatus[canister] }.flatMap {
       $0.at.timeIntervalSinceNow > -Self.statusReuse ? $0.status : nil
@@ -305,7 +302,7 @@ public final class ToolBackend: Backend, @unchecked Sendable {
     }
     let installed: Result<Void, BackendError>
     do {
-      _ = try call(arguments + common, canister: canister, mutating: true)
+      _ = try run(.install, fill, extra: extra, canister: canister, mutating: true)
       installed = .success(())
     } catch { installed = .failure(error) }
     if running { try start(canister) }
@@ -313,13 +310,11 @@ public final class ToolBackend: Backend, @unchecked Sendable {
   }
 
   public func updateControllers(_ canister: Principal, add: [Principal], remove: [Principal]) throws(BackendError) {
-    var arguments =
-      tool == .icp
-      ? ["canister", "settings", "update", canister.text] : ["canister", "update-settings", canister.text]
-    for p in add { arguments += ["--add-controller", p.text] }
-    for p in remove { arguments += ["--remove-controller", p.text] }
+    var extra: [String] = []
+    for p in add { extra += ["--add-controller", p.text] }
+    for p in remove { extra += ["--remove-controller", p.text] }
     // icp asks before removing yourself unless forced; rbic has already refused that case.
-    _ = try call(arguments + (tool == .icp ? ["--force"] : []) + common, canister: canister, mutating: true)
+    _ = try run(.settings, extra: extra + dialect.controllersForced, canister: canister, mutating: true)
   }
 
   public func walletSend(wallet: Principal, to canister: Principal, amount: Int128) throws(BackendError) {
@@ -330,18 +325,14 @@ public final class ToolBackend: Backend, @unchecked Sendable {
           CandidValueField(.named("amount"), .integer(amount, .nat64)),
         ])
       ], width: .max)
-    let reply = try canisterCall(wallet, "wallet_send", argument, query: false)
+    let reply = try canisterCall(wallet, "wallet_send", argument)
     // A reply that does not say whether the cycles moved is an environment error, which the
     // effect pipeline takes as an unknown outcome (it proves nothing), as for every mutation.
     try ToolOutput.walletSendReply(reply)
   }
 
   public func topUp(_ canister: Principal, amount: Int128) throws(BackendError) {
-    let arguments =
-      tool == .icp
-      ? ["canister", "top-up", "--amount", String(amount), canister.text]
-      : ["cycles", "top-up", canister.text, String(amount)]
-    _ = try call(arguments + common, canister: canister, mutating: true)
+    _ = try run(.topUp, ["N": String(amount)], canister: canister, mutating: true)
   }
 
   private func remember(_ state: CanisterState) -> CanisterState {
@@ -351,18 +342,18 @@ public final class ToolBackend: Backend, @unchecked Sendable {
 
   public func start(_ canister: Principal) throws(BackendError) {
     lock.withLock { lastStatus[canister] = nil }
-    _ = try call(["canister", "start", canister.text] + common, canister: canister, mutating: true)
+    _ = try run(.start, canister: canister, mutating: true)
     lock.withLock { lastStatus[canister] = (.running, Date()) }
   }
 
   public func stop(_ canister: Principal) throws(BackendError) {
     lock.withLock { lastStatus[canister] = nil }
-    _ = try call(["canister", "stop", canister.text] + common, canister: canister, mutating: true)
+    _ = try run(.stop, canister: canister, mutating: true)
     lock.withLock { lastStatus[canister] = (.stopped, Date()) }
   }
 
   public func call(_ canister: Principal, method: String, argument: String) throws(BackendError) -> String {
-    try canisterCall(canister, method, argument, query: false)
+    try canisterCall(canister, method, argument)
   }
 
   /// Through a wallet, with cycles: dfx's cycles wallet (`--wallet W --with-cycles N`: dfx calls
@@ -371,23 +362,19 @@ public final class ToolBackend: Backend, @unchecked Sendable {
   public func call(_ canister: Principal, method: String, argument: String, cycles: Int128, wallet: Principal)
     throws(BackendError) -> String
   {
-    let payment =
-      tool == .icp
-      ? ["--proxy", wallet.text, "--cycles", String(cycles)]
-      : ["--wallet", wallet.text, "--with-cycles", String(cycles)]
-    return try canisterCall(canister, method, argument, query: false, payment: payment)
+    try canisterCall(canister, method, argument, .callWithCycles, ["W": wallet.text, "N": String(cycles)])
   }
 
-  /// `canister call ID METHOD [--query] --args-file F` (icp) or `--argument-file F` (dfx), with
-  /// `payment` (a wallet and the cycles it sends) when given: the reply on stdout. A query changes
-  /// nothing, so its failure is never an unknown outcome.
+  /// `canister call ID METHOD --args-file F` (icp) or `--argument-file F` (dfx), `--query` for a
+  /// query, through a wallet with cycles for `.callWithCycles`: the reply on stdout. A query
+  /// changes nothing, so its failure is never an unknown outcome.
   private func canisterCall(
-    _ canister: Principal, _ method: String, _ argument: String, query: Bool, payment: [String] = []
+    _ canister: Principal, _ method: String, _ argument: String, _ operation: ToolDialect.Operation = .call,
+    _ fill: [String: String] = [:], query: Bool = false
   ) throws(BackendError) -> String {
     try withArgumentFile(argument) { (file) throws(BackendError) in
-      try call(
-        ["canister", "call", canister.text, method] + (query ? ["--query"] : [])
-          + [tool == .icp ? "--args-file" : "--argument-file", file] + payment + common,
+      try run(
+        operation, fill.merging(["METHOD": method, "F": file]) { a, _ in a }, extra: query ? ["--query"] : [],
         canister: canister, mutating: !query)
     }.trimmingCharacters(in: .whitespacesAndNewlines)
   }
@@ -401,12 +388,12 @@ public final class ToolBackend: Backend, @unchecked Sendable {
   /// prints the section with a newline added, which is dropped; dfx writes the section's bytes as
   /// they are, so a section's own trailing newline is kept.
   public func metadata(_ canister: Principal, name: String) throws(BackendError) -> String? {
-    let out = try runner.run(["canister", "metadata", canister.text, name] + common)
+    let out = try runner.run(try dialect.argv(.metadata, ["ID": canister.text, "NAME": name]) + common)
     guard out.status == 0 else {
       if out.signaled { throw .environment("`\(tool.rawValue) canister metadata` was interrupted") }
       return nil
     }
-    return tool == .icp && out.stdout.hasSuffix("\n") ? String(out.stdout.dropLast()) : out.stdout
+    return dialect.metadataAddsNewline && out.stdout.hasSuffix("\n") ? String(out.stdout.dropLast()) : out.stdout
   }
 
   /// Candid arguments go in a file readable only by this user, never on the command line (where
@@ -422,15 +409,10 @@ public final class ToolBackend: Backend, @unchecked Sendable {
   // MARK: - Lifecycle
 
   public func createCanister(cycles: Int128, controllers: [Principal]) throws(BackendError) -> Principal {
-    guard tool == .icp else {
-      throw .unsupported(
-        "dfx cannot create a canister outside a dfx project: `dfx canister create` needs dfx.json and a canister name, and `dfx ledger create-canister` spends ICP, not cycles; use --backend icp (or auto)"
-      )
-    }
     // `--controller` replaces the controller list; none leaves the identity in control.
-    var arguments = ["canister", "create", "--detached", "--cycles", String(cycles), "--quiet"]
-    for p in controllers { arguments += ["--controller", p.text] }
-    let out = try call(arguments + common, canister: nil, mutating: true)
+    var extra: [String] = []
+    for p in controllers { extra += ["--controller", p.text] }
+    let out = try run(.create, ["N": String(cycles)], extra: extra, mutating: true)
     guard let line = out.split(separator: "\n").last, let id = Principal(text: String(line)) else {
       // The canister exists, but its id is lost: the outcome is unknown to everyone after.
       throw .unknownOutcome("`icp canister create` printed `\(out.prefix(120))`, not the new canister's id")
@@ -443,95 +425,65 @@ public final class ToolBackend: Backend, @unchecked Sendable {
     // ledger (1.0 burns them); dfx withdraws them to the identity's cycles wallet when one is
     // configured for the network, else to its cycles ledger (it needs a dfx.json, and asks about a
     // running canister unless `-y`).
-    let arguments =
-      tool == .icp ? ["canister", "delete", canister.text] : ["canister", "delete", canister.text, "--yes"]
-    _ = try call(arguments + common, canister: canister, mutating: true)
+    _ = try run(.delete, canister: canister, mutating: true)
   }
 
   public func updateSettings(_ canister: Principal, _ settings: CanisterSettings) throws(BackendError) {
-    var arguments =
-      tool == .icp
-      ? ["canister", "settings", "update", canister.text] : ["canister", "update-settings", canister.text]
+    var extra: [String] = []
     if let t = settings.freezingThreshold {
-      arguments += ["--freezing-threshold", String(t)]
+      extra += ["--freezing-threshold", String(t)]
       // dfx refuses these without its confirmation flags; rbic asked the operator already
       // (an extreme threshold is always confirmed).
-      if tool == .dfx, t > StandardActions.longFreezingThreshold {
-        arguments.append("--confirm-very-long-freezing-threshold")
-      }
-      if tool == .dfx, t < StandardActions.shortFreezingThreshold {
-        arguments.append("--confirm-very-short-freezing-threshold")
+      if let flags = dialect.extremeThreshold {
+        if t > StandardActions.longFreezingThreshold { extra.append(flags.long) }
+        if t < StandardActions.shortFreezingThreshold { extra.append(flags.short) }
       }
     }
-    if let m = settings.memoryAllocation { arguments += ["--memory-allocation", String(m)] }
-    if let l = settings.reservedCyclesLimit { arguments += ["--reserved-cycles-limit", String(l)] }
-    if let v = settings.logVisibility { arguments += ["--log-visibility", v.rawValue] }
-    _ = try call(arguments + common, canister: canister, mutating: true)
+    if let m = settings.memoryAllocation { extra += ["--memory-allocation", String(m)] }
+    if let l = settings.reservedCyclesLimit { extra += ["--reserved-cycles-limit", String(l)] }
+    if let v = settings.logVisibility { extra += ["--log-visibility", v.rawValue] }
+    _ = try run(.settings, extra: extra, canister: canister, mutating: true)
   }
 
   public func takeSnapshot(_ canister: Principal, replacing: String?) throws(BackendError) -> CanisterSnapshot {
     let replace = replacing.map { ["--replace", $0] } ?? []
-    switch tool {
-    case .icp:
-      let out = try call(
-        ["canister", "snapshot", "create", canister.text] + replace + ["--json"] + common, canister: canister,
-        mutating: true)
-      return try ToolOutput.icpSnapshot(try ToolOutput.jsonObject(out, "`icp canister snapshot create`"), out)
-    case .dfx:
-      let out = try output(
-        ["canister", "snapshot", "create", canister.text] + replace + common, canister: canister, mutating: true)
+    let out = try run(.snapshotCreate, extra: replace, canister: canister, mutating: true)
+    switch try dialect.parseSnapshotCreated(out) {
+    case .snapshot(let taken): return taken
+    case .id(let id):
       // dfx says so on stderr (`info!`); its time and size come from the list.
-      let id = try ToolOutput.dfxSnapshotID(out.stderr + "\n" + out.stdout)
       guard let taken = try snapshots(canister).first(where: { $0.id == id }) else {
-        throw .environment("dfx reported snapshot \(id) of \(canister.text) but does not list it")
+        throw .environment("\(tool.rawValue) reported snapshot \(id) of \(canister.text) but does not list it")
       }
       return taken
     }
   }
 
   public func snapshots(_ canister: Principal) throws(BackendError) -> [CanisterSnapshot] {
-    switch tool {
-    case .icp:
-      let out = try call(["canister", "snapshot", "list", canister.text, "--json"] + common, canister: canister)
-      return try ToolOutput.icpSnapshots(out)
-    case .dfx:
-      // 0.32 prints the list on stdout, 0.25–0.31 on stderr; `No snapshots found` is on stderr.
-      let out = try output(["canister", "snapshot", "list", canister.text] + common, canister: canister)
-      return try ToolOutput.dfxSnapshots(out.stderr + "\n" + out.stdout)
-    }
+    // dfx 0.32 prints the list on stdout, 0.25–0.31 on stderr; `No snapshots found` is on stderr.
+    try dialect.parseSnapshots(try run(.snapshots, canister: canister))
   }
 
   public func restoreSnapshot(_ canister: Principal, id: String) throws(BackendError) {
-    _ = try call(
-      ["canister", "snapshot", tool == .icp ? "restore" : "load", canister.text, id] + common, canister: canister,
-      mutating: true)
+    _ = try run(.snapshotRestore, ["SNAP": id], canister: canister, mutating: true)
   }
 
   public func deleteSnapshot(_ canister: Principal, id: String) throws(BackendError) {
-    _ = try call(["canister", "snapshot", "delete", canister.text, id] + common, canister: canister, mutating: true)
+    _ = try run(.snapshotDelete, ["SNAP": id], canister: canister, mutating: true)
   }
 
   public func logs(_ canister: Principal) throws(BackendError) -> [CanisterLogRecord] {
     // icp 1.0–1.3 print JSON by default and lines with --json; the release after 1.3.0 swaps
     // them back. Without the flag, the output says which it is.
-    try ToolOutput.logs(
-      try call(["canister", "logs", canister.text] + common, canister: canister), tool: tool.rawValue)
+    try ToolOutput.logs(try run(.logs, canister: canister), tool: tool.rawValue)
   }
 
   public func icpBalance() throws(BackendError) -> Int64 {
-    let arguments = tool == .icp ? ["token", "balance"] : ["ledger", "balance"]
-    return try ToolOutput.icpBalance(try call(arguments + common, canister: nil), tool: tool.rawValue)
+    try ToolOutput.icpBalance(try run(.icpBalance), tool: tool.rawValue)
   }
 
   public func mintCycles(icp e8s: Int64) throws(BackendError) -> Int128 {
-    let amount = ValueFormat.icpDecimal(e8s)
-    switch tool {
-    case .icp:
-      return try ToolOutput.minted(
-        try call(["cycles", "mint", "--icp", amount] + common, canister: nil, mutating: true), tool: "icp")
-    case .dfx:
-      return try ToolOutput.minted(
-        try call(["cycles", "convert", "--amount", amount] + common, canister: nil, mutating: true), tool: "dfx")
-    }
+    try ToolOutput.minted(
+      try run(.mint, ["AMOUNT": ValueFormat.icpDecimal(e8s)], mutating: true), tool: tool.rawValue)
   }
 }

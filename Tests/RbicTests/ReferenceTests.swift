@@ -1,8 +1,9 @@
 import Foundation
-import RbicBuiltins
 import RbicDiagnostics
 import RbicRuntime
 import Testing
+
+@testable import RbicBuiltins
 
 /// The reference never drifts: `docs/builtins.md` and `docs/actions.md` are exactly what the
 /// registry generates, and every ```rbic example in the docs type-checks.
@@ -39,6 +40,26 @@ import Testing
       let script = try CLI.run(["--generate-completion-script", shell])
       #expect(script.status == 0 && script.stdout.contains("rbic"), "\(shell): \(script.stderr)")
     }
+  }
+
+  /// docs/operations.md's tables are the tools' dialect tables, rendered: what the driver runs is
+  /// what the reference says (`RBIC_UPDATE_GOLDENS=1` rewrites them).
+  @Test func operationsTablesAreTheDialectTables() throws {
+    let path = Corpus.repository + "/docs/operations.md"
+    let text = try String(contentsOfFile: path, encoding: .utf8)
+    let begin = "<!-- generated: the tables up to the end marker come from Sources/Builtins/ToolDialect.swift -->\n"
+    let end = "<!-- end generated -->"
+    let start = try #require(text.range(of: begin)), stop = try #require(text.range(of: end))
+    let generated = ToolDialect.reference
+    if ProcessInfo.processInfo.environment["RBIC_UPDATE_GOLDENS"] == "1" {
+      try (String(text[..<start.upperBound]) + generated + String(text[stop.lowerBound...])).write(
+        toFile: path, atomically: true, encoding: .utf8)
+      return
+    }
+    #expect(
+      String(text[start.upperBound..<stop.lowerBound]) == generated,
+      "docs/operations.md's tables differ from ToolDialect: run RBIC_UPDATE_GOLDENS=1 swift test --filter ReferenceTests"
+    )
   }
 
   /// Every ```rbic block in the docs checks as a runbook (a `runbook "doc" version 1` header is
