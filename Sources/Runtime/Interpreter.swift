@@ -358,7 +358,11 @@ final class Interpreter: @unchecked Sendable {
     case .local(let slot): return ctx.frame[slot]
     case .constant(let name):
       if let value = registry.constantValues[name] { return value }
-      return .status(CanisterStatus(rawValue: name) ?? .running)
+      // The checker resolved it as a constant; a status word is the only other kind.
+      guard let status = CanisterStatus(rawValue: name) else {
+        throw .failed(failure(.failed, "`\(name)` has no value in this registry", at: e.range))
+      }
+      return .status(status)
     case .word(let w): return .text(w)
     case .subjectProperty(let p):
       guard let subject = ctx.subject else { throw .failed(failure(.failed, "no step subject here", at: e.range)) }

@@ -465,4 +465,31 @@ import Testing
     #expect(record.status == .running)
     #expect(record.snapshots?.count == 1)
   }
+
+  /// The SNS proposal (variants, a blob of the module, an `opt int32`) through each tool: the
+  /// governance canister's reply is read back as the proposal's id.
+  @Test(arguments: ["icp", "dfx"])
+  func anSnsProposalGoesThroughTheTool(_ tool: String) throws {
+    let governance = "2jvtu-yqaaa-aaaaq-aaama-cai"
+    let s = try ToolBackendTests.Setup(tool) {
+      var r = $0.canisters[Harness.userService.text]!
+      r.replies = [
+        "manage_neuron":
+          "(record { command = opt variant { MakeProposal = record { proposal_id = opt record { id = 42 : nat64 } } } })"
+      ]
+      r.candid_service = nil
+      $0.canisters[governance] = r
+    }
+    let r = try CLI.run(
+      [
+        "run", "scripts/sns-upgrade.rb.ic", "--backend", tool, "--network", "ic", "--identity", "github-ci", "--yes",
+        "--journal", s.dir + "/runs",
+        "--param", "neuron=0x" + String(repeating: "5f", count: 32), "--param", "target=\(Harness.userService.text)",
+        "--param", "expected=\(Self.sha("counter-v2.wasm"))", "--param", "title=Upgrade",
+        "--param", "summary=Adds reset.", "--param", "url=https://forum.example.org/t/1",
+      ], in: Corpus.repository, environment: s.environment)
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("proposal 42 made"), "\(r.stdout)")
+    #expect(r.stderr.contains("$ \(tool) canister call \(governance)"), "\(r.stderr)")
+  }
 }
