@@ -34,7 +34,7 @@ enum StandardActions {
           BuiltinParameter("mode", .text), BuiltinParameter("arg", .error), BuiltinParameter("breaking", .bool),
           BuiltinParameter("guarded", .bool), BuiltinParameter("check", .text),
         ],
-        words: ["mode": InstallChoice.allCases.map(\.rawValue)], candidArgument: "arg",
+        words: ["mode": InstallChoice.allCases.map(\.rawValue)], candidArgument: "arg", needs: ["check": "guarded"],
         summary:
           "installs when empty, upgrades when the hash differs (never breaking the interface unless `breaking`); `arg` is the init argument; `guarded` snapshots first and restores on failure; `mode reinstall` only when written",
         body: install))

@@ -389,6 +389,14 @@ extension Checker {
       let type = check(argument.value, expected: parameter.type)
       expectType(type, parameter.type, for: argument.value, what: "`\(label.name)`")
     }
+    for argument in action.arguments {
+      guard let label = argument.label, let needed = signature.needs[label.name], !seen.contains(needed) else {
+        continue
+      }
+      error(
+        .actionArgument, "`\(label.name)` works only with `\(needed)`", label.range,
+        help: "write `\(needed)` in the action too, or leave `\(label.name)` out")
+    }
     if signature.positionalRequired, !positionalSeen, let parameter = signature.positional {
       error(
         .actionArgument, "`\(signature.name)` needs the \(parameter.name)", action.range,

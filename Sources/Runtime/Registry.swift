@@ -319,6 +319,8 @@ public struct ActionSignature: Sendable {
   public var requiredStatus: String?
   /// Words accepted as values of a labelled parameter (`mode reinstall`), by label.
   public var words: [String: [String]]
+  /// Labels that mean something only beside another (`check` with `guarded`), by label.
+  public var needs: [String: String]
   /// The label whose value is the canister's init argument (`install … arg {…}`): checked against
   /// the init arguments of the canister's imported interface, encoded by the module's.
   public var candidArgument: String?
@@ -329,9 +331,10 @@ public struct ActionSignature: Sendable {
   public init(
     _ name: String, converges: [Convergence], positional: BuiltinParameter? = nil, positionalRequired: Bool = false,
     labeled: [BuiltinParameter] = [], requiredStatus: String? = nil, words: [String: [String]] = [:],
-    candidArgument: String? = nil, summary: String, body: ActionBody? = nil
+    candidArgument: String? = nil, needs: [String: String] = [:], summary: String, body: ActionBody? = nil
   ) {
     self.candidArgument = candidArgument
+    self.needs = needs
     self.body = body
     self.name = name
     self.converges = converges

@@ -302,6 +302,17 @@ import Testing
     #expect(text.contains("did you mean `.Upgrade`?"), "\(text)")
   }
 
+  @Test func aCheckWithoutGuardedIsAnError() throws {
+    let (_, program) = try Self.counter(
+      """
+      step "upgrade" on c {
+        ensure hash == sha256("counter-v2.wasm") via install "counter-v2.wasm" arg .Upgrade(none) check "healthy"
+      }
+      """)
+    let text = Corpus.render(program)
+    #expect(text.contains("main.rb.ic:5:93: error: `check` works only with `guarded`"), "\(text)")
+  }
+
   static let breakingUpgrade = """
     step "upgrade" on c {
       ensure hash == sha256("counter-v3-breaking.wasm") via install "counter-v3-breaking.wasm" arg .Upgrade({limit: 1})
