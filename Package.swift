@@ -1,7 +1,8 @@
 // swift-tools-version: 6.0
 // rbic: a typed runbook language for Internet Computer operations.
 //
-// The pipeline is one-way: Diagnostics ← Lexer ← Parser ← Runtime ← Builtins ← rbic (CLI).
+// The pipeline is one-way: Diagnostics ← Lexer ← Parser ← Runtime ← Builtins ← Commands (the CLI
+// as a library) ← rbic (its `main`).
 // `Rbic` is the library product a host embeds; the `rbic` command uses only that API.
 import PackageDescription
 
@@ -62,15 +63,17 @@ let package = Package(
       name: "RbicLanguageServer",
       dependencies: ["RbicBuiltins", "RbicRuntime", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics"],
       path: "Sources/LanguageServer"),
-    .executableTarget(
-      name: "rbic",
+    // The CLI's commands as a library; the `rbic` executable is its `main`.
+    .target(
+      name: "RbicCommands",
       dependencies: [
         "RbicBuiltins", "RbicRuntime", "RbicLexer", "RbicDiagnostics", "RbicParser", "RbicCandid", "LineEditor",
         "RbicLanguageServer", .product(name: "MCP", package: "swift-sdk"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
-      path: "Sources/rbic"),
+      path: "Sources/Commands"),
+    .executableTarget(name: "rbic", dependencies: ["RbicCommands"], path: "Sources/rbic"),
     .executableTarget(
       name: "rbic-test-double", dependencies: ["RbicBuiltins", "RbicRuntime", "RbicCandid"], path: "Sources/TestDouble"),
     .executableTarget(
@@ -79,7 +82,7 @@ let package = Package(
     .testTarget(
       name: "RbicTests",
       dependencies: [
-        "RbicBuiltins", "RbicRuntime", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics", "rbic",
+        "RbicBuiltins", "RbicRuntime", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics", "RbicCommands", "rbic",
         "rbic-test-double", .product(name: "Yams", package: "Yams"), .product(name: "MCP", package: "swift-sdk"),
         .product(name: "SystemPackage", package: "swift-system"),
       ],

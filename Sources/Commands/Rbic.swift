@@ -3,12 +3,18 @@ import Foundation
 import RbicBuiltins
 import RbicRuntime
 
+/// The `rbic` command line, as a library: `main.swift` only calls `CommandLine.run()`, so tests
+/// and hosts can reach every command in process.
+extension CommandLine {
+  /// Parses the process's arguments, runs the command and exits with its code.
+  public static func run() { Rbic.main() }
+}
+
 /// The `rbic` command: a thin layer over the `Rbic` libraries.
 ///
 /// Exit codes (DESIGN §3): 0 success; 1 the runbook failed, or `fmt --check` found unformatted
 /// files; 2 a static error or bad usage; 3 an environment or tool error; 4 refused by a safety
 /// gate; 130 interrupted.
-@main
 struct Rbic: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "rbic",
