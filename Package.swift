@@ -58,6 +58,15 @@ let package = Package(
         .product(name: "SystemPackage", package: "swift-system"),
       ],
       path: "Sources/Builtins"),
+    // What the command line builds on the library (`package` only, never the embedding API): the
+    // REPL session, reports, the builtins reference, run summaries, diff and doc, `rbic test`.
+    .target(
+      name: "RbicTooling",
+      dependencies: [
+        "RbicBuiltins", "RbicRuntime", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics",
+        .product(name: "Yams", package: "Yams"),
+      ],
+      path: "Sources/Tooling"),
     // `rbic lsp`: the Language Server Protocol over stdio, on Codable.
     .target(
       name: "RbicLanguageServer",
@@ -67,7 +76,7 @@ let package = Package(
     .target(
       name: "RbicCommands",
       dependencies: [
-        "RbicBuiltins", "RbicRuntime", "RbicLexer", "RbicDiagnostics", "RbicParser", "RbicCandid", "LineEditor",
+        "RbicTooling", "RbicBuiltins", "RbicRuntime", "RbicLexer", "RbicDiagnostics", "RbicParser", "RbicCandid", "LineEditor",
         "RbicLanguageServer", .product(name: "MCP", package: "swift-sdk"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -82,7 +91,7 @@ let package = Package(
     .testTarget(
       name: "RbicTests",
       dependencies: [
-        "RbicBuiltins", "RbicRuntime", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics", "RbicCommands", "rbic",
+        "RbicBuiltins", "RbicRuntime", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics", "RbicTooling", "RbicCommands", "rbic",
         "rbic-test-double", .product(name: "Yams", package: "Yams"), .product(name: "MCP", package: "swift-sdk"),
         .product(name: "SystemPackage", package: "swift-system"),
       ],

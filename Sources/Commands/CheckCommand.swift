@@ -3,6 +3,7 @@ import RbicBuiltins
 import RbicDiagnostics
 import RbicParser
 import RbicRuntime
+import RbicTooling
 
 /// `--format` of `check`.
 enum CheckFormat: String, ExpressibleByArgument, CaseIterable {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RbicDiagnostics
 import RbicParser
+import RbicTooling
 
 /// `rbic diff OLD NEW`: what a change to a runbook means operationally.
 ///

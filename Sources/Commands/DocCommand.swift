@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RbicDiagnostics
 import RbicParser
+import RbicTooling
 
 /// `rbic doc FILE`: the runbook as the Markdown document operators read.
 struct DocCommand: ParsableCommand {

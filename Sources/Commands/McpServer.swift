@@ -4,6 +4,7 @@ import RbicBuiltins
 import RbicDiagnostics
 import RbicParser
 import RbicRuntime
+import RbicTooling
 import Synchronization
 
 /// `rbic mcp`: AI assistants operate canisters only through checked, gated runbooks.

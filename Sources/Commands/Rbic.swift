@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RbicBuiltins
 import RbicRuntime
+import RbicTooling
 
 /// The `rbic` command line, as a library: `main.swift` only calls `CommandLine.run()`, so tests
 /// and hosts can reach every command in process.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RbicRuntime
+import RbicTooling
 
 /// `rbic report RUN`: a journaled run as Markdown.
 struct ReportCommand: ParsableCommand {

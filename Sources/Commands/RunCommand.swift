@@ -3,6 +3,7 @@ import Foundation
 import RbicBuiltins
 import RbicDiagnostics
 import RbicRuntime
+import RbicTooling
 import Synchronization
 
 /// Options shared by `run` and `plan` (and, later, `repl`).

@@ -3,6 +3,7 @@ import Foundation
 import RbicBuiltins
 import RbicDiagnostics
 import RbicRuntime
+import RbicTooling
 
 /// `rbic test [PATH…]`: runs runbook tests (`NAME.test.yaml` beside `NAME.rb.ic`) on the simulated
 /// IC, in the style of `swift test`; `--junit FILE` writes JUnit XML for CI.

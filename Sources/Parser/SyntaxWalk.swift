@@ -85,3 +85,15 @@ package enum SyntaxWalk {
     return nil
   }
 }
+
+extension SyntaxTree {
+  /// A string literal's text as a reader sees it: plain strings decoded, interpolated ones as
+  /// written without their quotes (`Top up {c}`); other expressions as source text.
+  package static func plainText(_ e: Expr, in tree: SyntaxTree) -> String {
+    guard case .string(let parts) = e.kind else { return tree.file.text(e.range) }
+    if parts.allSatisfy({ if case .text = $0 { true } else { false } }) {
+      return parts.map { if case .text(let t) = $0 { t } else { "" } }.joined()
+    }
+    return String(tree.file.text(e.range).dropFirst().dropLast())
+  }
+}

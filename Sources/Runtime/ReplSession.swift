@@ -1,5 +1,7 @@
 import Foundation
+import RbicCandid
 import RbicDiagnostics
+import RbicLexer
 import RbicParser
 
 /// A REPL session: each input is checked against everything accepted so far, then run; earlier

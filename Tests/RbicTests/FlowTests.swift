@@ -1,6 +1,7 @@
 import Foundation
 import RbicDiagnostics
 import RbicParser
+import RbicTooling
 import Testing
 
 @testable import RbicBuiltins

@@ -4,6 +4,7 @@ import RbicBuiltins
 import RbicRuntime
 import Synchronization
 import SystemPackage
+import RbicTooling
 import Testing
 
 /// `rbic mcp` driven by the MCP SDK's own client over a pipe, as an assistant's host drives it.

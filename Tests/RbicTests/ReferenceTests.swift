@@ -1,6 +1,7 @@
 import Foundation
 import RbicDiagnostics
 import RbicRuntime
+import RbicTooling
 import Testing
 
 @testable import RbicBuiltins

@@ -1,6 +1,7 @@
 import Foundation
 import RbicDiagnostics
 import RbicParser
+import RbicTooling
 import Testing
 
 /// Pull-request tooling: semantic diffs and generated documents, against goldens.

@@ -1,6 +1,7 @@
 import Foundation
 import RbicCandid
 import RbicDiagnostics
+import RbicTooling
 import Testing
 
 @testable import RbicBuiltins

@@ -1,4 +1,9 @@
+import RbicBuiltins
+import RbicCandid
+import RbicDiagnostics
+import RbicLexer
 import RbicParser
+import RbicRuntime
 
 /// The reference of a registry's builtins and actions, as Markdown, generated from their
 /// signatures and summaries (`rbic help builtins`, `rbic help actions`; `docs/builtins.md` and

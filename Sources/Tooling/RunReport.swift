@@ -1,5 +1,10 @@
 import Foundation
+import RbicBuiltins
+import RbicCandid
 import RbicDiagnostics
+import RbicLexer
+import RbicParser
+import RbicRuntime
 
 /// Renders a run's journal (JSON lines) as Markdown for a pull request or a status note.
 public enum RunReport {

@@ -1,5 +1,9 @@
 import Foundation
+import RbicBuiltins
+import RbicCandid
 import RbicDiagnostics
+import RbicLexer
+import RbicParser
 import RbicRuntime
 import Synchronization
 

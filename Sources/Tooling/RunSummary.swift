@@ -1,3 +1,10 @@
+import RbicBuiltins
+import RbicCandid
+import RbicDiagnostics
+import RbicLexer
+import RbicParser
+import RbicRuntime
+
 /// What a run says around its steps, the same for every host that shows one (`rbic run`/`plan`,
 /// `rbic test`'s `output:`): the header naming what it acts on — every default resolved and said
 /// — and, after the steps, the plan, the verification checklist, the warnings and the recap.

@@ -1,5 +1,9 @@
+import RbicBuiltins
+import RbicCandid
 import RbicDiagnostics
 import RbicLexer
+import RbicParser
+import RbicRuntime
 
 /// A semantic diff of two versions of a runbook, for reviewers: the header, declarations
 /// (network, identity, params, lets, fns, imports), and steps (added, removed, renamed, reordered,
