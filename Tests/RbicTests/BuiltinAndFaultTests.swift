@@ -162,7 +162,7 @@ final class LoopbackServer: @unchecked Sendable {
   /// A send whose outcome is unknown is journaled, the state is re-read, and nothing is sent
   /// again: not by the same action, not by the `or` fallback.
   @Test func unknownOutcomeIsNeverRetriedBlindly() throws {
-    let state = Harness.world { $0.faults = [.init(operation: "wallet_send", kind: "timeout")] }
+    let state = Harness.world { $0.faults = [.init(operation: .walletSend, kind: .timeout)] }
     let dir = try CLI.temporaryDirectory()
     let journal = try Journal(directory: dir, runbook: "t")
     let r = Harness.run(topUp, state: state) {
@@ -179,7 +179,7 @@ final class LoopbackServer: @unchecked Sendable {
 
   @Test func rejectTriesTheNextAction() {
     let state = Harness.world {
-      $0.faults = [.init(operation: "wallet_send", kind: "reject", code: "IC0503", message: "trapped")]
+      $0.faults = [.init(operation: .walletSend, kind: .reject, code: "IC0503", message: "trapped")]
     }
     let r = Harness.run(topUp, state: state)
     #expect(r.result.exitCode == 0)
@@ -188,18 +188,18 @@ final class LoopbackServer: @unchecked Sendable {
   }
 
   @Test func garbledOutputAndToolExitAreEnvironmentErrors() {
-    for kind in ["garbled", "exit"] {
-      let state = Harness.world { $0.faults = [.init(operation: "status", kind: kind)] }
+    for kind in [SimulatedIC.FaultKind.garbled, .exit] {
+      let state = Harness.world { $0.faults = [.init(operation: .status, kind: kind)] }
       let r = Harness.run(topUp, state: state)
       #expect(r.result.exitCode == 3, "\(kind)")
     }
   }
 
   @Test func faultsCanBeLimitedInNumber() {
-    let state = Harness.world { $0.faults = [.init(operation: "status", kind: "garbled", times: 1)] }
+    let state = Harness.world { $0.faults = [.init(operation: .status, kind: .garbled, times: 1)] }
     #expect(Harness.run(topUp, state: state).result.exitCode == 3)
     var once = state
-    once.faults = [.init(operation: "status", kind: "garbled", times: 0)]
+    once.faults = [.init(operation: .status, kind: .garbled, times: 0)]
     #expect(Harness.run(topUp, state: once).result.exitCode == 0)
   }
 }
