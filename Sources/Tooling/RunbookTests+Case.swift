@@ -108,7 +108,7 @@ struct Case {
         let merged = Self.mergePatch(base, Self.amounts(changes))
         world = try SimulatedIC.decode(try JSONSerialization.data(withJSONObject: merged))
       } catch let error as SimulatedIC.StateError {
-        issue(patch, "the world is not a valid sim state: \(error.description)")
+        issue(Self.locate(error.path[...], in: patch), "the world is not a valid sim state: \(error.description)")
         return nil
       } catch {
         issue(patch, "the world is not a valid sim state: \(SavedPlan.reasonText(error))")
@@ -122,18 +122,31 @@ struct Case {
     return world
   }
 
+  /// The node a state's path leads to from `node`, as far as the test file gives it: a value the
+  /// file does not give (the demo world's) is reported at the deepest node it does.
+  static func locate(_ path: ArraySlice<SimulatedIC.PathItem>, in node: Located) -> Located {
+    var here = node
+    for item in path {
+      let next: Located?
+      switch item {
+      case .key(let key): next = here[key]
+      case .index(let i): next = here.items.flatMap { $0.indices.contains(i) ? $0[i] : nil }
+      }
+      guard let next else { break }
+      here = next
+    }
+    return here
+  }
+
   func decodeFaults(_ node: Located, _ issue: (Located?, String) -> Void) -> [SimulatedIC.Fault]? {
     var budget = TestFile.budget
     guard let list = node.json(&budget), let data = try? JSONSerialization.data(withJSONObject: list) else {
       issue(node, "`faults:` is a list of the sim's faults")
       return nil
     }
-    do {
-      let faults = try JSONDecoder().decode([SimulatedIC.Fault].self, from: data)
-      try SimulatedIC.check(faults: faults)
-      return faults
-    } catch let error as SimulatedIC.StateError {
-      issue(node, error.description)
+    do { return try SimulatedIC.decodeFaults(data) } catch let error as SimulatedIC.StateError {
+      // The error names `faults[i]…`; the node is the list itself.
+      issue(Self.locate(error.path.dropFirst(), in: node), error.description)
       return nil
     } catch {
       issue(

@@ -162,7 +162,7 @@ final class LoopbackServer: @unchecked Sendable {
   /// A send whose outcome is unknown is journaled, the state is re-read, and nothing is sent
   /// again: not by the same action, not by the `or` fallback.
   @Test func unknownOutcomeIsNeverRetriedBlindly() throws {
-    let state = Harness.world { $0.faults = [.init(operation: "wallet_send", kind: "timeout")] }
+    let state = Harness.world { $0.faults = [.init(operation: .walletSend, kind: .timeout)] }
     let dir = try CLI.temporaryDirectory()
     let journal = try Journal(directory: dir, runbook: "t")
     let r = Harness.run(topUp, state: state) {
@@ -179,7 +179,7 @@ final class LoopbackServer: @unchecked Sendable {
 
   @Test func rejectTriesTheNextAction() {
     let state = Harness.world {
-      $0.faults = [.init(operation: "wallet_send", kind: "reject", code: "IC0503", message: "trapped")]
+      $0.faults = [.init(operation: .walletSend, kind: .reject, code: "IC0503", message: "trapped")]
     }
     let r = Harness.run(topUp, state: state)
     #expect(r.result.exitCode == 0)
@@ -188,18 +188,142 @@ final class LoopbackServer: @unchecked Sendable {
   }
 
   @Test func garbledOutputAndToolExitAreEnvironmentErrors() {
-    for kind in ["garbled", "exit"] {
-      let state = Harness.world { $0.faults = [.init(operation: "status", kind: kind)] }
+    for kind in [SimulatedIC.FaultKind.garbled, .exit] {
+      let state = Harness.world { $0.faults = [.init(operation: .status, kind: kind)] }
       let r = Harness.run(topUp, state: state)
       #expect(r.result.exitCode == 3, "\(kind)")
     }
   }
 
+  /// A `call` fault hits a query as it hits an update call, on the sim and through both tools:
+  /// the rejected query fails its step with the reject, the fault is used up (`times: 1`), and
+  /// the same runbook then reads the reply.
+  @Test(arguments: ["sim", "icp", "dfx"])
+  func aRejectFaultHitsAQuery(_ backend: String) throws {
+    let s = try ToolBackendTests.Setup(backend == "sim" ? "icp" : backend) {
+      $0.canisters[Harness.userService.text]!.candid_service = "service : { get : () -> (text) query }"
+      $0.canisters[Harness.userService.text]!.replies = ["get": "(\"v1\")"]
+      $0.faults = [.init(operation: .call, kind: .reject, times: 1, code: "IC0503", message: "the query trapped")]
+    }
+    let runbook = s.dir + "/q.rb.ic"
+    try """
+    runbook "q" version 1
+    use network ic
+    let c: canister = \(Harness.userService.text)
+    step "read" on c {
+      let v = call c.get()
+      print "got {v}"
+    }
+    """.write(toFile: runbook, atomically: true, encoding: .utf8)
+    var arguments = ["run", runbook, "--yes", "--journal", s.dir + "/runs"]
+    arguments += backend == "sim" ? ["--sim-state", s.state] : ["--backend", backend]
+    let rejected = try CLI.run(arguments, in: s.dir, environment: s.environment)
+    #expect(rejected.status == 1, "\(rejected.stdout)\(rejected.stderr)")
+    #expect((rejected.stdout + rejected.stderr).contains("the query trapped"), "\(rejected.stdout)\(rejected.stderr)")
+    #expect(!rejected.stdout.contains("got "), "the query did not answer")
+    let answered = try CLI.run(arguments, in: s.dir, environment: s.environment)
+    #expect(answered.status == 0, "\(answered.stdout)\(answered.stderr)")
+    #expect(answered.stdout.contains("got (\"v1\")"), "\(answered.stdout)")
+  }
+
+  /// A read (a status, a query) changes nothing: a `late` fault there is a timeout, and a failure
+  /// after sending is that failure; neither is used up without effect.
+  @Test func lateAndAfterSendFaultsHitReads() throws {
+    let user = Harness.userService
+    let sim = SimulatedIC(
+      state: Harness.world {
+        $0.faults = [
+          .init(operation: .status, kind: .late, times: 1, delay_ms: 10),
+          .init(operation: .status, kind: .afterSend, times: 1, message: "agent error: connection reset"),
+          .init(operation: .call, kind: .late, times: 1),
+        ]
+      })
+    #expect {
+      _ = try sim.status(user)
+    } throws: { error in
+      guard case .unknownOutcome(let m)? = error as? BackendError else { return false }
+      return m.contains("`status` timed out")
+    }
+    #expect {
+      _ = try sim.status(user)
+    } throws: { error in
+      guard case .environment(let m)? = error as? BackendError else { return false }
+      return m == "agent error: connection reset"
+    }
+    #expect(try sim.status(user).status == .running, "both faults were used")
+    #expect {
+      _ = try sim.query(user, method: "version", argument: "()")
+    } throws: { error in
+      guard case .unknownOutcome? = error as? BackendError else { return false }
+      return true
+    }
+    #expect(try sim.query(user, method: "version", argument: "()") == "(\"1.3.9\")")
+    #expect(sim.snapshot.deliveries == nil, "a read leaves nothing to land later")
+  }
+
+  /// A fault built in code that cannot happen to its operation (a world's would be refused when
+  /// read) is an environment error when it fires, never a fault that silently does nothing.
+  @Test func aFaultThatCannotHappenToItsOperationFailsLoudly() {
+    let sim = SimulatedIC(state: Harness.world { $0.faults = [.init(operation: .status, kind: .echo)] })
+    #expect {
+      _ = try sim.status(Harness.userService)
+    } throws: { error in
+      guard case .environment(let m)? = error as? BackendError else { return false }
+      return m == "the sim's `echo` fault cannot happen to `status`"
+    }
+  }
+
+  /// A state names its faults' kinds and operations from closed lists: an unknown name, or a kind
+  /// its operation cannot have, is an error at its JSON path, with "did you mean".
+  @Test(arguments: [
+    (
+      #"{"operation": "wallet_send", "kind": "timout"}"#,
+      [SimulatedIC.PathItem.key("faults"), .index(1), .key("kind")],
+      "faults[1].kind is `timout`, not a fault kind (did you mean `timeout`?); the sim knows timeout, late, echo,"
+    ),
+    (
+      #"{"operation": "walet_send", "kind": "timeout"}"#, [.key("faults"), .index(1), .key("operation")],
+      "faults[1].operation is `walet_send`, not an operation (did you mean `wallet_send`?)"
+    ),
+    (
+      #"{"operation": "status", "kind": "echo"}"#, [.key("faults"), .index(1), .key("kind")],
+      "faults[1].kind is `echo`, which happens to `call` only, not `status`"
+    ),
+    (
+      #"{"operation": "logs", "kind": "silent_forward"}"#, [.key("faults"), .index(1), .key("kind")],
+      "faults[1].kind is `silent_forward`, which happens to operations that change the IC and `call`, not the reads"
+    ),
+  ])
+  func anUnknownFaultInAStateIsAnErrorAtItsPath(
+    _ fault: String, _ path: [SimulatedIC.PathItem], _ message: String
+  ) throws {
+    var world = try JSONSerialization.jsonObject(with: JSONEncoder().encode(SimulatedIC.demoWorld)) as? [String: Any]
+    world?["faults"] = [
+      ["operation": "status", "kind": "reject"],
+      try JSONSerialization.jsonObject(with: Data(fault.utf8)),
+    ]
+    let data = try JSONSerialization.data(withJSONObject: world ?? [:])
+    #expect {
+      _ = try SimulatedIC.decode(data)
+    } throws: { error in
+      guard let error = error as? SimulatedIC.StateError else { return false }
+      return error.path == path && error.description.hasPrefix(message)
+    }
+  }
+
+  /// The test-file guide names every fault kind and operation the sim knows.
+  @Test func theGuideNamesEveryFault() throws {
+    let guide = try String(contentsOfFile: Harness.repository + "/docs/testing-runbooks.md", encoding: .utf8)
+    let names =
+      SimulatedIC.FaultKind.allCases.map(\.rawValue) + SimulatedIC.FaultOperation.allCases.map(\.rawValue)
+    for name in names { #expect(guide.contains("`\(name)`"), "\(name)") }
+  }
+
   @Test func faultsCanBeLimitedInNumber() {
-    let state = Harness.world { $0.faults = [.init(operation: "status", kind: "garbled", times: 1)] }
+    let state = Harness.world { $0.faults = [.init(operation: .status, kind: .garbled, times: 1)] }
     #expect(Harness.run(topUp, state: state).result.exitCode == 3)
     var once = state
-    once.faults = [.init(operation: "status", kind: "garbled", times: 0)]
+    once.faults = [.init(operation: .status, kind: .garbled, times: 0)]
     #expect(Harness.run(topUp, state: once).result.exitCode == 0)
   }
 }

@@ -205,7 +205,7 @@ import Testing
       // A canister that publishes no interface: the runbook's is all there is.
       let sim = SimulatedIC(
         state: Harness.world {
-          $0.faults = [.init(operation: "call", kind: "echo")]
+          $0.faults = [.init(operation: .call, kind: .echo)]
           $0.canisters[Harness.userService.text]!.candid_service = nil
         })
       var options = RunOptions(projectDirectory: dir, environment: [:])
@@ -347,7 +347,7 @@ import Testing
       $0.canisters[Harness.userService.text]!.candid_service =
         "service : { level : (nat8) -> (); get : () -> (text) query }"
       $0.canisters[Harness.userService.text]!.replies = ["get": "(\"v1\")"]
-      $0.faults = [.init(operation: "call", kind: "echo", times: 1)]
+      $0.faults = [.init(operation: .call, kind: .echo, times: 1)]
     }
     let runbook = s.dir + "/p.rb.ic"
     try """
@@ -536,7 +536,7 @@ import Testing
     ] {
       let world = Harness.world {
         $0.canisters[Harness.userService.text]!.candid_service = published
-        $0.faults = [.init(operation: "call", kind: "echo")]
+        $0.faults = [.init(operation: .call, kind: .echo)]
       }
       var options = RunOptions(projectDirectory: dir, environment: [:])
       options.yes = true

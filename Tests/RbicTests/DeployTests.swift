@@ -49,7 +49,7 @@ import Testing
   static func echoing(_ edit: (inout SimulatedIC.State) -> Void = { _ in }) -> SimulatedIC {
     SimulatedIC(
       state: Harness.world {
-        $0.faults = [.init(operation: "call", kind: "echo")]
+        $0.faults = [.init(operation: .call, kind: .echo)]
         $0.canisters[Harness.userService.text]?.candid_service = nil
         edit(&$0)
       })

@@ -176,7 +176,7 @@ import Testing
       }
       """
     let start = Harness.world {
-      $0.faults = [.init(operation: "wallet_send", kind: "late", times: 1, delay_ms: 4000)]
+      $0.faults = [.init(operation: .walletSend, kind: .late, times: 1, delay_ms: 4000)]
     }
     let before = Int128(start.canisters[Self.wallet]!.cycles)!
     func run(_ state: SimulatedIC.State) throws -> Harness.Outcome {
@@ -259,7 +259,7 @@ import Testing
         ensure cycles >= 1T via wallet wdhec
       }
       """
-    let start = Harness.world { $0.faults = [.init(operation: "wallet_send", kind: "timeout", times: 1)] }
+    let start = Harness.world { $0.faults = [.init(operation: .walletSend, kind: .timeout, times: 1)] }
     for release in ["operator", "window"] {
       let dir = try CLI.temporaryDirectory()
       let first = Harness.run(source, state: start) {

@@ -1,4 +1,5 @@
 import Foundation
+import RbicBuiltins
 import Testing
 
 @testable import RbicRuntime
@@ -122,6 +123,14 @@ import Testing
       "faults[0].kind is `timout`, not a fault kind (did you mean `timeout`?)"
     ),
     ("faults: [{ operation: walet_send, kind: timeout }]", "(did you mean `wallet_send`?)"),
+    (
+      "faults: [{ operation: status, kind: echo }]",
+      "faults[0].kind is `echo`, which happens to `call` only, not `status`"
+    ),
+    (
+      "world: { faults: [{ operation: stats, kind: timeout }] }",
+      "faults[0].operation is `stats`, not an operation (did you mean `status`?)"
+    ),
   ])
   func aMisspelledWorldOrFaultIsAnError(_ line: String, _ message: String) throws {
     let dir = try RunbookTestsTests.workspace(
@@ -136,6 +145,54 @@ import Testing
     #expect(r.status != 0, "\(r.stdout)")
     #expect((r.stdout + r.stderr).contains(message), "\(r.stdout)\(r.stderr)")
     #expect((r.stdout + r.stderr).contains("canister-prod-activation.test.yaml:4:"), "located")
+  }
+
+  /// In a list of faults written one key a line, the error is at the misspelled value itself.
+  @Test func aMisspelledFaultIsAnErrorAtItsOwnLine() throws {
+    let dir = try RunbookTestsTests.workspace(
+      """
+      params: { wasm: demo/user_service_with_metadata.wasm, canister: 6iu47-dyaaa-aaaaf-qgeza-cai }
+      tests:
+        - name: misspelled
+          faults:
+            - { operation: status, kind: reject }
+            - operation: wallet_send
+              kind: timout
+          expect: { recap: { changed: 3 } }
+      """)
+    let r = try CLI.run(["test", "scripts/canister-prod-activation.test.yaml"], in: dir)
+    #expect(r.status != 0, "\(r.stdout)")
+    #expect(
+      (r.stdout + r.stderr).contains(
+        "canister-prod-activation.test.yaml:7:15: faults[1].kind is `timout`, not a fault kind (did you mean `timeout`?)"
+      ), "\(r.stdout)\(r.stderr)")
+  }
+
+  /// A state file (`--sim-state`) with a fault the sim does not know is an error naming the file
+  /// and the fault's JSON path, before anything runs; the file is left as it was.
+  @Test(arguments: [
+    (
+      ["operation": "walet_send", "kind": "timeout"],
+      "faults[0].operation is `walet_send`, not an operation (did you mean `wallet_send`?)"
+    ),
+    (
+      ["operation": "wallet_send", "kind": "timout"],
+      "faults[0].kind is `timout`, not a fault kind (did you mean `timeout`?)"
+    ),
+    (["operation": "mint", "kind": "echo"], "faults[0].kind is `echo`, which happens to `call` only, not `mint`"),
+  ])
+  func anUnknownFaultInAStateFileIsAnErrorAtItsPath(_ fault: [String: String], _ message: String) throws {
+    let dir = try CLI.temporaryDirectory()
+    var world = try JSONSerialization.jsonObject(with: JSONEncoder().encode(SimulatedIC.demoWorld)) as? [String: Any]
+    world?["faults"] = [fault]
+    let state = try JSONSerialization.data(withJSONObject: world ?? [:])
+    try state.write(to: URL(fileURLWithPath: dir + "/state.json"))
+    try "runbook \"x\" version 1\n".write(toFile: dir + "/x.rb.ic", atomically: true, encoding: .utf8)
+    let r = try CLI.run(["run", dir + "/x.rb.ic", "--sim-state", dir + "/state.json"], in: dir)
+    #expect(r.status == 3, "\(r.stdout)\(r.stderr)")
+    #expect(r.stderr.contains("`\(dir)/state.json`: \(message)"), "\(r.stderr)")
+    #expect(!r.stdout.contains("Recap"), "nothing ran")
+    #expect(FileManager.default.contents(atPath: dir + "/state.json") == state, "the file is untouched")
   }
 
   /// A test file can give every test one world and environment (a test's own go on top), and a

@@ -30,8 +30,8 @@ import Testing
   }
 
   /// The demo world where `faults` fire on the second canister's stop.
-  static func secondFails(_ kind: String) -> SimulatedIC.State {
-    Harness.world { $0.faults = [.init(operation: "stop", kind: kind, canister: second)] }
+  static func secondFails(_ kind: SimulatedIC.FaultKind) -> SimulatedIC.State {
+    Harness.world { $0.faults = [.init(operation: .stop, kind: kind, canister: second)] }
   }
 
   static func status(_ run: Harness.Outcome, _ canister: String) -> CanisterStatus? {
@@ -39,7 +39,7 @@ import Testing
   }
 
   @Test func everyItemIsAttemptedAndTheFailureNamesTheItem() throws {
-    let run = Harness.run(Self.stopFleet(), state: Self.secondFails("reject"))
+    let run = Harness.run(Self.stopFleet(), state: Self.secondFails(.reject))
     #expect(run.result.exitCode == 1)
     #expect(Self.status(run, Self.fleet[2]) == .stopped, "the third canister is still attempted")
     #expect(Self.status(run, Self.fleet[0]) == .stopped)
@@ -54,7 +54,7 @@ import Testing
   }
 
   @Test func withoutKeepGoingTheLoopStopsAtTheFailure() {
-    let run = Harness.run(Self.stopFleet("for c in fleet"), state: Self.secondFails("reject"))
+    let run = Harness.run(Self.stopFleet("for c in fleet"), state: Self.secondFails(.reject))
     #expect(run.result.exitCode == 1)
     #expect(Self.status(run, Self.fleet[2]) == .running)
     #expect(run.result.steps.count == 2)
@@ -73,7 +73,7 @@ import Testing
         }
       }
       """
-    let run = Harness.run(source, state: Self.secondFails("reject"))
+    let run = Harness.run(source, state: Self.secondFails(.reject))
     #expect(run.result.exitCode == 1)
     #expect(Self.status(run, Self.fleet[0]) == .stopped)
     #expect(Self.status(run, Self.fleet[2]) == .stopped)
@@ -86,7 +86,7 @@ import Testing
   @Test func aDeclinedQuestionStopsTheLoopAndSaysWhatWasLeft() throws {
     // The first canister fails definitely, the operator declines the second: the third is never
     // asked about, and the run ends as a refusal (exit 4) that names both.
-    let state = Harness.world { $0.faults = [.init(operation: "stop", kind: "reject", canister: Self.fleet[0])] }
+    let state = Harness.world { $0.faults = [.init(operation: .stop, kind: .reject, canister: Self.fleet[0])] }
     let asked = Harness.Lines()
     let run = Harness.run(Self.stopFleet(confirm: true), state: state) {
       $0.yes = false
@@ -107,7 +107,7 @@ import Testing
 
   @Test(arguments: ["for c in fleet keep going", "parallel for c in fleet limit 1 keep going"])
   func anUnknownOutcomeStopsTheLoop(_ loop: String) throws {
-    let run = Harness.run(Self.stopFleet(loop), state: Self.secondFails("timeout"))
+    let run = Harness.run(Self.stopFleet(loop), state: Self.secondFails(.timeout))
     #expect(run.result.exitCode == 3)
     #expect(Self.status(run, Self.fleet[2]) == .running, "nothing more is done after an unknown outcome")
     let d = try #require(run.result.failure?.diagnostic)
@@ -135,7 +135,7 @@ import Testing
 
   @Test func theJournalAndTheReportNameTheFailedItem() throws {
     let dir = try CLI.temporaryDirectory()
-    let run = Harness.run(Self.stopFleet(), state: Self.secondFails("reject")) {
+    let run = Harness.run(Self.stopFleet(), state: Self.secondFails(.reject)) {
       $0.yes = true
       $0.journal = try? Journal(directory: dir, runbook: "t")
     }

@@ -162,7 +162,7 @@ import Testing
     }
     """.write(toFile: path, atomically: true, encoding: .utf8)
     var world = SimulatedIC.demoWorld
-    world.faults = [.init(operation: "call", kind: "echo")]
+    world.faults = [.init(operation: .call, kind: .echo)]
     try SimulatedIC(state: world).save(path: dir + "/state.json")
     let environment = ["RBIC_TEST_TOKEN": secret]
     let text = try CLI.run(
@@ -207,7 +207,7 @@ import Testing
     }
     """.replacingOccurrences(of: "\\u{1B}", with: "\u{1B}").write(toFile: path, atomically: true, encoding: .utf8)
     var world = SimulatedIC.demoWorld
-    world.faults = [.init(operation: "call", kind: "echo")]
+    world.faults = [.init(operation: .call, kind: .echo)]
     try SimulatedIC(state: world).save(path: dir + "/state.json")
     let r = try CLI.run(["run", path, "--sim-state", dir + "/state.json", "--journal", dir + "/runs"])
     #expect(r.status == 1, "\(r.stderr)")

@@ -45,7 +45,7 @@ import Testing
   @Test func aFailedUpgradeIsRolledBackFromTheSnapshot() throws {
     let dir = try CLI.temporaryDirectory()
     var world = SimulatedIC.demoWorld
-    world.faults = [.init(operation: "call", kind: "reject", code: "IC0503", message: "post-upgrade check failed")]
+    world.faults = [.init(operation: .call, kind: .reject, code: "IC0503", message: "post-upgrade check failed")]
     try SimulatedIC(state: world).save(path: dir + "/state.json")
     let t = try ReplTerminalTests.Terminal("--sim-state \(dir)/state.json")
     let lines = [

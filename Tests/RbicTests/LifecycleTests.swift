@@ -330,7 +330,7 @@ import Testing
   /// operator confirms, instead of creating a second canister.
   @Test func unknownCreateIsNotRepeatedBlindly() throws {
     let dir = try Self.project(nil)
-    let world = Harness.world { $0.faults = [.init(operation: "create", kind: "timeout", times: 1)] }
+    let world = Harness.world { $0.faults = [.init(operation: .create, kind: .timeout, times: 1)] }
     let first = Self.run(Self.createOrFind, in: dir, state: world) {
       $0.journal = try? Journal(directory: dir, runbook: "create")
     }
@@ -352,7 +352,7 @@ import Testing
     let source = "step \"m\" {\n  print mint_cycles(icp: 1ICP)\n}\n"
     let world = Harness.world {
       $0.identities["github-ci"]!.icp_e8s = "500000000"
-      $0.faults = [.init(operation: "mint", kind: "late", times: 1, delay_ms: 60_000)]
+      $0.faults = [.init(operation: .mint, kind: .late, times: 1, delay_ms: 60_000)]
     }
     let first = Self.run(source, in: dir, state: world) { $0.journal = try? Journal(directory: dir, runbook: "mint") }
     #expect(first.result.exitCode == 3)

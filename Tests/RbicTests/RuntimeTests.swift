@@ -103,7 +103,7 @@ enum Harness {
 
   @Test func silentForwardFailsLoudlyWithBothValues() {
     let state = Harness.world {
-      $0.faults = [.init(operation: "wallet_send", kind: "silent_forward")]
+      $0.faults = [.init(operation: .walletSend, kind: .silentForward)]
       $0.identities["github-ci"]?.cycles_ledger = "0"
     }
     let run = Harness.run(Harness.activation, state: state, params: Harness.activationParams)
@@ -117,7 +117,7 @@ enum Harness {
   }
 
   @Test func silentForwardIsAWarningEvenWhenTopUpRescues() {
-    let state = Harness.world { $0.faults = [.init(operation: "wallet_send", kind: "silent_forward")] }
+    let state = Harness.world { $0.faults = [.init(operation: .walletSend, kind: .silentForward)] }
     let run = Harness.run(Harness.activation, state: state, params: Harness.activationParams)
     #expect(run.result.exitCode == 0)
     #expect(run.result.steps[3].warnings.contains { $0.contains("`wallet` reported success") })

@@ -78,8 +78,8 @@ import Testing
   /// A failure that proves nothing (a transport error after submission, a launcher's exit code for
   /// a signal) leaves the outcome unknown: the run stops saying so, and the next run holds the
   /// effect instead of creating, converting or sending a second time.
-  @Test(arguments: ["after_send", "after_send_signal"])
-  func aFailureAfterSendingIsNotRepeated(_ kind: String) throws {
+  @Test(arguments: [SimulatedIC.FaultKind.afterSend, .afterSendSignal])
+  func aFailureAfterSendingIsNotRepeated(_ kind: SimulatedIC.FaultKind) throws {
     let mint = "step \"m\" {\n  print mint_cycles(icp: 1ICP)\n}\n"
     let send = """
       use network ic
@@ -90,17 +90,18 @@ import Testing
       """
     // A send is observable: the ensure's re-read sees it landed, so the run goes on and the next
     // run has nothing to send. A create or a conversion is not: the run stops, the next one holds.
-    let cases: [(operation: String, source: String, observable: Bool, once: (SimulatedIC.State) -> Bool)] = [
-      (
-        "create", LifecycleTests.createOrFind, false,
-        { $0.canisters.count == SimulatedIC.demoWorld.canisters.count + 1 }
-      ),
-      ("mint", mint, false, { $0.identities["github-ci"]?.icp_e8s == "399990000" }),
-      (
-        "wallet_send", send, true,
-        { Int128($0.canisters["6iu47-dyaaa-aaaaf-qgeza-cai"]?.cycles ?? "") ?? 0 < 2_000_000_000_000 }
-      ),
-    ]
+    let cases:
+      [(operation: SimulatedIC.FaultOperation, source: String, observable: Bool, once: (SimulatedIC.State) -> Bool)] = [
+        (
+          .create, LifecycleTests.createOrFind, false,
+          { $0.canisters.count == SimulatedIC.demoWorld.canisters.count + 1 }
+        ),
+        (.mint, mint, false, { $0.identities["github-ci"]?.icp_e8s == "399990000" }),
+        (
+          .walletSend, send, true,
+          { Int128($0.canisters["6iu47-dyaaa-aaaaf-qgeza-cai"]?.cycles ?? "") ?? 0 < 2_000_000_000_000 }
+        ),
+      ]
     for c in cases {
       let dir = try LifecycleTests.project(nil)
       let world = Harness.world {
@@ -173,7 +174,7 @@ import Testing
   @Test(arguments: ["icp", "dfx"])
   func aKilledRunsRequestIsPendingForTheNextRun(_ tool: String) throws {
     let s = try ToolBackendTests.Setup(tool) {
-      $0.faults = [.init(operation: "wallet_send", kind: "late", times: 1, delay_ms: 60_000)]
+      $0.faults = [.init(operation: .walletSend, kind: .late, times: 1, delay_ms: 60_000)]
     }
     let scratch = s.dir + "/tmp"
     try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
@@ -241,7 +242,7 @@ import Testing
   /// outcome is unknown is still held (a second canister otherwise); an operator releases it.
   @Test func theSettleWindowDoesNotReleaseACreate() throws {
     let dir = try LifecycleTests.project(nil)
-    let world = Harness.world { $0.faults = [.init(operation: "create", kind: "late", times: 1, delay_ms: 60_000)] }
+    let world = Harness.world { $0.faults = [.init(operation: .create, kind: .late, times: 1, delay_ms: 60_000)] }
     let first = LifecycleTests.run(LifecycleTests.createOrFind, in: dir, state: world) {
       $0.journal = try? Journal(directory: dir, runbook: "create")
     }
@@ -362,7 +363,7 @@ import Testing
   /// form of it. The journal removes secrets from values before it encodes them.
   @Test(arguments: ["icp", "dfx"])
   func aSecretWithEscapesNeverReachesTheJournal(_ tool: String) throws {
-    let s = try ToolBackendTests.Setup(tool) { $0.faults = [.init(operation: "call", kind: "echo")] }
+    let s = try ToolBackendTests.Setup(tool) { $0.faults = [.init(operation: .call, kind: .echo)] }
     let runbook = s.dir + "/secret.rb.ic"
     try """
     runbook "secret" version 1
@@ -495,11 +496,11 @@ import Testing
 
   /// A failure after the request went out, through the tools as they print it: icp's and dfx's
   /// `agent error` after a conversion, and a launcher's exit 130 — held on the next run.
-  @Test(arguments: ["icp", "dfx"], ["after_send", "after_send_signal"])
-  func aConversionThatFailedAfterSendingIsHeldThroughTheTools(_ tool: String, _ kind: String) throws {
+  @Test(arguments: ["icp", "dfx"], [SimulatedIC.FaultKind.afterSend, .afterSendSignal])
+  func aConversionThatFailedAfterSendingIsHeldThroughTheTools(_ tool: String, _ kind: SimulatedIC.FaultKind) throws {
     let s = try ToolBackendTests.Setup(tool) {
       $0.identities["github-ci"]!.icp_e8s = "500000000"
-      $0.faults = [.init(operation: "mint", kind: kind, times: 1)]
+      $0.faults = [.init(operation: .mint, kind: kind, times: 1)]
     }
     let runbook = s.dir + "/mint.rb.ic"
     try "runbook \"mint\" version 1\nuse network ic\nstep \"m\" {\n  print mint_cycles(icp: 1ICP)\n}\n".write(

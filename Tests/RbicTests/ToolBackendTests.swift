@@ -88,7 +88,7 @@ import Testing
 
   @Test(arguments: ["icp", "dfx"])
   func garbledOutputIsAnEnvironmentErrorQuotingTheLine(_ tool: String) throws {
-    let s = try Setup(tool) { $0.faults = [.init(operation: "status", kind: "garbled")] }
+    let s = try Setup(tool) { $0.faults = [.init(operation: .status, kind: .garbled)] }
     let r = try s.run()
     #expect(r.status == 3)
     #expect(r.stderr.contains("unexpected output from `\(tool) canister status"))
@@ -96,7 +96,7 @@ import Testing
 
   @Test(arguments: ["icp", "dfx"])
   func silentExit255IsAnEnvironmentError(_ tool: String) throws {
-    let s = try Setup(tool) { $0.faults = [.init(operation: "status", kind: "exit")] }
+    let s = try Setup(tool) { $0.faults = [.init(operation: .status, kind: .exit)] }
     let r = try s.run()
     #expect(r.status == 3)
     #expect(r.stderr.contains("exited with status 255 and printed nothing"))
@@ -105,7 +105,7 @@ import Testing
   @Test(arguments: ["icp", "dfx"])
   func aHungMutationTimesOutIsJournaledAndNotRetried(_ tool: String) throws {
     let s = try Setup(tool) {
-      $0.faults = [.init(operation: "wallet_send", kind: "timeout")]
+      $0.faults = [.init(operation: .walletSend, kind: .timeout)]
       $0.canisters["6iu47-dyaaa-aaaaf-qgeza-cai"]?.module_hash = ValueFormat.hex(Harness.wasmHash)
     }
     let started = Date()

@@ -189,7 +189,7 @@ import Testing
     try await Self.offPool {
       let (b, _) = try Self.backend(tool) {
         $0.identities["github-ci"]!.icp_e8s = "250000000"
-        $0.faults = [.init(operation: "mint", kind: "refund", message: "Amount too small")]
+        $0.faults = [.init(operation: .mint, kind: .refund, message: "Amount too small")]
       }
       #expect {
         try b.mintCycles(icp: 100_000_000)
@@ -327,7 +327,7 @@ import Testing
       let (b, _) = try Self.backend(tool) {
         $0.faults = [
           .init(
-            operation: "status", kind: "reject", canister: Self.user.text, code: "IC0504", message: "contract violation"
+            operation: .status, kind: .reject, canister: Self.user.text, code: "IC0504", message: "contract violation"
           )
         ]
       }
