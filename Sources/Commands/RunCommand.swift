@@ -406,7 +406,11 @@ enum Execution {
       // runs on one file never lose each other's updates.
       if writesState, let path = options.simState, !StateLock.acquire(for: path) { return nil }
       if let path = options.simState, FileManager.default.fileExists(atPath: path) {
-        do { state = try SimulatedIC.load(path: path) } catch {
+        do { state = try SimulatedIC.load(path: path) } catch let error as SimulatedIC.StateError {
+          // It names the file and the place in it already.
+          Terminal.writeError("error: cannot read the sim state \(error)\n")
+          return nil
+        } catch {
           Terminal.writeError("error: cannot read the sim state `\(path)`: \(error)\n")
           return nil
         }

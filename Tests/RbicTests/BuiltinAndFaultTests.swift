@@ -311,6 +311,22 @@ final class LoopbackServer: @unchecked Sendable {
     }
   }
 
+  /// A state file that does not decode says where and what, never a decoder's dump.
+  @Test(arguments: [
+    (#"{}"#, "`identity` is missing"),
+    (
+      #"{"identity": "x", "identities": {}, "canisters": {"a": {"status": 5}}}"#, "`canisters.a.status` is not a string"
+    ),
+    (#"{"identity": "#, "not JSON"),
+  ])
+  func aStateThatDoesNotDecodeSaysWhereAndWhat(_ text: String, _ message: String) {
+    #expect {
+      _ = try SimulatedIC.decode(Data(text.utf8))
+    } throws: { error in
+      (error as? SimulatedIC.StateError)?.description.hasPrefix(message) == true
+    }
+  }
+
   /// The test-file guide names every fault kind and operation the sim knows.
   @Test func theGuideNamesEveryFault() throws {
     let guide = try String(contentsOfFile: Harness.repository + "/docs/testing-runbooks.md", encoding: .utf8)

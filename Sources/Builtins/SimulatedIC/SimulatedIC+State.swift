@@ -199,13 +199,36 @@ extension SimulatedIC {
     }
   }
 
+  /// A decoding error in the state's words: where, and what is wrong there.
+  static func explain(_ error: DecodingError) -> String {
+    func place(_ path: [any CodingKey]) -> String {
+      let text = path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+      return text.hasPrefix(".") ? String(text.dropFirst()) : text
+    }
+    switch error {
+    case .keyNotFound(let key, let context):
+      let at = place(context.codingPath)
+      return "`\(at.isEmpty ? "" : at + ".")\(key.stringValue)` is missing"
+    case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
+      return "`\(place(context.codingPath))` is not a \(type == String.self ? "string" : "\(type)".lowercased())"
+    case .dataCorrupted(let context):
+      let at = place(context.codingPath)
+      return at.isEmpty ? "not JSON (\(context.debugDescription))" : "`\(at)`: \(context.debugDescription)"
+    @unknown default:
+      return "\(error)"
+    }
+  }
+
   /// The longest wait a world may ask for on each call, and the latest a late request may land.
   public static let maxLatencyMs = 60_000
   public static let maxDelayMs = 86_400_000
 
   /// A state from its JSON, every value checked (a `rbic test` world is one, patched).
   public static func decode(_ data: Data) throws -> State {
-    let state = try JSONDecoder().decode(State.self, from: data)
+    let state: State
+    do { state = try JSONDecoder().decode(State.self, from: data) } catch let error as DecodingError {
+      throw StateError(description: Self.explain(error))
+    }
     func fail(_ field: String, _ value: String, _ what: String) -> StateError {
       StateError(description: "\(field) is `\(value.prefix(80))`, not \(what)")
     }
