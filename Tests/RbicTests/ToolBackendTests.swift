@@ -225,7 +225,7 @@ import Testing
       ],
       in: Corpus.repository, environment: environment)
     #expect(r.status == 0, "\(r.stderr)")
-    #expect(r.stdout.contains("(backend: icp+dfx)"))
+    #expect(r.stdout.contains("(backend: icp 1.3.0+dfx 0.32.0)"), "the run header names each tool and its release")
     #expect(r.stderr.contains("$ icp canister top-up") && r.stderr.contains("(exit 2"))
     #expect(r.stderr.contains("$ dfx cycles top-up"))
     #expect(ToolOutput.number(s.world.canisters["6iu47-dyaaa-aaaaf-qgeza-cai"]!.cycles)! >= 1_000_000_000_000)
