@@ -128,14 +128,29 @@ if switches.contains("--version") {
   out("\(tool) \(release.printed)\n")
   exit(0)
 }
-// icp 1.0 parses `--root-key` as hex only: a word is clap's usage error.
-if !isDfx, !release.rootKeyWords, let key = flags["--root-key"]?.last, ["fetch", "mainnet"].contains(key) {
-  let bad = key.first { !$0.isHexDigit }.map { String($0) } ?? key
-  let at = key.firstIndex { !$0.isHexDigit }.map { key.distance(from: key.startIndex, to: $0) } ?? 0
-  err(
-    "error: invalid value '\(key)' for '--root-key <ROOT_KEY>': Invalid root key hex string: Invalid character '\(bad)' at position \(at)\n\nFor more information, try '--help'.\n"
-  )
-  exit(2)
+// `--root-key`: `mainnet` or `fetch` from icp 1.1.0, else a 133-byte key in hex; anything else is
+// clap's usage error, with each release's reason (options.rs at v1.0.0; manifest/network.rs).
+if !isDfx, let key = flags["--root-key"]?.last, !(release.rootKeyWords && ["fetch", "mainnet"].contains(key)) {
+  let hex: String? =
+    key.count % 2 == 1
+    ? "Odd number of digits"
+    : key.enumerated().first { !$0.element.isHexDigit }.map {
+      "Invalid character '\($0.element)' at position \($0.offset)"
+    }
+  let reason: String? =
+    if let hex {
+      release.rootKeyWords
+        ? "invalid root key: expected \"mainnet\", \"fetch\", or a hex-encoded key, but failed to decode as hex: \(hex)"
+        : "Invalid root key hex string: \(hex)"
+    } else if key.count != 266 {
+      release.rootKeyWords
+        ? "invalid root key: expected 133 bytes but got \(key.count / 2)"
+        : "Invalid root key. Expected 133 bytes but got \(key.count / 2)"
+    } else { nil }
+  if let reason {
+    err("error: invalid value '\(key)' for '--root-key <ROOT_KEY>': \(reason)\n\nFor more information, try '--help'.\n")
+    exit(2)
+  }
 }
 // Like icp: an environment variable selecting a network or environment conflicts with `--network`.
 if !isDfx, flags["--network"] != nil,
@@ -143,7 +158,9 @@ if !isDfx, flags["--network"] != nil,
 {
   fail("You can't specify both an environment and a network")
 }
-if isDfx, release.deprecationNotice, !(ProcessInfo.processInfo.environment["DFX_WARNING"] ?? "").contains("-deprecation") {
+if isDfx, release.deprecationNotice,
+  !(ProcessInfo.processInfo.environment["DFX_WARNING"] ?? "").contains("-deprecation")
+{
   err(
     "WARNING: dfx is deprecated, use icp-cli https://cli.internetcomputer.org. LLM skills can be found at https://skills.internetcomputer.org/llms.txt\n"
   )
@@ -229,6 +246,13 @@ if isDfx, let root = ProcessInfo.processInfo.environment["DFX_CONFIG_ROOT"], fla
     fail("Canister \(c.text) does not exist.")
   case .notFound(let c) where command == "canister status" && !isDfx:
     fail("Canister \(c.text) was not found.")
+  case .notFound(let c) where command == "canister status" && isDfx:
+    // dfx's contexts around the management call (status.rs, operations/canister/mod.rs), then
+    // the replica's reject.
+    let id = positional.dropFirst(2).first ?? c.text
+    fail(
+      "Failed to get canister status for '\(id)'.\n\nCaused by:\n    Failed to get canister status of \(c.text).\n\nCaused by:\n    Failed to call update function 'canister_status' regarding canister '\(c.text)'.\n\nCaused by:\n    Update call (without wallet) failed.\n\nCaused by:\n    The replica returned a rejection error: reject code DestinationInvalid, reject message Canister \(c.text) not found, error code Some(\"IC0301\")"
+    )
   case .notFound(let c):
     // Elsewhere the replica's reject says so.
     fail(
@@ -617,16 +641,7 @@ do throws(BackendError) {
     }
   case "token balance" where !isDfx, "ledger balance" where isDfx:
     let e8s = try sim.icpBalance()
-    var amount = ValueFormat.icpDecimal(e8s)
-    if !isDfx, e8s == 0 {
-      amount = "0"
-    } else if !isDfx, e8s < 100 {
-      // icp's decimal library (bigdecimal 0.4) prints more than five zeros after the point in
-      // exponent form: 1 e8s is `1E-8`, 10 is `1.0E-7`, 99 is `9.9E-7`.
-      let digits = String(e8s)
-      amount = "\(digits.prefix(1))\(digits.count > 1 ? "." + digits.dropFirst() : "")E-\(9 - digits.count)"
-    }
-    out(isDfx ? "\(amount) ICP\n" : "Balance: \(amount) ICP\n")
+    out(isDfx ? "\(ValueFormat.icpDecimal(e8s)) ICP\n" : "Balance: \(icpAmount(e8s)) ICP\n")
   case "cycles mint" where !isDfx, "cycles convert" where isDfx:
     guard let text = flags[isDfx ? "--amount" : "--icp"]?.last, let e8s = ToolOutput.e8s(text) else {
       fail("invalid amount", code: 2)
@@ -649,12 +664,16 @@ do throws(BackendError) {
         exit(0)
       }
       fail("Failed to notify mint cycles: Refunded { reason: \"\(reason)\", block_index: Some(21126102) }")
-    } catch .insufficientFunds(let m) {
-      // dfx diagnoses the ledger's InsufficientFunds: the explanation and the remedy, no chain.
+    } catch .insufficientFunds {
+      // dfx diagnoses the ledger's InsufficientFunds: the explanation and the remedy, no chain;
+      // icp says what the mint needs with the fee, as its TokenAmount prints ICP.
+      let balance = (try? sim.icpBalance()) ?? 0
+      let (needed, overflow) = e8s.addingReportingOverflow(SimulatedIC.icpFee)
       fail(
         isDfx
           ? "Insufficient ICP balance to finish the transfer transaction.\nTo fix: Please top up your ICP balance."
-          : m)
+          : "Insufficient funds: \(overflow ? "?" : icpAmount(needed)) ICP required, \(icpAmount(balance)) ICP available."
+      )
     }
   default:
     err(
@@ -738,6 +757,16 @@ do throws(BackendError) {
     let viewers = (record?.log_viewers ?? []).map(ValueFormat.jsonQuote).joined(separator: ",")
     return #"{"type":"AllowedViewers","value":["# + viewers + "]}"
   }
+}
+
+/// ICP as icp's TokenAmount prints it (bigdecimal 0.4's `Display` at scale 8): `0` for none, the
+/// exponent form past five zeros after the point (1 e8s is `1E-8`, 10 is `1.0E-7`, 99 is
+/// `9.9E-7`), eight decimals otherwise.
+func icpAmount(_ e8s: Int64) -> String {
+  guard e8s != 0 else { return "0" }
+  guard e8s > 0, e8s < 100 else { return ValueFormat.icpDecimal(e8s) }
+  let digits = String(e8s)
+  return "\(digits.prefix(1))\(digits.count > 1 ? "." + digits.dropFirst() : "")E-\(9 - digits.count)"
 }
 
 /// A reply as a tool prints it: labels by name when it has the canister's interface, by hash when
