@@ -394,6 +394,25 @@ import Testing
 
   let canister = Principal(text: "6iu47-dyaaa-aaaaf-qgeza-cai")!
 
+  /// dfx before 0.31 colours its chain prefixes whenever TERM names a terminal (`setaf`, then
+  /// xterm's `sgr0`, `ESC ( B ESC [ m`): the prefixes are still read as the chain's. rbic runs dfx
+  /// without TERM, so this is the second line of defence.
+  @Test func dfxColouredChainsAreReadAsPlainOnes() {
+    let reset = "\u{1B}(B\u{1B}[m"
+    let diagnosis = ToolOutput.failure(
+      .init(
+        status: 255, stdout: "",
+        stderr:
+          "\u{1B}[31mError: \(reset)Each canister has a set of controllers. Only those controllers have access to the canister's management functions (like install_code or stop_canister).\n\u{1B}[33mTo fix: \(reset)To make the management function call succeed\n",
+        seconds: 0), tool: "dfx", canister: canister, identity: "ci")
+    #expect(diagnosis == .notController(canister: canister, identity: "ci"))
+    let chain = ToolOutput.Failure(
+      stderr:
+        "\u{1B}[31mError: \(reset)Failed to create AgentEnvironment.\n\u{1B}[33mCaused by: \u{1B}[0mNetwork not found: prod\u{F}\n"
+    )
+    #expect(chain.chain == ["Failed to create AgentEnvironment.", "Network not found: prod"])
+  }
+
   @Test func icpStatusJSONWithUnderscoresAndNoModule() throws {
     let json =
       #"{"id":"6iu47-dyaaa-aaaaf-qgeza-cai","status":"Running","settings":{"controllers":["aaaaa-aa"],"compute_allocation":"0","freezing_threshold":"2_592_000"},"module_hash":null,"memory_size":"3_580_000","cycles":"38_800_000_000","reserved_cycles":"0"}"#
