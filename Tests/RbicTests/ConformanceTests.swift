@@ -167,7 +167,7 @@ struct DoubleWorld {
     case "logs": state.canisters[c]?.logs = try ToolOutput.logs(text, tool: r.tool)
     case "metadata":
       state.canisters[c]?.candid_service = try ToolOutput.metadata(
-        .init(status: 0, stdout: text, stderr: "", seconds: 0), tool: r.tool)
+        .init(status: 0, stdout: text, stderr: "", seconds: 0), tool: r.tool, addsNewline: false)
     default: Issue.record("\(r.path): `world: recorded` is not defined for `\(r.parser)`")
     }
   }

@@ -211,7 +211,8 @@ enum RecordedReading {
     case "metadata":
       let output = ToolRunner.Output(
         status: exit, stdout: stream == "stdout" ? text : "", stderr: stream == "stderr" ? text : "", seconds: 0)
-      return ["text": try ToolOutput.metadata(output, tool: tool) ?? "none"]
+      let addsNewline = ToolBackend.Tool(rawValue: tool).map { ToolDialect.of($0).metadataAddsNewline } ?? false
+      return ["text": try ToolOutput.metadata(output, tool: tool, addsNewline: addsNewline) ?? "none"]
     case "created-canister":
       guard let id = ToolOutput.createdCanister(text) else { return ["class": "environment"] }
       return ["principal": id.text]
