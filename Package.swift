@@ -96,6 +96,6 @@ let package = Package(
         .product(name: "SystemPackage", package: "swift-system"),
       ],
       path: "Tests/RbicTests",
-      exclude: ["Corpus", "Candid"]),
+      exclude: ["Corpus", "Candid", "Conformance"]),
   ]
 )

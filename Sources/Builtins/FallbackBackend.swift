@@ -14,6 +14,9 @@ public final class FallbackBackend: Backend, Sendable {
   }
 
   public var name: String { "\(primary.name)+\(secondary.name)" }
+  public var release: String? {
+    "\(primary.release ?? primary.name)+\(secondary.release ?? secondary.name)"
+  }
   /// A delete goes to the primary first.
   public var deletedCycles: DeletedCycles { primary.deletedCycles }
   public var identityName: String { primary.identityName }

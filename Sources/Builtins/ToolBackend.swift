@@ -59,6 +59,8 @@ public final class ToolBackend: Backend, @unchecked Sendable {
   /// The release `verify` found; nil (a host that did not ask) is taken as the newest.
   public let version: Version?
   public var name: String { tool.rawValue }
+  /// `icp 1.3.0`: the tool and the release `verify` found (the tool alone when none was asked).
+  public var release: String? { version.map { "\(tool.rawValue) \($0)" } ?? tool.rawValue }
   public let identityName: String
   public let network: String
   /// For icp on a network given as a URL: `--root-key`.
@@ -90,6 +92,10 @@ public final class ToolBackend: Backend, @unchecked Sendable {
     if tool == .dfx {
       // The deprecation notice only; security warnings stay as the operator set them.
       runner.environment["DFX_WARNING"] = (runner.environment["DFX_WARNING"].map { $0 + "," } ?? "") + "-deprecation"
+      // dfx before 0.31 colours its `Error:` chain whenever TERM names a terminal in terminfo,
+      // piped or not, and panics (exit 101) printing any error when TERM names one without
+      // colours (`dumb`); without TERM it prints plain text (the `term` crate's fallback).
+      runner.environment["TERM"] = nil
     }
     if tool == .icp {
       // A network or environment from the environment conflicts with `--network`.
@@ -152,11 +158,10 @@ public final class ToolBackend: Backend, @unchecked Sendable {
   /// runbook that names none: rbic then names it on every command and in the run header.
   public static func defaultIdentity(_ tool: Tool, _ runner: ToolRunner) throws(BackendError) -> String {
     let out = try runner.run(try ToolDialect.of(tool).argv(.defaultIdentity))
-    let name = out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-    guard out.status == 0, !name.isEmpty, !name.contains("\n"), !name.contains(" ") else {
+    guard out.status == 0 else {
       throw .environment("`\(tool.rawValue)` did not name its default identity: `\(out.stdout.prefix(80))`")
     }
-    return name
+    return try ToolOutput.identityName(out.stdout, tool: tool.rawValue)
   }
 
   /// `TOOL --version`: a missing tool or one older than supported is an environment error before
@@ -164,13 +169,12 @@ public final class ToolBackend: Backend, @unchecked Sendable {
   @discardableResult
   public static func verify(_ tool: Tool, _ runner: ToolRunner) throws(BackendError) -> Version {
     let out = try runner.run(["--version"])
-    let words = out.stdout.split(separator: " ")
-    let text = (words.last ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-    guard out.status == 0, words.first.map(String.init) == tool.rawValue, let version = Version(text) else {
+    guard out.status == 0, let version = ToolOutput.version(out.stdout, tool: tool.rawValue) else {
       throw .environment("`\(tool.rawValue) --version` printed `\(out.stdout.prefix(80))`, not a version")
     }
     let minimum = tool.minimum
     guard version >= minimum else {
+      let text = out.stdout.trimmingCharacters(in: .whitespacesAndNewlines).dropFirst(tool.rawValue.count + 1)
       throw .environment(
         "\(tool.rawValue) \(text) is older than the supported \(minimum.major).\(minimum.minor); upgrade it")
     }
@@ -383,17 +387,12 @@ public final class ToolBackend: Backend, @unchecked Sendable {
     try canisterCall(canister, method, argument, query: true)
   }
 
-  /// `canister metadata ID NAME`: the section's text, or nil when the module has none (icp says
-  /// `Metadata section '…' not found`; any failure the tool explained means none to use). icp
-  /// prints the section with a newline added, which is dropped; dfx writes the section's bytes as
-  /// they are, so a section's own trailing newline is kept.
+  /// `canister metadata ID NAME`: the section's text, or nil when the module has none
+  /// (`ToolOutput.metadata`).
   public func metadata(_ canister: Principal, name: String) throws(BackendError) -> String? {
-    let out = try runner.run(try dialect.argv(.metadata, ["ID": canister.text, "NAME": name]) + common)
-    guard out.status == 0 else {
-      if out.signaled { throw .environment("`\(tool.rawValue) canister metadata` was interrupted") }
-      return nil
-    }
-    return dialect.metadataAddsNewline && out.stdout.hasSuffix("\n") ? String(out.stdout.dropLast()) : out.stdout
+    try ToolOutput.metadata(
+      try runner.run(try dialect.argv(.metadata, ["ID": canister.text, "NAME": name]) + common), tool: tool.rawValue,
+      addsNewline: dialect.metadataAddsNewline)
   }
 
   /// Candid arguments go in a file readable only by this user, never on the command line (where
@@ -413,7 +412,7 @@ public final class ToolBackend: Backend, @unchecked Sendable {
     var extra: [String] = []
     for p in controllers { extra += ["--controller", p.text] }
     let out = try run(.create, ["N": String(cycles)], extra: extra, mutating: true)
-    guard let line = out.split(separator: "\n").last, let id = Principal(text: String(line)) else {
+    guard let id = ToolOutput.createdCanister(out) else {
       // The canister exists, but its id is lost: the outcome is unknown to everyone after.
       throw .unknownOutcome("`icp canister create` printed `\(out.prefix(120))`, not the new canister's id")
     }

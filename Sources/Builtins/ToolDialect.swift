@@ -137,7 +137,7 @@ struct ToolDialect: Sendable {
       .delete: Command(words: ["canister", "delete", "ID", "--yes"], note: "inside a dfx project"),
       .snapshotCreate: Command(
         words: ["canister", "snapshot", "create", "ID"], stream: .both,
-        note: "the id on stderr; its time and size from the list"),
+        note: "the id on stdout in 0.32, stderr in 0.25–0.31; its time and size from the list"),
       .snapshotRestore: Command(words: ["canister", "snapshot", "load", "ID", "SNAP"]),
       .snapshotDelete: Command(words: ["canister", "snapshot", "delete", "ID", "SNAP"]),
       .mint: Command(

@@ -81,6 +81,46 @@ package enum ToolOutput {
     return p
   }
 
+  /// The default identity's name on one line (`icp identity default`, `dfx identity whoami`).
+  package static func identityName(_ stdout: String, tool: String) throws(BackendError) -> String {
+    let name = stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    guard !name.isEmpty, !name.contains("\n"), !name.contains(" ") else {
+      throw .environment("`\(tool)` did not name its default identity: `\(stdout.prefix(80))`")
+    }
+    return name
+  }
+
+  /// `TOOL --version`: `icp 1.3.0`, `dfx 0.32.0`, a development build's `dfx 0.9.1-63-gd7020bbb`
+  /// (clap's name and version). Nil when the line is not the tool's name and a version.
+  package static func version(_ stdout: String, tool: String) -> ToolBackend.Version? {
+    let words = stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ")
+    guard words.count == 2, words[0] == tool else { return nil }
+    return ToolBackend.Version(String(words[1]))
+  }
+
+  /// `icp canister create --detached`: the new canister's id alone on its line (`--quiet`, what
+  /// rbic passes) or `Created canister with ID <principal>`. Nil when the last line is neither.
+  package static func createdCanister(_ stdout: String) -> Principal? {
+    guard let line = stdout.split(separator: "\n").last?.trimmingCharacters(in: .whitespaces) else { return nil }
+    let prefix = "Created canister with ID "
+    return Principal(text: line.hasPrefix(prefix) ? String(line.dropFirst(prefix.count)) : line)
+  }
+
+  /// `canister metadata ID NAME`: the section's text, or nil when the canister has none (icp says
+  /// `Metadata section '…' not found in canister …`; any failure the tool explained means none to
+  /// use). A newline the tool adds (icp, `ToolDialect.metadataAddsNewline`) is dropped; dfx writes
+  /// the section's bytes as they are, so a section's own trailing newline is kept. A tool ended by
+  /// a signal said nothing, which is an environment error.
+  package static func metadata(_ output: ToolRunner.Output, tool: String, addsNewline: Bool) throws(BackendError)
+    -> String?
+  {
+    guard output.status == 0 else {
+      if output.signaled { throw .environment("`\(tool) canister metadata` was interrupted") }
+      return nil
+    }
+    return addsNewline && output.stdout.hasSuffix("\n") ? String(output.stdout.dropLast()) : output.stdout
+  }
+
   /// What a failed tool printed on stderr, taken apart by its structure: warnings (`WARN `,
   /// `WARN: `, `WARNING:`), a clap usage error (`error: `), and the `Error:` chain (the top
   /// message, then each `Caused by:` cause, indented or not) with the replica's reject code
@@ -95,9 +135,12 @@ package enum ToolOutput {
     package var rejectCode: String?
 
     package init(stderr: String) {
-      // Colour (CSI) and title (OSC) sequences are not part of any message.
+      // Colour (CSI), title (OSC) and character-set (`ESC ( B`, shift in/out) sequences are not
+      // part of any message: dfx before 0.31 colours `Error:` whenever TERM names a terminal,
+      // and xterm's reset is `ESC ( B ESC [ m`.
       let text = stderr.replacingOccurrences(
-        of: "\u{1B}(\\[[0-9;?]*[A-Za-z]|\\][^\u{7}\u{1B}]*(\u{7}|\u{1B}\\\\))", with: "", options: .regularExpression)
+        of: "\u{1B}(\\[[0-9;?]*[A-Za-z]|\\][^\u{7}\u{1B}]*(\u{7}|\u{1B}\\\\)|[()*+][0-9A-Za-z])|[\u{E}\u{F}]",
+        with: "", options: .regularExpression)
       var inChain = false
       for raw in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
         let line = raw.trimmingCharacters(in: .whitespaces)

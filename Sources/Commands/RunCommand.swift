@@ -265,7 +265,8 @@ enum Execution {
     let header = RunSummary.header(
       program: program, file: file, options: run,
       identity: identity, identityGiven: options.identity != nil || program.identity != nil,
-      backend: "\(backend.name)\(sim == nil ? "" : options.simState.map { ", state \($0)" } ?? ", demo world")",
+      backend:
+        "\(backend.release ?? backend.name)\(sim == nil ? "" : options.simState.map { ", state \($0)" } ?? ", demo world")",
       toolDefaults: sim == nil)
     let session = RunSession(
       engine: engine, program: program, backend: backend, file: file, backendName: backendName,

@@ -227,6 +227,9 @@ public struct BackendSession: Sendable {
 public protocol Backend: AnyObject, Sendable {
   /// A short name for messages and the journal (`sim`, `icp`, `dfx`).
   var name: String { get }
+  /// The tool and release the backend drives, for the run header (`icp 1.3.0`); nil for a
+  /// backend that drives no tool (the sim).
+  var release: String? { get }
   /// The identity the backend acts as, and its principal.
   var identityName: String { get }
   func identityPrincipal() throws(BackendError) -> Principal
@@ -294,6 +297,7 @@ extension Backend {
   }
   public func deleteCanister(_ canister: Principal) throws(BackendError) { throw lacks("delete canisters") }
   public var deletedCycles: DeletedCycles { .toIdentity }
+  public var release: String? { nil }
   public func updateSettings(_ canister: Principal, _ settings: CanisterSettings) throws(BackendError) {
     throw lacks("update settings")
   }

@@ -4,6 +4,11 @@
 // or 255 (dfx) on errors, 2 on usage — and turning the sim's faults into tool behaviour: garbled
 // stdout, a silent exit 255, a hang (for timeouts), reject chains with IC codes.
 //
+// The release it poses as, RBIC_DOUBLE_VERSION: icp `1.0.0` … `1.3.0` or `HEAD` (the unreleased
+// changes after 1.3.0, which still call themselves 1.3.0), dfx `0.25.0` … `0.32.0`; the newest
+// release by default. What it prints for each command is checked against the tools' recorded
+// outputs, per release (Tests/RbicTests/Conformance).
+//
 // Hostile mode, RBIC_DOUBLE_HOSTILE (comma-separated): `escapes` (terminal escape sequences in
 // every stderr line and in call replies), `junk` (binary junk instead of status output), `hang`
 // (every mutation hangs before applying), `die-after-apply` (every mutation is applied and saved,
@@ -45,6 +50,57 @@ let escapes = "\u{1B}]0;pwned\u{7}\u{1B}[2J\u{1B}[8m"
 func out(_ s: String) { FileHandle.standardOutput.write(Data(s.utf8)) }
 func err(_ s: String) { FileHandle.standardError.write(Data(((hostile.contains("escapes") ? escapes : "") + s).utf8)) }
 let isDfx = tool == "dfx"
+
+/// The release the double poses as, and what differs between the releases rbic supports (read
+/// from the tools' tags; see reference/fidelity-audit.md §5).
+struct Release {
+  let version: ToolBackend.Version
+  /// icp's changes after 1.3.0, not yet released (its Cargo.toml still says 1.3.0).
+  let unreleased: Bool
+  /// What `--version` prints after the tool's name.
+  let printed: String
+
+  init(tool: String, _ text: String?) {
+    let newest = tool == "dfx" ? ToolBackend.Version(0, 32, 0) : ToolBackend.Version(1, 3, 0)
+    let unreleased = text == "HEAD"
+    let version = text.flatMap { ToolBackend.Version($0) } ?? newest
+    (self.unreleased, self.version) = (unreleased, version)
+    printed = text.flatMap { unreleased ? nil : $0 } ?? "\(version)"
+  }
+  /// icp 1.1.0 (#633): `canister delete` withdraws the cycles to the caller; 1.0 burns them.
+  var deleteReturnsCycles: Bool { version >= ToolBackend.Version(1, 1, 0) }
+  /// icp 1.1.0: `--root-key` takes `mainnet` and `fetch`; 1.0 takes a 133-byte hex key only.
+  var rootKeyWords: Bool { version >= ToolBackend.Version(1, 1, 0) }
+  /// icp 1.0–1.3 print `canister logs` as JSON unless `--json` is given (the flag was swapped);
+  /// the unreleased changes (#704) print lines by default.
+  var logsAsJSON: Bool { !unreleased }
+  /// dfx 0.32 prints a new snapshot's id and the snapshot list on stdout (`println!`); 0.25–0.31
+  /// logged them on stderr (`info!`).
+  var snapshotsOnStdout: Bool { version >= ToolBackend.Version(0, 32, 0) }
+  /// dfx 0.32 prints a deprecation notice first, unless DFX_WARNING has `-deprecation`.
+  var deprecationNotice: Bool { version >= ToolBackend.Version(0, 32, 0) }
+  /// dfx before 0.31 colours `Error:`/`Caused by:` whenever TERM names a terminal (the `term`
+  /// crate, piped or not); 0.31 only on a terminal without NO_COLOR.
+  var coloursByTerm: Bool { version < ToolBackend.Version(0, 31, 0) }
+}
+let release = Release(tool: tool, ProcessInfo.processInfo.environment["RBIC_DOUBLE_VERSION"])
+
+/// How dfx before 0.31 writes a chain prefix (`Error: `) on stderr with TERM set: `setaf 1` or
+/// `3`, the prefix, then `sgr0` (`ESC ( B ESC [ m` in xterm's terminfo). TERM naming a terminal
+/// without colours (`dumb`) makes it panic (`Failed to set stderr output color.`, exit 101).
+func prefix(_ word: String, colour: Int) -> String {
+  let term = ProcessInfo.processInfo.environment["TERM"] ?? ""
+  guard isDfx, release.coloursByTerm, !term.isEmpty else { return word }
+  if term == "dumb" {
+    FileHandle.standardError.write(
+      Data(
+        "thread 'main' panicked at src/dfx/src/main.rs:94:18:\nFailed to set stderr output color.: ColorOutOfRange\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n"
+          .utf8))
+    exit(101)
+  }
+  return "\u{1B}[3\(colour)m" + word + (term.hasPrefix("xterm") ? "\u{1B}(B\u{1B}[m" : "\u{1B}[0m")
+}
+
 func fail(_ message: String, code: Int32? = nil) -> Never {
   // Chatter before the error, with words a substring search would take for the error itself.
   err(
@@ -52,8 +108,11 @@ func fail(_ message: String, code: Int32? = nil) -> Never {
       ? "WARN: Canister not found in the local cache; Insufficient cycles are reported below\n"
       : "WARN A newer version of icp-cli is available; this one may report IC0512 or not found\n")
   if isDfx {
-    // dfx: one `Caused by:` line per cause, exit 255.
-    err("Error: " + message.replacingOccurrences(of: "\n\nCaused by:\n    ", with: "\nCaused by: ") + "\n")
+    // dfx: one `Caused by:` line per cause, exit 255; a diagnosis's `To fix:` line after it.
+    let chain = message.replacingOccurrences(
+      of: "\n\nCaused by:\n    ", with: "\n" + prefix("Caused by: ", colour: 3)
+    ).replacingOccurrences(of: "\nTo fix: ", with: "\n" + prefix("To fix: ", colour: 3))
+    err(prefix("Error: ", colour: 1) + chain + "\n")
     exit(code ?? 255)
   }
   err("Error: \(message)\n")
@@ -66,10 +125,32 @@ guard tool == "icp" || tool == "dfx" else {
   exit(2)
 }
 if switches.contains("--version") {
-  // RBIC_DOUBLE_VERSION lets tests pose as an old release.
-  let version = ProcessInfo.processInfo.environment["RBIC_DOUBLE_VERSION"] ?? (isDfx ? "0.32.0" : "1.3.0")
-  out("\(tool) \(version)\n")
+  out("\(tool) \(release.printed)\n")
   exit(0)
+}
+// `--root-key`: `mainnet` or `fetch` from icp 1.1.0, else a 133-byte key in hex; anything else is
+// clap's usage error, with each release's reason (options.rs at v1.0.0; manifest/network.rs).
+if !isDfx, let key = flags["--root-key"]?.last, !(release.rootKeyWords && ["fetch", "mainnet"].contains(key)) {
+  let hex: String? =
+    key.count % 2 == 1
+    ? "Odd number of digits"
+    : key.enumerated().first { !$0.element.isHexDigit }.map {
+      "Invalid character '\($0.element)' at position \($0.offset)"
+    }
+  let reason: String? =
+    if let hex {
+      release.rootKeyWords
+        ? "invalid root key: expected \"mainnet\", \"fetch\", or a hex-encoded key, but failed to decode as hex: \(hex)"
+        : "Invalid root key hex string: \(hex)"
+    } else if key.count != 266 {
+      release.rootKeyWords
+        ? "invalid root key: expected 133 bytes but got \(key.count / 2)"
+        : "Invalid root key. Expected 133 bytes but got \(key.count / 2)"
+    } else { nil }
+  if let reason {
+    err("error: invalid value '\(key)' for '--root-key <ROOT_KEY>': \(reason)\n\nFor more information, try '--help'.\n")
+    exit(2)
+  }
 }
 // Like icp: an environment variable selecting a network or environment conflicts with `--network`.
 if !isDfx, flags["--network"] != nil,
@@ -77,7 +158,9 @@ if !isDfx, flags["--network"] != nil,
 {
   fail("You can't specify both an environment and a network")
 }
-if isDfx, !(ProcessInfo.processInfo.environment["DFX_WARNING"] ?? "").contains("-deprecation") {
+if isDfx, release.deprecationNotice,
+  !(ProcessInfo.processInfo.environment["DFX_WARNING"] ?? "").contains("-deprecation")
+{
   err(
     "WARNING: dfx is deprecated, use icp-cli https://cli.internetcomputer.org. LLM skills can be found at https://skills.internetcomputer.org/llms.txt\n"
   )
@@ -163,6 +246,13 @@ if isDfx, let root = ProcessInfo.processInfo.environment["DFX_CONFIG_ROOT"], fla
     fail("Canister \(c.text) does not exist.")
   case .notFound(let c) where command == "canister status" && !isDfx:
     fail("Canister \(c.text) was not found.")
+  case .notFound(let c) where command == "canister status" && isDfx:
+    // dfx's contexts around the management call (status.rs, operations/canister/mod.rs), then
+    // the replica's reject.
+    let id = positional.dropFirst(2).first ?? c.text
+    fail(
+      "Failed to get canister status for '\(id)'.\n\nCaused by:\n    Failed to get canister status of \(c.text).\n\nCaused by:\n    Failed to call update function 'canister_status' regarding canister '\(c.text)'.\n\nCaused by:\n    Update call (without wallet) failed.\n\nCaused by:\n    The replica returned a rejection error: reject code DestinationInvalid, reject message Canister \(c.text) not found, error code Some(\"IC0301\")"
+    )
   case .notFound(let c):
     // Elsewhere the replica's reject says so.
     fail(
@@ -291,8 +381,8 @@ do throws(BackendError) {
           + "\"response_payload_bytes_total\":\"0\"}}\n")
     } catch .notController {
       // icp falls back to the public view (read from the state tree) on IC0512.
-      let record = sim.snapshot.canisters[c.text]!
-      out(publicJSON(c, record.controllers, record.module_hash))
+      let info = try sim.publicInfo(c)
+      out(publicJSON(c, info.controllers.map(\.text), info.moduleHash.map(ValueFormat.hex)))
     }
   case "canister top-up":
     let c = principal(positional.dropFirst(2).first)
@@ -433,7 +523,7 @@ do throws(BackendError) {
     let ledger = try sim.cyclesBalance()
     try sim.deleteCanister(c)
     save()
-    if !isDfx, let version = ProcessInfo.processInfo.environment["RBIC_DOUBLE_VERSION"], version.hasPrefix("1.0.") {
+    if !isDfx, !release.deleteReturnsCycles {
       // icp 1.0 deletes without withdrawing: the cycles burn with the canister.
       var world = sim.snapshot
       world.identities[identity]?.cycles_ledger = String(ledger)
@@ -459,7 +549,8 @@ do throws(BackendError) {
       let snap = try sim.takeSnapshot(c, replacing: flags["--replace"]?.last)
       save()
       if isDfx {
-        err("Created a new snapshot of canister \(name). Snapshot ID: \(snap.id)\n")
+        let line = "Created a new snapshot of canister \(name). Snapshot ID: \(snap.id)\n"
+        if release.snapshotsOnStdout { out(line) } else { err(line) }
       } else {
         out("{\"snapshot_id\":\"\(snap.id)\",\"taken_at_timestamp\":\(snap.takenAt),\"total_size_bytes\":\(snap.size)}")
       }
@@ -488,8 +579,7 @@ do throws(BackendError) {
             list.map {
               "\($0.id): \(human($0.size)), taken at \(time.string(from: Date(timeIntervalSince1970: Double($0.takenAt) / 1e9)))"
             }.joined(separator: "\n") + "\n"
-          let version = ToolBackend.Version(ProcessInfo.processInfo.environment["RBIC_DOUBLE_VERSION"] ?? "0.32.0")
-          if let version, version < ToolBackend.Version(0, 32, 0) { err(text) } else { out(text) }
+          if release.snapshotsOnStdout { out(text) } else { err(text) }
         }
       } else {
         out(
@@ -536,11 +626,10 @@ do throws(BackendError) {
       let time = nanos == 0 ? seconds : seconds.dropLast() + String(format: ".%09lluZ", nanos)
       return "[\(r.index). \(time)]: \(r.content)"
     }
-    let version = ToolBackend.Version(ProcessInfo.processInfo.environment["RBIC_DOUBLE_VERSION"] ?? "1.3.0")
     if isDfx {
       // One line per record; none prints an empty line.
       out(lines.joined(separator: "\n") + "\n")
-    } else if let version, version < ToolBackend.Version(1, 4, 0) {
+    } else if release.logsAsJSON != switches.contains("--json") {
       // icp 1.0–1.3 print JSON without --json (the formats were swapped until after 1.3.0).
       out(
         "{\"log_records\":["
@@ -552,16 +641,7 @@ do throws(BackendError) {
     }
   case "token balance" where !isDfx, "ledger balance" where isDfx:
     let e8s = try sim.icpBalance()
-    var amount = ValueFormat.icpDecimal(e8s)
-    if !isDfx, e8s == 0 {
-      amount = "0"
-    } else if !isDfx, e8s < 100 {
-      // icp's decimal library (bigdecimal 0.4) prints more than five zeros after the point in
-      // exponent form: 1 e8s is `1E-8`, 10 is `1.0E-7`, 99 is `9.9E-7`.
-      let digits = String(e8s)
-      amount = "\(digits.prefix(1))\(digits.count > 1 ? "." + digits.dropFirst() : "")E-\(9 - digits.count)"
-    }
-    out(isDfx ? "\(amount) ICP\n" : "Balance: \(amount) ICP\n")
+    out(isDfx ? "\(ValueFormat.icpDecimal(e8s)) ICP\n" : "Balance: \(icpAmount(e8s)) ICP\n")
   case "cycles mint" where !isDfx, "cycles convert" where isDfx:
     guard let text = flags[isDfx ? "--amount" : "--icp"]?.last, let e8s = ToolOutput.e8s(text) else {
       fail("invalid amount", code: 2)
@@ -584,12 +664,16 @@ do throws(BackendError) {
         exit(0)
       }
       fail("Failed to notify mint cycles: Refunded { reason: \"\(reason)\", block_index: Some(21126102) }")
-    } catch .insufficientFunds(let m) {
-      // dfx diagnoses the ledger's InsufficientFunds: the explanation and the remedy, no chain.
+    } catch .insufficientFunds {
+      // dfx diagnoses the ledger's InsufficientFunds: the explanation and the remedy, no chain;
+      // icp says what the mint needs with the fee, as its TokenAmount prints ICP.
+      let balance = (try? sim.icpBalance()) ?? 0
+      let (needed, overflow) = e8s.addingReportingOverflow(SimulatedIC.icpFee)
       fail(
         isDfx
           ? "Insufficient ICP balance to finish the transfer transaction.\nTo fix: Please top up your ICP balance."
-          : m)
+          : "Insufficient funds: \(overflow ? "?" : icpAmount(needed)) ICP required, \(icpAmount(balance)) ICP available."
+      )
     }
   default:
     err(
@@ -673,6 +757,16 @@ do throws(BackendError) {
     let viewers = (record?.log_viewers ?? []).map(ValueFormat.jsonQuote).joined(separator: ",")
     return #"{"type":"AllowedViewers","value":["# + viewers + "]}"
   }
+}
+
+/// ICP as icp's TokenAmount prints it (bigdecimal 0.4's `Display` at scale 8): `0` for none, the
+/// exponent form past five zeros after the point (1 e8s is `1E-8`, 10 is `1.0E-7`, 99 is
+/// `9.9E-7`), eight decimals otherwise.
+func icpAmount(_ e8s: Int64) -> String {
+  guard e8s != 0 else { return "0" }
+  guard e8s > 0, e8s < 100 else { return ValueFormat.icpDecimal(e8s) }
+  let digits = String(e8s)
+  return "\(digits.prefix(1))\(digits.count > 1 ? "." + digits.dropFirst() : "")E-\(9 - digits.count)"
 }
 
 /// A reply as a tool prints it: labels by name when it has the canister's interface, by hash when

@@ -225,7 +225,7 @@ import Testing
       ],
       in: Corpus.repository, environment: environment)
     #expect(r.status == 0, "\(r.stderr)")
-    #expect(r.stdout.contains("(backend: icp+dfx)"))
+    #expect(r.stdout.contains("(backend: icp 1.3.0+dfx 0.32.0)"), "the run header names each tool and its release")
     #expect(r.stderr.contains("$ icp canister top-up") && r.stderr.contains("(exit 2"))
     #expect(r.stderr.contains("$ dfx cycles top-up"))
     #expect(ToolOutput.number(s.world.canisters["6iu47-dyaaa-aaaaf-qgeza-cai"]!.cycles)! >= 1_000_000_000_000)
@@ -393,6 +393,25 @@ import Testing
   }
 
   let canister = Principal(text: "6iu47-dyaaa-aaaaf-qgeza-cai")!
+
+  /// dfx before 0.31 colours its chain prefixes whenever TERM names a terminal (`setaf`, then
+  /// xterm's `sgr0`, `ESC ( B ESC [ m`): the prefixes are still read as the chain's. rbic runs dfx
+  /// without TERM, so this is the second line of defence.
+  @Test func dfxColouredChainsAreReadAsPlainOnes() {
+    let reset = "\u{1B}(B\u{1B}[m"
+    let diagnosis = ToolOutput.failure(
+      .init(
+        status: 255, stdout: "",
+        stderr:
+          "\u{1B}[31mError: \(reset)Each canister has a set of controllers. Only those controllers have access to the canister's management functions (like install_code or stop_canister).\n\u{1B}[33mTo fix: \(reset)To make the management function call succeed\n",
+        seconds: 0), tool: "dfx", canister: canister, identity: "ci")
+    #expect(diagnosis == .notController(canister: canister, identity: "ci"))
+    let chain = ToolOutput.Failure(
+      stderr:
+        "\u{1B}[31mError: \(reset)Failed to create AgentEnvironment.\n\u{1B}[33mCaused by: \u{1B}[0mNetwork not found: prod\u{F}\n"
+    )
+    #expect(chain.chain == ["Failed to create AgentEnvironment.", "Network not found: prod"])
+  }
 
   @Test func icpStatusJSONWithUnderscoresAndNoModule() throws {
     let json =
