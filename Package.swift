@@ -1,8 +1,8 @@
 // swift-tools-version: 6.0
 // rbic: a typed runbook language for Internet Computer operations.
 //
-// The pipeline is one-way: Diagnostics ← Lexer ← Parser ← Runtime ← Builtins ← Commands (the CLI
-// as a library) ← rbic (its `main`).
+// The pipeline is one-way: Diagnostics ← Lexer ← Parser ← Runtime ← Backends ← Builtins ← Tooling
+// ← Commands (the CLI as a library) ← rbic (its `main`).
 // `Rbic` is the library product a host embeds; the `rbic` command uses only that API.
 import PackageDescription
 
@@ -12,7 +12,9 @@ let package = Package(
   products: [
     .library(
       name: "Rbic",
-      targets: ["RbicBuiltins", "RbicRuntime", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics"]),
+      targets: [
+        "RbicBuiltins", "RbicBackends", "RbicRuntime", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics",
+      ]),
     .executable(name: "rbic", targets: ["rbic"]),
   ],
   dependencies: [
@@ -49,13 +51,22 @@ let package = Package(
         .product(name: "Crypto", package: "swift-crypto"),
       ],
       path: "Sources/Runtime"),
-    // The standard builtins and actions, and the backends they drive (sim, icp, dfx).
+    // The backends: the simulated IC, and the icp and dfx drivers (one dialect table per tool).
     .target(
-      name: "RbicBuiltins",
+      name: "RbicBackends",
       dependencies: [
         "RbicRuntime", "RbicLexer", "RbicCandid", "RbicDiagnostics", .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "Subprocess", package: "swift-subprocess"), .product(name: "Yams", package: "Yams"),
         .product(name: "SystemPackage", package: "swift-system"),
+      ],
+      path: "Sources/Backends"),
+    // The standard builtins and actions, as registry entries.
+    .target(
+      name: "RbicBuiltins",
+      dependencies: [
+        "RbicBackends", "RbicRuntime", "RbicLexer", "RbicCandid", "RbicDiagnostics",
+        .product(name: "Crypto", package: "swift-crypto"), .product(name: "Subprocess", package: "swift-subprocess"),
+        .product(name: "Yams", package: "Yams"), .product(name: "SystemPackage", package: "swift-system"),
       ],
       path: "Sources/Builtins"),
     // What the command line builds on the library (`package` only, never the embedding API): the
@@ -63,20 +74,23 @@ let package = Package(
     .target(
       name: "RbicTooling",
       dependencies: [
-        "RbicBuiltins", "RbicRuntime", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics",
+        "RbicBuiltins", "RbicBackends", "RbicRuntime", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics",
         .product(name: "Yams", package: "Yams"),
       ],
       path: "Sources/Tooling"),
     // `rbic lsp`: the Language Server Protocol over stdio, on Codable.
     .target(
       name: "RbicLanguageServer",
-      dependencies: ["RbicBuiltins", "RbicRuntime", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics"],
+      dependencies: [
+        "RbicBuiltins", "RbicBackends", "RbicRuntime", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics",
+      ],
       path: "Sources/LanguageServer"),
     // The CLI's commands as a library; the `rbic` executable is its `main`.
     .target(
       name: "RbicCommands",
       dependencies: [
-        "RbicTooling", "RbicBuiltins", "RbicRuntime", "RbicLexer", "RbicDiagnostics", "RbicParser", "RbicCandid", "LineEditor",
+        "RbicTooling", "RbicBuiltins", "RbicBackends", "RbicRuntime", "RbicLexer", "RbicDiagnostics", "RbicParser",
+        "RbicCandid", "LineEditor",
         "RbicLanguageServer", .product(name: "MCP", package: "swift-sdk"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -84,14 +98,17 @@ let package = Package(
       path: "Sources/Commands"),
     .executableTarget(name: "rbic", dependencies: ["RbicCommands"], path: "Sources/rbic"),
     .executableTarget(
-      name: "rbic-test-double", dependencies: ["RbicBuiltins", "RbicRuntime", "RbicCandid"], path: "Sources/TestDouble"),
+      name: "rbic-test-double", dependencies: ["RbicBackends", "RbicBuiltins", "RbicRuntime", "RbicCandid"],
+      path: "Sources/TestDouble"),
     .executableTarget(
-      name: "rbic-bench", dependencies: ["RbicBuiltins", "RbicRuntime", "RbicCandid", "RbicLanguageServer"],
+      name: "rbic-bench",
+      dependencies: ["RbicBackends", "RbicBuiltins", "RbicRuntime", "RbicCandid", "RbicLanguageServer"],
       path: "benchmarks/rbic-bench"),
     .testTarget(
       name: "RbicTests",
       dependencies: [
-        "RbicBuiltins", "RbicRuntime", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics", "RbicTooling", "RbicCommands", "rbic",
+        "RbicBuiltins", "RbicBackends", "RbicRuntime", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics",
+        "RbicTooling", "RbicCommands", "rbic",
         "rbic-test-double", .product(name: "Yams", package: "Yams"), .product(name: "MCP", package: "swift-sdk"),
         .product(name: "SystemPackage", package: "swift-system"),
       ],

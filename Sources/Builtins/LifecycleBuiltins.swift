@@ -1,4 +1,5 @@
 import Foundation
+import RbicBackends
 import RbicCandid
 import RbicRuntime
 

@@ -363,10 +363,9 @@ enum StandardActions {
     ) { (b) throws(BackendError) in try b.updateControllers(canister, add: add, remove: remove) }
   }
 
-  /// The freezing thresholds the tools ask about before setting (dfx's
-  /// `--confirm-very-short-freezing-threshold` / `--confirm-very-long-freezing-threshold`).
-  static let shortFreezingThreshold: Int64 = 604_800
-  static let longFreezingThreshold: Int64 = 50_000_000
+  /// The freezing thresholds the tools ask about before setting (`CanisterSettings`).
+  static let shortFreezingThreshold = CanisterSettings.shortFreezingThreshold
+  static let longFreezingThreshold = CanisterSettings.longFreezingThreshold
 
   static let updateSettings: ActionBody = { request, context throws(RuntimeError) in
     var settings = CanisterSettings()

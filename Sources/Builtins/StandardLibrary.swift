@@ -1,4 +1,5 @@
 import Foundation
+import RbicBackends
 import RbicRuntime
 
 #if canImport(FoundationNetworking)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LineEditor
+import RbicBackends
 import RbicBuiltins
 import RbicDiagnostics
 import RbicLexer

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RbicBackends
 import RbicBuiltins
 import RbicDiagnostics
 import RbicRuntime

@@ -92,6 +92,11 @@ public enum LogVisibility: String, Sendable, Hashable, Codable, CaseIterable {
 
 /// Settings `update_settings` changes; nil leaves a setting as it is.
 public struct CanisterSettings: Sendable, Hashable {
+  /// Freezing thresholds under a week or over 50,000,000 s are extreme: dfx refuses them without
+  /// its confirmation flags, and rbic always asks the operator about them.
+  public static let shortFreezingThreshold: Int64 = 604_800
+  public static let longFreezingThreshold: Int64 = 50_000_000
+
   /// Seconds.
   public var freezingThreshold: Int64?
   /// Bytes.

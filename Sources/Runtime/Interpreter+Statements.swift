@@ -524,7 +524,7 @@ extension Interpreter {
     let (moved, overflow) = (payment?.amount ?? 0).addingReportingOverflow(transfer?.amount ?? 0)
     guard !overflow else { throw .failed(failure(.failed, "overflow in the cycles `\(shown)` moves", at: e.range)) }
     let changed = payment == nil ? transfer?.amount : moved
-    if let payment, let (f, _) = signature, f.isQuery {
+    if payment != nil, let (f, _) = signature, f.isQuery {
       throw .failed(
         failure(
           .failed, "`\(method.name)` is a query on \(canister.text), and a query carries no cycles; nothing was sent",

@@ -14,6 +14,7 @@
 // (every mutation hangs before applying), `die-after-apply` (every mutation is applied and saved,
 // then the tool kills itself with SIGKILL).
 import Foundation
+import RbicBackends
 import RbicBuiltins
 import RbicCandid
 import RbicRuntime

@@ -1,4 +1,5 @@
 import Foundation
+import RbicBackends
 import RbicBuiltins
 import RbicCandid
 import RbicDiagnostics

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import RbicBackends
 @testable import RbicBuiltins
 @testable import RbicRuntime
 

@@ -4,6 +4,7 @@ import RbicDiagnostics
 import RbicRuntime
 import Testing
 
+@testable import RbicBackends
 @testable import RbicBuiltins
 
 /// Candid written once: `.did` files (our own corpus, from the spec), text values, and the

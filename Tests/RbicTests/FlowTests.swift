@@ -4,6 +4,7 @@ import RbicParser
 import RbicTooling
 import Testing
 
+@testable import RbicBackends
 @testable import RbicBuiltins
 @testable import RbicRuntime
 

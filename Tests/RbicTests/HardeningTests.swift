@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 
+@testable import RbicBackends
 @testable import RbicBuiltins
 @testable import RbicRuntime
 

@@ -1,10 +1,11 @@
 import Foundation
 import MCP
+import RbicBackends
 import RbicBuiltins
 import RbicRuntime
+import RbicTooling
 import Synchronization
 import SystemPackage
-import RbicTooling
 import Testing
 
 /// `rbic mcp` driven by the MCP SDK's own client over a pipe, as an assistant's host drives it.

@@ -4,6 +4,7 @@ import RbicRuntime
 import RbicTooling
 import Testing
 
+@testable import RbicBackends
 @testable import RbicBuiltins
 
 /// The reference never drifts: `docs/builtins.md` and `docs/actions.md` are exactly what the
@@ -48,7 +49,7 @@ import Testing
   @Test func operationsTablesAreTheDialectTables() throws {
     let path = Corpus.repository + "/docs/operations.md"
     let text = try String(contentsOfFile: path, encoding: .utf8)
-    let begin = "<!-- generated: the tables up to the end marker come from Sources/Builtins/ToolDialect.swift -->\n"
+    let begin = "<!-- generated: the tables up to the end marker come from Sources/Backends/ToolDialect.swift -->\n"
     let end = "<!-- end generated -->"
     let start = try #require(text.range(of: begin)), stop = try #require(text.range(of: end))
     let generated = ToolDialect.reference

@@ -4,6 +4,7 @@ import RbicDiagnostics
 import RbicTooling
 import Testing
 
+@testable import RbicBackends
 @testable import RbicBuiltins
 @testable import RbicRuntime
 

@@ -7,6 +7,7 @@
 //     swift run -c release rbic-bench candid [FILE.did]   (1 MB reply decode; a .did parse)
 //     swift run -c release rbic-bench lsp        (didChange → published diagnostics, 2,000 lines)
 import Foundation
+import RbicBackends
 import RbicBuiltins
 import RbicCandid
 import RbicDiagnostics

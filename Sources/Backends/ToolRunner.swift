@@ -157,9 +157,10 @@ public struct ToolRunner: Sendable {
 }
 
 /// A value handed from a task (or a callback queue) to a waiting thread.
-final class ResultBox<T: Sendable>: Sendable {
+package final class ResultBox<T: Sendable>: Sendable {
   private let stored = Mutex<T?>(nil)
-  var value: T? {
+  package init() {}
+  package var value: T? {
     get { stored.withLock { $0 } }
     set { stored.withLock { $0 = newValue } }
   }

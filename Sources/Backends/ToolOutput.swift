@@ -9,7 +9,7 @@ import RbicRuntime
 package enum ToolOutput {
   /// RFC 3339 times (log lines, snapshot times): one formatter, not one per line. It is used only
   /// for parsing and printing after it is made, which Foundation allows from any thread.
-  nonisolated(unsafe) static let rfc3339 = ISO8601DateFormatter()
+  nonisolated(unsafe) package static let rfc3339 = ISO8601DateFormatter()
 
   /// `1_234_567` → 1234567.
   package static func number(_ text: String) -> Int128? {

@@ -434,8 +434,8 @@ public final class ToolBackend: Backend, @unchecked Sendable {
       // dfx refuses these without its confirmation flags; rbic asked the operator already
       // (an extreme threshold is always confirmed).
       if let flags = dialect.extremeThreshold {
-        if t > StandardActions.longFreezingThreshold { extra.append(flags.long) }
-        if t < StandardActions.shortFreezingThreshold { extra.append(flags.short) }
+        if t > CanisterSettings.longFreezingThreshold { extra.append(flags.long) }
+        if t < CanisterSettings.shortFreezingThreshold { extra.append(flags.short) }
       }
     }
     if let m = settings.memoryAllocation { extra += ["--memory-allocation", String(m)] }
