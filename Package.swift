@@ -3,7 +3,8 @@
 //
 // The pipeline is one-way: Diagnostics ← Lexer ← Parser ← Runtime ← Backends ← Builtins ← Tooling
 // ← Commands (the CLI as a library) ← rbic (its `main`).
-// `Rbic` is the library product a host embeds; the `rbic` command uses only that API.
+// `Rbic` is the library product a host embeds; the `rbic` command uses that API and `package`
+// helpers (RbicTooling, the run and REPL sessions) that are not part of it.
 import PackageDescription
 
 let package = Package(

@@ -3,7 +3,8 @@ import RbicDiagnostics
 
 /// The embedding API: a host builds an `Engine` with a registry of builtins and actions (the
 /// standard set from `RbicBuiltins`, plus its own), then compiles source to a checked program and
-/// gets every diagnostic. The `rbic` command uses only this API.
+/// gets every diagnostic. The `rbic` command uses this API, and `package` helpers (`RbicTooling`,
+/// the run session, the REPL session) that are not part of it.
 public final class Engine: Sendable {
   public let registry: Registry
 
