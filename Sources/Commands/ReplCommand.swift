@@ -6,6 +6,7 @@ import RbicBuiltins
 import RbicDiagnostics
 import RbicLexer
 import RbicRuntime
+import RbicTooling
 import Synchronization
 
 /// `rbic repl`: an interactive session on the same backends as `run` (the sim by default).

@@ -17,14 +17,14 @@ import Synchronization
 /// immutable, or guarded in one place: `globals` is written only by top-level code (before and
 /// between loops, never while branches run), step records and the project files sit behind
 /// mutexes, the step counter is atomic, and each branch has its own `Context`.
-final class Interpreter: @unchecked Sendable {
+package final class Interpreter: @unchecked Sendable {
   let program: CheckedProgram
   let registry: Registry
   let options: RunOptions
   var network: ProjectFiles.Network { pipeline.network }
-  let pipeline: EffectPipeline
+  package let pipeline: EffectPipeline
   var backend: Backend { pipeline.backend }
-  var globals: [Value?]
+  package var globals: [Value?]
   /// Per-function data the call path needs, computed once (profiling fib(27): copying
   /// `FunctionInfo` and rebuilding parameter-name arrays on every call cost about a fifth).
   let functionTable: [CompiledFunction]
@@ -51,7 +51,7 @@ final class Interpreter: @unchecked Sendable {
 
   /// `network`: the network already resolved by the host (a REPL session resolves it once, not
   /// for every input); otherwise it is resolved from the project files here.
-  init(
+  package init(
     program: CheckedProgram, registry: Registry, backend: Backend, options: RunOptions, globals: [Value?] = [],
     budget: CyclesBudget? = nil, network: ProjectFiles.Network? = nil
   ) {
@@ -78,7 +78,7 @@ final class Interpreter: @unchecked Sendable {
   }
 
   /// Gives a backend this run's cancellation and journal for its external commands.
-  func attach(_ backend: Backend) {
+  package func attach(_ backend: Backend) {
     backend.begin(
       BackendSession(cancellation: options.cancellation, record: { [pipeline] in pipeline.journalCommand($0) }))
   }
@@ -240,7 +240,7 @@ final class Interpreter: @unchecked Sendable {
   }
 
   /// Seconds as a duration (nanoseconds), saturating.
-  static func nanoseconds(_ seconds: Int64) -> Int64 {
+  package static func nanoseconds(_ seconds: Int64) -> Int64 {
     let (ns, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
     return overflow ? Int64.max : ns
   }

@@ -2,6 +2,7 @@ import Foundation
 import RbicBackends
 import RbicBuiltins
 import RbicRuntime
+import RbicTooling
 import Testing
 
 /// `--params FILE`: a YAML or JSON mapping of params beside `--param`, with located errors, its

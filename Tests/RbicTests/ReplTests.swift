@@ -1,4 +1,5 @@
 import Foundation
+import RbicTooling
 import Testing
 
 @testable import RbicBackends
