@@ -26,21 +26,21 @@ enum LifecycleBuiltins {
         "wasm_metadata", [BuiltinParameter("module", .path), BuiltinParameter("name", .text)],
         result: .optional(.text),
         summary:
-          "a module's IC metadata section (`candid:service`, public or private) as text, or `none` when it has none",
-        body: { args, context throws(RuntimeError) in
-          guard case .path(let path) = args[0], case .text(let name) = args[1] else { return .none }
-          guard let data = context.contents(of: path) else {
-            throw .message(.environment, "cannot read the module `\(path)`")
+          "a module's IC metadata section (`candid:service`, public or private) as text, or `none` when it has none"),
+      body: { args, context throws(RuntimeError) in
+        guard case .path(let path) = args[0], case .text(let name) = args[1] else { return .none }
+        guard let data = context.contents(of: path) else {
+          throw .message(.environment, "cannot read the module `\(path)`")
+        }
+        do throws(ModuleMetadata.Failure) {
+          return try ModuleMetadata.sections(Array(data))[name].map {
+            .text(String(decoding: $0.bytes, as: UTF8.self))
           }
-          do throws(ModuleMetadata.Failure) {
-            return try ModuleMetadata.sections(Array(data))[name].map {
-              .text(String(decoding: $0.bytes, as: UTF8.self))
-            }
-              ?? .none
-          } catch {
-            throw .message(.environment, "`\(path)` is \(error.description)")
-          }
-        }))
+            ?? .none
+        } catch {
+          throw .message(.environment, "`\(path)` is \(error.description)")
+        }
+      })
     r.register(
       BuiltinSignature(
         "find_canister_id",
@@ -49,25 +49,25 @@ enum LifecycleBuiltins {
           BuiltinParameter("key", .text, default: "the run's network", value: Value.none),
         ],
         result: .optional(.canister),
-        summary: "a canister id from canister_ids.json or icp's mapping files, or `none` when there is no entry",
-        body: { args, context throws(RuntimeError) in
-          // canister_ids.json is keyed by network, as dfx keys it: by default, the run's own, so a
-          // run on a test network never picks up the production id.
-          guard case .text(let name) = args[0] else { return .none }
-          let key: String
-          switch args[1] {
-          case .text(let given): key = given
-          default: key = context.network.name
-          }
-          return try context.canisterID(name: name, key: key).map(Value.principal) ?? .none
-        }))
+        summary: "a canister id from canister_ids.json or icp's mapping files, or `none` when there is no entry"),
+      body: { args, context throws(RuntimeError) in
+        // canister_ids.json is keyed by network, as dfx keys it: by default, the run's own, so a
+        // run on a test network never picks up the production id.
+        guard case .text(let name) = args[0] else { return .none }
+        let key: String
+        switch args[1] {
+        case .text(let given): key = given
+        default: key = context.network.name
+        }
+        return try context.canisterID(name: name, key: key).map(Value.principal) ?? .none
+      })
     r.register(
       BuiltinSignature(
         "record_canister_id",
         [BuiltinParameter("name", .text), BuiltinParameter("key", .text), BuiltinParameter("id", .canister)],
         result: .void,
-        summary: "writes an entry to canister_ids.json, keeping the file's other entries and layout",
-        body: recordCanisterID))
+        summary: "writes an entry to canister_ids.json, keeping the file's other entries and layout"),
+      body: recordCanisterID)
     r.register(
       BuiltinSignature(
         "create_canister",
@@ -77,31 +77,32 @@ enum LifecycleBuiltins {
         ],
         result: .canister,
         summary:
-          "creates a canister funded from the identity's cycles ledger (the IC keeps its creation fee); controllers default to the identity",
-        body: create))
+          "creates a canister funded from the identity's cycles ledger (the IC keeps its creation fee); controllers default to the identity"
+      ), body: create)
     r.register(
       BuiltinSignature(
         "delete_canister", [BuiltinParameter("canister", .canister)], result: .void,
         summary:
-          "deletes a stopped canister (always asked, even with --yes); its cycles go back to the identity (burned on icp 1.0)",
-        body: { args, context throws(RuntimeError) in
-          guard case .principal(let c) = args[0] else { return .void }
-          // One rule on every backend (icp would stop it itself; dfx would ask): stopped first.
-          let status = try context.state(of: c).status
-          guard status == .stopped else {
-            throw .message(
-              .failed,
-              "canister \(c.text) is \(status.rawValue); it must be stopped before it is deleted (`ensure status == stopped via stop` first)"
-            )
-          }
-          let cycles = try context.read { (b) throws(BackendError) in b.deletedCycles }
-          let effect = Effect(
-            "delete", target: .canisters([c]),
-            description: "DELETE canister \(c.text) (its module, memory and snapshots are lost; \(cycles.phrase))",
-            alwaysConfirm: true)
-          try act(context, effect) { (b) throws(BackendError) in try b.deleteCanister(c) }
-          return .void
-        }))
+          "deletes a stopped canister (always asked, even with --yes); its cycles go back to the identity (burned on icp 1.0)"
+      ),
+      body: { args, context throws(RuntimeError) in
+        guard case .principal(let c) = args[0] else { return .void }
+        // One rule on every backend (icp would stop it itself; dfx would ask): stopped first.
+        let status = try context.state(of: c).status
+        guard status == .stopped else {
+          throw .message(
+            .failed,
+            "canister \(c.text) is \(status.rawValue); it must be stopped before it is deleted (`ensure status == stopped via stop` first)"
+          )
+        }
+        let cycles = try context.read { (b) throws(BackendError) in b.deletedCycles }
+        let effect = Effect(
+          "delete", target: .canisters([c]),
+          description: "DELETE canister \(c.text) (its module, memory and snapshots are lost; \(cycles.phrase))",
+          alwaysConfirm: true)
+        try act(context, effect) { (b) throws(BackendError) in try b.deleteCanister(c) }
+        return .void
+      })
     r.register(
       BuiltinSignature(
         "take_snapshot",
@@ -109,26 +110,26 @@ enum LifecycleBuiltins {
           BuiltinParameter("canister", .canister),
           BuiltinParameter("replace", .optional(.text), default: "none", value: Value.none),
         ],
-        result: snapshotType, summary: "takes a snapshot of a stopped canister (replacing `replace` when given)",
-        body: { args, context throws(RuntimeError) in
-          guard case .principal(let c) = args[0] else { return .void }
-          let replacing: String? = if case .text(let id) = args[1] { id } else { nil }
-          let effect = Effect(
-            "snapshot", target: .canisters([c]),
-            description: "take a snapshot of \(c.text)" + (replacing.map { ", replacing \($0)" } ?? ""))
-          let taken = try act(context, effect, { "took snapshot \($0.id) of \(c.text)" }) { (b) throws(BackendError) in
-            try b.takeSnapshot(c, replacing: replacing)
-          }
-          return value(taken)
-        }))
+        result: snapshotType, summary: "takes a snapshot of a stopped canister (replacing `replace` when given)"),
+      body: { args, context throws(RuntimeError) in
+        guard case .principal(let c) = args[0] else { return .void }
+        let replacing: String? = if case .text(let id) = args[1] { id } else { nil }
+        let effect = Effect(
+          "snapshot", target: .canisters([c]),
+          description: "take a snapshot of \(c.text)" + (replacing.map { ", replacing \($0)" } ?? ""))
+        let taken = try act(context, effect, { "took snapshot \($0.id) of \(c.text)" }) { (b) throws(BackendError) in
+          try b.takeSnapshot(c, replacing: replacing)
+        }
+        return value(taken)
+      })
     r.register(
       BuiltinSignature(
         "snapshots", [BuiltinParameter("canister", .canister)], result: .list(snapshotType),
-        summary: "a canister's snapshots, oldest first",
-        body: { args, context throws(RuntimeError) in
-          guard case .principal(let c) = args[0] else { return .void }
-          return .list(try context.read { (b) throws(BackendError) in try b.snapshots(c) }.map(value))
-        }))
+        summary: "a canister's snapshots, oldest first"),
+      body: { args, context throws(RuntimeError) in
+        guard case .principal(let c) = args[0] else { return .void }
+        return .list(try context.read { (b) throws(BackendError) in try b.snapshots(c) }.map(value))
+      })
     typealias SnapshotCall = @Sendable (Backend, Principal, String) throws(BackendError) -> Void
     let restore: SnapshotCall = { (b, c, id) throws(BackendError) in try b.restoreSnapshot(c, id: id) }
     let delete: SnapshotCall = { (b, c, id) throws(BackendError) in try b.deleteSnapshot(c, id: id) }
@@ -143,55 +144,55 @@ enum LifecycleBuiltins {
       r.register(
         BuiltinSignature(
           name, [BuiltinParameter("canister", .canister), BuiltinParameter("id", .text)], result: .void,
-          summary: summary,
-          body: { args, context throws(RuntimeError) in
-            guard case .principal(let c) = args[0], case .text(let id) = args[1] else { return .void }
-            let effect = Effect(
-              operation, target: .canisters([c]), description: "\(verb) snapshot \(id) of \(c.text)",
-              replacesModule: replacesModule)
-            try act(context, effect) { (b) throws(BackendError) in try call(b, c, id) }
-            return .void
-          }))
+          summary: summary),
+        body: { args, context throws(RuntimeError) in
+          guard case .principal(let c) = args[0], case .text(let id) = args[1] else { return .void }
+          let effect = Effect(
+            operation, target: .canisters([c]), description: "\(verb) snapshot \(id) of \(c.text)",
+            replacesModule: replacesModule)
+          try act(context, effect) { (b) throws(BackendError) in try call(b, c, id) }
+          return .void
+        })
     }
     r.register(
       BuiltinSignature(
         "logs", [BuiltinParameter("canister", .canister)], result: .list(logType),
-        summary: "a canister's log records (controllers only, unless its log visibility is public)",
-        body: { args, context throws(RuntimeError) in
-          guard case .principal(let c) = args[0] else { return .void }
-          return .list(
-            try context.read { (b) throws(BackendError) in try b.logs(c) }.map { record in
-              .record(
-                ["index", "time", "message"],
-                [.int(Int64(clamping: record.index)), .text(time(record.timestamp)), .text(record.content)])
-            })
-        }))
+        summary: "a canister's log records (controllers only, unless its log visibility is public)"),
+      body: { args, context throws(RuntimeError) in
+        guard case .principal(let c) = args[0] else { return .void }
+        return .list(
+          try context.read { (b) throws(BackendError) in try b.logs(c) }.map { record in
+            .record(
+              ["index", "time", "message"],
+              [.int(Int64(clamping: record.index)), .text(time(record.timestamp)), .text(record.content)])
+          })
+      })
     r.register(
       BuiltinSignature(
-        "cycles_balance", [], result: .cycles, summary: "the identity's cycles-ledger balance (what `top_up` spends)",
-        body: { _, context throws(RuntimeError) in .cycles(try context.cyclesBalance()) }))
+        "cycles_balance", [], result: .cycles, summary: "the identity's cycles-ledger balance (what `top_up` spends)"),
+      body: { _, context throws(RuntimeError) in .cycles(try context.cyclesBalance()) })
     r.register(
       BuiltinSignature(
-        "icp_balance", [], result: .icp, summary: "the identity's ICP balance on the ledger",
-        body: { _, context throws(RuntimeError) in
-          .icp(try context.read { (b) throws(BackendError) in try b.icpBalance() })
-        }))
+        "icp_balance", [], result: .icp, summary: "the identity's ICP balance on the ledger"),
+      body: { _, context throws(RuntimeError) in
+        .icp(try context.read { (b) throws(BackendError) in try b.icpBalance() })
+      })
     r.register(
       BuiltinSignature(
         "mint_cycles", [BuiltinParameter("icp", .icp)], result: .cycles,
-        summary: "converts ICP into cycles on the identity's cycles ledger; returns the cycles minted",
-        body: { args, context throws(RuntimeError) in
-          guard case .icp(let e8s) = args[0] else { return .void }
-          guard e8s > 0 else { throw .message(.failed, "`mint_cycles` needs a positive amount of ICP") }
-          let me = try context.identityPrincipal()
-          let effect = Effect(
-            "mint", target: .canisters([me]),
-            description: "convert \(ValueFormat.icp(e8s)) of \(context.identityName) into cycles", observable: false)
-          let minted = try act(context, effect, { "minted \(ValueFormat.cycles($0)) from \(ValueFormat.icp(e8s))" }) {
-            (b) throws(BackendError) in try b.mintCycles(icp: e8s)
-          }
-          return .cycles(minted)
-        }))
+        summary: "converts ICP into cycles on the identity's cycles ledger; returns the cycles minted"),
+      body: { args, context throws(RuntimeError) in
+        guard case .icp(let e8s) = args[0] else { return .void }
+        guard e8s > 0 else { throw .message(.failed, "`mint_cycles` needs a positive amount of ICP") }
+        let me = try context.identityPrincipal()
+        let effect = Effect(
+          "mint", target: .canisters([me]),
+          description: "convert \(ValueFormat.icp(e8s)) of \(context.identityName) into cycles", observable: false)
+        let minted = try act(context, effect, { "minted \(ValueFormat.cycles($0)) from \(ValueFormat.icp(e8s))" }) {
+          (b) throws(BackendError) in try b.mintCycles(icp: e8s)
+        }
+        return .cycles(minted)
+      })
   }
 
   /// Performs an effect and returns its result, recording what changed in the step; a definite

@@ -20,12 +20,12 @@ enum StandardActions {
         "wallet", converges: [.comparison(.cycles, .atLeast), .comparison(.freezeIn, .atLeast)],
         positional: BuiltinParameter("wallet", .wallet),
         positionalRequired: true, labeled: [BuiltinParameter("amount", .cycles)],
-        summary: "sends the deficit plus a margin from a cycles wallet (`wallet_send`)", body: wallet))
+        summary: "sends the deficit plus a margin from a cycles wallet (`wallet_send`)"), body: wallet)
     r.register(
       ActionSignature(
         "top_up", converges: [.comparison(.cycles, .atLeast), .comparison(.freezeIn, .atLeast)],
         labeled: [BuiltinParameter("amount", .cycles)],
-        summary: "tops up from the identity's cycles-ledger balance (`icp canister top-up`)", body: topUp))
+        summary: "tops up from the identity's cycles-ledger balance (`icp canister top-up`)"), body: topUp)
     r.register(
       ActionSignature(
         "install", converges: [.comparison(.hash, .equal)], positional: BuiltinParameter("wasm", .path),
@@ -36,20 +36,20 @@ enum StandardActions {
         ],
         words: ["mode": InstallChoice.allCases.map(\.rawValue)], candidArgument: "arg", needs: ["check": "guarded"],
         summary:
-          "installs when empty, upgrades when the hash differs (never breaking the interface unless `breaking`); `arg` is the init argument; `guarded` snapshots first and restores on failure; `mode reinstall` only when written",
-        body: install))
+          "installs when empty, upgrades when the hash differs (never breaking the interface unless `breaking`); `arg` is the init argument; `guarded` snapshots first and restores on failure; `mode reinstall` only when written"
+      ), body: install)
     r.register(
       ActionSignature(
         "add_controllers", converges: [.comparison(.controllers, .contains)],
-        summary: "adds exactly the missing controllers",
-        body: { request, context throws(RuntimeError) in
-          try controllers(request, context, exact: false)
-        }))
+        summary: "adds exactly the missing controllers"),
+      body: { request, context throws(RuntimeError) in
+        try controllers(request, context, exact: false)
+      })
     r.register(
       ActionSignature(
         "set_controllers", converges: [.comparison(.controllers, .equal)],
-        summary: "adds and removes controllers to match exactly; never leaves none or drops the acting identity",
-        body: { request, context throws(RuntimeError) in try controllers(request, context, exact: true) }))
+        summary: "adds and removes controllers to match exactly; never leaves none or drops the acting identity"),
+      body: { request, context throws(RuntimeError) in try controllers(request, context, exact: true) })
     r.register(
       ActionSignature(
         "update_settings",
@@ -59,8 +59,8 @@ enum StandardActions {
           .comparison(.reservedCyclesLimit, .equal), .comparison(.reservedCyclesLimit, .atLeast),
           .comparison(.logVisibility, .equal),
         ],
-        summary: "sets the setting to the value the condition names; an extreme freezing threshold is always asked",
-        body: updateSettings))
+        summary: "sets the setting to the value the condition names; an extreme freezing threshold is always asked"),
+      body: updateSettings)
     register(status: .running, "start", into: &r) { (b, c) throws(BackendError) in try b.start(c) }
     register(status: .stopped, "stop", into: &r) { (b, c) throws(BackendError) in try b.stop(c) }
   }
@@ -73,13 +73,13 @@ enum StandardActions {
     r.register(
       ActionSignature(
         name, converges: [.comparison(.status, .equal)], requiredStatus: status.rawValue,
-        summary: "\(name)s the canister",
-        body: { request, context throws(RuntimeError) in
-          try context.act(
-            Effect(name, target: .canisters([request.canister]), description: "\(name) \(request.canister.text)"),
-            summary: "\(context.verb)\(name)"
-          ) { (b) throws(BackendError) in try operation(b, request.canister) }
-        }))
+        summary: "\(name)s the canister"),
+      body: { request, context throws(RuntimeError) in
+        try context.act(
+          Effect(name, target: .canisters([request.canister]), description: "\(name) \(request.canister.text)"),
+          summary: "\(context.verb)\(name)"
+        ) { (b) throws(BackendError) in try operation(b, request.canister) }
+      })
   }
 
   static func margin(for target: Int128) -> Int128 { max(target / 100, 1_000_000_000) }

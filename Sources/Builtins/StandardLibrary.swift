@@ -17,33 +17,33 @@ extension Registry {
     var r = Registry()
     r.register(
       BuiltinSignature(
-        "sha256", [BuiltinParameter("file", .path)], result: .hash, summary: "the sha256 of a file's bytes",
-        body: { args, context throws(RuntimeError) in
-          guard case .path(let path) = args[0] else { return .none }
-          guard let data = context.contents(of: path) else {
-            throw .message(.environment, "cannot read `\(path)` to hash it")
-          }
-          return .hash(Hashing.sha256(Array(data)))
-        }))
+        "sha256", [BuiltinParameter("file", .path)], result: .hash, summary: "the sha256 of a file's bytes"),
+      body: { args, context throws(RuntimeError) in
+        guard case .path(let path) = args[0] else { return .none }
+        guard let data = context.contents(of: path) else {
+          throw .message(.environment, "cannot read `\(path)` to hash it")
+        }
+        return .hash(Hashing.sha256(Array(data)))
+      })
     r.register(
       BuiltinSignature(
         "file", [BuiltinParameter("path", .path)], result: .blob,
-        summary: "a file's bytes, to send as a Candid `blob` (at most the IC's 2 MiB message limit)",
-        body: { args, context throws(RuntimeError) in
-          guard case .path(let path) = args[0] else { return .none }
-          let limit = CandidEncoding.messageLimit
-          if let size = context.size(of: path), size > limit {
-            throw .message(
-              .failed,
-              "`\(path)` is \(ValueFormat.bytesText(Int64(size))): over the IC's \(ValueFormat.bytesText(Int64(limit))) message limit, it cannot be sent as an argument"
-            )
-          }
-          guard let data = context.contents(of: path) else { throw .message(.environment, "cannot read `\(path)`") }
-          guard data.count <= limit else {
-            throw .message(.failed, "`\(path)` grew past the IC's 2 MiB message limit while it was read")
-          }
-          return .blob(Array(data))
-        }))
+        summary: "a file's bytes, to send as a Candid `blob` (at most the IC's 2 MiB message limit)"),
+      body: { args, context throws(RuntimeError) in
+        guard case .path(let path) = args[0] else { return .none }
+        let limit = CandidEncoding.messageLimit
+        if let size = context.size(of: path), size > limit {
+          throw .message(
+            .failed,
+            "`\(path)` is \(ValueFormat.bytesText(Int64(size))): over the IC's \(ValueFormat.bytesText(Int64(limit))) message limit, it cannot be sent as an argument"
+          )
+        }
+        guard let data = context.contents(of: path) else { throw .message(.environment, "cannot read `\(path)`") }
+        guard data.count <= limit else {
+          throw .message(.failed, "`\(path)` grew past the IC's 2 MiB message limit while it was read")
+        }
+        return .blob(Array(data))
+      })
     r.register(
       BuiltinSignature(
         "canister_ids",
@@ -51,62 +51,62 @@ extension Registry {
           BuiltinParameter("name", .text),
           BuiltinParameter("key", .text, default: "the run's network", value: Value.none),
         ],
-        result: .canister, summary: "a canister id from canister_ids.json or icp's mapping files",
-        body: { args, context throws(RuntimeError) in
-          // canister_ids.json is keyed by network, as dfx keys it: by default, the run's own, so a
-          // run on a test network never picks up the production id.
-          guard case .text(let name) = args[0] else { return .none }
-          let key: String
-          switch args[1] {
-          case .text(let given): key = given
-          default: key = context.network.name
-          }
-          guard let p = try context.canisterID(name: name, key: key) else {
-            throw .message(
-              .failed,
-              "no id for canister `\(name)` under `\(key)` in canister_ids.json or .icp mappings; `find_canister_id` gives `none` instead, to branch on"
-            )
-          }
-          return .principal(p)
-        }))
+        result: .canister, summary: "a canister id from canister_ids.json or icp's mapping files"),
+      body: { args, context throws(RuntimeError) in
+        // canister_ids.json is keyed by network, as dfx keys it: by default, the run's own, so a
+        // run on a test network never picks up the production id.
+        guard case .text(let name) = args[0] else { return .none }
+        let key: String
+        switch args[1] {
+        case .text(let given): key = given
+        default: key = context.network.name
+        }
+        guard let p = try context.canisterID(name: name, key: key) else {
+          throw .message(
+            .failed,
+            "no id for canister `\(name)` under `\(key)` in canister_ids.json or .icp mappings; `find_canister_id` gives `none` instead, to branch on"
+          )
+        }
+        return .principal(p)
+      })
     r.register(
       BuiltinSignature(
-        "identity", [], result: .principal, summary: "the acting identity's principal",
-        body: { _, context throws(RuntimeError) in
-          .principal(try context.identityPrincipal())
-        }))
+        "identity", [], result: .principal, summary: "the acting identity's principal"),
+      body: { _, context throws(RuntimeError) in
+        .principal(try context.identityPrincipal())
+      })
     r.register(
       BuiltinSignature(
         "network", [], result: .text,
-        summary: "the name of the network the run acts on (`--network`, else `use network`, else `local`)",
-        body: { _, context in .text(context.network.name) }))
+        summary: "the name of the network the run acts on (`--network`, else `use network`, else `local`)"),
+      body: { _, context in .text(context.network.name) })
     r.register(
       BuiltinSignature(
         "path", [BuiltinParameter("text", .text)], result: .path,
-        summary: "a text as a `path` (a string literal is already one where a path is expected)",
-        body: { args, _ in
-          guard case .text(let text) = args[0] else { return .none }
-          return .path(text)
-        }))
+        summary: "a text as a `path` (a string literal is already one where a path is expected)"),
+      body: { args, _ in
+        guard case .text(let text) = args[0] else { return .none }
+        return .path(text)
+      })
     r.register(
       BuiltinSignature(
-        "now", [], result: .text, summary: "the current time, RFC 3339",
-        body: { _, _ in .text(ISO8601DateFormatter().string(from: Date())) }))
+        "now", [], result: .text, summary: "the current time, RFC 3339"),
+      body: { _, _ in .text(ISO8601DateFormatter().string(from: Date())) })
     r.register(
       BuiltinSignature(
-        "env", [BuiltinParameter("name", .text)], result: .optional(.text), summary: "an environment variable",
-        body: { args, context in
-          guard case .text(let name) = args[0], let v = context.environment[name] else { return .none }
-          return .text(v)
-        }))
+        "env", [BuiltinParameter("name", .text)], result: .optional(.text), summary: "an environment variable"),
+      body: { args, context in
+        guard case .text(let name) = args[0], let v = context.environment[name] else { return .none }
+        return .text(v)
+      })
     r.register(
       BuiltinSignature(
         "secret_env", [BuiltinParameter("name", .text)], result: .optional(.secret),
-        summary: "an environment variable that is never printed or journaled",
-        body: { args, context in
-          guard case .text(let name) = args[0], let v = context.environment[name] else { return .none }
-          return .secret(Secret(v))
-        }))
+        summary: "an environment variable that is never printed or journaled"),
+      body: { args, context in
+        guard case .text(let name) = args[0], let v = context.environment[name] else { return .none }
+        return .secret(Secret(v))
+      })
     r.register(
       BuiltinSignature(
         "run",
@@ -134,41 +134,41 @@ extension Registry {
             return .failure(TypeRuleError("`stdin` is a `text` or a `secret`, not `\(types[1])`"))
           }
           return .success(.record([.init("status", .int), .init("stdout", .text), .init("stderr", .text)]))
-        },
-        body: { args, context throws(RuntimeError) in
-          let input = args[1]
-          let argv = [args[0]] + args.dropFirst(2)
-          let shown = argv.map { ValueFormat.display($0) }
-          // The exact argv (no secret can be in it): what a saved plan admits.
-          let exact = "[" + shown.map(ValueFormat.jsonQuote).joined(separator: ",") + "]"
-          let effect = Effect(
-            "run", target: .local,
-            description: "run `\(shown.joined(separator: " "))`\(input == .none ? "" : " (with standard input)")",
-            detail: exact)
-          return try context.performLocal(effect) { () throws(RuntimeError) in
-            try runCommand(argv, input: input, shown, context)
-          } ?? .unknown("run \(shown.joined(separator: " "))")
-        }))
+        }),
+      body: { args, context throws(RuntimeError) in
+        let input = args[1]
+        let argv = [args[0]] + args.dropFirst(2)
+        let shown = argv.map { ValueFormat.display($0) }
+        // The exact argv (no secret can be in it): what a saved plan admits.
+        let exact = "[" + shown.map(ValueFormat.jsonQuote).joined(separator: ",") + "]"
+        let effect = Effect(
+          "run", target: .local,
+          description: "run `\(shown.joined(separator: " "))`\(input == .none ? "" : " (with standard input)")",
+          detail: exact)
+        return try context.performLocal(effect) { () throws(RuntimeError) in
+          try runCommand(argv, input: input, shown, context)
+        } ?? .unknown("run \(shown.joined(separator: " "))")
+      })
     r.register(
       BuiltinSignature(
         "http_get", [BuiltinParameter("url", .text)], result: .record([.init("status", .int), .init("body", .text)]),
-        summary: "an HTTP GET (libcurl, through FoundationNetworking); not in plan or --read-only",
-        body: { args, context throws(RuntimeError) in
-          guard case .text(let url) = args[0] else { return .none }
-          return try context.performLocal(Effect("http_get", target: .local, description: "GET \(url)")) {
-            () throws(RuntimeError) in try httpGet(args, context)
-          } ?? .unknown("http_get \(url)")
-        }))
+        summary: "an HTTP GET (libcurl, through FoundationNetworking); not in plan or --read-only"),
+      body: { args, context throws(RuntimeError) in
+        guard case .text(let url) = args[0] else { return .none }
+        return try context.performLocal(Effect("http_get", target: .local, description: "GET \(url)")) {
+          () throws(RuntimeError) in try httpGet(args, context)
+        } ?? .unknown("http_get \(url)")
+      })
     r.register(
       BuiltinSignature(
         "range", [BuiltinParameter("count", .int)], result: .list(.int),
-        summary: "the list 0, 1, …, count - 1 (at most 10M)",
-        body: { args, _ throws(RuntimeError) in
-          guard case .int(let n) = args[0], n >= 0, n <= 10_000_000 else {
-            throw .message(.failed, "`range` takes a count from 0 to 10_000_000")
-          }
-          return .list((0..<n).map(Value.int))
-        }))
+        summary: "the list 0, 1, …, count - 1 (at most 10M)"),
+      body: { args, _ throws(RuntimeError) in
+        guard case .int(let n) = args[0], n >= 0, n <= 10_000_000 else {
+          throw .message(.failed, "`range` takes a count from 0 to 10_000_000")
+        }
+        return .list((0..<n).map(Value.int))
+      })
     r.register(
       BuiltinSignature(
         "len", [BuiltinParameter("value", .error)], result: .int, summary: "the length of a list or text",
@@ -177,21 +177,21 @@ extension Registry {
           case .list, .text: .success(.int)
           case let t: .failure(TypeRuleError("takes a list or a text, not `\(t)`"))
           }
-        },
-        body: { args, _ in
-          switch args[0] {
-          case .list(let items): .int(Int64(items.count))
-          case .text(let t): .int(Int64(t.count))
-          default: .none
-          }
-        }))
+        }),
+      body: { args, _ in
+        switch args[0] {
+        case .list(let items): .int(Int64(items.count))
+        case .text(let t): .int(Int64(t.count))
+        default: .none
+        }
+      })
     for name in ["min", "max"] {
       r.register(
         BuiltinSignature(
           name, [BuiltinParameter("first", .error)], variadic: .error, result: .error,
           summary: "the \(name == "min" ? "smallest" : "largest") of a list or of its arguments",
-          typeRule: { types in orderedElement(types) },
-          body: { args, _ throws(RuntimeError) in try extreme(args, largest: name == "max") }))
+          typeRule: { types in orderedElement(types) }),
+        body: { args, _ throws(RuntimeError) in try extreme(args, largest: name == "max") })
     }
     r.register(
       BuiltinSignature(
@@ -201,8 +201,7 @@ extension Registry {
             return .failure(TypeRuleError("takes a list of numbers or amounts, not `\(types[0])`"))
           }
           return .success(e)
-        },
-        body: { args, _ throws(RuntimeError) in try total(args[0]) }))
+        }), body: { args, _ throws(RuntimeError) in try total(args[0]) })
 
     LifecycleBuiltins.register(into: &r)
     StandardActions.register(into: &r)

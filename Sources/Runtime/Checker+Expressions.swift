@@ -419,7 +419,7 @@ extension Checker {
       resolutions[callee.id] = symbols[index].resolution
       switch symbols[index].resolution {
       case .builtin(let b):
-        guard let signature = registry.builtins[b] else { return .error }
+        guard let signature = signatures.builtins[b] else { return .error }
         let argTypes = checkArguments(
           arguments, parameters: signature.parameters, variadic: signature.variadic, callee: b, at: e.range,
           positional: signature.positionalCount,

@@ -235,7 +235,7 @@ extension Checker {
     var resolved: [ResolvedAction] = []
     for action in actions {
       let name = action.name.name
-      if let signature = registry.actions[name] {
+      if let signature = signatures.actions[name] {
         let canister = contract.map { $0.canister.flatMap { types[$0.id] } ?? subjectType } ?? nil
         checkBuiltinAction(action, signature, target: target, condition: condition, canister: canister)
         let labels = signature.labeled.map(\.name)
@@ -270,11 +270,11 @@ extension Checker {
       } else {
         var d = Diagnostic.error(.unknownAction, "unknown action `\(name)`", at: action.name.range)
         if let guess = suggestion(
-          for: name, in: { registry.actions.keys.sorted() + functions.map(\.declaration.name.name) })
+          for: name, in: { signatures.actions.keys.sorted() + functions.map(\.declaration.name.name) })
         {
           d = d.help("did you mean `\(guess)`?")
         }
-        d = d.note("actions: \(registry.actions.keys.sorted().map { "`\($0)`" }.joined(separator: ", "))")
+        d = d.note("actions: \(signatures.actions.keys.sorted().map { "`\($0)`" }.joined(separator: ", "))")
         diagnostics.append(d)
         for argument in action.arguments { _ = check(argument.value, expected: nil) }
       }
@@ -300,7 +300,7 @@ extension Checker {
       var d = Diagnostic.error(.actionCannotConverge, "`\(name)` cannot make `\(text)` true", at: action.name.range)
       d.labels.append(.init(condition.range, "the condition"))
       d = d.note("`\(name)` converges \(signature.converges.map { "`\($0)`" }.joined(separator: ", "))")
-      let others = registry.actions.values.filter { sig in
+      let others = signatures.actions.values.filter { sig in
         sig.converges.contains { if case .comparison(let p, _) = $0 { p == target.property } else { false } }
       }.map(\.name).sorted()
       if !others.isEmpty {
@@ -313,9 +313,9 @@ extension Checker {
       return
     }
     if let required = signature.requiredStatus, case .name(let word) = target.value.kind,
-      registry.constants[word] != nil, word != required
+      signatures.constants[word] != nil, word != required
     {
-      let others = registry.actions.values.filter { $0.requiredStatus == word }.map(\.name).sorted()
+      let others = signatures.actions.values.filter { $0.requiredStatus == word }.map(\.name).sorted()
       error(
         .actionCannotConverge, "`\(name)` makes the canister `\(required)`, not `\(word)`", action.name.range,
         help: others.isEmpty ? nil : "use \(others.map { "`\($0)`" }.joined(separator: " or "))")

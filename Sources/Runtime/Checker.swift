@@ -34,7 +34,8 @@ final class Checker {
     var isSubject = false
   }
 
-  let registry: Registry
+  /// The builtins, actions and constants a program may name: signatures only.
+  let signatures: any SignatureLookup
   let project: ProjectFiles
   let requireHeader: Bool
   let loader: @Sendable (String) -> [UInt8]?
@@ -80,17 +81,19 @@ final class Checker {
   /// runbook's directory, and whatever the host adds (`Engine.Options.importRoots`).
   var importRoots: [String] = []
 
-  init(registry: Registry, project: ProjectFiles, requireHeader: Bool, loader: @escaping @Sendable (String) -> [UInt8]?)
-  {
-    self.registry = registry
+  init(
+    signatures: any SignatureLookup, project: ProjectFiles, requireHeader: Bool,
+    loader: @escaping @Sendable (String) -> [UInt8]?
+  ) {
+    self.signatures = signatures
     self.project = project
     self.requireHeader = requireHeader
     self.loader = loader
     self.files = SourceFiles()
-    for name in registry.builtins.keys.sorted() {
+    for name in signatures.builtins.keys.sorted() {
       universe.names[name] = addSymbol(Symbol(name: name, type: .error, resolution: .builtin(name), kind: .builtin))
     }
-    for (name, type) in registry.constants.sorted(by: { $0.key < $1.key }) {
+    for (name, type) in signatures.constants.sorted(by: { $0.key < $1.key }) {
       universe.names[name] = addSymbol(Symbol(name: name, type: type, resolution: .constant(name), kind: .constant))
     }
   }
@@ -523,7 +526,7 @@ final class Checker {
   func isConstant(_ e: Expr) -> Bool {
     switch e.kind {
     case .integer, .amount, .bool, .none, .hash, .principal, .invalid, .name:
-      if case .name(let n) = e.kind { return registry.constants[n] != nil }
+      if case .name(let n) = e.kind { return signatures.constants[n] != nil }
       return true
     case .string(let parts): return parts.allSatisfy { if case .text = $0 { true } else { false } }
     case .list(let items): return items.allSatisfy(isConstant)

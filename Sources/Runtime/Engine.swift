@@ -54,7 +54,7 @@ public final class Engine: Sendable {
   public func compile(source: [UInt8], path: String, options: Options = Options()) -> CheckedProgram {
     let project = ProjectFiles(directory: options.projectDirectory)
     let checker = Checker(
-      registry: registry, project: project, requireHeader: options.requireHeader, loader: options.loader)
+      signatures: registry, project: project, requireHeader: options.requireHeader, loader: options.loader)
     checker.importRoots = options.importRoots
     return checker.checkMain(path: path, bytes: source)
   }

@@ -90,7 +90,7 @@ extension Interpreter {
       let performed = EffectLog()
       switch action.callee {
       case .registered(let name):
-        guard let signature = registry.actions[name], let body = signature.body else {
+        guard let signature = registry.actions[name], let body = registry.actionBodies[name] else {
           throw .failed(failure(.environment, "action `\(name)` has no implementation in this host", at: action.range))
         }
         guard let target = contract.target, let canister, let before, let wanted else {

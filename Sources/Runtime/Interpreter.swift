@@ -436,7 +436,7 @@ package final class Interpreter: @unchecked Sendable {
     }
     switch resolution {
     case .builtin(let name):
-      guard let signature = registry.builtins[name], let body = signature.body else {
+      guard let signature = registry.builtins[name], let body = registry.builtinBodies[name] else {
         throw .failed(failure(.environment, "`\(name)` is not available in this host", at: e.range))
       }
       let values = try arrange(

@@ -265,15 +265,11 @@ public struct BuiltinSignature: Sendable {
   /// For generic builtins: the result type from the argument types, or a message saying what is wrong.
   public var typeRule: (@Sendable ([RType]) -> Result<RType, TypeRuleError>)?
   public var summary: String
-  /// What the builtin does at run time; arguments arrive in parameter order (defaults filled in),
-  /// then the variadic ones.
-  public var body: BuiltinBody?
 
   public init(
     _ name: String, _ parameters: [BuiltinParameter], variadic: RType? = nil, result: RType, summary: String,
-    typeRule: (@Sendable ([RType]) -> Result<RType, TypeRuleError>)? = nil, body: BuiltinBody? = nil
+    typeRule: (@Sendable ([RType]) -> Result<RType, TypeRuleError>)? = nil
   ) {
-    self.body = body
     self.name = name
     self.parameters = parameters
     self.variadic = variadic
@@ -325,17 +321,14 @@ public struct ActionSignature: Sendable {
   /// the init arguments of the canister's imported interface, encoded by the module's.
   public var candidArgument: String?
   public var summary: String
-  /// What the action does at run time (nil: the host checks runbooks but cannot run them).
-  public var body: ActionBody?
 
   public init(
     _ name: String, converges: [Convergence], positional: BuiltinParameter? = nil, positionalRequired: Bool = false,
     labeled: [BuiltinParameter] = [], requiredStatus: String? = nil, words: [String: [String]] = [:],
-    candidArgument: String? = nil, needs: [String: String] = [:], summary: String, body: ActionBody? = nil
+    candidArgument: String? = nil, needs: [String: String] = [:], summary: String
   ) {
     self.candidArgument = candidArgument
     self.needs = needs
-    self.body = body
     self.name = name
     self.converges = converges
     self.positional = positional
@@ -352,6 +345,11 @@ public struct ActionSignature: Sendable {
 public struct Registry: Sendable {
   public private(set) var builtins: [String: BuiltinSignature] = [:]
   public private(set) var actions: [String: ActionSignature] = [:]
+  /// What each builtin does at run time; arguments arrive in parameter order (defaults filled in),
+  /// then the variadic ones. A builtin without one checks but cannot run.
+  public private(set) var builtinBodies: [String: BuiltinBody] = [:]
+  /// What each action does at run time; an action without one checks but cannot run.
+  public private(set) var actionBodies: [String: ActionBody] = [:]
   /// Named constants such as `running` (status values).
   public private(set) var constants: [String: RType] = ["running": .status, "stopping": .status, "stopped": .status]
   /// The values of constants that are not status words (the REPL's `_`, the last value).
@@ -365,6 +363,27 @@ public struct Registry: Sendable {
 
   public init() {}
 
-  public mutating func register(_ builtin: BuiltinSignature) { builtins[builtin.name] = builtin }
-  public mutating func register(_ action: ActionSignature) { actions[action.name] = action }
+  /// A builtin, with what it does (nil: a host that checks runbooks but cannot run them).
+  public mutating func register(_ builtin: BuiltinSignature, body: BuiltinBody? = nil) {
+    builtins[builtin.name] = builtin
+    builtinBodies[builtin.name] = body
+  }
+
+  /// An action, with what it does (nil: a host that checks runbooks but cannot run them).
+  public mutating func register(_ action: ActionSignature, body: ActionBody? = nil) {
+    actions[action.name] = action
+    actionBodies[action.name] = body
+  }
+}
+
+/// What the checker knows of the builtins, actions and constants a program may name: their
+/// signatures, never their bodies (DESIGN §4). A `Registry` is one.
+public protocol SignatureLookup: Sendable {
+  var builtins: [String: BuiltinSignature] { get }
+  var actions: [String: ActionSignature] { get }
+  /// Named constants and their types (`running`).
+  var constants: [String: RType] { get }
+}
+
+extension Registry: SignatureLookup {
 }

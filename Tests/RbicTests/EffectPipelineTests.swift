@@ -97,14 +97,14 @@ import Testing
     registry.register(
       ActionSignature(
         "start", converges: [.comparison(.status, .equal)], requiredStatus: "running",
-        summary: "starts through the host's change process",
-        body: { [calls] request, context throws(RuntimeError) in
-          calls.value.add(1, ordering: .relaxed)
-          return try context.act(
-            Effect("start", target: .canisters([request.canister]), description: "start via change CHG-7"),
-            summary: "start (CHG-7)"
-          ) { (b) throws(BackendError) in try b.start(request.canister) }
-        }))
+        summary: "starts through the host's change process"),
+      body: { [calls] request, context throws(RuntimeError) in
+        calls.value.add(1, ordering: .relaxed)
+        return try context.act(
+          Effect("start", target: .canisters([request.canister]), description: "start via change CHG-7"),
+          summary: "start (CHG-7)"
+        ) { (b) throws(BackendError) in try b.start(request.canister) }
+      })
     let source = """
       runbook "host" version 1
       let c: canister = \(Self.user)

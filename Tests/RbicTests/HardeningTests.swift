@@ -110,13 +110,13 @@ import Testing
     var registry = Registry.standard
     registry.register(
       BuiltinSignature(
-        "threads", [], result: .int, summary: "this process's thread count",
-        body: { [peak] _, _ in
-          let n = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? 0
-          peak.value.max(n, ordering: .relaxed)
-          Thread.sleep(forTimeInterval: 0.002)
-          return .int(Int64(n))
-        }))
+        "threads", [], result: .int, summary: "this process's thread count"),
+      body: { [peak] _, _ in
+        let n = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? 0
+        peak.value.max(n, ordering: .relaxed)
+        Thread.sleep(forTimeInterval: 0.002)
+        return .int(Int64(n))
+      })
     let source = """
       runbook "nested" version 1
       step "s" {
@@ -302,10 +302,10 @@ import Testing
     var registry = Registry.standard
     registry.register(
       BuiltinSignature(
-        "hash_on_disk", [], result: .text, summary: "the module hash in the state file",
-        body: { _, _ in
-          .text((try? SimulatedIC.load(path: path))?.canisters[Harness.userService.text]?.module_hash ?? "none")
-        }))
+        "hash_on_disk", [], result: .text, summary: "the module hash in the state file"),
+      body: { _, _ in
+        .text((try? SimulatedIC.load(path: path))?.canisters[Harness.userService.text]?.module_hash ?? "none")
+      })
     let source = """
       runbook "persist" version 1
       param wasm: path

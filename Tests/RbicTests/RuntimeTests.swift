@@ -388,16 +388,16 @@ enum Harness {
   @Test func hostDefinedBuiltinAndAction() {
     var registry = Registry.standard
     registry.register(
-      BuiltinSignature("ticket", [], result: .text, summary: "the incident ticket", body: { _, _ in .text("INC-42") }))
+      BuiltinSignature("ticket", [], result: .text, summary: "the incident ticket"), body: { _, _ in .text("INC-42") })
     registry.register(
       ActionSignature(
-        "restart", converges: [.comparison(.status, .equal)], summary: "restarts through the host",
-        body: { request, context throws(RuntimeError) in
-          try context.act(
-            Effect("restart", target: .canisters([request.canister]), description: "restart \(request.canister.text)"),
-            summary: "restart (\(request.canister.text))"
-          ) { (b) throws(BackendError) in try b.start(request.canister) }
-        }))
+        "restart", converges: [.comparison(.status, .equal)], summary: "restarts through the host"),
+      body: { request, context throws(RuntimeError) in
+        try context.act(
+          Effect("restart", target: .canisters([request.canister]), description: "restart \(request.canister.text)"),
+          summary: "restart (\(request.canister.text))"
+        ) { (b) throws(BackendError) in try b.start(request.canister) }
+      })
     let source = """
       runbook "host" version 1
       let c: canister = 6iu47-dyaaa-aaaaf-qgeza-cai

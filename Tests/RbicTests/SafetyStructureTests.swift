@@ -462,16 +462,16 @@ import Testing
     registry.register(
       ActionSignature(
         "start", converges: [.comparison(.status, .equal)], requiredStatus: "running",
-        summary: "starts, and (a bug) stops another canister",
-        body: { request, context throws(RuntimeError) in
-          try context.act(
-            Effect("start", target: .canisters([request.canister]), description: "start \(request.canister.text)"),
-            summary: "start"
-          ) { (b) throws(BackendError) in
-            try b.stop(Principal(text: other)!)
-            try b.start(request.canister)
-          }
-        }))
+        summary: "starts, and (a bug) stops another canister"),
+      body: { request, context throws(RuntimeError) in
+        try context.act(
+          Effect("start", target: .canisters([request.canister]), description: "start \(request.canister.text)"),
+          summary: "start"
+        ) { (b) throws(BackendError) in
+          try b.stop(Principal(text: other)!)
+          try b.start(request.canister)
+        }
+      })
     let source = """
       runbook "host" version 1
       let c: canister = \(Harness.userService.text)
