@@ -1,8 +1,8 @@
 // swift-tools-version: 6.0
 // rbic: a typed runbook language for Internet Computer operations.
 //
-// The pipeline is one-way: Diagnostics ← Lexer ← Parser ← Runtime ← Backends ← Builtins ← Tooling
-// ← Commands (the CLI as a library) ← rbic (its `main`).
+// The pipeline is one-way: Diagnostics ← Lexer ← Parser ← Check ← Runtime ← Backends ← Builtins ←
+// Tooling ← Commands (the CLI as a library) ← rbic (its `main`).
 // `Rbic` is the library product a host embeds; the `rbic` command uses that API and `package`
 // helpers (RbicTooling, the run and REPL sessions) that are not part of it.
 import PackageDescription
@@ -14,7 +14,7 @@ let package = Package(
     .library(
       name: "Rbic",
       targets: [
-        "RbicBuiltins", "RbicBackends", "RbicRuntime", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics",
+        "RbicBuiltins", "RbicBackends", "RbicRuntime", "RbicCheck", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics",
       ]),
     .executable(name: "rbic", targets: ["rbic"]),
   ],
@@ -45,10 +45,18 @@ let package = Package(
       name: "RbicCandid",
       dependencies: ["RbicDiagnostics", .product(name: "WasmParser", package: "WasmKit")], path: "Sources/Candid"),
     .target(name: "RbicParser", dependencies: ["RbicLexer", "RbicDiagnostics"], path: "Sources/Parser"),
+    // Types, signatures, the checker and the checked program: what a runbook means, before anything runs.
+    .target(
+      name: "RbicCheck",
+      dependencies: [
+        "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics", .product(name: "Yams", package: "Yams"),
+        .product(name: "Crypto", package: "swift-crypto"),
+      ],
+      path: "Sources/Check"),
     .target(
       name: "RbicRuntime",
       dependencies: [
-        "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics", .product(name: "Yams", package: "Yams"),
+        "RbicCheck", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics", .product(name: "Yams", package: "Yams"),
         .product(name: "Crypto", package: "swift-crypto"),
       ],
       path: "Sources/Runtime"),
@@ -56,7 +64,7 @@ let package = Package(
     .target(
       name: "RbicBackends",
       dependencies: [
-        "RbicRuntime", "RbicLexer", "RbicCandid", "RbicDiagnostics", .product(name: "Crypto", package: "swift-crypto"),
+        "RbicRuntime", "RbicCheck", "RbicLexer", "RbicCandid", "RbicDiagnostics", .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "Subprocess", package: "swift-subprocess"), .product(name: "Yams", package: "Yams"),
         .product(name: "SystemPackage", package: "swift-system"),
       ],
@@ -65,7 +73,7 @@ let package = Package(
     .target(
       name: "RbicBuiltins",
       dependencies: [
-        "RbicBackends", "RbicRuntime", "RbicLexer", "RbicCandid", "RbicDiagnostics",
+        "RbicBackends", "RbicRuntime", "RbicCheck", "RbicLexer", "RbicCandid", "RbicDiagnostics",
         .product(name: "Crypto", package: "swift-crypto"), .product(name: "Subprocess", package: "swift-subprocess"),
         .product(name: "Yams", package: "Yams"), .product(name: "SystemPackage", package: "swift-system"),
       ],
@@ -75,7 +83,7 @@ let package = Package(
     .target(
       name: "RbicTooling",
       dependencies: [
-        "RbicBuiltins", "RbicBackends", "RbicRuntime", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics",
+        "RbicBuiltins", "RbicBackends", "RbicRuntime", "RbicCheck", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics",
         .product(name: "Yams", package: "Yams"),
       ],
       path: "Sources/Tooling"),
@@ -83,14 +91,14 @@ let package = Package(
     .target(
       name: "RbicLanguageServer",
       dependencies: [
-        "RbicBuiltins", "RbicBackends", "RbicRuntime", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics",
+        "RbicBuiltins", "RbicBackends", "RbicRuntime", "RbicCheck", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics",
       ],
       path: "Sources/LanguageServer"),
     // The CLI's commands as a library; the `rbic` executable is its `main`.
     .target(
       name: "RbicCommands",
       dependencies: [
-        "RbicTooling", "RbicBuiltins", "RbicBackends", "RbicRuntime", "RbicLexer", "RbicDiagnostics", "RbicParser",
+        "RbicTooling", "RbicBuiltins", "RbicBackends", "RbicRuntime", "RbicCheck", "RbicLexer", "RbicDiagnostics", "RbicParser",
         "RbicCandid", "LineEditor",
         "RbicLanguageServer", .product(name: "MCP", package: "swift-sdk"),
         .product(name: "Logging", package: "swift-log"),
@@ -108,7 +116,7 @@ let package = Package(
     .testTarget(
       name: "RbicTests",
       dependencies: [
-        "RbicBuiltins", "RbicBackends", "RbicRuntime", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics",
+        "RbicBuiltins", "RbicBackends", "RbicRuntime", "RbicCheck", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics",
         "RbicTooling", "RbicCommands", "rbic",
         "rbic-test-double", .product(name: "Yams", package: "Yams"), .product(name: "MCP", package: "swift-sdk"),
         .product(name: "SystemPackage", package: "swift-system"),

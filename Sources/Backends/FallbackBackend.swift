@@ -1,3 +1,4 @@
+import RbicCheck
 import RbicRuntime
 
 /// Two tool drivers in one run: every operation goes to the primary (`icp`), and one it does not

@@ -1,4 +1,5 @@
 import Foundation
+import RbicCheck
 import RbicRuntime
 
 /// How `icp` or `dfx` keeps an identity's key, read from the tool's own identity store before

@@ -1,4 +1,5 @@
 import Foundation
+import RbicCheck
 import RbicRuntime
 
 /// The files a tool call reads (a call's Candid arguments, a module to install): written readable

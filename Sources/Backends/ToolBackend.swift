@@ -1,5 +1,6 @@
 import Foundation
 import RbicCandid
+import RbicCheck
 import RbicRuntime
 
 /// Drives `icp` (icp-cli ≥ 1.0) or `dfx` (≥ 0.25) as a subprocess: one argv per operation,

@@ -1,3 +1,4 @@
+import RbicCheck
 import RbicRuntime
 
 /// What differs between `icp` and `dfx`, as data (DESIGN §4): one table per tool. For each

@@ -1,5 +1,6 @@
 import Foundation
 import RbicCandid
+import RbicCheck
 import RbicRuntime
 
 /// Parsers for what `icp` and `dfx` print (see `reference/icp-cli.md`, `reference/dfx-cli.md`):

@@ -1,4 +1,5 @@
 import Foundation
+import RbicCheck
 import RbicRuntime
 import Subprocess
 import Synchronization

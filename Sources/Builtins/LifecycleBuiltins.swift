@@ -1,6 +1,7 @@
 import Foundation
 import RbicBackends
 import RbicCandid
+import RbicCheck
 import RbicRuntime
 
 /// The canister lifecycle as builtins (DESIGN §4): create and delete, snapshots, logs, the

@@ -1,4 +1,5 @@
 import Foundation
+import RbicCheck
 import RbicRuntime
 
 /// The standard actions (DESIGN §2.5) as ordinary registry entries: each decides what to do from

@@ -1,5 +1,6 @@
 import Foundation
 import RbicBackends
+import RbicCheck
 import RbicRuntime
 
 #if canImport(FoundationNetworking)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import RbicBuiltins
+import RbicCheck
 import RbicDiagnostics
 import RbicParser
 import RbicRuntime

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MCP
+import RbicCheck
 import RbicRuntime
 import Synchronization
 

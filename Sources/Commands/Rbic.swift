@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RbicBuiltins
+import RbicCheck
 import RbicRuntime
 import RbicTooling
 

@@ -3,6 +3,7 @@ import Foundation
 import LineEditor
 import RbicBackends
 import RbicBuiltins
+import RbicCheck
 import RbicDiagnostics
 import RbicLexer
 import RbicRuntime

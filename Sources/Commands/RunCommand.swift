@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RbicBackends
 import RbicBuiltins
+import RbicCheck
 import RbicDiagnostics
 import RbicRuntime
 import RbicTooling

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RbicCheck
 import RbicRuntime
 import Synchronization
 

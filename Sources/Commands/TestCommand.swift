@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RbicBuiltins
+import RbicCheck
 import RbicDiagnostics
 import RbicRuntime
 import RbicTooling

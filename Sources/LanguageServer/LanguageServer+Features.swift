@@ -1,5 +1,6 @@
 import Foundation
 import RbicCandid
+import RbicCheck
 import RbicDiagnostics
 import RbicLexer
 import RbicParser

@@ -1,3 +1,5 @@
+import RbicCheck
+
 /// The backend protocol: everything the runtime asks of the Internet Computer, in one place.
 /// Builtins and actions talk only to this protocol; the simulated IC, `icp` and `dfx` implement it.
 ///

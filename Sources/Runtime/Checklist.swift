@@ -1,3 +1,5 @@
+import RbicCheck
+
 /// The verification checklist a run ends with: every `require`, `expect`, `ensure` and `wait
 /// until` that ran, in order, and — for a check made before a later change to the same canister —
 /// that change, so `[ ] expect cycles >= 500B` after a top-up reads as what it was: a check of the

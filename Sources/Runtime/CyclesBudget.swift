@@ -1,3 +1,4 @@
+import RbicCheck
 import Synchronization
 
 /// The run's cycles ceiling as a reservation, not a check: an effect that moves cycles reserves its

@@ -1,3 +1,5 @@
+import RbicCheck
+
 /// The canister methods known to move cycles out of the operator's funds, as a table: a `call` of
 /// one counts its amount against the run's ceiling (reserved before it is sent) exactly as the
 /// `wallet` and `top_up` actions do, and locks the recipient. A call of one whose amount cannot be

@@ -1,3 +1,4 @@
+import RbicCheck
 import Synchronization
 
 /// An effect: anything that reaches outside the interpreter (DESIGN §3, "one effect pipeline").

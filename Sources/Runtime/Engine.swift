@@ -1,4 +1,5 @@
 import Foundation
+import RbicCheck
 import RbicDiagnostics
 
 /// The embedding API: a host builds an `Engine` with a registry of builtins and actions (the

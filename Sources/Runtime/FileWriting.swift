@@ -1,4 +1,5 @@
 import Foundation
+import RbicCheck
 
 /// Replacing a file's contents so that a crash leaves the old contents or the new, never half of
 /// either: a temporary file beside it, written in full, synced, then renamed over it.

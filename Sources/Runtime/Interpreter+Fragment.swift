@@ -1,4 +1,5 @@
 import Foundation
+import RbicCheck
 import RbicDiagnostics
 import RbicParser
 

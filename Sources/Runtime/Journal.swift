@@ -1,4 +1,5 @@
 import Foundation
+import RbicCheck
 import Synchronization
 
 /// The audit trail: one JSON-lines file per run. Each line is written with `write(2)` and synced

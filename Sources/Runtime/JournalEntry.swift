@@ -1,4 +1,5 @@
 import Foundation
+import RbicCheck
 import RbicDiagnostics
 
 /// One line of the journal: when, which event, and its fields. The one type the writer (`encoded`,
@@ -167,4 +168,10 @@ package enum JournalValue: Decodable, Sendable, Equatable, ExpressibleByStringLi
       self = .object(try c.decode([String: JournalValue].self))
     }
   }
+}
+
+extension ValueFormat {
+  /// Exact and machine-readable (journal, `--format json`): cycles as integers, full hashes;
+  /// secrets redacted.
+  public static func json(_ v: Value) -> String { JournalValue(v).json }
 }

@@ -1,3 +1,4 @@
+import RbicCheck
 import RbicDiagnostics
 import RbicLexer
 

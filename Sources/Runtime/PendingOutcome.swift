@@ -1,4 +1,5 @@
 import Foundation
+import RbicCheck
 
 /// A mutation an earlier run left with an unknown outcome (timed out, interrupted, the tool died):
 /// it may still land. Found by scanning the journal directory when a run starts; closed by a

@@ -1,4 +1,5 @@
 import RbicCandid
+import RbicCheck
 import RbicDiagnostics
 import Synchronization
 

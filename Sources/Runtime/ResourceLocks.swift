@@ -1,4 +1,5 @@
 import Foundation
+import RbicCheck
 
 /// The per-canister and per-wallet locks that keep parallel branches from mutating one canister or
 /// spending from one wallet at once. A branch takes every lock it needs in one step (so no order

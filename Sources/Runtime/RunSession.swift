@@ -1,4 +1,5 @@
 import Foundation
+import RbicCheck
 import RbicDiagnostics
 
 /// One run as every host drives it — `rbic run`/`plan`/`run --plan`, `rbic mcp`, `rbic test` — so

@@ -1,4 +1,5 @@
 import Foundation
+import RbicCheck
 import Synchronization
 
 /// A saved plan (`rbic plan FILE --out PLAN`): what a reviewer approves, and what

@@ -17,6 +17,7 @@ import Foundation
 import RbicBackends
 import RbicBuiltins
 import RbicCandid
+import RbicCheck
 import RbicRuntime
 
 #if canImport(Glibc)

@@ -1,5 +1,6 @@
 import RbicBuiltins
 import RbicCandid
+import RbicCheck
 import RbicDiagnostics
 import RbicLexer
 import RbicParser

@@ -2,6 +2,7 @@ import Foundation
 import RbicBackends
 import RbicBuiltins
 import RbicCandid
+import RbicCheck
 import RbicDiagnostics
 import RbicLexer
 import RbicParser

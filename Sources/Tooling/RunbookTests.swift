@@ -1,6 +1,7 @@
 import Foundation
 import RbicBuiltins
 import RbicCandid
+import RbicCheck
 import RbicDiagnostics
 import RbicLexer
 import RbicParser

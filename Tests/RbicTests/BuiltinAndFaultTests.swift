@@ -4,6 +4,7 @@ import RbicBuiltins
 import RbicDiagnostics
 import Testing
 
+@testable import RbicCheck
 @testable import RbicRuntime
 
 #if canImport(Glibc)

@@ -3,6 +3,7 @@ import Testing
 
 @testable import RbicBackends
 @testable import RbicBuiltins
+@testable import RbicCheck
 @testable import RbicRuntime
 
 /// `call c.method(args) with cycles N via wallet W`: the wallet makes the call and the cycles

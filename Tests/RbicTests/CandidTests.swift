@@ -1,5 +1,6 @@
 import Foundation
 import RbicCandid
+import RbicCheck
 import RbicDiagnostics
 import RbicRuntime
 import Testing

@@ -1,6 +1,7 @@
 import Foundation
 import RbicBackends
 import RbicBuiltins
+import RbicCheck
 import RbicDiagnostics
 import RbicParser
 import RbicRuntime

@@ -3,6 +3,7 @@ import Testing
 
 @testable import RbicBackends
 @testable import RbicBuiltins
+@testable import RbicCheck
 @testable import RbicRuntime
 
 /// The conformance corpus (`Conformance/`): outputs `icp` and `dfx` really printed, copied from

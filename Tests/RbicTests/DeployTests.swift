@@ -6,6 +6,7 @@ import Testing
 
 @testable import RbicBackends
 @testable import RbicBuiltins
+@testable import RbicCheck
 @testable import RbicRuntime
 
 /// What real deploys need (DESIGN §10): Candid variants and blobs in arguments, install and

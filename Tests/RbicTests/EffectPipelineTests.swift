@@ -4,6 +4,7 @@ import Testing
 
 @testable import RbicBackends
 @testable import RbicBuiltins
+@testable import RbicCheck
 @testable import RbicRuntime
 
 /// The effect pipeline (DESIGN §3): gates that hold under `parallel for`, `plan` and

@@ -3,6 +3,7 @@ import RbicBackends
 import RbicBuiltins
 import Testing
 
+@testable import RbicCheck
 @testable import RbicRuntime
 
 /// What a new user meets in the first hour (issue: the first hour and the worst hour).

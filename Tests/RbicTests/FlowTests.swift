@@ -6,6 +6,7 @@ import Testing
 
 @testable import RbicBackends
 @testable import RbicBuiltins
+@testable import RbicCheck
 @testable import RbicRuntime
 
 /// `for … keep going` on the simulated IC: every item is attempted, a definite failure is named at

@@ -4,6 +4,7 @@ import Testing
 
 @testable import RbicBackends
 @testable import RbicBuiltins
+@testable import RbicCheck
 @testable import RbicRuntime
 
 /// Hostile input never gets a signal: a diagnostic (exit 2) or a runtime error, through the real

@@ -3,6 +3,7 @@ import Testing
 
 @testable import RbicBackends
 @testable import RbicBuiltins
+@testable import RbicCheck
 @testable import RbicRuntime
 
 /// The incident drills of docs/incidents.md, typed into `rbic repl` in a real terminal (tmux) as

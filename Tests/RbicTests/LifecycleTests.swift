@@ -1,6 +1,7 @@
 import Foundation
 import RbicBackends
 import RbicBuiltins
+import RbicCheck
 import RbicRuntime
 import Testing
 

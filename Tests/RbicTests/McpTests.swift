@@ -2,6 +2,7 @@ import Foundation
 import MCP
 import RbicBackends
 import RbicBuiltins
+import RbicCheck
 import RbicRuntime
 import RbicTooling
 import Synchronization

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import RbicBuiltins
+@testable import RbicCheck
 @testable import RbicRuntime
 
 /// `parallel for` runs its items at the same time, up to its limit: the journal, written in the

@@ -4,6 +4,7 @@ import Testing
 
 @testable import RbicBackends
 @testable import RbicBuiltins
+@testable import RbicCheck
 @testable import RbicRuntime
 
 /// One output a tool really printed, copied from the tool's own repository with its provenance

@@ -4,6 +4,7 @@ import Testing
 
 @testable import RbicBackends
 @testable import RbicBuiltins
+@testable import RbicCheck
 @testable import RbicCommands
 @testable import RbicRuntime
 

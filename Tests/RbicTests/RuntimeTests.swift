@@ -6,6 +6,7 @@ import Testing
 
 @testable import RbicBackends
 @testable import RbicBuiltins
+@testable import RbicCheck
 @testable import RbicRuntime
 
 /// Runs source on a simulated IC through the embedding API.

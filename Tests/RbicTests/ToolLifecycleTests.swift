@@ -3,6 +3,7 @@ import Testing
 
 @testable import RbicBackends
 @testable import RbicBuiltins
+@testable import RbicCheck
 @testable import RbicRuntime
 
 /// The lifecycle operations through `icp` and `dfx`, driven as subprocesses against the test

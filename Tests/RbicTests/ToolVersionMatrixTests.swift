@@ -3,6 +3,7 @@ import Testing
 
 @testable import RbicBackends
 @testable import RbicBuiltins
+@testable import RbicCheck
 @testable import RbicRuntime
 
 /// Every supported release of each tool, through the double posing as it: a runbook touching

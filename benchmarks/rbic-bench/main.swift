@@ -10,6 +10,7 @@ import Foundation
 import RbicBackends
 import RbicBuiltins
 import RbicCandid
+import RbicCheck
 import RbicDiagnostics
 import RbicLanguageServer
 import RbicLexer

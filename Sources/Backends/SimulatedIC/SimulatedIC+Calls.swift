@@ -1,5 +1,6 @@
 import Foundation
 import RbicCandid
+import RbicCheck
 import RbicRuntime
 
 /// The world's rules for messages to canisters and what they publish: update calls (by the

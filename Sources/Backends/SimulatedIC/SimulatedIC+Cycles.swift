@@ -1,4 +1,5 @@
 import Foundation
+import RbicCheck
 import RbicRuntime
 
 /// The world's rules for the identity and its money: its principal, its cycles-ledger and ICP

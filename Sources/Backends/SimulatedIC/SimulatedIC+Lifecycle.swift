@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import RbicCandid
+import RbicCheck
 import RbicRuntime
 
 /// The world's rules for a canister's life: its status (the controllers' view and the public

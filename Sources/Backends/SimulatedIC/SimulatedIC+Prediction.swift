@@ -1,4 +1,5 @@
 import Foundation
+import RbicCheck
 import RbicRuntime
 
 /// The sim as `plan`'s predictor. On another backend (`icp`, `dfx`), plan runs against a sim that

@@ -1,4 +1,5 @@
 import Foundation
+import RbicCheck
 import RbicRuntime
 
 /// The world's rules for canister snapshots: a stopped canister's module and memory, taken (at

@@ -1,4 +1,5 @@
 import Foundation
+import RbicCheck
 import RbicRuntime
 
 /// The sim's world as it is stored: a state file (`--sim-state FILE`), a `rbic test` world (the

@@ -1,4 +1,5 @@
 import Foundation
+import RbicCheck
 import RbicRuntime
 
 /// The simulated Internet Computer: canisters, cycles wallets, identities and a cycles ledger,

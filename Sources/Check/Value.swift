@@ -246,9 +246,5 @@ public enum ValueFormat {
     }
   }
 
-  /// Exact and machine-readable (journal, `--format json`): cycles as integers, full hashes;
-  /// secrets redacted.
-  public static func json(_ v: Value) -> String { JournalValue(v).json }
-
   public static func jsonQuote(_ s: String) -> String { jsonString(s) }
 }

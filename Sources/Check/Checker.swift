@@ -12,7 +12,7 @@ import RbicParser
 /// file); each file sees only its own declarations and those of the files it imports; an `ensure`
 /// passes only if each of its actions can converge its condition. An expression that already has
 /// an error has type `error`, which is compatible with everything, so one mistake gives one message.
-final class Checker {
+package final class Checker {
   struct Symbol {
     enum Kind { case param, global, local, loopVariable, parameter, function, builtin, constant, property }
     var name: String
@@ -79,9 +79,9 @@ final class Checker {
   var suppressUnused = false
   /// Directories imports may resolve into (symlinks resolved): the project directory, the main
   /// runbook's directory, and whatever the host adds (`Engine.Options.importRoots`).
-  var importRoots: [String] = []
+  package var importRoots: [String] = []
 
-  init(
+  package init(
     signatures: any SignatureLookup, project: ProjectFiles, requireHeader: Bool,
     loader: @escaping @Sendable (String) -> [UInt8]?
   ) {
@@ -105,7 +105,7 @@ final class Checker {
 
   // MARK: - Driver
 
-  func checkMain(path: String, bytes: [UInt8]) -> CheckedProgram {
+  package func checkMain(path: String, bytes: [UInt8]) -> CheckedProgram {
     let file = files.add(path: path, bytes: bytes)
     let tree = Parser.parse(file, requireHeader: requireHeader, firstNodeID: nextNodeID)
     reserveNodes(tree.nodeCount)
