@@ -52,15 +52,7 @@ enum LifecycleBuiltins {
         result: .optional(.canister),
         summary: "a canister id from canister_ids.json or icp's mapping files, or `none` when there is no entry"),
       body: { args, context throws(RuntimeError) in
-        // canister_ids.json is keyed by network, as dfx keys it: by default, the run's own, so a
-        // run on a test network never picks up the production id.
-        guard case .text(let name) = args[0] else { return .none }
-        let key: String
-        switch args[1] {
-        case .text(let given): key = given
-        default: key = context.network.name
-        }
-        return try context.canisterID(name: name, key: key).map(Value.principal) ?? .none
+        try canisterID(args, context)?.id.map(Value.principal) ?? .none
       })
     r.register(
       BuiltinSignature(
@@ -220,6 +212,21 @@ enum LifecycleBuiltins {
     case .withheld:
       throw .message(.environment, "\"\(effect.description)\" was not run")
     }
+  }
+
+  /// `canister_ids(name, key:)` and `find_canister_id`: the name, the key and the id under it.
+  /// canister_ids.json is keyed by network, as dfx keys it: by default, the run's own, so a run on
+  /// a test network never picks up the production id.
+  static func canisterID(_ args: [Value], _ context: BuiltinContext) throws(RuntimeError)
+    -> (name: String, key: String, id: Principal?)?
+  {
+    guard case .text(let name) = args[0] else { return nil }
+    let key: String
+    switch args[1] {
+    case .text(let given): key = given
+    default: key = context.network.name
+    }
+    return (name, key, try context.canisterID(name: name, key: key))
   }
 
   static func value(_ s: CanisterSnapshot) -> Value {

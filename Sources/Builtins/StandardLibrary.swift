@@ -54,15 +54,8 @@ extension Registry {
         ],
         result: .canister, summary: "a canister id from canister_ids.json or icp's mapping files"),
       body: { args, context throws(RuntimeError) in
-        // canister_ids.json is keyed by network, as dfx keys it: by default, the run's own, so a
-        // run on a test network never picks up the production id.
-        guard case .text(let name) = args[0] else { return .none }
-        let key: String
-        switch args[1] {
-        case .text(let given): key = given
-        default: key = context.network.name
-        }
-        guard let p = try context.canisterID(name: name, key: key) else {
+        guard let (name, key, id) = try LifecycleBuiltins.canisterID(args, context) else { return .none }
+        guard let p = id else {
           throw .message(
             .failed,
             "no id for canister `\(name)` under `\(key)` in canister_ids.json or .icp mappings; `find_canister_id` gives `none` instead, to branch on"
