@@ -212,14 +212,19 @@ if isDfx, let root = ProcessInfo.processInfo.environment["DFX_CONFIG_ROOT"], fla
   // What happened before the failure stays (a request that landed, then a transport error; a
   // fault's use): the real IC keeps it whatever the tool prints after.
   do { try sim.save(path: statePath) } catch {}
-  switch error {
-  case .environment(let m) where m.contains("garbled"):
+  // A fault's error is the tool's behaviour for it, by the fault's kind (each throws at once,
+  // so the last one fired is the one being reported).
+  switch (sim.lastFault, error) {
+  case (.garbled?, .environment):
     out("\u{FFFD}\u{FFFD} garbled \u{1}\n")
     exit(0)
-  case .environment(let m) where m.contains("255"):
+  case (.exit?, .environment):
     exit(255)
-  case .environment(let m) where m.contains("status 130"):
+  case (.afterSendSignal?, .environment):
     exit(130)
+  default: break
+  }
+  switch error {
   case .notSent(let m) where m.contains("no identity found"):
     fail("failed to load identity\n\nCaused by:\n    no identity found with name `\(identity)`")
   case .unknownOutcome:

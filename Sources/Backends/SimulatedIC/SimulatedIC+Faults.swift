@@ -173,6 +173,7 @@ extension SimulatedIC {
     let f = faults[i]
     if let times = f.times { faults[i].times = times - 1 }
     state.faults = faults
+    firedFault = f.kind
     guard f.kind.fits(operation) else {
       return .error(.environment("the sim's `\(f.kind)` fault cannot happen to `\(operation)`"))
     }

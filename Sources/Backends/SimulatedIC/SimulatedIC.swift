@@ -63,6 +63,11 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
 
   /// Operations that paid the configured latency (for benchmarks).
   public var latencyCalls: Int { lock.withLock { calls } }
+  /// The kind of the last fault that fired: the test double turns it into the tool's behaviour
+  /// (an exit status, garbled output) by its kind, never by reading the error's text.
+  package var lastFault: FaultKind? { lock.withLock { firedFault } }
+  /// Written by `fire`, under `lock`.
+  var firedFault: FaultKind?
   private var calls = 0
 
   /// Set by `begin` (the run's Ctrl-C): a call waiting out its latency gives up. Guarded by `lock`.
