@@ -472,6 +472,13 @@ extension Interpreter {
     guard case .principal(let canister) = try concrete(try eval(target, &ctx), at: target.range) else {
       throw .failed(failure(.failed, "`call` needs a canister", at: target.range))
     }
+    if canister == ManagementCanister.id, ManagementCanister.replacingModule.contains(method.name) {
+      throw .failed(
+        failure(
+          .refused,
+          "refused: `\(method.name)` on the management canister replaces a module without the install action's checks; write `ensure hash == H via install PATH` (nothing was sent)",
+          at: e.range))
+    }
     let payment = try carried.map { (c) throws(Unwind) in try callPayment(c, &ctx) }
     var values: [Value] = []
     for a in arguments { values.append(try concrete(try eval(a.value, &ctx), at: a.value.range)) }

@@ -315,6 +315,25 @@ import Testing
     #expect(text.contains("main.rb.ic:5:93: error: `check` works only with `guarded`"), "\(text)")
   }
 
+  /// A module goes on a canister only through `install`: the management canister's
+  /// `install_code`, however the canister is spelt, is refused before anything is sent (the sim
+  /// would only have rejected it, exit 1).
+  @Test func installCodeOnTheManagementCanisterIsRefused() throws {
+    let (dir, program) = try Self.counter(
+      """
+      let ic: canister = aaaaa-aa
+      step "sneak" {
+        call ic.install_code({mode: .upgrade(none), canister_id: c, wasm_module: file("counter-v3-breaking.wasm"), arg: file("counter-v1.wasm")})
+      }
+      """)
+    #expect(!program.hasErrors, "\(Corpus.render(program))")
+    let sim = Self.counterWorld(running: "counter-v1.wasm")
+    let r = Self.run(program, dir, sim: sim) { $0.yes = true }
+    #expect(r.exitCode == 4, "\(r.failure?.diagnostic.message ?? "")")
+    #expect(r.failure?.diagnostic.message.contains("replaces a module without the install action's checks") == true)
+    #expect(sim.snapshot.canisters[Harness.userService.text]?.module_hash == Self.sha("counter-v1.wasm"))
+  }
+
   static let breakingUpgrade = """
     step "upgrade" on c {
       ensure hash == sha256("counter-v3-breaking.wasm") via install "counter-v3-breaking.wasm" arg .Upgrade({limit: 1})
