@@ -1,4 +1,5 @@
 import Foundation
+import RbicCandid
 import RbicCheck
 import RbicRuntime
 
@@ -165,21 +166,20 @@ enum StandardActions {
       case .auto: request.current == .none ? .install : .upgrade
       }
     let canister = request.canister
-    let interface = InstallArgument.interface(ofModule: bytes)
+    let module = InstallArgument.interface(ofModule: bytes)
+    let interface = module?.env
     // The argument, typed by the init arguments the new module declares (DESIGN §10).
     var argument: String?
     var shown = ""
     if let value = request.labeled["arg"] {
       do throws(CandidEncoding.Misfit) {
-        argument = try InstallArgument.encode(value, for: interface)
+        argument = CandidValue.print(arguments: try InstallArgument.encode(value, for: interface), width: .max)
+        // Shown as sent, typed, with secrets hidden and long blobs abbreviated.
+        shown =
+          " with argument " + Candid.shown(try InstallArgument.encode(Candid.withoutSecrets(value), for: interface))
       } catch {
         throw .message(.failed, "cannot \(mode.rawValue) \(path) with this argument: \(error.message)")
       }
-      // Shown as sent, typed; a secret or a long blob as the redacted natural form instead.
-      let redacted = Candid.withoutSecrets(value)
-      shown =
-        " with argument "
-        + ((redacted == value ? argument : nil) ?? Candid.redacted([value]))
     }
     let breaking = request.labeled["breaking"] == .bool(true)
     var warning = ""
@@ -233,7 +233,7 @@ enum StandardActions {
     }
     // What the canister publishes now is known: the next call need not read it back.
     if !request.isPlan {
-      context.knowPublishedInterface(InstallArgument.interface(ofModule: bytes, published: true), of: canister)
+      context.knowPublishedInterface(module?.isPublic == true ? interface : nil, of: canister)
     }
     return result
   }
@@ -318,7 +318,8 @@ enum StandardActions {
     }
     guard let check else { return }
     let reply = try context.read { (b) throws(BackendError) in try b.query(c, method: check, argument: "()") }
-    if reply.filter({ !$0.isWhitespace }) == "(false)" {
+    // Read as Candid: a reply whose first value is `false`, however the tool lays it out, fails.
+    if case .bool(false)? = (try? CandidValue.parseArguments(reply))?.first?.bare {
       throw .message(.failed, "after the upgrade \(c.text)'s `\(check)` answered false")
     }
   }

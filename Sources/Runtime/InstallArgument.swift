@@ -7,14 +7,16 @@ import RbicDiagnostics
 /// (`service : (InitArgs) -> {…}`), several of them as a record `{_0: …, _1: …}`; a module that
 /// declares none gets the value's natural Candid type.
 package enum InstallArgument {
-  /// The interface a module carries in its `candid:service` metadata, nil when it has none
-  /// (`published`: only a public section, what the canister will answer to anyone).
-  package static func interface(ofModule wasm: [UInt8], published: Bool = false) -> CandidEnvironment? {
-    guard let section = (try? ModuleMetadata.sections(wasm))?["candid:service"], section.isPublic || !published
-    else { return nil }
+  /// The interface a module carries in its `candid:service` metadata, and whether the section is
+  /// public (what the canister will answer to anyone); nil when it has none.
+  package static func interface(ofModule wasm: [UInt8]) -> (env: CandidEnvironment, isPublic: Bool)? {
+    guard let section = (try? ModuleMetadata.sections(wasm))?["candid:service"] else { return nil }
     var files = SourceFiles()
-    return try? CandidEnvironment.parse(
-      String(decoding: section.bytes, as: UTF8.self), path: "candid:service", into: &files)
+    guard
+      let env = try? CandidEnvironment.parse(
+        String(decoding: section.bytes, as: UTF8.self), path: "candid:service", into: &files)
+    else { return nil }
+    return (env, section.isPublic)
   }
 
   /// The values a runbook's argument stands for: a record `{_0: …, _1: …}` is several arguments
@@ -26,9 +28,11 @@ package enum InstallArgument {
     return values
   }
 
-  /// The Candid text sent for `value`, typed by the module's init arguments when it declares them.
-  package static func encode(_ value: Value, for env: CandidEnvironment?) throws(CandidEncoding.Misfit) -> String {
-    guard let env, let types = env.constructorArguments else { return Candid.encode([value]) }
+  /// The Candid values sent for `value`, typed by the module's init arguments when it declares them.
+  package static func encode(_ value: Value, for env: CandidEnvironment?) throws(CandidEncoding.Misfit)
+    -> [CandidValue]
+  {
+    guard let env, let types = env.constructorArguments else { return [Candid.value(value)] }
     let values = values(value, count: types.count)
     guard values.count == types.count else {
       throw CandidEncoding.Misfit(
@@ -36,7 +40,7 @@ package enum InstallArgument {
           "the module's init takes \(types.count) argument\(types.count == 1 ? "" : "s") (\(types.map(\.description).joined(separator: ", "))), not \(values.count)"
       )
     }
-    return CandidValue.print(arguments: try CandidEncoding.encode(values, as: types, in: env), width: .max)
+    return try CandidEncoding.encode(values, as: types, in: env)
   }
 
   /// Why a module with this interface would trap on `argument` (Candid text; nil sends `()`):

@@ -519,7 +519,7 @@ extension Interpreter {
       do throws(CandidEncoding.Misfit) {
         candid = CandidValue.print(arguments: try CandidEncoding.encode(values, as: f.arguments, in: env))
         let hidden = try CandidEncoding.encode(values.map(Candid.withoutSecrets), as: f.arguments, in: env)
-        shown = "call \(canister.text).\(method.name)\(CandidValue.print(arguments: hidden, width: .max))"
+        shown = "call \(canister.text).\(method.name)\(Candid.shown(hidden))"
       } catch {
         throw .failed(failure(.environment, "cannot call \(method.name): \(error.message)", at: e.range))
       }
@@ -589,7 +589,9 @@ extension Interpreter {
       return .unknown(shown)
     case .done(let (answer, value)):
       // A reply to a call that carried a secret may echo it, or something made from it.
-      let reply = values.contains(where: \.containsSecret) ? "<reply withheld: the call carried a secret>" : answer
+      let reply =
+        values.contains(where: \.containsSecret)
+        ? "<reply withheld: the call carried a secret>" : Candid.shownReply(answer)
       journal(
         .call,
         [
@@ -752,12 +754,10 @@ package enum Candid {
   /// The argument list sent (one line).
   static func encode(_ values: [Value]) -> String { CandidValue.print(arguments: values.map(value), width: .max) }
 
-  /// The value with every secret, however deep, replaced by the text `<secret>`, and a blob longer
-  /// than `ValueFormat.blobShownInFull` by the text of its size and sha256 (a module is not for reading).
+  /// The value with every secret, however deep, replaced by the text `<secret>`.
   package static func withoutSecrets(_ v: Value) -> Value {
     switch v {
     case .secret: .text("<secret>")
-    case .blob(let b) where b.count > ValueFormat.blobShownInFull: .text("<blob \(ValueFormat.blob(b))>")
     case .list(let items): .list(items.map(withoutSecrets))
     case .record(let keys, let values): .record(keys, values.map(withoutSecrets))
     case .variant(let tag, let payload): .variant(tag, withoutSecrets(payload))
@@ -765,8 +765,46 @@ package enum Candid {
     }
   }
 
-  /// The argument list as shown to people and the journal: secrets hidden, however deep.
-  package static func redacted(_ values: [Value]) -> String { encode(values.map(withoutSecrets)) }
+  /// The argument list as shown to people and the journal: secrets hidden, however deep, and long
+  /// blobs abbreviated.
+  package static func redacted(_ values: [Value]) -> String {
+    shown(values.map { value(withoutSecrets($0)) })
+  }
+
+  /// A reply as shown to people and the journal: as the tool printed it, unless it holds a blob
+  /// longer than `ValueFormat.blobShownInFull`, which is abbreviated (`shown`).
+  package static func shownReply(_ text: String) -> String {
+    func long(_ v: CandidValue) -> Bool {
+      switch v {
+      case .blob(let b): b.count > ValueFormat.blobShownInFull
+      case .opt(let x), .annotated(let x, _): long(x)
+      case .vec(let items): items.contains(where: long)
+      case .record(let fields): fields.contains { long($0.value) }
+      case .variant(let f): long(f.value)
+      default: false
+      }
+    }
+    guard let values = try? CandidValue.parseArguments(text), values.contains(where: long) else { return text }
+    return shown(values)
+  }
+
+  /// Candid values as shown to people and the journal, one line: a blob longer than
+  /// `ValueFormat.blobShownInFull` as its size and sha256 (a module is not for reading). What is
+  /// sent is the values themselves.
+  package static func shown(_ values: [CandidValue]) -> String {
+    func abbreviated(_ v: CandidValue) -> CandidValue {
+      switch v {
+      case .blob(let b) where b.count > ValueFormat.blobShownInFull: .text("<blob \(ValueFormat.blob(b))>")
+      case .opt(let x): .opt(abbreviated(x))
+      case .vec(let items): .vec(items.map(abbreviated))
+      case .record(let fields): .record(fields.map { CandidValueField($0.label, abbreviated($0.value)) })
+      case .variant(let f): .variant(CandidValueField(f.label, abbreviated(f.value)))
+      case .annotated(let x, let t): .annotated(abbreviated(x), t)
+      default: v
+      }
+    }
+    return CandidValue.print(arguments: values.map(abbreviated), width: .max)
+  }
 }
 
 /// `--param NAME=VALUE`: the text is read with the language's literal rules for the param's type.

@@ -22,6 +22,7 @@ import Testing
     service : {
       manage_neuron : (record { id : opt blob; command : opt Command }) -> ();
       checksum : () -> (blob) query;
+      store : (blob) -> (blob);
     }
     """
 
@@ -82,6 +83,27 @@ import Testing
     #expect(sent.contains("new_canister_wasm = blob \"\\01\\ab\";"), "\(sent)")
     #expect(sent.contains("canister_upgrade_arg = null;"), "\(sent)")
     #expect(sent.contains("command = opt variant { Disburse }"), "\(sent)")
+  }
+
+  /// A module-sized blob goes whole (the echo gives back every byte) and is shown by its size and
+  /// sha256 in the change line and the journal, never in full.
+  @Test func aLongBlobIsSentWholeAndShownShort() throws {
+    let (dir, path) = try Self.project(
+      """
+      step "store" on gov {
+        let back = call gov.store(file("big.bin"))
+        require back == file("big.bin") else "the canister got {back}"
+      }
+      """)
+    try Data((0..<4096).map { UInt8($0 % 251) }).write(to: URL(fileURLWithPath: dir + "/big.bin"))
+    let program = Self.compile(path, dir)
+    #expect(!program.hasErrors, "\(Corpus.render(program))")
+    let r = Self.run(program, dir, sim: Self.echoing())
+    #expect(r.exitCode == 0, "\(r.failure?.diagnostic.message ?? "")")
+    let sent = r.steps.first?.changes.map(\.text).joined(separator: "\n") ?? ""
+    #expect(sent.contains("call \(Harness.userService.text).store(\"<blob 0x00010203"), "\(sent)")
+    #expect(sent.contains("(4KiB, sha256 0x"), "\(sent)")
+    #expect(sent.utf8.count < 600, "\(sent.utf8.count) bytes shown")
   }
 
   @Test func aVariantOrBlobThatDoesNotFitIsLocatedAtTheValue() throws {
@@ -228,16 +250,14 @@ import Testing
     ValueFormat.hex(Hashing.sha256(Array(FileManager.default.contents(atPath: Harness.repository + "/demo/" + name)!)))
   }
 
-  /// A world where the canister is empty (or runs `module`, published).
+  /// A world where the canister is empty, or runs `module` and publishes the counter's v1 interface.
   static func counterWorld(running module: String? = nil, replies: [String: String]? = nil) -> SimulatedIC {
     SimulatedIC(
       state: Harness.world {
         var r = $0.canisters[Harness.userService.text]!
         r.module_hash = module.map(sha)
-        r.candid_service = module.flatMap {
-          InstallArgument.interface(
-            ofModule: Array(FileManager.default.contents(atPath: Harness.repository + "/demo/" + $0)!))
-        }.map { _ in counterDid }
+        // A counter module publishes v1's interface (the one `counterDid` is).
+        r.candid_service = module == nil ? nil : counterDid
         r.snapshots = []
         r.replies = replies
         $0.canisters[Harness.userService.text] = r

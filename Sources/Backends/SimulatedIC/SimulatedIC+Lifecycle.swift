@@ -64,7 +64,8 @@ extension SimulatedIC {
       }
       // A module that declares init arguments traps on one it cannot decode; the canister keeps
       // its old module and state, as on the IC.
-      if let env = InstallArgument.interface(ofModule: wasm), let why = InstallArgument.refusal(argument, for: env) {
+      if let env = InstallArgument.interface(ofModule: wasm)?.env, let why = InstallArgument.refusal(argument, for: env)
+      {
         throw .reject(
           code: "IC0503",
           message:
