@@ -181,7 +181,8 @@ extension ToolDialect {
     var what: String
     var runbook: String
     var operation: Operation?
-    var extra: String = ""
+    /// Flags a row shows after the command, as this tool spells them.
+    var extra: @Sendable (ToolDialect) -> String = { _ in "" }
     var local: String?
   }
 
@@ -210,33 +211,34 @@ extension ToolDialect {
     ReferenceRow(
       what: "install / upgrade / reinstall (reinstall always asked)",
       runbook: "`ensure hash == H via install PATH [mode …] [arg V] [guarded]`", operation: .install,
-      extra: " [ARGS F]"),
+      extra: { " [\($0.argumentFile) F]" }),
     ReferenceRow(
       what: "controllers", runbook: "`via add_controllers`, `via set_controllers`", operation: .settings,
-      extra: " --add-controller P --remove-controller P [FORCED]"),
+      extra: { " --add-controller P --remove-controller P" + $0.controllersForced.map { " " + $0 }.joined() }),
     ReferenceRow(
       what: "settings",
       runbook:
         "`ensure freezing_threshold >= 90d via update_settings` (also `memory_allocation`, `reserved_cycles_limit`, `log_visibility == \"public\"`)",
       operation: .settings,
-      extra: " --freezing-threshold S --memory-allocation B --reserved-cycles-limit N --log-visibility V"),
+      extra: { _ in " --freezing-threshold S --memory-allocation B --reserved-cycles-limit N --log-visibility V" }),
     ReferenceRow(what: "start", runbook: "`via start`", operation: .start),
     ReferenceRow(what: "stop", runbook: "`via stop`", operation: .stop),
     ReferenceRow(what: "wallet send", runbook: "`via wallet W [amount A]`", operation: .walletSend),
     ReferenceRow(what: "top up from the cycles ledger", runbook: "`via top_up [amount A]`", operation: .topUp),
     ReferenceRow(
       what: "create a canister", runbook: "`create_canister(cycles: 1T, controllers: […])`", operation: .create,
-      extra: " [--controller P]…"),
+      extra: { _ in " [--controller P]…" }),
     ReferenceRow(
       what: "delete a canister (always asked; stopped first)", runbook: "`delete_canister(c)`", operation: .delete),
     ReferenceRow(
       what: "take a snapshot (the canister stopped)", runbook: "`take_snapshot(c [, replace: ID])`",
-      operation: .snapshotCreate, extra: " [--replace ID]"),
+      operation: .snapshotCreate, extra: { _ in " [--replace ID]" }),
     ReferenceRow(what: "restore a snapshot", runbook: "`restore_snapshot(c, ID)`", operation: .snapshotRestore),
     ReferenceRow(what: "delete a snapshot", runbook: "`delete_snapshot(c, ID)`", operation: .snapshotDelete),
     ReferenceRow(
       what: "ICP → cycles (to the identity's cycles ledger)", runbook: "`mint_cycles(icp: 1ICP)`", operation: .mint),
-    ReferenceRow(what: "canister call", runbook: "`call c.method(args)`", operation: .call, extra: " [--query]"),
+    ReferenceRow(
+      what: "canister call", runbook: "`call c.method(args)`", operation: .call, extra: { _ in " [--query]" }),
     ReferenceRow(
       what: "canister call carrying cycles, made by a wallet",
       runbook: "`call c.method(args) with cycles N via wallet W`", operation: .callWithCycles),
@@ -252,11 +254,7 @@ extension ToolDialect {
     guard let operation = row.operation, let command = commands[operation] else {
       return "not available (see below)"
     }
-    let extra = row.extra
-      .replacingOccurrences(of: "[ARGS F]", with: "[\(argumentFile) F]")
-      .replacingOccurrences(
-        of: " [FORCED]", with: controllersForced.isEmpty ? "" : " " + controllersForced.joined(separator: " "))
-    let text = "`\(tool.rawValue) \(command.words.joined(separator: " "))\(extra) …`"
+    let text = "`\(tool.rawValue) \(command.words.joined(separator: " "))\(row.extra(self)) …`"
     return command.note.map { "\(text) (\($0))" } ?? text
   }
 

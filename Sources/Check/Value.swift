@@ -114,28 +114,24 @@ public enum ValueFormat {
   /// The bytes of `0x` and an even number of hex digits (a `blob` on the command line), or nil.
   public static func hexBytes(_ text: String) -> [UInt8]? {
     guard text.hasPrefix("0x") else { return nil }
-    let digits = Array(text.utf8.dropFirst(2))
-    guard digits.count % 2 == 0 else { return nil }
-    var out: [UInt8] = []
-    out.reserveCapacity(digits.count / 2)
-    var i = 0
-    while i + 1 < digits.count {
-      guard let hi = Character(UnicodeScalar(digits[i])).hexDigitValue,
-        let lo = Character(UnicodeScalar(digits[i + 1])).hexDigitValue
-      else { return nil }
-      out.append(UInt8(hi << 4 | lo))
-      i += 2
-    }
-    return out
+    return bytes(ofHex: text.dropFirst(2))
   }
 
   /// The 32 bytes of a `0x` + 64 hex digits hash (as the tools print it), or nil.
   public static func hashBytes(_ text: String) -> [UInt8]? {
-    let hex = Array(text.hasPrefix("0x") ? text.dropFirst(2) : Substring(text))
-    guard hex.count == 64 else { return nil }
+    let digits = text.hasPrefix("0x") ? text.dropFirst(2) : Substring(text)
+    guard digits.utf8.count == 64 else { return nil }
+    return bytes(ofHex: digits)
+  }
+
+  /// Pairs of hex digits as bytes; nil for an odd count or a character that is not one.
+  static func bytes(ofHex digits: Substring) -> [UInt8]? {
+    let hex = Array(digits)
+    guard hex.count % 2 == 0 else { return nil }
     var out: [UInt8] = []
+    out.reserveCapacity(hex.count / 2)
     var i = 0
-    while i < 64 {
+    while i + 1 < hex.count {
       guard let hi = hex[i].hexDigitValue, let lo = hex[i + 1].hexDigitValue else { return nil }
       out.append(UInt8(hi << 4 | lo))
       i += 2

@@ -494,8 +494,20 @@ import Testing
     let record = try #require(s.world.canisters[Harness.userService.text])
     #expect(record.module_hash == Self.sha("counter-v2.wasm"))
     #expect(record.install_argument == "(variant { Upgrade = opt record { limit = opt (7 : nat64) } })")
-    // The argument file is named on the command line; its text is not.
-    #expect(!r.stderr.contains("Upgrade = opt record"), "\(r.stderr)")
+    // The install's argv, as journaled: the argument file is named on the command line, its text
+    // is not.
+    let journal = try FileManager.default.contentsOfDirectory(atPath: s.dir + "/runs").filter {
+      $0.hasSuffix(".jsonl")
+    }
+    let lines = try String(contentsOfFile: s.dir + "/runs/" + (try #require(journal.first)), encoding: .utf8)
+      .split(separator: "\n")
+    let install = try #require(
+      lines.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+        .compactMap { $0["argv"] as? [String] }.first { $0.contains("install") })
+    let flag = tool == "icp" ? "--args-file" : "--argument-file"
+    let file = try #require(install.firstIndex(of: flag).map { install.index(after: $0) })
+    #expect(file < install.count && install[file].hasSuffix(".did"), "\(install)")
+    #expect(!install.joined(separator: " ").contains("Upgrade"), "\(install)")
   }
 
   @Test(arguments: ["icp", "dfx"])
