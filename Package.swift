@@ -14,7 +14,7 @@ let package = Package(
     .library(
       name: "Rbic",
       targets: [
-        "RbicBuiltins", "RbicBackends", "RbicRuntime", "RbicCheck", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics",
+        "RbicBuiltins", "RbicBackends", "RbicRuntime", "RbicCheck", "RbicParser", "RbicDiagnostics",
       ]),
     .executable(name: "rbic", targets: ["rbic"]),
   ],
@@ -56,7 +56,8 @@ let package = Package(
     .target(
       name: "RbicRuntime",
       dependencies: [
-        "RbicCheck", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics", .product(name: "Yams", package: "Yams"),
+        "RbicCheck", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics",
+        .product(name: "Yams", package: "Yams"),
         .product(name: "Crypto", package: "swift-crypto"),
       ],
       path: "Sources/Runtime"),
@@ -64,7 +65,8 @@ let package = Package(
     .target(
       name: "RbicBackends",
       dependencies: [
-        "RbicRuntime", "RbicCheck", "RbicLexer", "RbicCandid", "RbicDiagnostics", .product(name: "Crypto", package: "swift-crypto"),
+        "RbicRuntime", "RbicCheck", "RbicLexer", "RbicCandid", "RbicDiagnostics",
+        .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "Subprocess", package: "swift-subprocess"), .product(name: "Yams", package: "Yams"),
         .product(name: "SystemPackage", package: "swift-system"),
       ],
@@ -83,7 +85,8 @@ let package = Package(
     .target(
       name: "RbicTooling",
       dependencies: [
-        "RbicBuiltins", "RbicBackends", "RbicRuntime", "RbicCheck", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics",
+        "RbicBuiltins", "RbicBackends", "RbicRuntime", "RbicCheck", "RbicParser", "RbicLexer", "RbicCandid",
+        "RbicDiagnostics",
         .product(name: "Yams", package: "Yams"),
       ],
       path: "Sources/Tooling"),
@@ -91,14 +94,16 @@ let package = Package(
     .target(
       name: "RbicLanguageServer",
       dependencies: [
-        "RbicBuiltins", "RbicBackends", "RbicRuntime", "RbicCheck", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics",
+        "RbicBuiltins", "RbicBackends", "RbicRuntime", "RbicCheck", "RbicParser", "RbicLexer", "RbicCandid",
+        "RbicDiagnostics",
       ],
       path: "Sources/LanguageServer"),
     // The CLI's commands as a library; the `rbic` executable is its `main`.
     .target(
       name: "RbicCommands",
       dependencies: [
-        "RbicTooling", "RbicBuiltins", "RbicBackends", "RbicRuntime", "RbicCheck", "RbicLexer", "RbicDiagnostics", "RbicParser",
+        "RbicTooling", "RbicBuiltins", "RbicBackends", "RbicRuntime", "RbicCheck", "RbicLexer", "RbicDiagnostics",
+        "RbicParser",
         "RbicCandid", "LineEditor",
         "RbicLanguageServer", .product(name: "MCP", package: "swift-sdk"),
         .product(name: "Logging", package: "swift-log"),
@@ -116,7 +121,8 @@ let package = Package(
     .testTarget(
       name: "RbicTests",
       dependencies: [
-        "RbicBuiltins", "RbicBackends", "RbicRuntime", "RbicCheck", "RbicParser", "RbicLexer", "RbicCandid", "RbicDiagnostics",
+        "RbicBuiltins", "RbicBackends", "RbicRuntime", "RbicCheck", "RbicParser", "RbicLexer", "RbicCandid",
+        "RbicDiagnostics",
         "RbicTooling", "RbicCommands", "rbic",
         "rbic-test-double", .product(name: "Yams", package: "Yams"), .product(name: "MCP", package: "swift-sdk"),
         .product(name: "SystemPackage", package: "swift-system"),

@@ -5,13 +5,16 @@ import RbicRuntime
 
 /// Drives `icp` (icp-cli ≥ 1.0) or `dfx` (≥ 0.25) as a subprocess: one argv per operation,
 /// canisters always as explicit principals with `--network` and `--identity`, data read from
-/// stdout only (stderr is chatter or an `Error:` chain), output parsed by `ToolOutput`. The two
-/// tools differ only in their argv and their output formats, which `Tool` holds; everything else
-/// (running, error mapping, the identity cache, the module's temporary file) is shared. A mutation
-/// that times out or is interrupted has an unknown outcome and is never retried here.
+/// stdout (stderr is chatter or an `Error:` chain), or from both streams where the dialect says a
+/// result is printed on stderr, output parsed by `ToolOutput`. What differs between the two tools
+/// is `ToolDialect`: the commands, the stream each result is on and its parser, the flags that
+/// differ and per-tool behaviour; `Tool` holds only the oldest supported release (`minimum`) and
+/// the release each feature arrived in (`gates`). Everything else (running, error mapping, the
+/// identity cache, the module's temporary file) is shared. A mutation that times out or is
+/// interrupted has an unknown outcome and is never retried here.
 ///
-/// `@unchecked Sendable`: the identity cache is guarded by `lock`; `runner` is written only by
-/// `begin`, before a run's first tool call, and read after.
+/// `@unchecked Sendable`: the identity cache and `lastStatus` are guarded by `lock`; `runner` is
+/// written only by `begin`, before a run's first tool call, and read after.
 public final class ToolBackend: Backend, @unchecked Sendable {
   public enum Tool: String, Sendable {
     case icp, dfx
@@ -63,10 +66,10 @@ public final class ToolBackend: Backend, @unchecked Sendable {
   /// `icp 1.3.0`: the tool and the release `verify` found (the tool alone when none was asked).
   public var release: String? { version.map { "\(tool.rawValue) \($0)" } ?? tool.rawValue }
   public let identityName: String
-  public let network: String
+  package let network: String
   /// For icp on a network given as a URL: `--root-key`.
-  public let rootKey: String?
-  public var runner: ToolRunner
+  package let rootKey: String?
+  package var runner: ToolRunner
   private let lock = NSLock()
   private var cachedPrincipal: Principal?
   /// The status each canister was last seen in through this backend, and when: a dfx upgrade

@@ -1,7 +1,7 @@
 import RbicCheck
 import RbicRuntime
 
-/// What differs between `icp` and `dfx`, as data (DESIGN §4): one table per tool. For each
+/// What differs between `icp` and `dfx`, as data: one table per tool. For each
 /// operation it holds the command (the words after the tool's name; upper-case words are filled
 /// by the driver), the stream its result is printed on and the parser that reads it, the flags
 /// that differ, and what a tool lacks. `ToolBackend` reads the table and never spells a command

@@ -3,7 +3,7 @@ import RbicCandid
 import RbicCheck
 import RbicRuntime
 
-/// Parsers for what `icp` and `dfx` print (see `reference/icp-cli.md`, `reference/dfx-cli.md`):
+/// Parsers for what `icp` and `dfx` print (recorded outputs: `Tests/RbicTests/Conformance`):
 /// `_` digit grouping, `<none>`/`None`/`null` module hashes, `Error:`/`Caused by:` chains and
 /// reject codes. Output that matches no known shape is an environment error quoting it, never a
 /// guess.
@@ -24,7 +24,7 @@ package enum ToolOutput {
     return .environment("unexpected output from \(what): `\(line.prefix(200))`")
   }
 
-  /// `icp canister status P --json` (controller view). The package view (no `status`, no
+  /// `icp canister status P --json` (controller view). The public view (no `status`, no
   /// `settings`: icp fell back to it on IC0512) means the identity is not a controller.
   package static func icpStatus(_ stdout: String, canister: Principal, identity: String) throws(BackendError)
     -> CanisterState
@@ -204,7 +204,7 @@ package enum ToolOutput {
 
   /// The messages with which a tool stops before it sends anything (its chain's heads; a usage
   /// error, exit 2, is one too): a mutation that fails with one of these definitely did not happen.
-  /// Every other failure of a mutation leaves its outcome unknown (DESIGN §3.1).
+  /// Every other failure of a mutation leaves its outcome unknown.
   static let notSent: [String: [String]] = [
     "icp": [
       "failed to load identity", "no identity found with name", "`--root-key` is required", "failed to load project",

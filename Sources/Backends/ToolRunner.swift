@@ -11,26 +11,26 @@ import SystemPackage
 /// (process group) of its own, so a timeout or a cancellation ends it and everything it started
 /// (SIGTERM to the group, then SIGKILL).
 public struct ToolRunner: Sendable {
-  public struct Output: Sendable {
+  package struct Output: Sendable {
     /// The exit status, or 128 + the signal that ended the tool.
-    public var status: Int32
-    public var stdout: String
-    public var stderr: String
-    public var seconds: Double
+    package var status: Int32
+    package var stdout: String
+    package var stderr: String
+    package var seconds: Double
     /// Whether a signal ended the tool (it may have acted before it died).
-    public var signaled = false
+    package var signaled = false
   }
 
   public var executable: String
   public var timeout: Double
   public var environment: [String: String]
-  public var cancellation: Cancellation?
+  package var cancellation: Cancellation?
   /// Called after each call (progress): argv, exit status, seconds.
-  public var record: (@Sendable ([String], Int32, Double) -> Void)?
+  package var record: (@Sendable ([String], Int32, Double) -> Void)?
   /// Called after each call with everything the journal keeps (set by `Backend.begin`).
-  public var journal: (@Sendable (ExternalCommand) -> Void)?
+  package var journal: (@Sendable (ExternalCommand) -> Void)?
   /// Called about ten times a second while a call runs (a spinner): the command, seconds so far.
-  public var waiting: (@Sendable (String, Double) -> Void)?
+  package var waiting: (@Sendable (String, Double) -> Void)?
 
   /// Finds `name` on PATH; nil when it is not installed.
   public static func locate(_ name: String, path: String? = ProcessInfo.processInfo.environment["PATH"]) -> String? {
@@ -57,7 +57,7 @@ public struct ToolRunner: Sendable {
   /// leaves the outcome unknown is the caller's judgement (it knows whether the call mutates).
   /// Blocks the calling thread (the backend protocol is synchronous; callers are the main thread
   /// or a `parallel for` branch thread, never the cooperative pool).
-  public func run(_ arguments: [String]) throws(BackendError) -> Output {
+  package func run(_ arguments: [String]) throws(BackendError) -> Output {
     let box = ResultBox<Result<Output, BackendError>>()
     let semaphore = DispatchSemaphore(value: 0)
     let runner = self

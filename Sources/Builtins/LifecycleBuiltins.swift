@@ -4,7 +4,7 @@ import RbicCandid
 import RbicCheck
 import RbicRuntime
 
-/// The canister lifecycle as builtins (DESIGN §4): create and delete, snapshots, logs, the
+/// The canister lifecycle as builtins: create and delete, snapshots, logs, the
 /// identity's balances, ICP → cycles, and `canister_ids.json` entries. Every one that changes
 /// anything acts through `context.perform`, so the gates, the ceiling, the locks, the journal and
 /// plan prediction apply as they do to actions.
@@ -92,7 +92,7 @@ enum LifecycleBuiltins {
         let effect = Effect(
           "delete", target: .canisters([c]),
           description: "DELETE canister \(c.text) (its module, memory and snapshots are lost; \(cycles.phrase))",
-          alwaysConfirm: true)
+          confirmation: .always)
         try act(context, effect) { (b) throws(BackendError) in try b.deleteCanister(c) }
         return .void
       })
@@ -251,7 +251,7 @@ enum LifecycleBuiltins {
       description:
         "create a canister with \(ValueFormat.cycles(amount, exact: true)) from \(context.identityName)'s cycles ledger (controllers: \(owners))"
         + (lockedOut ? "; \(context.identityName) will NOT control it" : ""),
-      cycles: amount, alwaysConfirm: lockedOut, observable: false)
+      cycles: amount, confirmation: lockedOut ? .always : .onMainnet, observable: false)
     let id = try act(context, effect, { "created canister \($0.text)\(context.isPlan ? " (its id predicted)" : "")" }) {
       (b) throws(BackendError) in try b.createCanister(cycles: amount, controllers: controllers)
     }

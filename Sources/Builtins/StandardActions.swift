@@ -3,7 +3,7 @@ import RbicCandid
 import RbicCheck
 import RbicRuntime
 
-/// The standard actions (DESIGN §2.5) as ordinary registry entries: each decides what to do from
+/// The standard actions as ordinary registry entries: each decides what to do from
 /// its request and acts through `context.act`, the same path a host's action takes, so the gates,
 /// the ceiling reservation, the locks, the journal and plan prediction apply to all alike.
 ///
@@ -168,7 +168,7 @@ enum StandardActions {
     let canister = request.canister
     let module = InstallArgument.interface(ofModule: bytes)
     let interface = module?.env
-    // The argument, typed by the init arguments the new module declares (DESIGN §10).
+    // The argument, typed by the init arguments the new module declares.
     var argument: String?
     var shown = ""
     if let value = request.labeled["arg"] {
@@ -183,7 +183,7 @@ enum StandardActions {
     }
     let breaking = request.labeled["breaking"] == .bool(true)
     var warning = ""
-    var askEverywhere = false
+    var confirmation = Effect.Confirmation.onMainnet
     if mode == .upgrade {
       // Upgrades keep their clients: the new interface must serve every method as the canister
       // publishes it now, or the action must say `breaking` (always asked).
@@ -200,10 +200,10 @@ enum StandardActions {
           warning = " (BREAKING: \(broken.joined(separator: "; ")))"
         }
       case (nil, _):
-        askEverywhere = true
+        confirmation = .everywhere
         warning = " (\(canister.text) publishes no Candid interface to compare the upgrade with)"
       case (_, nil):
-        askEverywhere = true
+        confirmation = .everywhere
         warning = " (\(path) carries no candid:service metadata to compare with what \(canister.text) serves)"
       }
     }
@@ -211,14 +211,14 @@ enum StandardActions {
       mode == .reinstall
       ? Effect(
         "install", target: .canisters([canister]),
-        description: "REINSTALL \(canister.text) (wipes its state) with \(path)\(shown)", alwaysConfirm: true,
+        description: "REINSTALL \(canister.text) (wipes its state) with \(path)\(shown)", confirmation: .always,
         detail: "reinstall \(canister.text) with module sha256 \(ValueFormat.hex(hash))\(shown)", replacesModule: true)
       : Effect(
         "install", target: .canisters([canister]),
         description: "\(mode.rawValue) \(path) on \(canister.text)\(shown)\(warning)",
-        alwaysConfirm: !warning.isEmpty && breaking,
+        confirmation: !warning.isEmpty && breaking ? .always : confirmation,
         detail: "\(mode.rawValue) \(canister.text) with module sha256 \(ValueFormat.hex(hash))\(shown)",
-        replacesModule: true, askEverywhere: askEverywhere)
+        replacesModule: true)
     let result: ActionResult
     if request.labeled["guarded"] == .bool(true) {
       var check: String?
@@ -238,7 +238,7 @@ enum StandardActions {
     return result
   }
 
-  /// `install … guarded` (DESIGN §10): stop, snapshot, install, start, verify (the module's hash,
+  /// `install … guarded`: stop, snapshot, install, start, verify (the module's hash,
   /// running again, and the `check` query when given); on any failure after the snapshot, restore
   /// it and start the canister again. Each step is its own effect, journaled; the canister ends as
   /// it was found (running or stopped). The snapshot is kept: it is the way back if a problem
@@ -409,7 +409,7 @@ enum StandardActions {
     let effect = Effect(
       "update_settings", target: .canisters([canister]),
       description: "set the \(shown) of \(canister.text)" + (extreme.map { " (\($0))" } ?? ""),
-      alwaysConfirm: extreme != nil)
+      confirmation: extreme != nil ? .always : .onMainnet)
     return try context.act(effect, summary: "update_settings (\(context.verb)set \(shown))") {
       (b) throws(BackendError) in
       try b.updateSettings(canister, settings)

@@ -7,12 +7,15 @@ import RbicRuntime
   import FoundationNetworking
 #endif
 
-/// The standard builtins and actions (DESIGN §2.5–2.6), as signatures the checker uses.
+/// The standard builtins and actions, each registered with its signature (which the checker uses)
+/// and its body (which the interpreter runs).
 ///
 /// Builtins: `sha256`, `file`, `canister_ids`, `identity`, `network`, `path`, `now`, `env`,
-/// `secret_env`, `run`, `http_get`, `range`, `len`, `min`, `max`, `sum`. Actions (`StandardActions`): `wallet`, `top_up`, `install`,
-/// `add_controllers`, `set_controllers`, `start`, `stop`. `run` and `http_get` are local effects:
-/// they go through the effect pipeline, which withholds them in `plan` and `--read-only`.
+/// `secret_env`, `run`, `http_get`, `range`, `len`, `min`, `max`, `sum`, and the lifecycle
+/// builtins (`LifecycleBuiltins`). Actions (`StandardActions`): `wallet`, `top_up`, `install`,
+/// `add_controllers`, `set_controllers`, `update_settings`, `start`, `stop`. `run` and `http_get`
+/// are local effects: they go through the effect pipeline, which withholds them in `plan` and
+/// `--read-only`.
 extension Registry {
   public static let standard: Registry = {
     var r = Registry()

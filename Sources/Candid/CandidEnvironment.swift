@@ -6,11 +6,11 @@ import RbicDiagnostics
 /// what the Candid reference checks: unbound and duplicate names, definitions that are cyclic
 /// without going through a constructor, label hash collisions, methods that are not functions,
 /// `oneway` functions with results, and the rules for imported services.
-public struct CandidEnvironment: Sendable {
-  public private(set) var definitions: [String: CandidType] = [:]
-  public private(set) var methods: [(name: String, function: CandidFunction)] = []
-  public private(set) var constructorArguments: [CandidType]?
-  public private(set) var hasService = false
+package struct CandidEnvironment: Sendable {
+  package private(set) var definitions: [String: CandidType] = [:]
+  package private(set) var methods: [(name: String, function: CandidFunction)] = []
+  package private(set) var constructorArguments: [CandidType]?
+  package private(set) var hasService = false
   /// Where each definition was written (the imported files' too), to check them all.
   private var boundRanges: [(name: String, range: SourceRange)] = []
   /// Each method's index in `methods`, by name, and the method names by their label hash (two
@@ -21,7 +21,7 @@ public struct CandidEnvironment: Sendable {
   /// computed once by `check`: a chain of N names costs O(N) to resolve, not O(N) per name.
   private var resolved: [String: CandidType] = [:]
 
-  public func method(_ name: String) -> CandidFunction? { methodIndex[name].map { methods[$0].function } }
+  package func method(_ name: String) -> CandidFunction? { methodIndex[name].map { methods[$0].function } }
 
   /// Adds a method, unless one with the same label hash is already there (returns false).
   private mutating func addMethod(_ name: String, _ function: CandidFunction) -> Bool {
@@ -39,7 +39,7 @@ public struct CandidEnvironment: Sendable {
   /// `mayRead` decides which files its imports may read (given each path as written, joined to the
   /// importing file's directory; the caller resolves it): a runbook's import
   /// passes the checker's import roots, so a nested import stays in the project too.
-  public static func load(
+  package static func load(
     path: String, displayPath: String? = nil, into files: inout SourceFiles,
     mayRead: (String) -> Bool = { _ in true }
   ) throws(CandidFailure) -> CandidEnvironment {
@@ -82,7 +82,7 @@ public struct CandidEnvironment: Sendable {
   /// Checks a `.did` text held in memory (imports resolve against `path`'s directory; `mayRead`
   /// decides which files they may read — none, by default: a canister's published interface
   /// never makes rbic read a local file).
-  public static func parse(
+  package static func parse(
     _ text: String, path: String = "<candid>", into files: inout SourceFiles, mayRead: (String) -> Bool = { _ in false }
   ) throws(CandidFailure) -> CandidEnvironment {
     var env = CandidEnvironment()
@@ -229,7 +229,7 @@ public struct CandidEnvironment: Sendable {
 
   /// Whether a value of `type` may be left out (a record field, a trailing argument or result):
   /// `opt`, `null` and `reserved` read a missing value as `null`.
-  public func mayBeAbsent(_ type: CandidType) -> Bool {
+  package func mayBeAbsent(_ type: CandidType) -> Bool {
     switch try? resolve(type) {
     case .opt?, .null?, .reserved?: true
     default: false
@@ -237,7 +237,7 @@ public struct CandidEnvironment: Sendable {
   }
 
   /// A name followed to what it means (through chains of names).
-  public func resolve(_ type: CandidType, at range: SourceRange? = nil) throws(CandidFailure) -> CandidType {
+  package func resolve(_ type: CandidType, at range: SourceRange? = nil) throws(CandidFailure) -> CandidType {
     if case .named(let name) = type, let known = resolved[name] { return known }
     var t = type
     var hops = 0

@@ -5,16 +5,16 @@ import RbicDiagnostics
 /// grouped with `_`, a number with its type when it has one (`1_000 : nat64`: what rbic sends is
 /// always typed, what the tools print keeps what they printed), tuples without labels.
 extension CandidValue {
-  public static let width = 80
+  package static let width = 80
 
   /// `(v1, v2)` in the tools' layout.
-  public static func print(arguments: [CandidValue], width: Int = CandidValue.width) -> String {
+  package static func print(arguments: [CandidValue], width: Int = CandidValue.width) -> String {
     let flat = "(" + arguments.map(\.flat).joined(separator: ", ") + ")"
     if flat.count <= width { return flat }
     return "(\n" + arguments.map { "  " + $0.layout(indent: 2, width: width) + ",\n" }.joined() + ")"
   }
 
-  public var flat: String {
+  package var flat: String {
     switch self {
     case .null: "null"
     case .bool(let b): b ? "true" : "false"

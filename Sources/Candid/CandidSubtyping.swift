@@ -5,7 +5,7 @@
 /// `opt`, `null` or `reserved` type; a variant may have fewer tags; functions are contravariant in
 /// their arguments and covariant in their results, with the same annotations; a service may have
 /// more methods. Recursive types are compared coinductively.
-public final class CandidSubtyping {
+package final class CandidSubtyping {
   let left: CandidEnvironment
   let right: CandidEnvironment
   /// The pairs assumed to hold while one question is being answered (coinduction on recursive
@@ -30,7 +30,7 @@ public final class CandidSubtyping {
     var reversed: Bool
   }
 
-  public convenience init(_ left: CandidEnvironment, _ right: CandidEnvironment) {
+  package convenience init(_ left: CandidEnvironment, _ right: CandidEnvironment) {
     self.init(left, right, Assumptions(), reversed: false)
   }
 
@@ -42,7 +42,7 @@ public final class CandidSubtyping {
   }
 
   /// `a` (in the left environment) `<:` `b` (in the right one).
-  public func isSubtype(_ a: CandidType, _ b: CandidType) -> Bool {
+  package func isSubtype(_ a: CandidType, _ b: CandidType) -> Bool {
     if assumptions.depth == 0 { assumptions.pairs = [] }
     assumptions.depth += 1
     defer { assumptions.depth -= 1 }
@@ -84,7 +84,7 @@ public final class CandidSubtyping {
   }
 
   /// A method `f` (left) usable as `g` (right): arguments contravariant, results covariant.
-  public func isSubtype(_ f: CandidFunction, _ g: CandidFunction) -> Bool {
+  package func isSubtype(_ f: CandidFunction, _ g: CandidFunction) -> Bool {
     if assumptions.depth == 0 { assumptions.pairs = [] }
     assumptions.depth += 1
     defer { assumptions.depth -= 1 }
@@ -110,10 +110,10 @@ public final class CandidSubtyping {
 }
 
 extension CandidEnvironment {
-  /// What an upgrade from `old` to this interface breaks (DESIGN §10): each method of `old` this
+  /// What an upgrade from `old` to this interface breaks: each method of `old` this
   /// one lacks, or serves with a type its clients cannot use (`self`'s method must be a subtype
   /// of `old`'s), named with both types. Empty when every client keeps working.
-  public func brokenMethods(from old: CandidEnvironment) -> [String] {
+  package func brokenMethods(from old: CandidEnvironment) -> [String] {
     let subtyping = CandidSubtyping(self, old)
     var broken: [String] = []
     for (name, was) in old.methods {

@@ -1,7 +1,7 @@
 import RbicDiagnostics
 
 /// Candid text literals: decoding with the spec's escapes, and quoting for output.
-public enum CandidText {
+package enum CandidText {
   /// The bytes a string literal stands for (a `blob "\de\ad"` need not be UTF-8).
   static func decodeBytes(_ bytes: [UInt8], _ at: inout Int, file: SourceFile) throws(DidParser.Failure) -> [UInt8] {
     let start = at
@@ -62,7 +62,7 @@ public enum CandidText {
 
   /// A text as Candid writes it: printable characters as they are, `\n \t \r \" \\` and other
   /// control characters escaped.
-  public static func quote(_ s: String) -> String {
+  package static func quote(_ s: String) -> String {
     quotedLiteral(s) { $0 < 0x20 || $0 == 0x7F ? "\\u{\(String($0, radix: 16))}" : nil }
   }
 }

@@ -1,16 +1,16 @@
-/// Candid, written once (DESIGN §8): types, `.did` service descriptions, and text values.
+/// Candid, written once: types, `.did` service descriptions, and text values.
 ///
 /// A label is a name or a number; both are compared by their `idl_hash` (a record field `foo`
 /// and the field `5_097_222` are the same field when the hashes agree).
-public enum CandidLabel: Hashable, Sendable, CustomStringConvertible {
+package enum CandidLabel: Hashable, Sendable, CustomStringConvertible {
   case named(String)
   case id(UInt32)
   /// A record field written without a label: its position.
   case unnamed(UInt32)
 
-  public var isNamed: Bool { if case .named = self { true } else { false } }
+  package var isNamed: Bool { if case .named = self { true } else { false } }
 
-  public var hash: UInt32 {
+  package var hash: UInt32 {
     switch self {
     case .named(let name): Self.idlHash(name)
     case .id(let n), .unnamed(let n): n
@@ -18,11 +18,11 @@ public enum CandidLabel: Hashable, Sendable, CustomStringConvertible {
   }
 
   /// `idl_hash`: h = (h × 223 + byte) mod 2³² over the name's UTF-8 bytes.
-  public static func idlHash(_ name: String) -> UInt32 {
+  package static func idlHash(_ name: String) -> UInt32 {
     name.utf8.reduce(UInt32(0)) { $0 &* 223 &+ UInt32($1) }
   }
 
-  public var description: String {
+  package var description: String {
     switch self {
     case .named(let name): CandidLabel.isIdentifier(name) ? name : CandidText.quote(name)
     case .id(let n), .unnamed(let n): String(n)
@@ -47,7 +47,7 @@ public enum CandidLabel: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// A Candid type as written (names refer to an environment's definitions).
-public indirect enum CandidType: Hashable, Sendable, CustomStringConvertible {
+package indirect enum CandidType: Hashable, Sendable, CustomStringConvertible {
   case null, bool, nat, int, nat8, nat16, nat32, nat64, int8, int16, int32, int64, float32, float64, text
   case reserved, empty, principal
   case opt(CandidType)
@@ -59,13 +59,13 @@ public indirect enum CandidType: Hashable, Sendable, CustomStringConvertible {
   /// A reference to a type definition.
   case named(String)
 
-  public static let primitives: [String: CandidType] = [
+  package static let primitives: [String: CandidType] = [
     "null": .null, "bool": .bool, "nat": .nat, "int": .int, "nat8": .nat8, "nat16": .nat16, "nat32": .nat32,
     "nat64": .nat64, "int8": .int8, "int16": .int16, "int32": .int32, "int64": .int64, "float32": .float32,
     "float64": .float64, "text": .text, "reserved": .reserved, "empty": .empty, "principal": .principal,
   ]
 
-  public var description: String {
+  package var description: String {
     switch self {
     case .opt(let t): "opt \(t)"
     case .vec(.nat8): "blob"
@@ -92,41 +92,41 @@ public indirect enum CandidType: Hashable, Sendable, CustomStringConvertible {
   }
 }
 
-public struct CandidField: Hashable, Sendable {
-  public var label: CandidLabel
-  public var type: CandidType
-  public init(_ label: CandidLabel, _ type: CandidType) {
+package struct CandidField: Hashable, Sendable {
+  package var label: CandidLabel
+  package var type: CandidType
+  package init(_ label: CandidLabel, _ type: CandidType) {
     self.label = label
     self.type = type
   }
   var isPositional: Bool { if case .unnamed = label { true } else { false } }
 }
 
-public struct CandidFunction: Hashable, Sendable, CustomStringConvertible {
-  public enum Mode: String, Hashable, Sendable {
+package struct CandidFunction: Hashable, Sendable, CustomStringConvertible {
+  package enum Mode: String, Hashable, Sendable {
     case query, oneway
     case compositeQuery = "composite_query"
   }
-  public var arguments: [CandidType]
-  public var results: [CandidType]
-  public var modes: [Mode]
-  public init(arguments: [CandidType], results: [CandidType], modes: [Mode]) {
+  package var arguments: [CandidType]
+  package var results: [CandidType]
+  package var modes: [Mode]
+  package init(arguments: [CandidType], results: [CandidType], modes: [Mode]) {
     self.arguments = arguments
     self.results = results
     self.modes = modes
   }
-  public var isQuery: Bool { modes.contains(.query) || modes.contains(.compositeQuery) }
-  public var description: String {
+  package var isQuery: Bool { modes.contains(.query) || modes.contains(.compositeQuery) }
+  package var description: String {
     "(\(arguments.map(\.description).joined(separator: ", "))) -> (\(results.map(\.description).joined(separator: ", ")))"
       + modes.map { " " + $0.rawValue }.joined()
   }
 }
 
-public struct CandidMethod: Hashable, Sendable {
-  public var name: String
+package struct CandidMethod: Hashable, Sendable {
+  package var name: String
   /// A function type, or the name of a definition that is one.
-  public var type: CandidType
-  public init(name: String, type: CandidType) {
+  package var type: CandidType
+  package init(name: String, type: CandidType) {
     self.name = name
     self.type = type
   }

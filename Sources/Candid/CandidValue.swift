@@ -4,7 +4,7 @@ import RbicDiagnostics
 ///
 /// Integers are held in `Int128` (every amount of cycles fits; a `nat` beyond 2^127 is refused
 /// with its text quoted rather than rounded). A number written with a type (`5 : nat8`) keeps it.
-public indirect enum CandidValue: Hashable, Sendable {
+package indirect enum CandidValue: Hashable, Sendable {
   case null
   case bool(Bool)
   case integer(Int128, CandidType?)
@@ -22,7 +22,7 @@ public indirect enum CandidValue: Hashable, Sendable {
   case annotated(CandidValue, CandidType)
 
   /// The value as a tool without the interface prints it: every named label as its hash.
-  public var hashingLabels: CandidValue {
+  package var hashingLabels: CandidValue {
     func hashed(_ f: CandidValueField) -> CandidValueField {
       CandidValueField(f.label.isNamed ? .id(f.label.hash) : f.label, f.value.hashingLabels)
     }
@@ -37,10 +37,10 @@ public indirect enum CandidValue: Hashable, Sendable {
   }
 
   /// The value without its annotation.
-  public var bare: CandidValue { if case .annotated(let v, _) = self { v.bare } else { self } }
+  package var bare: CandidValue { if case .annotated(let v, _) = self { v.bare } else { self } }
 
   /// A record's field or a variant's tag, matched by label hash.
-  public func field(_ name: String) -> CandidValue? {
+  package func field(_ name: String) -> CandidValue? {
     let h = CandidLabel.idlHash(name)
     switch bare {
     case .record(let fields): return fields.first { $0.label.hash == h }?.value
@@ -50,10 +50,10 @@ public indirect enum CandidValue: Hashable, Sendable {
   }
 }
 
-public struct CandidValueField: Hashable, Sendable {
-  public var label: CandidLabel
-  public var value: CandidValue
-  public init(_ label: CandidLabel, _ value: CandidValue) {
+package struct CandidValueField: Hashable, Sendable {
+  package var label: CandidLabel
+  package var value: CandidValue
+  package init(_ label: CandidLabel, _ value: CandidValue) {
     self.label = label
     self.value = value
   }
@@ -61,7 +61,7 @@ public struct CandidValueField: Hashable, Sendable {
 
 extension CandidValue {
   /// Parses `(v, …)`, the form of every reply and argument list, or a single value.
-  public static func parseArguments(_ text: String) throws(CandidFailure) -> [CandidValue] {
+  package static func parseArguments(_ text: String) throws(CandidFailure) -> [CandidValue] {
     var files = SourceFiles()
     let file = files.add(path: "<reply>", bytes: Array(text.utf8))
     var p = DidParser(file: file, bytes: file.bytes)

@@ -2,42 +2,42 @@ import Foundation
 import RbicDiagnostics
 
 /// A Candid text, `.did` file or value that is not what it should be, located.
-public struct CandidFailure: Error, Sendable {
-  public var diagnostic: Diagnostic
-  public init(diagnostic: Diagnostic) { self.diagnostic = diagnostic }
+package struct CandidFailure: Error, Sendable {
+  package var diagnostic: Diagnostic
+  package init(diagnostic: Diagnostic) { self.diagnostic = diagnostic }
 }
 
 /// A `.did` file, parsed: type definitions, imports, and the main service if it has one.
-public struct DidFile: Sendable {
-  public struct Definition: Sendable {
-    public var name: String
-    public var type: CandidType
-    public var range: SourceRange
+package struct DidFile: Sendable {
+  package struct Definition: Sendable {
+    package var name: String
+    package var type: CandidType
+    package var range: SourceRange
   }
-  public struct Import: Sendable {
-    public var path: String
+  package struct Import: Sendable {
+    package var path: String
     /// `import service "…"`: the imported file's methods join this service.
-    public var isService: Bool
-    public var range: SourceRange
+    package var isService: Bool
+    package var range: SourceRange
   }
-  public struct Actor: Sendable {
+  package struct Actor: Sendable {
     /// The service constructor's arguments (`service : (init) -> {…}`), if any.
-    public var arguments: [CandidType]?
+    package var arguments: [CandidType]?
     /// A service type, or the name of a definition that is one.
-    public var type: CandidType
-    public var range: SourceRange
+    package var type: CandidType
+    package var range: SourceRange
   }
-  public var definitions: [Definition] = []
-  public var imports: [Import] = []
-  public var actor: Actor?
+  package var definitions: [Definition] = []
+  package var imports: [Import] = []
+  package var actor: Actor?
   /// Where each method of the main service was written.
-  public var methodRanges: [String: SourceRange] = [:]
+  package var methodRanges: [String: SourceRange] = [:]
 }
 
 /// The `.did` grammar of the Candid spec, with its comments (`//`, nested `/* */`), text
 /// escapes (`\n \t \r \\ \" \' \HH \u{…}`), numeric and quoted labels, `blob`, and service
 /// constructors. Errors are located diagnostics; the first one ends the parse.
-public struct DidParser {
+package struct DidParser {
   enum Token: Equatable {
     case word(String)
     case text(String)
@@ -60,7 +60,7 @@ public struct DidParser {
 
   typealias Failure = CandidFailure
 
-  public static func parse(_ file: SourceFile) throws(CandidFailure) -> DidFile {
+  package static func parse(_ file: SourceFile) throws(CandidFailure) -> DidFile {
     var p = DidParser(file: file, bytes: file.bytes)
     try p.next()
     return try p.program()

@@ -3,13 +3,13 @@ import WasmParser
 /// A Wasm module's IC metadata: the custom sections named `icp:public NAME` or
 /// `icp:private NAME` (`candid:service`, `enhanced-orthogonal-persistence`, …), read with WasmKit's
 /// parser. Only the module's sections are walked; function bodies are not decoded.
-public enum ModuleMetadata {
-  public struct Failure: Error, CustomStringConvertible {
-    public var description: String
+package enum ModuleMetadata {
+  package struct Failure: Error, CustomStringConvertible {
+    package var description: String
   }
 
   /// Every IC metadata section, by name without its visibility prefix.
-  public static func sections(_ bytes: [UInt8]) throws(Failure) -> [String: (isPublic: Bool, bytes: [UInt8])] {
+  package static func sections(_ bytes: [UInt8]) throws(Failure) -> [String: (isPublic: Bool, bytes: [UInt8])] {
     if let why = notWasm(bytes) { throw Failure(description: why) }
     var parser = WasmParser.Parser(bytes: bytes)
     var found: [String: (isPublic: Bool, bytes: [UInt8])] = [:]

@@ -96,7 +96,7 @@ package enum CandidEncoding {
   }
 }
 
-/// Replies as rbic values (DESIGN §8): what a method's result types become in a runbook, and the
+/// Replies as rbic values: what a method's result types become in a runbook, and the
 /// decoding of a reply against them. Numbers become `int`, `opt T` an optional, `vec T` a list,
 /// a record a record (numbered fields as `_0`, `_1`, …), a variant a record with one optional
 /// field per tag (the one that came back is set; a tag without a value is `true`), a blob a

@@ -9,12 +9,12 @@
 ///         "production": "6iu47-dyaaa-aaaaf-qgeza-cai"
 ///       }
 ///     }
-public struct CanisterIDsFile: Sendable {
-  public struct ParseError: Error, Sendable, CustomStringConvertible {
-    public var line: Int
-    public var column: Int
-    public var message: String
-    public var description: String { "canister_ids.json:\(line):\(column): \(message)" }
+package struct CanisterIDsFile: Sendable {
+  package struct ParseError: Error, Sendable, CustomStringConvertible {
+    package var line: Int
+    package var column: Int
+    package var message: String
+    package var description: String { "canister_ids.json:\(line):\(column): \(message)" }
   }
 
   /// One `"key": "value"` pair of a canister's object, with the value's byte range.
@@ -33,12 +33,12 @@ public struct CanisterIDsFile: Sendable {
     var end: Int
   }
 
-  public private(set) var bytes: [UInt8]
+  package private(set) var bytes: [UInt8]
   var entries: [Entry] = []
   /// Where the top-level object's `}` is.
   var close = 0
 
-  public init(text: String) throws(ParseError) {
+  package init(text: String) throws(ParseError) {
     bytes = Array(text.utf8)
     var scanner = Scanner(bytes: bytes)
     try scanner.space()
@@ -64,7 +64,7 @@ public struct CanisterIDsFile: Sendable {
   }
 
   /// The ids by canister name and key (values that are not strings are left out).
-  public var ids: [String: [String: String]] {
+  package var ids: [String: [String: String]] {
     var result: [String: [String: String]] = [:]
     for e in entries where e.isObject {
       var keys: [String: String] = [:]
@@ -77,7 +77,7 @@ public struct CanisterIDsFile: Sendable {
   /// The file with `name`/`key` set to `id`: the value replaced in place when the key exists,
   /// otherwise a new pair (or a new entry) added last, indented like its neighbours. An entry
   /// for `name` that is not an object is an error: the file would need more than one change.
-  public func setting(name: String, key: String, to id: String) throws(ParseError) -> String {
+  package func setting(name: String, key: String, to id: String) throws(ParseError) -> String {
     if let other = entries.last(where: { $0.name == name }), !other.isObject {
       var scanner = Scanner(bytes: bytes)
       scanner.at = other.close

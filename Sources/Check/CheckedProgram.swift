@@ -2,8 +2,9 @@ import RbicCandid
 import RbicDiagnostics
 import RbicParser
 
-/// Where a name in the source refers to, decided once by the checker so the interpreter never
-/// looks a name up by string.
+/// Where a name in the source refers to, decided once by the checker: variables are slots and user
+/// `fn`s are indices; a builtin, constant or action keeps its name, which the interpreter looks up
+/// in the `Registry` (signature and body) when it runs.
 package enum Resolution: Hashable, Sendable {
   /// A top-level `let` or `param` (of any file): a slot in the globals table.
   case global(Int)

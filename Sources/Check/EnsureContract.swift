@@ -1,7 +1,7 @@
 import RbicDiagnostics
 import RbicParser
 
-/// What the checker compiles an `ensure` into (DESIGN §3), stored in the checked program by the
+/// What the checker compiles an `ensure` into, stored in the checked program by the
 /// condition's expression id. The interpreter and the lock table use only this: nothing derives
 /// the property, the comparison or the actions again from syntax, so `floor <= cycles` and
 /// `cycles >= floor` are one ensure with one lock.

@@ -32,7 +32,7 @@ public struct ProjectFiles: Sendable {
 
     /// Whether a URL's host is a mainnet boundary node or gateway (or a subdomain of one). A URL
     /// that cannot be parsed counts as mainnet: the gate asks rather than guesses.
-    public static func isMainnetURL(_ text: String) -> Bool {
+    package static func isMainnetURL(_ text: String) -> Bool {
       guard let host = URL(string: text.trimmingCharacters(in: .whitespaces))?.host?.lowercased() else {
         return true
       }
@@ -40,7 +40,7 @@ public struct ProjectFiles: Sendable {
       return mainnetHosts.contains { bare == $0 || bare.hasSuffix("." + $0) }
     }
 
-    public static func isURL(_ text: String) -> Bool { text.hasPrefix("http://") || text.hasPrefix("https://") }
+    package static func isURL(_ text: String) -> Bool { text.hasPrefix("http://") || text.hasPrefix("https://") }
   }
 
   /// The network a run acts on, resolved from its name (or a URL): what the project files say it
@@ -68,7 +68,7 @@ public struct ProjectFiles: Sendable {
     Network(name: "local", source: "built in"), Network(name: "ic", source: "built in"),
   ]
   /// Problems reading the files, as `(file, message)`; a missing file is not a problem.
-  public private(set) var problems: [(file: String, message: String)] = []
+  package private(set) var problems: [(file: String, message: String)] = []
   /// `canister_ids.json`: canister name → key (network or `production`-style label) → principal text.
   public private(set) var canisterIDs: [String: [String: String]] = [:]
 
@@ -80,9 +80,9 @@ public struct ProjectFiles: Sendable {
     readCanisterIDs()
   }
 
-  public var networkNames: [String] { networks.map(\.name) }
+  package var networkNames: [String] { networks.map(\.name) }
 
-  public func isKnownNetwork(_ name: String) -> Bool { networks.contains { $0.name == name } }
+  package func isKnownNetwork(_ name: String) -> Bool { networks.contains { $0.name == name } }
 
   private func contents(_ name: String) -> Data? {
     FileManager.default.contents(atPath: (directory as NSString).appendingPathComponent(name))
@@ -162,7 +162,7 @@ public struct ProjectFiles: Sendable {
   }
 
   /// Why `canister_ids.json` could not be read, with its line and column (nil: read, or absent).
-  public private(set) var canisterIDsError: CanisterIDsFile.ParseError?
+  package private(set) var canisterIDsError: CanisterIDsFile.ParseError?
 
   private mutating func readCanisterIDs() {
     guard let data = contents("canister_ids.json") else { return }
@@ -187,7 +187,7 @@ public struct ProjectFiles: Sendable {
 
   /// The canister names in `canister_ids.json` that use `key` as a key (for "`production` is a key,
   /// not a network").
-  public func canistersKeyed(by key: String) -> [String] {
+  package func canistersKeyed(by key: String) -> [String] {
     canisterIDs.filter { $0.value[key] != nil }.keys.sorted()
   }
 }

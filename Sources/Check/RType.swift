@@ -1,7 +1,7 @@
 import RbicCandid
 import RbicLexer
 
-/// The static types of the language (DESIGN §2.2).
+/// The static types of the language.
 ///
 /// Units are types: `cycles`, `icp`, `duration` and `bytes` never mix with each other or with `int`.
 /// `canister` and `wallet` are principals (a wallet is also a canister); `secret` is a text that is
@@ -36,7 +36,7 @@ public indirect enum RType: Hashable, Sendable, CustomStringConvertible {
   }
 
   /// The names of the scalar types, as written in source.
-  public static let named: [String: RType] = [
+  package static let named: [String: RType] = [
     "bool": .bool, "int": .int, "text": .text, "cycles": .cycles, "icp": .icp, "duration": .duration,
     "bytes": .bytes, "principal": .principal, "canister": .canister, "wallet": .wallet, "hash": .hash,
     "path": .path, "status": .status, "secret": .secret, "blob": .blob,
@@ -80,7 +80,7 @@ public indirect enum RType: Hashable, Sendable, CustomStringConvertible {
     }
   }
 
-  public var isError: Bool {
+  package var isError: Bool {
     switch self {
     case .error: true
     case .list(let e), .optional(let e): e.isError
@@ -89,13 +89,13 @@ public indirect enum RType: Hashable, Sendable, CustomStringConvertible {
   }
 
   /// A measured quantity: arithmetic keeps the unit.
-  public var isUnit: Bool { self == .cycles || self == .icp || self == .duration || self == .bytes }
+  package var isUnit: Bool { self == .cycles || self == .icp || self == .duration || self == .bytes }
 
   /// Admits `<`, `<=`, `>`, `>=`.
-  public var isOrdered: Bool { self == .int || isUnit || self == .text }
+  package var isOrdered: Bool { self == .int || isUnit || self == .text }
 
   /// A canister's principal: `canister` or `wallet`.
-  public var isCanister: Bool {
+  package var isCanister: Bool {
     if case .service = self { return true }
     return self == .canister || self == .wallet
   }
@@ -111,7 +111,7 @@ public indirect enum RType: Hashable, Sendable, CustomStringConvertible {
   }
 
   /// Whether `secret` appears anywhere in the type.
-  public var containsSecret: Bool {
+  package var containsSecret: Bool {
     switch self {
     case .secret: true
     case .list(let e), .optional(let e): e.containsSecret
@@ -140,7 +140,7 @@ public indirect enum RType: Hashable, Sendable, CustomStringConvertible {
   }
 
   /// The most specific type both may be used as, if any (for list elements and `==`).
-  public func join(_ other: RType) -> RType? {
+  package func join(_ other: RType) -> RType? {
     if other.isAssignable(to: self) { return self }
     if isAssignable(to: other) { return other }
     if isCanister || self == .principal, other.isCanister || other == .principal { return .principal }

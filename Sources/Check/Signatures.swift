@@ -21,13 +21,13 @@ public enum CanisterProperty: String, Sendable, CaseIterable {
   case freezeIn = "freeze_in"
   case memoryAllocation = "memory_allocation"
   case reservedCyclesLimit = "reserved_cycles_limit"
-  /// `controllers` or `public`.
+  /// `controllers`, `public` or `allowed_viewers` (read, never set, by rbic).
   case logVisibility = "log_visibility"
   /// Wallets only: the cycles the wallet can send (its own cycles balance).
   case balance
 
   /// What one of its values is per, as people read it (`/day` for a rate), shown after the value.
-  public var per: String? { self == .idleBurn ? "/day" : nil }
+  package var per: String? { self == .idleBurn ? "/day" : nil }
 
   public var type: RType {
     switch self {
@@ -43,8 +43,8 @@ public enum CanisterProperty: String, Sendable, CaseIterable {
     }
   }
 
-  /// Bare inside `step … on` (DESIGN §2.4): all but `id` and `balance`.
-  public static let subjectProperties: [CanisterProperty] = [
+  /// Bare inside `step … on`: all but `id` and `balance`.
+  package static let subjectProperties: [CanisterProperty] = [
     .cycles, .hash, .controllers, .status, .memory, .freezingThreshold, .idleBurn, .reservedCycles, .freezeIn,
     .memoryAllocation, .reservedCyclesLimit, .logVisibility,
   ]
@@ -75,7 +75,7 @@ public struct BuiltinSignature: Sendable {
   public var variadic: RType?
 
   /// How many parameters positional arguments fill.
-  public var positionalCount: Int {
+  package var positionalCount: Int {
     guard variadic != nil else { return parameters.count }
     return parameters.prefix { $0.defaultDescription == nil }.count
   }
@@ -159,7 +159,7 @@ public struct ActionSignature: Sendable {
 }
 
 /// What the checker knows of the builtins, actions and constants a program may name: their
-/// signatures, never their bodies (DESIGN §4). A `Registry` is one.
+/// signatures, never their bodies. A `Registry` is one.
 public protocol SignatureLookup: Sendable {
   var builtins: [String: BuiltinSignature] { get }
   var actions: [String: ActionSignature] { get }

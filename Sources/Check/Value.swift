@@ -99,7 +99,7 @@ public enum ValueFormat {
   }
 
   /// Digits grouped by `_`, as `icp`/`dfx` print cycles.
-  public static func grouped(_ v: Int128) -> String { (v < 0 ? "-" : "") + groupedDigits(String(v.magnitude)) }
+  package static func grouped(_ v: Int128) -> String { (v < 0 ? "-" : "") + groupedDigits(String(v.magnitude)) }
 
   public static func hex(_ bytes: [UInt8]) -> String {
     let digits = Array("0123456789abcdef")
@@ -112,13 +112,13 @@ public enum ValueFormat {
   }
 
   /// The bytes of `0x` and an even number of hex digits (a `blob` on the command line), or nil.
-  public static func hexBytes(_ text: String) -> [UInt8]? {
+  package static func hexBytes(_ text: String) -> [UInt8]? {
     guard text.hasPrefix("0x") else { return nil }
     return bytes(ofHex: text.dropFirst(2))
   }
 
   /// The 32 bytes of a `0x` + 64 hex digits hash (as the tools print it), or nil.
-  public static func hashBytes(_ text: String) -> [UInt8]? {
+  package static func hashBytes(_ text: String) -> [UInt8]? {
     let digits = text.hasPrefix("0x") ? text.dropFirst(2) : Substring(text)
     guard digits.utf8.count == 64 else { return nil }
     return bytes(ofHex: digits)
@@ -140,7 +140,7 @@ public enum ValueFormat {
   }
 
   /// `0x9e3275f0…084533`
-  public static func shortHash(_ bytes: [UInt8]) -> String {
+  package static func shortHash(_ bytes: [UInt8]) -> String {
     let full = hex(bytes)
     guard full.count > 20 else { return full }
     return String(full.prefix(10)) + "…" + String(full.suffix(6))
@@ -149,7 +149,7 @@ public enum ValueFormat {
   /// A duration as operators read it: a whole number of its largest unit as that literal
   /// (`30d`, `10min`), else its two largest units (`75y 184d`, `27d 3h`, `2h 5min`), else to a
   /// tenth of a second. Exact nanoseconds are in the JSON form.
-  public static func duration(_ ns: Int64) -> String {
+  package static func duration(_ ns: Int64) -> String {
     let table: [(Int64, String)] = [
       (365 * 86_400_000_000_000, "y"), (86_400_000_000_000, "d"), (3_600_000_000_000, "h"), (60_000_000_000, "min"),
       (1_000_000_000, "s"), (1_000_000, "ms"),
@@ -173,7 +173,7 @@ public enum ValueFormat {
     return "\(sign)\(approximate)\(n / size)\(suffix)\(rest == 0 ? "" : " \(rest)\(next)")"
   }
 
-  public static func bytesText(_ n: Int64) -> String {
+  package static func bytesText(_ n: Int64) -> String {
     for (size, suffix) in [(Int64(1) << 30, "GiB"), (Int64(1) << 20, "MiB"), (Int64(1) << 10, "KiB")] where n >= size {
       let tenths = Int64((Int128(n) * 10 / Int128(size)))  // in Int128: `n * 10` overflows past 9.2e17
       return tenths % 10 == 0 ? "\(tenths / 10)\(suffix)" : "\(tenths / 10).\(tenths % 10)\(suffix)"
@@ -183,11 +183,11 @@ public enum ValueFormat {
 
   /// The longest blob shown, journaled and sent in full in texts (a key, a hash, a short id);
   /// longer ones (a module) are shown by their size and sha256.
-  public static let blobShownInFull = 1024
+  package static let blobShownInFull = 1024
 
   /// A blob in hex; one longer than `blobShownInFull` by its first bytes, size and sha256
   /// (`0x0061736d01000000… (1.2MiB, sha256 0x9ef2…e9f7)`): a module is no text to read.
-  public static func blob(_ bytes: [UInt8]) -> String {
+  package static func blob(_ bytes: [UInt8]) -> String {
     guard bytes.count > blobShownInFull else { return hex(bytes) }
     return
       "\(hex(Array(bytes.prefix(8))))… (\(bytesText(Int64(bytes.count))), sha256 \(shortHash(Hashing.sha256(bytes))))"
@@ -202,7 +202,7 @@ public enum ValueFormat {
   }
 
   /// ICP as the tools write it: eight decimals (`1.00000000`).
-  public static func icpDecimal(_ e8s: Int64) -> String {
+  package static func icpDecimal(_ e8s: Int64) -> String {
     let fraction = String(e8s.magnitude % 100_000_000)
     return
       "\(e8s < 0 ? "-" : "")\(e8s.magnitude / 100_000_000).\(String(repeating: "0", count: 8 - fraction.count))\(fraction)"
@@ -242,5 +242,5 @@ public enum ValueFormat {
     }
   }
 
-  public static func jsonQuote(_ s: String) -> String { jsonString(s) }
+  package static func jsonQuote(_ s: String) -> String { jsonString(s) }
 }

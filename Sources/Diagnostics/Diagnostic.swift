@@ -14,12 +14,13 @@ public struct Diagnostic: Hashable, Sendable {
     public static func < (a: Severity, b: Severity) -> Bool { a.rank < b.rank }
   }
 
-  /// A range with a short text shown under it (power-assert values, "first defined here").
-  /// How many diagnostics one file shows (`capped(perFile:)`); the front end also stops collecting
-  /// far beyond it, so memory stays bounded too.
-  public static let perFileLimit = 100
+  /// How many diagnostics one file shows (`capped(perFile:)`).
+  package static let perFileLimit = 100
+  /// Where the lexer and the parser stop collecting diagnostics, far beyond `perFileLimit`, so
+  /// memory stays bounded too.
   package static let collectionLimit = 10_000
 
+  /// A range with a short text shown under it (power-assert values, "first defined here").
   public struct Label: Hashable, Sendable {
     public var range: SourceRange
     public var text: String
@@ -86,7 +87,7 @@ public struct Diagnostic: Hashable, Sendable {
 
   /// The message with its notes and help, one per line (`note: …`, `help: …`): for tools that
   /// show a diagnostic as one text (an editor's hover, an assistant).
-  public var messageWithNotes: String {
+  package var messageWithNotes: String {
     message + notes.map { "\n\($0.kind.rawValue): \($0.message)" }.joined()
   }
 
@@ -106,10 +107,9 @@ public struct Diagnostic: Hashable, Sendable {
 extension Array where Element == Diagnostic {
   public var hasErrors: Bool { contains { $0.severity == .error } }
 
-  /// Diagnostics in source order (file, then offset), errors first at equal positions.
-  /// At most `limit` diagnostics per file, in source order; the last one kept says how many more
-  /// there were. A hostile 11 MB file makes a screenful, not 300 MB of output.
-  public func capped(perFile limit: Int = Diagnostic.perFileLimit) -> [Diagnostic] {
+  /// At most `limit` diagnostics per file, in the order given; the last one kept says how many
+  /// more there were. A hostile 11 MB file makes a screenful, not 300 MB of output.
+  package func capped(perFile limit: Int = Diagnostic.perFileLimit) -> [Diagnostic] {
     var counts: [FileID: Int] = [:]
     for d in self { counts[d.range.file, default: 0] += 1 }
     guard counts.values.contains(where: { $0 > limit }) else { return self }
@@ -126,7 +126,9 @@ extension Array where Element == Diagnostic {
     return out
   }
 
-  public func sortedBySource() -> [Diagnostic] {
+  /// Diagnostics in source order (file, then start offset); those starting at the same offset keep
+  /// the order they were reported in.
+  package func sortedBySource() -> [Diagnostic] {
     enumerated().sorted { a, b in
       let (x, y) = (a.element, b.element)
       if x.range.file != y.range.file { return x.range.file < y.range.file }
@@ -137,7 +139,7 @@ extension Array where Element == Diagnostic {
 }
 
 /// Edit distance, for "did you mean" suggestions.
-public func editDistance(_ a: String, _ b: String) -> Int {
+package func editDistance(_ a: String, _ b: String) -> Int {
   let a = Array(a.unicodeScalars)
   let b = Array(b.unicodeScalars)
   if a.isEmpty { return b.count }
@@ -156,7 +158,7 @@ public func editDistance(_ a: String, _ b: String) -> Int {
 }
 
 /// The closest candidate to `name`, if it is close enough to be a plausible typo.
-public func closestMatch(to name: String, in candidates: some Sequence<String>) -> String? {
+package func closestMatch(to name: String, in candidates: some Sequence<String>) -> String? {
   let limit = Swift.max(1, name.count / 3)
   var best: (String, Int)?
   for candidate in candidates where candidate != name {

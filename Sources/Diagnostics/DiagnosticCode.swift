@@ -80,18 +80,18 @@ public enum DiagnosticCode: String, CaseIterable, Sendable, Codable {
   case assertionFailed = "assertion-failed"
   case ioError = "io-error"
 
-  /// Codes that only the runtime or the command line produce; the static corpus does not cover them.
-  /// `version-not-increased` needs a git history; the command-line tests cover it.
-  /// `source-too-large` needs a file over 4 MiB, which the corpus does not keep; the hardening
-  /// tests cover it.
   // Candid (`.did` files; exercised by the Candid tests, not by runbooks)
   case candidSyntax = "candid-syntax"
   case candidType = "candid-type"
   case candidImport = "candid-import"
 
-  public static let notStatic: Set<DiagnosticCode> = [
+  /// Codes that only the runtime or the command line produce; the static corpus does not cover them.
+  /// `version-not-increased` needs a git history; the command-line tests cover it.
+  /// `source-too-large` needs a file over 4 MiB, which the corpus does not keep; the hardening
+  /// tests cover it.
+  package static let notStatic: Set<DiagnosticCode> = [
     .runtimeError, .assertionFailed, .ioError, .versionNotIncreased, .sourceTooLarge,
   ]
   /// Reported on `.did` files.
-  public static let candid: Set<DiagnosticCode> = [.candidSyntax, .candidType, .candidImport]
+  package static let candid: Set<DiagnosticCode> = [.candidSyntax, .candidType, .candidImport]
 }

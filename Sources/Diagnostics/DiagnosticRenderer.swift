@@ -33,7 +33,7 @@ public struct DiagnosticRenderer: Sendable {
   }
 
   /// `path:line:col`
-  public func position(_ range: SourceRange) -> String {
+  package func position(_ range: SourceRange) -> String {
     let file = files[range.file]
     let (line, column) = file.location(of: range.start)
     return "\(file.path):\(line):\(column)"
@@ -189,7 +189,7 @@ struct Painter {
 extension DiagnosticRenderer {
   /// JSON for `--format json`: an array of objects with file, line, column, end position, severity,
   /// code, message and notes. Hand-written so that the output is stable and dependency-free.
-  public func renderJSON(_ diagnostics: [Diagnostic]) -> String {
+  package func renderJSON(_ diagnostics: [Diagnostic]) -> String {
     let items = diagnostics.map { d -> String in
       let file = files[d.range.file]
       let (line, column) = file.location(of: d.range.start)
@@ -207,7 +207,7 @@ extension DiagnosticRenderer {
 extension DiagnosticRenderer {
   /// GitHub workflow commands (`::error file=…,line=…::message`), one per diagnostic, so CI
   /// annotates the pull request's diff. Notes are appended to the message.
-  public func renderGitHub(_ diagnostics: [Diagnostic]) -> String {
+  package func renderGitHub(_ diagnostics: [Diagnostic]) -> String {
     diagnostics.map { d in
       let file = files[d.range.file]
       let (line, column) = file.location(of: d.range.start)
@@ -247,7 +247,7 @@ extension String {
 }
 
 /// A JSON string literal with the escapes RFC 8259 requires.
-public func jsonString(_ s: String) -> String {
+package func jsonString(_ s: String) -> String {
   quotedLiteral(s) {
     $0 < 0x20 ? "\\u" + String(repeating: "0", count: 4 - String($0, radix: 16).count) + String($0, radix: 16) : nil
   }
@@ -255,7 +255,7 @@ public func jsonString(_ s: String) -> String {
 
 /// A double-quoted literal with `\" \\ \n \r \t` escaped; `control` spells any other scalar that
 /// needs escaping (JSON's `\u001b`, Candid's `\u{1b}`) and returns nil for the rest.
-public func quotedLiteral(_ s: String, control: (UInt32) -> String?) -> String {
+package func quotedLiteral(_ s: String, control: (UInt32) -> String?) -> String {
   var out = "\""
   for scalar in s.unicodeScalars {
     switch scalar {
@@ -273,7 +273,7 @@ public func quotedLiteral(_ s: String, control: (UInt32) -> String?) -> String {
 
 /// Decimal digits grouped by `_` in threes (`1234567` → `1_234_567`), as `icp`/`dfx` and Candid
 /// print numbers: one rule for cycles and Candid values.
-public func groupedDigits(_ digits: String) -> String {
+package func groupedDigits(_ digits: String) -> String {
   var out = ""
   for (i, c) in digits.enumerated() {
     if i > 0, (digits.count - i) % 3 == 0 { out.append("_") }

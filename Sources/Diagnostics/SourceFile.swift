@@ -24,11 +24,11 @@ public struct SourceRange: Hashable, Sendable {
   }
 
   /// The smallest range covering both (they must be in the same file).
-  public func joined(_ other: SourceRange) -> SourceRange {
+  package func joined(_ other: SourceRange) -> SourceRange {
     SourceRange(file: file, start: min(start, other.start), end: max(end, other.end))
   }
 
-  public var isEmpty: Bool { start == end }
+  package var isEmpty: Bool { start == end }
 }
 
 /// One source file's bytes, with its line table (`LineIndex`, counting characters).
@@ -39,7 +39,7 @@ public final class SourceFile: Sendable {
   public let bytes: [UInt8]
   private let index: LineIndex
   /// Byte offset of the first byte of each line.
-  public var lineStarts: [Int] { index.starts }
+  package var lineStarts: [Int] { index.starts }
 
   public init(id: FileID, path: String, bytes: [UInt8]) {
     self.id = id
@@ -98,7 +98,7 @@ public final class SourceFile: Sendable {
   }
 
   /// The text of the 1-based line `n`, without its line terminator.
-  public func lineText(_ n: Int) -> String {
+  package func lineText(_ n: Int) -> String {
     guard n >= 1, n <= lineStarts.count else { return "" }
     return String(decoding: bytes[lineStarts[n - 1]..<lineEnd(n)], as: UTF8.self)
   }

@@ -1,7 +1,7 @@
 import RbicDiagnostics
 
-/// Reserved words. `version`, `network`, `identity`, `limit`, `keep` and `going` are contextual and
-/// lex as identifiers.
+/// Reserved words. `version`, `network`, `identity`, `limit`, `keep`, `going`, `failure`, `wait`,
+/// `until`, `timeout`, `with`, `cycles`, `wallet` and `as` are contextual and lex as identifiers.
 package enum Keyword: String, Sendable, CaseIterable {
   case runbook, use, param, `let`, fn, `import`, step, on, ensure, via, or, and, not, require, expect
   case `else`, confirm, skip, fail, `if`, `for`, `in`, parallel, call, print, `return`, `true`, `false`, none

@@ -43,7 +43,7 @@ public enum BinaryOp: String, Hashable, Sendable, CaseIterable {
   case coalesce = "??"
   case add = "+", subtract = "-", multiply = "*", divide = "/", remainder = "%"
 
-  public var isComparison: Bool {
+  package var isComparison: Bool {
     switch self {
     case .equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual, .contains: true
     default: false

@@ -75,7 +75,7 @@ public enum DeletedCycles: Sendable, Equatable {
   case burned(String)
 
   /// For a delete's question and description.
-  public var phrase: String {
+  package var phrase: String {
     switch self {
     case .toIdentity: "its cycles go back to the identity's cycles ledger"
     case .toWalletOrIdentity:
@@ -96,8 +96,8 @@ public enum LogVisibility: String, Sendable, Hashable, Codable, CaseIterable {
 public struct CanisterSettings: Sendable, Hashable {
   /// Freezing thresholds under a week or over 50,000,000 s are extreme: dfx refuses them without
   /// its confirmation flags, and rbic always asks the operator about them.
-  public static let shortFreezingThreshold: Int64 = 604_800
-  public static let longFreezingThreshold: Int64 = 50_000_000
+  package static let shortFreezingThreshold: Int64 = 604_800
+  package static let longFreezingThreshold: Int64 = 50_000_000
 
   /// Seconds.
   public var freezingThreshold: Int64?
@@ -179,9 +179,9 @@ public enum BackendError: Error, Sendable, Equatable, CustomStringConvertible {
 
   /// Whether the error proves that a mutation did not happen: the tool stopped before sending, or
   /// the IC answered that it did not execute it. Anything else — a timeout, a transport error
-  /// after submission, a signal, output that cannot be read — leaves the outcome unknown (DESIGN
-  /// §3.1): the effect pipeline decides on this alone.
-  public var provesNothingHappened: Bool {
+  /// after submission, a signal, output that cannot be read — leaves the outcome unknown: the
+  /// effect pipeline decides on this alone.
+  package var provesNothingHappened: Bool {
     switch self {
     case .notController, .notFound, .reject, .insufficientFunds, .unsupported, .notSent: true
     case .unknownOutcome, .environment: false
@@ -229,8 +229,8 @@ public struct BackendSession: Sendable {
   }
 }
 
-/// The operations of DESIGN §4. The runtime reaches a backend only through the effect pipeline
-/// (mutations) and its state reads; a backend never decides policy.
+/// What rbic asks of the IC, through a tool or the simulated IC. The runtime reaches a backend only
+/// through the effect pipeline (mutations) and its state reads; a backend never decides policy.
 public protocol Backend: AnyObject, Sendable {
   /// A short name for messages and the journal (`sim`, `icp`, `dfx`).
   var name: String { get }

@@ -1,6 +1,6 @@
 import RbicCheck
 
-/// The two halves of a backend as the runtime hands them out (DESIGN §3.1). Builtins and actions
+/// The two halves of a backend as the runtime hands them out. Builtins and actions
 /// read through `BackendReads`, which holds the backend privately and forwards only reads: nothing
 /// given one can mutate. An effect's body gets a `ScopedBackend` from `EffectPipeline.perform`, the
 /// only place that makes one: its mutations reach only the canisters the effect declared, so an

@@ -83,14 +83,14 @@ public struct BuiltinContext: Sendable {
   }
 
   /// A file the runbook names (a `path`: relative to the project directory), or nil when it cannot
-  /// be read. `sha256`, `install` and `wasm_metadata` read modules through it.
+  /// be read. `sha256`, `file`, `install` and `wasm_metadata` read files through it.
   /// A confined run (`RunOptions.fileRoots`) reads nothing outside its roots.
   public func contents(of path: String) -> Data? {
     readablePath(path).flatMap { FileManager.default.contents(atPath: $0) }
   }
 
-  /// A file's size in bytes, read without reading the file (nil when it cannot be read).
-  /// The Candid interface the canister's module publishes now (`candid:service`), nil for none.
+  /// The Candid interface the canister's module publishes (its `candid:service` metadata), read once
+  /// per run and updated after an install; nil when it has none or it does not parse.
   package func publishedInterface(of canister: Principal) -> CandidEnvironment? { pipeline.interface(of: canister) }
 
   /// Tells the run what a canister publishes after an install of a module whose interface it read.
@@ -98,6 +98,7 @@ public struct BuiltinContext: Sendable {
     pipeline.knowInterface(env, of: canister)
   }
 
+  /// A file's size in bytes, read without reading the file (nil when it cannot be read).
   public func size(of path: String) -> Int? {
     guard let full = readablePath(path), let attributes = try? FileManager.default.attributesOfItem(atPath: full)
     else { return nil }

@@ -1,7 +1,7 @@
 import RbicCheck
 import Synchronization
 
-/// An effect: anything that reaches outside the interpreter (DESIGN §3, "one effect pipeline").
+/// An effect: anything that reaches outside the interpreter.
 /// Builtins and actions — standard or a host's — describe the effect and hand its body to
 /// `BuiltinContext.perform`; the pipeline applies the gates, reserves cycles, takes the locks,
 /// journals, and in `plan` predicts or withholds it. Nothing else reaches a backend's mutations
@@ -25,10 +25,17 @@ public struct Effect: Sendable {
   /// Cycles this effect moves out of the operator's funds: reserved against the run's ceiling
   /// before it acts, released only if it provably did not happen.
   public var cycles: Int128
-  /// Ask even off mainnet and even with `--yes` (a reinstall wipes state).
-  public var alwaysConfirm: Bool
-  /// Ask off mainnet too; `--yes` answers (an upgrade whose interfaces cannot be compared).
-  public var askEverywhere: Bool
+  /// Where the operator is asked before it acts.
+  public enum Confirmation: Sendable, Equatable {
+    /// On mainnet; `--yes` answers (most mutations).
+    case onMainnet
+    /// On every network; `--yes` answers (an upgrade whose interfaces cannot be compared).
+    case everywhere
+    /// On every network, even with `--yes` (a reinstall wipes state; a delete loses the module).
+    case always
+  }
+
+  public var confirmation: Confirmation
   /// Whether `plan` may run the body against the predictor. An update call's reply cannot be
   /// predicted: in `plan` it is shown, not sent.
   public var predictable: Bool
@@ -41,18 +48,18 @@ public struct Effect: Sendable {
   public var replacesModule: Bool
   /// A re-read of its canisters shows whether it happened (a send raises the target's cycles).
   /// Creating a canister or converting ICP is not observable that way: an unknown outcome of one
-  /// is released only by an operator, never by the settle window (DESIGN §3.1).
+  /// is released only by an operator, never by the settle window.
   public var observable: Bool
   /// The canister whose cycles it raises (a send's or a top-up's target): under a saved plan, the
   /// amount may grow by what this canister burnt since the plan, and by nothing else.
   public var recipient: Principal?
 
   public init(
-    _ operation: String, target: Target, description: String, cycles: Int128 = 0, alwaysConfirm: Bool = false,
-    predictable: Bool = true, detail: String? = nil, replacesModule: Bool = false, observable: Bool = true,
-    recipient: Principal? = nil, askEverywhere: Bool = false
+    _ operation: String, target: Target, description: String, cycles: Int128 = 0,
+    confirmation: Confirmation = .onMainnet, predictable: Bool = true, detail: String? = nil,
+    replacesModule: Bool = false, observable: Bool = true, recipient: Principal? = nil
   ) {
-    self.askEverywhere = askEverywhere
+    self.confirmation = confirmation
     self.recipient = recipient
     self.replacesModule = replacesModule
     self.observable = observable
@@ -60,7 +67,6 @@ public struct Effect: Sendable {
     self.target = target
     self.description = description
     self.cycles = cycles
-    self.alwaysConfirm = alwaysConfirm
     self.predictable = predictable
     self.detail = detail ?? description
   }

@@ -4,13 +4,13 @@ import RbicCheck
 import RbicDiagnostics
 import Synchronization
 
-/// The one path every effect takes (DESIGN §3). For an effect on canisters, in order:
+/// The one path every effect takes. For an effect on canisters, in order:
 ///
 /// 1. `--read-only` refuses it; a pending unknown outcome on one of its canisters (from an earlier
 ///    run, found in the journal directory) holds it until an operator confirms or the settle
 ///    window has passed;
 /// 2. its cycles are reserved against the ceiling (atomically: parallel branches share one budget);
-/// 3. the gate asks where policy requires (mainnet, or `alwaysConfirm`), one question at a time
+/// 3. the gate asks where policy requires (mainnet, or where the effect's `confirmation` says), one question at a time
 ///    across branches, naming the branch's item, the canister and the exact action;
 /// 4. its canisters are locked (beyond what the branch already holds);
 /// 5. `action_start` is journaled, and must be written: a mutation is never left unjournaled;
@@ -266,9 +266,10 @@ package final class EffectPipeline: Sendable {
       budget.commit(reserved)
       reserved = 0
     }
-    if network.isMainnet || effect.alwaysConfirm || effect.askEverywhere {
+    if network.isMainnet || effect.confirmation != .onMainnet {
       try confirm(
-        "\(effect.description) on \(network.name)?", label: label, mutation: true, always: effect.alwaysConfirm)
+        "\(effect.description) on \(network.name)?", label: label, mutation: true,
+        always: effect.confirmation == .always)
     }
     touched.withLock { $0.formUnion(effect.canisters) }
     performedEffects.withLock { $0.append(effect) }

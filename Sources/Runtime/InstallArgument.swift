@@ -2,7 +2,7 @@ import RbicCandid
 import RbicCheck
 import RbicDiagnostics
 
-/// Install and upgrade arguments (DESIGN §10): `ensure hash == H via install WASM arg VALUE`.
+/// Install and upgrade arguments: `ensure hash == H via install WASM arg VALUE`.
 /// The value is encoded against the init arguments the module declares in its `candid:service`
 /// (`service : (InitArgs) -> {…}`), several of them as a record `{_0: …, _1: …}`; a module that
 /// declares none gets the value's natural Candid type.

@@ -3,7 +3,7 @@ import RbicCheck
 import RbicDiagnostics
 import RbicParser
 
-/// `ensure COND via ACTION [or ACTION…]` (DESIGN §2.5), run from the contract the checker compiled:
+/// `ensure COND via ACTION [or ACTION…]`, run from the contract the checker compiled:
 /// check against the state; if it does not hold, ask each action in turn (a registry entry's body,
 /// standard or the host's, or a user `fn`), then re-read and re-check (a bounded number of times,
 /// for eventual consistency). An action that reports success without making the condition hold is

@@ -569,7 +569,8 @@ extension Interpreter {
       let effect = Effect(
         "call",
         target: .canisters([canister] + (payment.map { [$0.wallet] } ?? []) + (transfer?.recipient.map { [$0] } ?? [])),
-        description: shown + carrying + unreadable, cycles: moved, alwaysConfirm: transfer?.unknownAmount == true,
+        description: shown + carrying + unreadable, cycles: moved,
+        confirmation: transfer?.unknownAmount == true ? .always : .onMainnet,
         predictable: false, detail: shown + (payment == nil ? "" : " with cycles\(via)") + unreadable,
         recipient: payment == nil ? transfer?.recipient : canister)
       do {

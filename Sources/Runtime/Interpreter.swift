@@ -9,8 +9,9 @@ import Synchronization
 /// out.
 ///
 /// It walks the syntax tree using the checker's side tables: names are slots (`Resolution`),
-/// literals have their adopted types, ensures are compiled contracts, so nothing is looked up or
-/// derived by string at run time. Every effect goes through `EffectPipeline` (gates, ceiling,
+/// literals have their adopted types, ensures are compiled contracts. Only builtins, actions and
+/// constants are found by name, in the `Registry` that holds their bodies, and labelled arguments
+/// are matched to parameters by name. Every effect goes through `EffectPipeline` (gates, ceiling,
 /// locks, journal, plan). Overflow, the step limit and the call depth are runtime errors with a
 /// location, never traps.
 ///

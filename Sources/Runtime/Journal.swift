@@ -39,7 +39,7 @@ public final class Journal: Sendable {
     self.descriptor = Mutex(descriptor)
   }
 
-  public static func timestamp() -> String {
+  package static func timestamp() -> String {
     formatter.withLock { $0.string(from: Date()) }
   }
 
@@ -67,7 +67,7 @@ public final class Journal: Sendable {
 
 /// The journal's events: written by the runtime, read back by `rbic report` and by the scan for
 /// pending unknown outcomes.
-public enum JournalEvent: String, Sendable, CaseIterable, Codable {
+package enum JournalEvent: String, Sendable, CaseIterable, Codable {
   case runStart = "run_start"
   case runEnd = "run_end"
   case stepStart = "step_start"

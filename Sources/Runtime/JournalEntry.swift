@@ -173,5 +173,5 @@ package enum JournalValue: Decodable, Sendable, Equatable, ExpressibleByStringLi
 extension ValueFormat {
   /// Exact and machine-readable (journal, `--format json`): cycles as integers, full hashes;
   /// secrets redacted.
-  public static func json(_ v: Value) -> String { JournalValue(v).json }
+  package static func json(_ v: Value) -> String { JournalValue(v).json }
 }

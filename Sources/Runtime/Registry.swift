@@ -10,13 +10,13 @@ public struct Registry: Sendable {
   public private(set) var actions: [String: ActionSignature] = [:]
   /// What each builtin does at run time; arguments arrive in parameter order (defaults filled in),
   /// then the variadic ones. A builtin without one checks but cannot run.
-  public private(set) var builtinBodies: [String: BuiltinBody] = [:]
+  package private(set) var builtinBodies: [String: BuiltinBody] = [:]
   /// What each action does at run time; an action without one checks but cannot run.
-  public private(set) var actionBodies: [String: ActionBody] = [:]
+  package private(set) var actionBodies: [String: ActionBody] = [:]
   /// Named constants such as `running` (status values).
   public private(set) var constants: [String: RType] = ["running": .status, "stopping": .status, "stopped": .status]
   /// The values of constants that are not status words (the REPL's `_`, the last value).
-  public private(set) var constantValues: [String: Value] = [:]
+  package private(set) var constantValues: [String: Value] = [:]
 
   /// A named constant with its type and value.
   public mutating func register(constant name: String, type: RType, value: Value) {

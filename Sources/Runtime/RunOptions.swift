@@ -55,8 +55,8 @@ public struct RunOptions: Sendable {
   /// `rbic mcp`); nil reads any file the runbook names.
   public var fileRoots: [String]?
   /// Re-checks of an ensure condition after its action, for eventual consistency.
-  public var recheckAttempts = 3
-  public var recheckDelay = 0.0
+  package var recheckAttempts = 3
+  package var recheckDelay = 0.0
   public var print: @Sendable (String) -> Void = { Swift.print($0) }
   /// Asks a yes/no question; only called when `interactive`.
   public var confirm: @Sendable (String) -> Bool = { _ in false }
@@ -64,16 +64,16 @@ public struct RunOptions: Sendable {
   public var progress: @Sendable (String) -> Void = { _ in }
   /// A step starts (its title, with its `parallel for` item): for hosts that report progress as
   /// data (an MCP client's progress notifications), rather than parsing `progress` lines.
-  public var stepStarted: @Sendable (String) -> Void = { _ in }
+  package var stepStarted: @Sendable (String) -> Void = { _ in }
   /// Where the JSON-lines journal goes; nil for none.
   public var journal: Journal?
   /// Where the run came from, journaled with its start (`{"via": "mcp", "client": "…"}`).
-  public var origin: [String: String] = [:]
+  package var origin: [String: String] = [:]
   /// Canister states read moments ago (applying a saved plan checks them first): the run starts
   /// with them in its state cache instead of reading them again, and journals them as reads.
-  public var primedStates: [CanisterState] = []
+  package var primedStates: [CanisterState] = []
   /// Applying a saved plan: only the effects it holds are admitted.
-  public var approval: PlanApproval?
+  package var approval: PlanApproval?
   /// Set from a signal handler (Ctrl-C, SIGTERM): the run stops at the next statement, exit 130.
   public var cancellation = Cancellation()
 

@@ -40,7 +40,7 @@ public struct Change: Sendable, Equatable, CustomStringConvertible {
   public var description: String { text }
 
   /// Exact and machine-readable: full values, cycles as integers.
-  public func json(step: String) -> String {
+  package func json(step: String) -> String {
     "{\"step\":\(ValueFormat.jsonQuote(step)),\"text\":\(ValueFormat.jsonQuote(text)),"
       + "\"canister\":\(canister.map { ValueFormat.jsonQuote($0.text) } ?? "null"),"
       + "\"property\":\(property.map(ValueFormat.jsonQuote) ?? "null"),"

@@ -3,8 +3,8 @@ import RbicCheck
 import RbicDiagnostics
 import Synchronization
 
-/// A failure while running, with the source range it happened at. The kind decides the exit code
-/// (DESIGN §3): the runbook failed (1), the environment or a tool failed (3), a safety gate
+/// A failure while running, with the source range it happened at. The kind decides the exit code:
+/// the runbook failed (1), the environment or a tool failed (3), a safety gate
 /// refused (4), or the run was interrupted (130); and whether a `keep going` loop may go on to its
 /// next item (`isConfinedToItem`).
 public struct RuntimeError: Error, Sendable {

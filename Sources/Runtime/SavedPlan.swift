@@ -17,65 +17,65 @@ import Synchronization
 /// burns idle over the time elapsed (`burnAllowance`), and an effect that sends cycles may then be
 /// larger than planned by exactly what its recipient burnt — never another canister's spend (a
 /// wallet's own send is not its target's burn).
-public struct SavedPlan: Codable, Sendable, Equatable {
+package struct SavedPlan: Codable, Sendable, Equatable {
   /// The file format; a newer rbic reads older formats, an older one refuses newer.
-  public static let currentFormat = 1
+  package static let currentFormat = 1
 
-  public var format: Int
-  public var runbook: String
-  public var version: Int64
+  package var format: Int
+  package var runbook: String
+  package var version: Int64
   /// The main runbook, as given to `rbic plan`.
-  public var file: String
+  package var file: String
   /// Every file the program was read from (the main runbook, its imports, Candid interfaces).
-  public var sources: [Source]
+  package var sources: [Source]
   /// `--param` values as given, a params file's merged under them (secrets cannot be params; any
   /// secret the run saw is redacted).
-  public var params: [String: String]
+  package var params: [String: String]
   /// The params file (`--params FILE`) the params came from, by path and sha256: applying the
   /// plan re-reads it, and a file whose bytes changed since makes the plan stale (nil: none, or a
   /// plan from an rbic that did not record it).
-  public var paramsFile: Source?
-  public var network: String
-  public var identity: String
-  public var principal: String?
-  public var backend: String
+  package var paramsFile: Source?
+  package var network: String
+  package var identity: String
+  package var principal: String?
+  package var backend: String
   /// When the plan was made (ISO 8601, UTC).
-  public var created: String
-  public var observed: [Observed]
-  public var effects: [PlannedEffect]
+  package var created: String
+  package var observed: [Observed]
+  package var effects: [PlannedEffect]
   /// Canisters the plan created (their ids predicted): the run's real ids take their place.
-  public var createdCanisters: [String]
+  package var createdCanisters: [String]
   /// Local effects (`run`, `http_get`, file writes) the plan showed and did not run.
-  public var withheld: [String]
+  package var withheld: [String]
   /// The same, with exactly what each does (a command's argv): applying the plan runs a local
   /// effect only when it is one of these (nil in a plan from an rbic that did not record them: it
   /// runs none).
-  public var local: [PlannedEffect]?
-  public var steps: [Step]
+  package var local: [PlannedEffect]?
+  package var steps: [Step]
 
   /// A file by its path and the sha256 of its bytes (hex).
-  public struct Source: Codable, Sendable, Equatable {
-    public var path: String
-    public var sha256: String
+  package struct Source: Codable, Sendable, Equatable {
+    package var path: String
+    package var sha256: String
   }
 
   /// A canister as the plan first read it. Consumption figures (memory, idle burn, reserved
   /// cycles) move on their own and are not compared; what the run would do with them is.
-  public struct Observed: Codable, Sendable, Equatable {
-    public var canister: String
-    public var status: String
+  package struct Observed: Codable, Sendable, Equatable {
+    package var canister: String
+    package var status: String
     /// Decimal (cycles do not fit a JSON number exactly everywhere).
-    public var cycles: String
-    public var hash: String?
-    public var controllers: [String]
-    public var freezingThreshold: Int64
-    public var memoryAllocation: Int64
-    public var reservedCyclesLimit: String
-    public var logVisibility: String
+    package var cycles: String
+    package var hash: String?
+    package var controllers: [String]
+    package var freezingThreshold: Int64
+    package var memoryAllocation: Int64
+    package var reservedCyclesLimit: String
+    package var logVisibility: String
     /// What it burns a day at rest, decimal: the tolerance for its cycles (nil: 0).
-    public var idleBurnPerDay: String?
+    package var idleBurnPerDay: String?
 
-    public init(_ s: CanisterState) {
+    package init(_ s: CanisterState) {
       idleBurnPerDay = "\(s.idleBurnPerDay)"
       canister = s.id.text
       status = s.status.rawValue
@@ -92,18 +92,18 @@ public struct SavedPlan: Codable, Sendable, Equatable {
     var idleBurnValue: Int128 { idleBurnPerDay.flatMap { Int128($0) } ?? 0 }
   }
 
-  public struct PlannedEffect: Codable, Sendable, Equatable {
-    public var operation: String
-    public var canisters: [String]
+  package struct PlannedEffect: Codable, Sendable, Equatable {
+    package var operation: String
+    package var canisters: [String]
     /// Cycles it moves, decimal ("0" for none).
-    public var amount: String
-    public var description: String
+    package var amount: String
+    package var description: String
     /// Exactly what it does but the amount (`Effect.detail`): what applying the plan must match.
-    public var detail: String
+    package var detail: String
     /// The canister whose cycles it raises (`Effect.recipient`): its own burn may grow the amount.
-    public var recipient: String?
+    package var recipient: String?
 
-    public init(_ e: Effect) {
+    package init(_ e: Effect) {
       operation = e.operation
       canisters = e.canisters.map(\.text)
       amount = "\(e.cycles)"
@@ -115,13 +115,13 @@ public struct SavedPlan: Codable, Sendable, Equatable {
     var amountValue: Int128 { Int128(amount) ?? 0 }
   }
 
-  public struct Step: Codable, Sendable, Equatable {
-    public var title: String
-    public var outcome: String
-    public var reason: String?
-    public var changes: [PlannedChange]
+  package struct Step: Codable, Sendable, Equatable {
+    package var title: String
+    package var outcome: String
+    package var reason: String?
+    package var changes: [PlannedChange]
 
-    public init(title: String, outcome: String, reason: String?, changes: [PlannedChange]) {
+    package init(title: String, outcome: String, reason: String?, changes: [PlannedChange]) {
       self.title = title
       self.outcome = outcome
       self.reason = reason
@@ -129,24 +129,24 @@ public struct SavedPlan: Codable, Sendable, Equatable {
     }
 
     /// A step as a run recorded it.
-    public init(_ s: StepRecord) {
+    package init(_ s: StepRecord) {
       self.init(
         title: s.title, outcome: s.outcome.rawValue, reason: s.skipReason ?? s.failure,
         changes: s.changes.map(PlannedChange.init))
     }
   }
 
-  public struct PlannedChange: Codable, Sendable, Equatable {
-    public var text: String
-    public var canister: String?
-    public var property: String?
+  package struct PlannedChange: Codable, Sendable, Equatable {
+    package var text: String
+    package var canister: String?
+    package var property: String?
     /// The values' exact JSON (`38800000000`, `"0x9ef2…"` in full).
-    public var before: String?
-    public var after: String?
-    public var action: String?
-    public var amount: String?
+    package var before: String?
+    package var after: String?
+    package var action: String?
+    package var amount: String?
 
-    public init(_ c: Change) {
+    package init(_ c: Change) {
       text = c.text
       canister = c.canister?.text
       property = c.property
@@ -158,15 +158,15 @@ public struct SavedPlan: Codable, Sendable, Equatable {
   }
 
   /// The number of changes the plan holds.
-  public var changeCount: Int { steps.reduce(0) { $0 + $1.changes.count } }
+  package var changeCount: Int { steps.reduce(0) { $0 + $1.changes.count } }
 
   // MARK: - Files
 
-  public enum Failure: Error, CustomStringConvertible {
+  package enum Failure: Error, CustomStringConvertible {
     case unreadable(String)
     case malformed(String, String)
     case newerFormat(String, Int)
-    public var description: String {
+    package var description: String {
       switch self {
       case .unreadable(let p): "cannot read the plan `\(p)`"
       case .malformed(let p, let why): "`\(p)` is not an rbic plan (\(why))"
@@ -177,12 +177,12 @@ public struct SavedPlan: Codable, Sendable, Equatable {
   }
 
   /// A plan file and its id (`id(of:)` its bytes).
-  public static func load(path: String) throws(Failure) -> (plan: SavedPlan, id: String) {
+  package static func load(path: String) throws(Failure) -> (plan: SavedPlan, id: String) {
     guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(path) }
     return (try decode(data, path: path), id(of: data))
   }
 
-  public static func decode(_ data: Data, path: String) throws(Failure) -> SavedPlan {
+  package static func decode(_ data: Data, path: String) throws(Failure) -> SavedPlan {
     struct Header: Decodable { var format: Int }
     let decoder = JSONDecoder()
     decoder.keyDecodingStrategy = .convertFromSnakeCase
@@ -231,7 +231,7 @@ public struct SavedPlan: Codable, Sendable, Equatable {
   }
 
   /// Pretty JSON, keys sorted, so a plan reads and diffs well in review.
-  public func encoded() -> Data {
+  package func encoded() -> Data {
     let encoder = JSONEncoder()
     encoder.keyEncodingStrategy = .convertToSnakeCase
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -239,7 +239,7 @@ public struct SavedPlan: Codable, Sendable, Equatable {
   }
 
   /// A short id for the plan: the first 12 hex digits of its file's sha256.
-  public static func id(of data: Data) -> String {
+  package static func id(of data: Data) -> String {
     String(ValueFormat.hex(Hashing.sha256(Array(data))).dropFirst(2).prefix(12))
   }
 
@@ -248,7 +248,7 @@ public struct SavedPlan: Codable, Sendable, Equatable {
   /// Why a fresh plan of the same runbook no longer matches this one; empty when it still does.
   /// Inputs first (the runbook, params, network, identity), then each observed canister, then the
   /// intended effects.
-  public func differences(from now: SavedPlan) -> [String] {
+  package func differences(from now: SavedPlan) -> [String] {
     var out: [String] = []
     let before = Dictionary(sources.map { ($0.path, $0.sha256) }, uniquingKeysWith: { a, _ in a })
     let after = Dictionary(now.sources.map { ($0.path, $0.sha256) }, uniquingKeysWith: { a, _ in a })
@@ -449,16 +449,16 @@ public struct SavedPlan: Codable, Sendable, Equatable {
 /// Applying a saved plan: the effect pipeline asks `admit` before every effect on canisters, so a
 /// run under a plan does exactly what the plan holds, or stops (exit 4) at the first effect it
 /// does not. Canisters the plan created are matched, in order, with the ones this run creates.
-public final class PlanApproval: Sendable {
-  public let plan: SavedPlan
+package final class PlanApproval: Sendable {
+  package let plan: SavedPlan
   /// The plan file's id (`SavedPlan.id(of:)`), journaled with the run.
-  public let id: String
+  package let id: String
   /// The plan's effects not yet done, each with its key (`SavedPlan.key`).
   private let remaining: Mutex<[(effect: SavedPlan.PlannedEffect, key: [String])]>
   /// The local effects the plan showed, not yet run.
   private let remainingLocal: Mutex<[(effect: SavedPlan.PlannedEffect, key: [String])]>
 
-  public init(plan: SavedPlan, id: String) {
+  package init(plan: SavedPlan, id: String) {
     self.plan = plan
     self.id = id
     remaining = Mutex(plan.effects.map { ($0, SavedPlan.key($0, plan.createdCanisters)) })
@@ -488,12 +488,12 @@ public final class PlanApproval: Sendable {
   }
 
   /// Effects the plan holds that the run has not done (a run that stopped early).
-  public var unapplied: [SavedPlan.PlannedEffect] { remaining.withLock { $0.map(\.effect) } }
+  package var unapplied: [SavedPlan.PlannedEffect] { remaining.withLock { $0.map(\.effect) } }
 }
 
 extension SavedPlan {
   /// The plan a `plan`-mode run of `program` made.
-  public init(
+  package init(
     program: CheckedProgram, result: RunResult, file: String, params: [String: String], paramsFile: Source? = nil,
     network: String, identity: String, backend: String, created: Date = Date()
   ) {
@@ -527,7 +527,7 @@ extension Engine {
   /// than the ceiling is refused too. With no reasons, the caller runs with the returned options:
   /// the plan's params, `approval` set (only the plan's effects are admitted) and `primedStates`
   /// set to the states just read (so the run does not read them again).
-  public func check(
+  package func check(
     _ plan: SavedPlan, id: String, program: CheckedProgram, backend: Backend, options: RunOptions, file: String,
     network: String, identity: String, backendName: String
   ) -> (reasons: [String], run: RunOptions) {

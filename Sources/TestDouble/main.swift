@@ -1,6 +1,6 @@
-// The test double CLI (DESIGN §4): answers as `icp` or `dfx` (by the name it is called with) over
-// the simulated IC's state file ($RBIC_SIM_STATE), printing the formats of reference/icp-cli.md
-// and reference/dfx-cli.md — data on stdout, chatter and `Error:` chains on stderr, exit 1 (icp)
+// The test double CLI: answers as `icp` or `dfx` (by the name it is called with) over the
+// simulated IC's state file ($RBIC_SIM_STATE), printing the tools' formats (recorded in
+// Tests/RbicTests/Conformance) — data on stdout, chatter and `Error:` chains on stderr, exit 1 (icp)
 // or 255 (dfx) on errors, 2 on usage — and turning the sim's faults into tool behaviour: garbled
 // stdout, a silent exit 255, a hang (for timeouts), reject chains with IC codes.
 //
@@ -54,7 +54,7 @@ func err(_ s: String) { FileHandle.standardError.write(Data(((hostile.contains("
 let isDfx = tool == "dfx"
 
 /// The release the double poses as, and what differs between the releases rbic supports (read
-/// from the tools' tags; see reference/fidelity-audit.md §5).
+/// from the tools' tags).
 struct Release {
   let version: ToolBackend.Version
   /// icp's changes after 1.3.0, not yet released (its Cargo.toml still says 1.3.0).
@@ -207,7 +207,7 @@ if isDfx, let root = ProcessInfo.processInfo.environment["DFX_CONFIG_ROOT"], fla
   }
 }
 
-/// Prints a sim error the way icp does and exits.
+/// Prints a sim error the way the tool it poses as (icp or dfx) does, and exits.
 @MainActor func report(_ error: BackendError, _ context: String) -> Never {
   // What happened before the failure stays (a request that landed, then a transport error; a
   // fault's use): the real IC keeps it whatever the tool prints after.

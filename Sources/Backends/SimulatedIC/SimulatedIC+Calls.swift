@@ -112,7 +112,7 @@ extension SimulatedIC {
   // MARK: - The management canister
 
   /// The management canister (`aaaaa-aa`): what the sim answers of it.
-  public static let managementInterface = """
+  package static let managementInterface = """
     type canister_id = principal;
     type status = variant { running; stopping; stopped };
     service : {

@@ -6,9 +6,9 @@ import RbicRuntime
 /// balances, a wallet's `wallet_send`, a top-up from the cycles ledger, and ICP minted into cycles.
 extension SimulatedIC {
   /// The cycles ledger's fee per withdrawal.
-  public static let cyclesLedgerFee: Int128 = 100_000_000
+  package static let cyclesLedgerFee: Int128 = 100_000_000
   /// The ICP ledger's transfer fee, in e8s.
-  public static let icpFee: Int64 = 10_000
+  package static let icpFee: Int64 = 10_000
 
   public func identityPrincipal() throws(BackendError) -> Principal {
     lock.lock()

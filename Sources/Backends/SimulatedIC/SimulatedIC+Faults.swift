@@ -31,18 +31,18 @@ import RbicRuntime
 /// A fault without `times` fires every time; `canister` limits it to one canister.
 extension SimulatedIC {
   /// What a fault does.
-  public enum FaultKind: String, CaseIterable, Codable, Sendable, CustomStringConvertible {
+  package enum FaultKind: String, CaseIterable, Codable, Sendable, CustomStringConvertible {
     case timeout, late, echo, reject, refund, exit, garbled
     case silentForward = "silent_forward"
     case afterSend = "after_send"
     case afterSendSignal = "after_send_signal"
 
-    public init(from decoder: any Decoder) throws { self = try SimulatedIC.named(decoder, "a fault kind") }
+    package init(from decoder: any Decoder) throws { self = try SimulatedIC.named(decoder, "a fault kind") }
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 
     /// Whether this kind can happen to `operation`: a world whose fault cannot is refused.
-    public func fits(_ operation: FaultOperation) -> Bool {
+    package func fits(_ operation: FaultOperation) -> Bool {
       switch self {
       case .echo: operation == .call
       case .refund: operation == .mint
@@ -65,7 +65,7 @@ extension SimulatedIC {
   }
 
   /// The operation a fault hits.
-  public enum FaultOperation: String, CaseIterable, Codable, Sendable, CustomStringConvertible {
+  package enum FaultOperation: String, CaseIterable, Codable, Sendable, CustomStringConvertible {
     case call, create, delete
     case deleteSnapshot = "delete_snapshot"
     case icpBalance = "icp_balance"
@@ -74,13 +74,13 @@ extension SimulatedIC {
     case updateSettings = "update_settings"
     case walletSend = "wallet_send"
 
-    public init(from decoder: any Decoder) throws { self = try SimulatedIC.named(decoder, "an operation") }
+    package init(from decoder: any Decoder) throws { self = try SimulatedIC.named(decoder, "an operation") }
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 
     /// A read changes nothing: a fault there is an error or nothing (`call` is not one: it covers
     /// update calls as well as queries).
-    public var isRead: Bool {
+    package var isRead: Bool {
       switch self {
       case .status, .identity, .snapshots, .logs, .icpBalance: true
       case .call, .create, .delete, .deleteSnapshot, .install, .mint, .restore, .snapshot, .start, .stop, .topUp,
@@ -90,17 +90,17 @@ extension SimulatedIC {
     }
   }
 
-  public struct Fault: Codable, Sendable, Equatable {
-    public var operation: FaultOperation
-    public var kind: FaultKind
-    public var times: Int?
-    public var canister: String?
-    public var code: String?
-    public var message: String?
+  package struct Fault: Codable, Sendable, Equatable {
+    package var operation: FaultOperation
+    package var kind: FaultKind
+    package var times: Int?
+    package var canister: String?
+    package var code: String?
+    package var message: String?
     /// `late`: how long after the timeout the request still lands.
-    public var delay_ms: Int?
+    package var delay_ms: Int?
 
-    public init(
+    package init(
       operation: FaultOperation, kind: FaultKind, times: Int? = nil, canister: String? = nil, code: String? = nil,
       message: String? = nil, delay_ms: Int? = nil
     ) {
@@ -128,7 +128,7 @@ extension SimulatedIC {
   }
 
   /// Every fault's kind can happen to its operation (names are checked as they are decoded).
-  public static func check(faults: [Fault]) throws(StateError) {
+  package static func check(faults: [Fault]) throws(StateError) {
     for (i, f) in faults.enumerated() where !f.kind.fits(f.operation) {
       throw StateError(
         at: [.key("faults"), .index(i), .key("kind")],
@@ -138,7 +138,7 @@ extension SimulatedIC {
 
   /// A list of faults on its own (a test file's `faults:`), checked as a world's are: an error
   /// names `faults[i]`.
-  public static func decodeFaults(_ list: Data) throws -> [Fault] {
+  package static func decodeFaults(_ list: Data) throws -> [Fault] {
     struct Listed: Decodable { var faults: [Fault] }
     let faults = try JSONDecoder().decode(Listed.self, from: Data("{\"faults\":".utf8) + list + Data("}".utf8)).faults
     try check(faults: faults)

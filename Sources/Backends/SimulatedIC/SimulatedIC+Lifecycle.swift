@@ -133,7 +133,7 @@ extension SimulatedIC {
   // MARK: - Create and delete
 
   /// The IC's fee for creating a canister on a 13-node subnet, taken from the cycles sent along.
-  public static let creationFee: Int128 = 500_000_000_000
+  package static let creationFee: Int128 = 500_000_000_000
 
   /// The next unused canister id: an opaque id (8 bytes, then 0x01 0x01) counting up from the
   /// canisters the state already has.

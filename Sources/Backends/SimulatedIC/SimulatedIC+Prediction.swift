@@ -16,7 +16,7 @@ import RbicRuntime
 /// - the identity's principal, cycles and ICP are read from the source.
 extension SimulatedIC {
   /// A predictor for `plan`: starts empty and reads what it needs from `source` once.
-  public static func predicting(from source: Backend) -> SimulatedIC {
+  package static func predicting(from source: Backend) -> SimulatedIC {
     let empty = State(
       identity: source.identityName, identities: [:], canisters: [:], faults: nil, latency_ms: nil, deliveries: nil)
     return SimulatedIC(state: empty, identity: source.identityName, name: "plan", source: source)
@@ -29,7 +29,7 @@ extension SimulatedIC {
   public func predictor() -> Backend { copy() }
 
   /// A copy whose changes never reach this one (plan on the sim).
-  public func copy() -> SimulatedIC {
+  package func copy() -> SimulatedIC {
     let (twin, cancellation) = lock.withLock {
       (SimulatedIC(state: state, identity: identityName, name: name, source: source), self.cancellation)
     }

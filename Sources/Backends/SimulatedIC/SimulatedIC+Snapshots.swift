@@ -6,7 +6,7 @@ import RbicRuntime
 /// most `snapshotLimit`, ids never reused), listed, restored and deleted by its controllers.
 extension SimulatedIC {
   /// Most snapshots a canister may keep.
-  public static let snapshotLimit = 10
+  package static let snapshotLimit = 10
 
   private var now: UInt64 { UInt64(max(0, Date().timeIntervalSince1970 * 1e9)) }
 

@@ -26,36 +26,36 @@ import RbicRuntime
 /// parse, a fault the sim does not know (`SimulatedIC+Faults.swift`) is an error naming its place,
 /// never a silent default.
 extension SimulatedIC {
-  public struct CanisterRecord: Codable, Sendable, Equatable {
-    public var status: CanisterStatus
-    public var cycles: String
-    public var module_hash: String?
-    public var controllers: [String]
-    public var memory: Int64
-    public var freezing_threshold: Int64
-    public var wallet: Bool?
+  package struct CanisterRecord: Codable, Sendable, Equatable {
+    package var status: CanisterStatus
+    package var cycles: String
+    package var module_hash: String?
+    package var controllers: [String]
+    package var memory: Int64
+    package var freezing_threshold: Int64
+    package var wallet: Bool?
     // Settings and figures added with the lifecycle operations; absent in older state files.
-    public var memory_allocation: Int64?
-    public var reserved_cycles: String?
-    public var reserved_cycles_limit: String?
-    public var log_visibility: LogVisibility?
+    package var memory_allocation: Int64?
+    package var reserved_cycles: String?
+    package var reserved_cycles_limit: String?
+    package var log_visibility: LogVisibility?
     /// With `allowed_viewers`: the principals that may read the logs besides the controllers.
-    public var log_viewers: [String]?
+    package var log_viewers: [String]?
     /// Overrides the idle burn the sim computes from the memory.
-    public var idle_cycles_burned_per_day: String?
-    public var snapshots: [SnapshotRecord]?
+    package var idle_cycles_burned_per_day: String?
+    package var snapshots: [SnapshotRecord]?
     /// The last snapshot id's counter: ids are never reused, as on the IC (a replaced or deleted
     /// snapshot's id does not come back).
-    public var snapshot_counter: UInt64?
-    public var logs: [CanisterLogRecord]?
+    package var snapshot_counter: UInt64?
+    package var logs: [CanisterLogRecord]?
     /// Canned replies, by method: the Candid text a call or query answers with.
-    public var replies: [String: String]?
+    package var replies: [String: String]?
     /// The module's public `candid:service` metadata.
-    public var candid_service: String?
+    package var candid_service: String?
     /// The Candid argument the installed module was last given (init or upgrade); nil for none.
-    public var install_argument: String?
+    package var install_argument: String?
 
-    public init(
+    package init(
       status: CanisterStatus, cycles: String, module_hash: String?, controllers: [String], memory: Int64,
       freezing_threshold: Int64, wallet: Bool?
     ) {
@@ -70,22 +70,22 @@ extension SimulatedIC {
   }
 
   /// A snapshot keeps what a restore puts back: the module and the memory.
-  public struct SnapshotRecord: Codable, Sendable, Equatable {
-    public var id: String
-    public var taken_at: UInt64
-    public var module_hash: String?
-    public var memory: Int64
+  package struct SnapshotRecord: Codable, Sendable, Equatable {
+    package var id: String
+    package var taken_at: UInt64
+    package var module_hash: String?
+    package var memory: Int64
     /// What the module published then: a restore publishes it again.
-    public var candid_service: String?
+    package var candid_service: String?
   }
 
-  public struct IdentityRecord: Codable, Sendable, Equatable {
-    public var principal: String
-    public var cycles_ledger: String
+  package struct IdentityRecord: Codable, Sendable, Equatable {
+    package var principal: String
+    package var cycles_ledger: String
     /// ICP on the ledger, in e8s (absent: none).
-    public var icp_e8s: String?
+    package var icp_e8s: String?
 
-    public init(principal: String, cycles_ledger: String, icp_e8s: String? = nil) {
+    package init(principal: String, cycles_ledger: String, icp_e8s: String? = nil) {
       self.principal = principal
       self.cycles_ledger = cycles_ledger
       self.icp_e8s = icp_e8s
@@ -93,28 +93,28 @@ extension SimulatedIC {
   }
 
   public struct State: Codable, Sendable, Equatable {
-    public var identity: String
-    public var identities: [String: IdentityRecord]
-    public var canisters: [String: CanisterRecord]
-    public var faults: [Fault]?
-    public var latency_ms: Int?
+    package var identity: String
+    package var identities: [String: IdentityRecord]
+    package var canisters: [String: CanisterRecord]
+    package var faults: [Fault]?
+    package var latency_ms: Int?
     /// Requests that timed out but still land (`late` faults), applied once their time comes.
-    public var deliveries: [Delivery]?
+    package var deliveries: [Delivery]?
     /// The cycles one ICP buys at the cycles minting canister (absent: 3_519_900_000_000).
-    public var cycles_per_icp: String?
+    package var cycles_per_icp: String?
   }
 
   /// A `late` request's effect, due at `due` (seconds since 1970): cycles as deltas (so a second
   /// send in the meantime is not hidden), everything else as the record's new fields.
-  public struct Delivery: Codable, Sendable, Equatable {
-    public var due: Double
-    public var cycles: [String: String]
-    public var ledger: [String: String]
-    public var records: [String: CanisterRecord]
+  package struct Delivery: Codable, Sendable, Equatable {
+    package var due: Double
+    package var cycles: [String: String]
+    package var ledger: [String: String]
+    package var records: [String: CanisterRecord]
     /// ICP (e8s) deltas by identity.
-    public var icp: [String: String]?
+    package var icp: [String: String]?
 
-    public init(
+    package init(
       due: Double, cycles: [String: String], ledger: [String: String], records: [String: CanisterRecord],
       icp: [String: String]? = nil
     ) {
@@ -133,19 +133,19 @@ extension SimulatedIC {
     public var description: String
     /// The value at fault, from the state's root (`faults`, 0, `kind`); empty when the message
     /// names its place itself or the state as a whole.
-    public var path: [PathItem] = []
+    package var path: [PathItem] = []
 
-    public init(description: String) { self.description = description }
+    package init(description: String) { self.description = description }
 
     /// `problem` about the value at `path`: "faults[0].kind is …".
-    public init(at path: [PathItem], _ problem: String) {
+    package init(at path: [PathItem], _ problem: String) {
       self.description = PathItem.render(path) + " " + problem
       self.path = path
     }
   }
 
   /// One step into a JSON value: an object's key or an array's index.
-  public enum PathItem: Sendable, Equatable {
+  package enum PathItem: Sendable, Equatable {
     case key(String)
     case index(Int)
 
@@ -221,8 +221,8 @@ extension SimulatedIC {
   }
 
   /// The longest wait a world may ask for on each call, and the latest a late request may land.
-  public static let maxLatencyMs = 60_000
-  public static let maxDelayMs = 86_400_000
+  package static let maxLatencyMs = 60_000
+  package static let maxDelayMs = 86_400_000
 
   /// A state from its JSON, every value checked (a `rbic test` world is one, patched).
   public static func decode(_ data: Data) throws -> State {
@@ -287,7 +287,7 @@ extension SimulatedIC {
 
   /// Writes the state atomically: a temporary file beside it, synced, then renamed over it, so a
   /// crash leaves the old state or the new one, never half of one.
-  public func save(path: String) throws {
+  package func save(path: String) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     let data = try encoder.encode(snapshot) + Data("\n".utf8)

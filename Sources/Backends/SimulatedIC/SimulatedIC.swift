@@ -41,14 +41,14 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
 
   public func begin(_ session: BackendSession) { lock.withLock { cancellation = session.cancellation } }
 
-  public var snapshot: State { lock.withLock { state } }
+  package var snapshot: State { lock.withLock { state } }
 
   /// Injects more faults (a test's later run).
-  public func addFaults(_ faults: [Fault]) { lock.withLock { state.faults = (state.faults ?? []) + faults } }
+  package func addFaults(_ faults: [Fault]) { lock.withLock { state.faults = (state.faults ?? []) + faults } }
 
   /// Where the state is written after every mutation (`--sim-state`), so the file never lags
   /// behind the journal; nil keeps it in memory. Copies (plan) never persist.
-  public var persistPath: String? {
+  package var persistPath: String? {
     get { lock.withLock { storedPersistPath } }
     set { lock.withLock { storedPersistPath = newValue } }
   }
@@ -57,12 +57,12 @@ public final class SimulatedIC: Backend, @unchecked Sendable {
   // MARK: - The request pipeline
 
   /// The most mutations of one canister that were ever in flight at once (tests assert 1).
-  public var maxConcurrentMutations: Int { lock.withLock { maxInFlight } }
+  package var maxConcurrentMutations: Int { lock.withLock { maxInFlight } }
   private var inFlight: [String: Int] = [:]
   private var maxInFlight = 0
 
   /// Operations that paid the configured latency (for benchmarks).
-  public var latencyCalls: Int { lock.withLock { calls } }
+  package var latencyCalls: Int { lock.withLock { calls } }
   /// The kind of the last fault that fired: the test double turns it into the tool's behaviour
   /// (an exit status, garbled output) by its kind, never by reading the error's text.
   package var lastFault: FaultKind? { lock.withLock { firedFault } }
