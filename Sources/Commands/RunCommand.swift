@@ -337,9 +337,9 @@ enum Execution {
         Terminal.writeError("error: no plan saved: the plan did not complete (exit \(result.exitCode))\n")
       }
     }
-    if let approval = run.approval, result.exitCode == 0, !approval.unapplied.isEmpty {
+    if result.exitCode == 0, !run.unappliedPlanEffects.isEmpty {
       out(
-        "Note: the plan's \(approval.unapplied.map { "\"\($0.description)\"" }.joined(separator: ", ")) was not needed: the canisters already matched the runbook"
+        "Note: the plan's \(run.unappliedPlanEffects.map { "\"\($0)\"" }.joined(separator: ", ")) was not needed: the canisters already matched the runbook"
       )
     }
     if json { Terminal.writeOut(jsonSummary(result, plan: savedID ?? saved?.id) + "\n") }

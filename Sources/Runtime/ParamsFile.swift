@@ -30,7 +30,7 @@ package struct ParamsFile: Sendable {
   static let maxBytes = 1 << 20
 
   /// What is saved in plans and journaled: the path and the sha256 of the bytes.
-  package var record: SavedPlan.Source { SavedPlan.Source(path: path, sha256: sha256) }
+  package var record: InputFile { InputFile(path: path, sha256: sha256) }
 
   /// A located problem with a params file: its diagnostic, and the files to render it with (the
   /// program's and the params file).
@@ -114,9 +114,9 @@ package struct ParamsFile: Sendable {
 
   /// The path and sha256 of the file at `path` now, or nil when it cannot be read (applying a plan
   /// compares it with the plan's).
-  package static func record(of path: String, options: RunOptions) -> SavedPlan.Source? {
+  package static func record(of path: String, options: RunOptions) -> InputFile? {
     guard let data = contents(of: path, options: options) else { return nil }
-    return SavedPlan.Source(path: path, sha256: String(ValueFormat.hex(Hashing.sha256(Array(data))).dropFirst(2)))
+    return InputFile(path: path, sha256: String(ValueFormat.hex(Hashing.sha256(Array(data))).dropFirst(2)))
   }
 
   /// Why these values cannot run `program`: a name it has no param for (did you mean), or a value

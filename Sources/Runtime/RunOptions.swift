@@ -12,7 +12,7 @@ public struct RunOptions: Sendable {
   public var params: [String: String] = [:]
   /// The params file (`--params FILE`) some of `params` came from, by path and sha256: journaled
   /// with the run and saved in plans (a run session loads it and merges its values into `params`).
-  package var paramsFile: SavedPlan.Source?
+  package var paramsFile: InputFile?
   /// Overrides `use network`.
   public var network: String?
   /// `--yes`: confirm every mutation and `confirm`.
@@ -73,7 +73,7 @@ public struct RunOptions: Sendable {
   /// with them in its state cache instead of reading them again, and journals them as reads.
   package var primedStates: [CanisterState] = []
   /// Applying a saved plan: only the effects it holds are admitted.
-  package var approval: PlanApproval?
+  package var approval: (any EffectAdmission)?
   /// Set from a signal handler (Ctrl-C, SIGTERM): the run stops at the next statement, exit 130.
   public var cancellation = Cancellation()
 

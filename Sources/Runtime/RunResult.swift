@@ -119,3 +119,12 @@ public struct RunRecord: Sendable {
     self.withheldEffects = withheld
   }
 }
+
+extension RunResult {
+  /// A run that did not start: `error` (a usage error) ended it before anything happened.
+  package static func notStarted(_ program: CheckedProgram, mode: RunOptions.Mode, _ error: RuntimeError) -> RunResult {
+    RunResult(
+      runbook: program.main.header?.name ?? "runbook", version: program.main.header?.version ?? 0, mode: mode,
+      steps: [], exitCode: error.kind.exitCode, failure: error, journalPath: nil)
+  }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import RbicTooling
 import RbicCheck
 import RbicRuntime
 import Testing

@@ -5,6 +5,7 @@ import Testing
 @testable import RbicBuiltins
 @testable import RbicCheck
 @testable import RbicRuntime
+@testable import RbicTooling
 
 /// `call c.method(args) with cycles N via wallet W`: the wallet makes the call and the cycles
 /// move from it to the callee, through the effect pipeline (ceiling, gate, journal, plan, saved

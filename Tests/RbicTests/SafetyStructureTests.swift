@@ -5,8 +5,9 @@ import Testing
 @testable import RbicBuiltins
 @testable import RbicCheck
 @testable import RbicRuntime
+@testable import RbicTooling
 
-/// The safety rules of DESIGN §3.1, each tested the way it fails on mainnet.
+/// The safety rules held by structure, each tested the way it fails on mainnet.
 @Suite struct SafetyStructureTests {
   /// Runs `source` on the demo world from a project directory holding `files`, with no `--yes`
   /// and no terminal.

@@ -1,4 +1,5 @@
 import Foundation
+import RbicTooling
 import RbicBackends
 import RbicBuiltins
 import RbicCheck

@@ -1,9 +1,10 @@
 import Foundation
 import RbicCheck
 import RbicDiagnostics
+import RbicRuntime
 
 /// One run as every host drives it — `rbic run`/`plan`/`run --plan`, `rbic mcp`, `rbic test` — so
-/// that a rule about the order of things holds for all of them (DESIGN §3.1):
+/// that a rule about the order of things holds for all of them:
 ///
 /// 1. the params file is read (`--params`, its values under `--param`'s) and the params are
 ///    checked (a usage error starts nothing, prints no header, writes no journal); applying a
@@ -90,11 +91,10 @@ package struct RunSession {
   }
 }
 
-extension RunResult {
-  /// A run that did not start: `error` (a usage error) ended it before anything happened.
-  package static func notStarted(_ program: CheckedProgram, mode: RunOptions.Mode, _ error: RuntimeError) -> RunResult {
-    RunResult(
-      runbook: program.main.header?.name ?? "runbook", version: program.main.header?.version ?? 0, mode: mode,
-      steps: [], exitCode: error.kind.exitCode, failure: error, journalPath: nil)
+extension RunOptions {
+  /// The effects of the saved plan this run applied that it did not do (the canisters already
+  /// matched the runbook); empty when it applied none.
+  package var unappliedPlanEffects: [String] {
+    (approval as? PlanApproval)?.unapplied.map(\.description) ?? []
   }
 }

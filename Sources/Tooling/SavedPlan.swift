@@ -1,5 +1,6 @@
 import Foundation
 import RbicCheck
+import RbicRuntime
 import Synchronization
 
 /// A saved plan (`rbic plan FILE --out PLAN`): what a reviewer approves, and what
@@ -54,10 +55,7 @@ package struct SavedPlan: Codable, Sendable, Equatable {
   package var steps: [Step]
 
   /// A file by its path and the sha256 of its bytes (hex).
-  package struct Source: Codable, Sendable, Equatable {
-    package var path: String
-    package var sha256: String
-  }
+  package typealias Source = InputFile
 
   /// A canister as the plan first read it. Consumption figures (memory, idle burn, reserved
   /// cycles) move on their own and are not compared; what the run would do with them is.
@@ -449,7 +447,7 @@ package struct SavedPlan: Codable, Sendable, Equatable {
 /// Applying a saved plan: the effect pipeline asks `admit` before every effect on canisters, so a
 /// run under a plan does exactly what the plan holds, or stops (exit 4) at the first effect it
 /// does not. Canisters the plan created are matched, in order, with the ones this run creates.
-package final class PlanApproval: Sendable {
+package final class PlanApproval: EffectAdmission {
   package let plan: SavedPlan
   /// The plan file's id (`SavedPlan.id(of:)`), journaled with the run.
   package let id: String
@@ -466,7 +464,7 @@ package final class PlanApproval: Sendable {
   }
 
   /// nil when the plan showed exactly this local effect (it is then used up), else why not.
-  func admitLocal(_ effect: Effect, created: [Principal]) -> String? {
+  package func admitLocal(_ effect: Effect, created: [Principal]) -> String? {
     let key = SavedPlan.key(SavedPlan.PlannedEffect(effect), created.map(\.text))
     let found = remainingLocal.withLock { list in SavedPlan.take(from: &list, key: key) { _ in true } }
     return found == nil ? "\(effect.description) is not in the plan \(id)" : nil
@@ -475,7 +473,7 @@ package final class PlanApproval: Sendable {
   /// nil when the plan holds `effect` (it is then used up), else why not. `created` are the
   /// canisters this run created, in order (they stand for the plan's predicted ones); `current`
   /// gives the run's latest read of a canister, for what it burnt since the plan.
-  func admit(_ effect: Effect, created: [Principal], current: (Principal) -> CanisterState?) -> String? {
+  package func admit(_ effect: Effect, created: [Principal], current: (Principal) -> CanisterState?) -> String? {
     let key = SavedPlan.key(SavedPlan.PlannedEffect(effect), created.map(\.text))
     let drift = plan.allowedIncrease(
       recipient: effect.recipient?.text, nowCycles: effect.recipient.flatMap(current)?.cycles, at: Date())
