@@ -36,6 +36,8 @@ public struct ParamInfo: Sendable {
   public var name: String
   public var type: RType
   package var defaultValue: Expr?
+  /// Whether the param has a default (a param without one and not optional must be given).
+  public var hasDefault: Bool { defaultValue != nil }
   public var doc: [String]
   package var slot: Int
   public var range: SourceRange
@@ -47,6 +49,8 @@ public struct CheckedProgram: Sendable {
   public var files: SourceFiles
   /// The main file's tree, last in `trees`.
   package var main: SyntaxTree { trees[trees.count - 1] }
+  /// The runbook's name (`runbook "NAME" version N`; `runbook` when it has no such line).
+  public var runbook: String { main.header?.name ?? "runbook" }
   package var trees: [SyntaxTree]
   public var network: String?
   public var identity: String?

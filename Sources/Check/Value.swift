@@ -149,7 +149,7 @@ public enum ValueFormat {
   /// A duration as operators read it: a whole number of its largest unit as that literal
   /// (`30d`, `10min`), else its two largest units (`75y 184d`, `27d 3h`, `2h 5min`), else to a
   /// tenth of a second. Exact nanoseconds are in the JSON form.
-  package static func duration(_ ns: Int64) -> String {
+  public static func duration(_ ns: Int64) -> String {
     let table: [(Int64, String)] = [
       (365 * 86_400_000_000_000, "y"), (86_400_000_000_000, "d"), (3_600_000_000_000, "h"), (60_000_000_000, "min"),
       (1_000_000_000, "s"), (1_000_000, "ms"),

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import RbicCandid
 import RbicDiagnostics
+import RbicTooling
 
 /// `rbic candid FILE.did`: a service's methods with their argument and reply types, one per line
 /// (imports followed); exit 2 with a located diagnostic when the file is not a valid interface.
@@ -14,19 +14,13 @@ struct CandidCommand: ParsableCommand {
 
   func run() throws {
     var files = SourceFiles()
-    do throws(CandidFailure) {
-      let env = try CandidEnvironment.load(path: file, into: &files)
-      if let arguments = env.constructorArguments {
-        Terminal.writeOut(
-          TerminalText.escaped("service : (\(arguments.map(\.description).joined(separator: ", ")))") + "\n")
-      }
-      for m in env.methods { Terminal.writeOut(TerminalText.escaped("\(m.name) : \(m.function)") + "\n") }
-      if !env.hasService {
-        Terminal.writeError("note: `\(file)` defines \(env.definitions.count) types and no service\n")
-      }
-    } catch {
+    switch CandidSummary.listing(path: file, files: &files) {
+    case .success(let listing):
+      for line in listing.lines { Terminal.writeOut(TerminalText.escaped(line) + "\n") }
+      if let note = listing.note { Terminal.writeError("note: \(note)\n") }
+    case .failure(let failure):
       let renderer = DiagnosticRenderer(files: files, style: .human(colors: Terminal.colorsOnStderr))
-      Terminal.writeError(renderer.render(error.diagnostic))
+      Terminal.writeError(renderer.render(failure.diagnostic))
       throw ExitCode(2)
     }
   }

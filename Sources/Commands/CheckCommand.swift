@@ -2,7 +2,6 @@ import ArgumentParser
 import RbicBuiltins
 import RbicCheck
 import RbicDiagnostics
-import RbicParser
 import RbicRuntime
 import RbicTooling
 
@@ -42,7 +41,7 @@ struct CheckCommand: ParsableCommand {
         continue
       }
       var diagnostics = program.diagnostics
-      if let base, !program.hasErrors, let d = Versioning.check(program.main, base: base, path: path) {
+      if let base, !program.hasErrors, let d = Versioning.check(RunbookSource(program), base: base, path: path) {
         diagnostics.append(d)
       }
       if diagnostics.hasErrors || (strict && !diagnostics.isEmpty) { failed = true }
@@ -66,21 +65,22 @@ struct CheckCommand: ParsableCommand {
 
 /// The versioning rule: a runbook whose meaning changed since a base ref must raise its version.
 enum Versioning {
-  static func check(_ tree: SyntaxTree, base: String, path: String) -> Diagnostic? {
-    guard let header = tree.header, let oldBytes = Git.show(ref: base, path: path) else { return nil }
+  static func check(_ source: RunbookSource, base: String, path: String) -> Diagnostic? {
+    guard let version = source.version, let versionRange = source.versionRange,
+      let oldBytes = Git.show(ref: base, path: path)
+    else { return nil }
     var files = SourceFiles()
-    let old = Parser.parse(files.add(path: "\(base):\(path)", bytes: oldBytes))
-    guard !old.diagnostics.hasErrors, let oldVersion = old.header?.version else { return nil }
-    if header.version < oldVersion {
+    let old = RunbookSource(path: "\(base):\(path)", bytes: oldBytes, into: &files)
+    guard !old.hasErrors, let oldVersion = old.version else { return nil }
+    if version < oldVersion {
       return Diagnostic.warning(
-        .versionNotIncreased, "version went down from \(oldVersion) at `\(base)` to \(header.version)",
-        at: header.versionRange)
+        .versionNotIncreased, "version went down from \(oldVersion) at `\(base)` to \(version)", at: versionRange)
     }
-    let diff = RunbookDiff(old: old, new: tree)
-    guard !diff.isEmpty, header.version == oldVersion else { return nil }
+    let diff = source.changes(since: old)
+    guard !diff.isEmpty, version == oldVersion else { return nil }
     var d = Diagnostic.warning(
       .versionNotIncreased, "the runbook changed since `\(base)` but its version is still \(oldVersion)",
-      at: header.versionRange)
+      at: versionRange)
     d = d.note("`rbic diff \(base):\(path) \(path)` shows what changed")
     return d.help("raise it to \(oldVersion + 1)")
   }

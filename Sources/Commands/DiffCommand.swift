@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import RbicDiagnostics
-import RbicParser
 import RbicTooling
 
 /// `rbic diff OLD NEW`: what a change to a runbook means operationally.
@@ -42,16 +41,14 @@ struct DiffCommand: ParsableCommand {
     guard let oldSource else { throw DiffCommand.fail("cannot read `\(oldName)`") }
     guard let newSource else { throw DiffCommand.fail("cannot read `\(newName)`") }
     var files = SourceFiles()
-    let old = Parser.parse(files.add(path: oldName, bytes: oldSource))
-    let new = Parser.parse(files.add(path: newName, bytes: newSource))
-    for tree in [old, new] where tree.diagnostics.hasErrors {
+    let old = RunbookSource(path: oldName, bytes: oldSource, into: &files)
+    let new = RunbookSource(path: newName, bytes: newSource, into: &files)
+    for source in [old, new] where source.hasErrors {
       let renderer = DiagnosticRenderer(files: files, style: .human(colors: Terminal.colorsOnStderr))
-      Terminal.writeError(
-        tree.diagnostics.filter { $0.severity == .error }.sortedBySource().capped().map { renderer.render($0) + "\n" }
-          .joined())
-      throw DiffCommand.fail("`\(tree.file.path)` has syntax errors; no semantic diff")
+      Terminal.writeError(source.errors.map { renderer.render($0) + "\n" }.joined())
+      throw DiffCommand.fail("`\(source.path)` has syntax errors; no semantic diff")
     }
-    let diff = RunbookDiff(old: old, new: new)
+    let diff = new.changes(since: old)
     Terminal.writeOut(
       format == .markdown ? diff.markdown(old: oldName, new: newName) : diff.text(old: oldName, new: newName))
   }

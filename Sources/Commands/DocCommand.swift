@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import RbicDiagnostics
-import RbicParser
 import RbicTooling
 
 /// `rbic doc FILE`: the runbook as the Markdown document operators read.
@@ -18,12 +17,12 @@ struct DocCommand: ParsableCommand {
       throw ExitCode(2)
     }
     var files = SourceFiles()
-    let tree = Parser.parse(files.add(path: file, bytes: Array(data)))
-    if tree.diagnostics.hasErrors {
+    let source = RunbookSource(path: file, bytes: Array(data), into: &files)
+    if source.hasErrors {
       let renderer = DiagnosticRenderer(files: files, style: .human(colors: Terminal.colorsOnStderr))
-      Terminal.writeError(tree.diagnostics.sortedBySource().capped().map { renderer.render($0) + "\n" }.joined())
+      Terminal.writeError(source.diagnostics.map { renderer.render($0) + "\n" }.joined())
       throw ExitCode(2)
     }
-    Terminal.writeOut(RunbookDocument.markdown(tree))
+    Terminal.writeOut(source.document())
   }
 }

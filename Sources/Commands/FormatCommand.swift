@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import RbicDiagnostics
-import RbicParser
+import RbicTooling
 
 /// `rbic fmt [--check] FILE…`: rewrite in canonical layout, or list files that are not.
 struct FormatCommand: ParsableCommand {
@@ -25,16 +25,15 @@ struct FormatCommand: ParsableCommand {
         continue
       }
       var sources = SourceFiles()
-      let file = sources.add(path: path, bytes: Array(data))
-      let tree = Parser.parse(file)
-      guard let formatted = Formatter.format(tree) else {
+      let source = RunbookSource(path: path, bytes: Array(data), into: &sources)
+      guard let formatted = source.formatted() else {
         let renderer = DiagnosticRenderer(files: sources, style: .human(colors: Terminal.colorsOnStderr))
-        Terminal.writeError(tree.diagnostics.sortedBySource().capped().map { renderer.render($0) + "\n" }.joined())
+        Terminal.writeError(source.diagnostics.map { renderer.render($0) + "\n" }.joined())
         Terminal.writeError("error: `\(path)` has syntax errors; it was not formatted\n")
         broken = true
         continue
       }
-      guard Array(formatted.utf8) != file.bytes else { continue }
+      guard Array(formatted.utf8) != Array(data) else { continue }
       if check {
         Terminal.writeOut(path + "\n")
         unformatted = true

@@ -173,13 +173,7 @@ final class McpServer: @unchecked Sendable {
   }
 
   func runbookPath(_ file: String) -> Result<String, McpRefusal> {
-    guard file.hasSuffix(".rb.ic") else { return .failure(McpRefusal("`\(file)` is not a runbook (*.rb.ic)")) }
-    guard let root = PathScope.resolve(directory, from: "/"),
-      let inside = PathScope(roots: [root]).resolveInside(file, from: directory)
-    else {
-      return .failure(McpRefusal("`\(file)` is outside the working directory"))
-    }
-    return .success(inside == root ? "." : String(inside.dropFirst(root == "/" ? 1 : root.count + 1)))
+    ProjectNames.runbook(file, inside: directory).mapError { McpRefusal($0.message) }
   }
 
   func compile(_ file: String) -> CheckedProgram? {
@@ -236,18 +230,15 @@ final class McpServer: @unchecked Sendable {
     }
     guard let program = compile(file) else { return Self.failure("cannot read `\(file)`") }
     if program.hasErrors { return await check(arguments) }
-    var steps: [String] = []
-    SyntaxWalk.statements(program.main.statements) { s in
-      if case .step(let title, _, _) = s.kind { steps.append(SyntaxTree.plainText(title, in: program.main)) }
-    }
+    let source = RunbookSource(program)
     let d = Description(
-      runbook: program.main.header?.name ?? file, version: program.main.header?.version ?? 0,
+      runbook: source.name ?? file, version: source.version ?? 0,
       network: program.network, identity: program.identity,
       params: program.params.map {
         Param(
-          name: $0.name, type: "\($0.type)", required: $0.defaultValue == nil && !$0.type.isOptional,
+          name: $0.name, type: "\($0.type)", required: !$0.hasDefault && !$0.type.isOptional,
           doc: $0.doc.joined(separator: "\n"))
-      }, steps: steps, document: RunbookDocument.markdown(program.main))
+      }, steps: source.stepTitles, document: source.document())
     return Self.answer(d, text: d.document)
   }
 
@@ -308,7 +299,7 @@ final class McpServer: @unchecked Sendable {
     run.progress = { lines.add($0) }
     let planning = run
     let made: Result<(RunResult, SavedPlan), McpRefusal> = await Self.offPool { [self] in
-      guard let (backend, _) = Execution.makeBackend(options, identity: program.identity, network: program.network)
+      guard let backend = Execution.makeBackend(options, identity: program.identity, network: program.network)?.backend
       else {
         return .failure(McpRefusal("the backend cannot be used (see the server's log)"))
       }
@@ -323,8 +314,8 @@ final class McpServer: @unchecked Sendable {
       case .stale, .noJournal: return .failure(McpRefusal("the plan did not start"))
       case .ran(let result, let final):
         let plan = SavedPlan(
-          program: program, result: result, file: file, params: final.params, paramsFile: final.paramsFile,
-          network: final.networkName(for: program), identity: backend.identityName, backend: backendName)
+          program: program, result: result, file: file, options: final, identity: backend.identityName,
+          backend: backendName)
         return .success((result, plan))
       }
     }
@@ -454,7 +445,8 @@ final class McpServer: @unchecked Sendable {
         defer { if let path = options.simState { StateLock.release(path) } }
         guard
           let (backend, sim) = Execution.makeBackend(
-            options, identity: program.identity, network: program.network, writesState: true)
+            options, identity: program.identity, network: program.network, writesState: true
+          ).map({ ($0.backend, $0.sim) })
         else { return .failure(McpRefusal("the backend cannot be used (see the server's log)")) }
         let session = RunSession(
           engine: Engine(registry: .standard), program: program, backend: backend, file: plan.file,
@@ -463,7 +455,7 @@ final class McpServer: @unchecked Sendable {
           // The journal is made only for a run that will happen (a stale plan leaves none).
           try Journal(
             directory: (directory as NSString).appendingPathComponent(options.journal),
-            runbook: program.main.header?.name ?? "runbook")
+            runbook: program.runbook)
         }
         let result: RunResult
         switch outcome {
@@ -479,7 +471,7 @@ final class McpServer: @unchecked Sendable {
         case .noJournal(let why): return .failure(McpRefusal("cannot create a journal: \(why)"))
         case .ran(let r, _): result = r
         }
-        if let path = options.simState, let sim { try? sim.save(path: path) }
+        try? sim?.save()
         return .success(result)
       }
     } onCancel: {
@@ -518,7 +510,7 @@ final class McpServer: @unchecked Sendable {
     run.network = run.networkName(for: nil)
     let reading = run
     let reply: ReplSession.Reply? = await Self.offPool { [self] in
-      guard let (backend, _) = Execution.makeBackend(options, identity: nil, network: nil) else { return nil }
+      guard let backend = Execution.makeBackend(options, identity: nil, network: nil)?.backend else { return nil }
       let session = ReplSession(engine: Engine(registry: .standard), backend: backend, options: reading)
       return session.evaluate(expression)
     }

@@ -5,7 +5,6 @@ import RbicBackends
 import RbicBuiltins
 import RbicCheck
 import RbicDiagnostics
-import RbicLexer
 import RbicRuntime
 import RbicTooling
 import Synchronization
@@ -26,18 +25,16 @@ struct ReplCommand: ParsableCommand {
     if let path = options.paramsFile {
       // A session declares its params as it goes: the file's values wait for their `param` (or
       // `:load`), and are checked against its type there, as `--param` values are.
-      do throws(ParamsFile.Failure) {
-        let file = try ParamsFile.load(path, options: runOptions, files: SourceFiles())
-        runOptions.params = file.values.merging(runOptions.params) { _, given in given }
-        runOptions.paramsFile = file.record
-      } catch {
-        let renderer = DiagnosticRenderer(files: error.files, style: .human(colors: Terminal.colorsOnStderr))
-        Terminal.writeError(renderer.render(error.error.diagnostic))
+      if let (error, files) = runOptions.takeParams(fromFile: path) {
+        let renderer = DiagnosticRenderer(files: files, style: .human(colors: Terminal.colorsOnStderr))
+        Terminal.writeError(renderer.render(error.diagnostic))
         throw ExitCode(2)
       }
     }
     guard
-      let (backend, sim) = Execution.makeBackend(options, identity: nil, network: nil, writesState: !options.readOnly)
+      let (backend, sim) = Execution.makeBackend(
+        options, identity: nil, network: nil, writesState: !options.readOnly
+      ).map({ ($0.backend, $0.sim) })
     else { throw ExitCode(3) }
     let interactive = Terminal.isTTY(STDIN_FILENO)
     runOptions.interactive = interactive
@@ -80,7 +77,7 @@ struct ReplCommand: ParsableCommand {
     repl.interactiveInput = interactive
     let status = interactive ? repl.interactive(historyPath: history) : repl.script()
     session.finish()
-    if let path = options.simState, !session.options.readOnly { try? sim?.save(path: path) }
+    if !session.options.readOnly { try? sim?.save() }
     throw ExitCode(status)
   }
 }
@@ -89,7 +86,7 @@ struct ReplCommand: ParsableCommand {
 struct Repl {
   let session: ReplSession
   let backend: Backend
-  let sim: SimulatedIC?
+  let sim: BackendSetup.SimState?
   /// The running statement's cancellation, replaced for each input; Ctrl-C cancels it.
   let current: CurrentCancellation
   /// A person is typing (questions can be asked).
@@ -111,22 +108,6 @@ struct Repl {
       :watch EXPR every D evaluate EXPR every D (read-only) until Ctrl-C
       :help  :quit        (Ctrl-D quits too; Ctrl-C cancels the running statement)
     """
-
-  /// How many brackets and braces one line opens (negative: closes). Strings end on their line,
-  /// so lines can be counted one at a time: continuation input costs linear time, not a re-lex of
-  /// everything so far per line.
-  static func bracketDelta(_ line: String) -> Int {
-    var files = SourceFiles()
-    var depth = 0
-    for t in Lexer.lex(files.add(path: "input", bytes: Array(line.utf8))).tokens {
-      switch t.kind {
-      case .lParen, .lBracket, .lBrace: depth += 1
-      case .rParen, .rBracket, .rBrace: depth -= 1
-      default: break
-      }
-    }
-    return depth
-  }
 
   mutating func handle(_ input: String) {
     let trimmed = input.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -208,7 +189,7 @@ struct Repl {
   /// timestamped line each, until Ctrl-C — cycles draining, a status flapping.
   mutating func watch(_ argument: String) {
     guard let range = argument.range(of: " every ", options: .backwards),
-      case .duration(let ns)? = ParamParser.parse(String(argument[range.upperBound...]), as: .duration), ns > 0
+      case .duration(let ns)? = Value(parsing: String(argument[range.upperBound...]), as: .duration), ns > 0
     else {
       Terminal.writeError("error: `:watch` takes EXPR every DURATION, e.g. `:watch c.cycles every 30s`\n")
       failures += 1
@@ -262,7 +243,7 @@ struct Repl {
     var depth = 0
     while !quit, let line = readLine(strippingNewline: false) {
       buffer += line
-      depth += Repl.bracketDelta(line)
+      depth += RunbookSource.bracketDelta(line)
       if depth <= 0 {
         handle(buffer)
         buffer = ""
@@ -294,7 +275,7 @@ struct Repl {
         depth = 0
       case .line(let line):
         buffer += (buffer.isEmpty ? "" : "\n") + line
-        depth += Repl.bracketDelta(line)
+        depth += RunbookSource.bracketDelta(line)
         guard depth <= 0 else { continue }
         editor.remember(buffer)
         handle(buffer)
@@ -306,7 +287,7 @@ struct Repl {
     return 0
   }
 
-  static let keywords = Keyword.completionWords
+  static let keywords = RunbookSource.keywords
   static let meta = [
     ":help", ":type", ":plan", ":read-only", ":load", ":param", ":save", ":journal", ":watch", ":quit",
   ]

@@ -95,7 +95,7 @@ extension ExecutionOptions {
     func read(_ text: String, _ flag: String, _ type: RType, _ what: String, like example: String, zero: Bool = false)
       -> Value?
     {
-      guard let value = ParamParser.parse(text, as: type), zero || !Arithmetic.isZero(value) else {
+      guard let value = Value(parsing: text, as: type), zero || !value.isZero else {
         Terminal.writeError("error: `\(flag) \(text)` is not \(what) such as \(example)\n")
         return nil
       }
@@ -146,9 +146,7 @@ extension ExecutionOptions {
   }
 }
 
-enum BackendChoice: String, ExpressibleByArgument, CaseIterable {
-  case sim, icp, dfx, auto
-}
+extension BackendChoice: ExpressibleByArgument {}
 
 /// `rbic run FILE`: apply.
 struct RunCommand: ParsableCommand {
@@ -233,11 +231,12 @@ enum Execution {
 
     guard networkIsKnown(options.network) else { return 2 }
     guard
-      let (backend, sim) = makeBackend(
+      let made = makeBackend(
         options, identity: program.identity, network: program.network, writesState: mode == .run && !options.readOnly)
     else {
       return 3
     }
+    let (backend, sim) = (made.backend, made.sim)
     let identity = backend.identityName
     let backendName = (options.backend ?? .sim).rawValue
 
@@ -275,7 +274,7 @@ enum Execution {
       paramsFile: options.paramsFile)
     let outcome = session.run(
       run, applying: saved,
-      journal: { try Journal(directory: options.journal, runbook: program.main.header?.name ?? "runbook") },
+      journal: { try Journal(directory: options.journal, runbook: program.runbook) },
       starting: { _ in out(header) })
     let result: RunResult
     switch outcome {
@@ -283,7 +282,7 @@ enum Execution {
       // Before anything started: no header, no journal, nothing to report but the error.
       Terminal.writeError(DiagnosticRenderer(files: files, style: .human(colors: colors)).render(error.diagnostic))
       if options.format == .json {
-        Terminal.writeOut(jsonSummary(.notStarted(program, mode: mode, error), plan: saved?.id) + "\n")
+        Terminal.writeOut(RunSummary.json(notStarted: program, mode: mode, error, plan: saved?.id) + "\n")
       }
       return 2
     case .stale(let id, let reasons):
@@ -309,8 +308,8 @@ enum Execution {
       }
     }
     var exitCode = result.exitCode
-    if mode == .run, !options.readOnly, result.exitCode != 2, let path = options.simState, let sim {
-      do { try sim.save(path: path) } catch {
+    if mode == .run, !options.readOnly, result.exitCode != 2, let sim {
+      do { try sim.save() } catch {
         Terminal.writeError("error: \(error)\n")
         exitCode = 3
       }
@@ -320,8 +319,7 @@ enum Execution {
     if let planPath {
       if result.exitCode == 0 {
         let plan = SavedPlan(
-          program: program, result: result, file: file, params: run.params, paramsFile: run.paramsFile,
-          network: run.networkName(for: program), identity: identity, backend: backendName)
+          program: program, result: result, file: file, options: run, identity: identity, backend: backendName)
         let data = plan.encoded()
         do {
           try FileWriting.replace(planPath, with: data)
@@ -342,7 +340,7 @@ enum Execution {
         "Note: the plan's \(run.unappliedPlanEffects.map { "\"\($0)\"" }.joined(separator: ", ")) was not needed: the canisters already matched the runbook"
       )
     }
-    if json { Terminal.writeOut(jsonSummary(result, plan: savedID ?? saved?.id) + "\n") }
+    if json { Terminal.writeOut(RunSummary.json(result, plan: savedID ?? saved?.id) + "\n") }
     // Pending: a change, an effect on the IC, or a local effect the plan showed and did not run.
     if detailedExit, exitCode == 0,
       !result.steps.allSatisfy({ $0.changes.isEmpty }) || !result.record.effects.isEmpty
@@ -384,118 +382,29 @@ enum Execution {
   /// `--network` overrides `use network`, so it is validated against the same project files;
   /// false after saying why (a usage error). `run`, `plan` and `mcp` check it before anything.
   static func networkIsKnown(_ network: String?) -> Bool {
-    guard let network else { return true }
-    let project = ProjectFiles(directory: FileManager.default.currentDirectoryPath)
-    if project.isKnownNetwork(network) { return true }
-    let url =
-      ProjectFiles.Network.isURL(network)
-      ? " (a URL is not a network name: define the network in icp.yaml, with its root key, or in dfx.json)" : ""
-    Terminal.writeError(
-      "error: unknown network `\(network)`\(url); known networks: \(project.networkNames.map { "`\($0)`" }.joined(separator: ", "))\n"
-    )
+    guard let network,
+      let problem = ProjectNames.unknownNetwork(network, directory: FileManager.default.currentDirectoryPath)
+    else { return true }
+    Terminal.writeError("error: \(problem)\n")
     return false
   }
 
-  /// The backend the options name: the simulated IC (default), or `icp` on PATH (`icp`, or `auto`
-  /// when it is installed). Returns the sim too when it is one (its state is saved after a run);
-  /// nil after reporting why the backend cannot be used (exit 3).
+  /// The backend the options name (`BackendSetup`), or nil after saying why it cannot be used
+  /// (exit 3).
   static func makeBackend(
     _ options: ExecutionOptions, identity: String?, network: String?, writesState: Bool = false
-  ) -> (Backend, SimulatedIC?)? {
-    switch options.backend ?? .sim {
-    case .sim:
-      var state = SimulatedIC.demoWorld
-      // A run that writes the state holds its lock from before it reads it until it exits, so two
-      // runs on one file never lose each other's updates.
-      if writesState, let path = options.simState, !StateLock.acquire(for: path) { return nil }
-      if let path = options.simState, FileManager.default.fileExists(atPath: path) {
-        do { state = try SimulatedIC.load(path: path) } catch let error as SimulatedIC.StateError {
-          // It names the file and the place in it already.
-          Terminal.writeError("error: cannot read the sim state \(error)\n")
-          return nil
-        } catch {
-          Terminal.writeError("error: cannot read the sim state `\(path)`: \(error)\n")
-          return nil
-        }
-      }
-      let sim = SimulatedIC(state: state, identity: options.identity ?? identity ?? state.identity)
-      if writesState, let path = options.simState {
-        sim.persistPath = path  // written after every mutation, atomically
-        do { try sim.save(path: path) } catch {
-          Terminal.writeError("error: \(error)\n")
-          return nil
-        }
-      }
-      return (sim, sim)
-    case .icp, .dfx, .auto:
-      let net = options.network ?? network ?? "local"
-      // auto with both tools installed: icp first, dfx for what icp lacks.
-      let both = options.backend == .auto && ToolRunner.locate("icp") != nil && ToolRunner.locate("dfx") != nil
-      let tools: [ToolBackend.Tool] =
-        both
-        ? [.icp, .dfx]
-        : [
-          options.backend == .auto
-            ? (ToolRunner.locate("icp") != nil ? .icp : .dfx) : (options.backend == .icp ? .icp : .dfx)
-        ]
-      var backends: [ToolBackend] = []
-      for tool in tools {
-        guard let path = ToolRunner.locate(tool.rawValue) else {
-          let how = tool == .icp ? "install icp-cli (npm i -g @icp-sdk/icp-cli)" : "install dfx (dfxvm)"
-          Terminal.writeError("error: `\(tool.rawValue)` is not on PATH; \(how) or use --backend sim\n")
-          return nil
-        }
-        var runner = ToolRunner(executable: path, timeout: options.timeout)
-        Progress.attach(to: &runner)
-        do {
-          let version = try ToolBackend.verify(tool, runner)
-          // Never the tool's defaults: the identity is named on every command, resolved here
-          // when neither the runbook nor --identity names one.
-          let who = try options.identity ?? identity ?? ToolBackend.defaultIdentity(tool, runner)
-          backends.append(
-            try ToolBackend(
-              tool, runner: runner, network: net, identity: who,
-              projectDirectory: FileManager.default.currentDirectoryPath, version: version))
-        } catch {
-          Terminal.writeError("error: \(error)\n")
-          return nil
-        }
-      }
-      guard backends.count == 2 else { return (backends[0], nil) }
-      // The tools keep separate identity stores: the same name may be two different keys.
-      do {
-        let (p1, p2) = (try backends[0].identityPrincipal(), try backends[1].identityPrincipal())
-        guard p1 == p2 else {
-          Terminal.writeError(
-            "error: icp and dfx disagree on identity `\(backends[0].identityName)`: icp acts as \(p1.text), dfx as \(p2.text) (they keep separate identity stores); use --backend icp or --backend dfx, or import the same key into both\n"
-          )
-          return nil
-        }
-      } catch {
-        Terminal.writeError("error: \(error)\n")
-        return nil
-      }
-      return (FallbackBackend(primary: backends[0], secondary: backends[1]), nil)
+  ) -> BackendSetup.Made? {
+    var setup = BackendSetup(
+      choice: options.backend ?? .sim, simState: options.simState, identity: options.identity,
+      network: options.network, timeout: options.timeout,
+      projectDirectory: FileManager.default.currentDirectoryPath, say: { Terminal.writeError($0) })
+    Progress.attach(to: &setup)
+    switch setup.make(identity: identity, network: network, writesState: writesState) {
+    case .success(let made): return made
+    case .failure(let failure):
+      if !failure.said { Terminal.writeError("error: \(failure.message)\n") }
+      return nil
     }
-  }
-
-  /// The run or plan as one JSON object: each step's outcome, why it was skipped, its changes as
-  /// data (`Change.json`) and its warnings.
-  static func jsonSummary(_ result: RunResult, plan: String? = nil) -> String {
-    let recap = result.recap
-    let steps = result.steps.map { s in
-      "{\"title\":\(jsonString(s.title)),\"outcome\":\(jsonString(s.outcome.rawValue)),"
-        + "\"reason\":\((s.skipReason ?? s.failure).map(jsonString) ?? "null"),"
-        + "\"changes\":[\(s.changes.map { $0.json(step: s.title) }.joined(separator: ","))],"
-        + "\"warnings\":[\(s.warnings.map(jsonString).joined(separator: ","))]}"
-    }
-    return
-      "{\"runbook\":\(jsonString(result.runbook)),\"version\":\(result.version),\"mode\":\(jsonString(result.mode.rawValue)),"
-      + "\"plan\":\(plan.map(jsonString) ?? "null"),"
-      + "\"steps\":[\(steps.joined(separator: ","))],"
-      + "\"recap\":{\"ok\":\(recap.ok),\"changed\":\(recap.changed),\"skipped\":\(recap.skipped),\"failed\":\(recap.failed)},"
-      + "\"exit\":\(result.exitCode),\"journal\":\(result.journalPath.map(jsonString) ?? "null"),"
-      + "\"error\":\(result.failure.map { jsonString($0.diagnostic.message) } ?? "null")}"
   }
 }
 
@@ -504,17 +413,17 @@ enum Execution {
 enum Progress {
   static let frames = Array("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏")
 
-  static func attach(to runner: inout ToolRunner) {
+  static func attach(to setup: inout BackendSetup) {
     if Terminal.isTTY(STDERR_FILENO) {
       let counter = TickCounter()
-      runner.waiting = { command, seconds in
+      setup.waiting = { command, seconds in
         let frame = frames[counter.next() % frames.count]
         Terminal.drawProgress(
           "\r\u{1B}[K\(frame) \(command) … \(String(format: "%.1f", seconds))s", on: STDERR_FILENO)
       }
-      runner.record = { _, _, _ in Terminal.drawProgress("\r\u{1B}[K", on: STDERR_FILENO) }
+      setup.finished = { _, _, _ in Terminal.drawProgress("\r\u{1B}[K", on: STDERR_FILENO) }
     } else {
-      runner.record = { argv, status, seconds in
+      setup.finished = { argv, status, seconds in
         let command = ([URL(fileURLWithPath: argv[0]).lastPathComponent] + argv.dropFirst().prefix(3)).joined(
           separator: " ")
         Terminal.writeError("    $ \(command) … (exit \(status), \(String(format: "%.2f", seconds))s)\n")
@@ -526,54 +435,4 @@ enum Progress {
 final class TickCounter: Sendable {
   private let count = Atomic<Int>(0)
   func next() -> Int { count.add(1, ordering: .relaxed).newValue }
-}
-
-/// An exclusive lock on a sim state file (`STATE.lock` beside it, holding the owner's pid), kept
-/// until the process exits. A second run says who holds it and waits.
-enum StateLock {
-  /// The locks this process holds, by path, with their descriptors.
-  static let held = Mutex<[String: Int32]>([:])
-
-  static func acquire(for path: String) -> Bool {
-    // Checked and taken under one lock: two callers in this process never open two descriptors.
-    held.withLock { held in
-      if held[path] != nil { return true }
-      guard let fd = take(path) else { return false }
-      held[path] = fd
-      return true
-    }
-  }
-
-  /// Gives the lock back (`rbic mcp` after each run, so a person's `rbic run` on the same state
-  /// file is not held up while the server idles). `rbic run` keeps it until it exits.
-  static func release(_ path: String) {
-    held.withLock { held in
-      if let fd = held.removeValue(forKey: path) { close(fd) }
-    }
-  }
-
-  private static func take(_ path: String) -> Int32? {
-    let lockPath = path + ".lock"
-    let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-    guard fd >= 0 else {
-      Terminal.writeError("error: cannot lock the sim state `\(path)` (\(String(cString: strerror(errno))))\n")
-      return nil
-    }
-    if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-      var buffer = [UInt8](repeating: 0, count: 32)
-      let n = pread(fd, &buffer, buffer.count, 0)
-      let owner = String(decoding: buffer.prefix(max(0, n)), as: UTF8.self).trimmingCharacters(
-        in: .whitespacesAndNewlines)
-      Terminal.writeError(
-        "waiting: another rbic (pid \(owner.isEmpty ? "?" : owner)) is using the sim state `\(path)`\n")
-      guard flock(fd, LOCK_EX) == 0 else {
-        close(fd)
-        return nil
-      }
-    }
-    _ = ftruncate(fd, 0)
-    let pid = Array("\(getpid())\n".utf8)
-    _ = pwrite(fd, pid, pid.count, 0)
-    return fd  // open (and locked) until released or the process exits
-  }
 }

@@ -189,7 +189,7 @@ struct Painter {
 extension DiagnosticRenderer {
   /// JSON for `--format json`: an array of objects with file, line, column, end position, severity,
   /// code, message and notes. Hand-written so that the output is stable and dependency-free.
-  package func renderJSON(_ diagnostics: [Diagnostic]) -> String {
+  public func renderJSON(_ diagnostics: [Diagnostic]) -> String {
     let items = diagnostics.map { d -> String in
       let file = files[d.range.file]
       let (line, column) = file.location(of: d.range.start)
@@ -207,7 +207,7 @@ extension DiagnosticRenderer {
 extension DiagnosticRenderer {
   /// GitHub workflow commands (`::error file=…,line=…::message`), one per diagnostic, so CI
   /// annotates the pull request's diff. Notes are appended to the message.
-  package func renderGitHub(_ diagnostics: [Diagnostic]) -> String {
+  public func renderGitHub(_ diagnostics: [Diagnostic]) -> String {
     diagnostics.map { d in
       let file = files[d.range.file]
       let (line, column) = file.location(of: d.range.start)

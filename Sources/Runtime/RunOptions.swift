@@ -64,11 +64,11 @@ public struct RunOptions: Sendable {
   public var progress: @Sendable (String) -> Void = { _ in }
   /// A step starts (its title, with its `parallel for` item): for hosts that report progress as
   /// data (an MCP client's progress notifications), rather than parsing `progress` lines.
-  package var stepStarted: @Sendable (String) -> Void = { _ in }
+  public var stepStarted: @Sendable (String) -> Void = { _ in }
   /// Where the JSON-lines journal goes; nil for none.
   public var journal: Journal?
   /// Where the run came from, journaled with its start (`{"via": "mcp", "client": "…"}`).
-  package var origin: [String: String] = [:]
+  public var origin: [String: String] = [:]
   /// Canister states read moments ago (applying a saved plan checks them first): the run starts
   /// with them in its state cache instead of reading them again, and journals them as reads.
   package var primedStates: [CanisterState] = []

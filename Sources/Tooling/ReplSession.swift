@@ -11,28 +11,28 @@ import RbicRuntime
 /// prelude that every later input is checked with; top-level `let` values are kept in the
 /// session's globals, so `let t = now()` keeps its first value. A bare expression prints its value
 /// with its type (`1.5T : cycles`). Errors never end the session.
-package final class ReplSession {
-  package struct Reply: Sendable {
+public final class ReplSession {
+  public struct Reply: Sendable {
     /// Diagnostics rendered against the input alone (carets under what was typed).
-    package var diagnostics: String = ""
+    public var diagnostics: String = ""
     /// `value : type` for an expression input (a canister: its state at a glance on the next line).
-    package var value: String?
+    public var value: String?
     /// The expression's value itself (`:watch` shows what changed between two).
-    package var raw: Value?
+    public var raw: Value?
     /// A runtime failure, rendered.
-    package var failure: String?
-    package var succeeded: Bool { diagnostics.isEmpty && failure == nil }
+    public var failure: String?
+    public var succeeded: Bool { diagnostics.isEmpty && failure == nil }
   }
 
   /// The session's engine: the host's registry, plus `_` (the last value) once there is one.
-  package private(set) var engine: Engine
-  package let backend: Backend
-  package var options: RunOptions
-  package var colors = false
+  public private(set) var engine: Engine
+  public let backend: Backend
+  public var options: RunOptions
+  public var colors = false
   /// Accepted declarations, in order.
-  package private(set) var prelude: [String] = []
+  public private(set) var prelude: [String] = []
   /// Every input that succeeded, in order (for `:save`).
-  package private(set) var transcript: [String] = []
+  public private(set) var transcript: [String] = []
   /// The transcript's inputs that ran in plan mode (nothing happened: saved as comments).
   private var planned: Set<Int> = []
   private var globals: [Value?] = []
@@ -47,7 +47,7 @@ package final class ReplSession {
   /// network), not again for every input.
   private let network: ProjectFiles.Network
 
-  package init(engine: Engine, backend: Backend, options: RunOptions) {
+  public init(engine: Engine, backend: Backend, options: RunOptions) {
     self.engine = engine
     self.backend = backend
     self.options = options
@@ -117,7 +117,7 @@ package final class ReplSession {
   /// does.
   /// `recorded: false` (a `:watch` tick) leaves no trace: no journal step, nothing in the
   /// transcript `:save` writes, `_` unchanged.
-  package func evaluate(_ input: String, recorded: Bool = true) -> Reply {
+  public func evaluate(_ input: String, recorded: Bool = true) -> Reply {
     var reply = Reply()
     var checked = check(input)
     if !checked.diagnostics.hasErrors, checked.fragment.count == 1, case .call = checked.fragment[0].kind {
@@ -229,7 +229,7 @@ package final class ReplSession {
   }
 
   /// Ends the session's journal with its recap (inputs that ran, and those that failed).
-  package func finish() {
+  public func finish() {
     guard journalStarted else { return }
     journal(
       .runEnd,
@@ -247,7 +247,7 @@ package final class ReplSession {
   }
 
   /// `:type EXPR`: the type, without running anything.
-  package func typeOf(_ expression: String) -> Reply {
+  public func typeOf(_ expression: String) -> Reply {
     var reply = Reply()
     let checked = check(expression)
     guard !checked.diagnostics.hasErrors, checked.fragment.count == 1,
@@ -266,7 +266,7 @@ package final class ReplSession {
   /// What may follow `EXPR.`, from the expression's type (nothing runs): a canister's properties
   /// (a wallet's `balance` too) and, when it speaks a known interface, its methods; a record's
   /// fields; `count` of a list or a text. Nil when the expression does not check.
-  package func members(of expression: String) -> [String]? {
+  public func members(of expression: String) -> [String]? {
     let checked = check(expression)
     guard !checked.diagnostics.hasErrors, checked.fragment.count == 1,
       case .expression(let e) = checked.fragment[0].kind, let type = checked.program.types[e.id]
@@ -276,7 +276,7 @@ package final class ReplSession {
 
   /// The params a runbook requires (no default, not optional) that the session has no value for,
   /// with their types as written: `:load` asks for them.
-  package func missingParams(path: String) -> [(name: String, type: String)] {
+  public func missingParams(path: String) -> [(name: String, type: String)] {
     guard let data = FileManager.default.contents(atPath: path) else { return [] }
     var files = SourceFiles()
     let file = files.add(path: path, bytes: Array(data))
@@ -290,7 +290,7 @@ package final class ReplSession {
 
   /// `:load FILE`: its declarations (and params, bound from the session's `--param`s or their
   /// defaults) join the session; steps are not run.
-  package func load(path: String) -> Reply {
+  public func load(path: String) -> Reply {
     guard let data = FileManager.default.contents(atPath: path) else {
       return Reply(failure: "error: cannot read `\(path)`\n")
     }
@@ -353,7 +353,7 @@ package final class ReplSession {
   /// session's network, as its identity; declarations where they were made; each input that ran
   /// as a step of its own, in order (a bare expression printed); an input that ran in plan mode
   /// as a comment saying so, since nothing happened.
-  package func save(path: String, name: String = "repl-session") throws {
+  public func save(path: String, name: String = "repl-session") throws {
     var lines = [
       "runbook \"\(name)\" version 1", "", "use network \(options.networkName(for: nil))",
       "use identity \(ValueFormat.jsonQuote(backend.identityName))", "",
@@ -390,7 +390,7 @@ package final class ReplSession {
   }
 
   /// Names for completion: builtins, actions, and everything declared so far.
-  package var names: [String] {
+  public var names: [String] {
     let checked = check("")
     var out = Set(engine.registry.builtins.keys).union(engine.registry.actions.keys)
     for tree in checked.program.trees {

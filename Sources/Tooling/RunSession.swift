@@ -17,8 +17,8 @@ import RbicRuntime
 /// 3. the host's last word (`starting`: its header, its signal handlers), then the run.
 ///
 /// The REPL drives its inputs through the same interpreter and pipeline, one input at a time.
-package struct RunSession {
-  package enum Outcome {
+public struct RunSession {
+  public enum Outcome {
     /// The params cannot run the program (a usage error): nothing was started or written. `files`
     /// render it: the program's, and the params file when the error is in it.
     case usage(RuntimeError, files: SourceFiles)
@@ -29,17 +29,17 @@ package struct RunSession {
     case ran(RunResult, options: RunOptions)
   }
 
-  package var engine: Engine
-  package var program: CheckedProgram
-  package var backend: Backend
+  public var engine: Engine
+  public var program: CheckedProgram
+  public var backend: Backend
   /// The runbook as the host names it (saved plans record it).
-  package var file: String
+  public var file: String
   /// The backend's kind as `--backend` names it (`sim`, `icp`, `dfx`, `auto`).
-  package var backendName: String
+  public var backendName: String
   /// The params file as the host names it (`--params FILE`), relative to the project directory.
-  package var paramsFile: String?
+  public var paramsFile: String?
 
-  package init(
+  public init(
     engine: Engine, program: CheckedProgram, backend: Backend, file: String, backendName: String,
     paramsFile: String? = nil
   ) {
@@ -53,7 +53,7 @@ package struct RunSession {
 
   /// Runs with `options`, applying `saved` when given; `journal` opens the run's journal (called in
   /// `run` mode only, after the plan check); `starting` sees the final options just before the run.
-  package func run(
+  public func run(
     _ options: RunOptions, applying saved: (plan: SavedPlan, id: String)? = nil, journal: () throws -> Journal,
     starting: (RunOptions) -> Void = { _ in }
   ) -> Outcome {
@@ -92,9 +92,24 @@ package struct RunSession {
 }
 
 extension RunOptions {
+  /// The params file's values, for a session that declares its params as it goes (the REPL):
+  /// each waits for its `param` (or `:load`) and is checked against its type there, as a
+  /// `--param` value is; `--param` values win. nil, or why the file cannot be read (with the
+  /// files the error renders against).
+  public mutating func takeParams(fromFile path: String) -> (error: RuntimeError, files: SourceFiles)? {
+    do throws(ParamsFile.Failure) {
+      let file = try ParamsFile.load(path, options: self, files: SourceFiles())
+      params = file.values.merging(params) { _, given in given }
+      paramsFile = file.record
+      return nil
+    } catch {
+      return (error.error, error.files)
+    }
+  }
+
   /// The effects of the saved plan this run applied that it did not do (the canisters already
   /// matched the runbook); empty when it applied none.
-  package var unappliedPlanEffects: [String] {
+  public var unappliedPlanEffects: [String] {
     (approval as? PlanApproval)?.unapplied.map(\.description) ?? []
   }
 }

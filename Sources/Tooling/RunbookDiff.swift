@@ -10,20 +10,20 @@ import RbicRuntime
 /// (network, identity, params, lets, fns, imports), and steps (added, removed, renamed, reordered,
 /// and within a step the ensures, requires and expects, with thresholds and actions shown before
 /// and after). Layout and comment changes are no semantic change; doc comments are reported.
-package struct RunbookDiff {
-  package struct Entry: Equatable {
-    package enum Kind: String { case added = "+", removed = "-", changed = "~", moved = "↕" }
-    package var kind: Kind
-    package var text: String
-    package var details: [String] = []
+public struct RunbookDiff {
+  public struct Entry: Equatable {
+    public enum Kind: String { case added = "+", removed = "-", changed = "~", moved = "↕" }
+    public var kind: Kind
+    public var text: String
+    public var details: [String] = []
   }
 
-  package var header: [Entry] = []
-  package var declarations: [Entry] = []
-  package var steps: [Entry] = []
+  public var header: [Entry] = []
+  public var declarations: [Entry] = []
+  public var steps: [Entry] = []
 
   /// True when the two versions mean the same program (only layout and comments differ).
-  package var isEmpty: Bool { header.isEmpty && declarations.isEmpty && steps.isEmpty }
+  public var isEmpty: Bool { header.isEmpty && declarations.isEmpty && steps.isEmpty }
 
   package init(old: SyntaxTree, new: SyntaxTree) {
     if SyntaxDump.dump(old) == SyntaxDump.dump(new) { return }
@@ -286,7 +286,7 @@ package struct RunbookDiff {
 
   // MARK: - Rendering
 
-  package func text(old: String, new: String) -> String {
+  public func text(old: String, new: String) -> String {
     guard !isEmpty else { return "\(old) → \(new): no semantic change (layout or comments only)\n" }
     var out = "\(old) → \(new)\n"
     for e in header + declarations { out += "\(e.kind.rawValue) \(e.text)\n" }
@@ -298,7 +298,7 @@ package struct RunbookDiff {
     return out
   }
 
-  package func markdown(old: String, new: String) -> String {
+  public func markdown(old: String, new: String) -> String {
     guard !isEmpty else { return "### `\(old)` → `\(new)`\n\nNo semantic change (layout or comments only).\n" }
     var out = "### `\(old)` → `\(new)`\n\n"
     let words: [Entry.Kind: String] = [.added: "Added", .removed: "Removed", .changed: "Changed", .moved: "Moved"]

@@ -18,62 +18,62 @@ import Synchronization
 /// burns idle over the time elapsed (`burnAllowance`), and an effect that sends cycles may then be
 /// larger than planned by exactly what its recipient burnt — never another canister's spend (a
 /// wallet's own send is not its target's burn).
-package struct SavedPlan: Codable, Sendable, Equatable {
+public struct SavedPlan: Codable, Sendable, Equatable {
   /// The file format; a newer rbic reads older formats, an older one refuses newer.
-  package static let currentFormat = 1
+  public static let currentFormat = 1
 
-  package var format: Int
-  package var runbook: String
-  package var version: Int64
+  public var format: Int
+  public var runbook: String
+  public var version: Int64
   /// The main runbook, as given to `rbic plan`.
-  package var file: String
+  public var file: String
   /// Every file the program was read from (the main runbook, its imports, Candid interfaces).
   package var sources: [Source]
   /// `--param` values as given, a params file's merged under them (secrets cannot be params; any
   /// secret the run saw is redacted).
-  package var params: [String: String]
+  public var params: [String: String]
   /// The params file (`--params FILE`) the params came from, by path and sha256: applying the
   /// plan re-reads it, and a file whose bytes changed since makes the plan stale (nil: none, or a
   /// plan from an rbic that did not record it).
   package var paramsFile: Source?
-  package var network: String
-  package var identity: String
-  package var principal: String?
-  package var backend: String
+  public var network: String
+  public var identity: String
+  public var principal: String?
+  public var backend: String
   /// When the plan was made (ISO 8601, UTC).
-  package var created: String
-  package var observed: [Observed]
-  package var effects: [PlannedEffect]
+  public var created: String
+  public var observed: [Observed]
+  public var effects: [PlannedEffect]
   /// Canisters the plan created (their ids predicted): the run's real ids take their place.
-  package var createdCanisters: [String]
+  public var createdCanisters: [String]
   /// Local effects (`run`, `http_get`, file writes) the plan showed and did not run.
-  package var withheld: [String]
+  public var withheld: [String]
   /// The same, with exactly what each does (a command's argv): applying the plan runs a local
   /// effect only when it is one of these (nil in a plan from an rbic that did not record them: it
   /// runs none).
-  package var local: [PlannedEffect]?
-  package var steps: [Step]
+  public var local: [PlannedEffect]?
+  public var steps: [Step]
 
   /// A file by its path and the sha256 of its bytes (hex).
   package typealias Source = InputFile
 
   /// A canister as the plan first read it. Consumption figures (memory, idle burn, reserved
   /// cycles) move on their own and are not compared; what the run would do with them is.
-  package struct Observed: Codable, Sendable, Equatable {
-    package var canister: String
-    package var status: String
+  public struct Observed: Codable, Sendable, Equatable {
+    public var canister: String
+    public var status: String
     /// Decimal (cycles do not fit a JSON number exactly everywhere).
-    package var cycles: String
-    package var hash: String?
-    package var controllers: [String]
-    package var freezingThreshold: Int64
-    package var memoryAllocation: Int64
-    package var reservedCyclesLimit: String
-    package var logVisibility: String
+    public var cycles: String
+    public var hash: String?
+    public var controllers: [String]
+    public var freezingThreshold: Int64
+    public var memoryAllocation: Int64
+    public var reservedCyclesLimit: String
+    public var logVisibility: String
     /// What it burns a day at rest, decimal: the tolerance for its cycles (nil: 0).
-    package var idleBurnPerDay: String?
+    public var idleBurnPerDay: String?
 
-    package init(_ s: CanisterState) {
+    public init(_ s: CanisterState) {
       idleBurnPerDay = "\(s.idleBurnPerDay)"
       canister = s.id.text
       status = s.status.rawValue
@@ -86,22 +86,22 @@ package struct SavedPlan: Codable, Sendable, Equatable {
       logVisibility = s.logVisibility.rawValue
     }
 
-    package var cyclesValue: Int128 { Int128(cycles) ?? 0 }
+    public var cyclesValue: Int128 { Int128(cycles) ?? 0 }
     var idleBurnValue: Int128 { idleBurnPerDay.flatMap { Int128($0) } ?? 0 }
   }
 
-  package struct PlannedEffect: Codable, Sendable, Equatable {
-    package var operation: String
-    package var canisters: [String]
+  public struct PlannedEffect: Codable, Sendable, Equatable {
+    public var operation: String
+    public var canisters: [String]
     /// Cycles it moves, decimal ("0" for none).
-    package var amount: String
-    package var description: String
+    public var amount: String
+    public var description: String
     /// Exactly what it does but the amount (`Effect.detail`): what applying the plan must match.
-    package var detail: String
+    public var detail: String
     /// The canister whose cycles it raises (`Effect.recipient`): its own burn may grow the amount.
-    package var recipient: String?
+    public var recipient: String?
 
-    package init(_ e: Effect) {
+    public init(_ e: Effect) {
       operation = e.operation
       canisters = e.canisters.map(\.text)
       amount = "\(e.cycles)"
@@ -113,13 +113,13 @@ package struct SavedPlan: Codable, Sendable, Equatable {
     var amountValue: Int128 { Int128(amount) ?? 0 }
   }
 
-  package struct Step: Codable, Sendable, Equatable {
-    package var title: String
-    package var outcome: String
-    package var reason: String?
-    package var changes: [PlannedChange]
+  public struct Step: Codable, Sendable, Equatable {
+    public var title: String
+    public var outcome: String
+    public var reason: String?
+    public var changes: [PlannedChange]
 
-    package init(title: String, outcome: String, reason: String?, changes: [PlannedChange]) {
+    public init(title: String, outcome: String, reason: String?, changes: [PlannedChange]) {
       self.title = title
       self.outcome = outcome
       self.reason = reason
@@ -127,24 +127,24 @@ package struct SavedPlan: Codable, Sendable, Equatable {
     }
 
     /// A step as a run recorded it.
-    package init(_ s: StepRecord) {
+    public init(_ s: StepRecord) {
       self.init(
         title: s.title, outcome: s.outcome.rawValue, reason: s.skipReason ?? s.failure,
         changes: s.changes.map(PlannedChange.init))
     }
   }
 
-  package struct PlannedChange: Codable, Sendable, Equatable {
-    package var text: String
-    package var canister: String?
-    package var property: String?
+  public struct PlannedChange: Codable, Sendable, Equatable {
+    public var text: String
+    public var canister: String?
+    public var property: String?
     /// The values' exact JSON (`38800000000`, `"0x9ef2…"` in full).
-    package var before: String?
-    package var after: String?
-    package var action: String?
-    package var amount: String?
+    public var before: String?
+    public var after: String?
+    public var action: String?
+    public var amount: String?
 
-    package init(_ c: Change) {
+    public init(_ c: Change) {
       text = c.text
       canister = c.canister?.text
       property = c.property
@@ -156,15 +156,15 @@ package struct SavedPlan: Codable, Sendable, Equatable {
   }
 
   /// The number of changes the plan holds.
-  package var changeCount: Int { steps.reduce(0) { $0 + $1.changes.count } }
+  public var changeCount: Int { steps.reduce(0) { $0 + $1.changes.count } }
 
   // MARK: - Files
 
-  package enum Failure: Error, CustomStringConvertible {
+  public enum Failure: Error, CustomStringConvertible {
     case unreadable(String)
     case malformed(String, String)
     case newerFormat(String, Int)
-    package var description: String {
+    public var description: String {
       switch self {
       case .unreadable(let p): "cannot read the plan `\(p)`"
       case .malformed(let p, let why): "`\(p)` is not an rbic plan (\(why))"
@@ -175,12 +175,12 @@ package struct SavedPlan: Codable, Sendable, Equatable {
   }
 
   /// A plan file and its id (`id(of:)` its bytes).
-  package static func load(path: String) throws(Failure) -> (plan: SavedPlan, id: String) {
+  public static func load(path: String) throws(Failure) -> (plan: SavedPlan, id: String) {
     guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(path) }
     return (try decode(data, path: path), id(of: data))
   }
 
-  package static func decode(_ data: Data, path: String) throws(Failure) -> SavedPlan {
+  public static func decode(_ data: Data, path: String) throws(Failure) -> SavedPlan {
     struct Header: Decodable { var format: Int }
     let decoder = JSONDecoder()
     decoder.keyDecodingStrategy = .convertFromSnakeCase
@@ -215,7 +215,7 @@ package struct SavedPlan: Codable, Sendable, Equatable {
   static let maxAmount = Int128(UInt64.max) * 1_000_000_000_000
 
   /// A decoding error as one line: which field, what was wrong.
-  package static func reasonText(_ error: Error) -> String {
+  public static func reasonText(_ error: Error) -> String {
     guard let e = error as? DecodingError else { return "\(error)" }
     func path(_ c: DecodingError.Context) -> String {
       c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
@@ -229,7 +229,7 @@ package struct SavedPlan: Codable, Sendable, Equatable {
   }
 
   /// Pretty JSON, keys sorted, so a plan reads and diffs well in review.
-  package func encoded() -> Data {
+  public func encoded() -> Data {
     let encoder = JSONEncoder()
     encoder.keyEncodingStrategy = .convertToSnakeCase
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -237,7 +237,7 @@ package struct SavedPlan: Codable, Sendable, Equatable {
   }
 
   /// A short id for the plan: the first 12 hex digits of its file's sha256.
-  package static func id(of data: Data) -> String {
+  public static func id(of data: Data) -> String {
     String(ValueFormat.hex(Hashing.sha256(Array(data))).dropFirst(2).prefix(12))
   }
 
@@ -246,7 +246,7 @@ package struct SavedPlan: Codable, Sendable, Equatable {
   /// Why a fresh plan of the same runbook no longer matches this one; empty when it still does.
   /// Inputs first (the runbook, params, network, identity), then each observed canister, then the
   /// intended effects.
-  package func differences(from now: SavedPlan) -> [String] {
+  public func differences(from now: SavedPlan) -> [String] {
     var out: [String] = []
     let before = Dictionary(sources.map { ($0.path, $0.sha256) }, uniquingKeysWith: { a, _ in a })
     let after = Dictionary(now.sources.map { ($0.path, $0.sha256) }, uniquingKeysWith: { a, _ in a })
@@ -336,7 +336,7 @@ package struct SavedPlan: Codable, Sendable, Equatable {
 
   /// The one tolerance: what `canister` may have burnt since the plan was made, at the idle burn
   /// the plan read, by `now` (rounded up; a canister that burns nothing may lose nothing).
-  package func burnAllowance(_ canister: Observed, at now: Date) -> Int128 {
+  public func burnAllowance(_ canister: Observed, at now: Date) -> Int128 {
     let elapsed = max(0, now.timeIntervalSince(createdDate ?? now))
     let (product, overflow) = canister.idleBurnValue.multipliedReportingOverflow(by: Int128(elapsed.rounded(.up)))
     return overflow ? Int128.max : (product + 86_399) / 86_400
@@ -344,7 +344,7 @@ package struct SavedPlan: Codable, Sendable, Equatable {
 
   /// What an effect may move beyond the plan's amount: what its recipient burnt since the plan
   /// (its cycles then, less `nowCycles`), when that is within the recipient's allowance; else 0.
-  package func allowedIncrease(recipient: String?, nowCycles: Int128?, at now: Date) -> Int128 {
+  public func allowedIncrease(recipient: String?, nowCycles: Int128?, at now: Date) -> Int128 {
     guard let recipient, let nowCycles, let then = observed.first(where: { $0.canister == recipient }) else {
       return 0
     }
@@ -353,7 +353,7 @@ package struct SavedPlan: Codable, Sendable, Equatable {
   }
 
   /// nil when `now` is `then` or lower by no more than the canister's burn `allowance`.
-  package static func cyclesDrift(_ then: Int128, _ now: Int128, allowance: Int128) -> String? {
+  public static func cyclesDrift(_ then: Int128, _ now: Int128, allowance: Int128) -> String? {
     if now == then { return nil }
     if now > then {
       return "cycles rose from \(ValueFormat.grouped(then)) to \(ValueFormat.grouped(now)) (someone topped it up)"
@@ -439,7 +439,7 @@ package struct SavedPlan: Codable, Sendable, Equatable {
 
   /// An amount matches the planned one when equal, or larger by no more than `drift` (what the
   /// canisters burnt since).
-  package static func admissible(_ amount: Int128, planned: Int128, drift: Int128) -> Bool {
+  public static func admissible(_ amount: Int128, planned: Int128, drift: Int128) -> Bool {
     amount >= planned && amount - planned <= max(0, drift)
   }
 }
@@ -447,16 +447,16 @@ package struct SavedPlan: Codable, Sendable, Equatable {
 /// Applying a saved plan: the effect pipeline asks `admit` before every effect on canisters, so a
 /// run under a plan does exactly what the plan holds, or stops (exit 4) at the first effect it
 /// does not. Canisters the plan created are matched, in order, with the ones this run creates.
-package final class PlanApproval: EffectAdmission {
-  package let plan: SavedPlan
+public final class PlanApproval: EffectAdmission {
+  public let plan: SavedPlan
   /// The plan file's id (`SavedPlan.id(of:)`), journaled with the run.
-  package let id: String
+  public let id: String
   /// The plan's effects not yet done, each with its key (`SavedPlan.key`).
   private let remaining: Mutex<[(effect: SavedPlan.PlannedEffect, key: [String])]>
   /// The local effects the plan showed, not yet run.
   private let remainingLocal: Mutex<[(effect: SavedPlan.PlannedEffect, key: [String])]>
 
-  package init(plan: SavedPlan, id: String) {
+  public init(plan: SavedPlan, id: String) {
     self.plan = plan
     self.id = id
     remaining = Mutex(plan.effects.map { ($0, SavedPlan.key($0, plan.createdCanisters)) })
@@ -464,7 +464,7 @@ package final class PlanApproval: EffectAdmission {
   }
 
   /// nil when the plan showed exactly this local effect (it is then used up), else why not.
-  package func admitLocal(_ effect: Effect, created: [Principal]) -> String? {
+  public func admitLocal(_ effect: Effect, created: [Principal]) -> String? {
     let key = SavedPlan.key(SavedPlan.PlannedEffect(effect), created.map(\.text))
     let found = remainingLocal.withLock { list in SavedPlan.take(from: &list, key: key) { _ in true } }
     return found == nil ? "\(effect.description) is not in the plan \(id)" : nil
@@ -473,7 +473,7 @@ package final class PlanApproval: EffectAdmission {
   /// nil when the plan holds `effect` (it is then used up), else why not. `created` are the
   /// canisters this run created, in order (they stand for the plan's predicted ones); `current`
   /// gives the run's latest read of a canister, for what it burnt since the plan.
-  package func admit(_ effect: Effect, created: [Principal], current: (Principal) -> CanisterState?) -> String? {
+  public func admit(_ effect: Effect, created: [Principal], current: (Principal) -> CanisterState?) -> String? {
     let key = SavedPlan.key(SavedPlan.PlannedEffect(effect), created.map(\.text))
     let drift = plan.allowedIncrease(
       recipient: effect.recipient?.text, nowCycles: effect.recipient.flatMap(current)?.cycles, at: Date())
@@ -486,10 +486,20 @@ package final class PlanApproval: EffectAdmission {
   }
 
   /// Effects the plan holds that the run has not done (a run that stopped early).
-  package var unapplied: [SavedPlan.PlannedEffect] { remaining.withLock { $0.map(\.effect) } }
+  public var unapplied: [SavedPlan.PlannedEffect] { remaining.withLock { $0.map(\.effect) } }
 }
 
 extension SavedPlan {
+  /// The plan a `plan`-mode run of `program` with `options` made (its params, params file and
+  /// network are the options').
+  public init(
+    program: CheckedProgram, result: RunResult, file: String, options: RunOptions, identity: String, backend: String
+  ) {
+    self.init(
+      program: program, result: result, file: file, params: options.params, paramsFile: options.paramsFile,
+      network: options.networkName(for: program), identity: identity, backend: backend)
+  }
+
   /// The plan a `plan`-mode run of `program` made.
   package init(
     program: CheckedProgram, result: RunResult, file: String, params: [String: String], paramsFile: Source? = nil,
@@ -525,7 +535,7 @@ extension Engine {
   /// than the ceiling is refused too. With no reasons, the caller runs with the returned options:
   /// the plan's params, `approval` set (only the plan's effects are admitted) and `primedStates`
   /// set to the states just read (so the run does not read them again).
-  package func check(
+  public func check(
     _ plan: SavedPlan, id: String, program: CheckedProgram, backend: Backend, options: RunOptions, file: String,
     network: String, identity: String, backendName: String
   ) -> (reasons: [String], run: RunOptions) {

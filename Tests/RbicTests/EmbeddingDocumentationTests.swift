@@ -14,6 +14,27 @@ import Testing
     let dir = try CLI.temporaryDirectory()
     let file = dir + "/host.swift"
     try (code + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+    let r = try Self.typecheck([file], in: dir)
+    #expect(r.status == 0, "the example does not type-check:\n\(r.stderr)")
+  }
+
+  /// The command is a client of the library like any host: its sources type-check with only the
+  /// public declarations visible, the library's and RbicTooling's (the command's own layer, outside
+  /// the `Rbic` product). A `package` declaration of the runtime, the checker or a backend used
+  /// from the command fails here.
+  @Test func theCommandUsesOnlyThePublicAPIAndTooling() throws {
+    let folder = Corpus.repository + "/Sources/Commands"
+    let sources = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".swift") }.sorted()
+    #expect(sources.count > 10)
+    let r = try Self.typecheck(
+      sources.map { folder + "/" + $0 }, in: try CLI.temporaryDirectory(),
+      extra: ["-module-name", "RbicCommands", "-I", Corpus.repository + "/Sources/CReadline"])
+    #expect(r.status == 0, "the command uses what is not public:\n\(r.stderr)")
+  }
+
+  /// `swiftc -typecheck` against the built modules, without `-package-name`: only public
+  /// declarations are visible.
+  static func typecheck(_ files: [String], in dir: String, extra: [String] = []) throws -> CLI.Result {
     let modules = URL(fileURLWithPath: CLI.binary).deletingLastPathComponent().appendingPathComponent("Modules").path
     // The C modules the libraries' dependencies import (Yams, swift-crypto, swift-system…).
     let checkouts = Corpus.repository + "/.build/checkouts"
@@ -24,10 +45,9 @@ import Testing
         clang += ["-Xcc", "-fmodule-map-file=" + map, "-Xcc", "-I" + (map as NSString).deletingLastPathComponent]
       }
     }
-    let r = try CLI.run(
-      executable: "/usr/bin/env", ["swiftc", "-typecheck", "-I", modules] + clang + [file], in: dir, environment: [:],
-      input: nil)
-    #expect(r.status == 0, "the example does not type-check:\n\(r.stderr)")
+    return try CLI.run(
+      executable: "/usr/bin/env", ["swiftc", "-typecheck", "-I", modules] + clang + extra + files, in: dir,
+      environment: [:], input: nil)
   }
 
   @Test func everyPublicTypeIsOnThePage() throws {
