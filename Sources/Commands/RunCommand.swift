@@ -255,14 +255,19 @@ enum Execution {
     run.confirm = { question in Terminal.ask(question, on: STDERR_FILENO, until: runCancellation) }
     // Ctrl-C and SIGTERM stop the run at the next statement; the journal records it (exit 130).
     let cancellation = run.cancellation
-    let signalSources = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
-      signal(sig, SIG_IGN)
+    let signals = [SIGINT, SIGTERM]
+    let handlers = signals.map { signal($0, SIG_IGN) }
+    let signalSources = signals.map { sig -> DispatchSourceSignal in
       let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
       source.setEventHandler { cancellation.cancel() }
       source.resume()
       return source
     }
-    defer { signalSources.forEach { $0.cancel() } }
+    // The handlers go back as they were: a command run in process leaves its host's signals alone.
+    defer {
+      signalSources.forEach { $0.cancel() }
+      for (sig, handler) in zip(signals, handlers) { signal(sig, handler) }
+    }
     let header = RunSummary.header(
       program: program, file: file, options: run,
       identity: identity, identityGiven: options.identity != nil || program.identity != nil,

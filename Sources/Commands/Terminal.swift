@@ -6,7 +6,21 @@ import Synchronization
 
 /// What the process is attached to: colour only on a TTY and never with `NO_COLOR`.
 enum Terminal {
-  static func isTTY(_ fd: Int32) -> Bool { isatty(fd) == 1 }
+  /// No descriptor is a terminal while a command's output is captured (`CommandLine.run(_:in:)`).
+  static func isTTY(_ fd: Int32) -> Bool { captured.withLock { $0 == nil } && isatty(fd) == 1 }
+
+  /// Standard output and standard error, kept instead of written while a command runs in process.
+  private static let captured = Mutex<(stdout: [UInt8], stderr: [UInt8])?>(nil)
+
+  static func startCapture() { captured.withLock { $0 = ([], []) } }
+
+  /// What was written since `startCapture`, as text; writing goes to the descriptors again.
+  static func endCapture() -> (stdout: String, stderr: String) {
+    captured.withLock { kept in
+      defer { kept = nil }
+      return (String(decoding: kept?.stdout ?? [], as: UTF8.self), String(decoding: kept?.stderr ?? [], as: UTF8.self))
+    }
+  }
 
   static var colorsOnStderr: Bool {
     isTTY(STDERR_FILENO) && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
@@ -71,7 +85,12 @@ enum Terminal {
   }
 
   private static func write(_ descriptor: Int32, _ text: String) {
-    FileWriting.writeAll(descriptor, Array(text.utf8))
+    let kept = captured.withLock { kept -> Bool in
+      guard kept != nil else { return false }
+      if descriptor == STDOUT_FILENO { kept?.stdout += Array(text.utf8) } else { kept?.stderr += Array(text.utf8) }
+      return true
+    }
+    if !kept { FileWriting.writeAll(descriptor, Array(text.utf8)) }
   }
 }
 

@@ -26,6 +26,14 @@ public enum StateLock {
     }
   }
 
+  /// Gives back every lock this process holds (a command run in process, when it ends).
+  public static func releaseAll() {
+    held.withLock { held in
+      for fd in held.values { close(fd) }
+      held.removeAll()
+    }
+  }
+
   private static func take(_ path: String, say: (String) -> Void) -> Int32? {
     let lockPath = path + ".lock"
     let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)

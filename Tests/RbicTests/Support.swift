@@ -1,6 +1,7 @@
 import Foundation
 import RbicBuiltins
 import RbicCheck
+import RbicCommands
 import RbicDiagnostics
 import RbicParser
 import RbicRuntime
@@ -77,8 +78,21 @@ enum CLI {
     return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[2]
   }
 
+  /// `rbic arguments…` in `directory`: in this process (`CommandLine.run(_:in:)`, output captured,
+  /// nothing on standard input), unless it needs an environment of its own, which only a process
+  /// of its own can have.
   static func run(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]) throws
     -> Result
+  {
+    guard environment.isEmpty else { return try runProcess(arguments, in: directory, environment: environment) }
+    let r = CommandLine.run(arguments, in: directory ?? FileManager.default.currentDirectoryPath)
+    return Result(status: r.status, stdout: r.stdout, stderr: r.stderr)
+  }
+
+  /// `rbic arguments…` as a process of its own: for what only a process has (its environment,
+  /// signals, being killed, a terminal, several at once).
+  static func runProcess(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:])
+    throws -> Result
   {
     try run(executable: binary, arguments, in: directory, environment: environment, input: nil)
   }
