@@ -57,9 +57,9 @@ extension CommandLine {
 
 /// The `rbic` command: a thin layer over the `Rbic` libraries.
 ///
-/// Exit codes (DESIGN §3): 0 success; 1 the runbook failed, or `fmt --check` found unformatted
-/// files; 2 a static error or bad usage; 3 an environment or tool error; 4 refused by a safety
-/// gate; 130 interrupted.
+/// Exit codes: 0 success; 1 the runbook failed, or `fmt --check` found unformatted files; 2 a
+/// static error or bad usage; 3 an environment or tool error; 4 refused by a safety gate (or a
+/// stale saved plan); 5 `plan --exit-code` with changes pending; 130 interrupted.
 struct Rbic: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "rbic",

@@ -15,7 +15,8 @@ public struct RunOptions: Sendable {
   package var paramsFile: InputFile?
   /// Overrides `use network`.
   public var network: String?
-  /// `--yes`: confirm every mutation and `confirm`.
+  /// `--yes`: answer yes to `confirm` and to every mutation's question, except those an effect
+  /// asks always (`Effect.Confirmation.always`).
   public var yes = false
   /// `--read-only`: refuse every mutation.
   public var readOnly = false
@@ -50,7 +51,7 @@ public struct RunOptions: Sendable {
   public var interactive = false
   public var projectDirectory: String
   public var environment: [String: String]
-  /// When set, the files a runbook reads (`sha256`, `install`, `wasm_metadata`) must lie inside
+  /// When set, the files a runbook reads (`sha256`, `file`, `install`, `wasm_metadata`) must lie inside
   /// these directories, resolved as the OS opens them (a host serving one directory, like
   /// `rbic mcp`); nil reads any file the runbook names.
   public var fileRoots: [String]?
