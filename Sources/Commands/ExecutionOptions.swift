@@ -110,7 +110,7 @@ extension ExecutionOptions {
       return nil
     }
     var run = RunOptions(
-      projectDirectory: FileManager.default.currentDirectoryPath, environment: ProcessInfo.processInfo.environment)
+      projectDirectory: FileManager.default.currentDirectoryPath, environment: Terminal.environment)
     run.mode = mode
     run.params = params
     run.network = network

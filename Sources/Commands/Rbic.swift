@@ -24,12 +24,14 @@ extension CommandLine {
     public var stderr: String
   }
 
-  /// Runs one command line in this process, as `rbic` would in `directory` with nothing on
-  /// standard input and no terminal: what it prints is captured, not written. The working
-  /// directory, standard input and the sim state's locks are the process's, so calls run one at
-  /// a time and each gives them back (the tests' way to the commands without starting a process;
-  /// the environment is the process's own).
-  public static func run(_ arguments: [String], in directory: String) -> Captured {
+  /// Runs one command line in this process, as `rbic` would in `directory` with `environment`
+  /// (the process's when nil), nothing on standard input and no terminal: what it prints is
+  /// captured, not written. The working directory, standard input and the sim state's locks are
+  /// the process's, so calls run one at a time and each gives them back (the tests' way to the
+  /// commands without starting a process).
+  public static func run(_ arguments: [String], in directory: String, environment: [String: String]? = nil)
+    -> Captured
+  {
     inProcess.withLock { _ in
       let previous = FileManager.default.currentDirectoryPath
       let savedInput = dup(STDIN_FILENO)
@@ -39,7 +41,7 @@ extension CommandLine {
         close(empty)
       }
       FileManager.default.changeCurrentDirectoryPath(directory)
-      Terminal.startCapture()
+      Terminal.startCapture(environment: environment ?? ProcessInfo.processInfo.environment)
       let status = Rbic.execute(arguments)
       let (stdout, stderr) = Terminal.endCapture()
       StateLock.releaseAll()

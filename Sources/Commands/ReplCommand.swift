@@ -255,8 +255,8 @@ struct Repl {
   }
 
   mutating func interactive(historyPath: String?) -> Int32 {
-    let home = ProcessInfo.processInfo.environment["HOME"] ?? "."
-    let path = historyPath ?? ProcessInfo.processInfo.environment["RBIC_HISTORY"] ?? home + "/.rbic_history"
+    let home = Terminal.environment["HOME"] ?? "."
+    let path = historyPath ?? Terminal.environment["RBIC_HISTORY"] ?? home + "/.rbic_history"
     let session = self.session
     let editor = LineEditor(historyPath: path) { prefix, line in Repl.completions(prefix, line, session) }
     editor.interruptFlag.onRaise = { [current] in current.cancel() }

@@ -262,7 +262,8 @@ enum Execution {
     var setup = BackendSetup(
       choice: options.backend ?? .sim, simState: options.simState, identity: options.identity,
       network: options.network, timeout: options.timeout,
-      projectDirectory: FileManager.default.currentDirectoryPath, say: { Terminal.writeError($0) })
+      projectDirectory: FileManager.default.currentDirectoryPath, environment: Terminal.environment,
+      say: { Terminal.writeError($0) })
     Progress.attach(to: &setup)
     switch setup.make(identity: identity, network: network, writesState: writesState) {
     case .success(let made): return made

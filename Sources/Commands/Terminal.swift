@@ -9,10 +9,24 @@ enum Terminal {
   /// No descriptor is a terminal while a command's output is captured (`CommandLine.run(_:in:)`).
   static func isTTY(_ fd: Int32) -> Bool { captured.withLock { $0 == nil } && isatty(fd) == 1 }
 
-  /// Standard output and standard error, kept instead of written while a command runs in process.
-  private static let captured = Mutex<(stdout: [UInt8], stderr: [UInt8])?>(nil)
+  /// A command run in process: what it writes to standard output and standard error, kept
+  /// instead of written, and the environment it was given.
+  private struct Capture {
+    var stdout: [UInt8] = []
+    var stderr: [UInt8] = []
+    var environment: [String: String]
+  }
 
-  static func startCapture() { captured.withLock { $0 = ([], []) } }
+  private static let captured = Mutex<Capture?>(nil)
+
+  /// The environment the command sees: the process's, or the one a command run in process was given.
+  static var environment: [String: String] {
+    captured.withLock { $0?.environment } ?? ProcessInfo.processInfo.environment
+  }
+
+  static func startCapture(environment: [String: String]) {
+    captured.withLock { $0 = Capture(environment: environment) }
+  }
 
   /// What was written since `startCapture`, as text; writing goes to the descriptors again.
   static func endCapture() -> (stdout: String, stderr: String) {
@@ -23,11 +37,11 @@ enum Terminal {
   }
 
   static var colorsOnStderr: Bool {
-    isTTY(STDERR_FILENO) && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+    isTTY(STDERR_FILENO) && environment["NO_COLOR"] == nil
   }
 
   static var colorsOnStdout: Bool {
-    isTTY(STDOUT_FILENO) && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+    isTTY(STDOUT_FILENO) && environment["NO_COLOR"] == nil
   }
 
   /// Writes to standard error. A closed pipe or a full disk never stops the program (SIGPIPE is

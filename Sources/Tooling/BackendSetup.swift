@@ -21,6 +21,8 @@ public struct BackendSetup: Sendable {
   /// Seconds before a tool call is stopped.
   public var timeout: Double
   public var projectDirectory: String
+  /// The environment the tools run with, and whose PATH they are found on.
+  public var environment: [String: String]
   /// Called about ten times a second while a tool call runs (the command, seconds so far), and
   /// after each call (argv, exit status, seconds): the command's progress line.
   public var waiting: (@Sendable (String, Double) -> Void)?
@@ -30,8 +32,9 @@ public struct BackendSetup: Sendable {
 
   public init(
     choice: BackendChoice, simState: String?, identity: String?, network: String?, timeout: Double,
-    projectDirectory: String, say: @escaping @Sendable (String) -> Void
+    projectDirectory: String, environment: [String: String], say: @escaping @Sendable (String) -> Void
   ) {
+    self.environment = environment
     self.choice = choice
     self.simState = simState
     self.identity = identity
@@ -102,18 +105,20 @@ public struct BackendSetup: Sendable {
   > {
     let net = network ?? programNetwork ?? "local"
     // auto with both tools installed: icp first, dfx for what icp lacks.
-    let both = choice == .auto && ToolRunner.locate("icp") != nil && ToolRunner.locate("dfx") != nil
+    let path = environment["PATH"]
+    let both =
+      choice == .auto && ToolRunner.locate("icp", path: path) != nil && ToolRunner.locate("dfx", path: path) != nil
     let tools: [ToolBackend.Tool] =
       both
       ? [.icp, .dfx]
-      : [choice == .auto ? (ToolRunner.locate("icp") != nil ? .icp : .dfx) : (choice == .icp ? .icp : .dfx)]
+      : [choice == .auto ? (ToolRunner.locate("icp", path: path) != nil ? .icp : .dfx) : (choice == .icp ? .icp : .dfx)]
     var backends: [ToolBackend] = []
     for tool in tools {
-      guard let path = ToolRunner.locate(tool.rawValue) else {
+      guard let executable = ToolRunner.locate(tool.rawValue, path: path) else {
         let how = tool == .icp ? "install icp-cli (npm i -g @icp-sdk/icp-cli)" : "install dfx (dfxvm)"
         return .failure(BackendSetupFailure(message: "`\(tool.rawValue)` is not on PATH; \(how) or use --backend sim"))
       }
-      var runner = ToolRunner(executable: path, timeout: timeout)
+      var runner = ToolRunner(executable: executable, timeout: timeout, environment: environment)
       runner.waiting = waiting
       runner.record = finished
       do {

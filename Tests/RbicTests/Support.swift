@@ -78,9 +78,10 @@ enum CLI {
     return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[2]
   }
 
-  /// `rbic arguments…` in `directory`: in this process (`CommandLine.run(_:in:)`, output captured,
-  /// nothing on standard input), unless it needs an environment of its own, which only a process
-  /// of its own can have.
+  /// `rbic arguments…` in `directory`: in this process (`CommandLine.run(_:in:)`: output
+  /// captured, nothing on standard input, no terminal), unless it needs an environment of its own.
+  /// Those drive the tools (the test double on a PATH of their own), and a tool call waits on
+  /// Swift's cooperative pool, which a test blocked here would starve; they run as processes.
   static func run(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]) throws
     -> Result
   {
