@@ -3,8 +3,9 @@
 //
 // The pipeline is one-way: Diagnostics ← Lexer ← Parser ← Check ← Runtime ← Backends ← Builtins ←
 // Tooling ← Commands (the CLI as a library) ← rbic (its `main`).
-// `Rbic` is the library product a host embeds; the `rbic` command uses that API and `package`
-// helpers (RbicTooling, the run and REPL sessions) that are not part of it.
+// `Rbic` is the library product a host embeds; the `rbic` command is a client of it like any host,
+// plus RbicTooling (the run and REPL sessions, saved plans, reports), which is not part of it: the
+// command's sources type-check against those public declarations alone (a test says so).
 import PackageDescription
 
 let package = Package(
@@ -80,8 +81,9 @@ let package = Package(
         .product(name: "Yams", package: "Yams"), .product(name: "SystemPackage", package: "swift-system"),
       ],
       path: "Sources/Builtins"),
-    // What the command line builds on the library (`package` only, never the embedding API): the
-    // REPL session, reports, the builtins reference, run summaries, diff and doc, `rbic test`.
+    // What the command line builds on the library, outside the `Rbic` product (so never the
+    // embedding API): the run and REPL sessions, saved plans, the backend setup, reports, the
+    // builtins reference, run summaries, diff and doc, `rbic test`. Public only what the command uses.
     .target(
       name: "RbicTooling",
       dependencies: [

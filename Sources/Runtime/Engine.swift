@@ -4,8 +4,8 @@ import RbicDiagnostics
 
 /// The embedding API: a host builds an `Engine` with a registry of builtins and actions (the
 /// standard set from `RbicBuiltins`, plus its own), then compiles source to a checked program and
-/// gets every diagnostic. The `rbic` command uses this API, and `package` helpers (`RbicTooling`,
-/// the run session, the REPL session) that are not part of it.
+/// gets every diagnostic. The `rbic` command uses this API and RbicTooling (the run and REPL
+/// sessions, saved plans), which is not part of it, and nothing else.
 public final class Engine: Sendable {
   public let registry: Registry
 

@@ -14,21 +14,21 @@ public enum BackendChoice: String, CaseIterable, Sendable {
 public struct BackendSetup: Sendable {
   public var choice: BackendChoice
   /// `--sim-state`: created from the demo world if missing, written back after a run that changes it.
-  public var simState: String?
+  package var simState: String?
   /// `--identity` and `--network`: they override the runbook's `use` lines.
-  public var identity: String?
-  public var network: String?
+  package var identity: String?
+  package var network: String?
   /// Seconds before a tool call is stopped.
-  public var timeout: Double
-  public var projectDirectory: String
+  package var timeout: Double
+  package var projectDirectory: String
   /// The environment the tools run with, and whose PATH they are found on.
-  public var environment: [String: String]
+  package var environment: [String: String]
   /// Called about ten times a second while a tool call runs (the command, seconds so far), and
   /// after each call (argv, exit status, seconds): the command's progress line.
   public var waiting: (@Sendable (String, Double) -> Void)?
   public var finished: (@Sendable ([String], Int32, Double) -> Void)?
   /// Tells the operator something while setting up (waiting for another run's lock).
-  public var say: @Sendable (String) -> Void
+  package var say: @Sendable (String) -> Void
 
   public init(
     choice: BackendChoice, simState: String?, identity: String?, network: String?, timeout: Double,
@@ -55,7 +55,7 @@ public struct BackendSetup: Sendable {
   /// in memory).
   public struct SimState {
     let sim: SimulatedIC
-    public let path: String?
+    package let path: String?
 
     /// Writes the state back to its file (atomically); nothing without one.
     public func save() throws {

@@ -25,12 +25,12 @@ public final class ReplSession {
   }
 
   /// The session's engine: the host's registry, plus `_` (the last value) once there is one.
-  public private(set) var engine: Engine
-  public let backend: Backend
+  package private(set) var engine: Engine
+  package let backend: Backend
   public var options: RunOptions
   public var colors = false
   /// Accepted declarations, in order.
-  public private(set) var prelude: [String] = []
+  package private(set) var prelude: [String] = []
   /// Every input that succeeded, in order (for `:save`).
   public private(set) var transcript: [String] = []
   /// The transcript's inputs that ran in plan mode (nothing happened: saved as comments).

@@ -29,15 +29,15 @@ public struct RunSession {
     case ran(RunResult, options: RunOptions)
   }
 
-  public var engine: Engine
-  public var program: CheckedProgram
-  public var backend: Backend
+  package var engine: Engine
+  package var program: CheckedProgram
+  package var backend: Backend
   /// The runbook as the host names it (saved plans record it).
-  public var file: String
+  package var file: String
   /// The backend's kind as `--backend` names it (`sim`, `icp`, `dfx`, `auto`).
-  public var backendName: String
+  package var backendName: String
   /// The params file as the host names it (`--params FILE`), relative to the project directory.
-  public var paramsFile: String?
+  package var paramsFile: String?
 
   public init(
     engine: Engine, program: CheckedProgram, backend: Backend, file: String, backendName: String,

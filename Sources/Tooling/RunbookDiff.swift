@@ -11,16 +11,16 @@ import RbicRuntime
 /// and within a step the ensures, requires and expects, with thresholds and actions shown before
 /// and after). Layout and comment changes are no semantic change; doc comments are reported.
 public struct RunbookDiff {
-  public struct Entry: Equatable {
-    public enum Kind: String { case added = "+", removed = "-", changed = "~", moved = "↕" }
-    public var kind: Kind
-    public var text: String
-    public var details: [String] = []
+  package struct Entry: Equatable {
+    package enum Kind: String { case added = "+", removed = "-", changed = "~", moved = "↕" }
+    package var kind: Kind
+    package var text: String
+    package var details: [String] = []
   }
 
-  public var header: [Entry] = []
-  public var declarations: [Entry] = []
-  public var steps: [Entry] = []
+  package var header: [Entry] = []
+  package var declarations: [Entry] = []
+  package var steps: [Entry] = []
 
   /// True when the two versions mean the same program (only layout and comments differ).
   public var isEmpty: Bool { header.isEmpty && declarations.isEmpty && steps.isEmpty }

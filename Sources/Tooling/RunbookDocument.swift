@@ -10,7 +10,7 @@ import RbicRuntime
 /// (network, identity, params with their docs, imports), each step with what it ensures, requires
 /// and expects, and the verification checklist. It reads only the syntax tree, so the prose can
 /// never drift from the program.
-public enum RunbookDocument {
+package enum RunbookDocument {
   package static func markdown(_ tree: SyntaxTree) -> String {
     var d = Writer(tree: tree)
     d.render()

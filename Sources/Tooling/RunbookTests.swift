@@ -42,10 +42,10 @@ import Yams
 public enum RunbookTests {
   /// A problem with a test file itself: exit 2, located.
   public struct FileError: Error, CustomStringConvertible {
-    public var path: String
-    public var line: Int
-    public var column: Int
-    public var message: String
+    package var path: String
+    package var line: Int
+    package var column: Int
+    package var message: String
     public var description: String { "\(path):\(line):\(column): error: \(message)" }
   }
 
@@ -59,15 +59,15 @@ public enum RunbookTests {
   public struct CaseResult: Sendable {
     public var name: String
     public var file: String
-    public var line: Int
+    package var line: Int
     public var issues: [Issue]
     public var seconds: Double
     public var passed: Bool { issues.isEmpty }
   }
 
   public struct FileResult: Sendable {
-    public var path: String
-    public var runbook: String
+    package var path: String
+    package var runbook: String
     public var cases: [CaseResult]
   }
 

@@ -20,9 +20,9 @@ import Synchronization
 /// wallet's own send is not its target's burn).
 public struct SavedPlan: Codable, Sendable, Equatable {
   /// The file format; a newer rbic reads older formats, an older one refuses newer.
-  public static let currentFormat = 1
+  package static let currentFormat = 1
 
-  public var format: Int
+  package var format: Int
   public var runbook: String
   public var version: Int64
   /// The main runbook, as given to `rbic plan`.
@@ -38,20 +38,20 @@ public struct SavedPlan: Codable, Sendable, Equatable {
   package var paramsFile: Source?
   public var network: String
   public var identity: String
-  public var principal: String?
+  package var principal: String?
   public var backend: String
   /// When the plan was made (ISO 8601, UTC).
   public var created: String
-  public var observed: [Observed]
-  public var effects: [PlannedEffect]
+  package var observed: [Observed]
+  package var effects: [PlannedEffect]
   /// Canisters the plan created (their ids predicted): the run's real ids take their place.
-  public var createdCanisters: [String]
+  package var createdCanisters: [String]
   /// Local effects (`run`, `http_get`, file writes) the plan showed and did not run.
   public var withheld: [String]
   /// The same, with exactly what each does (a command's argv): applying the plan runs a local
   /// effect only when it is one of these (nil in a plan from an rbic that did not record them: it
   /// runs none).
-  public var local: [PlannedEffect]?
+  package var local: [PlannedEffect]?
   public var steps: [Step]
 
   /// A file by its path and the sha256 of its bytes (hex).
@@ -59,21 +59,21 @@ public struct SavedPlan: Codable, Sendable, Equatable {
 
   /// A canister as the plan first read it. Consumption figures (memory, idle burn, reserved
   /// cycles) move on their own and are not compared; what the run would do with them is.
-  public struct Observed: Codable, Sendable, Equatable {
-    public var canister: String
-    public var status: String
+  package struct Observed: Codable, Sendable, Equatable {
+    package var canister: String
+    package var status: String
     /// Decimal (cycles do not fit a JSON number exactly everywhere).
-    public var cycles: String
-    public var hash: String?
-    public var controllers: [String]
-    public var freezingThreshold: Int64
-    public var memoryAllocation: Int64
-    public var reservedCyclesLimit: String
-    public var logVisibility: String
+    package var cycles: String
+    package var hash: String?
+    package var controllers: [String]
+    package var freezingThreshold: Int64
+    package var memoryAllocation: Int64
+    package var reservedCyclesLimit: String
+    package var logVisibility: String
     /// What it burns a day at rest, decimal: the tolerance for its cycles (nil: 0).
-    public var idleBurnPerDay: String?
+    package var idleBurnPerDay: String?
 
-    public init(_ s: CanisterState) {
+    package init(_ s: CanisterState) {
       idleBurnPerDay = "\(s.idleBurnPerDay)"
       canister = s.id.text
       status = s.status.rawValue
@@ -86,22 +86,22 @@ public struct SavedPlan: Codable, Sendable, Equatable {
       logVisibility = s.logVisibility.rawValue
     }
 
-    public var cyclesValue: Int128 { Int128(cycles) ?? 0 }
+    package var cyclesValue: Int128 { Int128(cycles) ?? 0 }
     var idleBurnValue: Int128 { idleBurnPerDay.flatMap { Int128($0) } ?? 0 }
   }
 
-  public struct PlannedEffect: Codable, Sendable, Equatable {
-    public var operation: String
-    public var canisters: [String]
+  package struct PlannedEffect: Codable, Sendable, Equatable {
+    package var operation: String
+    package var canisters: [String]
     /// Cycles it moves, decimal ("0" for none).
-    public var amount: String
-    public var description: String
+    package var amount: String
+    package var description: String
     /// Exactly what it does but the amount (`Effect.detail`): what applying the plan must match.
-    public var detail: String
+    package var detail: String
     /// The canister whose cycles it raises (`Effect.recipient`): its own burn may grow the amount.
-    public var recipient: String?
+    package var recipient: String?
 
-    public init(_ e: Effect) {
+    package init(_ e: Effect) {
       operation = e.operation
       canisters = e.canisters.map(\.text)
       amount = "\(e.cycles)"
@@ -114,12 +114,12 @@ public struct SavedPlan: Codable, Sendable, Equatable {
   }
 
   public struct Step: Codable, Sendable, Equatable {
-    public var title: String
-    public var outcome: String
-    public var reason: String?
+    package var title: String
+    package var outcome: String
+    package var reason: String?
     public var changes: [PlannedChange]
 
-    public init(title: String, outcome: String, reason: String?, changes: [PlannedChange]) {
+    package init(title: String, outcome: String, reason: String?, changes: [PlannedChange]) {
       self.title = title
       self.outcome = outcome
       self.reason = reason
@@ -135,16 +135,16 @@ public struct SavedPlan: Codable, Sendable, Equatable {
   }
 
   public struct PlannedChange: Codable, Sendable, Equatable {
-    public var text: String
-    public var canister: String?
-    public var property: String?
+    package var text: String
+    package var canister: String?
+    package var property: String?
     /// The values' exact JSON (`38800000000`, `"0x9ef2…"` in full).
-    public var before: String?
-    public var after: String?
-    public var action: String?
-    public var amount: String?
+    package var before: String?
+    package var after: String?
+    package var action: String?
+    package var amount: String?
 
-    public init(_ c: Change) {
+    package init(_ c: Change) {
       text = c.text
       canister = c.canister?.text
       property = c.property
@@ -215,7 +215,7 @@ public struct SavedPlan: Codable, Sendable, Equatable {
   static let maxAmount = Int128(UInt64.max) * 1_000_000_000_000
 
   /// A decoding error as one line: which field, what was wrong.
-  public static func reasonText(_ error: Error) -> String {
+  package static func reasonText(_ error: Error) -> String {
     guard let e = error as? DecodingError else { return "\(error)" }
     func path(_ c: DecodingError.Context) -> String {
       c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
@@ -336,7 +336,7 @@ public struct SavedPlan: Codable, Sendable, Equatable {
 
   /// The one tolerance: what `canister` may have burnt since the plan was made, at the idle burn
   /// the plan read, by `now` (rounded up; a canister that burns nothing may lose nothing).
-  public func burnAllowance(_ canister: Observed, at now: Date) -> Int128 {
+  package func burnAllowance(_ canister: Observed, at now: Date) -> Int128 {
     let elapsed = max(0, now.timeIntervalSince(createdDate ?? now))
     let (product, overflow) = canister.idleBurnValue.multipliedReportingOverflow(by: Int128(elapsed.rounded(.up)))
     return overflow ? Int128.max : (product + 86_399) / 86_400
@@ -344,7 +344,7 @@ public struct SavedPlan: Codable, Sendable, Equatable {
 
   /// What an effect may move beyond the plan's amount: what its recipient burnt since the plan
   /// (its cycles then, less `nowCycles`), when that is within the recipient's allowance; else 0.
-  public func allowedIncrease(recipient: String?, nowCycles: Int128?, at now: Date) -> Int128 {
+  package func allowedIncrease(recipient: String?, nowCycles: Int128?, at now: Date) -> Int128 {
     guard let recipient, let nowCycles, let then = observed.first(where: { $0.canister == recipient }) else {
       return 0
     }
@@ -353,7 +353,7 @@ public struct SavedPlan: Codable, Sendable, Equatable {
   }
 
   /// nil when `now` is `then` or lower by no more than the canister's burn `allowance`.
-  public static func cyclesDrift(_ then: Int128, _ now: Int128, allowance: Int128) -> String? {
+  package static func cyclesDrift(_ then: Int128, _ now: Int128, allowance: Int128) -> String? {
     if now == then { return nil }
     if now > then {
       return "cycles rose from \(ValueFormat.grouped(then)) to \(ValueFormat.grouped(now)) (someone topped it up)"
@@ -439,7 +439,7 @@ public struct SavedPlan: Codable, Sendable, Equatable {
 
   /// An amount matches the planned one when equal, or larger by no more than `drift` (what the
   /// canisters burnt since).
-  public static func admissible(_ amount: Int128, planned: Int128, drift: Int128) -> Bool {
+  package static func admissible(_ amount: Int128, planned: Int128, drift: Int128) -> Bool {
     amount >= planned && amount - planned <= max(0, drift)
   }
 }
@@ -447,10 +447,10 @@ public struct SavedPlan: Codable, Sendable, Equatable {
 /// Applying a saved plan: the effect pipeline asks `admit` before every effect on canisters, so a
 /// run under a plan does exactly what the plan holds, or stops (exit 4) at the first effect it
 /// does not. Canisters the plan created are matched, in order, with the ones this run creates.
-public final class PlanApproval: EffectAdmission {
+package final class PlanApproval: EffectAdmission {
   public let plan: SavedPlan
   /// The plan file's id (`SavedPlan.id(of:)`), journaled with the run.
-  public let id: String
+  package let id: String
   /// The plan's effects not yet done, each with its key (`SavedPlan.key`).
   private let remaining: Mutex<[(effect: SavedPlan.PlannedEffect, key: [String])]>
   /// The local effects the plan showed, not yet run.
@@ -464,7 +464,7 @@ public final class PlanApproval: EffectAdmission {
   }
 
   /// nil when the plan showed exactly this local effect (it is then used up), else why not.
-  public func admitLocal(_ effect: Effect, created: [Principal]) -> String? {
+  package func admitLocal(_ effect: Effect, created: [Principal]) -> String? {
     let key = SavedPlan.key(SavedPlan.PlannedEffect(effect), created.map(\.text))
     let found = remainingLocal.withLock { list in SavedPlan.take(from: &list, key: key) { _ in true } }
     return found == nil ? "\(effect.description) is not in the plan \(id)" : nil
@@ -473,7 +473,7 @@ public final class PlanApproval: EffectAdmission {
   /// nil when the plan holds `effect` (it is then used up), else why not. `created` are the
   /// canisters this run created, in order (they stand for the plan's predicted ones); `current`
   /// gives the run's latest read of a canister, for what it burnt since the plan.
-  public func admit(_ effect: Effect, created: [Principal], current: (Principal) -> CanisterState?) -> String? {
+  package func admit(_ effect: Effect, created: [Principal], current: (Principal) -> CanisterState?) -> String? {
     let key = SavedPlan.key(SavedPlan.PlannedEffect(effect), created.map(\.text))
     let drift = plan.allowedIncrease(
       recipient: effect.recipient?.text, nowCycles: effect.recipient.flatMap(current)?.cycles, at: Date())
@@ -535,7 +535,7 @@ extension Engine {
   /// than the ceiling is refused too. With no reasons, the caller runs with the returned options:
   /// the plan's params, `approval` set (only the plan's effects are admitted) and `primedStates`
   /// set to the states just read (so the run does not read them again).
-  public func check(
+  package func check(
     _ plan: SavedPlan, id: String, program: CheckedProgram, backend: Backend, options: RunOptions, file: String,
     network: String, identity: String, backendName: String
   ) -> (reasons: [String], run: RunOptions) {

@@ -8,7 +8,7 @@ public enum StateLock {
   static let held = Mutex<[String: Int32]>([:])
 
   /// `say` tells the operator why it waits, or why the lock cannot be had.
-  public static func acquire(for path: String, say: (String) -> Void) -> Bool {
+  package static func acquire(for path: String, say: (String) -> Void) -> Bool {
     // Checked and taken under one lock: two callers in this process never open two descriptors.
     held.withLock { held in
       if held[path] != nil { return true }
