@@ -86,7 +86,7 @@ enum CLI {
     -> Result
   {
     guard environment.isEmpty else { return try runProcess(arguments, in: directory, environment: environment) }
-    let r = CommandLine.run(arguments, in: directory ?? FileManager.default.currentDirectoryPath)
+    let r = CommandLine.run(arguments, in: directory ?? Corpus.repository)
     return Result(status: r.status, stdout: r.stdout, stderr: r.stderr)
   }
 
@@ -117,7 +117,8 @@ enum CLI {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
-    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    // The repository unless told: never whatever directory a command run in process is in now.
+    process.currentDirectoryURL = URL(fileURLWithPath: directory ?? Corpus.repository)
     var env = ProcessInfo.processInfo.environment
     for (k, v) in environment { env[k] = v }
     process.environment = env
