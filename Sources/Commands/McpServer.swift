@@ -299,7 +299,7 @@ final class McpServer: @unchecked Sendable {
     run.progress = { lines.add($0) }
     let planning = run
     let made: Result<(RunResult, SavedPlan), McpRefusal> = await Self.offPool { [self] in
-      guard let backend = Execution.makeBackend(options, identity: program.identity, network: program.network)?.backend
+      guard let (backend, _) = Execution.makeBackend(options, identity: program.identity, network: program.network)
       else {
         return .failure(McpRefusal("the backend cannot be used (see the server's log)"))
       }
@@ -312,7 +312,7 @@ final class McpServer: @unchecked Sendable {
       case .usage(let error, let files):
         return .failure(McpRefusal(DiagnosticRenderer(files: files, style: .tool).render(error.diagnostic)))
       case .stale, .noJournal: return .failure(McpRefusal("the plan did not start"))
-      case .ran(let result, let final):
+      case .ran(let result, let final, _):
         let plan = SavedPlan(
           program: program, result: result, file: file, options: final, identity: backend.identityName,
           backend: backendName)
@@ -445,8 +445,7 @@ final class McpServer: @unchecked Sendable {
         defer { if let path = options.simState { StateLock.release(path) } }
         guard
           let (backend, sim) = Execution.makeBackend(
-            options, identity: program.identity, network: program.network, writesState: true
-          ).map({ ($0.backend, $0.sim) })
+            options, identity: program.identity, network: program.network, writesState: true)
         else { return .failure(McpRefusal("the backend cannot be used (see the server's log)")) }
         let session = RunSession(
           engine: Engine(registry: .standard), program: program, backend: backend, file: plan.file,
@@ -469,7 +468,7 @@ final class McpServer: @unchecked Sendable {
                 + reasons.map { "- \($0)" }.joined(separator: "\n")
                 + "\nmake a new plan and have the human review it"))
         case .noJournal(let why): return .failure(McpRefusal("cannot create a journal: \(why)"))
-        case .ran(let r, _): result = r
+        case .ran(let r, _, _): result = r
         }
         try? sim?.save()
         return .success(result)
@@ -510,7 +509,7 @@ final class McpServer: @unchecked Sendable {
     run.network = run.networkName(for: nil)
     let reading = run
     let reply: ReplSession.Reply? = await Self.offPool { [self] in
-      guard let backend = Execution.makeBackend(options, identity: nil, network: nil)?.backend else { return nil }
+      guard let (backend, _) = Execution.makeBackend(options, identity: nil, network: nil) else { return nil }
       let session = ReplSession(engine: Engine(registry: .standard), backend: backend, options: reading)
       return session.evaluate(expression)
     }

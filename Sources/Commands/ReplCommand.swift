@@ -33,8 +33,7 @@ struct ReplCommand: ParsableCommand {
     }
     guard
       let (backend, sim) = Execution.makeBackend(
-        options, identity: nil, network: nil, writesState: !options.readOnly
-      ).map({ ($0.backend, $0.sim) })
+        options, identity: nil, network: nil, writesState: !options.readOnly)
     else { throw ExitCode(3) }
     let interactive = Terminal.isTTY(STDIN_FILENO)
     runOptions.interactive = interactive

@@ -91,12 +91,11 @@ enum Execution {
 
     guard networkIsKnown(options.network) else { return 2 }
     guard
-      let made = makeBackend(
+      let (backend, sim) = makeBackend(
         options, identity: program.identity, network: program.network, writesState: mode == .run && !options.readOnly)
     else {
       return 3
     }
-    let (backend, sim) = (made.backend, made.sim)
     let identity = backend.identityName
     let backendName = (options.backend ?? .sim).rawValue
 
@@ -142,6 +141,7 @@ enum Execution {
       journal: { try Journal(directory: options.journal, runbook: program.runbook) },
       starting: { _ in out(header) })
     let result: RunResult
+    let unapplied: [String]
     switch outcome {
     case .usage(let error, let files):
       // Before anything started: no header, no journal, nothing to report but the error.
@@ -159,9 +159,10 @@ enum Execution {
     case .noJournal(let why):
       Terminal.writeError("error: cannot create a journal in `\(options.journal)`: \(why)\n")
       return 3
-    case .ran(let r, let final):
+    case .ran(let r, let final, let notNeeded):
       result = r
       run = final
+      unapplied = notNeeded
     }
 
     if let failure = result.failure {
@@ -200,9 +201,9 @@ enum Execution {
         Terminal.writeError("error: no plan saved: the plan did not complete (exit \(result.exitCode))\n")
       }
     }
-    if result.exitCode == 0, !run.unappliedPlanEffects.isEmpty {
+    if result.exitCode == 0, !unapplied.isEmpty {
       out(
-        "Note: the plan's \(run.unappliedPlanEffects.map { "\"\($0)\"" }.joined(separator: ", ")) was not needed: the canisters already matched the runbook"
+        "Note: the plan's \(unapplied.map { "\"\($0)\"" }.joined(separator: ", ")) was not needed: the canisters already matched the runbook"
       )
     }
     if json { Terminal.writeOut(RunSummary.json(result, plan: savedID ?? saved?.id) + "\n") }
@@ -258,7 +259,7 @@ enum Execution {
   /// (exit 3).
   static func makeBackend(
     _ options: ExecutionOptions, identity: String?, network: String?, writesState: Bool = false
-  ) -> BackendSetup.Made? {
+  ) -> (Backend, BackendSetup.SimState?)? {
     var setup = BackendSetup(
       choice: options.backend ?? .sim, simState: options.simState, identity: options.identity,
       network: options.network, timeout: options.timeout,
@@ -266,7 +267,7 @@ enum Execution {
       say: { Terminal.writeError($0) })
     Progress.attach(to: &setup)
     switch setup.make(identity: identity, network: network, writesState: writesState) {
-    case .success(let made): return made
+    case .success(let made): return (made.backend, made.sim)
     case .failure(let failure):
       if !failure.said { Terminal.writeError("error: \(failure.message)\n") }
       return nil

@@ -24,4 +24,9 @@ package struct InputFile: Codable, Sendable, Equatable {
     self.path = path
     self.sha256 = sha256
   }
+
+  /// The file at `path` as it is now: `bytes` are its contents.
+  package init(path: String, bytes: [UInt8]) {
+    self.init(path: path, sha256: String(ValueFormat.hex(Hashing.sha256(bytes)).dropFirst(2)))
+  }
 }

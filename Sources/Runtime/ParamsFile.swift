@@ -18,19 +18,16 @@ package struct ParamsFile: Sendable {
   /// The values by param name, as text.
   package let values: [String: String]
   /// The file as a source (for located errors), the files to render them with (the program's
-  /// and this one), and its bytes' sha256 (hex, no `0x`).
+  /// and this one), and its path and sha256 (what is saved in plans and journaled).
   let source: SourceFile
   package let files: SourceFiles
-  package let sha256: String
+  package let record: InputFile
   /// Where each key and each value is written.
   private let keyRanges: [String: SourceRange]
   private let valueRanges: [String: SourceRange]
 
   /// The most a params file may hold.
   static let maxBytes = 1 << 20
-
-  /// What is saved in plans and journaled: the path and the sha256 of the bytes.
-  package var record: InputFile { InputFile(path: path, sha256: sha256) }
 
   /// A located problem with a params file: its diagnostic, and the files to render it with (the
   /// program's and the params file).
@@ -108,7 +105,7 @@ package struct ParamsFile: Sendable {
     }
     return ParamsFile(
       path: path, values: values, source: source, files: files,
-      sha256: String(ValueFormat.hex(Hashing.sha256(Array(data))).dropFirst(2)), keyRanges: keyRanges,
+      record: InputFile(path: path, bytes: Array(data)), keyRanges: keyRanges,
       valueRanges: valueRanges)
   }
 
@@ -116,7 +113,7 @@ package struct ParamsFile: Sendable {
   /// compares it with the plan's).
   package static func record(of path: String, options: RunOptions) -> InputFile? {
     guard let data = contents(of: path, options: options) else { return nil }
-    return InputFile(path: path, sha256: String(ValueFormat.hex(Hashing.sha256(Array(data))).dropFirst(2)))
+    return InputFile(path: path, bytes: Array(data))
   }
 
   /// Why these values cannot run `program`: a name it has no param for (did you mean), or a value

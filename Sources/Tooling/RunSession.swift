@@ -26,7 +26,9 @@ public struct RunSession {
     case stale(id: String, reasons: [String])
     /// The journal could not be opened: nothing was done.
     case noJournal(String)
-    case ran(RunResult, options: RunOptions)
+    /// It ran; `unapplied` are the effects of the applied plan it did not need (the canisters
+    /// already matched the runbook).
+    case ran(RunResult, options: RunOptions, unapplied: [String])
   }
 
   package var engine: Engine
@@ -67,8 +69,7 @@ public struct RunSession {
         if let problem = file.problem(for: program, overridden: Set(run.params.keys)) {
           return .usage(problem.error, files: problem.files)
         }
-        run.params = file.values.merging(run.params) { _, given in given }
-        run.paramsFile = file.record
+        run.take(file)
       } catch {
         return .usage(error.error, files: error.files)
       }
@@ -76,18 +77,21 @@ public struct RunSession {
     if let problem = program.paramProblem(saved?.plan.params ?? run.params) {
       return .usage(problem, files: program.files)
     }
+    var approval: PlanApproval?
     if let saved {
-      let (reasons, checked) = engine.check(
+      let (reasons, checked, admitting) = engine.check(
         saved.plan, id: saved.id, program: program, backend: backend, options: run, file: file,
         network: run.networkName(for: program), identity: backend.identityName, backendName: backendName)
       guard reasons.isEmpty else { return .stale(id: saved.id, reasons: reasons) }
       run = checked
+      approval = admitting
     }
     if run.mode == .run {
       do { run.journal = try journal() } catch { return .noJournal("\(error)") }
     }
     starting(run)
-    return .ran(engine.run(program, backend: backend, options: run), options: run)
+    let result = engine.run(program, backend: backend, options: run)
+    return .ran(result, options: run, unapplied: approval?.unapplied.map(\.description) ?? [])
   }
 }
 
@@ -98,18 +102,16 @@ extension RunOptions {
   /// files the error renders against).
   public mutating func takeParams(fromFile path: String) -> (error: RuntimeError, files: SourceFiles)? {
     do throws(ParamsFile.Failure) {
-      let file = try ParamsFile.load(path, options: self, files: SourceFiles())
-      params = file.values.merging(params) { _, given in given }
-      paramsFile = file.record
+      take(try ParamsFile.load(path, options: self, files: SourceFiles()))
       return nil
     } catch {
       return (error.error, error.files)
     }
   }
 
-  /// The effects of the saved plan this run applied that it did not do (the canisters already
-  /// matched the runbook); empty when it applied none.
-  public var unappliedPlanEffects: [String] {
-    (approval as? PlanApproval)?.unapplied.map(\.description) ?? []
+  /// A params file's values under the ones given (`--param` wins), and the file recorded.
+  mutating func take(_ file: ParamsFile) {
+    params = file.values.merging(params) { _, given in given }
+    paramsFile = file.record
   }
 }

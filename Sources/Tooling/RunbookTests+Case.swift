@@ -241,7 +241,7 @@ struct Case {
             identityGiven: identityGiven, backend: "sim", toolDefaults: false))
       })
     switch outcome {
-    case .ran(let result, _):
+    case .ran(let result, _, _):
       for line in RunSummary.lines(result, mode: options.mode) { lines.add(line) }
       return Outcome(result: result, output: lines.lines.withLock { $0 })
     case .usage(let error, _):

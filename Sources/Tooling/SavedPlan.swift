@@ -28,14 +28,14 @@ public struct SavedPlan: Codable, Sendable, Equatable {
   /// The main runbook, as given to `rbic plan`.
   public var file: String
   /// Every file the program was read from (the main runbook, its imports, Candid interfaces).
-  package var sources: [Source]
+  package var sources: [InputFile]
   /// `--param` values as given, a params file's merged under them (secrets cannot be params; any
   /// secret the run saw is redacted).
   public var params: [String: String]
   /// The params file (`--params FILE`) the params came from, by path and sha256: applying the
   /// plan re-reads it, and a file whose bytes changed since makes the plan stale (nil: none, or a
   /// plan from an rbic that did not record it).
-  package var paramsFile: Source?
+  package var paramsFile: InputFile?
   public var network: String
   public var identity: String
   package var principal: String?
@@ -53,9 +53,6 @@ public struct SavedPlan: Codable, Sendable, Equatable {
   /// runs none).
   package var local: [PlannedEffect]?
   public var steps: [Step]
-
-  /// A file by its path and the sha256 of its bytes (hex).
-  package typealias Source = InputFile
 
   /// A canister as the plan first read it. Consumption figures (memory, idle burn, reserved
   /// cycles) move on their own and are not compared; what the run would do with them is.
@@ -284,7 +281,7 @@ public struct SavedPlan: Codable, Sendable, Equatable {
 
   /// Why the params file now is not the plan's: its bytes changed, it cannot be read, or one of
   /// the two has none.
-  private static func paramsFileDifference(_ then: Source?, _ now: Source?) -> String {
+  private static func paramsFileDifference(_ then: InputFile?, _ now: InputFile?) -> String {
     switch (then, now) {
     case (let then?, let now?) where then.path == now.path:
       return
@@ -502,7 +499,7 @@ extension SavedPlan {
 
   /// The plan a `plan`-mode run of `program` made.
   package init(
-    program: CheckedProgram, result: RunResult, file: String, params: [String: String], paramsFile: Source? = nil,
+    program: CheckedProgram, result: RunResult, file: String, params: [String: String], paramsFile: InputFile? = nil,
     network: String, identity: String, backend: String, created: Date = Date()
   ) {
     format = SavedPlan.currentFormat
@@ -510,7 +507,7 @@ extension SavedPlan {
     version = result.version
     self.file = file
     sources = program.files.files.map {
-      Source(path: $0.path, sha256: String(ValueFormat.hex(Hashing.sha256($0.bytes)).dropFirst(2)))
+      InputFile(path: $0.path, bytes: $0.bytes)
     }
     self.params = params
     self.paramsFile = paramsFile
@@ -538,7 +535,7 @@ extension Engine {
   package func check(
     _ plan: SavedPlan, id: String, program: CheckedProgram, backend: Backend, options: RunOptions, file: String,
     network: String, identity: String, backendName: String
-  ) -> (reasons: [String], run: RunOptions) {
+  ) -> (reasons: [String], run: RunOptions, approval: PlanApproval) {
     var quiet = options
     quiet.mode = .plan
     quiet.params = plan.params
@@ -566,8 +563,9 @@ extension Engine {
     }
     var run = options
     run.params = plan.params
-    run.approval = PlanApproval(plan: plan, id: id)
+    let approval = PlanApproval(plan: plan, id: id)
+    run.approval = approval
     run.primedStates = fresh.record.observed
-    return (reasons, run)
+    return (reasons, run, approval)
   }
 }
